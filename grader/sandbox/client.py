@@ -1,0 +1,196 @@
+"""The trusted side of the sandbox: start a zygote, ask it for boxes, talk to them.
+
+`Sandbox` owns one zygote process (thread-safe: batch workers share it). Each
+`Box` is one submission's locked-down process, with a wall-clock deadline
+enforced here: a box that does not answer in time is killed with its whole
+process group and uid, whatever it does to its own signal handlers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from grader.sandbox import protocol
+
+GRACE = 1.0  # seconds past the deadline the host's own alarm gets before we kill
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from grader.sandbox.zygote import main; main()"
+)
+
+FULL_ISOLATION = ("chroot", "network", "pid_namespace")
+
+
+class SandboxError(Exception):
+    """The sandbox itself failed (not the learner's code): the zygote is gone."""
+
+
+class BoxStopped(Exception):
+    """A box stopped answering: it ran out of time, crashed, or broke the protocol."""
+
+    def __init__(self, reason: str, detail: str = "", line: int | None = None) -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason  # "timeout" | "crash" | "protocol"
+        self.detail = detail
+        self.line = line
+
+
+def launch_commands(fd: int) -> list[list[str]]:
+    """Ways to start the zygote, strongest isolation first."""
+    python = [sys.executable, "-I", "-S", "-c", _BOOT, _PACKAGE_ROOT, str(fd)]
+    unshare = shutil.which("unshare")
+    if not unshare:
+        return [python]
+    namespaces = [unshare, "--net", "--pid", "--fork", "--kill-child"]
+    if os.geteuid() != 0:
+        namespaces[1:1] = ["--user", "--map-root-user"]
+    return [namespaces + python, python]
+
+
+class Sandbox:
+    """One zygote and the boxes it forks."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+        self.isolation: dict[str, Any] = {}
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def weakened(self) -> list[str]:
+        """The isolation measures this machine would not allow."""
+        return [name for name in FULL_ISOLATION if not self.isolation.get(name)]
+
+    def start(self) -> None:
+        attempts = len(launch_commands(0))
+        for attempt in range(attempts):
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            command = launch_commands(theirs.fileno())[attempt]
+            process = subprocess.Popen(
+                command, pass_fds=[theirs.fileno()], env={"PATH": os.defpath},
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            theirs.close()
+            ours.settimeout(20)
+            try:
+                hello = json.loads(ours.recv(1 << 16) or b"{}")
+            except (OSError, ValueError):
+                hello = {}
+            if "hello" in hello:
+                ours.settimeout(None)
+                self._process, self._control = process, ours
+                self.isolation = hello["hello"]
+                return
+            process.kill()
+            process.wait()
+            ours.close()
+        raise SandboxError("could not start the sandbox's zygote process")
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+
+    def _ask(self, request: dict[str, Any], fds: int = 0) -> tuple[dict[str, Any], list[int]]:
+        if self._control is None:
+            raise SandboxError("the sandbox is not running")
+        with self._lock:
+            try:
+                self._control.send(json.dumps(request).encode())
+                data, received, _, _ = socket.recv_fds(self._control, 1 << 16, fds)
+            except OSError as exc:
+                raise SandboxError(f"the sandbox's zygote is gone ({exc})") from None
+        if not data:
+            raise SandboxError("the sandbox's zygote is gone")
+        return json.loads(data), received
+
+    def box(self, limits: Mapping[str, Any], seconds: float) -> Box:
+        """A fresh box for one submission, with `seconds` of wall-clock time in all."""
+        reply, fds = self._ask({"op": "spawn", "limits": dict(limits)}, fds=1)
+        channel = socket.socket(fileno=fds[0])
+        return Box(self, channel, reply, time.monotonic() + seconds)
+
+    def cleanup(self, pid: int, box: str, uid: int | None) -> None:
+        self._ask({"op": "cleanup", "pid": pid, "box": box, "uid": uid})
+
+
+class Box:
+    """One submission's process: send requests, get replies, or a `BoxStopped`."""
+
+    def __init__(self, sandbox: Sandbox, channel: socket.socket, info: dict[str, Any],
+                 deadline: float) -> None:
+        self._sandbox = sandbox
+        self._channel = channel
+        self._info = info
+        self._deadline = deadline
+        self._next_id = 0
+        self.output: list[str] = []
+        self.stopped: BoxStopped | None = None
+
+    def __enter__(self) -> Box:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, op: str, **fields: Any) -> dict[str, Any]:
+        if self.stopped:
+            raise self.stopped
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._stop(BoxStopped("timeout"))
+        self._next_id += 1
+        message = {"op": op, "id": self._next_id, "seconds": remaining, **fields}
+        self._channel.settimeout(remaining + GRACE)
+        try:
+            protocol.send(self._channel, message)
+            reply = protocol.recv(self._channel)
+        except TimeoutError:
+            raise self._stop(BoxStopped("timeout")) from None
+        except (protocol.ProtocolError, OSError) as exc:
+            raise self._stop(BoxStopped("crash", str(exc))) from None
+        if reply.get("id") != self._next_id:
+            raise self._stop(BoxStopped("protocol", "a reply that was not asked for"))
+        if isinstance(reply.get("stdout"), str) and reply["stdout"]:
+            self.output.append(reply["stdout"])
+        error = reply.get("error")
+        if isinstance(error, dict) and error.get("kind") == "timeout":
+            raise self._stop(BoxStopped("timeout", line=error.get("line")))
+        return reply
+
+    def _stop(self, stopped: BoxStopped) -> BoxStopped:
+        self.stopped = stopped
+        self.close()
+        return stopped
+
+    def close(self) -> None:
+        if self._channel.fileno() == -1:
+            return
+        self._channel.close()
+        self._sandbox.cleanup(self._info["pid"], self._info["box"], self._info["uid"])

@@ -1,0 +1,187 @@
+"""What runs inside a box: load the learner's file, then answer questions about it.
+
+The host answers three requests, each a plain JSON object:
+
+- ``load``: compile and run the learner's source, capturing what it prints;
+- ``get``: describe one module-level name (a JSON value, a function, or missing);
+- ``call``: reseed ``random`` with the given seed, call a function ``repeat`` times,
+  return the results.
+
+Nothing here decides pass or fail. The trusted side only ever receives *data*:
+a submission that rewrites this module can lie about its own outputs, but a lie
+that passes the checks is indistinguishable from a correct answer.
+
+`Host` also runs in-process (no box, no socket): the benchmark's lower bound.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import signal
+import socket
+import sys
+import types
+from typing import Any
+
+from grader.sandbox import protocol
+
+# Bound now, before learner code can replace `random.seed` or `random._inst`.
+_seed_random = random.Random.seed
+_global_random = random._inst  # type: ignore[attr-defined]
+
+
+class TimeLimit(BaseException):
+    """Raised by the alarm when an operation runs past its budget."""
+
+
+class CappedWriter(io.TextIOBase):
+    """A stdout stand-in that keeps the first `limit` characters and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n[... {self.dropped} more characters of output not shown]"
+        self.parts, self.size, self.dropped = [], 0, 0
+        return text
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise TimeLimit
+
+
+def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
+    """Turn an exception from learner code into data: kind, message, learner line."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if isinstance(exc, SyntaxError):
+        return {"kind": "syntax", "type": type(exc).__name__, "message": str(exc.msg),
+                "line": exc.lineno if exc.filename == filename else line}
+    kinds: list[tuple[type[BaseException], str]] = [
+        (TimeLimit, "timeout"), (SystemExit, "exit"), (KeyboardInterrupt, "interrupt"),
+        (MemoryError, "memory"), (RecursionError, "recursion"),
+    ]
+    kind = next((name for cls, name in kinds if isinstance(exc, cls)), "exception")
+    try:
+        message = str(exc)
+    except BaseException:  # a hostile __str__
+        message = "<unprintable>"
+    return {"kind": kind, "type": type(exc).__name__, "message": message[:500], "line": line}
+
+
+def _to_json(value: Any) -> tuple[bool, Any]:
+    """(True, value) if `value` survives a JSON round trip unchanged in kind."""
+    try:
+        return True, json.loads(json.dumps(value, allow_nan=True))
+    except (TypeError, ValueError, RecursionError):
+        return False, type(value).__name__
+
+
+class Host:
+    """The learner's module and the operations the trusted side may ask of it."""
+
+    def __init__(self, output_limit: int = 64_000) -> None:
+        self.namespace: dict[str, Any] = {}
+        self.filename = "<submission>"
+        self.stdout = CappedWriter(output_limit)
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        seconds = float(request.get("seconds", 0) or 0)
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self.stdout
+        if seconds > 0:
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            if op == "load":
+                reply = self.load(request["source"], request["filename"])
+            elif op == "get":
+                reply = self.get(request["name"])
+            elif op == "call":
+                reply = self.call(request["name"], request.get("args", []),
+                                  request.get("kwargs", {}), request.get("seed"),
+                                  int(request.get("repeat", 1)))
+            else:
+                reply = {"error": {"kind": "protocol", "message": f"unknown op {op!r}"}}
+        except BaseException as exc:  # learner code raised anything at all
+            reply = {"error": describe_error(exc, self.filename)}
+        finally:
+            if seconds > 0:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdout, sys.stderr = saved
+        reply["id"] = request.get("id")
+        reply["stdout"] = self.stdout.take()
+        return reply
+
+    def load(self, source: str, filename: str) -> dict[str, Any]:
+        self.filename = filename
+        module = types.ModuleType("__main__")
+        module.__file__ = filename
+        self.namespace = module.__dict__
+        try:
+            code = compile(source, filename, "exec", dont_inherit=True)
+        except ValueError as exc:  # e.g. NUL bytes
+            return {"error": {"kind": "syntax", "type": "ValueError", "message": str(exc),
+                              "line": None}}
+        exec(code, self.namespace)
+        return {"ok": True}
+
+    def get(self, name: str) -> dict[str, Any]:
+        if name not in self.namespace:
+            return {"kind": "missing"}
+        value = self.namespace[name]
+        if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
+            code = getattr(value, "__code__", None)
+            params = list(code.co_varnames[: code.co_argcount]) if code else []
+            return {"kind": "function", "params": params}
+        ok, data = _to_json(value)
+        return {"kind": "value", "value": data} if ok else {"kind": "opaque", "type": data}
+
+    def call(self, name: str, args: list[Any], kwargs: dict[str, Any],
+             seed: int | None, repeat: int) -> dict[str, Any]:
+        function = self.namespace.get(name)
+        if not callable(function):
+            return {"error": {"kind": "missing", "message": f"{name} is not a function"}}
+        if seed is not None:
+            _seed_random(_global_random, seed)
+        results = [function(*args, **kwargs) for _ in range(repeat)]
+        ok, data = _to_json(results)
+        if not ok:
+            bad = next(type(r).__name__ for r in results if not _to_json(r)[0])
+            return {"error": {"kind": "opaque", "message": f"returned a {bad}", "type": bad}}
+        return {"results": data}
+
+
+def serve(channel: socket.socket, output_limit: int) -> None:
+    """Answer requests on `channel` until the trusted side hangs up."""
+    signal.signal(signal.SIGALRM, _on_alarm)
+    host = Host(output_limit)
+    while True:
+        try:
+            request = protocol.recv(channel)
+        except (protocol.ProtocolError, OSError):
+            return
+        protocol.send(channel, host.handle(request))
