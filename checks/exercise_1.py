@@ -1,0 +1,124 @@
+"""Hidden checks for exercise 1, weighted sampling.
+
+Each frequency check draws 10,000 samples after a fixed seed, so a verdict never
+changes between runs; the tolerance comes from `grader.checks.stats.tolerance`
+(Hoeffding plus a union bound over the outcomes), so a correct sampler fails with
+probability below 1e-6 per check. For the distributions below the tolerance is
+about 0.03, while every wrong variant misses by far more:
+
+- ``"cloudy": 0.4``: the weights add up to 1.1 (the sum check), and cloudy is drawn
+  30% of the time instead of its 36% share of the total (miss 0.064, 2.3 times
+  the tolerance);
+- ``r > cumulative``: sunny is drawn 40% instead of 60% (miss 0.20);
+- ``r < weight``: rainy and cloudy are never drawn (miss 0.30);
+- a sampler that ignores its argument returns weather outcomes for other
+  distributions (the outcome check), and unseen distributions catch any answer
+  tuned to `weather` alone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from grader.checks import Submission, check, fail
+from grader.checks.stats import expect_frequencies
+
+DRAWS = 10_000
+
+# Distributions the learner never sees: uneven, with a rare outcome, a certain
+# outcome, and the rare outcome first and last so cumulative slices are tested.
+UNSEEN: list[dict[str, float]] = [
+    {"apple": 0.5, "banana": 0.25, "cherry": 0.125, "date": 0.125},
+    {"rare": 0.05, "common": 0.95},
+    {"only": 1.0},
+    {"x": 0.2, "y": 0.2, "z": 0.6},
+]
+
+
+def _weather(submission: Submission) -> dict[str, Any]:
+    weather = submission.value("weather")
+    if not isinstance(weather, dict) or not weather:
+        fail(f"`weather` is a {type(weather).__name__}", "a dict of outcome -> weight",
+             hint="keep the shape of the skeleton: {\"sunny\": 0.6, ...}")
+    return weather
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@check("weather holds three non-negative numbers", points=1)
+def test_weights_are_numbers(submission: Submission) -> None:
+    weather = _weather(submission)
+    if set(weather) != {"sunny", "rainy", "cloudy"}:
+        fail(f"the outcomes are {sorted(weather)}", "sunny, rainy and cloudy",
+             hint="fill in the blank; do not rename or remove outcomes")
+    for outcome, weight in weather.items():
+        if not _is_number(weight):
+            fail(f"the weight of {outcome!r} is {weight!r}", "a number",
+                 hint="a weight is a plain number such as 0.25, not text")
+        if weight < 0:
+            fail(f"the weight of {outcome!r} is {weight}", "a number of 0 or more",
+                 hint="a probability is never negative")
+
+
+@check("The weights add up to 1", points=2)
+def test_weights_sum_to_one(submission: Submission) -> None:
+    weather = _weather(submission)
+    if not all(_is_number(w) for w in weather.values()):
+        fail("some weights are not numbers", "numbers that add up to 1")
+    total = sum(weather.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-9):
+        fail(f"the weights add up to {total:g}", "1",
+             hint="a distribution's probabilities must cover exactly 100%")
+
+
+@check("sample returns an outcome of the distribution it is given", points=2)
+def test_sample_returns_outcomes(submission: Submission) -> None:
+    sample = submission.function("sample")
+    five = {"a": 0.2, "b": 0.2, "c": 0.2, "d": 0.2, "e": 0.2}
+    for seed, dist in enumerate([_weather(submission), *UNSEEN, five]):
+        for drawn in sample.draw(dist, n=200, seed=seed):
+            if drawn not in dist:
+                fail(f"sample({dist}) returned {drawn!r}", f"one of {sorted(dist)}",
+                     hint="sample must only use the distribution passed to it as `dist`")
+
+
+@check("Draws from weather follow its weights", points=2)
+def test_weather_frequencies(submission: Submission) -> str:
+    weather = _weather(submission)
+    if not all(_is_number(w) for w in weather.values()):
+        fail("some weights are not numbers", "numbers that add up to 1")
+    total = sum(weather.values())
+    if total <= 0:
+        fail("the weights add up to 0", "positive weights")
+    # Shares relative to the total: a wrong weight is the sum check's business.
+    shares = {outcome: weight / total for outcome, weight in weather.items()}
+    draws = submission.function("sample").draw(weather, n=DRAWS, seed=2024)
+    return expect_frequencies(
+        draws, shares, what=f"over {DRAWS:,} draws from weather",
+        hint="an outcome should come up as often as its weight says; look at the "
+             "comparison in sample")
+
+
+@check("Draws from distributions you never saw follow their weights", points=2)
+def test_unseen_frequencies(submission: Submission) -> str:
+    sample = submission.function("sample")
+    for seed, dist in enumerate(UNSEEN, start=100):
+        draws = sample.draw(dist, n=DRAWS, seed=seed)
+        expect_frequencies(
+            draws, dist, what=f"over {DRAWS:,} draws from {dist}",
+            hint="sample should work for any distribution, not just weather; "
+                 "compare r with the running total of the weights")
+    return f"{len(UNSEEN)} other distributions, {DRAWS:,} draws each"
+
+
+@check("The same seed gives the same draws", points=1)
+def test_deterministic(submission: Submission) -> None:
+    sample = submission.function("sample")
+    dist = UNSEEN[0]
+    first, second = (sample.draw(dist, n=50, seed=7) for _ in range(2))
+    if first != second:
+        fail("two runs after random.seed(7) drew different outcomes", "identical draws",
+             hint="draw your randomness from the `random` module (random.random())")

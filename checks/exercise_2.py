@@ -1,0 +1,132 @@
+"""Hidden checks for exercise 2, finishing the Markov generator.
+
+The checks build their own chains (from the lesson's corpus and from a hidden
+one) and pass them to the learner's `generate`, so a learner's `chain` variable
+cannot hide a wrong loop. Seeds are fixed, so verdicts are deterministic.
+
+Soundness of the sampling checks, for a correct `random.choice(options)`:
+- "several seeds give different sentences": from "i", no 6-word sentence has
+  probability above 2/9, so 20 seeds all giving the same sentence has
+  probability at most (2/9)^19 < 1e-12; `options[0]` gives one sentence only.
+- "next words follow the corpus": 3,000 draws of the word after "i"; the
+  Hoeffding tolerance for 2 outcomes at 1e-6 is 0.050, while a uniform choice
+  over distinct words (50/50) misses by 0.167 and `options[0]` by 0.333.
+- "words drawn from the whole corpus" produce bigrams the corpus never has
+  (e.g. "i and"), caught by the bigram check over 300 sentences.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.checks import Submission, check, fail
+from grader.checks.stats import expect_frequencies
+
+LESSON_CORPUS = "i love ai and i love code and i build ai"
+# Hidden: branching words ("the", "sat", "on"), and a dead end ("rug").
+HIDDEN_CORPUS = "the cat sat on the mat the dog sat on the log the cat ran to the rug"
+
+
+def build_chain(corpus: str) -> dict[str, list[str]]:
+    words = corpus.split()
+    chain: dict[str, list[str]] = {}
+    for current, following in zip(words, words[1:]):
+        chain.setdefault(current, []).append(following)
+    return chain
+
+
+def bigrams(words: list[str]) -> set[tuple[str, str]]:
+    return set(zip(words, words[1:]))
+
+
+def sentence_words(result: Any, call: str) -> list[str]:
+    """The words of a generated sentence; fail clearly if it is not one."""
+    if isinstance(result, str):
+        return result.split()
+    if isinstance(result, list) and all(isinstance(w, str) for w in result):
+        return result
+    fail(f"{call} returned a {type(result).__name__}", "a sentence: a string of words",
+         hint='return " ".join(out)')
+
+
+@check("The sentence starts with the start word", points=1)
+def test_starts_with_start(submission: Submission) -> None:
+    generate = submission.function("generate")
+    for seed, start in enumerate(["i", "love", "and"]):
+        call = f"generate(chain, {start!r}, 5)"
+        words = sentence_words(generate(build_chain(LESSON_CORPUS), start, 5, seed=seed), call)
+        if not words or words[0] != start:
+            fail(f"{call} returned {' '.join(words)!r}", f"a sentence starting with {start!r}",
+                 hint="`out` should begin with the start word")
+
+
+@check("The sentence has at most `length` words", points=2)
+def test_length_limit(submission: Submission) -> None:
+    generate = submission.function("generate")
+    chain = build_chain(LESSON_CORPUS)
+    for length in range(1, 9):
+        call = f"generate(chain, 'i', {length})"
+        words = sentence_words(generate(chain, "i", length, seed=length), call)
+        if len(words) > length:
+            fail(f"{call} returned {len(words)} words", f"at most {length}",
+                 hint="each pass of the loop should add exactly one word")
+        if len(words) < length and words and chain.get(words[-1]):
+            fail(f"{call} returned only {len(words)} words", f"{length} words "
+                 "(the chain had not reached a dead end)",
+                 hint="keep adding words until the length is reached")
+
+
+@check("Every pair of neighbouring words appears in the corpus", points=2)
+def test_bigrams_in_corpus(submission: Submission) -> None:
+    generate = submission.function("generate")
+    for name, corpus, start in [("the lesson's corpus", LESSON_CORPUS, "i"),
+                                ("a corpus you never saw", HIDDEN_CORPUS, "the")]:
+        allowed = bigrams(corpus.split())
+        call = f"generate(chain, {start!r}, 10)"
+        for result in generate.draw(build_chain(corpus), start, 10, n=150, seed=11):
+            words = sentence_words(result, call)
+            for pair in zip(words, words[1:]):
+                if pair not in allowed:
+                    fail(f"with {name}, {call} produced {' '.join(words)!r}, where "
+                         f"{pair[1]!r} follows {pair[0]!r}",
+                         "only word pairs that occur in the corpus",
+                         hint="pick the next word from chain[word], the words seen after it")
+
+
+@check("A dead-end word ends the sentence instead of crashing", points=2)
+def test_dead_end(submission: Submission) -> None:
+    generate = submission.function("generate")
+    chain = build_chain(HIDDEN_CORPUS)
+    words = sentence_words(generate(chain, "rug", 5, seed=1), "generate(chain, 'rug', 5)")
+    if words != ["rug"]:
+        fail(f"generate(chain, 'rug', 5) returned {' '.join(words)!r} although nothing "
+             "ever follows 'rug'", "'rug'", hint="when there are no options, stop the loop")
+    words = sentence_words(generate(chain, "word-not-in-chain", 4, seed=1),
+                           "generate(chain, 'word-not-in-chain', 4)")
+    if words != ["word-not-in-chain"]:
+        fail(f"for a start word the chain has never seen, generate returned "
+             f"{' '.join(words)!r}", "just the start word")
+
+
+@check("The next word is sampled, not fixed", points=2)
+def test_sampled(submission: Submission) -> None:
+    generate = submission.function("generate")
+    chain = build_chain(LESSON_CORPUS)
+    sentences = {" ".join(sentence_words(generate(chain, "i", 6, seed=seed), "generate"))
+                 for seed in range(20)}
+    if len(sentences) < 2:
+        fail(f"20 different seeds all gave {sentences.pop()!r}",
+             "different sentences where the chain branches (after 'i': love or build)",
+             hint="choose the next word at random from the options, not always the same one")
+
+
+@check("Next words come up as often as in the corpus", points=1)
+def test_next_word_frequencies(submission: Submission) -> str:
+    generate = submission.function("generate")
+    results = generate.draw(build_chain(LESSON_CORPUS), "i", 2, n=3000, seed=5)
+    seconds = [w[1] if len(w) > 1 else "(nothing)"
+               for w in (sentence_words(r, "generate(chain, 'i', 2)") for r in results)]
+    return expect_frequencies(
+        seconds, {"love": 2 / 3, "build": 1 / 3}, what="the word after 'i'",
+        hint="'love' follows 'i' twice in the corpus and 'build' once; pick from the "
+             "options list as it is, repeats included")

@@ -1,0 +1,34 @@
+"""Exercise 3 - Mini-challenge: your own tiny language model.
+
+No blanks this time: build a Markov text generator from scratch. The checks
+look for these exact names, so keep them:
+
+    corpus              a string of your own text, several words, some repeated
+    chain               a dict: each word -> the list of words that follow it
+                        in corpus (in order, repeats kept), built from
+                        corpus.split()
+    generate(start, length)
+                        returns a sentence (a string of words separated by
+                        spaces) that starts with `start`, has at most `length`
+                        words, and picks each next word at random from chain;
+                        it stops early at a word nothing ever followed
+
+Finally print one generated sentence on a line of its own.
+Check your work with:  grade exercise-3
+"""
+
+import random
+
+random.seed(0)
+
+# 1. A corpus with repeated words, so the next word has choices.
+# your code here
+
+# 2. The chain: word -> every word seen right after it.
+# your code here
+
+# 3. generate(start, length): sample the next word until the length limit or a dead end.
+# your code here
+
+# 4. Print one generated sentence.
+# your code here

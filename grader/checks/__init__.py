@@ -1,0 +1,14 @@
+"""What a check author writes against: `@check`, `fail`, the `Submission` proxy, stats.
+
+A check is a function named ``test_*`` taking one argument, ``submission``; it
+passes by returning and fails by raising `CheckFailed` (via `fail`). The same
+file runs under plain pytest through the `grader.pytest_plugin`.
+"""
+
+from grader.checks.api import Check, CheckFailed, check, fail, load_checks
+from grader.checks.submission import LearnerError, LearnerFunction, Submission
+
+__all__ = [
+    "Check", "CheckFailed", "LearnerError", "LearnerFunction", "Submission",
+    "check", "fail", "load_checks",
+]

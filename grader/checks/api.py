@@ -1,0 +1,84 @@
+"""Declaring checks (`@check`), failing them (`fail`), and finding them in a file."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict: what was observed, what was expected, and a hint.
+
+    An AssertionError so that pytest reports it as an ordinary test failure.
+    """
+
+    def __init__(self, observed: str, expected: str | None = None, hint: str | None = None,
+                 detail: str | None = None) -> None:
+        self.observed = observed
+        self.expected = expected
+        self.hint = hint
+        self.detail = detail
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        text = self.observed
+        if self.expected:
+            text += f"; expected {self.expected}"
+        return text + ("" if text.endswith((".", "?", "!")) else ".")
+
+
+def fail(observed: str, expected: str | None = None, *, hint: str | None = None,
+         detail: str | None = None) -> NoReturn:
+    """Fail the check: observed vs expected, a hint that does not give the answer."""
+    raise CheckFailed(observed, expected, hint, detail)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check function with the name a learner sees and its points."""
+
+    name: str
+    points: float
+    function: Callable[..., Any]
+
+    @property
+    def id(self) -> str:
+        return self.function.__name__
+
+    @property
+    def line(self) -> int:
+        return self.function.__code__.co_firstlineno
+
+
+def check(name: str, points: float) -> Callable[[F], F]:
+    """Mark a ``test_*`` function as a graded check worth `points`."""
+
+    def mark(function: F) -> F:
+        function.__grade_check__ = Check(name, float(points), function)  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+def load_checks(path: Path) -> list[Check]:
+    """Import a checks file and return its checks in the order they are written.
+
+    Raises whatever importing the file raises: `grade check` reports it with a line.
+    """
+    name = f"grade_checks_{path.stem}_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    found = [getattr(v, "__grade_check__", None) for v in vars(module).values()]
+    checks = [c for c in found if isinstance(c, Check) and c.function.__module__ == name]
+    return sorted(checks, key=lambda c: c.line)

@@ -1,0 +1,36 @@
+"""The `grade` command line. Each command lives in its own module and only parses,
+calls the runner, and hands results to a renderer.
+
+Exercise ids are commands too (`grade exercise-1`): `CourseGroup` turns any id in
+course.yaml into a grading command.
+"""
+
+from __future__ import annotations
+
+import click
+
+from grader import __version__
+from grader.cli.context import CourseGroup
+from grader.cli.info import list_exercises
+
+
+@click.group(cls=CourseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="grade")
+@click.option("--course", "course_path", type=click.Path(path_type=str), default=None,
+              help="course.yaml or its folder (default: found from the current folder).")
+@click.pass_context
+def cli(ctx: click.Context, course_path: str | None) -> None:
+    """Grade exercises of a course: `grade exercise-1` grades your exercise 1.
+
+    \b
+    Exit status: 0 full marks, 1 graded without full marks, 2 usage or course error.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["course_path"] = course_path
+
+
+cli.add_command(list_exercises)
+
+
+def main() -> None:
+    cli(prog_name="grade")

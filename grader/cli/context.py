@@ -1,0 +1,70 @@
+"""What every command shares: finding the course, errors as exit status 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from grader.course import ConfigError, Course, find_course, load_course
+
+USAGE_ERROR = 2
+
+
+def die(message: str) -> NoReturn:
+    """Print `message` as an error and exit with the usage/config status."""
+    click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(USAGE_ERROR)
+
+
+def course_from(ctx: click.Context) -> Course:
+    """The course for this invocation (cached on the context), or exit 2 with why."""
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "course" not in root.obj:
+        given = root.obj.get("course_path") or root.params.get("course_path")
+        try:
+            if given:
+                path = Path(given)
+                path = path / "course.yaml" if path.is_dir() else path
+                if not path.is_file():
+                    raise ConfigError(path, ["no such file"])
+            else:
+                path = find_course()
+            root.obj["course"] = load_course(path)
+        except ConfigError as exc:
+            die(str(exc))
+    course: Course = root.obj["course"]
+    return course
+
+
+class CourseGroup(click.Group):
+    """A group whose unknown commands are looked up as exercise ids in course.yaml."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(super().list_commands(ctx))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        from grader.cli.exercise import exercise_command
+
+        course = course_from(ctx)
+        exercise = course.exercise(name)
+        if exercise is None:
+            known = ", ".join(e.id for e in course.exercises)
+            die(f"no command or exercise named {name!r} (exercises: {known}; "
+                "commands: see grade --help)")
+        return exercise_command(exercise)
+
+    def format_commands(self, ctx: click.Context, formatter: Any) -> None:
+        super().format_commands(ctx, formatter)
+        try:
+            course = load_course(find_course())
+        except ConfigError:
+            return
+        with formatter.section("Exercises (grade ID [FILE])"):
+            formatter.write_dl([(e.id, e.title) for e in course.exercises])

@@ -1,0 +1,94 @@
+"""Reading course.yaml: YAML errors and validation errors become one clear message each."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from grader.course.model import Course
+
+COURSE_FILE = "course.yaml"
+
+
+class ConfigError(Exception):
+    """course.yaml is missing or wrong. `problems` holds one line per problem."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__("\n".join(f"{path}: {p}" for p in problems))
+        self.path = path
+        self.problems = problems
+
+
+def find_course(start: Path | None = None) -> Path:
+    """The course.yaml for `start`: $GRADE_COURSE, else the nearest one upwards."""
+    if env := os.environ.get("GRADE_COURSE"):
+        path = Path(env)
+        return path / COURSE_FILE if path.is_dir() else path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / COURSE_FILE).is_file():
+            return folder / COURSE_FILE
+    raise ConfigError(here / COURSE_FILE, [
+        "no course.yaml here or in any parent folder "
+        "(run grade inside the course folder, or pass --course PATH)"
+    ])
+
+
+def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line in the YAML file of the value at `loc`, as deep as it exists."""
+    node, line = root, None
+    for key in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+            if node is None:  # a missing or unknown key: point at its parent
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            node = node.value[key] if key < len(node.value) else None
+        else:
+            break
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def _describe(error: dict[str, Any], root: yaml.Node | None) -> str:
+    loc = tuple(error["loc"])
+    field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown field (check its spelling)"
+    elif error["type"] == "missing":
+        message = "required field is missing"
+    line = _node_line(root, loc)
+    where = f"line {line}: " if line else ""
+    return f"{where}{field or 'course'}: {message}"
+
+
+def load_course(path: Path) -> Course:
+    """Read and validate course.yaml at `path`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [f"cannot read: {exc}"]) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise ConfigError(path, [f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, ["must be a mapping with title and exercises"])
+    try:
+        course = Course.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(path, [_describe(e, root) for e in exc.errors()]) from None
+    course._root = path.resolve().parent
+    return course

@@ -1,0 +1,87 @@
+"""The models behind course.yaml: the single source of truth for its format.
+
+`grade schema` prints `Course.model_json_schema()`; nothing else describes the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+
+class Limits(BaseModel):
+    """How much one submission may use. Every field can be set per course or exercise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit: float = Field(10.0, gt=0, le=600, description="wall-clock seconds per submission")
+    memory_mb: int = Field(512, ge=128, le=16384, description="address space of the box, MiB")
+    file_size_kb: int = Field(1024, ge=0, description="largest file learner code may write")
+    output_chars: int = Field(20_000, ge=0, description="printed output kept for the report")
+    max_source_kb: int = Field(256, gt=0, description="largest submission file accepted")
+
+    def box_settings(self) -> dict[str, int]:
+        """The limits as the sandbox's zygote applies them."""
+        return {
+            "memory_mb": self.memory_mb,
+            "cpu_seconds": int(self.time_limit) + 1,
+            "file_size_kb": self.file_size_kb,
+            "output_chars": self.output_chars,
+        }
+
+
+class Exercise(BaseModel):
+    """One exercise: the learner's file, the reference solution, the hidden checks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", description="e.g. exercise-1")
+    title: str = Field(min_length=1)
+    file: str = Field(pattern=r"^[\w.-]+\.py$", description="learner file in exercises/")
+    solution: str = Field(pattern=r"^[\w.-]+\.py$", description="reference file in solutions/")
+    checks: str = Field(pattern=r"^[\w./-]+\.py$", description="checks module, from the course root")
+    points: float | None = Field(None, gt=0, description="total points; must equal the checks' sum")
+    limits: Limits | None = Field(None, description="overrides the course's limits")
+
+
+class Course(BaseModel):
+    """The whole course.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    exercises_dir: str = "exercises"
+    solutions_dir: str = "solutions"
+    limits: Limits = Field(default_factory=Limits)
+    exercises: list[Exercise] = Field(min_length=1)
+
+    _root: Path = PrivateAttr(default=Path("."))
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Course:
+        seen: set[str] = set()
+        for exercise in self.exercises:
+            if exercise.id in seen:
+                raise ValueError(f"exercise id {exercise.id!r} is used twice")
+            seen.add(exercise.id)
+        return self
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def exercise(self, exercise_id: str) -> Exercise | None:
+        return next((e for e in self.exercises if e.id == exercise_id), None)
+
+    def limits_for(self, exercise: Exercise) -> Limits:
+        return exercise.limits or self.limits
+
+    def learner_path(self, exercise: Exercise) -> Path:
+        return self._root / self.exercises_dir / exercise.file
+
+    def solution_path(self, exercise: Exercise) -> Path:
+        return self._root / self.solutions_dir / exercise.solution
+
+    def checks_path(self, exercise: Exercise) -> Path:
+        return self._root / exercise.checks

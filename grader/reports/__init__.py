@@ -1,0 +1,1 @@
+"""Renderers: turn `grader.results` models into what people and programs read."""

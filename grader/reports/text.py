@@ -1,0 +1,65 @@
+"""The learner's terminal report: one line per check, then why a check failed."""
+
+from __future__ import annotations
+
+import textwrap
+
+import click
+
+from grader.results import CheckResult, ExerciseResult
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def _marks(encoding: str | None) -> tuple[str, str]:
+    try:
+        "✓✗".encode(encoding or "ascii")
+        return "✓", "✗"
+    except (UnicodeEncodeError, LookupError):
+        return "+", "x"
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, width=88, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def _check_lines(check: CheckResult, mark: str, width: int, error: bool) -> list[str]:
+    points = f"{_points(check.score)}/{_points(check.max_score)}"
+    name = click.style(check.name, bold=not check.passed)
+    pad = " " * max(1, width - len(check.name))
+    lines = [f"  {mark} {name}{pad}{points:>7}"]
+    if check.passed or error:
+        return lines
+    lines += _wrap(check.message, "      ")
+    if check.hint:
+        lines += _wrap(f"hint: {check.hint}", "      ")
+    if check.detail:
+        lines += [""] + ["        " + row for row in check.detail.splitlines()] + [""]
+    return lines
+
+
+def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8",
+           show_output: bool = False) -> str:
+    """The whole report for one exercise, as text with ANSI styles (click strips them)."""
+    ok, bad = _marks(encoding)
+    lines = [click.style(f"{result.exercise} · {title}", bold=True), ""]
+    if result.error:
+        lines += _wrap(click.style(f"{bad} ", fg="red") + result.error, "  ")
+        lines.append("")
+    width = max([len(c.name) for c in result.checks] + [20]) + 2
+    for check in result.checks:
+        mark = click.style(ok, fg="green") if check.passed else click.style(bad, fg="red")
+        lines += _check_lines(check, mark, width, error=result.error is not None)
+    score = f"Score: {_points(result.score)}/{_points(result.max_score)}"
+    colour = "green" if result.full_marks else "yellow" if result.score else "red"
+    lines += ["", click.style(score, fg=colour, bold=True)]
+    printed = result.output.rstrip("\n")
+    if printed and show_output:
+        lines += ["", "What your code printed:"] + ["  | " + r for r in printed.splitlines()]
+    elif printed:
+        count = len(printed.splitlines())
+        lines.append(f"(your code printed {count} line{'s' * (count != 1)}; "
+                     "add --output to see them)")
+    return "\n".join(lines)

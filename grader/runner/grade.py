@@ -1,0 +1,125 @@
+"""Grade one submission: blanks first, then load it in a box, then run every check."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from grader.checks import Check, CheckFailed, Submission, load_checks
+from grader.checks.errors import explain
+from grader.course import Course, Exercise
+from grader.results import CheckResult, ExerciseResult
+from grader.runner.source import SubmissionError, describe_blanks, find_blanks, read_source
+from grader.sandbox.client import BoxStopped, Sandbox, SandboxError
+
+
+def describe_stop(stop: BoxStopped, time_limit: float) -> str:
+    """The learner's sentence for a box that stopped answering."""
+    if stop.reason == "timeout":
+        where = f" (it was running line {stop.line})" if stop.line else ""
+        return (f"time limit: your code did not finish within {time_limit:g} s{where}; "
+                "look for a loop that never ends")
+    if stop.reason == "protocol":
+        return "your code interfered with the grader's channel; nothing it reported counts"
+    return ("your code stopped its own process (os._exit, a crash, or running out of "
+            "memory), so it could not be checked")
+
+
+def _check_result(check: Check, error: CheckFailed | str | None, note: str = "") -> CheckResult:
+    if error is None:
+        return CheckResult(name=check.name, passed=True, score=check.points,
+                           max_score=check.points, message=note or "passed")
+    if isinstance(error, CheckFailed):
+        return CheckResult(name=check.name, passed=False, score=0.0, max_score=check.points,
+                           message=error.message, hint=error.hint, detail=error.detail)
+    return CheckResult(name=check.name, passed=False, score=0.0, max_score=check.points,
+                       message=error)
+
+
+class Grader:
+    """Grades submissions of a course's exercises in one shared sandbox.
+
+    Checks are imported once per exercise; the sandbox's zygote starts once. Both
+    are reused for every submission, which is what makes a batch fast.
+    """
+
+    def __init__(self, course: Course, sandbox: Sandbox) -> None:
+        self.course = course
+        self.sandbox = sandbox
+        self._checks: dict[str, list[Check]] = {}
+
+    def checks(self, exercise: Exercise) -> list[Check]:
+        if exercise.id not in self._checks:
+            self._checks[exercise.id] = load_checks(self.course.checks_path(exercise))
+        return self._checks[exercise.id]
+
+    def max_score(self, exercise: Exercise) -> float:
+        return sum(c.points for c in self.checks(exercise))
+
+    def failed(self, exercise: Exercise, error: str, started: float,
+               output: str = "", notes: dict[str, str] | None = None) -> ExerciseResult:
+        """A result with `error` set: score 0, every check failed (SPEC: error means 0)."""
+        notes = notes or {}
+        checks = [_check_result(c, notes.get(c.id, "not run"))
+                  for c in self.checks(exercise)]
+        return ExerciseResult(exercise=exercise.id, score=0.0, max_score=self.max_score(exercise),
+                              error=error, checks=checks, output=output,
+                              seconds=round(time.monotonic() - started, 4))
+
+    def grade(self, exercise: Exercise, path: Path) -> ExerciseResult:
+        """Grade the file at `path` (`.py` or `.ipynb`)."""
+        started = time.monotonic()
+        limits = self.course.limits_for(exercise)
+        try:
+            source = read_source(path, limits.max_source_kb)
+        except SubmissionError as exc:
+            return self.failed(exercise, str(exc), started)
+        return self.grade_source(exercise, source, path.name, started)
+
+    def grade_source(self, exercise: Exercise, source: str, filename: str,
+                     started: float | None = None) -> ExerciseResult:
+        started = time.monotonic() if started is None else started
+        limits = self.course.limits_for(exercise)
+        if blanks := find_blanks(source):
+            return self.failed(exercise, describe_blanks(blanks) +
+                               ": replace each ___ with your answer", started)
+        try:
+            box = self.sandbox.box(limits.box_settings(), limits.time_limit)
+        except SandboxError as exc:
+            return self.failed(exercise, f"the grader's sandbox failed ({exc}); "
+                               "please tell your teaching assistant", started)
+        with box:
+            try:
+                loaded = box.request("load", source=source, filename=filename)
+            except BoxStopped as stop:
+                return self.failed(exercise, describe_stop(stop, limits.time_limit), started,
+                                   "".join(box.output))
+            if "error" in loaded:
+                return self.failed(exercise, f"your file {explain(loaded['error'])}", started,
+                                   "".join(box.output))
+            submission = Submission(box, filename, printed=str(loaded.get("stdout", "")))
+            return self._run_checks(exercise, submission, box.output, started,
+                                    limits.time_limit)
+
+    def _run_checks(self, exercise: Exercise, submission: Submission, output: list[str],
+                    started: float, time_limit: float) -> ExerciseResult:
+        results: list[CheckResult] = []
+        for check in self.checks(exercise):
+            try:
+                note = check.function(submission)
+                results.append(_check_result(check, None, note if isinstance(note, str) else ""))
+            except CheckFailed as exc:
+                results.append(_check_result(check, exc))
+            except (BoxStopped, SandboxError) as exc:
+                stop = exc if isinstance(exc, BoxStopped) else BoxStopped("crash", str(exc))
+                error = describe_stop(stop, time_limit) + f" (during \u201c{check.name}\u201d)"
+                notes = {r_check.id: f"not counted: {r.message}"
+                         for r_check, r in zip(self.checks(exercise), results)}
+                return self.failed(exercise, error, started, "".join(output), notes)
+            except Exception as exc:  # a check tripped over an answer it did not foresee
+                results.append(_check_result(
+                    check, f"could not check your answer ({type(exc).__name__}: {exc})"))
+        return ExerciseResult(
+            exercise=exercise.id, score=sum(r.score for r in results),
+            max_score=self.max_score(exercise), error=None, checks=results,
+            output="".join(output), seconds=round(time.monotonic() - started, 4))

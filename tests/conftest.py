@@ -1,0 +1,86 @@
+"""Shared fixtures: the shipped course, one sandbox for the session, the real CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.course import Course, Exercise, load_course
+from grader.results import ExerciseResult
+from grader.runner import Grader
+from grader.sandbox.client import Sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return load_course(ROOT / "course.yaml")
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as box:
+        yield box
+
+
+@pytest.fixture(scope="session")
+def grader(course: Course, sandbox: Sandbox) -> Grader:
+    return Grader(course, sandbox)
+
+
+def exercise_of(course: Course, exercise_id: str) -> Exercise:
+    exercise = course.exercise(exercise_id)
+    assert exercise is not None, exercise_id
+    return exercise
+
+
+@pytest.fixture
+def grade_text(grader: Grader, course: Course):
+    """Grade source text as exercise `exercise_id`; returns the ExerciseResult."""
+
+    def run(exercise_id: str, source: str, filename: str = "submission.py") -> ExerciseResult:
+        return grader.grade_source(exercise_of(course, exercise_id), source, filename)
+
+    return run
+
+
+@pytest.fixture
+def mutant(course: Course):
+    """A solution's text with `old` replaced by `new` (exactly once: the test fails otherwise)."""
+
+    def make(exercise_id: str, old: str, new: str) -> str:
+        text = course.solution_path(exercise_of(course, exercise_id)).read_text()
+        assert text.count(old) == 1, f"{old!r} must occur once in the {exercise_id} solution"
+        return text.replace(old, new)
+
+    return make
+
+
+def grade_command() -> list[str]:
+    """The installed `grade` console script (next to this Python), else `python -m grader`."""
+    script = Path(sys.executable).with_name("grade")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("grade")
+    return [found] if found else [sys.executable, "-m", "grader"]
+
+
+@pytest.fixture
+def run_grade():
+    """Run the real `grade` command in a subprocess; returns the CompletedProcess."""
+
+    def run(*args: str, cwd: Path = ROOT, timeout: float = 120,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        environment = {**os.environ, **(env or {})}
+        environment.pop("GRADE_COURSE", None) if env is None else None
+        return subprocess.run([*grade_command(), *args], cwd=cwd, capture_output=True,
+                              text=True, timeout=timeout, env=environment)
+
+    return run
