@@ -20,6 +20,7 @@ box's channel as a passed file descriptor.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import resource
@@ -37,7 +38,27 @@ PRELOAD = (
     "string", "textwrap", "typing",
 )
 UID_BASE = 1_500_000  # far above any real account
-UID_SLOTS = 50_000
+UID_RANGE = 1_000  # uids one zygote cycles through; boxes are cleaned before reuse
+UID_RANGES = 1_000
+
+
+def claim_uid_range() -> tuple[int, int]:
+    """A uid range no other live zygote uses: held by an flock until this process dies.
+
+    Two zygotes sharing a uid would let one's cleanup (kill every process of the
+    uid) kill the other's box. Returns (first uid, lock fd).
+    """
+    folder = os.path.join(tempfile.gettempdir(), "grade-uid-locks")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for index in range(UID_RANGES):
+        fd = os.open(os.path.join(folder, str(index)), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return UID_BASE + index * UID_RANGE, fd
+    raise RuntimeError("every sandbox uid range is in use")
 
 
 def probe() -> dict[str, Any]:
@@ -132,11 +153,12 @@ class Zygote:
         self.base = tempfile.mkdtemp(prefix="grade-boxes-")
         os.chmod(self.base, 0o711)
         self.count = 0
+        self.uid_base = claim_uid_range()[0] if self.caps["setuid"] else 0
 
     def spawn(self, limits: dict[str, Any]) -> None:
         self.count += 1
         box = os.path.join(self.base, f"box-{self.count}")
-        uid = UID_BASE + self.count % UID_SLOTS
+        uid = self.uid_base + self.count % UID_RANGE
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
