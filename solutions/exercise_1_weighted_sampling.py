@@ -15,7 +15,7 @@ random.seed(3)  # the same draws on every run, so you can compare results
 weather = {
     "sunny": 0.6,
     "rainy": 0.1,
-    "cloudy": 0.3,  # the weight that makes the three add up to 1
+    "cloudy": 0.3,  # BLANK: 0.3 | replace ___ so that the three weights add up to 1
 }
 
 
@@ -30,7 +30,7 @@ def sample(dist):
     cumulative = 0.0
     for outcome, weight in dist.items():
         cumulative += weight
-        if r < cumulative:  # has r landed inside this outcome's stretch?
+        if r < cumulative:  # BLANK: cumulative | compare r with what? Has r landed inside this stretch?
             return outcome
     return outcome  # rounding can leave the total a hair under 1
 

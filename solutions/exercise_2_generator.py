@@ -29,9 +29,9 @@ def generate(chain, start, length):
     for _ in range(length - 1):
         options = chain.get(word, [])
         if not options:
-            break  # a dead end: no word ever followed this one
-        word = random.choice(options)  # sample the next word
-        out.append(word)
+            break  # BLANK: break | a dead end: no word ever followed this one. What now?
+        word = random.choice(options)  # BLANK: random.choice(options) | sample the next word from options
+        out.append(word)  # BLANK: word
     return " ".join(out)
 
 

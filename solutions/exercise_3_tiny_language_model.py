@@ -22,19 +22,23 @@ import random
 random.seed(0)
 
 # 1. A corpus with repeated words, so the next word has choices.
+# BEGIN SOLUTION
 corpus = (
     "the river runs to the sea and the sea runs to the sky "
     "and the sky rains on the river"
 )
+# END SOLUTION
 
 # 2. The chain: word -> every word seen right after it.
+# BEGIN SOLUTION
 words = corpus.split()
 chain = {}
 for current, following in zip(words, words[1:]):
     chain.setdefault(current, []).append(following)
+# END SOLUTION
 
-
-# 3. Generate by sampling the next word until the length limit or a dead end.
+# 3. generate(start, length): sample the next word until the length limit or a dead end.
+# BEGIN SOLUTION
 def generate(start, length):
     word = start
     out = [word]
@@ -42,7 +46,9 @@ def generate(start, length):
         word = random.choice(chain[word])
         out.append(word)
     return " ".join(out)
-
+# END SOLUTION
 
 # 4. Print one generated sentence.
+# BEGIN SOLUTION
 print(generate("the", 8))
+# END SOLUTION

@@ -10,8 +10,12 @@ from __future__ import annotations
 import click
 
 from grader import __version__
+from grader.cli.build import build
+from grader.cli.check import check
 from grader.cli.context import CourseGroup
 from grader.cli.info import list_exercises
+from grader.cli.new import new
+from grader.cli.schema import schema
 
 
 @click.group(cls=CourseGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +34,8 @@ def cli(ctx: click.Context, course_path: str | None) -> None:
 
 
 cli.add_command(list_exercises)
+for command in (build, check, new, schema):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from grader.course import ConfigError, Course, find_course, load_course
+from grader.course import ConfigError, Course, Exercise, find_course, load_course
 
 USAGE_ERROR = 2
 
@@ -19,20 +20,30 @@ def die(message: str) -> NoReturn:
     sys.exit(USAGE_ERROR)
 
 
+def course_file(ctx: click.Context) -> Path:
+    """The course.yaml of this invocation (--course, else found), or exit 2 with why."""
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    given = root.obj.get("course_path") or root.params.get("course_path")
+    try:
+        if not given:
+            return find_course()
+        path = Path(given)
+        path = path / "course.yaml" if path.is_dir() else path
+        if not path.is_file():
+            raise ConfigError(path, ["no such file"])
+        return path
+    except ConfigError as exc:
+        die(str(exc))
+
+
 def course_from(ctx: click.Context) -> Course:
     """The course for this invocation (cached on the context), or exit 2 with why."""
     root = ctx.find_root()
     root.ensure_object(dict)
     if "course" not in root.obj:
-        given = root.obj.get("course_path") or root.params.get("course_path")
+        path = course_file(ctx)
         try:
-            if given:
-                path = Path(given)
-                path = path / "course.yaml" if path.is_dir() else path
-                if not path.is_file():
-                    raise ConfigError(path, ["no such file"])
-            else:
-                path = find_course()
             root.obj["course"] = load_course(path)
         except ConfigError as exc:
             die(str(exc))
@@ -68,3 +79,12 @@ class CourseGroup(click.Group):
             return
         with formatter.section("Exercises (grade ID [FILE])"):
             formatter.write_dl([(e.id, e.title) for e in course.exercises])
+
+
+def exercises_named(course: Course, ids: Sequence[str]) -> list[Exercise]:
+    """The exercises with these ids, in course order (all when none are given), or exit 2."""
+    unknown = [i for i in ids if course.exercise(i) is None]
+    if unknown:
+        known = ", ".join(e.id for e in course.exercises)
+        die(f"no exercise named {unknown[0]!r} (exercises: {known})")
+    return [e for e in course.exercises if not ids or e.id in ids]

@@ -1,0 +1,324 @@
+"""`grade check`: every problem of a course, each with the file and line to fix.
+
+Static problems first (course.yaml, files, markers, checks files, points), then
+grading: the solution must get full marks, the skeleton nothing, and every check
+must give the same verdict twice on the solution and on a wrong answer (the
+skeleton with each ``___`` replaced by ``None``, or the outline skeleton itself).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import traceback
+from contextlib import ExitStack
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+
+from grader.authoring.build import BuildError, outputs, read_text, relative
+from grader.authoring.markers import Skeleton, fill_blanks, make_skeleton
+from grader.authoring.problems import Problem
+from grader.checks import Check, load_checks
+from grader.course import ConfigError, Course, Exercise, load_course
+from grader.course.load import _node_line
+from grader.results import CheckResult, ExerciseResult
+from grader.runner import Grader, find_blanks
+from grader.sandbox.client import Sandbox
+
+_LINE = re.compile(r"^line (\d+): (.*)$", re.S)
+_ERROR_LINE = re.compile(r"\bline (\d+)\b")
+
+
+class CourseReport(BaseModel):
+    """What `grade check --json` prints."""
+
+    ok: bool
+    course: str | None
+    exercises: int
+    checks: int
+    points: float
+    problems: list[Problem]
+
+
+def _first_difference(old: str, new: str) -> int:
+    """1-based number of the first line where `old` and `new` differ."""
+    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    for number, (a, b) in enumerate(zip(old_lines, new_lines, strict=False), 1):
+        if a != b:
+            return number
+    return min(len(old_lines), len(new_lines)) + 1
+
+
+def _import_error_line(exc: BaseException, path: Path) -> int | None:
+    """The line of `path` where importing it failed."""
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename) == path:
+        return exc.lineno
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
+    return frames[-1].lineno if frames else None
+
+
+def _describe(result: CheckResult) -> str:
+    return "passed" if result.passed else f"failed ({result.message})"
+
+
+class _Validator:
+    """Collects the problems of one course.yaml."""
+
+    def __init__(self, course_file: Path, reserved: frozenset[str]) -> None:
+        self.course_file = course_file
+        self.reserved = reserved
+        self.problems: list[Problem] = []
+        self.text = ""
+        self.node: yaml.Node | None = None
+        self.course: Course | None = None
+        self.n_checks = 0
+        self.points = 0.0
+
+    # -- course.yaml ---------------------------------------------------------------
+
+    def add(self, file: str, line: int | None, message: str, exercise: str | None = None) -> None:
+        self.problems.append(Problem(file=file, line=line, message=message, exercise=exercise))
+
+    def yaml_line(self, *loc: int | str) -> int | None:
+        return _node_line(self.node, loc)
+
+    def load(self) -> Course | None:
+        name = self.course_file.name
+        try:
+            self.text = read_text(self.course_file)
+            self.node = yaml.compose(self.text, Loader=yaml.SafeLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            pass  # load_course below says what is wrong
+        clashes = self.duplicate_ids()
+        try:
+            self.course = load_course(self.course_file)
+        except ConfigError as exc:
+            for entry in exc.problems:
+                if clashes and "is used twice" in entry:
+                    continue  # duplicate_ids reported it with the right line
+                match = _LINE.match(entry)
+                line, message = (int(match[1]), match[2]) if match else (None, entry)
+                self.add(name, line, message)
+        return self.course
+
+    def duplicate_ids(self) -> int:
+        """Report exercise ids used twice, at the second use; return how many."""
+        try:
+            data = yaml.safe_load(self.text) if self.text else None
+        except yaml.YAMLError:
+            return 0
+        exercises = data.get("exercises") if isinstance(data, dict) else None
+        seen: dict[str, int | None] = {}
+        found = 0
+        for index, entry in enumerate(exercises if isinstance(exercises, list) else []):
+            ident = entry.get("id") if isinstance(entry, dict) else None
+            if not isinstance(ident, str):
+                continue
+            line = self.yaml_line("exercises", index, "id")
+            if ident in seen:
+                found += 1
+                self.add(self.course_file.name, line, f"exercise id {ident!r} is already used "
+                         f"on line {seen[ident]}; ids must be unique", ident)
+            else:
+                seen[ident] = line
+        return found
+
+    def course_problems(self, course: Course) -> None:
+        """Ids that clash with commands, files two exercises share, files that do not exist."""
+        name = self.course_file.name
+        first_use: dict[tuple[str, str], int | None] = {}
+        for index, exercise in enumerate(course.exercises):
+            if exercise.id in self.reserved:
+                self.add(name, self.yaml_line("exercises", index, "id"),
+                         f"exercise id {exercise.id!r} clashes with the command "
+                         f"`grade {exercise.id}`; learners could not grade it", exercise.id)
+            for key in ("file", "solution"):
+                value = getattr(exercise, key)
+                line = self.yaml_line("exercises", index, key)
+                if (key, value) in first_use:
+                    self.add(name, line, f"{key}: {value} is also used on line "
+                             f"{first_use[key, value]}; each exercise needs its own", exercise.id)
+                first_use.setdefault((key, value), line)
+            for key, path in (("solution", course.solution_path(exercise)),
+                              ("checks", course.checks_path(exercise))):
+                if not path.is_file():
+                    self.add(name, self.yaml_line("exercises", index, key),
+                             f"{key}: {relative(course, path)} does not exist", exercise.id)
+
+    # -- one exercise, without running anything --------------------------------------
+
+    def skeleton(self, course: Course, exercise: Exercise) -> tuple[str, Skeleton] | None:
+        """The solution's text and skeleton, or None after reporting why there is none."""
+        path = course.solution_path(exercise)
+        if not path.is_file():
+            return None  # reported against course.yaml
+        where = relative(course, path)
+        try:
+            solution = read_text(path)
+            compile(solution, str(path), "exec")
+        except SyntaxError as exc:
+            self.add(where, exc.lineno, f"syntax error: {exc.msg}", exercise.id)
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            self.add(where, None, f"cannot read the solution: {exc}", exercise.id)
+            return None
+        for line in find_blanks(solution):
+            self.add(where, line, "the solution still has a ___ blank", exercise.id)
+        try:
+            built = outputs(course, exercise)
+        except BuildError as exc:
+            self.problems += exc.problems
+            return None
+        skeleton = make_skeleton(solution)
+        if skeleton.parts == 0:
+            self.add(where, None, "nothing is marked for learners to fill in: mark a blank "
+                     "with '# BLANK: code' or a region with '# BEGIN SOLUTION' / "
+                     "'# END SOLUTION' (docs/authoring.md)", exercise.id)
+        for out, text in built.items():
+            shown = relative(course, out)
+            if not out.is_file():
+                self.add(shown, None, f"missing; `grade build` makes it from {where}",
+                         exercise.id)
+                continue
+            current = read_text(out)
+            if current != text:
+                self.add(shown, _first_difference(current, text),
+                         f"out of date with {where} (first difference here); run `grade build`",
+                         exercise.id)
+        return solution, skeleton
+
+    def checks(self, course: Course, exercise: Exercise,
+               grader: Grader | None) -> list[Check] | None:
+        """The exercise's checks, or None after reporting why they cannot be used."""
+        path = course.checks_path(exercise)
+        if not path.is_file():
+            return None  # reported against course.yaml
+        where = relative(course, path)
+        try:
+            checks = grader.checks(exercise) if grader else load_checks(path)
+        except Exception as exc:  # any error of the author's module, reported with its line
+            self.add(where, _import_error_line(exc, path.resolve()) or
+                     _import_error_line(exc, path),
+                     f"cannot import the checks: {type(exc).__name__}: {exc}", exercise.id)
+            return None
+        self.check_declarations(course, exercise, checks, where, path)
+        return checks
+
+    def check_declarations(self, course: Course, exercise: Exercise, checks: list[Check],
+                           where: str, path: Path) -> None:
+        ids = {c.id for c in checks}
+        for node in ast.parse(read_text(path)).body:
+            if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and node.name.startswith("test_") and node.name not in ids):
+                self.add(where, node.lineno, f"{node.name} has no @check(name, points), so it "
+                         "is never graded", exercise.id)
+        if not checks:
+            self.add(where, None, "defines no checks: write test_* functions decorated with "
+                     "@check(name, points)", exercise.id)
+        names: dict[str, int] = {}
+        for c in checks:
+            if not c.name.strip():
+                self.add(where, c.line, "a check without a name: give @check a name "
+                         "learners understand", exercise.id)
+            elif c.name in names:
+                self.add(where, c.line, f"two checks are named {c.name!r} (also line "
+                         f"{names[c.name]}); learners could not tell them apart", exercise.id)
+            names.setdefault(c.name, c.line)
+            if not c.points > 0:
+                self.add(where, c.line, f"the check {c.name!r} has {c.points:g} points; "
+                         "give it more than 0", exercise.id)
+            if not c.id.startswith("test_"):
+                self.add(where, c.line, f"{c.id} should be named test_*, so plain pytest "
+                         "runs it too", exercise.id)
+        total = sum(c.points for c in checks)
+        self.n_checks += len(checks)
+        self.points += total
+        if exercise.points is not None and checks and abs(total - exercise.points) > 1e-9:
+            index = course.exercises.index(exercise)
+            self.add(self.course_file.name, self.yaml_line("exercises", index, "points"),
+                     f"points: {exercise.points:g}, but the checks in {where} add up to "
+                     f"{total:g}", exercise.id)
+
+    # -- grading ---------------------------------------------------------------------
+
+    def grading(self, course: Course, exercise: Exercise, grader: Grader, checks: list[Check],
+                solution: str, skeleton: Skeleton) -> None:
+        checks_file = relative(course, course.checks_path(exercise))
+        solution_file = relative(course, course.solution_path(exercise))
+        skeleton_file = relative(course, course.learner_path(exercise))
+
+        def grade(text: str, filename: str) -> ExerciseResult:
+            return grader.grade_source(exercise, text, filename)
+
+        first = grade(solution, exercise.solution)
+        if first.error:
+            found = _ERROR_LINE.search(first.error)
+            self.add(solution_file, int(found[1]) if found else None,
+                     f"the solution cannot be graded: {first.error}", exercise.id)
+        else:
+            for c, result in zip(checks, first.checks, strict=True):
+                if not result.passed:
+                    self.add(checks_file, c.line, f"the solution ({solution_file}) fails "
+                             f"{c.name!r}: {result.message}", exercise.id)
+        self.compare(first, grade(solution, exercise.solution), checks, checks_file,
+                     f"the solution ({solution_file})", exercise.id)
+
+        empty = grade(skeleton.text, exercise.file)
+        for c, result in zip(checks, empty.checks, strict=True):
+            if result.score > 0:
+                self.add(checks_file, c.line, f"the skeleton ({skeleton_file}) already passes "
+                         f"{c.name!r} ({result.score:g} points) before a learner writes "
+                         "anything", exercise.id)
+        wrong = fill_blanks(skeleton.text)
+        if wrong == skeleton.text:
+            runs = (empty, grade(wrong, exercise.file))
+            what = f"the skeleton ({skeleton_file})"
+        else:
+            runs = (grade(wrong, exercise.file), grade(wrong, exercise.file))
+            what = f"the skeleton with every ___ replaced by None ({skeleton_file})"
+        self.compare(*runs, checks, checks_file, what, exercise.id)
+
+    def compare(self, first: ExerciseResult, second: ExerciseResult, checks: list[Check],
+                checks_file: str, what: str, exercise_id: str) -> None:
+        """Report every check whose verdict differs between two gradings of the same file."""
+        if first.error != second.error:
+            self.add(checks_file, None, f"grading {what} twice gave two different errors: "
+                     f"{first.error!r}, then {second.error!r}", exercise_id)
+            return
+        for c, a, b in zip(checks, first.checks, second.checks, strict=True):
+            if a != b:
+                how = (f"{_describe(a)}, then {_describe(b)}" if _describe(a) != _describe(b)
+                       else "the same verdict with a different detail or hint")
+                self.add(checks_file, c.line, f"{c.name!r} is not deterministic: grading {what} "
+                         f"twice gave {how}; pass seed= to every random draw and keep no state "
+                         "between submissions", exercise_id)
+
+    # -- the whole course --------------------------------------------------------------
+
+    def run(self, only: list[str] | None, grade: bool) -> CourseReport:
+        course = self.load()
+        if course is None:
+            return self.report(None, 0)
+        self.course_problems(course)
+        chosen = [e for e in course.exercises if only is None or e.id in only]
+        with ExitStack() as stack:
+            grader = Grader(course, stack.enter_context(Sandbox())) if grade else None
+            for exercise in chosen:
+                built = self.skeleton(course, exercise)
+                checks = self.checks(course, exercise, grader)
+                if grader and built and checks:
+                    self.grading(course, exercise, grader, checks, *built)
+        return self.report(course, len(chosen))
+
+    def report(self, course: Course | None, exercises: int) -> CourseReport:
+        return CourseReport(ok=not self.problems, course=course.title if course else None,
+                            exercises=exercises, checks=self.n_checks, points=self.points,
+                            problems=self.problems)
+
+
+def validate_course(course_file: Path, *, only: list[str] | None = None, grade: bool = True,
+                    reserved: frozenset[str] = frozenset()) -> CourseReport:
+    """Every problem of the course at `course_file`. `only` limits per-exercise checks."""
+    return _Validator(course_file, reserved).run(only, grade)

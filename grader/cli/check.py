@@ -1,0 +1,52 @@
+"""`grade check`: validate the whole course; exit 0 only when nothing is wrong."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import suppress
+
+import click
+
+from grader.authoring import validate_course
+from grader.cli.context import course_file, die, exercises_named
+from grader.course import ConfigError, load_course
+from grader.reports.problems import render_problems
+from grader.sandbox.client import SandboxError
+
+
+@click.command("check")
+@click.argument("ids", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
+@click.option("--static", is_flag=True,
+              help="Grade nothing: only course.yaml, files, markers, checks files, points.")
+@click.pass_context
+def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool) -> None:
+    """List every problem of the course (or of exercises IDS) with its file and line.
+
+    \b
+    Checks course.yaml against its schema, that files exist and ids are unique,
+    that skeletons are up to date with the solutions (`grade build`), that every
+    check has a name and points adding up to course.yaml's, that checks files
+    import; then grades: each solution must get full marks, each skeleton 0,
+    and every check the same verdict twice in a row.
+    Exit status: 0 no problem, 1 problems found, 2 could not check (usage).
+    """
+    path = course_file(ctx)
+    if ids:
+        with suppress(ConfigError):  # the report lists what is wrong with course.yaml
+            exercises_named(load_course(path), ids)  # exits 2 on an unknown id
+    reserved = frozenset(ctx.find_root().command.commands)  # type: ignore[attr-defined]
+    try:
+        report = validate_course(path, only=list(ids) or None, grade=not static,
+                                 reserved=reserved)
+    except SandboxError as exc:
+        die(f"the sandbox could not start: {exc}")
+    if as_json:
+        click.echo(report.model_dump_json())
+    elif report.problems:
+        click.echo(render_problems(report.problems))
+    else:
+        graded = "" if static else "; solutions get full marks, skeletons 0, verdicts repeat"
+        click.echo(f"course OK: {report.exercises} exercises, {report.checks} checks, "
+                   f"{report.points:g} points{graded}")
+    sys.exit(0 if report.ok else 1)
