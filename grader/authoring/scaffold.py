@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -20,8 +21,7 @@ POINTS = 2
 
 SOLUTION = '''"""{heading} - {title}.
 
-Replace this paragraph with what learners build in this exercise. Everything
-outside the marked parts is what they receive in exercises/{file}.
+Replace this paragraph: say what learners build, and why it matters.
 
 Fill in the blank marked ___ and check your work with:  grade {id}
 """
@@ -118,6 +118,16 @@ def append_exercise(text: str, entry: dict[str, str | float]) -> str:
     return "".join(lines[:after] + block + lines[after:])
 
 
+def _field_error(error: dict[str, Any]) -> str:
+    field = ".".join(map(str, error["loc"]))
+    if field == "id":
+        return (f"invalid ID {error['input']!r}: use lowercase letters, digits and single "
+                "dashes, e.g. exercise-4")
+    if field in ("file", "solution"):
+        return f"invalid file name {error['input']!r}: letters, digits, _ . - ending in .py"
+    return f"{field}: {error['msg']}"
+
+
 def _heading(exercise_id: str) -> str:
     return exercise_id.replace("-", " ").capitalize()
 
@@ -136,8 +146,7 @@ def new_exercise(course: Course, course_file: Path, exercise_id: str, title: str
         exercise = Exercise(id=exercise_id, title=title, file=file, solution=file,
                             checks=(checks_dir / f"{stem}.py").as_posix(), points=POINTS)
     except ValidationError as exc:
-        raise ScaffoldError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                      for e in exc.errors())) from None
+        raise ScaffoldError("; ".join(_field_error(e) for e in exc.errors())) from None
     solution, checks = course.solution_path(exercise), course.checks_path(exercise)
     for path in (solution, checks, course.learner_path(exercise)):
         if path.exists():

@@ -2,8 +2,10 @@
 
 Static problems first (course.yaml, files, markers, checks files, points), then
 grading: the solution must get full marks, the skeleton nothing, and every check
-must give the same verdict twice on the solution and on a wrong answer (the
-skeleton with each ``___`` replaced by ``None``, or the outline skeleton itself).
+must give the same verdict, and ask and get the same things, when the same file is
+graded twice: the solution, and a wrong answer (the skeleton with every ``___``
+replaced by the first of `WRONG_ANSWERS` that lets it load, or an outline skeleton
+as it is).
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from pydantic import BaseModel
 from grader.authoring.build import BuildError, outputs, read_text, relative
 from grader.authoring.markers import Skeleton, fill_blanks, make_skeleton
 from grader.authoring.problems import Problem
+from grader.authoring.recording import RecordingGrader, Transcript, first_difference
 from grader.checks import Check, load_checks
 from grader.course import ConfigError, Course, Exercise, load_course
 from grader.course.load import _node_line
 from grader.results import CheckResult, ExerciseResult
-from grader.runner import Grader, find_blanks
+from grader.runner import find_blanks
 from grader.sandbox.client import Sandbox
 
+WRONG_ANSWERS = ("None", "0", "1", '""')
 _LINE = re.compile(r"^line (\d+): (.*)$", re.S)
 _ERROR_LINE = re.compile(r"\bline (\d+)\b")
 
@@ -59,8 +63,11 @@ def _import_error_line(exc: BaseException, path: Path) -> int | None:
     return frames[-1].lineno if frames else None
 
 
-def _describe(result: CheckResult) -> str:
-    return "passed" if result.passed else f"failed ({result.message})"
+def _describe(result: CheckResult, limit: int = 100) -> str:
+    if result.passed:
+        return "passed"
+    message = result.message
+    return f"failed ({message if len(message) <= limit else message[: limit - 3] + '...'})"
 
 
 class _Validator:
@@ -74,6 +81,7 @@ class _Validator:
         self.node: yaml.Node | None = None
         self.course: Course | None = None
         self.n_checks = 0
+        self.unstable: set[tuple[str, str]] = set()
         self.points = 0.0
 
     # -- course.yaml ---------------------------------------------------------------
@@ -190,14 +198,14 @@ class _Validator:
         return solution, skeleton
 
     def checks(self, course: Course, exercise: Exercise,
-               grader: Grader | None) -> list[Check] | None:
+               grader: RecordingGrader | None) -> list[Check] | None:
         """The exercise's checks, or None after reporting why they cannot be used."""
         path = course.checks_path(exercise)
         if not path.is_file():
             return None  # reported against course.yaml
         where = relative(course, path)
         try:
-            checks = grader.checks(exercise) if grader else load_checks(path)
+            checks = grader.loaded_checks(exercise) if grader else load_checks(path)
         except Exception as exc:  # any error of the author's module, reported with its line
             self.add(where, _import_error_line(exc, path.resolve()) or
                      _import_error_line(exc, path),
@@ -243,57 +251,70 @@ class _Validator:
 
     # -- grading ---------------------------------------------------------------------
 
-    def grading(self, course: Course, exercise: Exercise, grader: Grader, checks: list[Check],
-                solution: str, skeleton: Skeleton) -> None:
+    def grading(self, course: Course, exercise: Exercise, grader: RecordingGrader,
+                checks: list[Check], solution: str, skeleton: Skeleton) -> None:
         checks_file = relative(course, course.checks_path(exercise))
         solution_file = relative(course, course.solution_path(exercise))
         skeleton_file = relative(course, course.learner_path(exercise))
 
-        def grade(text: str, filename: str) -> ExerciseResult:
-            return grader.grade_source(exercise, text, filename)
+        def grade(text: str, filename: str) -> tuple[ExerciseResult, Transcript]:
+            return grader.grade_recorded(exercise, text, filename)
 
         first = grade(solution, exercise.solution)
-        if first.error:
-            found = _ERROR_LINE.search(first.error)
+        result = first[0]
+        if result.error:
+            found = _ERROR_LINE.search(result.error)
             self.add(solution_file, int(found[1]) if found else None,
-                     f"the solution cannot be graded: {first.error}", exercise.id)
+                     f"the solution cannot be graded: {result.error}", exercise.id)
         else:
-            for c, result in zip(checks, first.checks, strict=True):
-                if not result.passed:
+            for c, outcome in zip(checks, result.checks, strict=True):
+                if not outcome.passed:
                     self.add(checks_file, c.line, f"the solution ({solution_file}) fails "
-                             f"{c.name!r}: {result.message}", exercise.id)
+                             f"{c.name!r}: {outcome.message}", exercise.id)
         self.compare(first, grade(solution, exercise.solution), checks, checks_file,
                      f"the solution ({solution_file})", exercise.id)
 
         empty = grade(skeleton.text, exercise.file)
-        for c, result in zip(checks, empty.checks, strict=True):
-            if result.score > 0:
+        for c, outcome in zip(checks, empty[0].checks, strict=True):
+            if outcome.score > 0:
                 self.add(checks_file, c.line, f"the skeleton ({skeleton_file}) already passes "
-                         f"{c.name!r} ({result.score:g} points) before a learner writes "
+                         f"{c.name!r} ({outcome.score:g} points) before a learner writes "
                          "anything", exercise.id)
-        wrong = fill_blanks(skeleton.text)
-        if wrong == skeleton.text:
-            runs = (empty, grade(wrong, exercise.file))
-            what = f"the skeleton ({skeleton_file})"
-        else:
-            runs = (grade(wrong, exercise.file), grade(wrong, exercise.file))
-            what = f"the skeleton with every ___ replaced by None ({skeleton_file})"
-        self.compare(*runs, checks, checks_file, what, exercise.id)
-
-    def compare(self, first: ExerciseResult, second: ExerciseResult, checks: list[Check],
-                checks_file: str, what: str, exercise_id: str) -> None:
-        """Report every check whose verdict differs between two gradings of the same file."""
-        if first.error != second.error:
-            self.add(checks_file, None, f"grading {what} twice gave two different errors: "
-                     f"{first.error!r}, then {second.error!r}", exercise_id)
+        if not skeleton.blanks:
+            self.compare(empty, grade(skeleton.text, exercise.file), checks, checks_file,
+                         f"the skeleton ({skeleton_file})", exercise.id)
             return
-        for c, a, b in zip(checks, first.checks, second.checks, strict=True):
+        for answer in WRONG_ANSWERS:  # a wrong answer that loads makes the checks run
+            wrong = fill_blanks(skeleton.text, answer)
+            runs = grade(wrong, exercise.file)
+            if runs[0].error is None:
+                break
+        self.compare(runs, grade(wrong, exercise.file), checks, checks_file,
+                     f"the skeleton with every ___ replaced by {answer}", exercise.id)
+
+    def compare(self, first: tuple[ExerciseResult, Transcript],
+                second: tuple[ExerciseResult, Transcript], checks: list[Check],
+                checks_file: str, what: str, exercise_id: str) -> None:
+        """Report every check that judged, asked or got differently in two gradings."""
+        (one, asked), (two, asked_again) = first, second
+        if one.error != two.error:
+            self.add(checks_file, None, f"grading {what} twice gave two different errors: "
+                     f"{one.error!r}, then {two.error!r}", exercise_id)
+            return
+        for c, a, b in zip(checks, one.checks, two.checks, strict=True):
             if a != b:
-                how = (f"{_describe(a)}, then {_describe(b)}" if _describe(a) != _describe(b)
-                       else "the same verdict with a different detail or hint")
-                self.add(checks_file, c.line, f"{c.name!r} is not deterministic: grading {what} "
-                         f"twice gave {how}; pass seed= to every random draw and keep no state "
-                         "between submissions", exercise_id)
+                how = (f" gave {_describe(a)}, then {_describe(b)}"
+                       if _describe(a) != _describe(b)
+                       else " gave the same verdict with a different detail or hint")
+                how += "; pass seed= to every random draw and keep no state between submissions"
+            elif asked.get(c.id) != asked_again.get(c.id):
+                how = ", " + first_difference(asked.get(c.id, []), asked_again.get(c.id, []))
+            else:
+                continue
+            if (exercise_id, c.id) not in self.unstable:  # one report per check is enough
+                self.unstable.add((exercise_id, c.id))
+                self.add(checks_file, c.line, f"{c.name!r} is not deterministic: grading "
+                         f"{what} twice{how}", exercise_id)
 
     # -- the whole course --------------------------------------------------------------
 
@@ -304,7 +325,7 @@ class _Validator:
         self.course_problems(course)
         chosen = [e for e in course.exercises if only is None or e.id in only]
         with ExitStack() as stack:
-            grader = Grader(course, stack.enter_context(Sandbox())) if grade else None
+            grader = RecordingGrader(course, stack.enter_context(Sandbox())) if grade else None
             for exercise in chosen:
                 built = self.skeleton(course, exercise)
                 checks = self.checks(course, exercise, grader)

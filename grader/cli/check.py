@@ -14,6 +14,10 @@ from grader.reports.problems import render_problems
 from grader.sandbox.client import SandboxError
 
 
+def plural(count: float, noun: str) -> str:
+    return f"{count:g} {noun}{'' if count == 1 else 's'}"
+
+
 @click.command("check")
 @click.argument("ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
@@ -47,6 +51,6 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool)
         click.echo(render_problems(report.problems))
     else:
         graded = "" if static else "; solutions get full marks, skeletons 0, verdicts repeat"
-        click.echo(f"course OK: {report.exercises} exercises, {report.checks} checks, "
-                   f"{report.points:g} points{graded}")
+        click.echo(f"course OK: {plural(report.exercises, 'exercise')}, "
+                   f"{plural(report.checks, 'check')}, {plural(report.points, 'point')}{graded}")
     sys.exit(0 if report.ok else 1)

@@ -32,7 +32,9 @@ def new(ctx: click.Context, exercise_id: str, title: str, file: str | None) -> N
                                reserved=reserved)
     except ScaffoldError as exc:
         die(str(exc))
-    for path, role in zip(written, ROLES, strict=False):
-        click.echo(f"  {relative(course, path):<44} {role}")
+    shown = [relative(course, path) for path in written]
+    width = max(map(len, shown))
+    for name, role in zip(shown, ROLES, strict=False):
+        click.echo(f"  {name:<{width}}  {role}")
     click.echo(f"next: write the exercise in {relative(course, written[0])} and its checks, "
                f"then run  grade build {exercise_id} && grade check {exercise_id}")
