@@ -107,10 +107,10 @@ def first_difference(first: list[str], second: list[str]) -> str:
     return "no difference"
 
 
-def _short(op: str, fields: dict[str, Any], limit: int = 90) -> str:
-    if op == "call":
-        args = ", ".join(json.dumps(a) for a in fields.get("args", []))
-        text = f"{fields.get('name')}({args}) with seed={fields.get('seed')}"
-    else:
+def _short(op: str, fields: dict[str, Any], limit: int = 70) -> str:
+    if op != "call":
         text = f"{op} {json.dumps(fields)}"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+    args = ", ".join(json.dumps(a) for a in fields.get("args", []))
+    args = args if len(args) <= limit else "..." + args[3 - limit:]  # the end differs most
+    return f"{fields.get('name')}({args}), seed={fields.get('seed')}"
