@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.authoring.markers import strip_markers
 from grader.course import Course, Exercise, load_course
 from grader.results import ExerciseResult
 from grader.runner import Grader
@@ -56,7 +57,8 @@ def mutant(course: Course):
     """A solution's text with `old` replaced by `new` (exactly once: the test fails otherwise)."""
 
     def make(exercise_id: str, old: str, new: str) -> str:
-        text = course.solution_path(exercise_of(course, exercise_id)).read_text()
+        solution = course.solution_path(exercise_of(course, exercise_id)).read_text()
+        text = strip_markers(solution)  # the code, without the authoring markers
         assert text.count(old) == 1, f"{old!r} must occur once in the {exercise_id} solution"
         return text.replace(old, new)
 

@@ -53,6 +53,7 @@ class Skeleton:
     text: str
     blanks: list[int] = field(default_factory=list)
     regions: list[int] = field(default_factory=list)
+    solution: str = ""  # the solution without its markers (learner comments kept)
 
     @property
     def parts(self) -> int:
@@ -89,8 +90,11 @@ def _is_name_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def _blank_line(code: str, marker: str) -> str:
-    """`code` with the marker's piece as ``___``, plus the learner's comment; or ValueError."""
+def _blank_line(code: str, marker: str) -> tuple[str, str]:
+    """The skeleton's line (the piece as ``___``) and the plain solution's; or ValueError.
+
+    Both carry the learner's comment.
+    """
     piece, _, comment = marker.partition("|")
     piece, comment = piece.strip(), comment.strip()
     if not piece:
@@ -105,8 +109,8 @@ def _blank_line(code: str, marker: str) -> str:
     if (_is_name_char(piece[0]) and start > 0 and _is_name_char(code[start - 1])) or (
             _is_name_char(piece[-1]) and end < len(code) and _is_name_char(code[end])):
         raise ValueError(f"the blank {piece!r} is part of a longer name; blank whole names")
-    blanked = code[:start] + BLANK + code[end:]
-    return f"{blanked}  # {comment}" if comment else blanked
+    note = f"  # {comment}" if comment else ""
+    return code[:start] + BLANK + code[end:] + note, code + note
 
 
 def make_skeleton(solution: str) -> Skeleton:
@@ -114,6 +118,7 @@ def make_skeleton(solution: str) -> Skeleton:
     comments = _comments(solution)
     problems: list[tuple[int | None, str]] = []
     out: list[str] = []
+    plain: list[str] = []
     blanks: list[tuple[int, int]] = []  # (solution line, skeleton line)
     regions: list[int] = []
     region: _Region | None = None
@@ -152,16 +157,21 @@ def make_skeleton(solution: str) -> Skeleton:
                 problems.append((number, "BLANK: needs code before it on the same line"))
                 continue
             try:
-                out.append(_blank_line(body[:column].rstrip(), blank.group(1)) + ending)
-                blanks.append((number, len(out)))
+                learner, reader = _blank_line(body[:column].rstrip(), blank.group(1))
             except ValueError as exc:
                 problems.append((number, str(exc)))
+                continue
+            out.append(learner + ending)
+            plain.append(reader + ending)
+            blanks.append((number, len(out)))
         elif comment and _NEAR_MISS.match(comment):
             problems.append((number, f"{comment.strip()!r} looks like a marker but is not "
                                      "one; write '# BLANK: code | comment', '# OUTLINE: text', "
                                      "'# BEGIN SOLUTION' or '# END SOLUTION'"))
-        elif region is None:
-            out.append(line)
+        else:
+            plain.append(line)
+            if region is None:
+                out.append(line)
     if region is not None:
         problems.append((region.begin, "BEGIN SOLUTION is never closed by an END SOLUTION"))
     text = "".join(out)
@@ -172,7 +182,12 @@ def make_skeleton(solution: str) -> Skeleton:
                      for source_line, skeleton_line in blanks if skeleton_line not in standing]
     if problems:
         raise MarkerError(problems)
-    return Skeleton(text, [s for _, s in blanks], regions)
+    return Skeleton(text, [s for _, s in blanks], regions, "".join(plain))
+
+
+def strip_markers(solution: str) -> str:
+    """The solution as a reader sees it: markers gone, learners' comments kept."""
+    return make_skeleton(solution).solution
 
 
 def fill_blanks(skeleton: str, answer: str = "None") -> str:

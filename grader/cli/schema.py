@@ -19,7 +19,7 @@ def schema() -> None:
     """Print the JSON Schema of course.yaml (save it as course.schema.json).
 
     \b
-    VS Code (YAML extension): put this first line in course.yaml
+    VS Code (YAML extension): put this comment line in course.yaml
       # yaml-language-server: $schema=course.schema.json
     """
     click.echo(course_schema(), nl=False)
