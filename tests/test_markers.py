@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from grader.authoring.markers import MarkerError, fill_blanks, make_skeleton
+from grader.authoring.markers import MarkerError, fill_blanks, make_skeleton, strip_markers
 from grader.authoring.scaffold import ScaffoldError, append_exercise
 
 
@@ -137,3 +137,13 @@ def test_append_exercise_to_a_file_without_final_newline() -> None:
 def test_append_exercise_refuses_flow_style() -> None:
     with pytest.raises(ScaffoldError, match="flow"):
         append_exercise("title: T\nexercises: [{id: a}]\n", {"id": "b"})
+
+
+def test_strip_markers_keeps_the_code_and_the_learners_comments() -> None:
+    solution = ("x = 0.3  # BLANK: 0.3 | the weight\n"
+                "y = 1  # BLANK: 1\n"
+                "# BEGIN SOLUTION\n"
+                "# OUTLINE: z = ...\n"
+                "z = 2\n"
+                "# END SOLUTION\n")
+    assert strip_markers(solution) == "x = 0.3  # the weight\ny = 1\nz = 2\n"
