@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 _EXPLAIN = {
-    "exit": "called sys.exit() or exit(); remove that call, the grader runs your functions itself",
-    "interrupt": "raised KeyboardInterrupt",
-    "memory": "used more memory than allowed (is something growing without end?)",
-    "recursion": "recursed too deeply (a function that keeps calling itself?)",
-    "opaque": "returned something the checks cannot read",
-    "missing": "is missing",
+    "exit": "called sys.exit() or exit(){where}; remove that call: the grader runs your "
+            "functions itself",
+    "interrupt": "raised KeyboardInterrupt{where}",
+    "memory": "used more memory than allowed{where} (is something growing without end?)",
+    "recursion": "recursed too deeply{where} (a function that keeps calling itself?)",
+    "process": "tried to start another process or thread{where}, which the grader does "
+               "not allow",
+    "forbidden": "tried something the grader's sandbox forbids{where} ({message})",
+    "opaque": "returned something the checks cannot read{where}",
+    "missing": "is missing{where}",
 }
 
 
@@ -19,12 +23,13 @@ def explain(error: dict[str, Any]) -> str:
     kind = str(error.get("kind", "exception"))
     line = error.get("line")
     where = f" on line {line}" if isinstance(line, int) else ""
+    message = str(error.get("message", ""))
     if kind == "syntax":
-        return f"Python cannot read your file: {error.get('message', 'syntax error')}{where}"
+        return f"has a syntax error{where}: {message or 'Python cannot read it'}"
     if kind == "exception":
-        message = str(error.get("message", ""))
         name = str(error.get("type", "Exception"))
         return f"raised {name}{': ' + message if message else ''}{where}"
     if kind == "opaque" and error.get("type"):
         return f"returned a {error['type']}, which the checks cannot read{where}"
-    return _EXPLAIN.get(kind, f"failed ({kind})") + where
+    template = _EXPLAIN.get(kind, f"failed ({kind}){{where}}")
+    return template.format(where=where, message=f"{error.get('type')}: {message}")
