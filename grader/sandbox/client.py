@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -147,10 +148,15 @@ class Sandbox:
                 self._process.kill()
                 self._process.wait()
             self._process = None
+        # A killed zygote cannot remove its box folder itself.
+        folder = Path(str(self.info.get("boxes", "")))
+        if folder.name.startswith("grade-boxes-") and folder.parent == Path(tempfile.gettempdir()):
+            shutil.rmtree(folder, ignore_errors=True)
 
     @property
-    def alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+    def process_id(self) -> int | None:
+        """The pid of the process started for the zygote (unshare's, or the zygote's)."""
+        return self._process.pid if self._process is not None else None
 
     def _ask(self, request: dict[str, Any], fds: int = 0) -> tuple[dict[str, Any], list[int]]:
         if self._control is None:
@@ -186,7 +192,7 @@ class Sandbox:
         """Kill a box and everything it started; returns how it ended."""
         with self._lock:
             if generation != self.generation:  # its zygote died, and the box with it
-                raise SandboxError("the sandbox's zygote stopped while grading this file")
+                raise SandboxError("its zygote process died")
             return self._ask({"op": "cleanup", "pid": pid, "box": box, "uid": uid})[0]
 
 
@@ -249,7 +255,7 @@ class Box:
         if self.status.get("exit") == CONFINE_FAILED:
             return SandboxError("a box could not lock itself down")
         if not self.status:
-            return SandboxError("the sandbox's zygote stopped while grading this file")
+            return SandboxError("its zygote process died")
         self.stopped = stop_from_status(self.status, stopped)
         return self.stopped
 
