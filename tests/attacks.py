@@ -29,15 +29,6 @@ TIME_LIMIT = 2  # the attack course's wall-clock limit (the real course has 10 s
 Iso = dict[str, Any]
 
 
-def refused(iso: Iso, path: str, line: int) -> str:
-    """What opening `path` outside the box gives: not there (chroot), or forbidden."""
-    if iso["chroot"]:
-        return (f"your file raised FileNotFoundError: [Errno 2] No such file or directory: "
-                f"'{path}' on line {line}")
-    return (f"your file tried something the grader's sandbox forbids on line {line} "
-            f"(PermissionError: [Errno 13] Permission denied: '{path}')")
-
-
 def refusal_name(iso: Iso) -> str:
     return "FileNotFoundError" if iso["chroot"] else "PermissionError"
 
@@ -92,7 +83,7 @@ TIMEOUT = (f"time limit: your code did not finish within {TIME_LIMIT} s (it was 
 
 ATTACKS = [
     Attack("syntax error", "import random\n\nweather = (\n", 0,
-           "your file has a syntax error on line 3: '(' was never closed"),
+           "your file has a syntax error: '(' was never closed (line 3: weather = ()"),
     Attack("unfilled blank", SOLUTION.replace('"cloudy": 0.3', '"cloudy": ___'), 0,
            "the blank on line 18 is still empty: replace each ___ with your answer"),
     Attack("non-UTF-8 bytes", b"weather = {}\n# caf\xe9\n", 0,
@@ -109,32 +100,33 @@ ATTACKS = [
            f"time limit: your code did not finish within {TIME_LIMIT} s; "
            "look for a loop that never ends"),
     Attack("memory bomb", "hog = []\nwhile True: hog.append(' ' * 10**7)\n", 0,
-           "your file used more memory than allowed on line 2 "
-           "(is something growing without end?)"),
+           "your file used more memory than allowed (line 2: while True: hog.append(' ' * "
+           "10**7)); is a list or string growing without end?"),
     Attack("deep recursion", "def down(n):\n    return down(n + 1)\ndown(0)\n", 0,
-           "your file recursed too deeply on line 2 (a function that keeps calling itself?)"),
+           "your file recursed too deeply (a function that keeps calling itself?) "
+           "(line 2: return down(n + 1))"),
     Attack("recursion limit raised to a segfault",
            "import sys\nsys.setrecursionlimit(10**6)\ndef down(n):\n"
            "    return list(map(down, [n]))\ndown(0)\n", 0,
            "your code crashed the Python interpreter (segmentation fault), usually by "
            "recursing far too deeply after raising the recursion limit"),
     Attack("fork bomb", "import os\nwhile True:\n    os.fork()\n", 0,
-           "your file tried to start another process or thread on line 3, "
-           "which the grader does not allow"),
+           "your file tried to start another process or thread (line 3: os.fork()); "
+           "the grader does not allow that"),
     Attack("double fork + setsid background sleeper",
            "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
            "        time.sleep(600)\n    os._exit(0)\n", 0,
-           "your file tried to start another process or thread on line 2, "
-           "which the grader does not allow"),
+           "your file tried to start another process or thread (line 2: if os.fork() == 0:); "
+           "the grader does not allow that"),
     Attack("os._exit", LIBRARY + "import os\nos._exit(3)\n", 0,
            "your code ended its own process (os._exit(3) or similar), so it could not be "
            "checked; remove that call"),
     Attack("sys.exit at import", "import sys\nsys.exit(0)\n", 0,
-           "your file called sys.exit() or exit() on line 2; remove that call: the grader "
-           "runs your functions itself"),
+           "your file called sys.exit() or exit() (line 2: sys.exit(0)); remove that call: "
+           "the grader runs your functions itself"),
     Attack("sys.exit inside sample", EXIT_IN_SAMPLE, 3, None),  # weights: 1 + 2 points
     Attack("KeyboardInterrupt at import", "raise KeyboardInterrupt\n", 0,
-           "your file raised KeyboardInterrupt on line 1"),
+           "your file raised KeyboardInterrupt (line 1: raise KeyboardInterrupt)"),
     Attack("KeyboardInterrupt inside sample", INTERRUPT_IN_SAMPLE, 3, None),
     Attack("kill the parent", _tries("import os", _try("os.kill(os.getppid(), 9)")), 10, None,
            "PermissionError\n"),
@@ -146,7 +138,8 @@ ATTACKS = [
            None, lambda iso, paths: f"{refusal_name(iso)}\n" * len(WRITES)),
     Attack("write past the file-size limit",
            "open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024)\n", 0,
-           "your file raised OSError: [Errno 27] File too large on line 1"),
+           "your file raised OSError: [Errno 27] File too large "
+           "(line 1: open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024))"),
     Attack("print a fake pass and a forged JSON report",
            WRONG + "print('PASSED 10/10')\nprint('{\"score\": 10.0, \"max_score\": 10.0}')\n",
            6, None, 'PASSED 10/10\n{"score": 10.0, "max_score": 10.0}\n'),

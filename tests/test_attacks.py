@@ -87,8 +87,10 @@ def test_attack(case: Attack, layout: Layout, attack_grader: Grader, attack_cour
 
 
 @pytest.mark.parametrize(("name", "said"), [
-    ("sys.exit inside sample", "called sys.exit() or exit() on line 29; remove that call"),
-    ("KeyboardInterrupt inside sample", "raised KeyboardInterrupt on line 29"),
+    ("sys.exit inside sample",
+     "called sys.exit() or exit() (line 29: import sys; sys.exit(0)  # uniform"),
+    ("KeyboardInterrupt inside sample",
+     "raised KeyboardInterrupt (line 29: raise KeyboardInterrupt  # uniform"),
 ])
 def test_exits_inside_a_function_fail_only_the_checks_that_call_it(
         name: str, said: str, layout: Layout, attack_grader: Grader,

@@ -4,32 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-_EXPLAIN = {
-    "exit": "called sys.exit() or exit(){where}; remove that call: the grader runs your "
-            "functions itself",
-    "interrupt": "raised KeyboardInterrupt{where}",
-    "memory": "used more memory than allowed{where} (is something growing without end?)",
-    "recursion": "recursed too deeply{where} (a function that keeps calling itself?)",
-    "process": "tried to start another process or thread{where}, which the grader does "
-               "not allow",
-    "forbidden": "tried something the grader's sandbox forbids{where} ({message})",
-    "opaque": "returned something the checks cannot read{where}",
-    "missing": "is missing{where}",
+# Each reads after a subject: "your file ...", "sample({...}) ...".
+_WHAT = {
+    "exit": "called sys.exit() or exit()",
+    "interrupt": "raised KeyboardInterrupt",
+    "memory": "used more memory than allowed",
+    "recursion": "recursed too deeply (a function that keeps calling itself?)",
+    "process": "tried to start another process or thread",
+    "missing": "is missing",
+}
+_ADVICE = {
+    "exit": "remove that call: the grader runs your functions itself",
+    "memory": "is a list or string growing without end?",
+    "process": "the grader does not allow that",
 }
 
 
-def explain(error: dict[str, Any]) -> str:
-    """One sentence for an error reported by the box, without any grader traceback."""
+def explain(error: dict[str, Any], source: str | None = None) -> str:
+    """A predicate for an error reported by the box, e.g. "raised KeyError: 'x' (line 3: ...)".
+
+    With `source`, the offending line is quoted, so the learner sees where without
+    any traceback.
+    """
     kind = str(error.get("kind", "exception"))
     line = error.get("line")
-    where = f" on line {line}" if isinstance(line, int) else ""
-    message = str(error.get("message", ""))
     if kind == "syntax":
-        return f"has a syntax error{where}: {message or 'Python cannot read it'}"
-    if kind == "exception":
-        name = str(error.get("type", "Exception"))
-        return f"raised {name}{': ' + message if message else ''}{where}"
-    if kind == "opaque" and error.get("type"):
-        return f"returned a {error['type']}, which the checks cannot read{where}"
-    template = _EXPLAIN.get(kind, f"failed ({kind}){{where}}")
-    return template.format(where=where, message=f"{error.get('type')}: {message}")
+        what = f"has a syntax error: {error.get('message', 'invalid syntax')}"
+    elif kind == "exception":
+        message = str(error.get("message", ""))
+        what = f"raised {error.get('type', 'Exception')}{': ' + message if message else ''}"
+    elif kind == "forbidden":  # a file, signal or socket outside the box
+        what = (f"tried something the grader's sandbox forbids "
+                f"({error.get('type', 'PermissionError')}: {error.get('message', '')})")
+    elif kind == "opaque":
+        what = f"returned a {error.get('type', 'value')}, which the checks cannot read"
+    else:
+        what = _WHAT.get(kind, f"failed ({kind})")
+    if isinstance(line, int):
+        lines = source.splitlines() if source else []
+        code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        what += f" (line {line}: {code[:80]})" if code else f" (line {line})"
+    advice = _ADVICE.get(kind)
+    return f"{what}; {advice}" if advice else what

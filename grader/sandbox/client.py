@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import protocol
-from grader.sandbox.zygote import CONFINE_FAILED, LEVELS
+from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS
 
 GRACE = 1.0  # seconds past the deadline the host's own alarm gets before we kill
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -78,8 +78,9 @@ def stop_from_status(status: dict[str, Any], stopped: BoxStopped) -> BoxStopped:
         return BoxStopped("timeout", "cpu")  # the CPU rlimit: soft SIGXCPU, then SIGKILL
     if signal_number == SIGSEGV:
         return BoxStopped("segfault")
-    if signal_number == SIGKILL:  # alive after closing its channel: it closed it itself
-        return BoxStopped("protocol", "closed its channel")
+    if signal_number == SIGKILL or status.get("exit") == HOST_BROKEN:
+        # alive after closing its channel, or its host broken: learner code did it
+        return BoxStopped("protocol", "closed or broke its channel")
     if "exit" in status:
         return BoxStopped("exit", str(status["exit"]))
     return stopped
