@@ -224,7 +224,8 @@ UNPRIVILEGED = {
     # level -> attacks graded; in "plain" the box shares the grader's uid with no
     # namespace and no Landlock: reading works (documented), killing the parent
     # costs that submission only. Never kill(-1) there: it would kill the grader.
-    "full": ["fork bomb", "double fork + setsid background sleeper", "kill the parent",
+    "full": ["escape the chroot (double chroot)", "fork bomb",
+             "double fork + setsid background sleeper", "kill the parent",
              "kill everything", "read other students, solutions, checks, gradebook",
              "delete and overwrite files", "memory bomb", "os._exit", "connect to the network",
              "patch random"],
