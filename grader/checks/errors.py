@@ -10,11 +10,13 @@ _WHAT = {
     "interrupt": "raised KeyboardInterrupt",
     "memory": "used more memory than allowed",
     "recursion": "recursed too deeply (a function that keeps calling itself?)",
+    "process": "tried to start another process or thread",
     "missing": "is missing",
 }
 _ADVICE = {
     "exit": "remove that call: the grader runs your functions itself",
     "memory": "is a list or string growing without end?",
+    "process": "the grader does not allow that",
 }
 
 
@@ -31,6 +33,9 @@ def explain(error: dict[str, Any], source: str | None = None) -> str:
     elif kind == "exception":
         message = str(error.get("message", ""))
         what = f"raised {error.get('type', 'Exception')}{': ' + message if message else ''}"
+    elif kind == "forbidden":  # a file, signal or socket outside the box
+        what = (f"tried something the grader's sandbox forbids "
+                f"({error.get('type', 'PermissionError')}: {error.get('message', '')})")
     elif kind == "opaque":
         what = f"returned a {error.get('type', 'value')}, which the checks cannot read"
     else:

@@ -9,20 +9,35 @@ from grader.checks import Check, CheckFailed, Submission, load_checks
 from grader.checks.errors import explain
 from grader.course import Course, Exercise
 from grader.results import CheckResult, ExerciseResult
-from grader.runner.source import SubmissionError, describe_blanks, find_blanks, read_source
+from grader.runner.source import (
+    SubmissionError,
+    check_text,
+    describe_blanks,
+    find_blanks,
+    read_source,
+)
 from grader.sandbox.client import BoxStopped, Sandbox, SandboxError
 
 
-def describe_stop(stop: BoxStopped, time_limit: float) -> str:
+def describe_stop(stop: BoxStopped | SandboxError, time_limit: float) -> str:
     """The learner's sentence for a box that stopped answering."""
+    if isinstance(stop, SandboxError):
+        return (f"the grader's sandbox failed while grading this file ({stop}); nothing "
+                "was counted: grade it again, and tell your teaching assistant if it repeats")
     if stop.reason == "timeout":
         where = f" (it was running line {stop.line})" if stop.line else ""
         return (f"time limit: your code did not finish within {time_limit:g} s{where}; "
                 "look for a loop that never ends")
     if stop.reason == "protocol":
         return "your code interfered with the grader's channel; nothing it reported counts"
-    return ("your code stopped its own process (os._exit, a crash, or running out of "
-            "memory), so it could not be checked")
+    if stop.reason == "exit":
+        return (f"your code ended its own process (os._exit({stop.detail}) or similar), so it "
+                "could not be checked; remove that call")
+    if stop.reason == "segfault":
+        return ("your code crashed the Python interpreter (segmentation fault), usually by "
+                "recursing far too deeply after raising the recursion limit")
+    return ("your code stopped its own process (a crash, or running out of memory), so it "
+            "could not be checked")
 
 
 def _check_result(check: Check, error: CheckFailed | str | None, note: str = "") -> CheckResult:
@@ -80,6 +95,10 @@ class Grader:
                      started: float | None = None) -> ExerciseResult:
         started = time.monotonic() if started is None else started
         limits = self.course.limits_for(exercise)
+        try:
+            check_text(source)
+        except SubmissionError as exc:
+            return self.failed(exercise, str(exc), started)
         if blanks := find_blanks(source):
             return self.failed(exercise, describe_blanks(blanks) +
                                ": replace each ___ with your answer", started)
@@ -91,7 +110,7 @@ class Grader:
         with box:
             try:
                 loaded = box.request("load", source=source, filename=filename)
-            except BoxStopped as stop:
+            except (BoxStopped, SandboxError) as stop:
                 return self.failed(exercise, describe_stop(stop, limits.time_limit), started,
                                    "".join(box.output))
             if "error" in loaded:
@@ -104,23 +123,39 @@ class Grader:
 
     def _run_checks(self, exercise: Exercise, submission: Submission, output: list[str],
                     started: float, time_limit: float) -> ExerciseResult:
+        """Run every check; a check only scores by returning normally.
+
+        Failed, errored, skipped (pytest.skip), exited (SystemExit) or never reached:
+        every one of those is a failed check, and every declared check gets a result.
+        """
+        checks = self.checks(exercise)
         results: list[CheckResult] = []
-        for check in self.checks(exercise):
+        for check in checks:
             try:
                 note = check.function(submission)
                 results.append(_check_result(check, None, note if isinstance(note, str) else ""))
             except CheckFailed as exc:
                 results.append(_check_result(check, exc))
-            except (BoxStopped, SandboxError) as exc:
-                stop = exc if isinstance(exc, BoxStopped) else BoxStopped("crash", str(exc))
+            except (BoxStopped, SandboxError) as stop:
                 error = describe_stop(stop, time_limit) + f" (during \u201c{check.name}\u201d)"
-                notes = {r_check.id: f"not counted: {r.message}"
-                         for r_check, r in zip(self.checks(exercise), results)}
+                notes = {c.id: f"not counted: {r.message}"
+                         for c, r in zip(checks, results, strict=False)}
                 return self.failed(exercise, error, started, "".join(output), notes)
-            except Exception as exc:  # a check tripped over an answer it did not foresee
-                results.append(_check_result(
-                    check, f"could not check your answer ({type(exc).__name__}: {exc})"))
+            except KeyboardInterrupt:
+                raise  # the person running the grader pressed Ctrl-C
+            except BaseException as exc:  # pytest.skip/fail, SystemExit, a buggy check
+                results.append(_check_result(check, _unexpected(exc)))
+        if len(results) != len(checks):  # cannot happen; a verdict must never be missing
+            raise RuntimeError(f"{len(checks)} checks gave {len(results)} results")
         return ExerciseResult(
-            exercise=exercise.id, score=sum(r.score for r in results),
+            exercise=exercise.id, score=sum(r.score for r in results if r.passed),
             max_score=self.max_score(exercise), error=None, checks=results,
             output="".join(output), seconds=round(time.monotonic() - started, 4))
+
+
+def _unexpected(exc: BaseException) -> str:
+    """A check that ended without a verdict: it counts as failed, and says why."""
+    kind = type(exc).__name__
+    if kind == "Skipped":
+        return f"not checked (skipped: {exc}), so it counts as failed"
+    return f"could not check your answer ({kind}: {exc}), so it counts as failed"

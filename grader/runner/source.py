@@ -40,9 +40,20 @@ def read_source(path: Path, max_kb: int = 256) -> str:
         from grader.runner.notebook import notebook_source  # nbformat is slow to import
 
         text = notebook_source(text)
+    check_text(text)
+    return text
+
+
+def check_text(text: str) -> None:
+    """Refuse source Python could never run: empty, or holding NUL characters."""
     if not text.strip():
         raise SubmissionError("the file is empty: write your answer in it and save it")
-    return text
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        raise SubmissionError(
+            f"the file contains a NUL byte on line {line} (is it really a text file?); "
+            "save it again as plain text"
+        )
 
 
 def find_blanks(source: str) -> list[int]:

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import protocol
+from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS
 
 GRACE = 1.0  # seconds past the deadline the host's own alarm gets before we kill
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -28,8 +30,9 @@ _BOOT = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); "
     "from grader.sandbox.zygote import main; main()"
 )
-
+LEVEL_VARIABLE = "GRADE_SANDBOX"  # full (default) | no-namespaces | plain: force a fallback
 FULL_ISOLATION = ("chroot", "network", "pid_namespace")
+SIGKILL, SIGSEGV, SIGXCPU = 9, 11, 24
 
 
 class SandboxError(Exception):
@@ -41,16 +44,24 @@ class BoxStopped(Exception):
 
     def __init__(self, reason: str, detail: str = "", line: int | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason  # "timeout" | "crash" | "protocol"
+        self.reason = reason  # "timeout" | "exit" | "segfault" | "crash" | "protocol"
         self.detail = detail
         self.line = line
 
 
-def launch_commands(fd: int) -> list[list[str]]:
+def isolation_level() -> str:
+    """The level asked for in $GRADE_SANDBOX (see `zygote.LEVELS`)."""
+    level = os.environ.get(LEVEL_VARIABLE, "full") or "full"
+    if level not in LEVELS:
+        raise SandboxError(f"{LEVEL_VARIABLE}={level!r} is not one of {', '.join(LEVELS)}")
+    return level
+
+
+def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
     """Ways to start the zygote, strongest isolation first."""
-    python = [sys.executable, "-I", "-S", "-c", _BOOT, _PACKAGE_ROOT, str(fd)]
+    python = [sys.executable, "-I", "-S", "-c", _BOOT, _PACKAGE_ROOT, str(fd), level]
     unshare = shutil.which("unshare")
-    if not unshare:
+    if not unshare or level != "full":
         return [python]
     namespaces = [unshare, "--net", "--pid", "--fork", "--kill-child"]
     if os.geteuid() != 0:
@@ -58,14 +69,33 @@ def launch_commands(fd: int) -> list[list[str]]:
     return [namespaces + python, python]
 
 
+def stop_from_status(status: dict[str, Any], stopped: BoxStopped) -> BoxStopped:
+    """Name what really ended a box, from the exit status its zygote reported."""
+    if stopped.reason != "crash":
+        return stopped
+    signal_number = status.get("signal")
+    if signal_number == SIGXCPU or (signal_number == SIGKILL and not status.get("killed")):
+        return BoxStopped("timeout", "cpu")  # the CPU rlimit: soft SIGXCPU, then SIGKILL
+    if signal_number == SIGSEGV:
+        return BoxStopped("segfault")
+    if signal_number == SIGKILL or status.get("exit") == HOST_BROKEN:
+        # alive after closing its channel, or its host broken: learner code did it
+        return BoxStopped("protocol", "closed or broke its channel")
+    if "exit" in status:
+        return BoxStopped("exit", str(status["exit"]))
+    return stopped
+
+
 class Sandbox:
-    """One zygote and the boxes it forks."""
+    """One zygote and the boxes it forks; a zygote that dies is restarted."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self.isolation: dict[str, Any] = {}
+        self.info: dict[str, Any] = {}  # the zygote's pid, uid range and box folder
+        self.generation = 0  # bumped per zygote: a box belongs to one zygote only
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -80,10 +110,11 @@ class Sandbox:
         return [name for name in FULL_ISOLATION if not self.isolation.get(name)]
 
     def start(self) -> None:
-        attempts = len(launch_commands(0))
+        level = isolation_level()
+        attempts = len(launch_commands(0, level))
         for attempt in range(attempts):
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            command = launch_commands(theirs.fileno())[attempt]
+            command = launch_commands(theirs.fileno(), level)[attempt]
             process = subprocess.Popen(
                 command, pass_fds=[theirs.fileno()], env={"PATH": os.defpath},
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -98,7 +129,9 @@ class Sandbox:
             if "hello" in hello:
                 ours.settimeout(None)
                 self._process, self._control = process, ours
-                self.isolation = hello["hello"]
+                self.isolation = hello.pop("hello")
+                self.info = hello
+                self.generation += 1
                 return
             process.kill()
             process.wait()
@@ -116,48 +149,81 @@ class Sandbox:
                 self._process.kill()
                 self._process.wait()
             self._process = None
+        # A killed zygote cannot remove its box folder itself.
+        folder = Path(str(self.info.get("boxes", "")))
+        if folder.name.startswith("grade-boxes-") and folder.parent == Path(tempfile.gettempdir()):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @property
+    def process_id(self) -> int | None:
+        """The pid of the process started for the zygote (unshare's, or the zygote's)."""
+        return self._process.pid if self._process is not None else None
 
     def _ask(self, request: dict[str, Any], fds: int = 0) -> tuple[dict[str, Any], list[int]]:
         if self._control is None:
             raise SandboxError("the sandbox is not running")
-        with self._lock:
-            try:
-                self._control.send(json.dumps(request).encode())
-                data, received, _, _ = socket.recv_fds(self._control, 1 << 16, fds)
-            except OSError as exc:
-                raise SandboxError(f"the sandbox's zygote is gone ({exc})") from None
+        try:
+            self._control.send(json.dumps(request).encode())
+            data, received, _, _ = socket.recv_fds(self._control, 1 << 16, fds)
+        except OSError as exc:
+            raise SandboxError(f"the sandbox's zygote is gone ({exc})") from None
         if not data:
             raise SandboxError("the sandbox's zygote is gone")
         return json.loads(data), received
 
     def box(self, limits: Mapping[str, Any], seconds: float) -> Box:
-        """A fresh box for one submission, with `seconds` of wall-clock time in all."""
-        reply, fds = self._ask({"op": "spawn", "limits": dict(limits)}, fds=1)
-        channel = socket.socket(fileno=fds[0])
-        return Box(self, channel, reply, time.monotonic() + seconds)
+        """A fresh box for one submission, with `seconds` of wall-clock time in all.
 
-    def cleanup(self, pid: int, box: str, uid: int | None) -> None:
-        self._ask({"op": "cleanup", "pid": pid, "box": box, "uid": uid})
+        A dead zygote (killed, or crashed) is replaced first: one lost zygote
+        costs at most the submission that was running, never the batch.
+        """
+        with self._lock:
+            try:
+                reply, fds = self._ask({"op": "spawn", "limits": dict(limits)}, fds=1)
+            except SandboxError:
+                self.close()
+                self.start()
+                reply, fds = self._ask({"op": "spawn", "limits": dict(limits)}, fds=1)
+            reply["generation"] = self.generation
+        channel = socket.socket(fileno=fds[0])
+        return Box(self, channel, reply, time.monotonic() + seconds,
+                   int(limits.get("output_chars", 20_000)))
+
+    def cleanup(self, pid: int, box: str, uid: int | None, generation: int) -> dict[str, Any]:
+        """Kill a box and everything it started; returns how it ended."""
+        with self._lock:
+            if generation != self.generation:  # its zygote died, and the box with it
+                raise SandboxError("its zygote process died")
+            return self._ask({"op": "cleanup", "pid": pid, "box": box, "uid": uid})[0]
 
 
 class Box:
     """One submission's process: send requests, get replies, or a `BoxStopped`."""
 
     def __init__(self, sandbox: Sandbox, channel: socket.socket, info: dict[str, Any],
-                 deadline: float) -> None:
+                 deadline: float, output_limit: int = 20_000) -> None:
         self._sandbox = sandbox
         self._channel = channel
         self._info = info
         self._deadline = deadline
         self._next_id = 0
+        self._room = output_limit  # characters of output still shown, over all requests
         self.output: list[str] = []
         self.stopped: BoxStopped | None = None
+        self.status: dict[str, Any] = {}
 
     def __enter__(self) -> Box:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _keep_output(self, text: str) -> None:
+        if self._room > 0:
+            self.output.append(text[: self._room])
+            if len(text) > self._room:
+                self.output.append("\n[... more output not shown]")
+        self._room -= len(text)
 
     def request(self, op: str, **fields: Any) -> dict[str, Any]:
         if self.stopped:
@@ -178,19 +244,29 @@ class Box:
         if reply.get("id") != self._next_id:
             raise self._stop(BoxStopped("protocol", "a reply that was not asked for"))
         if isinstance(reply.get("stdout"), str) and reply["stdout"]:
-            self.output.append(reply["stdout"])
+            self._keep_output(reply["stdout"])
         error = reply.get("error")
         if isinstance(error, dict) and error.get("kind") == "timeout":
             raise self._stop(BoxStopped("timeout", line=error.get("line")))
         return reply
 
-    def _stop(self, stopped: BoxStopped) -> BoxStopped:
-        self.stopped = stopped
+    def _stop(self, stopped: BoxStopped) -> BoxStopped | SandboxError:
+        """Close the box, then name what stopped it (the exit status tells)."""
         self.close()
-        return stopped
+        if self.status.get("exit") == CONFINE_FAILED:
+            return SandboxError("a box could not lock itself down")
+        if not self.status:
+            return SandboxError("its zygote process died")
+        self.stopped = stop_from_status(self.status, stopped)
+        return self.stopped
 
     def close(self) -> None:
+        """Kill the box (idempotent). Never raises: a dead zygote took its boxes along."""
         if self._channel.fileno() == -1:
             return
         self._channel.close()
-        self._sandbox.cleanup(self._info["pid"], self._info["box"], self._info["uid"])
+        try:
+            self.status = self._sandbox.cleanup(self._info["pid"], self._info["box"],
+                                                self._info["uid"], self._info["generation"])
+        except SandboxError:
+            self.status = {}

@@ -16,6 +16,7 @@ that passes the checks is indistinguishable from a correct answer.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import random
@@ -85,6 +86,11 @@ def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
         (MemoryError, "memory"), (RecursionError, "recursion"),
     ]
     kind = next((name for cls, name in kinds if isinstance(exc, cls)), "exception")
+    if (isinstance(exc, BlockingIOError) and exc.errno == errno.EAGAIN) or (
+            isinstance(exc, RuntimeError) and "new thread" in str(exc)):
+        kind = "process"  # fork/thread refused by the box's process limit
+    elif isinstance(exc, PermissionError):
+        kind = "forbidden"  # a file, signal or socket outside the box
     try:
         message = str(exc)
     except BaseException:  # a hostile __str__

@@ -3,23 +3,31 @@
 Starting Python and importing what learner code needs is paid once, here; each
 box is a `fork()` that then shuts every door it can before running learner code:
 
-1. a new session (so the whole group can be killed) and no inherited descriptors
-   but its channel and /dev/null;
+1. a new session (so the whole group can be killed), SIGKILL if the zygote dies,
+   and no inherited descriptors but its channel and /dev/null;
 2. a fresh empty directory, made its root with ``chroot`` when allowed (no view of
    solutions, checks, gradebooks or other students);
-3. its own unprivileged uid when running as root (cannot signal or read anything
-   else, and a per-uid process cap stops fork bombs);
-4. rlimits on memory, CPU time, file size, descriptors and processes;
-5. an empty environment.
+3. its own unprivileged uid when running as real root (cannot signal or read
+   anything else);
+4. no capabilities and no way to regain any (matters for "root in a user
+   namespace": it could otherwise leave the chroot or signal the zygote);
+5. Landlock, where the kernel has it: no file outside the box, no TCP, no signals
+   to processes outside the box, whatever the uid;
+6. rlimits on memory, CPU time, file size, descriptors and processes (none: a
+   box cannot fork);
+7. an empty environment.
 
 The zygote itself is started inside new network and PID namespaces where the
-machine allows it (see `client.launch_command`). It speaks to the trusted side
+machine allows it (see `client.launch_commands`). It speaks to the trusted side
 over a SOCK_SEQPACKET socket, one JSON message per packet, and hands back each
-box's channel as a passed file descriptor.
+box's channel as a passed file descriptor. `argv[2]` is the isolation level:
+``full``, ``no-namespaces`` (the client did not use unshare) or ``plain`` (no
+chroot and no Landlock either: what a machine without any of them gets).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -31,6 +39,8 @@ import sys
 import tempfile
 from typing import Any
 
+from grader.sandbox.confine import Kernel
+
 # What learner code may import: after chroot nothing else can be loaded from disk.
 PRELOAD = (
     "bisect", "collections", "copy", "dataclasses", "functools", "heapq",
@@ -40,6 +50,9 @@ PRELOAD = (
 UID_BASE = 1_500_000  # far above any real account
 UID_RANGE = 1_000  # uids one zygote cycles through; boxes are cleaned before reuse
 UID_RANGES = 1_000
+LEVELS = ("full", "no-namespaces", "plain")
+CONFINE_FAILED = 121  # a box's exit status when it could not lock itself down
+HOST_BROKEN = 120  # ... when its host stopped serving by an exception (learner code broke it)
 
 
 def claim_uid_range() -> tuple[int, int]:
@@ -61,7 +74,7 @@ def claim_uid_range() -> tuple[int, int]:
     raise RuntimeError("every sandbox uid range is in use")
 
 
-def probe() -> dict[str, Any]:
+def probe(level: str, kernel: Kernel) -> dict[str, Any]:
     """What isolation this process can actually apply to its boxes."""
     is_root = os.geteuid() == 0
     names = {name for _, name in socket.if_nameindex()}
@@ -71,15 +84,19 @@ def probe() -> dict[str, Any]:
     except OSError:
         in_userns = False
     return {
-        "chroot": is_root,  # root, or root of a user namespace
-        "setuid": is_root and not in_userns,  # only real root owns other uids
+        "level": level,
+        "chroot": is_root and level != "plain",  # root, or root of a user namespace
+        # Only real root owns other uids; kept even in "plain": a box running as
+        # root would ignore the process cap and could fork-bomb the machine.
+        "setuid": is_root and not in_userns,
         "network": names <= {"lo"},  # empty network namespace
         "pid_namespace": os.getpid() == 1,
         "user_namespace": in_userns,
+        "landlock": kernel.landlock_abi if level != "plain" else 0,
     }
 
 
-def _set_limits(limits: dict[str, Any], separate_uid: bool) -> None:
+def _set_limits(limits: dict[str, Any]) -> None:
     memory = int(limits["memory_mb"]) * 1024 * 1024
     cpu = int(limits["cpu_seconds"])
     fsize = int(limits["file_size_kb"]) * 1024
@@ -88,21 +105,13 @@ def _set_limits(limits: dict[str, Any], separate_uid: bool) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if separate_uid:  # counts per uid: with a uid of its own, 1 means "no fork"
-        resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
+    # Counted per uid, checked at fork: 0 means "no new process or thread" for any
+    # uid but real root (whom the kernel exempts, hence the separate uid as root).
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
 
 
-def _enter_box(box: str, uid: int, caps: dict[str, Any], limits: dict[str, Any],
-               channel: socket.socket) -> None:
-    """In the forked child: shut the doors, then serve the trusted side."""
-    os.setsid()
-    devnull = os.open("/dev/null", os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    fd = channel.detach()
-    os.dup2(fd, 3)
-    os.closerange(4, 1 << 16)
-    channel = socket.socket(fileno=3)
+def _confine(box: str, uid: int, caps: dict[str, Any], kernel: Kernel, zygote: int) -> None:
+    """Shut every door `caps` says this machine allows, in the one order that works."""
     os.mkdir(box, 0o700)
     if caps["setuid"]:
         os.chown(box, uid, uid)
@@ -114,24 +123,38 @@ def _enter_box(box: str, uid: int, caps: dict[str, Any], limits: dict[str, Any],
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    kernel.drop_capabilities()  # after setuid/chroot, which need them
+    kernel.lock_privileges()
+    kernel.die_with_parent()  # after setuid, which resets it
+    if os.getppid() != zygote:
+        raise OSError("the zygote died while this box started")
+    if caps["landlock"]:
+        kernel.landlock(".")
+
+
+def _enter_box(box: str, uid: int, caps: dict[str, Any], kernel: Kernel,
+               limits: dict[str, Any], channel: socket.socket, zygote: int) -> None:
+    """In the forked child: shut the doors, then serve the trusted side."""
+    os.setsid()
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    fd = channel.detach()
+    os.dup2(fd, 3)
+    os.closerange(4, 1 << 16)
+    channel = socket.socket(fileno=3)
+    try:
+        _confine(box, uid, caps, kernel, zygote)
+    except OSError:
+        os._exit(CONFINE_FAILED)  # never run learner code less boxed than promised
     os.environ.clear()
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-size write raises instead
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    _set_limits(limits, caps["setuid"])
+    _set_limits(limits)
     sys.argv = [os.path.basename(box)]
     from grader.sandbox import host
 
     host.serve(channel, int(limits["output_chars"]))
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 def _kill_uid(uid: int) -> None:
@@ -146,56 +169,94 @@ def _kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
+def describe_status(status: int, killed: bool) -> dict[str, Any]:
+    """How a box ended, as data: its exit code or signal, and whether we killed it."""
+    if os.WIFSIGNALED(status):
+        return {"signal": os.WTERMSIG(status), "killed": killed}
+    return {"exit": os.WEXITSTATUS(status), "killed": killed}
+
+
 class Zygote:
-    def __init__(self, control: socket.socket) -> None:
+    def __init__(self, control: socket.socket, level: str) -> None:
         self.control = control
-        self.caps = probe()
+        self.kernel = Kernel()
+        self.caps = probe(level, self.kernel)
         self.base = tempfile.mkdtemp(prefix="grade-boxes-")
         os.chmod(self.base, 0o711)
         self.count = 0
         self.uid_base = claim_uid_range()[0] if self.caps["setuid"] else 0
+        self.statuses: dict[int, int] = {}  # boxes reaped before their cleanup
+        self.boxes: set[int] = set()  # live boxes' pids: the only ones cleanup may kill
 
     def spawn(self, limits: dict[str, Any]) -> None:
         self.count += 1
         box = os.path.join(self.base, f"box-{self.count}")
         uid = self.uid_base + self.count % UID_RANGE
         ours, theirs = socket.socketpair()
+        zygote = os.getpid()
+        exit_now = os._exit  # a local: learner code may empty this module's globals
         pid = os.fork()
         if pid == 0:
+            code = HOST_BROKEN
             try:
                 self.control.close()
                 ours.close()
-                _enter_box(box, uid, self.caps, limits, theirs)
+                _enter_box(box, uid, self.caps, self.kernel, limits, theirs, zygote)
+                code = 0  # the trusted side hung up
             finally:
-                os._exit(0)
+                exit_now(code)
         theirs.close()
+        self.boxes.add(pid)
         reply = {"pid": pid, "box": box, "uid": uid if self.caps["setuid"] else None}
         socket.send_fds(self.control, [json.dumps(reply).encode()], [ours.fileno()])
         ours.close()
 
+    def reap(self) -> None:
+        """Collect boxes that ended on their own, keeping how they ended."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.statuses[pid] = status
+
     def cleanup(self, pid: int, box: str, uid: int | None) -> None:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        """Kill the box's session and uid, collect it, remove its folder, report."""
+        self.reap()
+        if pid not in self.boxes:
+            self.control.send(json.dumps({"done": pid}).encode())
+            return
+        self.boxes.discard(pid)
+        killed = pid not in self.statuses
+        # A reaped pid may already belong to someone else: only kill a live box.
+        for kill in (os.killpg, os.kill) if killed else ():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(pid, signal.SIGKILL)
         if uid is not None:
             _kill_uid(uid)
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+        status = self.statuses.pop(pid, None)
+        if status is None:
+            try:
+                status = os.waitpid(pid, 0)[1]
+            except ChildProcessError:
+                status = 0
         if box.startswith(self.base + os.sep):
             shutil.rmtree(box, ignore_errors=True)
-        self.control.send(json.dumps({"done": pid}).encode())
+        reply = {"done": pid, **describe_status(status, killed)}
+        self.control.send(json.dumps(reply).encode())
 
     def serve(self) -> None:
-        self.control.send(json.dumps({"hello": self.caps, "pid": os.getpid()}).encode())
+        hello = {"hello": self.caps, "pid": os.getpid(), "uid_base": self.uid_base,
+                 "uid_range": UID_RANGE if self.uid_base else 0, "boxes": self.base}
+        self.control.send(json.dumps(hello).encode())
         try:
             while True:
                 data = self.control.recv(1 << 16)
                 if not data:
                     return
-                _reap()
+                self.reap()
                 request = json.loads(data)
                 if request["op"] == "spawn":
                     self.spawn(request["limits"])
@@ -211,7 +272,8 @@ def main() -> None:
     from grader.sandbox import host  # noqa: F401  (preloaded for the boxes)
 
     control = socket.socket(fileno=int(sys.argv[1]))
-    Zygote(control).serve()
+    level = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] in LEVELS else "full"
+    Zygote(control, level).serve()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,139 @@
+"""Kernel calls Python's standard library lacks: capabilities, no_new_privs, Landlock.
+
+Stdlib only (ctypes): it runs in the zygote's `-I -S` interpreter. `Kernel` is
+created in the zygote *before* any box chroots, because after chroot libc can no
+longer be found on disk. Every call raises `OSError` on failure; the zygote's
+probe decides which calls to make.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import platform
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+CAPABILITY_VERSION_3 = 0x20080522
+
+# Landlock (linux/landlock.h); the syscall numbers are shared by x86-64 and arm64.
+LANDLOCK_SYSCALLS = {"x86_64": (444, 445, 446), "aarch64": (444, 445, 446)}
+LANDLOCK_CREATE_RULESET_VERSION = 1
+LANDLOCK_RULE_PATH_BENEATH = 1
+O_PATH = getattr(os, "O_PATH", 0o10000000)
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def _fs_rights(abi: int) -> int:
+    """Every file-system right Landlock ABI `abi` can restrict."""
+    rights = (1 << 13) - 1  # ABI 1: execute, read, write, make/remove anything
+    if abi >= 2:
+        rights |= 1 << 13  # refer (link/rename across directories)
+    if abi >= 3:
+        rights |= 1 << 14  # truncate
+    if abi >= 5:
+        rights |= 1 << 15  # ioctl on devices
+    return rights
+
+
+class Kernel:
+    """libc, loaded while it can still be found."""
+
+    def __init__(self) -> None:
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        try:
+            with open("/proc/sys/kernel/cap_last_cap") as f:
+                self.cap_last = int(f.read())
+        except (OSError, ValueError):
+            self.cap_last = 63
+        self.landlock_abi = self._landlock_abi()
+
+    def _check(self, result: int) -> int:
+        if result < 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, os.strerror(errno))
+        return result
+
+    def prctl(self, option: int, arg: int = 0) -> None:
+        self._check(self.libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0))
+
+    def die_with_parent(self) -> None:
+        """SIGKILL this process when its parent (the zygote) dies."""
+        self.prctl(PR_SET_PDEATHSIG, 9)
+
+    def drop_capabilities(self) -> None:
+        """Empty the bounding, ambient, effective, permitted and inheritable sets.
+
+        Matters for "root in a user namespace": without it the box could chroot
+        out of its chroot or signal the zygote. Bounding first (needs CAP_SETPCAP).
+        """
+        for cap in range(self.cap_last + 1):
+            try:
+                self.prctl(PR_CAPBSET_DROP, cap)
+            except OSError:
+                break  # not ours to drop (already unprivileged): nothing left to drop
+        with contextlib.suppress(OSError):  # kernels before 4.3 have no ambient set
+            self.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+        header = _CapHeader(CAPABILITY_VERSION_3, 0)
+        data = (_CapData * 2)()
+        self._check(self.libc.capset(ctypes.byref(header), data))
+
+    def lock_privileges(self) -> None:
+        """No setuid/file-capability gains via execve; no ptrace/core dumps of the box."""
+        self.prctl(PR_SET_NO_NEW_PRIVS, 1)
+        self.prctl(PR_SET_DUMPABLE, 0)
+
+    def _landlock_abi(self) -> int:
+        numbers = LANDLOCK_SYSCALLS.get(platform.machine())
+        if numbers is None:
+            return 0
+        abi = self.libc.syscall(numbers[0], None, ctypes.c_size_t(0),
+                                ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
+        return max(abi, 0)
+
+    def landlock(self, folder: str) -> None:
+        """Confine this process to `folder`: no other file, no TCP, no outside signals.
+
+        Needs no privilege (after no_new_privs). Network rules need ABI 4, signal
+        and abstract-socket scoping ABI 6; older kernels enforce what they know.
+        """
+        create, add_rule, restrict = LANDLOCK_SYSCALLS[platform.machine()]
+        abi = self.landlock_abi
+        attr = _RulesetAttr(_fs_rights(abi), 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
+        size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+        ruleset = self._check(self.libc.syscall(create, ctypes.byref(attr),
+                                                ctypes.c_size_t(size), ctypes.c_uint32(0)))
+        try:
+            folder_fd = os.open(folder, O_PATH | os.O_DIRECTORY)
+            try:
+                rule = _PathBeneath(_fs_rights(abi), folder_fd)
+                self._check(self.libc.syscall(add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH,
+                                              ctypes.byref(rule), ctypes.c_uint32(0)))
+            finally:
+                os.close(folder_fd)
+            self._check(self.libc.syscall(restrict, ruleset, ctypes.c_uint32(0)))
+        finally:
+            os.close(ruleset)

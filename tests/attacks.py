@@ -1,0 +1,298 @@
+"""Hostile and broken submissions, the batch-like folder they are graded in, and probes.
+
+Used by tests/test_attacks.py in-process, and run as a script (possibly as another
+user) to grade attacks under a given isolation level:
+
+    python tests/attacks.py LAYOUT NAME...   # prints one JSON result per line
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FILE = "exercise_1_weighted_sampling.py"
+SOLUTION = (ROOT / "solutions" / FILE).read_text()
+# The solution without its demo block: a submission whose functions are the attack.
+LIBRARY = SOLUTION[: SOLUTION.index('if __name__ == "__main__":')]
+WRONG = LIBRARY.replace("if r < cumulative:", "if r < 0.5:")  # scores 6 of 10
+STUDENTS = ("alice", "bob")
+ATTACKER = "mallory"
+TIME_LIMIT = 2  # the attack course's wall-clock limit (the real course has 10 s)
+
+Iso = dict[str, Any]
+
+
+def refusal_name(iso: Iso) -> str:
+    return "FileNotFoundError" if iso["chroot"] else "PermissionError"
+
+
+@dataclass(frozen=True)
+class Attack:
+    """A submission and the exact outcome it must get."""
+
+    name: str
+    source: str | bytes  # "{bob!r}" and the like stand for the paths of `Layout.paths`
+    score: float
+    error: str | Callable[[Iso, dict[str, str]], str | None] | None
+    output: str | Callable[[Iso, dict[str, str]], str] | None = None  # None: not checked
+
+    def text(self, paths: dict[str, str]) -> str | bytes:
+        if isinstance(self.source, bytes):
+            return self.source
+        text = self.source
+        for key, path in paths.items():
+            text = text.replace("{" + key + "!r}", repr(path))
+        return text
+
+    def expected(self, iso: Iso, paths: dict[str, str]) -> dict[str, Any]:
+        error = self.error(iso, paths) if callable(self.error) else self.error
+        output = self.output(iso, paths) if callable(self.output) else self.output
+        return {"score": self.score, "error": error, "output": output}
+
+
+def _tries(*lines: str) -> str:
+    """`lines` of attack, then a correct solution: the attack must not change its score."""
+    return "\n".join(lines) + "\n" + LIBRARY
+
+
+def _try(action: str) -> str:
+    """Try `action`, print DONE if it worked, else the name of the error."""
+    return (f"try:\n    {action}\n    print('DONE')\n"
+            "except OSError as exc:\n    print(type(exc).__name__)")
+
+
+READS = ("solution", "checks", "bob", "grades", "course")
+WRITES = (
+    "open({bob!r}, 'w').write('weather = 1')",
+    "os.remove({grades!r})",
+    "os.rename({alice!r}, {alice!r} + '.bak')",
+    "open({out!r} + '/evil.txt', 'w').write('x')",
+    "os.chmod({bob!r}, 0o777)",
+)
+EXIT_IN_SAMPLE = LIBRARY.replace("r = random.random()", "import sys; sys.exit(0)")
+INTERRUPT_IN_SAMPLE = LIBRARY.replace("r = random.random()", "raise KeyboardInterrupt")
+TIMEOUT = (f"time limit: your code did not finish within {TIME_LIMIT} s (it was running "
+           "line 1); look for a loop that never ends")
+
+ATTACKS = [
+    Attack("syntax error", "import random\n\nweather = (\n", 0,
+           "your file has a syntax error: '(' was never closed (line 3: weather = ()"),
+    Attack("unfilled blank", SOLUTION.replace('"cloudy": 0.3', '"cloudy": ___'), 0,
+           "the blank on line 18 is still empty: replace each ___ with your answer"),
+    Attack("non-UTF-8 bytes", b"weather = {}\n# caf\xe9\n", 0,
+           "the file is not UTF-8 text (byte 0xe9 on line 2); save it as UTF-8 in your editor"),
+    Attack("NUL bytes", "weather = {}\nx = 1\0\n", 0,
+           "the file contains a NUL byte on line 2 (is it really a text file?); "
+           "save it again as plain text"),
+    Attack("empty file", "\n  \n", 0, "the file is empty: write your answer in it and save it"),
+    Attack("over-size file", "# " + "x" * 300 * 1024 + "\n", 0,
+           "the file is too large (300 KB; the limit is 256 KB)"),
+    Attack("infinite loop", "while True: pass\n", 0, TIMEOUT),
+    Attack("alarm ignored + infinite loop",
+           "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True: pass\n", 0,
+           f"time limit: your code did not finish within {TIME_LIMIT} s; "
+           "look for a loop that never ends"),
+    Attack("memory bomb", "hog = []\nwhile True: hog.append(' ' * 10**7)\n", 0,
+           "your file used more memory than allowed (line 2: while True: hog.append(' ' * "
+           "10**7)); is a list or string growing without end?"),
+    Attack("deep recursion", "def down(n):\n    return down(n + 1)\ndown(0)\n", 0,
+           "your file recursed too deeply (a function that keeps calling itself?) "
+           "(line 2: return down(n + 1))"),
+    Attack("recursion limit raised to a segfault",
+           "import sys\nsys.setrecursionlimit(10**6)\ndef down(n):\n"
+           "    return list(map(down, [n]))\ndown(0)\n", 0,
+           "your code crashed the Python interpreter (segmentation fault), usually by "
+           "recursing far too deeply after raising the recursion limit"),
+    Attack("fork bomb", "import os\nwhile True:\n    os.fork()\n", 0,
+           "your file tried to start another process or thread (line 3: os.fork()); "
+           "the grader does not allow that"),
+    Attack("double fork + setsid background sleeper",
+           "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+           "        time.sleep(600)\n    os._exit(0)\n", 0,
+           "your file tried to start another process or thread (line 2: if os.fork() == 0:); "
+           "the grader does not allow that"),
+    Attack("os._exit", LIBRARY + "import os\nos._exit(3)\n", 0,
+           "your code ended its own process (os._exit(3) or similar), so it could not be "
+           "checked; remove that call"),
+    Attack("sys.exit at import", "import sys\nsys.exit(0)\n", 0,
+           "your file called sys.exit() or exit() (line 2: sys.exit(0)); remove that call: "
+           "the grader runs your functions itself"),
+    Attack("sys.exit inside sample", EXIT_IN_SAMPLE, 3, None),  # weights: 1 + 2 points
+    Attack("KeyboardInterrupt at import", "raise KeyboardInterrupt\n", 0,
+           "your file raised KeyboardInterrupt (line 1: raise KeyboardInterrupt)"),
+    Attack("KeyboardInterrupt inside sample", INTERRUPT_IN_SAMPLE, 3, None),
+    Attack("kill the parent", _tries("import os", _try("os.kill(os.getppid(), 9)")), 10, None,
+           "PermissionError\n"),
+    Attack("escape the chroot (double chroot)",
+           _tries("import os", "os.mkdir('jail')", _try("os.chroot('jail')"),
+                  _try("os.chdir('../../../..'); os.chroot('.')"),
+                  _try("print(open('/etc/hostname').read())")),
+           10, None, lambda iso, paths: "PermissionError\n" * 2 + refusal_name(iso) + "\n"),
+    Attack("kill everything", _tries("import os", _try("os.kill(-1, 9)")), 10, None),
+    Attack("read other students, solutions, checks, gradebook",
+           _tries(*[_try(f"print(open({{{key}!r}}).read())") for key in READS]), 10, None,
+           lambda iso, paths: f"{refusal_name(iso)}\n" * len(READS)),
+    Attack("delete and overwrite files", _tries("import os", *[_try(w) for w in WRITES]), 10,
+           None, lambda iso, paths: f"{refusal_name(iso)}\n" * len(WRITES)),
+    Attack("write past the file-size limit",
+           "open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024)\n", 0,
+           "your file raised OSError: [Errno 27] File too large "
+           "(line 1: open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024))"),
+    Attack("print a fake pass and a forged JSON report",
+           WRONG + "print('PASSED 10/10')\nprint('{\"score\": 10.0, \"max_score\": 10.0}')\n",
+           6, None, 'PASSED 10/10\n{"score": 10.0, "max_score": 10.0}\n'),
+    Attack("patch random",
+           WRONG + "import random\nrandom.random = lambda: 0.999\n"
+           "random.seed = lambda *a, **k: None\nrandom.Random.seed = lambda *a, **k: None\n",
+           6, None),
+    Attack("wreck the grader's code inside the box",
+           LIBRARY + "import sys\nfor name, module in list(sys.modules.items()):\n"
+           "    if name.startswith('grader'):\n        module.__dict__.clear()\n", 0,
+           "your code interfered with the grader's channel; nothing it reported counts"),
+    Attack("forge replies on the grader's channel",
+           LIBRARY + "import socket\nchannel = socket.socket(fileno=3)\n"
+           "channel.sendall(b'\\x00\\x00\\x00\\x0d{\"id\":1,\"ok\":1}' * 50)\n", 0,
+           "your code interfered with the grader's channel; nothing it reported counts"),
+    Attack("connect to the network",
+           _tries("import socket", *[_try(f"socket.socket().connect({address!r})")
+                                     for address in (("127.0.0.1", 22), ("1.1.1.1", 53))]),
+           10, None, lambda iso, paths: ("PermissionError\n" if iso["landlock"] >= 4
+                                         else "OSError\n") * 2),
+    Attack("flood the output", LIBRARY + "for _ in range(1000):\n    print('x' * 999)\n", 10,
+           None, ("x" * 999 + "\n") * 20 + "\n[... more output not shown]"),
+]
+
+
+def attack(name: str) -> Attack:
+    return next(a for a in ATTACKS if a.name == name)
+
+
+class Layout:
+    """A batch-like folder: sibling students, the attacker's folder, out/, sentinels."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.submissions = root / "submissions"
+        self.out = root / "out"
+
+    def create(self) -> Layout:
+        for student in STUDENTS:
+            folder = self.submissions / student
+            folder.mkdir(parents=True)
+            (folder / FILE).write_text(f"# {student}'s own work\n" + SOLUTION)
+        (self.submissions / ATTACKER).mkdir()
+        self.out.mkdir()
+        (self.out / "grades.csv").write_text("student,exercise-1,total\nalice,10,10\n")
+        (self.out / "alice.txt").write_text("exercise-1: 10/10\n")
+        return self
+
+    @property
+    def paths(self) -> dict[str, str]:
+        return {
+            "alice": str(self.submissions / "alice" / FILE),
+            "bob": str(self.submissions / "bob" / FILE),
+            "out": str(self.out),
+            "grades": str(self.out / "grades.csv"),
+            "solution": str(ROOT / "solutions" / FILE),
+            "checks": str(ROOT / "checks" / "exercise_1.py"),
+            "course": str(ROOT / "course.yaml"),
+        }
+
+    def submit(self, a: Attack) -> Path:
+        path = self.submissions / ATTACKER / FILE
+        text = a.text(self.paths)
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        return path
+
+    def snapshot(self) -> dict[str, tuple[bytes, int]]:
+        """Every file but the attacker's own, with its bytes and mode."""
+        files = [p for p in self.root.rglob("*") if ATTACKER not in p.parts]
+        files += [Path(self.paths[k]) for k in ("solution", "checks", "course")]
+        return {str(p): (p.read_bytes() if p.is_file() else b"", p.stat().st_mode)
+                for p in sorted(files)}
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, real uid) of every live process, from /proc/*/status.
+
+    Zombies are left out: they run nothing, and reaping orphans is init's job.
+    """
+    table = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                fields = dict(line.split(":", 1) for line in
+                              (proc / "status").read_text().splitlines() if ":" in line)
+                if not fields["State"].strip().startswith("Z"):
+                    table[int(proc.name)] = (int(fields["PPid"]), int(fields["Uid"].split()[0]))
+            except (OSError, KeyError, ValueError):
+                continue  # gone meanwhile
+    return table
+
+
+def survivors(sandbox: Any) -> list[int]:
+    """Processes left by a sandbox's boxes: a box uid, or below the zygote in the tree."""
+    info = sandbox.info
+    first, count = int(info.get("uid_base") or 0), int(info.get("uid_range") or 0)
+    table = _processes()
+    launched = sandbox.process_id
+    zygotes = {launched}
+    if Path(f"/proc/{launched}/comm").read_text().strip() == "unshare":
+        zygotes |= {pid for pid, (parent, _) in table.items() if parent == launched}
+    below, frontier = set(), set(zygotes)
+    while frontier:
+        frontier = {pid for pid, (parent, _) in table.items() if parent in frontier} - below
+        below |= frontier
+    # The zygote itself (directly or under unshare) is no box; its transient helpers
+    # are gone by the time a grading returns.
+    below -= zygotes
+    return sorted(below | {pid for pid, (_, uid) in table.items() if first <= uid < first + count})
+
+
+def uid_processes(uid: int) -> set[int]:
+    return {pid for pid, (_, owner) in _processes().items() if owner == uid}
+
+
+def quick_course() -> Any:
+    """The shipped course with a short time limit, so loops are caught in seconds."""
+    from grader.course import Limits, load_course
+
+    course = load_course(ROOT / "course.yaml")
+    return course.model_copy(update={"limits": Limits(time_limit=TIME_LIMIT)})
+
+
+def grade_attacks(layout: Layout, names: list[str]) -> list[dict[str, Any]]:
+    """Grade each named attack from the attacker's folder; results plus what changed."""
+    from grader.runner import Grader
+    from grader.sandbox.client import Sandbox
+
+    course = quick_course()
+    exercise = course.exercise("exercise-1")
+    rows = []
+    with Sandbox() as sandbox:
+        grader = Grader(course, sandbox)
+        for name in names:
+            a = attack(name)
+            before = layout.snapshot()
+            result = grader.grade(exercise, layout.submit(a))
+            rows.append({
+                "name": name, "score": result.score, "error": result.error,
+                "output": result.output, "expected": a.expected(sandbox.isolation, layout.paths),
+                "changed": sorted(k for k, v in layout.snapshot().items() if before.get(k) != v),
+                "survivors": survivors(sandbox),
+                "boxes_left": sorted(os.listdir(sandbox.info["boxes"])),
+                "isolation": sandbox.isolation, "weakened": sandbox.weakened,
+            })
+    return rows
+
+
+if __name__ == "__main__":
+    for row in grade_attacks(Layout(Path(sys.argv[1])), sys.argv[2:]):
+        print(json.dumps(row))

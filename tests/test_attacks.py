@@ -1,0 +1,315 @@
+"""The attack suite: every hostile or broken submission gets its exact outcome.
+
+Each attack is graded from a student folder of a batch-like layout (sibling
+students, out/ with a gradebook); afterwards every other file is byte-identical,
+no process of the box survives and its folder is gone. See tests/attacks.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from attacks import (
+    ATTACKS,
+    FILE,
+    LIBRARY,
+    ROOT,
+    SOLUTION,
+    Attack,
+    Layout,
+    attack,
+    quick_course,
+    survivors,
+    uid_processes,
+)
+
+from grader.course import Course
+from grader.runner import Grader
+from grader.sandbox.client import Sandbox
+
+NOBODY = 65534
+ZYGOTE_DIED = ("the grader's sandbox failed while grading this file (its zygote process died); "
+               "nothing was counted: grade it again, and tell your teaching assistant if it "
+               "repeats")
+
+
+@pytest.fixture(scope="module")
+def box_sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def attack_course() -> Course:
+    return quick_course()
+
+
+@pytest.fixture(scope="module")
+def attack_grader(attack_course: Course, box_sandbox: Sandbox) -> Grader:
+    return Grader(attack_course, box_sandbox)
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Layout:
+    return Layout(tmp_path).create()
+
+
+def assert_clean(sandbox: Sandbox) -> None:
+    assert survivors(sandbox) == []
+    assert os.listdir(sandbox.info["boxes"]) == []
+
+
+@pytest.mark.parametrize("case", ATTACKS, ids=[a.name for a in ATTACKS])
+def test_attack(case: Attack, layout: Layout, attack_grader: Grader, attack_course: Course,
+                box_sandbox: Sandbox) -> None:
+    before = layout.snapshot()
+    result = attack_grader.grade(attack_course.exercises[0], layout.submit(case))
+    expected = case.expected(box_sandbox.isolation, layout.paths)
+    assert (result.score, result.error) == (expected["score"], expected["error"])
+    if expected["output"] is not None:
+        assert result.output == expected["output"]
+    if result.error is not None:
+        assert [c.score for c in result.checks] == [0.0] * len(result.checks)
+    assert layout.snapshot() == before
+    assert_clean(box_sandbox)
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("sys.exit inside sample",
+     "called sys.exit() or exit() (line 29: import sys; sys.exit(0)  # uniform"),
+    ("KeyboardInterrupt inside sample",
+     "raised KeyboardInterrupt (line 29: raise KeyboardInterrupt  # uniform"),
+])
+def test_exits_inside_a_function_fail_only_the_checks_that_call_it(
+        name: str, said: str, layout: Layout, attack_grader: Grader,
+        attack_course: Course) -> None:
+    result = attack_grader.grade(attack_course.exercises[0], layout.submit(attack(name)))
+    assert [c.passed for c in result.checks] == [True, True, False, False, False, False]
+    assert all(said in c.message for c in result.checks[2:])
+
+
+CHECKS = '''
+import pytest
+from grader.checks import check
+
+@check("passes", points=1)
+def test_passes(submission):
+    submission.value("weather")
+
+@check("skipped", points=2)
+def test_skipped(submission):
+    pytest.skip("not today")
+
+@check("errors", points=3)
+def test_errors(submission):
+    return {}["missing"]
+
+@check("exits", points=4)
+def test_exits(submission):
+    raise SystemExit(0)
+
+@check("pytest.fail", points=5)
+def test_fails(submission):
+    pytest.fail("nope")
+'''
+
+
+def test_checks_that_skip_error_or_exit_count_as_failed(tmp_path: Path,
+                                                        box_sandbox: Sandbox) -> None:
+    from grader.course import load_course
+
+    (tmp_path / "checks.py").write_text(CHECKS)
+    (tmp_path / "course.yaml").write_text(
+        "title: t\nexercises:\n  - {id: e, title: E, file: e.py, solution: e.py, "
+        "checks: checks.py}\n")
+    course = load_course(tmp_path / "course.yaml")
+    result = Grader(course, box_sandbox).grade_source(course.exercises[0], LIBRARY, "e.py")
+    assert (result.score, result.max_score, result.error) == (1.0, 15.0, None)
+    assert [(c.name, c.passed, c.score) for c in result.checks] == [
+        ("passes", True, 1.0), ("skipped", False, 0.0), ("errors", False, 0.0),
+        ("exits", False, 0.0), ("pytest.fail", False, 0.0)]
+    assert [c.message for c in result.checks[1:]] == [
+        "not checked (skipped: not today), so it counts as failed",
+        "could not check your answer (KeyError: 'missing'), so it counts as failed",
+        "could not check your answer (SystemExit: 0), so it counts as failed",
+        "could not check your answer (Failed: nope), so it counts as failed",
+    ]
+
+
+def test_a_killed_zygote_costs_one_submission_not_the_batch(attack_course: Course) -> None:
+    exercise = attack_course.exercises[0]
+    with Sandbox() as sandbox:
+        grader = Grader(attack_course, sandbox)
+        old_info, results = dict(sandbox.info), []
+        worker = threading.Thread(
+            target=lambda: results.append(grader.grade_source(exercise, "while 1: pass\n",
+                                                              FILE)))
+        worker.start()
+        deadline = time.monotonic() + 30
+        while not survivors(sandbox) and time.monotonic() < deadline:
+            time.sleep(0.02)  # wait until the box runs: then kill its zygote
+        os.kill(sandbox.process_id, signal.SIGKILL)
+        worker.join()
+        assert results[0].score == 0
+        assert results[0].error == ZYGOTE_DIED
+        later = grader.grade_source(exercise, SOLUTION, FILE)
+        assert (later.score, later.error) == (10.0, None)
+        assert sandbox.info["boxes"] != old_info["boxes"]
+        assert_clean(sandbox)
+    assert not Path(old_info["boxes"]).exists()
+
+
+def test_cli_plain_level_says_so_once_and_still_grades(run_grade, tmp_path: Path) -> None:
+    done = run_grade("exercise-1", str(ROOT / "solutions" / FILE), "--json",
+                     env={"GRADE_SANDBOX": "plain"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["score"] == 10.0
+    assert done.stderr == ("note: reduced isolation on this machine (no chroot, network, "
+                           "pid_namespace); see README, 'Threat model'\n")
+
+
+def test_cli_full_level_has_no_note(run_grade, box_sandbox: Sandbox) -> None:
+    if box_sandbox.weakened:
+        pytest.skip(f"this machine does not allow {box_sandbox.weakened}")
+    done = run_grade("exercise-1", str(ROOT / "solutions" / FILE), "--json")
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_cli_rejects_an_unknown_level(run_grade) -> None:
+    done = run_grade("exercise-1", "--json", env={"GRADE_SANDBOX": "none"})
+    assert done.returncode == 2
+    assert "GRADE_SANDBOX='none' is not one of full, no-namespaces, plain" in done.stderr
+
+
+# --- As an unprivileged user: the user-namespace path and the fallbacks, for real. ---
+
+# The grader starts its zygote with sys.executable: that must work as nobody too.
+PROBE = ("import subprocess, sys; "
+         "subprocess.run([sys.executable, '-c', 'import pydantic'], check=True)")
+
+
+def _nobody_python() -> str | None:
+    """An interpreter of this version that the nobody user can execute."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return None
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (sys.executable, shutil.which(version), f"/usr/bin/{version}"):
+        if candidate and subprocess.run(
+                ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                 candidate, "-c", PROBE], capture_output=True,
+                env={"PYTHONPATH": _site()}).returncode == 0:
+            return candidate
+    return None
+
+
+def _site() -> str:
+    import pydantic
+
+    return os.pathsep.join([str(Path(pydantic.__file__).parents[1]), str(ROOT)])
+
+
+UNPRIVILEGED = {
+    # level -> attacks graded; in "plain" the box shares the grader's uid with no
+    # namespace and no Landlock: reading works (documented), killing the parent
+    # costs that submission only. Never kill(-1) there: it would kill the grader.
+    "full": ["escape the chroot (double chroot)", "fork bomb",
+             "double fork + setsid background sleeper", "kill the parent",
+             "kill everything", "read other students, solutions, checks, gradebook",
+             "delete and overwrite files", "memory bomb", "os._exit", "connect to the network",
+             "patch random"],
+    "no-namespaces": ["fork bomb", "kill the parent", "kill everything",
+                      "read other students, solutions, checks, gradebook",
+                      "delete and overwrite files", "connect to the network", "os._exit"],
+    "plain": ["fork bomb", "double fork + setsid background sleeper", "memory bomb",
+              "os._exit", "kill the parent", "patch random"],
+}
+
+
+@pytest.fixture
+def nobody_layout() -> Iterator[tuple[str, Layout]]:
+    """A batch layout owned by nobody (as a TA owns the class), and a Python to run as it."""
+    python = _nobody_python()
+    if python is None:
+        pytest.skip("needs root (to become nobody), setpriv and a Python nobody can run")
+    root = Path(tempfile.mkdtemp(prefix="grade-attacks-"))
+    layout = Layout(root).create()
+    for path in [root, *root.rglob("*")]:
+        os.chown(path, NOBODY, NOBODY)
+    yield python, layout
+    shutil.rmtree(root)
+
+
+def nobody_boxes() -> set[Path]:
+    """Box folders of nobody's zygotes (other graders may run on this machine)."""
+    return {p for p in Path("/tmp").glob("grade-boxes-*") if p.stat().st_uid == NOBODY}
+
+
+def run_as_nobody(python: str, layout: Layout, level: str,
+                  names: list[str]) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", python,
+         str(ROOT / "tests" / "attacks.py"), str(layout.root), *names],
+        capture_output=True, text=True, timeout=300, cwd="/tmp",
+        env={"PYTHONPATH": _site(), "GRADE_SANDBOX": level, "PATH": os.defpath})
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("level", list(UNPRIVILEGED))
+def test_unprivileged_grader(level: str, nobody_layout: tuple[str, Layout]) -> None:
+    python, layout = nobody_layout
+    before, nobody_before = layout.snapshot(), uid_processes(NOBODY)
+    boxes_before = nobody_boxes()
+    rows = run_as_nobody(python, layout, level, UNPRIVILEGED[level])
+    isolation = rows[0]["isolation"]
+    if level == "full" and not isolation["user_namespace"]:
+        pytest.skip("unprivileged user namespaces are disabled on this machine")
+    assert isolation["setuid"] is False
+    assert isolation["chroot"] is (level == "full")
+    assert rows[0]["weakened"] == ([] if level == "full" else
+                                   ["chroot", "network", "pid_namespace"])
+    if level == "no-namespaces" and not isolation["landlock"]:
+        pytest.skip("this kernel has no Landlock")
+    for row in rows:
+        expected = row["expected"]
+        if level == "plain" and row["name"] == "kill the parent":
+            # Same uid, nothing in the way: the zygote dies, and with it this box
+            # (while loading or during the first check); the next attack is graded.
+            assert row["score"] == 0.0
+            assert row["error"].startswith(ZYGOTE_DIED)
+            continue
+        if level == "no-namespaces" and row["name"] == "delete and overwrite files":
+            # Landlock does not cover chmod (see README): contents stay untouched.
+            expected["output"] = "PermissionError\n" * 4 + "DONE\n"
+            os.chmod(layout.paths["bob"], 0o644)
+            row["changed"] = []
+        assert (row["name"], row["score"], row["error"]) == (
+            row["name"], expected["score"], expected["error"])
+        if expected["output"] is not None:
+            assert row["output"] == expected["output"], row["name"]
+        assert row["changed"] == [], row["name"]
+    assert layout.snapshot() == before
+    assert uid_processes(NOBODY) - nobody_before == set()
+    assert nobody_boxes() - boxes_before == set()
+
+
+def test_plain_level_cannot_hide_files_from_learner_code(
+        nobody_layout: tuple[str, Layout]) -> None:
+    """The documented weakness of "plain": same uid, no chroot, no Landlock."""
+    python, layout = nobody_layout
+    [row] = run_as_nobody(python, layout, "plain",
+                          ["read other students, solutions, checks, gradebook"])
+    assert row["score"] == 10.0
+    assert "# bob's own work" in row["output"]
