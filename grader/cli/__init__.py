@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from grader import __version__
+from grader.cli.batch import batch
 from grader.cli.context import CourseGroup
 from grader.cli.info import list_exercises
 
@@ -30,6 +31,7 @@ def cli(ctx: click.Context, course_path: str | None) -> None:
 
 
 cli.add_command(list_exercises)
+cli.add_command(batch)
 
 
 def main() -> None:
