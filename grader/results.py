@@ -61,7 +61,7 @@ class ExerciseInfo(BaseModel):
 class Skipped(BaseModel):
     """A folder of a batch that was not graded, and why (shown to the TA)."""
 
-    name: str = Field(description="the folder name, escaped (repr) if it is unprintable")
+    name: str = Field(description="the folder name; unprintable characters as \\n, \\x07, ...")
     reason: str
 
 

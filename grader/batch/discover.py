@@ -72,8 +72,8 @@ def discover(root: Path) -> tuple[list[StudentFolder], list[Skipped]]:
         elif problem is None and not entry.is_dir():
             problem = "it is not a folder (each student needs a folder of their own)"
         if problem:
-            skipped.append(Skipped(name=name if name.isprintable() else repr(name),
-                                   reason=problem))
+            shown = name if name.isprintable() else name.encode("unicode_escape").decode()
+            skipped.append(Skipped(name=shown, reason=problem))
             continue
         students.append(StudentFolder(name, entry, id_notes(name)))
     return students, skipped

@@ -132,7 +132,7 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
         raise BatchError(f"{exc} ({run.graded} results were saved)") from None
     run.result = _assemble(course, reference, exercises, students, tasks, entries)
     run.result.skipped = skipped
-    run.warnings = [f"skipped {s.name!r}: {s.reason}" for s in skipped]
+    run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
     run.seconds = time.monotonic() - started
     return run
