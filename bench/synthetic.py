@@ -91,22 +91,26 @@ def notebook(text: str) -> str:
     return nbformat.writes(book)
 
 
-def kind_of(index: int, exercise: str, loops: frozenset[int]) -> str:
+def kind_of(index: int, exercise: str, loops: frozenset[int], cycle: tuple[str, ...]) -> str:
     if index in loops and exercise == "exercise-1":
         return "loop"
-    return CYCLE[(index + 3 * EXERCISES.index(exercise)) % len(CYCLE)]
+    return cycle[(index + 3 * EXERCISES.index(exercise)) % len(cycle)]
 
 
-def build_class(folder: Path, students: int, loops: frozenset[int] = frozenset({7})
-                ) -> dict[str, dict[str, Expected]]:
-    """Write `students` student folders into `folder`; return what each should score."""
+def build_class(folder: Path, students: int, loops: frozenset[int] = frozenset({7}),
+                cycle: tuple[str, ...] = CYCLE) -> dict[str, dict[str, Expected]]:
+    """Write `students` student folders into `folder`; return what each should score.
+
+    Student `i` in `loops` gets an infinite loop for exercise 1; otherwise the
+    kinds of submission repeat in the order of `cycle`.
+    """
     expectations: dict[str, dict[str, Expected]] = {}
     for index in range(students):
         student = f"s{index:04d}"
         (folder / student).mkdir(parents=True)
         expectations[student] = {}
         for exercise in EXERCISES:
-            kind = kind_of(index, exercise, loops)
+            kind = kind_of(index, exercise, loops, cycle)
             expectations[student][exercise] = expected(kind, exercise)
             path = folder / student / FILES[exercise]
             if kind == "notebook":

@@ -21,7 +21,7 @@ from grader.reports.gradescope import GradescopeResults
 from tests.conftest import ROOT, grade_command
 
 sys.path.insert(0, str(ROOT / "bench"))
-from synthetic import EXERCISES, FILES, build_class, course_copy  # noqa: E402
+from synthetic import EXERCISES, FILES, build_class, course_copy
 
 STUDENTS = 55
 HEADER = "student,exercise-1,exercise-2,exercise-3,total"
