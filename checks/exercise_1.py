@@ -98,8 +98,8 @@ def test_weather_frequencies(submission: Submission) -> str:
     draws = submission.function("sample").draw(weather, n=DRAWS, seed=2024)
     return expect_frequencies(
         draws, shares, what=f"over {DRAWS:,} draws from weather",
-        hint="an outcome should come up as often as its weight says; look at the "
-             "comparison in sample")
+        hint="an outcome should come up as often as its weight says; which stretch "
+             "of [0, 1) belongs to each outcome, and when has r landed in it?")
 
 
 @check("Draws from distributions you never saw follow their weights", points=2)
@@ -109,8 +109,7 @@ def test_unseen_frequencies(submission: Submission) -> str:
         draws = sample.draw(dist, n=DRAWS, seed=seed)
         expect_frequencies(
             draws, dist, what=f"over {DRAWS:,} draws from {dist}",
-            hint="sample should work for any distribution, not just weather; "
-                 "compare r with the running total of the weights")
+            hint="sample must work for any distribution it is given, not just weather")
     return f"{len(UNSEEN)} other distributions, {DRAWS:,} draws each"
 
 

@@ -126,7 +126,8 @@ def test_printed_sentence(submission: Submission) -> None:
     lines = [line for line in submission.printed.splitlines() if line.strip()]
     if not lines:
         fail("your file printed nothing", "one generated sentence",
-             hint="end with print(generate(...))")
+             hint="end the file with print(generate(...)), at the top level "
+                  "(not under if __name__ == \"__main__\":)")
     sentence = lines[-1].split()
     if len(sentence) < 2:
         fail(f"the last line printed is {lines[-1]!r}", "a sentence of two words or more")

@@ -46,5 +46,5 @@ def submission(request: pytest.FixtureRequest) -> Iterator[Submission]:
     with Sandbox() as sandbox, sandbox.box(limits, seconds) as box:
         loaded = box.request("load", source=source, filename=path.name)
         if "error" in loaded:
-            pytest.fail(f"your file {explain(loaded['error'])}", pytrace=False)
-        yield Submission(box, path.name, printed=str(loaded.get("stdout", "")))
+            pytest.fail(f"your file {explain(loaded['error'], source)}", pytrace=False)
+        yield Submission(box, path.name, printed=str(loaded.get("stdout", "")), source=source)

@@ -4,27 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-_EXPLAIN = {
-    "exit": "called sys.exit() or exit(); remove that call, the grader runs your functions itself",
+# Each reads after a subject: "your file ...", "sample({...}) ...".
+_WHAT = {
+    "exit": "called sys.exit() or exit()",
     "interrupt": "raised KeyboardInterrupt",
-    "memory": "used more memory than allowed (is something growing without end?)",
+    "memory": "used more memory than allowed",
     "recursion": "recursed too deeply (a function that keeps calling itself?)",
-    "opaque": "returned something the checks cannot read",
     "missing": "is missing",
+}
+_ADVICE = {
+    "exit": "remove that call: the grader runs your functions itself",
+    "memory": "is a list or string growing without end?",
 }
 
 
-def explain(error: dict[str, Any]) -> str:
-    """One sentence for an error reported by the box, without any grader traceback."""
+def explain(error: dict[str, Any], source: str | None = None) -> str:
+    """A predicate for an error reported by the box, e.g. "raised KeyError: 'x' (line 3: ...)".
+
+    With `source`, the offending line is quoted, so the learner sees where without
+    any traceback.
+    """
     kind = str(error.get("kind", "exception"))
     line = error.get("line")
-    where = f" on line {line}" if isinstance(line, int) else ""
     if kind == "syntax":
-        return f"Python cannot read your file: {error.get('message', 'syntax error')}{where}"
-    if kind == "exception":
+        what = f"has a syntax error: {error.get('message', 'invalid syntax')}"
+    elif kind == "exception":
         message = str(error.get("message", ""))
-        name = str(error.get("type", "Exception"))
-        return f"raised {name}{': ' + message if message else ''}{where}"
-    if kind == "opaque" and error.get("type"):
-        return f"returned a {error['type']}, which the checks cannot read{where}"
-    return _EXPLAIN.get(kind, f"failed ({kind})") + where
+        what = f"raised {error.get('type', 'Exception')}{': ' + message if message else ''}"
+    elif kind == "opaque":
+        what = f"returned a {error.get('type', 'value')}, which the checks cannot read"
+    else:
+        what = _WHAT.get(kind, f"failed ({kind})")
+    if isinstance(line, int):
+        lines = source.splitlines() if source else []
+        code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        what += f" (line {line}: {code[:80]})" if code else f" (line {line})"
+    advice = _ADVICE.get(kind)
+    return f"{what}; {advice}" if advice else what

@@ -30,17 +30,18 @@ def _short(value: Any, limit: int = 60) -> str:
 class LearnerFunction:
     """A function defined in the learner's file; calling it runs it in the box."""
 
-    def __init__(self, channel: Channel, name: str, params: list[str]) -> None:
+    def __init__(self, channel: Channel, name: str, params: list[str], source: str = "") -> None:
         self._channel = channel
         self.name = name
         self.params = params
+        self._source = source
 
     def _call(self, args: tuple[Any, ...], seed: int | None, repeat: int) -> list[Any]:
         reply = self._channel.request("call", name=self.name, args=list(args), kwargs={},
                                       seed=seed, repeat=repeat)
         if "error" in reply:
             shown = ", ".join(_short(a) for a in args)
-            raise LearnerError(f"{self.name}({shown}) {explain(reply['error'])}",
+            raise LearnerError(f"{self.name}({shown}) {explain(reply['error'], self._source)}",
                                hint="run that call yourself and read the error")
         results = reply.get("results")
         if not isinstance(results, list) or len(results) != repeat:
@@ -59,10 +60,12 @@ class LearnerFunction:
 class Submission:
     """One loaded learner file. `printed` is what it printed while loading."""
 
-    def __init__(self, channel: Channel, filename: str, printed: str = "") -> None:
+    def __init__(self, channel: Channel, filename: str, printed: str = "",
+                 source: str = "") -> None:
         self._channel = channel
         self.filename = filename
         self.printed = printed
+        self.source = source
 
     def _describe(self, name: str) -> dict[str, Any]:
         return self._channel.request("get", name=name)
@@ -93,4 +96,5 @@ class Submission:
             fail(f"`{name}` {observed} in your file", f"a function `def {name}(...)`",
                  hint="check the spelling and that it is defined at the top level")
         params = info.get("params")
-        return LearnerFunction(self._channel, name, params if isinstance(params, list) else [])
+        return LearnerFunction(self._channel, name, params if isinstance(params, list) else [],
+                               self.source)

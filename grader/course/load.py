@@ -83,7 +83,8 @@ def load_course(path: Path) -> Course:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
-        raise ConfigError(path, [f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+        problem = getattr(exc, "problem", exc)
+        raise ConfigError(path, [f"{where}not valid YAML: {problem}"]) from None
     if not isinstance(data, dict):
         raise ConfigError(path, ["must be a mapping with title and exercises"])
     try:

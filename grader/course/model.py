@@ -40,7 +40,7 @@ class Exercise(BaseModel):
     title: str = Field(min_length=1)
     file: str = Field(pattern=r"^[\w.-]+\.py$", description="learner file in exercises/")
     solution: str = Field(pattern=r"^[\w.-]+\.py$", description="reference file in solutions/")
-    checks: str = Field(pattern=r"^[\w./-]+\.py$", description="checks module, from the course root")
+    checks: str = Field(pattern=r"^[\w./-]+\.py$", description="checks file, from the course root")
     points: float | None = Field(None, gt=0, description="total points; must equal the checks' sum")
     limits: Limits | None = Field(None, description="overrides the course's limits")
 

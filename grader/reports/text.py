@@ -22,7 +22,8 @@ def _marks(encoding: str | None) -> tuple[str, str]:
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, width=88, initial_indent=indent, subsequent_indent=indent) or [indent]
+    lines = textwrap.wrap(text, width=88, initial_indent=indent, subsequent_indent=indent)
+    return lines or [indent]
 
 
 def _check_lines(check: CheckResult, mark: str, width: int, error: bool) -> list[str]:

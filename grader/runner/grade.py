@@ -95,9 +95,10 @@ class Grader:
                 return self.failed(exercise, describe_stop(stop, limits.time_limit), started,
                                    "".join(box.output))
             if "error" in loaded:
-                return self.failed(exercise, f"your file {explain(loaded['error'])}", started,
-                                   "".join(box.output))
-            submission = Submission(box, filename, printed=str(loaded.get("stdout", "")))
+                return self.failed(exercise, f"your file {explain(loaded['error'], source)}",
+                                   started, "".join(box.output))
+            submission = Submission(box, filename, printed=str(loaded.get("stdout", "")),
+                                    source=source)
             return self._run_checks(exercise, submission, box.output, started,
                                     limits.time_limit)
 
