@@ -12,6 +12,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -70,7 +71,13 @@ def _grade(exercise_id: str, path: str) -> str:
     grader: Grader = _worker["grader"]
     exercise = grader.course.exercise(exercise_id)
     assert exercise is not None
-    return grader.grade(exercise, Path(path)).model_dump_json()
+    started = time.monotonic()
+    try:
+        result = grader.grade(exercise, Path(path))
+    except Exception as exc:  # a grader bug must cost one file, not the batch
+        result = grader.failed(exercise, f"the grader failed on this file ({type(exc).__name__}:"
+                               f" {exc}); please tell your teaching assistant", started)
+    return result.model_dump_json()
 
 
 class WorkerPool:

@@ -134,6 +134,9 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
     run.result.skipped = skipped
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
+    if not students:
+        run.warnings.append(f"no student folders in {submissions} (one folder per student, "
+                            "named by the student id)")
     run.seconds = time.monotonic() - started
     return run
 
