@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+NO_SUBMISSION = "no submission"  # the error of a student's missing file (SPEC.md)
+
 
 class CheckResult(BaseModel):
     """One check's verdict, as a learner sees it."""
@@ -46,3 +48,35 @@ class StudentResult(BaseModel):
     @property
     def total(self) -> float:
         return sum(e.score for e in self.exercises)
+
+
+class ExerciseInfo(BaseModel):
+    """An exercise as a class report names it."""
+
+    id: str
+    title: str
+    max_score: float
+
+
+class Skipped(BaseModel):
+    """A folder of a batch that was not graded, and why (shown to the TA)."""
+
+    name: str = Field(description="the folder name; unprintable characters as \\n, \\x07, ...")
+    reason: str
+
+
+class ClassResult(BaseModel):
+    """A whole batch: every student's results, plus what was skipped or escaped.
+
+    `notes` maps a student id to sentences about that id (e.g. how a CSV writes it).
+    """
+
+    course: str
+    exercises: list[ExerciseInfo]
+    students: list[StudentResult]
+    skipped: list[Skipped] = Field(default_factory=list)
+    notes: dict[str, list[str]] = Field(default_factory=dict)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.exercises)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from grader import __version__
+from grader.cli.batch import batch
 from grader.cli.build import build
 from grader.cli.check import check
 from grader.cli.context import CourseGroup
@@ -34,7 +35,7 @@ def cli(ctx: click.Context, course_path: str | None) -> None:
 
 
 cli.add_command(list_exercises)
-for command in (build, check, new, schema):
+for command in (batch, build, check, new, schema):
     cli.add_command(command)
 
 

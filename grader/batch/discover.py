@@ -1,0 +1,93 @@
+"""A batch's students: one folder per student, the folder name is the student id.
+
+Ids come from a TA's disk, so they are untrusted text: a name that could escape
+OUTDIR or be mistaken for something else is rejected; a name that a spreadsheet
+could misread is kept and escaped by the CSV exporters, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.course import Exercise
+from grader.reports.cells import FORMULA_START, spreadsheet_text
+from grader.results import NO_SUBMISSION, Skipped
+
+MAX_ID_BYTES = 200  # leaves room for ".md" and friends under NAME_MAX (255)
+CSV_SPECIAL = (",", '"', "'", ";")
+# Bidirectional overrides can make one id render as another in a report.
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+@dataclass(frozen=True)
+class StudentFolder:
+    """One student's folder and what the exporters must say about its id."""
+
+    id: str
+    path: Path
+    notes: tuple[str, ...] = field(default=())
+
+
+def id_problem(name: str) -> str | None:
+    """Why `name` cannot be a student id, or None when it can."""
+    if not name.strip():
+        return "the name is blank"
+    if name.startswith("."):
+        return "it starts with a dot (a hidden folder, or a path like '..')"
+    if "/" in name or "\\" in name:
+        return "it contains a path separator"
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI for c in name):
+        return "it contains control characters (newlines, tabs or text-direction overrides)"
+    if len(name.encode("utf-8", "surrogateescape")) > MAX_ID_BYTES:
+        return f"it is longer than {MAX_ID_BYTES} bytes"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "it is not valid UTF-8"
+    return None
+
+
+def id_notes(name: str) -> tuple[str, ...]:
+    """What the CSV exports do to `name` to keep it a plain cell of text."""
+    notes = []
+    if name.startswith(FORMULA_START):
+        notes.append(f"student id {name!r} starts with {name[0]!r}: the CSV files write it as "
+                     f"{spreadsheet_text(name)!r} so a spreadsheet shows it as text, not a formula")
+    if any(c in name for c in CSV_SPECIAL):
+        notes.append(f"student id {name!r} contains a comma or quote: the CSV files quote it")
+    return tuple(notes)
+
+
+def discover(root: Path) -> tuple[list[StudentFolder], list[Skipped]]:
+    """The student folders under `root` (sorted by id) and the entries skipped, with why."""
+    students: list[StudentFolder] = []
+    skipped: list[Skipped] = []
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+        name = entry.name
+        problem = id_problem(name)
+        if problem is None and entry.is_symlink():
+            problem = "it is a symbolic link; copy the student's folder itself"
+        elif problem is None and not entry.is_dir():
+            problem = "it is not a folder (each student needs a folder of their own)"
+        if problem:
+            shown = name if name.isprintable() else name.encode("unicode_escape").decode()
+            skipped.append(Skipped(name=shown, reason=problem))
+            continue
+        students.append(StudentFolder(name, entry, id_notes(name)))
+    return students, skipped
+
+
+def submission_file(folder: Path, exercise: Exercise) -> tuple[Path | None, str | None]:
+    """(the student's file for `exercise`, None) or (None, why it cannot be graded).
+
+    The file is named as in exercises/, or has the same stem with `.ipynb`.
+    """
+    candidates = [folder / exercise.file, (folder / exercise.file).with_suffix(".ipynb")]
+    for path in candidates:
+        if path.is_symlink():
+            return None, "the submission is a symbolic link; submit the file itself"
+        if path.exists():
+            return path, None
+    return None, NO_SUBMISSION

@@ -1,0 +1,34 @@
+"""What makes a graded result still valid: a hash of everything it depends on."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from grader import __version__
+from grader.course import Course, Exercise
+
+
+def course_digest(course: Course, exercise: Exercise) -> bytes:
+    """course.yaml (as validated), the exercise's checks file and the grader version."""
+    digest = hashlib.sha256(f"{__version__}\0{course.model_dump_json()}\0".encode())
+    checks = course.checks_path(exercise)
+    digest.update(checks.read_bytes() if checks.is_file() else b"-")
+    return digest.digest()
+
+
+def fingerprint(base: bytes, exercise: Exercise, path: Path | None, limit: int) -> str:
+    """A hash of `base` (course_digest) plus the submission's name and content.
+
+    Reads at most `limit` bytes: a file larger than that is refused by the grader
+    anyway, and its size alone is then part of the hash.
+    """
+    digest = hashlib.sha256(base + exercise.id.encode())
+    if path is None:
+        digest.update(b"\0missing")
+    else:
+        size = path.stat().st_size
+        digest.update(f"\0{path.name}\0{size}\0".encode())
+        with path.open("rb") as f:
+            digest.update(f.read(limit + 1))
+    return digest.hexdigest()

@@ -1,0 +1,115 @@
+"""Warm workers: N processes, each with its own sandbox (zygote) and imported checks.
+
+Starting Python, importing the checks and starting a zygote are paid once per
+worker; a submission then costs one box fork plus its checks. Processes, not
+threads: the trusted side decodes JSON and computes statistics, which is CPU work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.util import Finalize
+from pathlib import Path
+from typing import Any, TypeVar
+
+from grader.course import Course, Exercise
+from grader.results import ExerciseResult
+from grader.runner import Grader
+from grader.sandbox.client import Sandbox, SandboxError
+
+K = TypeVar("K")
+PR_SET_PDEATHSIG = 1
+
+_worker: dict[str, Any] = {}  # this worker process's grader, or why it has none
+
+
+class WorkerError(Exception):
+    """A worker could not grade at all (its sandbox would not start, or it died)."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to SIGKILL us when the batch process dies, even by SIGKILL.
+
+    Our zygote then sees its control socket close and exits, taking its boxes
+    (its PID namespace) with it: a killed batch leaves nothing running.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _start(course: Course, parent: int) -> None:
+    # Ctrl-C is the batch process's business; a worker (and its zygote, which
+    # inherits SIG_IGN) finishes the submission in hand instead of dying mid-way.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
+    sandbox = Sandbox()
+    try:
+        sandbox.start()
+    except SandboxError as exc:
+        _worker["error"] = f"a grading worker could not start its sandbox: {exc}"
+        return
+    Finalize(sandbox, sandbox.close, exitpriority=10)
+    grader = Grader(course, sandbox)
+    for exercise in course.exercises:
+        grader.checks(exercise)
+    _worker["grader"] = grader
+
+
+def _grade(exercise_id: str, path: str) -> str:
+    if "error" in _worker:
+        raise WorkerError(_worker["error"])
+    grader: Grader = _worker["grader"]
+    exercise = grader.course.exercise(exercise_id)
+    assert exercise is not None
+    started = time.monotonic()
+    try:
+        result = grader.grade(exercise, Path(path))
+    except Exception as exc:  # a grader bug must cost one file, not the batch
+        result = grader.failed(exercise, f"the grader failed on this file ({type(exc).__name__}:"
+                               f" {exc}); please tell your teaching assistant", started)
+    return result.model_dump_json()
+
+
+class WorkerPool:
+    """`jobs` warm worker processes (fork start method: they inherit loaded modules)."""
+
+    def __init__(self, course: Course, jobs: int) -> None:
+        self.course = course
+        self.jobs = jobs
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> WorkerPool:
+        self._executor = ProcessPoolExecutor(
+            self.jobs, mp_context=multiprocessing.get_context("fork"),
+            initializer=_start, initargs=(self.course, os.getpid()))
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        assert self._executor is not None
+        # Interrupted: do not wait for submissions in hand (workers die with us).
+        self._executor.shutdown(wait=exc_type is None, cancel_futures=True)
+
+    def grade(self, work: Iterable[tuple[K, Exercise, Path]]
+              ) -> Iterator[tuple[K, ExerciseResult]]:
+        """Grade every (key, exercise, path); yield (key, result) as each finishes."""
+        assert self._executor is not None
+        futures: dict[Future[str], K] = {
+            self._executor.submit(_grade, exercise.id, str(path)): key
+            for key, exercise, path in work}
+        for future in as_completed(futures):
+            try:
+                text = future.result()
+            except BrokenProcessPool:
+                raise WorkerError("a grading worker process died; run the same command "
+                                  "again to grade what is left") from None
+            yield futures[future], ExerciseResult.model_validate_json(text)

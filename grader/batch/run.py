@@ -1,0 +1,180 @@
+"""A batch from start to finish: plan, reuse the journal, grade the rest, assemble.
+
+Every result goes to the journal the moment it is known, and the class's results
+are always read back from the journal: a resumed run and an uninterrupted one
+assemble the same gradebook from the same entries.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.batch.discover import StudentFolder, discover, submission_file
+from grader.batch.fingerprint import course_digest, fingerprint
+from grader.batch.journal import Entry, Journal, JournalBusy, Key
+from grader.batch.pool import WorkerError, WorkerPool
+from grader.course import Course, Exercise
+from grader.results import ClassResult, ExerciseInfo, ExerciseResult, StudentResult
+from grader.runner import Grader
+from grader.sandbox.client import Sandbox
+
+JOURNAL = "journal.jsonl"
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+class BatchError(Exception):
+    """The batch cannot run (bad folders, broken checks, no sandbox); the message says why."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One student's file for one exercise, or why there is none."""
+
+    student: StudentFolder
+    exercise: Exercise
+    path: Path | None
+    problem: str | None
+    fingerprint: str
+
+    @property
+    def key(self) -> Key:
+        return self.student.id, self.exercise.id
+
+
+@dataclass
+class BatchRun:
+    """What a run did: the class's results and how they were obtained."""
+
+    result: ClassResult | None = None
+    graded: int = 0
+    reused: int = 0
+    workers: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def results(self) -> ClassResult:
+        assert self.result is not None, "the run has not finished"
+        return self.result
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def _reference(course: Course, exercises: list[Exercise]) -> Grader:
+    """A grader without a running sandbox: checks, max scores and error results only."""
+    grader = Grader(course, Sandbox())
+    for exercise in exercises:
+        try:
+            grader.checks(exercise)
+        except Exception as exc:  # the author's checks file is broken
+            raise BatchError(f"cannot load the checks of {exercise.id} "
+                             f"({course.checks_path(exercise)}): {type(exc).__name__}: {exc}"
+                             ) from None
+    return grader
+
+
+def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise]
+         ) -> list[Task]:
+    tasks = []
+    for exercise in exercises:
+        base = course_digest(course, exercise)
+        limit = course.limits_for(exercise).max_source_kb * 1024
+        for student in students:
+            path, problem = submission_file(student.path, exercise)
+            tasks.append(Task(student, exercise, path, problem,
+                              fingerprint(base, exercise, path, limit)))
+    return sorted(tasks, key=lambda t: (t.student.id, exercises.index(t.exercise)))
+
+
+def _check_folders(submissions: Path, outdir: Path) -> None:
+    if not submissions.is_dir():
+        raise BatchError(f"{submissions} is not a folder of student folders")
+    if outdir.resolve() == submissions.resolve():
+        raise BatchError("--out must not be the submissions folder itself")
+    if outdir.exists() and not outdir.is_dir():
+        raise BatchError(f"--out {outdir} exists and is not a folder")
+
+
+def run_batch(course: Course, submissions: Path, outdir: Path, *,
+              exercises: list[Exercise] | None = None, jobs: int | None = None,
+              force: bool = False, progress: Progress | None = None) -> BatchRun:
+    """Grade every student folder in `submissions`; results are journaled in `outdir`."""
+    started = time.monotonic()
+    exercises = exercises or list(course.exercises)
+    _check_folders(submissions, outdir)
+    reference = _reference(course, exercises)
+    students, skipped = discover(submissions)
+    if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
+        students = [s for s in students if s.path.resolve() != outdir.resolve()]
+    tasks = plan(course, students, exercises)
+    outdir.mkdir(parents=True, exist_ok=True)
+    run = BatchRun()
+    try:
+        with Journal(outdir / JOURNAL) as journal:
+            known = journal.read()
+            todo = [t for t in tasks if force or known.get(t.key) is None
+                    or known[t.key].fingerprint != t.fingerprint]
+            run.reused = len(tasks) - len(todo)
+            _grade(course, reference, journal, todo, jobs or default_jobs(), run, progress)
+            entries = journal.read()
+            if journal.lines > len(entries):
+                journal.compact(entries)
+    except JournalBusy as exc:
+        raise BatchError(str(exc)) from None
+    except WorkerError as exc:
+        raise BatchError(f"{exc} ({run.graded} results were saved)") from None
+    run.result = _assemble(course, reference, exercises, students, tasks, entries)
+    run.result.skipped = skipped
+    run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
+    run.warnings += [note for s in students for note in s.notes]
+    if not students:
+        run.warnings.append(f"no student folders in {submissions} (one folder per student, "
+                            "named by the student id)")
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task], jobs: int,
+           run: BatchRun, progress: Progress | None) -> None:
+    """Grade `todo`: files that cannot be read here, the rest on warm workers."""
+    total = len(todo)
+
+    def record(task: Task, result: ExerciseResult) -> None:
+        journal.append(Entry(student=task.student.id, exercise=task.exercise.id,
+                             fingerprint=task.fingerprint, result=result))
+        run.graded += 1
+        if progress:
+            progress(run.graded, total)
+
+    for task in todo:
+        if task.path is None:
+            record(task, reference.failed(task.exercise, task.problem or "", time.monotonic()))
+    work = [(task, task.exercise, task.path) for task in todo if task.path is not None]
+    if not work:
+        return
+    run.workers = min(jobs, len(work))
+    with WorkerPool(course, run.workers) as pool:
+        for task, result in pool.grade(work):
+            record(task, result)
+
+
+def _assemble(course: Course, reference: Grader, exercises: list[Exercise],
+              students: list[StudentFolder], tasks: list[Task], entries: dict[Key, Entry]
+              ) -> ClassResult:
+    by_key = {t.key: entries[t.key].result for t in tasks}
+    return ClassResult(
+        course=course.title,
+        exercises=[ExerciseInfo(id=e.id, title=e.title, max_score=reference.max_score(e))
+                   for e in exercises],
+        students=[StudentResult(student=s.id,
+                                exercises=[by_key[s.id, e.id] for e in exercises])
+                  for s in students],
+        notes={s.id: list(s.notes) for s in students if s.notes},
+    )

@@ -1,0 +1,119 @@
+"""`grade batch SUBMISSIONS --out OUTDIR`: grade a whole class, resumably."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from grader.batch import BatchError, BatchRun, run_batch
+from grader.batch.run import JOURNAL, default_jobs
+from grader.cli.context import course_from, die
+from grader.reports.canvas import IdColumn
+from grader.reports.export import write_exports
+from grader.results import NO_SUBMISSION
+
+CANVAS_IDS: dict[str, IdColumn] = {"sis-login-id": "SIS Login ID",
+                                   "sis-user-id": "SIS User ID", "id": "ID"}
+INTERRUPTED = 130
+
+
+class Progress:
+    """A progress bar on a terminal; a plain line every few seconds otherwise."""
+
+    def __init__(self, interval: float = 5.0) -> None:
+        self.tty = sys.stderr.isatty()
+        self.interval = interval
+        self.started = time.monotonic()
+        self.last = self.started
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.tty:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label="grading", show_eta=True,
+                                             show_pos=True, file=sys.stderr)
+                self.bar.__enter__()
+            self.bar.update(done - self.bar.pos)
+            return
+        now = time.monotonic()
+        if now - self.last >= self.interval or done == total:
+            self.last = now
+            elapsed = now - self.started
+            left = elapsed / done * (total - done)
+            click.echo(f"graded {done}/{total} ({100 * done // total}%), {elapsed:.0f} s, "
+                       f"about {left:.0f} s left", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _summary(run: BatchRun, outdir: Path) -> list[str]:
+    result = run.results
+    submissions = [e for s in result.students for e in s.exercises]
+    missing = sum(e.error == NO_SUBMISSION for e in submissions)
+    unchecked = sum(e.error is not None for e in submissions) - missing
+    mean = sum(s.total for s in result.students) / max(1, len(result.students))
+    workers = f"{run.workers} worker{'s' * (run.workers != 1)}"
+    return [
+        f"graded {len(result.students)} students x {len(result.exercises)} exercises in "
+        f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged",
+        f"class mean {mean:.1f}/{result.max_score:g}; {unchecked} submissions could not be "
+        f"checked; {missing} files missing",
+        f"wrote {outdir}/grades.csv, grades.json, canvas.csv, report.html, feedback/*.md, "
+        "gradescope/*/results.json",
+    ]
+
+
+@click.command("batch")
+@click.argument("submissions", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--out", "outdir", required=True, type=click.Path(path_type=Path),
+              help="Folder for the gradebook, feedback, exports and report.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help=f"Worker processes (default: all cores, {default_jobs()} here).")
+@click.option("--exercise", "exercise_ids", multiple=True, metavar="ID",
+              help="Grade only this exercise (repeat for several).")
+@click.option("--force", is_flag=True, help="Grade again even submissions that did not change.")
+@click.option("--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default="sis-login-id",
+              show_default=True, help="The canvas.csv column the folder name goes in.")
+@click.pass_context
+def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
+          exercise_ids: tuple[str, ...], force: bool, canvas_id: str) -> None:
+    """Grade a class: SUBMISSIONS holds one folder per student (the folder name is the
+    student id) with that student's files, named as in exercises/ (or .ipynb).
+
+    \b
+    Writes OUTDIR/grades.csv, grades.json, canvas.csv, report.html,
+    feedback/ID.md and gradescope/ID/results.json. Every result is saved the
+    moment it is known (OUTDIR/journal.jsonl): run the same command again after
+    a crash and only what is missing or changed is graded.
+    """
+    course = course_from(ctx)
+    exercises = []
+    for exercise_id in exercise_ids:
+        exercise = course.exercise(exercise_id)
+        if exercise is None:
+            die(f"no exercise {exercise_id!r} in the course "
+                f"(exercises: {', '.join(e.id for e in course.exercises)})")
+        exercises.append(exercise)
+    progress = Progress()
+    try:
+        run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
+                        force=force, progress=progress)
+    except BatchError as exc:
+        progress.close()
+        die(str(exc))
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo(f"\ninterrupted: every result so far is saved in {outdir / JOURNAL}; "
+                   "run the same command again to finish", err=True)
+        sys.exit(INTERRUPTED)
+    progress.close()
+    for warning in run.warnings:
+        click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
+    write_exports(outdir, run.results, canvas_id=CANVAS_IDS[canvas_id])
+    click.echo("\n".join(_summary(run, outdir)))

@@ -1,0 +1,58 @@
+"""A CSV that Canvas's gradebook import accepts (Grades > Import).
+
+Columns, in order: `Student`, `ID`, `SIS User ID`, `SIS Login ID`, `Section`, then
+one column per exercise named by its id. The second row is Canvas's own
+`Points Possible` row. A batch only knows the folder name: it becomes `Student`
+and the one id column chosen (`SIS Login ID` by default); the other id columns
+and `Section` stay empty, which Canvas accepts as long as one id matches.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from grader.reports.cells import points, spreadsheet_text
+from grader.results import ClassResult
+
+IdColumn = Literal["ID", "SIS User ID", "SIS Login ID"]
+IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+POINTS_POSSIBLE = "Points Possible"
+
+
+class CanvasRow(BaseModel):
+    """One row of the import: who, and a score per assignment column."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    student: str
+    id: str = ""
+    sis_user_id: str = ""
+    sis_login_id: str = ""
+    section: str = ""
+    scores: dict[str, float]
+
+    def cells(self, columns: list[str]) -> list[str]:
+        who = [self.student, self.id, self.sis_user_id, self.sis_login_id, self.section]
+        return [*map(spreadsheet_text, who), *(points(self.scores[c]) for c in columns)]
+
+
+def canvas_rows(result: ClassResult, id_column: IdColumn = "SIS Login ID") -> list[CanvasRow]:
+    field = {"ID": "id", "SIS User ID": "sis_user_id", "SIS Login ID": "sis_login_id"}
+    return [CanvasRow.model_validate({
+        "student": s.student, field[id_column]: s.student,
+        "scores": {e.exercise: e.score for e in s.exercises}}) for s in result.students]
+
+
+def canvas_csv(result: ClassResult, id_column: IdColumn = "SIS Login ID") -> str:
+    columns = [e.id for e in result.exercises]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*IDENTITY, *columns])
+    writer.writerow([POINTS_POSSIBLE, "", "", "", "", *(points(e.max_score)
+                                                          for e in result.exercises)])
+    writer.writerows(row.cells(columns) for row in canvas_rows(result, id_column))
+    return out.getvalue()

@@ -1,0 +1,19 @@
+"""Writing untrusted text into CSV cells and numbers into any export."""
+
+from __future__ import annotations
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """`text` as a spreadsheet shows it literally: a leading ' defuses formulas.
+
+    The csv module quotes commas, quotes and newlines; this handles what quoting
+    does not (OWASP, "CSV injection").
+    """
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def points(value: float) -> str:
+    """A score as people write it: 10, 7.5, 0."""
+    return f"{value:g}"
