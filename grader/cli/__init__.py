@@ -12,6 +12,7 @@ import click
 from grader import __version__
 from grader.cli.context import CourseGroup
 from grader.cli.info import list_exercises
+from grader.cli.notebooks import notebooks
 
 
 @click.group(cls=CourseGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +31,7 @@ def cli(ctx: click.Context, course_path: str | None) -> None:
 
 
 cli.add_command(list_exercises)
+cli.add_command(notebooks)
 
 
 def main() -> None:

@@ -25,7 +25,11 @@ def _decode(data: bytes) -> str:
 
 
 def read_source(path: Path, max_kb: int = 256) -> str:
-    """The Python source of a `.py` or `.ipynb` submission."""
+    """The Python source of a `.py` or `.ipynb` submission.
+
+    For a notebook it is a `grader.notebooks.source.NotebookSource`: a `str` that also
+    maps its lines back to the notebook's cells.
+    """
     if not path.exists():
         raise SubmissionError(f"no submission: {path} does not exist")
     if not path.is_file():
@@ -37,7 +41,7 @@ def read_source(path: Path, max_kb: int = 256) -> str:
         )
     text = _decode(path.read_bytes())
     if path.suffix == ".ipynb":
-        from grader.runner.notebook import notebook_source  # nbformat is slow to import
+        from grader.notebooks.source import notebook_source
 
         text = notebook_source(text)
     if not text.strip():
