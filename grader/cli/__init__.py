@@ -11,6 +11,7 @@ import click
 
 from grader import __version__
 from grader.cli.context import CourseGroup
+from grader.cli.export import export
 from grader.cli.info import list_exercises
 from grader.cli.notebooks import notebooks
 
@@ -32,6 +33,7 @@ def cli(ctx: click.Context, course_path: str | None) -> None:
 
 cli.add_command(list_exercises)
 cli.add_command(notebooks)
+cli.add_command(export)
 
 
 def main() -> None:
