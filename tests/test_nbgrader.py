@@ -38,7 +38,9 @@ WRONG = {  # one wrong answer per exercise, as a learner might write it
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The real nbgrader command; it shells out to alembic, so the venv's bin goes first."""
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # Kernel "python3": the venv's own spec (its "python" resolves to this interpreter).
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+           "JUPYTER_PREFER_ENV_PATH": "1"}
     run = subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=cwd, env=env, text=True,
                          capture_output=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr

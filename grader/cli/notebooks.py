@@ -108,5 +108,6 @@ def export_nbgrader_grades(db: str, results_path: Path, assignment: str) -> None
         where = ".".join(str(p) for p in first["loc"])
         die(f"{results_path} is not a grades.json of grade batch ({where}: {first['msg']})")
     count = write_nbgrader_grades(db, assignment, results)
-    click.echo(f"wrote {count} grades of {len(results)} students into {db} "
+    students = f"{len(results)} student{'s' if len(results) != 1 else ''}"
+    click.echo(f"wrote {count} grades of {students} into {db} "
                f"(assignment {assignment})")

@@ -9,8 +9,12 @@ name)`, so nothing else is needed to map one onto the other.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +104,25 @@ def _grade_row(gradebook: Any, cell: str, notebook: str, assignment: str, studen
         return grade
 
 
+@contextmanager
+def alembic_on_path() -> Iterator[None]:
+    """nbgrader shells out to `alembic` to stamp a new gradebook: make sure it finds the
+    one installed next to this Python, even when the venv is not activated."""
+    here = Path(sys.executable).parent
+    if shutil.which("alembic") or not (here / "alembic").exists():
+        yield
+        return
+    saved = os.environ.get("PATH")
+    os.environ["PATH"] = os.pathsep.join(p for p in (str(here), saved) if p)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = saved
+
+
 def write_nbgrader_grades(db: str | Path, assignment: str,
                           results: Iterable[StudentResult]) -> int:
     """Store every check's score as nbgrader's auto score; returns how many were written.
@@ -111,7 +134,7 @@ def write_nbgrader_grades(db: str | Path, assignment: str,
 
     results = list(results)
     written = 0
-    with Gradebook(db_url(db)) as gradebook, warnings.catch_warnings():
+    with alembic_on_path(), Gradebook(db_url(db)) as gradebook, warnings.catch_warnings():
         # nbgrader's add_submission builds rows mid-autoflush; SQLAlchemy warns, harmlessly.
         warnings.simplefilter("ignore", category=Warning)
         _ensure_structure(gradebook, assignment, [e for s in results for e in s.exercises])
