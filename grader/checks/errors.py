@@ -43,6 +43,8 @@ def explain(error: dict[str, Any], source: str | None = None) -> str:
     if isinstance(line, int):
         lines = source.splitlines() if source else []
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        what += f" (line {line}: {code[:80]})" if code else f" (line {line})"
+        # A notebook's source names its own places ("code cell 3, line 2").
+        where = source.where(line) if hasattr(source, "where") else f"line {line}"
+        what += f" ({where}: {code[:80]})" if code else f" ({where})"
     advice = _ADVICE.get(kind)
     return f"{what}; {advice}" if advice else what

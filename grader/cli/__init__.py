@@ -1,8 +1,9 @@
 """The `grade` command line. Each command lives in its own module and only parses,
 calls the runner, and hands results to a renderer.
 
-Exercise ids are commands too (`grade exercise-1`): `CourseGroup` turns any id in
-course.yaml into a grading command.
+Commands are imported when used (a learner's `grade exercise-1` never pays for
+the batch engine's imports). Exercise ids are commands too: `CourseGroup` turns
+any id in course.yaml into a grading command.
 """
 
 from __future__ import annotations
@@ -10,16 +11,22 @@ from __future__ import annotations
 import click
 
 from grader import __version__
-from grader.cli.batch import batch
-from grader.cli.build import build
-from grader.cli.check import check
 from grader.cli.context import CourseGroup
-from grader.cli.info import list_exercises
-from grader.cli.new import new
-from grader.cli.schema import schema
+
+# name -> "module:attribute", imported on first use
+COMMANDS = {
+    "batch": "grader.cli.batch:batch",
+    "build": "grader.cli.build:build",
+    "check": "grader.cli.check:check",
+    "export": "grader.cli.export:export",
+    "list": "grader.cli.info:list_exercises",
+    "new": "grader.cli.new:new",
+    "schema": "grader.cli.schema:schema",
+}
 
 
-@click.group(cls=CourseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CourseGroup, lazy_commands=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="grade")
 @click.option("--course", "course_path", type=click.Path(path_type=str), default=None,
               help="course.yaml or its folder (default: found from the current folder).")
@@ -32,11 +39,6 @@ def cli(ctx: click.Context, course_path: str | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["course_path"] = course_path
-
-
-cli.add_command(list_exercises)
-for command in (batch, build, check, new, schema):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from contextlib import suppress
 import click
 
 from grader.authoring import validate_course
-from grader.cli.context import course_file, die, exercises_named
+from grader.cli.context import command_names, course_file, die, exercises_named
 from grader.course import ConfigError, load_course
 from grader.reports.problems import render_problems
 from grader.sandbox.client import SandboxError
@@ -39,7 +39,7 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool)
     if ids:
         with suppress(ConfigError):  # the report lists what is wrong with course.yaml
             exercises_named(load_course(path), ids)  # exits 2 on an unknown id
-    reserved = frozenset(ctx.find_root().command.commands)  # type: ignore[attr-defined]
+    reserved = command_names(ctx)
     try:
         report = validate_course(path, only=list(ids) or None, grade=not static,
                                  reserved=reserved)

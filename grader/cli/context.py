@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,15 +52,32 @@ def course_from(ctx: click.Context) -> Course:
     return course
 
 
+def command_names(ctx: click.Context) -> frozenset[str]:
+    """Every command of `grade`: an exercise id must not take one of these names."""
+    root = ctx.find_root()
+    return frozenset(root.command.list_commands(root))  # type: ignore[attr-defined]
+
+
 class CourseGroup(click.Group):
-    """A group whose unknown commands are looked up as exercise ids in course.yaml."""
+    """A group of lazily imported commands, whose unknown commands are looked up as
+    exercise ids in course.yaml."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands or {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(super().list_commands(ctx))
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
         if command is not None:
+            return command
+        if name in self.lazy_commands:
+            module, attribute = self.lazy_commands[name].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, name)
             return command
         from grader.cli.exercise import exercise_command
 

@@ -6,7 +6,7 @@ import click
 
 from grader.authoring import ScaffoldError, new_exercise
 from grader.authoring.build import relative
-from grader.cli.context import course_file, course_from, die
+from grader.cli.context import command_names, course_file, course_from, die
 
 ROLES = ("the reference solution; its marked parts become blanks",
          "hidden checks: one example check",
@@ -26,7 +26,7 @@ def new(ctx: click.Context, exercise_id: str, title: str, file: str | None) -> N
     Exit status: 0 added, 2 not added (the message says why).
     """
     course = course_from(ctx)
-    reserved = frozenset(ctx.find_root().command.commands)  # type: ignore[attr-defined]
+    reserved = command_names(ctx)
     try:
         written = new_exercise(course, course_file(ctx), exercise_id, title, file=file,
                                reserved=reserved)

@@ -8,6 +8,7 @@ from pathlib import Path
 from grader.checks import Check, CheckFailed, Submission, load_checks
 from grader.checks.errors import explain
 from grader.course import Course, Exercise
+from grader.notebooks.source import NotebookSource
 from grader.results import CheckResult, ExerciseResult
 from grader.runner.source import (
     SubmissionError,
@@ -89,7 +90,10 @@ class Grader:
             source = read_source(path, limits.max_source_kb)
         except SubmissionError as exc:
             return self.failed(exercise, str(exc), started)
-        return self.grade_source(exercise, source, path.name, started)
+        result = self.grade_source(exercise, source, path.name, started)
+        if isinstance(source, NotebookSource):  # messages name cells, not joined lines
+            result = source.relocate(result)
+        return result
 
     def grade_source(self, exercise: Exercise, source: str, filename: str,
                      started: float | None = None) -> ExerciseResult:

@@ -25,7 +25,11 @@ def _decode(data: bytes) -> str:
 
 
 def read_source(path: Path, max_kb: int = 256) -> str:
-    """The Python source of a `.py` or `.ipynb` submission."""
+    """The Python source of a `.py` or `.ipynb` submission.
+
+    For a notebook it is a `grader.notebooks.source.NotebookSource`: a `str` that also
+    maps its lines back to the notebook's cells.
+    """
     if not path.exists():
         raise SubmissionError(f"no submission: {path} does not exist")
     if not path.is_file():
@@ -37,7 +41,7 @@ def read_source(path: Path, max_kb: int = 256) -> str:
         )
     text = _decode(path.read_bytes())
     if path.suffix == ".ipynb":
-        from grader.runner.notebook import notebook_source  # nbformat is slow to import
+        from grader.notebooks.source import notebook_source
 
         text = notebook_source(text)
     check_text(text)
@@ -58,13 +62,14 @@ def check_text(text: str) -> None:
 
 def find_blanks(source: str) -> list[int]:
     """Line numbers of every `___` still standing as a name (not in strings or comments)."""
+    found: set[int] = set()
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.NAME and token.string == BLANK:
+                found.add(token.start[0])
     except (tokenize.TokenError, SyntaxError):
-        # Unfinished code: fall back to lines that show a blank outside a comment.
-        return [n for n, line in enumerate(source.splitlines(), 1)
-                if BLANK in line.split("#", 1)[0]]
-    return sorted({t.start[0] for t in tokens if t.type == tokenize.NAME and t.string == BLANK})
+        pass  # unfinished code: the blanks before it count; the box names the syntax error
+    return sorted(found)
 
 
 def describe_blanks(lines: list[int]) -> str:

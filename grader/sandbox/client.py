@@ -26,10 +26,16 @@ from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS
 
 GRACE = 1.0  # seconds past the deadline the host's own alarm gets before we kill
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+# Not -I: that would ignore PYTHONHASHSEED. -s -S and an environment we write
+# ourselves do the same isolating; the first thing run drops '' (the cwd) from
+# sys.path so nothing in the grader's folder can shadow a module.
 _BOOT = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "import sys; sys.path[:] = [p for p in sys.path if p]; "
+    "sys.path.insert(0, sys.argv.pop(1)); "
     "from grader.sandbox.zygote import main; main()"
 )
+# A fixed hash seed: learner code that iterates a set prints the same in every box.
+_ZYGOTE_ENV = {"PATH": os.defpath, "PYTHONHASHSEED": "0"}
 LEVEL_VARIABLE = "GRADE_SANDBOX"  # full (default) | no-namespaces | plain: force a fallback
 FULL_ISOLATION = ("chroot", "network", "pid_namespace")
 SIGKILL, SIGSEGV, SIGXCPU = 9, 11, 24
@@ -59,7 +65,7 @@ def isolation_level() -> str:
 
 def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
     """Ways to start the zygote, strongest isolation first."""
-    python = [sys.executable, "-I", "-S", "-c", _BOOT, _PACKAGE_ROOT, str(fd), level]
+    python = [sys.executable, "-s", "-S", "-c", _BOOT, _PACKAGE_ROOT, str(fd), level]
     unshare = shutil.which("unshare")
     if not unshare or level != "full":
         return [python]
@@ -116,7 +122,7 @@ class Sandbox:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             command = launch_commands(theirs.fileno(), level)[attempt]
             process = subprocess.Popen(
-                command, pass_fds=[theirs.fileno()], env={"PATH": os.defpath},
+                command, pass_fds=[theirs.fileno()], env=_ZYGOTE_ENV, cwd="/",
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -239,8 +245,10 @@ class Box:
             reply = protocol.recv(self._channel)
         except TimeoutError:
             raise self._stop(BoxStopped("timeout")) from None
-        except (protocol.ProtocolError, OSError) as exc:
+        except (protocol.ConnectionClosed, OSError) as exc:
             raise self._stop(BoxStopped("crash", str(exc))) from None
+        except protocol.ProtocolError as exc:  # a malformed frame: learner code wrote it
+            raise self._stop(BoxStopped("protocol", str(exc))) from None
         if reply.get("id") != self._next_id:
             raise self._stop(BoxStopped("protocol", "a reply that was not asked for"))
         if isinstance(reply.get("stdout"), str) and reply["stdout"]:

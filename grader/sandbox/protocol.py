@@ -19,6 +19,10 @@ class ProtocolError(Exception):
     """The other side sent something that is not a valid frame, or hung up."""
 
 
+class ConnectionClosed(ProtocolError):
+    """The other side hung up (between or inside a frame)."""
+
+
 def send(sock: socket.socket, message: dict[str, Any]) -> None:
     data = json.dumps(message, separators=(",", ":"), allow_nan=True).encode()
     if len(data) > MAX_FRAME:
@@ -31,7 +35,7 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     while size:
         chunk = sock.recv(min(size, 1 << 20))
         if not chunk:
-            raise ProtocolError("connection closed")
+            raise ConnectionClosed("connection closed")
         chunks.append(chunk)
         size -= len(chunk)
     return b"".join(chunks)
