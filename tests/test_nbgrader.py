@@ -3,7 +3,7 @@ and our scores into a real nbgrader gradebook."""
 
 from __future__ import annotations
 
-import json
+import csv
 import os
 import shutil
 import subprocess
@@ -13,13 +13,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from pydantic import TypeAdapter
 
 from grader.course import Course
 from grader.notebooks.build import split_module
 from grader.notebooks.nbgrader_export import export_nbgrader, slug
-from grader.notebooks.nbgrader_grades import discover_nbgrader_submissions, write_nbgrader_grades
+from grader.notebooks.nbgrader_grades import write_nbgrader_grades
 from grader.results import StudentResult
 from grader.runner import Grader
+from tests.conftest import ROOT, grade_command
 
 pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install 'grade[nbgrader]')")
 
@@ -160,32 +162,46 @@ def test_failed_check_shows_our_message_in_the_autograded_notebook(autograded: P
     assert [o.text for o in passed.outputs] == ["passed\n"]
 
 
-def test_discover_nbgrader_submissions(autograded: Path, course: Course) -> None:
-    found = discover_nbgrader_submissions(autograded)
-    assert sorted(found) == ["bad", "good", "untouched"]
-    assert found["good"] == {e: autograded / "submitted" / "good" / ASSIGNMENT / f"{e}.ipynb"
-                             for e in EXERCISES}
-    assert list(found["untouched"]) == ["exercise-1"]
-    by_stem = autograded / "by-stem" / "submitted" / "ann" / "ps1"
-    by_stem.mkdir(parents=True)
-    (by_stem / "exercise_2_generator.ipynb").write_text("{}")
-    (by_stem / "notes.ipynb").write_text("{}")
-    assert discover_nbgrader_submissions(autograded / "by-stem", course) == {
-        "ann": {"exercise-2": by_stem / "exercise_2_generator.ipynb"}}
+@pytest.fixture(scope="module")
+def batch_graded(autograded: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`grade batch` run on nbgrader's own submitted/ tree; returns its OUTDIR."""
+    out = tmp_path_factory.mktemp("batch-out")
+    done = subprocess.run([*grade_command(), "batch", str(autograded), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return out
 
 
-def results_of(grader: Grader, course: Course, root: Path) -> list[StudentResult]:
-    found = discover_nbgrader_submissions(root, course)
-    return [StudentResult(student=student, exercises=[
-        grader.grade(e, found[student][e.id]) for e in course.exercises
-        if e.id in found[student]]) for student in sorted(found)]
+def results_of(out: Path) -> list[StudentResult]:
+    return TypeAdapter(list[StudentResult]).validate_json((out / "grades.json").read_bytes())
 
 
-def test_grades_go_into_a_fresh_gradebook(tmp_path: Path, autograded: Path, course: Course,
-                                          grader: Grader) -> None:
-    results = results_of(grader, course, autograded)
+def test_batch_reads_nbgrader_layout(batch_graded: Path) -> None:
+    rows = list(csv.reader((batch_graded / "grades.csv").read_text().splitlines()))
+    assert rows == [["student", *EXERCISES, "total"],
+                    ["bad", "6", "7", "8", "21"],
+                    ["good", "10", "10", "10", "30"],
+                    ["untouched", "0", "0", "0", "0"]]
+    untouched = next(r for r in results_of(batch_graded) if r.student == "untouched")
+    assert [e.error for e in untouched.exercises][1:] == ["no submission", "no submission"]
+
+
+def test_batch_writes_scores_into_nbgrader_gradebook(autograded: Path, tmp_path: Path,
+                                                     run_grade) -> None:
     db = tmp_path / "gradebook.db"
-    assert write_nbgrader_grades(db, "lesson23", results) == 6 * 6 + 6
+    run = run_grade("batch", str(autograded), "--out", str(tmp_path / "out"),
+                    "--nbgrader-db", str(db), "--nbgrader-assignment", "lesson23")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == f"wrote 54 grades into {db} (assignment lesson23)"
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        assert [(s.id, gradebook.find_submission("lesson23", s.id).score)
+                for s in gradebook.students] == [("bad", 21), ("good", 30), ("untouched", 0)]
+
+
+def test_grades_go_into_a_fresh_gradebook(tmp_path: Path, batch_graded: Path) -> None:
+    results = results_of(batch_graded)
+    db = tmp_path / "gradebook.db"
+    assert write_nbgrader_grades(db, "lesson23", results) == 3 * 3 * 6
     with Gradebook(f"sqlite:///{db}") as gradebook:
         assert [s.id for s in gradebook.students] == ["bad", "good", "untouched"]
         for student in results:
@@ -201,8 +217,7 @@ def test_grades_go_into_a_fresh_gradebook(tmp_path: Path, autograded: Path, cour
 
 
 def test_grades_overwrite_autograde_but_keep_a_tas_score(tmp_path: Path, autograded: Path,
-                                                         course: Course, grader: Grader,
-                                                         run_grade) -> None:
+                                                         batch_graded: Path, run_grade) -> None:
     db = tmp_path / "gradebook.db"
     shutil.copy(autograded / "gradebook.db", db)
     with Gradebook(f"sqlite:///{db}") as gradebook:
@@ -212,12 +227,10 @@ def test_grades_overwrite_autograde_but_keep_a_tas_score(tmp_path: Path, autogra
         zeroed = gradebook.find_grade("the-weights-add-up-to-1", "exercise-1", ASSIGNMENT, "good")
         zeroed.auto_score = 0.0
         gradebook.db.commit()
-    grades = tmp_path / "grades.json"
-    grades.write_text(json.dumps(
-        [r.model_dump(mode="json") for r in results_of(grader, course, autograded)]))
+    grades = batch_graded / "grades.json"
     run = run_grade("export", "nbgrader-grades", "--db", str(db), "--results", str(grades))
     assert run.returncode == 0, run.stderr
-    assert run.stdout == f"wrote 42 grades of 3 students into {db} (assignment exercises)\n"
+    assert run.stdout == f"wrote 54 grades of 3 students into {db} (assignment exercises)\n"
     with Gradebook(f"sqlite:///{db}") as gradebook:
         assert gradebook.find_submission_notebook("exercise-1", ASSIGNMENT, "good").score == 10
         kept = gradebook.find_grade("the-next-word-is-sampled-not-fixed", "exercise-2",

@@ -61,7 +61,12 @@ def id_notes(name: str) -> tuple[str, ...]:
 
 
 def discover(root: Path) -> tuple[list[StudentFolder], list[Skipped]]:
-    """The student folders under `root` (sorted by id) and the entries skipped, with why."""
+    """The student folders under `root` (sorted by id) and the entries skipped, with why.
+
+    An nbgrader course folder works too: its ``submitted/`` holds the students.
+    """
+    if (root / "submitted").is_dir():
+        root = root / "submitted"
     students: list[StudentFolder] = []
     skipped: list[Skipped] = []
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
@@ -82,12 +87,21 @@ def discover(root: Path) -> tuple[list[StudentFolder], list[Skipped]]:
 def submission_file(folder: Path, exercise: Exercise) -> tuple[Path | None, str | None]:
     """(the student's file for `exercise`, None) or (None, why it cannot be graded).
 
-    The file is named as in exercises/, or has the same stem with `.ipynb`.
+    The file is named as in exercises/, or has the same stem with `.ipynb`; in
+    nbgrader's layout (``<student>/<assignment>/``) it is a notebook named by that
+    stem or by the exercise id, in one assignment folder.
     """
-    candidates = [folder / exercise.file, (folder / exercise.file).with_suffix(".ipynb")]
+    notebook = Path(exercise.file).with_suffix(".ipynb").name
+    candidates = [folder / exercise.file, folder / notebook]
     for path in candidates:
         if path.is_symlink():
             return None, "the submission is a symbolic link; submit the file itself"
         if path.exists():
             return path, None
-    return None, NO_SUBMISSION
+    nested = [path for sub in sorted(folder.iterdir()) if sub.is_dir() and not sub.is_symlink()
+              for path in (sub / notebook, sub / f"{exercise.id}.ipynb")
+              if path.is_file() and not path.is_symlink()]
+    if len(nested) > 1:
+        shown = " and ".join(str(p.relative_to(folder)) for p in nested)
+        return None, f"two notebooks for {exercise.id} ({shown}); keep one"
+    return (nested[0], None) if nested else (None, NO_SUBMISSION)

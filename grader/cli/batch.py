@@ -80,11 +80,17 @@ def _summary(run: BatchRun, outdir: Path) -> list[str]:
 @click.option("--force", is_flag=True, help="Grade again even submissions that did not change.")
 @click.option("--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default="sis-login-id",
               show_default=True, help="The canvas.csv column the folder name goes in.")
+@click.option("--nbgrader-db", default=None, metavar="PATH",
+              help="Also write the scores into this nbgrader gradebook (sqlite file or URL).")
+@click.option("--nbgrader-assignment", default="exercises", show_default=True,
+              help="The nbgrader assignment the scores belong to (with --nbgrader-db).")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
-          exercise_ids: tuple[str, ...], force: bool, canvas_id: str) -> None:
+          exercise_ids: tuple[str, ...], force: bool, canvas_id: str,
+          nbgrader_db: str | None, nbgrader_assignment: str) -> None:
     """Grade a class: SUBMISSIONS holds one folder per student (the folder name is the
     student id) with that student's files, named as in exercises/ (or .ipynb).
+    An nbgrader course folder (submitted/STUDENT/ASSIGNMENT/*.ipynb) works too.
 
     \b
     Writes OUTDIR/grades.csv, grades.json, canvas.csv, report.html,
@@ -117,3 +123,11 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
     write_exports(outdir, run.results, canvas_id=CANVAS_IDS[canvas_id])
     click.echo("\n".join(_summary(run, outdir)))
+    if nbgrader_db:
+        from grader.cli.export import need_nbgrader
+        from grader.notebooks.nbgrader_grades import write_nbgrader_grades
+
+        need_nbgrader()
+        count = write_nbgrader_grades(nbgrader_db, nbgrader_assignment, run.results.students)
+        click.echo(f"wrote {count} grades into {nbgrader_db} "
+                   f"(assignment {nbgrader_assignment})")

@@ -16,7 +16,7 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _need_nbgrader() -> None:
+def need_nbgrader() -> None:
     try:
         import nbgrader  # noqa: F401
     except ImportError:
@@ -65,7 +65,7 @@ def export_nbgrader_grades(db: str, results_path: Path, assignment: str) -> None
     from grader.notebooks.nbgrader_grades import write_nbgrader_grades
     from grader.results import StudentResult
 
-    _need_nbgrader()
+    need_nbgrader()
     try:
         results = TypeAdapter(list[StudentResult]).validate_json(results_path.read_bytes())
     except ValidationError as exc:

@@ -1,8 +1,7 @@
-"""nbgrader's side of a batch: its submission folders in, our scores into its gradebook.
+"""Our scores into nbgrader's gradebook (`grade batch` reads its submitted/ layout itself).
 
-`discover_nbgrader_submissions` reads nbgrader's ``submitted/<student>/<assignment>/
-<notebook>.ipynb`` layout; `write_nbgrader_grades` stores `grade`'s scores through
-nbgrader's own `Gradebook` API, so formgrader shows them. Notebooks are named by
+`write_nbgrader_grades` stores `grade`'s scores through nbgrader's own
+`Gradebook` API, so formgrader shows them. Notebooks are named by
 exercise id (as `grade export nbgrader` names them) and grade cells by `slug(check
 name)`, so nothing else is needed to map one onto the other.
 """
@@ -18,52 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from grader.course import Course
 from grader.notebooks.nbgrader_export import slug
 from grader.results import ExerciseResult, StudentResult
-
-
-class NbgraderLayoutError(Exception):
-    """The folder does not look like nbgrader's submitted/ tree; the message says why."""
-
-
-def _exercise_ids(course: Course | None) -> dict[str, str]:
-    """Notebook stem -> exercise id: ids themselves, and with a course the files' stems."""
-    if course is None:
-        return {}
-    names = {e.id: e.id for e in course.exercises}
-    names.update({Path(e.file).stem: e.id for e in course.exercises})
-    return names
-
-
-def discover_nbgrader_submissions(root: Path, course: Course | None = None,
-                                  assignment: str | None = None
-                                  ) -> dict[str, dict[str, Path]]:
-    """{student: {exercise id: notebook}} from `root` (a course dir or its submitted/).
-
-    Without `course`, a notebook's stem is taken as the exercise id. Notebooks that
-    match no exercise of `course` are left out. Only `assignment`, if given.
-    """
-    submitted = root / "submitted" if (root / "submitted").is_dir() else root
-    if not submitted.is_dir():
-        raise NbgraderLayoutError(f"{root} has no submitted/ folder")
-    names = _exercise_ids(course)
-    found: dict[str, dict[str, Path]] = {}
-    for student in sorted(p for p in submitted.iterdir() if p.is_dir()):
-        mine = found.setdefault(student.name, {})
-        for folder in sorted(p for p in student.iterdir() if p.is_dir()):
-            if assignment is not None and folder.name != assignment:
-                continue
-            for notebook in sorted(folder.glob("*.ipynb")):
-                exercise = names.get(notebook.stem, notebook.stem if course is None else None)
-                if exercise is None:
-                    continue
-                if exercise in mine:
-                    raise NbgraderLayoutError(
-                        f"{student.name} has two notebooks for {exercise}: {mine[exercise]} "
-                        f"and {notebook}; pass the assignment to choose")
-                mine[exercise] = notebook
-    return found
 
 
 def db_url(db: str | Path) -> str:
