@@ -313,3 +313,24 @@ def test_plain_level_cannot_hide_files_from_learner_code(
                           ["read other students, solutions, checks, gradebook"])
     assert row["score"] == 10.0
     assert "# bob's own work" in row["output"]
+
+
+def test_encoded_results_reach_the_trusted_side_as_plain_data(grade_text) -> None:
+    """Results are encoded once in the box and spliced into the frame: a dict subclass
+    whose items() lies, or a str subclass, still arrives as what JSON says it is."""
+    source = (
+        "class Sneaky(dict):\n"
+        "    def items(self):\n"
+        "        return [('sunny', 1.0)]\n"
+        "weather = {'sunny': 0.6, 'rainy': 0.1, 'cloudy': 0.3}\n"
+        "class Word(str):\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "    __hash__ = str.__hash__\n"
+        "def sample(dist):\n"
+        "    return Word('nonsense')\n"
+    )
+    result = grade_text("exercise-1", source)
+    outcomes = next(c for c in result.checks if c.name.startswith("sample returns"))
+    assert not outcomes.passed
+    assert "returned 'nonsense'" in outcomes.message

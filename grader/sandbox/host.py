@@ -98,21 +98,31 @@ def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
     return {"kind": kind, "type": type(exc).__name__, "message": message[:500], "line": line}
 
 
+def _encode(value: Any) -> str | None:
+    """`value` as JSON text, or None if it cannot be. Learner code may run here (a dict
+    subclass's items()), so this happens under the alarm; the text is plain data."""
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
 def _to_json(value: Any) -> tuple[bool, Any]:
     """(True, value) if `value` survives a JSON round trip unchanged in kind."""
-    try:
-        return True, json.loads(json.dumps(value, allow_nan=True))
-    except (TypeError, ValueError, RecursionError):
-        return False, type(value).__name__
+    encoded = _encode(value)
+    return (False, type(value).__name__) if encoded is None else (True, json.loads(encoded))
 
 
 class Host:
     """The learner's module and the operations the trusted side may ask of it."""
 
-    def __init__(self, output_limit: int = 64_000) -> None:
+    def __init__(self, output_limit: int = 64_000, encoded: bool = False) -> None:
         self.namespace: dict[str, Any] = {}
         self.filename = "<submission>"
         self.stdout = CappedWriter(output_limit)
+        # In a box, call results stay the JSON text they were validated as, for
+        # `protocol.send` to splice in: encoded once, never decoded and re-encoded.
+        self.encoded = encoded
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
@@ -179,17 +189,17 @@ class Host:
         if seed is not None:
             _seed_random(_global_random, seed)
         results = [function(*args, **kwargs) for _ in range(repeat)]
-        ok, data = _to_json(results)
-        if not ok:
-            bad = next(type(r).__name__ for r in results if not _to_json(r)[0])
+        encoded = _encode(results)
+        if encoded is None:
+            bad = next(type(r).__name__ for r in results if _encode(r) is None)
             return {"error": {"kind": "opaque", "message": f"returned a {bad}", "type": bad}}
-        return {"results": data}
+        return {"results": protocol.Encoded(encoded) if self.encoded else json.loads(encoded)}
 
 
 def serve(channel: socket.socket, output_limit: int) -> None:
     """Answer requests on `channel` until the trusted side hangs up."""
     signal.signal(signal.SIGALRM, _on_alarm)
-    host = Host(output_limit)
+    host = Host(output_limit, encoded=True)
     while True:
         try:
             request = protocol.recv(channel)

@@ -23,8 +23,23 @@ class ConnectionClosed(ProtocolError):
     """The other side hung up (between or inside a frame)."""
 
 
+class Encoded(str):
+    """A value that is already JSON text: `send` puts it into the frame as it is."""
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """`message` as one JSON object; `Encoded` values are spliced in, not re-encoded."""
+    plain = {k: v for k, v in message.items() if not isinstance(v, Encoded)}
+    text = json.dumps(plain, separators=(",", ":"), allow_nan=True)
+    spliced = "".join(f",{json.dumps(k)}:{v}" for k, v in message.items()
+                      if isinstance(v, Encoded))
+    if spliced:
+        text = text[:-1] + (spliced if plain else spliced[1:]) + "}"
+    return text.encode()
+
+
 def send(sock: socket.socket, message: dict[str, Any]) -> None:
-    data = json.dumps(message, separators=(",", ":"), allow_nan=True).encode()
+    data = encode(message)
     if len(data) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(data)} bytes exceeds {MAX_FRAME}")
     sock.sendall(HEADER.pack(len(data)) + data)
