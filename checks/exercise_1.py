@@ -48,6 +48,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _numeric_weather(submission: Submission) -> tuple[dict[str, float], float]:
+    """The learner's weather and the total of its weights, or fail if they are not numbers."""
+    weather = _weather(submission)
+    if not all(_is_number(w) for w in weather.values()):
+        fail("some weights are not numbers", "numbers that add up to 1")
+    return weather, sum(weather.values())
+
+
 @check("weather holds three non-negative numbers", points=1)
 def test_weights_are_numbers(submission: Submission) -> None:
     weather = _weather(submission)
@@ -65,10 +73,7 @@ def test_weights_are_numbers(submission: Submission) -> None:
 
 @check("The weights add up to 1", points=2)
 def test_weights_sum_to_one(submission: Submission) -> None:
-    weather = _weather(submission)
-    if not all(_is_number(w) for w in weather.values()):
-        fail("some weights are not numbers", "numbers that add up to 1")
-    total = sum(weather.values())
+    _, total = _numeric_weather(submission)
     if not math.isclose(total, 1.0, abs_tol=1e-9):
         fail(f"the weights add up to {total:g}", "1",
              hint="a distribution's probabilities must cover exactly 100%")
@@ -87,10 +92,7 @@ def test_sample_returns_outcomes(submission: Submission) -> None:
 
 @check("Draws from weather follow its weights", points=2)
 def test_weather_frequencies(submission: Submission) -> str:
-    weather = _weather(submission)
-    if not all(_is_number(w) for w in weather.values()):
-        fail("some weights are not numbers", "numbers that add up to 1")
-    total = sum(weather.values())
+    weather, total = _numeric_weather(submission)
     if total <= 0:
         fail("the weights add up to 0", "positive weights")
     # Shares relative to the total: a wrong weight is the sum check's business.

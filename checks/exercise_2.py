@@ -17,7 +17,7 @@ Soundness of the sampling checks, for a correct `random.choice(options)`:
 
 from __future__ import annotations
 
-from typing import Any
+from markov import bigrams, build_chain, sentence_words
 
 from grader.checks import Submission, check, fail
 from grader.checks.stats import expect_frequencies
@@ -27,34 +27,13 @@ LESSON_CORPUS = "i love ai and i love code and i build ai"
 HIDDEN_CORPUS = "the cat sat on the mat the dog sat on the log the cat ran to the rug"
 
 
-def build_chain(corpus: str) -> dict[str, list[str]]:
-    words = corpus.split()
-    chain: dict[str, list[str]] = {}
-    for current, following in zip(words, words[1:]):
-        chain.setdefault(current, []).append(following)
-    return chain
-
-
-def bigrams(words: list[str]) -> set[tuple[str, str]]:
-    return set(zip(words, words[1:]))
-
-
-def sentence_words(result: Any, call: str) -> list[str]:
-    """The words of a generated sentence; fail clearly if it is not one."""
-    if isinstance(result, str):
-        return result.split()
-    if isinstance(result, list) and all(isinstance(w, str) for w in result):
-        return result
-    fail(f"{call} returned a {type(result).__name__}", "a sentence: a string of words",
-         hint='return " ".join(out)')
-
-
 @check("The sentence starts with the start word", points=1)
 def test_starts_with_start(submission: Submission) -> None:
     generate = submission.function("generate")
     for seed, start in enumerate(["i", "love", "and"]):
         call = f"generate(chain, {start!r}, 5)"
-        words = sentence_words(generate(build_chain(LESSON_CORPUS), start, 5, seed=seed), call)
+        chain = build_chain(LESSON_CORPUS.split())
+        words = sentence_words(generate(chain, start, 5, seed=seed), call)
         if not words or words[0] != start:
             fail(f"{call} returned {' '.join(words)!r}", f"a sentence starting with {start!r}",
                  hint="`out` should begin with the start word")
@@ -63,7 +42,7 @@ def test_starts_with_start(submission: Submission) -> None:
 @check("The sentence has at most `length` words", points=2)
 def test_length_limit(submission: Submission) -> None:
     generate = submission.function("generate")
-    chain = build_chain(LESSON_CORPUS)
+    chain = build_chain(LESSON_CORPUS.split())
     for length in range(1, 9):
         call = f"generate(chain, 'i', {length})"
         words = sentence_words(generate(chain, "i", length, seed=length), call)
@@ -83,7 +62,7 @@ def test_bigrams_in_corpus(submission: Submission) -> None:
                                 ("a corpus you never saw", HIDDEN_CORPUS, "the")]:
         allowed = bigrams(corpus.split())
         call = f"generate(chain, {start!r}, 10)"
-        for result in generate.draw(build_chain(corpus), start, 10, n=150, seed=11):
+        for result in generate.draw(build_chain(corpus.split()), start, 10, n=150, seed=11):
             words = sentence_words(result, call)
             for pair in zip(words, words[1:]):
                 if pair not in allowed:
@@ -96,7 +75,7 @@ def test_bigrams_in_corpus(submission: Submission) -> None:
 @check("A dead-end word ends the sentence instead of crashing", points=2)
 def test_dead_end(submission: Submission) -> None:
     generate = submission.function("generate")
-    chain = build_chain(HIDDEN_CORPUS)
+    chain = build_chain(HIDDEN_CORPUS.split())
     words = sentence_words(generate(chain, "rug", 5, seed=1), "generate(chain, 'rug', 5)")
     if words != ["rug"]:
         fail(f"generate(chain, 'rug', 5) returned {' '.join(words)!r} although nothing "
@@ -111,7 +90,7 @@ def test_dead_end(submission: Submission) -> None:
 @check("The next word is sampled, not fixed", points=2)
 def test_sampled(submission: Submission) -> None:
     generate = submission.function("generate")
-    chain = build_chain(LESSON_CORPUS)
+    chain = build_chain(LESSON_CORPUS.split())
     sentences = {" ".join(sentence_words(generate(chain, "i", 6, seed=seed), "generate"))
                  for seed in range(20)}
     if len(sentences) < 2:
@@ -123,7 +102,7 @@ def test_sampled(submission: Submission) -> None:
 @check("Next words come up as often as in the corpus", points=1)
 def test_next_word_frequencies(submission: Submission) -> str:
     generate = submission.function("generate")
-    results = generate.draw(build_chain(LESSON_CORPUS), "i", 2, n=3000, seed=5)
+    results = generate.draw(build_chain(LESSON_CORPUS.split()), "i", 2, n=3000, seed=5)
     seconds = [w[1] if len(w) > 1 else "(nothing)"
                for w in (sentence_words(r, "generate(chain, 'i', 2)") for r in results)]
     return expect_frequencies(

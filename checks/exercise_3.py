@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any
+
+from markov import bigrams, build_chain, sentence_words
 
 from grader.checks import Submission, check, fail
 
 MIN_WORDS = 8
-
-
-def bigrams(words: list[str]) -> set[tuple[str, str]]:
-    return set(zip(words, words[1:]))
 
 
 def _corpus_words(submission: Submission) -> list[str]:
@@ -32,22 +29,6 @@ def _corpus_words(submission: Submission) -> list[str]:
         fail(f"`corpus` is a {type(corpus).__name__}", "a string of text",
              hint='write it as corpus = "your words here"')
     return corpus.split()
-
-
-def _words(result: Any, call: str) -> list[str]:
-    if isinstance(result, str):
-        return result.split()
-    if isinstance(result, list) and all(isinstance(w, str) for w in result):
-        return result
-    fail(f"{call} returned a {type(result).__name__}", "a sentence: a string of words",
-         hint='return " ".join(out)')
-
-
-def _expected_chain(words: list[str]) -> dict[str, list[str]]:
-    chain: dict[str, list[str]] = {}
-    for current, following in zip(words, words[1:]):
-        chain.setdefault(current, []).append(following)
-    return chain
 
 
 def _check_sentence(words: list[str], allowed: set[tuple[str, str]], what: str) -> None:
@@ -73,7 +54,7 @@ def test_corpus(submission: Submission) -> str:
 
 @check("chain holds exactly the word pairs of your corpus", points=2)
 def test_chain_matches_corpus(submission: Submission) -> None:
-    expected = _expected_chain(_corpus_words(submission))
+    expected = build_chain(_corpus_words(submission))
     chain = submission.value("chain")
     if not isinstance(chain, dict):
         fail(f"`chain` is a {type(chain).__name__}", "a dict of word -> list of next words")
@@ -102,7 +83,7 @@ def test_generate_in_corpus(submission: Submission) -> str:
     for seed, start in enumerate(starts):
         call = f"generate({start!r}, 10)"
         for result in generate.draw(start, 10, n=40, seed=seed):
-            sentence = _words(result, call)
+            sentence = sentence_words(result, call)
             if not sentence or sentence[0] != start:
                 fail(f"{call} returned {' '.join(sentence)!r}", f"a sentence starting {start!r}")
             _check_sentence(sentence, allowed, f"{call} returned")
@@ -115,7 +96,7 @@ def test_length(submission: Submission) -> None:
     generate = submission.function("generate")
     for length in range(1, 7):
         call = f"generate({words[0]!r}, {length})"
-        sentence = _words(generate(words[0], length, seed=length), call)
+        sentence = sentence_words(generate(words[0], length, seed=length), call)
         if len(sentence) > length:
             fail(f"{call} returned {len(sentence)} words", f"at most {length}")
 
@@ -136,7 +117,7 @@ def test_printed_sentence(submission: Submission) -> None:
 
 @check("generate samples the next word at random", points=2)
 def test_sampled(submission: Submission) -> str:
-    chain = _expected_chain(_corpus_words(submission))
+    chain = build_chain(_corpus_words(submission))
     branching = {w: Counter(f).most_common(2) for w, f in chain.items() if len(set(f)) > 1}
     if not branching:
         fail("no word in your corpus is followed by two different words",
@@ -145,7 +126,7 @@ def test_sampled(submission: Submission) -> str:
     start, top = max(branching.items(), key=lambda item: item[1][1][1] / len(chain[item[0]]))
     q = top[1][1] / len(chain[start])
     draws = min(20_000, math.ceil(math.log(1e-6) / math.log(1 - q)))
-    seen = {tuple(_words(r, "generate"))[1:2]
+    seen = {tuple(sentence_words(r, "generate"))[1:2]
             for r in submission.function("generate").draw(start, 2, n=draws, seed=3)}
     if len(seen) < 2:
         fail(f"in {draws} calls of generate({start!r}, 2) the next word was always "

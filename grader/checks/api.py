@@ -70,6 +70,8 @@ def check(name: str, points: float) -> Callable[[F], F]:
 def load_checks(path: Path) -> list[Check]:
     """Import a checks file and return its checks in the order they are written.
 
+    Helper modules beside the file can be imported by name while it loads.
+
     Raises whatever importing the file raises: `grade check` reports it with a line.
     """
     name = f"grade_checks_{path.stem}_{abs(hash(str(path.resolve())))}"
@@ -78,7 +80,13 @@ def load_checks(path: Path) -> list[Check]:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    # A checks file may import helper modules that sit next to it (checks/markov.py).
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
     found = [getattr(v, "__grade_check__", None) for v in vars(module).values()]
     checks = [c for c in found if isinstance(c, Check) and c.function.__module__ == name]
     return sorted(checks, key=lambda c: c.line)
