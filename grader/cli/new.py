@@ -11,7 +11,8 @@ from grader.cli.context import command_names, course_file, course_from, die
 ROLES = ("the reference solution; its marked parts become blanks",
          "hidden checks: one example check",
          "the new exercise appended, comments kept",
-         "the learner's skeleton, built from the solution")
+         "the learner's skeleton, built from the solution",
+         "the same skeleton as a Jupyter notebook")
 
 
 @click.command("new")
