@@ -81,3 +81,26 @@ def test_course_option_points_at_another_course(run_grade, tmp_path: Path) -> No
                      str(tmp_path / "solutions" / "exercise_3_tiny_language_model.py"),
                      cwd=Path("/"))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ctrl_c_ends_quietly_and_leaves_no_box(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import grade_command
+
+    looping = tmp_path / "loop.py"
+    looping.write_text("weather = {'sunny': 1.0}\nwhile True:\n    pass\n")
+    process = subprocess.Popen([*grade_command(), "exercise-1", str(looping)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)  # inside the box's loop, well before the 10 s limit
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted" in err and "Traceback" not in out + err
+    from grader.sandbox.zygote import UID_BASE
+    from tests.attacks import _processes
+
+    time.sleep(0.5)  # the zygote's namespace goes down with it
+    assert [pid for pid, (_, uid) in _processes().items() if uid >= UID_BASE] == []

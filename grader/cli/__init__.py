@@ -8,10 +8,13 @@ any id in course.yaml into a grading command.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 from grader import __version__
-from grader.cli.context import CourseGroup
+from grader.cli.context import USAGE_ERROR, CourseGroup
 
 # name -> "module:attribute", imported on first use
 COMMANDS = {
@@ -41,5 +44,25 @@ def cli(ctx: click.Context, course_path: str | None) -> None:
     ctx.obj["course_path"] = course_path
 
 
+INTERRUPTED = 130
+
+
 def main() -> None:
-    cli(prog_name="grade")
+    """The console script: never a grader traceback for a learner (GRADE_DEBUG=1 shows it)."""
+    try:
+        cli(prog_name="grade", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:  # usage errors: exit status 2
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("\ninterrupted", err=True)
+        sys.exit(INTERRUPTED)
+    except Exception as exc:
+        if os.environ.get("GRADE_DEBUG"):
+            raise
+        click.echo(f"error: grade failed unexpectedly ({type(exc).__name__}: {exc}). "
+                   "This is a bug in the grader, not in your work: please report it "
+                   "(GRADE_DEBUG=1 shows the details).", err=True)
+        sys.exit(USAGE_ERROR)
