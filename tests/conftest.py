@@ -80,8 +80,9 @@ def run_grade():
 
     def run(*args: str, cwd: Path = ROOT, timeout: float = 120,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        environment = {**os.environ, **(env or {})}
-        environment.pop("GRADE_COURSE", None) if env is None else None
+        # The course comes from cwd or --course, never from the developer's shell.
+        environment = {k: v for k, v in os.environ.items() if k != "GRADE_COURSE"}
+        environment.update(env or {})
         return subprocess.run([*grade_command(), *args], cwd=cwd, capture_output=True,
                               text=True, timeout=timeout, env=environment)
 

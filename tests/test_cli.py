@@ -104,3 +104,15 @@ def test_ctrl_c_ends_quietly_and_leaves_no_box(tmp_path: Path) -> None:
 
     time.sleep(0.5)  # the zygote's namespace goes down with it
     assert [pid for pid, (_, uid) in _processes().items() if uid >= UID_BASE] == []
+
+
+def test_batch_says_once_when_isolation_is_reduced(run_grade, tmp_path: Path) -> None:
+    for student in ("ann", "bob"):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        shutil.copy(SOLUTION_1, tmp_path / "class" / student)
+    done = run_grade("batch", str(tmp_path / "class"), "--out", str(tmp_path / "out"),
+                     env={"GRADE_SANDBOX": "plain"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("note: reduced isolation on this machine") == 1
+    full = run_grade("batch", str(tmp_path / "class"), "--out", str(tmp_path / "out2"))
+    assert "reduced isolation" not in full.stderr

@@ -11,10 +11,11 @@ import click
 
 from grader.batch import BatchError, BatchRun, run_batch
 from grader.batch.run import JOURNAL, default_jobs
-from grader.cli.context import course_from, die
+from grader.cli.context import course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.results import NO_SUBMISSION
+from grader.sandbox.client import Sandbox, SandboxError
 
 CANVAS_IDS: dict[str, IdColumn] = {"sis-login-id": "SIS Login ID",
                                    "sis-user-id": "SIS User ID", "id": "ID"}
@@ -106,6 +107,11 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
             die(f"no exercise {exercise_id!r} in the course "
                 f"(exercises: {', '.join(e.id for e in course.exercises)})")
         exercises.append(exercise)
+    try:
+        with Sandbox() as probe:  # what the workers' sandboxes will be able to do
+            warn_weakened(probe)
+    except SandboxError as exc:
+        die(f"the sandbox could not start: {exc}")
     progress = Progress()
     try:
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from grader.course import ConfigError, Course, Exercise, find_course, load_course
+from grader.sandbox.client import Sandbox
 
 USAGE_ERROR = 2
 
@@ -50,6 +51,13 @@ def course_from(ctx: click.Context) -> Course:
             die(str(exc))
     course: Course = root.obj["course"]
     return course
+
+
+def warn_weakened(sandbox: Sandbox) -> None:
+    """Say once, on stderr, which isolation measures this machine would not allow."""
+    if sandbox.weakened:
+        click.echo(f"note: reduced isolation on this machine (no {', '.join(sandbox.weakened)});"
+                   " see README, 'Threat model'", err=True)
 
 
 def command_names(ctx: click.Context) -> frozenset[str]:

@@ -7,18 +7,11 @@ from pathlib import Path
 
 import click
 
-from grader.cli.context import course_from, die
+from grader.cli.context import course_from, die, warn_weakened
 from grader.course import Exercise
 from grader.reports.text import render
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox, SandboxError
-
-
-def warn_weakened(sandbox: Sandbox) -> None:
-    """Say once, on stderr, which isolation measures this machine would not allow."""
-    if sandbox.weakened:
-        click.echo(f"note: reduced isolation on this machine (no {', '.join(sandbox.weakened)});"
-                   " see README, 'Threat model'", err=True)
 
 
 def exercise_command(exercise: Exercise) -> click.Command:
