@@ -247,3 +247,12 @@ def test_grades_cli_rejects_a_file_that_is_not_grades_json(tmp_path: Path, run_g
     assert run.returncode == 2
     assert "is not a grades.json of grade batch (0.exercises: Field required)" in run.stderr
     assert not (tmp_path / "g.db").exists()
+
+
+def test_export_carries_the_helper_modules_checks_import(course: Course, tmp_path: Path) -> None:
+    """checks/exercise_2.py imports checks/markov.py: the first check cell embeds both."""
+    written = export_nbgrader(course, tmp_path, "lesson23")
+    first = next(c.source for c in nbformat.read(written[2], 4).cells
+                 if "run_check(" in c.source)
+    assert "helpers={'markov': r'''" in first
+    assert "def build_chain(" in first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 from collections.abc import Callable
@@ -65,6 +66,21 @@ def check(name: str, points: float) -> Callable[[F], F]:
         return function
 
     return mark
+
+
+def local_modules(path: Path) -> dict[str, Path]:
+    """The helper modules a checks file imports from its own folder: name -> file.
+
+    These travel with the checks file wherever it runs (e.g. in an nbgrader notebook).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {alias.name for node in tree.body if isinstance(node, ast.Import)
+             for alias in node.names}
+    names |= {node.module for node in tree.body
+              if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+    folder = path.resolve().parent
+    return {name: folder / f"{name}.py" for name in sorted(names)
+            if (folder / f"{name}.py").is_file()}
 
 
 def load_checks(path: Path) -> list[Check]:

@@ -46,9 +46,13 @@ class HostChannel:
         return self.host.handle({"op": op, **fields})
 
 
-def register_checks(exercise_id: str, source: str) -> list[Check]:
-    """Load a checks module from its source text (the export embeds it in a hidden test)."""
+def register_checks(exercise_id: str, source: str,
+                    helpers: dict[str, str] | None = None) -> list[Check]:
+    """Load a checks module from its source text (the export embeds it in a hidden test),
+    with the helper modules it imports from its folder written beside it."""
     folder = Path(tempfile.mkdtemp(prefix="grade-checks-"))
+    for name, text in (helpers or {}).items():
+        (folder / f"{name}.py").write_text(text, encoding="utf-8")
     path = folder / f"{exercise_id.replace('-', '_')}_checks.py"
     path.write_text(source, encoding="utf-8")
     _checks[exercise_id] = load_checks(path)
@@ -110,10 +114,11 @@ def grade_cells(exercise_id: str, check_id: str, cells: list[str],
     return f"passed: {note}" if isinstance(note, str) and note else "passed"
 
 
-def run_check(exercise_id: str, check_id: str, checks: str | None = None) -> None:
+def run_check(exercise_id: str, check_id: str, checks: str | None = None,
+              helpers: dict[str, str] | None = None) -> None:
     """Grade the notebook running in this kernel with one check; AssertionError if it fails."""
     if checks is not None:
-        register_checks(exercise_id, checks)
+        register_checks(exercise_id, checks, helpers)
     note = grade_cells(exercise_id, check_id, learner_cells(_history()),
                        f"{exercise_id}.ipynb")
     print(note)

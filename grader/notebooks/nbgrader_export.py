@@ -27,6 +27,7 @@ from pathlib import Path
 
 from grader.authoring.markers import strip_markers
 from grader.checks import Check, load_checks
+from grader.checks.api import local_modules
 from grader.course import Course, Exercise
 from grader.notebooks.build import Module, new_notebook, split_module, task_markdown, write_notebook
 from grader.notebooks.kernel import MARKER
@@ -192,8 +193,12 @@ def _embedded(source: str) -> str:
     return repr(source)
 
 
-def check_cell_source(exercise: Exercise, check: Check, checks_source: str | None) -> str:
+def check_cell_source(exercise: Exercise, check: Check, checks_source: str | None,
+                      helpers: dict[str, str] | None = None) -> str:
     embedded = f", checks={_embedded(checks_source)}" if checks_source is not None else ""
+    if helpers:
+        shown = ", ".join(f"{name!r}: {_embedded(text)}" for name, text in helpers.items())
+        embedded += f", helpers={{{shown}}}"
     points = f"{check.points:g} point{'s' if check.points != 1 else ''}"
     return "\n".join([
         f"{MARKER} {check.name} ({points})",
@@ -246,8 +251,11 @@ def exercise_notebook(course: Course, exercise: Exercise) -> object:
     if len(set(ids)) != len(ids):
         raise ExportError(f"{exercise.id}: two checks have names that differ only in "
                           "punctuation or case; nbgrader needs distinct ids")
+    helpers = {name: path.read_text(encoding="utf-8")
+               for name, path in local_modules(checks_path).items()}
     for number, (check, grade_id) in enumerate(zip(checks, ids, strict=True)):
-        source = check_cell_source(exercise, check, checks_source if number == 0 else None)
+        source = (check_cell_source(exercise, check, checks_source, helpers) if number == 0
+                  else check_cell_source(exercise, check, None))
         cells.append(v4.new_code_cell(source, id=f"check-{number + 1}", metadata=nbgrader_meta(
             grade_id, grade=True, locked=True, points=check.points)))
     return new_notebook(cells)
