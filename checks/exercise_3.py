@@ -126,10 +126,11 @@ def test_sampled(submission: Submission) -> str:
     start, top = max(branching.items(), key=lambda item: item[1][1][1] / len(chain[item[0]]))
     q = top[1][1] / len(chain[start])
     draws = min(20_000, math.ceil(math.log(1e-6) / math.log(1 - q)))
-    seen = {tuple(sentence_words(r, "generate"))[1:2]
+    call = f"generate({start!r}, 2)"
+    seen = {" ".join(sentence_words(r, call)[1:2]) or "(nothing)"
             for r in submission.function("generate").draw(start, 2, n=draws, seed=3)}
     if len(seen) < 2:
-        fail(f"in {draws} calls of generate({start!r}, 2) the next word was always "
+        fail(f"in {draws} calls of {call} the next word was always "
              f"{seen.pop()!r}", f"sometimes {top[0][0]!r}, sometimes {top[1][0]!r}",
              hint="use random.choice on the list of next words")
     return f"{len(seen)} different next words after {start!r} in {draws} draws"

@@ -112,3 +112,12 @@ def test_wrong_variants_fail(grader: Grader, course: Course, mutant, exercise_id
                              old: str, new: str, must_fail: set[str]) -> None:
     failed = _failed_checks(grader, course, exercise_id, mutant(exercise_id, old, new))
     assert must_fail <= failed
+
+
+def test_fixed_next_word_message_names_the_word(grade_text, mutant) -> None:
+    source = mutant("exercise-3", "        word = random.choice(chain[word])",
+                    "        word = chain[word][0]")
+    result = grade_text("exercise-3", source)
+    sampled = next(c for c in result.checks if c.name.startswith("generate samples"))
+    assert not sampled.passed
+    assert "the next word was always 'and'" in sampled.message
