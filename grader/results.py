@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 NO_SUBMISSION = "no submission"  # the error of a student's missing file (SPEC.md)
+# Errors that are the grader's fault, not the learner's: a batch grades these again.
+GRADER_FAULT = ("the grader's sandbox failed", "the grader failed on this file")
 
 
 class CheckResult(BaseModel):
@@ -33,6 +35,11 @@ class ExerciseResult(BaseModel):
     checks: list[CheckResult]
     output: str = Field("", description="what the learner's code printed (capped)")
     seconds: float = Field(0.0, description="wall time spent grading")
+
+    @property
+    def grader_fault(self) -> bool:
+        """The grader, not the submission, failed: the score says nothing about the work."""
+        return self.error is not None and self.error.startswith(GRADER_FAULT)
 
     @property
     def full_marks(self) -> bool:

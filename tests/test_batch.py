@@ -266,3 +266,18 @@ def test_usage_errors_exit_2_with_a_reason(small: dict, args: tuple[str, ...],
     done = run(small["course"], small["subs"], *out, *extra)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_result_the_grader_failed_on_is_graded_again(small: dict) -> None:
+    """A journaled grader fault (its sandbox failed) is no verdict: the next run retries it."""
+    first = run(small["course"], small["subs"], "--out", small["out"])
+    assert "15 graded now" in first.stdout, first.stdout
+    journal = small["out"] / "journal.jsonl"
+    lines = journal.read_text().splitlines()
+    entry = json.loads(lines[0])
+    entry["result"].update(score=0.0, error="the grader's sandbox failed (its zygote died)")
+    journal.write_text("\n".join([json.dumps(entry), *lines[1:]]) + "\n")
+    again = run(small["course"], small["subs"], "--out", small["out"])
+    assert "1 graded now" in again.stdout and "14 unchanged" in again.stdout
+    rows = list(csv.DictReader((small["out"] / "grades.csv").read_text().splitlines()))
+    assert {r["total"] for r in rows} == {"30"}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from grader.course import Course, Exercise
-from grader.results import ExerciseResult
+from grader.results import GRADER_FAULT, ExerciseResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox, SandboxError
 
@@ -75,7 +75,7 @@ def _grade(exercise_id: str, path: str) -> str:
     try:
         result = grader.grade(exercise, Path(path))
     except Exception as exc:  # a grader bug must cost one file, not the batch
-        result = grader.failed(exercise, f"the grader failed on this file ({type(exc).__name__}:"
+        result = grader.failed(exercise, f"{GRADER_FAULT[1]} ({type(exc).__name__}:"
                                f" {exc}); please tell your teaching assistant", started)
     return result.model_dump_json()
 

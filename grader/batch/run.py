@@ -120,7 +120,8 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
         with Journal(outdir / JOURNAL) as journal:
             known = journal.read()
             todo = [t for t in tasks if force or known.get(t.key) is None
-                    or known[t.key].fingerprint != t.fingerprint]
+                    or known[t.key].fingerprint != t.fingerprint
+                    or known[t.key].result.grader_fault]
             run.reused = len(tasks) - len(todo)
             _grade(course, reference, journal, todo, jobs or default_jobs(), run, progress)
             entries = journal.read()

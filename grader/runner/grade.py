@@ -9,7 +9,7 @@ from grader.checks import Check, CheckFailed, Submission, load_checks
 from grader.checks.errors import explain
 from grader.course import Course, Exercise
 from grader.notebooks.source import NotebookSource
-from grader.results import CheckResult, ExerciseResult
+from grader.results import GRADER_FAULT, CheckResult, ExerciseResult
 from grader.runner.source import (
     SubmissionError,
     check_text,
@@ -23,7 +23,7 @@ from grader.sandbox.client import BoxStopped, Sandbox, SandboxError
 def describe_stop(stop: BoxStopped | SandboxError, time_limit: float) -> str:
     """The learner's sentence for a box that stopped answering."""
     if isinstance(stop, SandboxError):
-        return (f"the grader's sandbox failed while grading this file ({stop}); nothing "
+        return (f"{GRADER_FAULT[0]} while grading this file ({stop}); nothing "
                 "was counted: grade it again, and tell your teaching assistant if it repeats")
     if stop.reason == "timeout":
         where = f" (it was running line {stop.line})" if stop.line else ""
@@ -109,7 +109,7 @@ class Grader:
         try:
             box = self.sandbox.box(limits.box_settings(), limits.time_limit)
         except SandboxError as exc:
-            return self.failed(exercise, f"the grader's sandbox failed ({exc}); "
+            return self.failed(exercise, f"{GRADER_FAULT[0]} ({exc}); "
                                "please tell your teaching assistant", started)
         with box:
             try:
