@@ -21,7 +21,7 @@ from conftest import ROOT, grade_command
 
 from grader.authoring.build import outputs, read_text
 from grader.authoring.markers import make_skeleton
-from grader.course import Course
+from grader.course import Course, load_course
 
 COURSE_PARTS = ("course.yaml", "exercises", "solutions", "checks")
 GUIDE = ROOT / "docs" / "authoring.md"
@@ -383,3 +383,20 @@ def test_check_usage_errors_exit_2(course4: Path, run_grade, tmp_path: Path) -> 
     done = run_grade("check", "exercise-9", cwd=course4)
     assert done.returncode == 2
     assert "no exercise named 'exercise-9'" in done.stderr
+
+
+def test_a_skeleton_that_is_not_utf8_is_reported_not_crashed_on(course4: Path, check) -> None:
+    skeleton = course4 / SKELETON
+    lines = skeleton.read_bytes().count(b"\n")
+    skeleton.write_bytes(skeleton.read_bytes() + b"\xff\n")
+    assert check(course4, "--static", "exercise-4") == [(SKELETON, lines + 1, OUT_OF_DATE)]
+
+
+def test_a_title_with_backslashes_and_quotes_still_passes(tmp_path: Path, check,
+                                                         run_grade) -> None:
+    root = copy_course(ROOT, tmp_path / "course")
+    title = 'Escapes like \\N and \\x, and """quotes"""'
+    done = run_grade("new", "exercise-4", "--title", title, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert check(root, "exercise-4") == []
+    assert load_course(root / "course.yaml").exercise("exercise-4").title == title

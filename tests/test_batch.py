@@ -230,7 +230,7 @@ def test_unsafe_ids_are_rejected_or_escaped_and_said_so(small: dict) -> None:
     done = run(small["course"], small["subs"], "--out", small["out"])
     assert done.returncode == 0, done.stderr
     assert "skipped '.hidden': it starts with a dot" in done.stderr
-    assert "skipped 'new\\nline': it contains control characters" in done.stderr
+    assert "skipped 'new\\nline': it contains control or invisible characters" in done.stderr
     assert "skipped 'notes.txt': it is not a folder" in done.stderr
     assert "student id '=SUM(A1)' starts with '='" in done.stderr
     text = (small["out"] / "grades.csv").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,8 @@ def test_one_outdir_takes_one_batch_at_a_time(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "reason"), [
     ("..", "starts with a dot"), (".git", "starts with a dot"), ("a\\b", "path separator"),
-    ("tab\there", "control characters"), ("evil\u202egpj.exe", "control characters"),
+    ("tab\there", "control or invisible"), ("evil\u202egpj.exe", "control or invisible"),
+    ("a\u200bnn", "control or invisible"), ("ann\ufeff", "control or invisible"),
     ("x" * 201, "longer than 200 bytes"), ("   ", "blank"),
 ])
 def test_ids_that_could_escape_or_mislead_are_rejected(name: str, reason: str) -> None:
@@ -82,3 +84,45 @@ def test_without_matplotlib_the_report_has_tables_and_says_how_to_get_charts() -
     assert done.stdout.count(NO_CHARTS) == 2 and "<img" not in done.stdout
     assert "<td>e</td><td>c</td>" in done.stdout  # the pass-rate table is still there
     assert "<b>x" not in done.stdout
+
+
+def test_fingerprint_covers_the_helper_modules_checks_import(tmp_path: Path) -> None:
+    import shutil
+
+    from grader.batch.fingerprint import course_digest
+    from grader.course import load_course
+
+    for part in ("course.yaml", "checks"):
+        source = ROOT / part
+        shutil.copytree(source, tmp_path / part) if source.is_dir() else shutil.copy(
+            source, tmp_path / part)
+    course = load_course(tmp_path / "course.yaml")
+    exercise = course.exercise("exercise-2")
+    before = course_digest(course, exercise)
+    with (tmp_path / "checks" / "markov.py").open("a") as helper:
+        helper.write("\n# a change in a helper changes every verdict built on it\n")
+    assert course_digest(course, exercise) != before
+
+
+def test_a_folder_or_pipe_named_like_a_submission_is_an_error_not_a_hang(tmp_path: Path,
+                                                                         run_grade) -> None:
+    import os
+
+    ann, ben = tmp_path / "class" / "ann", tmp_path / "class" / "ben"
+    (ann / "exercise_1_weighted_sampling.py").mkdir(parents=True)
+    ben.mkdir()
+    os.mkfifo(ben / "exercise_1_weighted_sampling.py")
+    done = run_grade("batch", str(tmp_path / "class"), "--out", str(tmp_path / "out"),
+                     "--exercise", "exercise-1", timeout=60)
+    assert done.returncode == 0, done.stderr
+    grades = json.loads((tmp_path / "out" / "grades.json").read_text())
+    assert [s["exercises"][0]["error"] for s in grades] == [
+        "exercise_1_weighted_sampling.py is not a regular file; submit the file itself"] * 2
+
+
+def test_lone_surrogates_from_learner_code_cannot_break_a_report(grade_text) -> None:
+    source = ('weather = {"sunny": 1.0}\nprint("\\udc80")\n'
+              'def sample(dist):\n    return "\\ud800"\n')
+    result = grade_text("exercise-1", source)
+    text = result.model_dump_json()  # raised PydanticSerializationError before
+    assert "\\\\udc80" in text and "\\\\ud800" in text

@@ -88,22 +88,29 @@ def test_ctrl_c_ends_quietly_and_leaves_no_box(tmp_path: Path) -> None:
     import subprocess
     import time
 
+    from grader.sandbox.zygote import UID_BASE
+    from tests.attacks import _processes
     from tests.conftest import grade_command
+
+    def boxes() -> list[int]:
+        return [pid for pid, (_, uid) in _processes().items() if uid >= UID_BASE]
+
+    def wait_until(condition, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return condition()
 
     looping = tmp_path / "loop.py"
     looping.write_text("weather = {'sunny': 1.0}\nwhile True:\n    pass\n")
     process = subprocess.Popen([*grade_command(), "exercise-1", str(looping)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # inside the box's loop, well before the 10 s limit
+    assert wait_until(lambda: bool(boxes()), 8)  # the box is running the loop
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "interrupted" in err and "Traceback" not in out + err
-    from grader.sandbox.zygote import UID_BASE
-    from tests.attacks import _processes
-
-    time.sleep(0.5)  # the zygote's namespace goes down with it
-    assert [pid for pid, (_, uid) in _processes().items() if uid >= UID_BASE] == []
+    assert wait_until(lambda: not boxes(), 5)  # the zygote's namespace went down with it
 
 
 def test_batch_says_once_when_isolation_is_reduced(run_grade, tmp_path: Path) -> None:

@@ -162,7 +162,9 @@ def new_exercise(course: Course, course_file: Path, exercise_id: str, title: str
         course_file.write_text(text, encoding="utf-8", newline="")
         raise ScaffoldError(f"the new entry would break course.yaml, so it was not added: "
                             f"{exc}") from None
-    values = {"id": exercise_id, "title": title, "heading": _heading(exercise_id),
+    # The title goes inside docstrings: a backslash or quote must not end or break them.
+    safe_title = title.replace("\\", "\\\\").replace('"', '\\"')
+    values = {"id": exercise_id, "title": safe_title, "heading": _heading(exercise_id),
               "file": file, "points": POINTS}
     for path, template in ((solution, SOLUTION), (checks, CHECKS)):
         path.parent.mkdir(parents=True, exist_ok=True)

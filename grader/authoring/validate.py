@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
-from grader.authoring.build import BuildError, outputs, read_text, relative
+from grader.authoring.build import BuildError, outputs, read_text, relative, stale
 from grader.authoring.markers import Skeleton, fill_blanks, make_skeleton
 from grader.authoring.problems import Problem
 from grader.authoring.recording import RecordingGrader, Transcript, first_difference
@@ -190,8 +190,8 @@ class _Validator:
                 self.add(shown, None, f"missing; `grade build` makes it from {where}",
                          exercise.id)
                 continue
-            current = read_text(out)
-            if current != text:
+            if stale(out, text):
+                current = out.read_bytes().decode("utf-8", errors="replace")
                 self.add(shown, _first_difference(current, text),
                          f"out of date with {where} (first difference here); run `grade build`",
                          exercise.id)

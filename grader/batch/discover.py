@@ -16,7 +16,7 @@ from grader.reports.cells import FORMULA_START, spreadsheet_text
 from grader.results import NO_SUBMISSION, Skipped
 
 MAX_ID_BYTES = 200  # leaves room for ".md" and friends under NAME_MAX (255)
-CSV_SPECIAL = (",", '"', "'", ";")
+CSV_SPECIAL = (",", '"')  # what csv.writer quotes
 # Bidirectional overrides can make one id render as another in a report.
 _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
@@ -38,8 +38,9 @@ def id_problem(name: str) -> str | None:
         return "it starts with a dot (a hidden folder, or a path like '..')"
     if "/" in name or "\\" in name:
         return "it contains a path separator"
-    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI for c in name):
-        return "it contains control characters (newlines, tabs or text-direction overrides)"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") or c in _BIDI for c in name):
+        return ("it contains control or invisible characters (newlines, tabs, zero-width "
+                "spaces or text-direction marks)")
     if len(name.encode("utf-8", "surrogateescape")) > MAX_ID_BYTES:
         return f"it is longer than {MAX_ID_BYTES} bytes"
     try:
@@ -96,8 +97,10 @@ def submission_file(folder: Path, exercise: Exercise) -> tuple[Path | None, str 
     for path in candidates:
         if path.is_symlink():
             return None, "the submission is a symbolic link; submit the file itself"
-        if path.exists():
+        if path.is_file():
             return path, None
+        if path.exists():  # a folder, a pipe, a device: nothing to read
+            return None, f"{path.name} is not a regular file; submit the file itself"
     nested = [path for sub in sorted(folder.iterdir()) if sub.is_dir() and not sub.is_symlink()
               for path in (sub / notebook, sub / f"{exercise.id}.ipynb")
               if path.is_file() and not path.is_symlink()]

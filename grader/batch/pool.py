@@ -73,11 +73,11 @@ def _grade(exercise_id: str, path: str) -> str:
     assert exercise is not None
     started = time.monotonic()
     try:
-        result = grader.grade(exercise, Path(path))
+        return grader.grade(exercise, Path(path)).model_dump_json()
     except Exception as exc:  # a grader bug must cost one file, not the batch
-        result = grader.failed(exercise, f"{GRADER_FAULT[1]} ({type(exc).__name__}:"
-                               f" {exc}); please tell your teaching assistant", started)
-    return result.model_dump_json()
+        return grader.failed(exercise, f"{GRADER_FAULT[1]} ({type(exc).__name__}:"
+                             f" {exc}); please tell your teaching assistant",
+                             started).model_dump_json()
 
 
 class WorkerPool:

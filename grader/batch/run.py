@@ -89,7 +89,7 @@ def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise
         for student in students:
             path, problem = submission_file(student.path, exercise)
             tasks.append(Task(student, exercise, path, problem,
-                              fingerprint(base, exercise, path, limit)))
+                              fingerprint(base, exercise, path, limit, problem)))
     return sorted(tasks, key=lambda t: (t.student.id, exercises.index(t.exercise)))
 
 

@@ -6,11 +6,8 @@ import textwrap
 
 import click
 
+from grader.reports.cells import points
 from grader.results import CheckResult, ExerciseResult
-
-
-def _points(value: float) -> str:
-    return f"{value:g}"
 
 
 def _marks(encoding: str | None) -> tuple[str, str]:
@@ -27,10 +24,10 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 
 def _check_lines(check: CheckResult, mark: str, width: int, error: bool) -> list[str]:
-    points = f"{_points(check.score)}/{_points(check.max_score)}"
+    score = f"{points(check.score)}/{points(check.max_score)}"
     name = click.style(check.name, bold=not check.passed)
     pad = " " * max(1, width - len(check.name))
-    lines = [f"  {mark} {name}{pad}{points:>7}"]
+    lines = [f"  {mark} {name}{pad}{score:>7}"]
     if check.passed or error:
         return lines
     lines += _wrap(check.message, "      ")
@@ -53,7 +50,7 @@ def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8"
     for check in result.checks:
         mark = click.style(ok, fg="green") if check.passed else click.style(bad, fg="red")
         lines += _check_lines(check, mark, width, error=result.error is not None)
-    score = f"Score: {_points(result.score)}/{_points(result.max_score)}"
+    score = f"Score: {points(result.score)}/{points(result.max_score)}"
     colour = "green" if result.full_marks else "yellow" if result.score else "red"
     lines += ["", click.style(score, fg=colour, bold=True)]
     printed = result.output.rstrip("\n")

@@ -7,6 +7,7 @@ hostile submission wrote without running anything it chose.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 from typing import Any
@@ -56,14 +57,36 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
+# A "\udXXX" escape may decode to a lone surrogate: text no file or JSON writer takes.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _clean(value: Any) -> Any:
+    """`value` with lone surrogates in its strings written as backslash escapes."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
+
+
 def recv(sock: socket.socket) -> dict[str, Any]:
     (size,) = HEADER.unpack(_recv_exactly(sock, HEADER.size))
     if size > MAX_FRAME:
         raise ProtocolError(f"frame of {size} bytes exceeds {MAX_FRAME}")
+    data = _recv_exactly(sock, size)
     try:
-        message = json.loads(_recv_exactly(sock, size))
+        message = json.loads(data)
     except ValueError as exc:
         raise ProtocolError(f"malformed frame: {exc}") from None
     if not isinstance(message, dict):
         raise ProtocolError("frame is not a JSON object")
+    if _SURROGATE_ESCAPE.search(data):  # rare: only then walk the whole message
+        message = _clean(message)
     return message
