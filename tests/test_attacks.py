@@ -334,3 +334,77 @@ def test_encoded_results_reach_the_trusted_side_as_plain_data(grade_text) -> Non
     outcomes = next(c for c in result.checks if c.name.startswith("sample returns"))
     assert not outcomes.passed
     assert "returned 'nonsense'" in outcomes.message
+
+
+def test_folders_shut_with_chmod_0_are_still_removed() -> None:
+    """Without root, rmtree cannot enter a folder learner code chmod-ed to 0 (nested too)."""
+    python = _nobody_python()
+    if python is None:
+        pytest.skip("needs root (to become nobody), setpriv and a Python nobody can run")
+    home = Path(tempfile.mkdtemp(prefix="grade-chmod-"))  # pytest's tmp is root-only
+    os.chown(home, NOBODY, NOBODY)
+    box = home / "box"
+    script = (
+        "import os, sys; from grader.sandbox.zygote import remove_tree\n"
+        f"box = {str(box)!r}\n"
+        "os.makedirs(box + '/a/b/c'); open(box + '/a/b/c/f', 'w').write('x')\n"
+        "for d in ('/a/b/c', '/a/b', '/a'): os.chmod(box + d, 0)\n"
+        "remove_tree(box); sys.exit(os.path.lexists(box))\n")
+    done = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+                           "--clear-groups", python, "-c", script], capture_output=True,
+                          text=True, env={"PYTHONPATH": _site()}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not box.exists()
+    home.rmdir()
+
+
+@pytest.mark.parametrize(("source", "error"), [
+    ("import os\nos._exit(121)\n",  # the sandbox's own 'could not lock down' status
+     "your code ended its own process (os._exit(121) or similar)"),
+    ("import json, socket, struct\nch = socket.socket(fileno=3)\n"
+     "d = json.dumps({'id': 1, 'error': 'x'}).encode()\n"
+     "ch.sendall(struct.pack('>I', len(d)) + d)\n",
+     "your code interfered with the grader's channel"),
+    ("import socket, struct\nch = socket.socket(fileno=3)\nd = b'[' * 200000\n"
+     "ch.sendall(struct.pack('>I', len(d)) + d)\n",
+     "your code interfered with the grader's channel"),
+], ids=["exit-121", "forged-error", "deep-nesting"])
+def test_learner_code_cannot_pass_for_a_grader_fault(grade_text, source: str,
+                                                    error: str) -> None:
+    result = grade_text("exercise-1", source)
+    assert result.score == 0 and result.error is not None
+    assert result.error.startswith(error), result.error
+    assert not result.grader_fault
+
+
+def test_a_trickled_frame_cannot_outlast_the_deadline(tmp_path: Path, run_grade) -> None:
+    """One byte every second, SIGALRM ignored: the deadline holds for the whole frame."""
+    import time
+
+    (tmp_path / "course.yaml").write_text(
+        (ROOT / "course.yaml").read_text().replace("time_limit: 10 ", "time_limit: 2 "))
+    for part in ("exercises", "solutions", "checks"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    trickle = tmp_path / "trickle.py"
+    trickle.write_text(
+        "import signal, socket, struct, time\n"
+        "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "ch = socket.socket(fileno=3)\nch.sendall(struct.pack('>I', 1000))\n"
+        "for _ in range(60):\n    ch.sendall(b' ')\n    time.sleep(1)\n")
+    started = time.monotonic()
+    done = run_grade("exercise-1", str(trickle), "--json", cwd=tmp_path)
+    assert time.monotonic() - started < 30  # 60 s if each byte restarted the clock
+    assert '"error":"time limit: your code did not finish within 2 s' in done.stdout
+
+
+def test_removing_a_box_never_touches_what_is_around_it(tmp_path: Path) -> None:
+    from grader.sandbox.zygote import remove_tree
+
+    tmp_path.chmod(0o755)
+    (tmp_path / "shut").mkdir()
+    (tmp_path / "shut" / "f").write_text("x")
+    (tmp_path / "shut").chmod(0)
+    remove_tree(str(tmp_path / "missing"))  # already gone: nothing to do
+    remove_tree(str(tmp_path / "shut"))
+    assert not (tmp_path / "shut").exists()
+    assert tmp_path.stat().st_mode & 0o7777 == 0o755

@@ -53,3 +53,15 @@ def test_invalid_yaml_gives_its_line(tmp_path: Path) -> None:
 def test_not_a_mapping(tmp_path: Path) -> None:
     assert problems(tmp_path, "- just\n- a list\n") == [
         "must be a mapping with title and exercises"]
+
+
+def test_exercise_limits_override_only_the_fields_they_set(tmp_path: Path) -> None:
+    text = GOOD.replace("  memory_mb: 512\n", "  memory_mb: 2048\n").replace(
+        "    points: 10\n  - id: exercise-2",
+        "    points: 10\n    limits:\n      time_limit: 30\n  - id: exercise-2")
+    path = tmp_path / "course.yaml"
+    path.write_text(text)
+    course = load_course(path)
+    first, second = course.exercises[:2]
+    assert (course.limits_for(first).time_limit, course.limits_for(first).memory_mb) == (30, 2048)
+    assert (course.limits_for(second).time_limit, course.limits_for(second).memory_mb) == (10, 2048)

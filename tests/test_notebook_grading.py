@@ -190,3 +190,12 @@ def test_cli_grades_a_notebook_like_the_py(run_grade, course: Course, tmp_path: 
     as_py, as_nb = (ExerciseResult.model_validate_json(r.stdout) for r in runs)
     assert verdict(as_nb) == verdict(as_py)
     assert as_nb.score == 6.0
+
+
+def test_separator_characters_inside_a_line_stay_in_it(grader: Grader, course: Course,
+                                                      tmp_path: Path) -> None:
+    """Jupyter runs a cell with \\x0c or \\u2028 inside a string; so must grade."""
+    cells = solution_cells(course, "exercise-1")
+    cells = [cells[0] + '\nnote = "a\x0cb\u2028c"', *cells[1:]]
+    as_py, as_nb = grade_both(grader, course, "exercise-1", tmp_path, cells, cells)
+    assert as_nb.error is None and as_nb.score == as_py.score == 10

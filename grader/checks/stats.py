@@ -65,6 +65,10 @@ def expect_frequencies(samples: list[object], expected: Mapping[str, float], *,
     """
     observed = frequencies(samples)
     t = tolerance(len(samples), max(len(expected), 1), false_alarm)
+    if strays := [k for k in observed if k not in expected]:  # should never be drawn at all
+        fail(f"{what}: {strays[0]!r} came up {observed[strays[0]]:.1%} of the time",
+             f"only {', '.join(map(repr, expected))}", hint=hint,
+             detail=histogram(expected, observed))
     worst = max(expected, key=lambda k: abs(observed.get(k, 0.0) - expected[k]))
     gap = abs(observed.get(worst, 0.0) - expected[worst])
     if gap > t:

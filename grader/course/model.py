@@ -75,7 +75,10 @@ class Course(BaseModel):
         return next((e for e in self.exercises if e.id == exercise_id), None)
 
     def limits_for(self, exercise: Exercise) -> Limits:
-        return exercise.limits or self.limits
+        """The course's limits, with the fields the exercise sets overriding them."""
+        if exercise.limits is None:
+            return self.limits
+        return self.limits.model_copy(update=exercise.limits.model_dump(exclude_unset=True))
 
     def learner_path(self, exercise: Exercise) -> Path:
         return self._root / self.exercises_dir / exercise.file

@@ -156,7 +156,10 @@ def _replacement(line: str) -> str:
 
 def _cell_lines(cell: str, number: int) -> tuple[list[str], list[Skipped]]:
     """One cell's lines with IPython-only lines replaced, and what was replaced."""
-    lines = cell.splitlines()
+    # Python's own line breaks only: splitlines() would also cut at \x0c, \x85 or
+    # \u2028, which Python keeps inside a line (and a string).
+    text = cell.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.removesuffix("\n").split("\n") if text else []
     if not lines:
         return [], []
     first = lines[0].strip()

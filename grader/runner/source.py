@@ -34,12 +34,16 @@ def read_source(path: Path, max_kb: int = 256) -> str:
         raise SubmissionError(f"no submission: {path} does not exist")
     if not path.is_file():
         raise SubmissionError(f"no submission: {path} is not a file")
-    size = path.stat().st_size
-    if size > max_kb * 1024:
-        raise SubmissionError(
-            f"the file is too large ({size // 1024} KB; the limit is {max_kb} KB)"
-        )
-    text = _decode(path.read_bytes())
+    try:
+        size = path.stat().st_size
+        if size > max_kb * 1024:
+            raise SubmissionError(
+                f"the file is too large ({size // 1024} KB; the limit is {max_kb} KB)"
+            )
+        data = path.read_bytes()
+    except OSError as exc:  # unreadable, or gone since it was found
+        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
+    text = _decode(data)
     if path.suffix == ".ipynb":
         from grader.notebooks.source import notebook_source
 

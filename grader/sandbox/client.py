@@ -1,9 +1,10 @@
 """The trusted side of the sandbox: start a zygote, ask it for boxes, talk to them.
 
-`Sandbox` owns one zygote process (thread-safe: batch workers share it). Each
-`Box` is one submission's locked-down process, with a wall-clock deadline
-enforced here: a box that does not answer in time is killed with its whole
-process group and uid, whatever it does to its own signal handlers.
+`Sandbox` owns one zygote process (thread-safe; a batch gives each worker
+process a sandbox of its own). Each `Box` is one submission's locked-down
+process, with a wall-clock deadline enforced here over every whole frame: a box
+that does not answer in time is killed with its whole process group and uid,
+whatever it does to its own signal handlers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import protocol
-from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS
+from grader.sandbox.host import READY
+from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS, remove_tree
 
 GRACE = 1.0  # seconds past the deadline the host's own alarm gets before we kill
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -158,7 +160,7 @@ class Sandbox:
         # A killed zygote cannot remove its box folder itself.
         folder = Path(str(self.info.get("boxes", "")))
         if folder.name.startswith("grade-boxes-") and folder.parent == Path(tempfile.gettempdir()):
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(str(folder))
 
     @property
     def process_id(self) -> int | None:
@@ -217,6 +219,7 @@ class Box:
         self.output: list[str] = []
         self.stopped: BoxStopped | None = None
         self.status: dict[str, Any] = {}
+        self._ready = False  # the box said it locked itself down (its first frame)
 
     def __enter__(self) -> Box:
         return self
@@ -239,18 +242,23 @@ class Box:
             raise self._stop(BoxStopped("timeout"))
         self._next_id += 1
         message = {"op": op, "id": self._next_id, "seconds": remaining, **fields}
+        deadline = self._deadline + GRACE
         self._channel.settimeout(remaining + GRACE)
         try:
             protocol.send(self._channel, message)
-            reply = protocol.recv(self._channel)
+            if not self._ready:
+                self._ready = protocol.recv(self._channel, deadline) == READY
+            reply = protocol.recv(self._channel, deadline)
         except TimeoutError:
             raise self._stop(BoxStopped("timeout")) from None
         except (protocol.ConnectionClosed, OSError) as exc:
             raise self._stop(BoxStopped("crash", str(exc))) from None
         except protocol.ProtocolError as exc:  # a malformed frame: learner code wrote it
             raise self._stop(BoxStopped("protocol", str(exc))) from None
-        if reply.get("id") != self._next_id:
+        if reply.get("id") != self._next_id or not self._ready:
             raise self._stop(BoxStopped("protocol", "a reply that was not asked for"))
+        if not isinstance(reply.get("error", {}), dict):
+            raise self._stop(BoxStopped("protocol", "a malformed error"))
         if isinstance(reply.get("stdout"), str) and reply["stdout"]:
             self._keep_output(reply["stdout"])
         error = reply.get("error")
@@ -261,7 +269,7 @@ class Box:
     def _stop(self, stopped: BoxStopped) -> BoxStopped | SandboxError:
         """Close the box, then name what stopped it (the exit status tells)."""
         self.close()
-        if self.status.get("exit") == CONFINE_FAILED:
+        if self.status.get("exit") == CONFINE_FAILED and not self._ready:
             return SandboxError("a box could not lock itself down")
         if not self.status:
             return SandboxError("its zygote process died")

@@ -11,7 +11,8 @@ Nothing here decides pass or fail. The trusted side only ever receives *data*:
 a submission that rewrites this module can lie about its own outputs, but a lie
 that passes the checks is indistinguishable from a correct answer.
 
-`Host` also runs in-process (no box, no socket): the benchmark's lower bound.
+`Host` also runs in-process (no box, no socket): the benchmark's lower bound, and
+inside an nbgrader kernel (nbgrader's own trust model).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from grader.sandbox import protocol
 # Bound now, before learner code can replace `random.seed` or `random._inst`.
 _seed_random = random.Random.seed
 _global_random = random._inst  # type: ignore[attr-defined]
+
+
+READY = {"ready": True}  # a box's first frame, sent before any learner code runs
 
 
 class TimeLimit(BaseException):
@@ -200,6 +204,7 @@ def serve(channel: socket.socket, output_limit: int) -> None:
     """Answer requests on `channel` until the trusted side hangs up."""
     signal.signal(signal.SIGALRM, _on_alarm)
     host = Host(output_limit, encoded=True)
+    protocol.send(channel, READY)  # locked down: from here on, any exit is learner code's
     while True:
         try:
             request = protocol.recv(channel)

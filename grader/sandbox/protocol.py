@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import struct
+import time
 from typing import Any
 
 HEADER = struct.Struct(">I")
@@ -46,9 +47,14 @@ def send(sock: socket.socket, message: dict[str, Any]) -> None:
     sock.sendall(HEADER.pack(len(data)) + data)
 
 
-def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+def _recv_exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes:
     chunks = []
     while size:
+        if deadline is not None:  # one deadline for the whole frame, not one per chunk
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the frame did not arrive in time")
+            sock.settimeout(remaining)
         chunk = sock.recv(min(size, 1 << 20))
         if not chunk:
             raise ConnectionClosed("connection closed")
@@ -76,17 +82,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def recv(sock: socket.socket) -> dict[str, Any]:
-    (size,) = HEADER.unpack(_recv_exactly(sock, HEADER.size))
+def recv(sock: socket.socket, deadline: float | None = None) -> dict[str, Any]:
+    """One frame; with `deadline` (time.monotonic), TimeoutError if it is not whole by then."""
+    (size,) = HEADER.unpack(_recv_exactly(sock, HEADER.size, deadline))
     if size > MAX_FRAME:
         raise ProtocolError(f"frame of {size} bytes exceeds {MAX_FRAME}")
-    data = _recv_exactly(sock, size)
+    data = _recv_exactly(sock, size, deadline)
     try:
         message = json.loads(data)
-    except ValueError as exc:
-        raise ProtocolError(f"malformed frame: {exc}") from None
+        if _SURROGATE_ESCAPE.search(data):  # rare: only then walk the whole message
+            message = _clean(message)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"malformed frame: {type(exc).__name__}") from None
     if not isinstance(message, dict):
         raise ProtocolError("frame is not a JSON object")
-    if _SURROGATE_ESCAPE.search(data):  # rare: only then walk the whole message
-        message = _clean(message)
     return message

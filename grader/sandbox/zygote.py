@@ -157,6 +157,28 @@ def _enter_box(box: str, uid: int, caps: dict[str, Any], kernel: Kernel,
     host.serve(channel, int(limits["output_chars"]))
 
 
+def remove_tree(path: str) -> None:
+    """rmtree that also removes what learner code chmod-ed shut (`chmod 0` on a folder).
+
+    Only ever changes modes inside `path` itself: never its parent.
+    """
+    top = os.path.abspath(path)
+
+    def reopen(function: Any, failed: str, info: Any) -> None:
+        if not isinstance(info[1], PermissionError):
+            return  # gone already, or not ours to fix
+        for folder in (os.path.dirname(failed), failed):
+            inside = folder == top or folder.startswith(top + os.sep)
+            if inside and os.path.isdir(folder) and not os.path.islink(folder):
+                with contextlib.suppress(OSError):
+                    os.chmod(folder, 0o700)  # the next pass gets in
+
+    for _ in range(32):  # each pass opens one more level of shut folders
+        if not os.path.lexists(top):
+            return
+        shutil.rmtree(top, onerror=reopen)
+
+
 def _kill_uid(uid: int) -> None:
     """Kill every process owned by `uid`: a forked helper drops to it and kill(-1)s."""
     pid = os.fork()
@@ -243,7 +265,7 @@ class Zygote:
             except ChildProcessError:
                 status = 0
         if box.startswith(self.base + os.sep):
-            shutil.rmtree(box, ignore_errors=True)
+            remove_tree(box)
         reply = {"done": pid, **describe_status(status, killed)}
         self.control.send(json.dumps(reply).encode())
 
@@ -263,7 +285,7 @@ class Zygote:
                 elif request["op"] == "cleanup":
                     self.cleanup(request["pid"], request["box"], request.get("uid"))
         finally:
-            shutil.rmtree(self.base, ignore_errors=True)
+            remove_tree(self.base)
 
 
 def main() -> None:
