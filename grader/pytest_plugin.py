@@ -16,6 +16,7 @@ import pytest
 
 from grader.checks import Submission
 from grader.checks.errors import explain
+from grader.course import Limits
 from grader.runner.source import SubmissionError, describe_blanks, find_blanks, read_source
 from grader.sandbox.client import Sandbox
 
@@ -41,8 +42,7 @@ def submission(request: pytest.FixtureRequest) -> Iterator[Submission]:
     if blanks := find_blanks(source):
         pytest.fail(describe_blanks(blanks), pytrace=False)
     seconds = request.config.getoption("--submission-time-limit")
-    limits = {"memory_mb": 512, "cpu_seconds": int(seconds) + 1, "file_size_kb": 1024,
-              "output_chars": 20_000}
+    limits = Limits(time_limit=seconds).box_settings()
     with Sandbox() as sandbox, sandbox.box(limits, seconds) as box:
         loaded = box.request("load", source=source, filename=path.name)
         if "error" in loaded:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader.checks import local_modules
 from grader.course import Course
 from grader.notebooks.build import split_module
 from grader.notebooks.kernel import MARKER, grade_cells, learner_cells, register_checks
@@ -15,7 +16,9 @@ from grader.runner import Grader
 def exercise_2(course: Course):
     exercise = course.exercise("exercise-2")
     assert exercise is not None
-    register_checks("exercise-2", course.checks_path(exercise).read_text())
+    checks = course.checks_path(exercise)
+    helpers = {name: path.read_text() for name, path in local_modules(checks).items()}
+    register_checks("exercise-2", checks.read_text(), helpers)
     return exercise
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,11 +99,17 @@ def load_checks(path: Path) -> list[Check]:
     sys.modules[name] = module
     # A checks file may import helper modules that sit next to it (checks/markov.py).
     folder = str(path.resolve().parent)
+    before = set(sys.modules)
     sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(folder)
+        # Helpers stay bound in this checks module, but leave the module cache: another
+        # course's checks/markov.py must not get this one.
+        for helper in set(sys.modules) - before - {module.__name__}:
+            if str(getattr(sys.modules[helper], "__file__", "")).startswith(folder + os.sep):
+                del sys.modules[helper]
     found = [getattr(v, "__grade_check__", None) for v in vars(module).values()]
     checks = [c for c in found if isinstance(c, Check) and c.function.__module__ == name]
     return sorted(checks, key=lambda c: c.line)

@@ -14,7 +14,7 @@ import sys
 import click
 
 from grader import __version__
-from grader.cli.context import USAGE_ERROR, CourseGroup
+from grader.cli.context import INTERRUPTED, USAGE_ERROR, CourseGroup
 
 # name -> "module:attribute", imported on first use
 COMMANDS = {
@@ -42,9 +42,6 @@ def cli(ctx: click.Context, course_path: str | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["course_path"] = course_path
-
-
-INTERRUPTED = 130
 
 
 def main() -> None:

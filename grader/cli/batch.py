@@ -11,7 +11,7 @@ import click
 
 from grader.batch import BatchError, BatchRun, run_batch
 from grader.batch.run import JOURNAL, default_jobs
-from grader.cli.context import course_from, die, warn_weakened
+from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.results import NO_SUBMISSION
@@ -19,7 +19,6 @@ from grader.sandbox.client import Sandbox, SandboxError
 
 CANVAS_IDS: dict[str, IdColumn] = {"sis-login-id": "SIS Login ID",
                                    "sis-user-id": "SIS User ID", "id": "ID"}
-INTERRUPTED = 130
 
 
 class Progress:

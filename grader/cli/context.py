@@ -14,6 +14,7 @@ from grader.course import ConfigError, Course, Exercise, find_course, load_cours
 from grader.sandbox.client import Sandbox
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # the shell's status for Ctrl-C
 
 
 def die(message: str) -> NoReturn:

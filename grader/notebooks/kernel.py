@@ -50,12 +50,13 @@ def register_checks(exercise_id: str, source: str,
                     helpers: dict[str, str] | None = None) -> list[Check]:
     """Load a checks module from its source text (the export embeds it in a hidden test),
     with the helper modules it imports from its folder written beside it."""
-    folder = Path(tempfile.mkdtemp(prefix="grade-checks-"))
-    for name, text in (helpers or {}).items():
-        (folder / f"{name}.py").write_text(text, encoding="utf-8")
-    path = folder / f"{exercise_id.replace('-', '_')}_checks.py"
-    path.write_text(source, encoding="utf-8")
-    _checks[exercise_id] = load_checks(path)
+    with tempfile.TemporaryDirectory(prefix="grade-checks-") as scratch:  # imported, then gone
+        folder = Path(scratch)
+        for name, text in (helpers or {}).items():
+            (folder / f"{name}.py").write_text(text, encoding="utf-8")
+        path = folder / f"{exercise_id.replace('-', '_')}_checks.py"
+        path.write_text(source, encoding="utf-8")
+        _checks[exercise_id] = load_checks(path)
     return _checks[exercise_id]
 
 
@@ -101,7 +102,9 @@ def grade_cells(exercise_id: str, check_id: str, cells: list[str],
     channel = _loaded[exercise_id][1]
     if isinstance(channel, str):
         raise AssertionError(f"{channel}, so nothing could be checked")
-    submission = Submission(channel, filename, printed=channel.printed)
+    # The joined source (a NotebookSource): learner errors then name cells, as in `grade`.
+    submission = Submission(channel, filename, printed=channel.printed,
+                            source=join_cells(cells))
     try:
         note = checks[check_id].function(submission)
     except CheckFailed as failed:
