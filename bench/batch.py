@@ -5,8 +5,8 @@
 Builds a synthetic class (bench/synthetic.py: correct, wrong and broken files, a
 notebook, missing files and one infinite loop), then measures in one run:
 
-- lower bound: the checks alone, in this process, against `Host` through a
-  channel adapter (no box, no isolation, no JSON framing);
+- lower bound: the same pipeline in this process, against an in-process `Host`
+  (`InProcessBoxes`: no box, no isolation, no JSON framing);
 - batch: `run_batch` with 1 and with 2 workers (pool start-up included), and
   the exports written afterwards;
 - naive: one `python -m pytest checks/exercise_N.py --submission FILE` process
@@ -25,13 +25,11 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -40,52 +38,26 @@ sys.path.insert(0, str(HERE))
 from synthetic import EXERCISES, FILES, build_class, course_copy  # noqa: E402
 
 from grader.batch import run_batch  # noqa: E402
-from grader.checks import CheckFailed, Submission, load_checks  # noqa: E402
 from grader.course import load_course  # noqa: E402
 from grader.reports.export import write_exports  # noqa: E402
-from grader.runner.source import SubmissionError, find_blanks, read_source  # noqa: E402
-from grader.sandbox import host  # noqa: E402
+from grader.runner import Grader  # noqa: E402
+from grader.sandbox.inprocess import InProcessBoxes  # noqa: E402
 
 # No "snoop" kind here: the lower bound runs learner code unisolated, in this process.
 BENCH_CYCLE = ("solution", "solution", "mutant", "skeleton", "solution", "mutant", "syntax",
                "solution", "notebook", "missing")
 
 
-class InProcess:
-    """A channel to a `Host` in this very process: what checks cost without isolation."""
-
-    def __init__(self, seconds: float) -> None:
-        self.host = host.Host()
-        self.deadline = time.monotonic() + seconds
-
-    def request(self, op: str, **fields: Any) -> dict[str, Any]:
-        remaining = max(0.001, self.deadline - time.monotonic())
-        return self.host.handle({"op": op, "seconds": remaining, **fields})
-
-
 def lower_bound(course_yaml: Path, submissions: list[tuple[str, Path]]) -> float:
+    """The same pipeline as a batch worker's, with an in-process host instead of a box."""
     course = load_course(course_yaml)
-    checks = {e.id: load_checks(course.checks_path(e)) for e in course.exercises}
-    limit = course.limits.time_limit
-    signal.signal(signal.SIGALRM, host._on_alarm)
+    grader = Grader(course, InProcessBoxes())
+    exercises = {e.id: e for e in course.exercises}
+    for exercise in course.exercises:
+        grader.checks(exercise)
     started = time.perf_counter()
-    for exercise, path in submissions:
-        try:
-            source = read_source(path)
-        except SubmissionError:
-            continue
-        if find_blanks(source):
-            continue
-        channel = InProcess(limit)
-        loaded = channel.request("load", source=source, filename=path.name)
-        if "error" in loaded:
-            continue
-        submission = Submission(channel, path.name, printed=str(loaded.get("stdout", "")))
-        for check in checks[exercise]:
-            try:
-                check.function(submission)
-            except (CheckFailed, Exception):
-                pass
+    for exercise_id, path in submissions:
+        grader.grade(exercises[exercise_id], path)
     return time.perf_counter() - started
 
 

@@ -1,31 +1,75 @@
 """Run a course's checks under plain pytest: ``pytest checks/exercise_1.py --submission F``.
 
 Registered as a pytest11 entry point, so it is active wherever `grade` is
-installed. It gives checks the same `submission` they get from `grade`: the file
-loaded in a sandbox box. The `grade` runner does not use pytest's machinery at
-run time (one process serves a whole class); this plugin is for authors and for
-the benchmark's naive baseline.
+installed. It gives checks the same `submission` they get from `grade`, through the
+same pipeline (grader.runner): the file read with course.yaml's limits, preflighted,
+loaded in a sandbox box. Every check gets a pytest-timeout of the submission's time
+limit, so a check that never returns (a buggy author check included) is stopped.
+The `grade` runner does not use pytest's machinery at run time (one process serves a
+whole class); this plugin is for authors and for the benchmark's naive baseline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
 from grader.checks import Submission
-from grader.checks.errors import explain
-from grader.course import Limits
-from grader.runner.source import SubmissionError, describe_blanks, find_blanks, read_source
-from grader.sandbox.client import Sandbox
+from grader.course import ConfigError, Limits, find_course, load_course
+from grader.runner import Failure, SubmissionError, box_limits, check, load, read
+from grader.runner.outcomes import describe_stop
+from grader.sandbox.client import BoxStopped, Sandbox, SandboxError
+
+DEFAULT_TIME_LIMIT = 30.0  # seconds, for checks outside any course
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grade")
     group.addoption("--submission", default=None, help="learner file the checks grade")
-    group.addoption("--submission-time-limit", type=float, default=30.0,
-                    help="wall-clock seconds for the whole submission")
+    group.addoption("--submission-time-limit", type=float, default=None,
+                    help="wall-clock seconds for the whole submission (default: course.yaml's, "
+                    f"else {DEFAULT_TIME_LIMIT:g})")
+
+
+def limits_for(checks_file: Path, time_limit: float | None) -> Limits:
+    """The limits course.yaml sets for the exercise whose checks are `checks_file`."""
+    try:
+        course = load_course(find_course(checks_file.parent))
+    except ConfigError:
+        limits = Limits(time_limit=time_limit or DEFAULT_TIME_LIMIT)
+    else:
+        exercise = next((e for e in course.exercises
+                         if course.checks_path(e).resolve() == checks_file.resolve()), None)
+        limits = course.limits_for(exercise) if exercise else course.limits
+    if time_limit:
+        limits = limits.model_copy(update={"time_limit": time_limit})
+    return limits
+
+
+def _limits(config: pytest.Config, checks_file: Path) -> Limits:
+    return limits_for(checks_file, config.getoption("--submission-time-limit"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A pytest-timeout of the submission's time limit on every check without its own."""
+    if not config.getoption("--submission"):
+        return
+    for item in items:
+        if "submission" in getattr(item, "fixturenames", ()) and \
+                item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(_limits(config, item.path).time_limit))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    """A box that stops during a check fails it with `grade`'s sentence, not a traceback."""
+    try:
+        return (yield)
+    except (BoxStopped, SandboxError) as stop:
+        limit = _limits(pyfuncitem.config, pyfuncitem.path).time_limit
+        pytest.fail(describe_stop(stop, limit)[0], pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +78,16 @@ def submission(request: pytest.FixtureRequest) -> Iterator[Submission]:
     given = request.config.getoption("--submission")
     if not given:
         raise pytest.UsageError("these checks need --submission PATH")
-    path = Path(given)
+    limits = _limits(request.config, request.path)
     try:
-        source = read_source(path)
+        source = read(Path(given), limits.max_source_kb)
     except SubmissionError as exc:
         pytest.fail(str(exc), pytrace=False)
-    if blanks := find_blanks(source):
-        pytest.fail(describe_blanks(blanks), pytrace=False)
-    seconds = request.config.getoption("--submission-time-limit")
-    limits = Limits(time_limit=seconds).box_settings()
-    with Sandbox() as sandbox, sandbox.box(limits, seconds) as box:
-        loaded = box.request("load", source=source, filename=path.name)
-        if "error" in loaded:
-            pytest.fail(f"your file {explain(loaded['error'], source)}", pytrace=False)
-        yield Submission(box, path.name, printed=str(loaded.get("stdout", "")), source=source)
+    refused = check(source)
+    if refused is not None:
+        pytest.fail(refused.error, pytrace=False)
+    with Sandbox() as sandbox, sandbox.box(box_limits(limits), limits.time_limit) as box:
+        loaded = load(source, box, limits.time_limit)
+        if isinstance(loaded, Failure):
+            pytest.fail(loaded.error, pytrace=False)
+        yield loaded

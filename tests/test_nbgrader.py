@@ -15,10 +15,10 @@ import nbformat
 import pytest
 from pydantic import TypeAdapter
 
+from grader.authoring.nbgrader_export import export_nbgrader, slug
 from grader.course import Course
 from grader.notebooks.build import split_module
-from grader.notebooks.nbgrader_export import export_nbgrader, slug
-from grader.notebooks.nbgrader_grades import write_nbgrader_grades
+from grader.reports.nbgrader_grades import write_nbgrader_grades
 from grader.results import StudentResult
 from grader.runner import Grader
 from tests.conftest import ROOT, grade_command

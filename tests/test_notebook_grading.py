@@ -11,9 +11,9 @@ from nbformat import v4
 
 from grader.course import Course
 from grader.notebooks.build import split_module
-from grader.notebooks.source import join_cells, notebook_source
 from grader.results import ExerciseResult
 from grader.runner import Grader, SubmissionError
+from grader.runner.notebook import join_cells, notebook_source
 
 # A wrong answer per exercise: (old, new) in the solution.
 WRONG = {
@@ -147,7 +147,7 @@ def test_magic_lines_keep_line_numbers() -> None:
     cells = ["%matplotlib inline\nx = 1", "y = !ls\nx?\ndef f():\n    %time g()\n    return 2",
              "%%bash\nls\npwd", "%%capture\nz = 3"]
     source = join_cells(cells)
-    lines = source.splitlines()
+    lines = source.text.splitlines()
     assert lines[0] == "pass  # grade: skipped IPython line: %matplotlib inline"
     assert lines[3] == "y = None  # grade: skipped IPython line: y = !ls"
     assert lines[4] == "pass  # grade: skipped IPython line: x?"
@@ -156,7 +156,7 @@ def test_magic_lines_keep_line_numbers() -> None:
     assert lines[13:15] == ["# grade: skipped IPython line: %%capture", "z = 3"]
     assert [source.locate(n) for n in (2, 8, 12, 15)] == [(1, 2), (2, 5), (3, 3), (4, 2)]
     namespace: dict[str, object] = {}
-    exec(compile(source, "nb", "exec"), namespace)
+    exec(compile(source.text, "nb", "exec"), namespace)
     assert (namespace["x"], namespace["y"], namespace["z"]) == (1, None, 3)
 
 
@@ -164,17 +164,18 @@ def test_ipython_lookalikes_inside_strings_and_brackets_are_code() -> None:
     cell = 'text = """\n%d items\n!important\nwhy?\n"""\nvalue = (7\n % 4)'
     source = join_cells([cell])
     assert source.skipped == ()
-    assert source.splitlines()[:7] == cell.splitlines()
+    assert source.text.splitlines()[:7] == cell.splitlines()
     namespace: dict[str, object] = {}
-    exec(compile(source, "nb", "exec"), namespace)
+    exec(compile(source.text, "nb", "exec"), namespace)
     assert namespace["value"] == 3
 
 
 def test_notebook_source_reads_a_real_notebook(course: Course) -> None:
     path = course.root / "exercises" / "exercise_2_generator.ipynb"
     source = notebook_source(path.read_text())
-    assert "def generate(chain, start, length):" in source
-    assert source.locate(source.splitlines().index("def generate(chain, start, length):") + 1) \
+    assert "def generate(chain, start, length):" in source.text
+    assert source.locate(source.text.splitlines().index("def generate(chain, start, length):")
+                         + 1) \
         == (3, 1)
     with pytest.raises(SubmissionError, match="not a Jupyter notebook"):
         notebook_source(json.dumps({"cells": "no"}))

@@ -8,8 +8,8 @@ from grader.checks import local_modules
 from grader.course import Course
 from grader.notebooks.build import split_module
 from grader.notebooks.kernel import MARKER, grade_cells, learner_cells, register_checks
-from grader.notebooks.source import join_cells
 from grader.runner import Grader
+from grader.runner.notebook import join_cells
 
 
 @pytest.fixture

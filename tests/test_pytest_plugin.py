@@ -37,3 +37,31 @@ def test_skeleton_blanks_are_reported_under_pytest() -> None:
                       ROOT / "exercises" / "exercise_1_weighted_sampling.py")
     assert done.returncode == 1
     assert "still empty" in done.stdout
+
+
+def test_under_pytest_the_blank_message_is_grades_own() -> None:
+    done = run_pytest("checks/exercise_1.py",
+                      ROOT / "exercises" / "exercise_1_weighted_sampling.py")
+    assert ("the blanks on lines 18 and 33 are still empty: replace each ___ with your "
+            "answer") in done.stdout, done.stdout
+
+
+def test_a_check_that_never_returns_is_stopped_by_pytest_timeout(tmp_path: Path) -> None:
+    checks = tmp_path / "test_forever.py"
+    checks.write_text(
+        "from grader.checks import check\n\n"
+        "@check('never ends', 1)\n"
+        "def test_forever(submission):\n"
+        "    while True:\n"
+        "        pass\n\n"
+        "@check('ends', 1)\n"
+        "def test_ends(submission):\n"
+        "    assert submission.has('weather')\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(checks), "--submission",
+         str(ROOT / "solutions" / "exercise_1_weighted_sampling.py"), "-q",
+         "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "--submission-time-limit", "2"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout
+    assert "Timeout (>2.0s) from pytest-timeout" in done.stdout, done.stdout
+    assert "1 failed, 1 passed" in done.stdout, done.stdout

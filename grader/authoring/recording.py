@@ -10,58 +10,60 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from grader.checks import Check, Submission
 from grader.course import Course, Exercise
 from grader.results import ExerciseResult
 from grader.runner import Grader
-from grader.sandbox.client import Box, Sandbox
+from grader.sandbox.channel import Boxes, BoxLimits, OpenChannel, Reply
 
 # check id -> one JSON line per request: [op, fields, reply]
 Transcript = dict[str, list[str]]
 
 
-class _RecordingBox:
-    """A `Box` that hands every request and its reply to `record`."""
+class RecordingChannel:
+    """A channel that hands every request and its reply to `record`."""
 
-    def __init__(self, box: Box, record: Callable[[str], None]) -> None:
-        self._box = box
+    def __init__(self, channel: OpenChannel, record: Callable[[str], None]) -> None:
+        self._channel = channel
         self._record = record
 
-    def __enter__(self) -> _RecordingBox:
-        self._box.__enter__()
+    def __enter__(self) -> RecordingChannel:
+        self._channel.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._box.__exit__(*exc)
+        self._channel.__exit__(*exc)
 
     @property
     def output(self) -> list[str]:
-        return self._box.output
+        return self._channel.output
 
-    def request(self, op: str, **fields: Any) -> dict[str, Any]:
-        reply = self._box.request(op, **fields)
+    def request(self, op: str, **fields: Any) -> Reply:
+        reply = self._channel.request(op, **fields)
         answer = {k: v for k, v in reply.items() if k != "id"}  # ids count requests
         self._record(json.dumps([op, fields, answer], sort_keys=True, default=repr))
         return reply
 
 
-class _RecordingSandbox:
-    def __init__(self, sandbox: Sandbox, record: Callable[[str], None]) -> None:
-        self._sandbox = sandbox
+class RecordingBoxes:
+    """`Boxes` whose channels record: what `grade check` grades through."""
+
+    def __init__(self, boxes: Boxes, record: Callable[[str], None]) -> None:
+        self._boxes = boxes
         self._record = record
 
-    def box(self, limits: Mapping[str, Any], seconds: float) -> _RecordingBox:
-        return _RecordingBox(self._sandbox.box(limits, seconds), self._record)
+    def box(self, limits: BoxLimits, seconds: float) -> RecordingChannel:
+        return RecordingChannel(self._boxes.box(limits, seconds), self._record)
 
 
 class RecordingGrader(Grader):
     """A `Grader` whose `grade_recorded` also returns each check's transcript."""
 
-    def __init__(self, course: Course, sandbox: Sandbox) -> None:
-        super().__init__(course, _RecordingSandbox(sandbox, self._record))  # type: ignore[arg-type]
+    def __init__(self, course: Course, boxes: Boxes) -> None:
+        super().__init__(course, RecordingBoxes(boxes, self._record))
         self._transcript: Transcript = {}
         self._current = "(loading the file)"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from grader.authoring.build import build_course
 from grader.course import ConfigError, Course, Exercise, load_course
@@ -118,7 +118,7 @@ def append_exercise(text: str, entry: dict[str, str | float]) -> str:
     return "".join(lines[:after] + block + lines[after:])
 
 
-def _field_error(error: dict[str, Any]) -> str:
+def _field_error(error: ErrorDetails) -> str:
     field = ".".join(map(str, error["loc"]))
     if field == "id":
         return (f"invalid ID {error['input']!r}: use lowercase letters, digits and single "
@@ -151,8 +151,9 @@ def new_exercise(course: Course, course_file: Path, exercise_id: str, title: str
     for path in (solution, checks, course.learner_path(exercise)):
         if path.exists():
             raise ScaffoldError(f"{path} already exists; choose another id or --file")
-    entry = {"id": exercise.id, "title": exercise.title, "file": exercise.file,
-             "solution": exercise.solution, "checks": exercise.checks, "points": float(POINTS)}
+    entry: dict[str, str | float] = {
+        "id": exercise.id, "title": exercise.title, "file": exercise.file,
+        "solution": exercise.solution, "checks": exercise.checks, "points": float(POINTS)}
     text = course_file.read_bytes().decode("utf-8")
     updated = append_exercise(text, entry)
     course_file.write_text(updated, encoding="utf-8", newline="")

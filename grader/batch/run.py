@@ -19,9 +19,8 @@ from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.pool import WorkerError, WorkerPool
 from grader.course import Course, Exercise
 from grader.results import ClassResult, ExerciseInfo, ExerciseResult, StudentResult
-from grader.runner import Grader
+from grader.runner import Catalogue, Failure
 from grader.runner.source import SubmissionError
-from grader.sandbox.client import Sandbox
 
 JOURNAL = "journal.jsonl"
 Progress = Callable[[int, int], None]  # (done, total)
@@ -68,17 +67,17 @@ def default_jobs() -> int:
         os.cpu_count() or 1)
 
 
-def _reference(course: Course, exercises: list[Exercise]) -> Grader:
-    """A grader without a running sandbox: checks, max scores and error results only."""
-    grader = Grader(course, Sandbox())
+def _reference(course: Course, exercises: list[Exercise]) -> Catalogue:
+    """The checks, max scores and error results, without any sandbox."""
+    catalogue = Catalogue(course)
     for exercise in exercises:
         try:
-            grader.checks(exercise)
+            catalogue.checks(exercise)
         except Exception as exc:  # the author's checks file is broken
             raise BatchError(f"cannot load the checks of {exercise.id} "
                              f"({course.checks_path(exercise)}): {type(exc).__name__}: {exc}"
                              ) from None
-    return grader
+    return catalogue
 
 
 def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise]
@@ -144,7 +143,7 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
     return run
 
 
-def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task], jobs: int,
+def _grade(course: Course, reference: Catalogue, journal: Journal, todo: list[Task], jobs: int,
            run: BatchRun, progress: Progress | None) -> None:
     """Grade `todo`: files that cannot be read here, the rest on warm workers."""
     total = len(todo)
@@ -158,7 +157,7 @@ def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task]
 
     for task in todo:
         if task.problem is not None:
-            record(task, reference.failed(task.exercise, str(task.problem), task.problem.kind,
+            record(task, reference.failed(task.exercise, Failure.refused(task.problem),
                                           time.monotonic()))
     work = [(task, task.exercise, task.path) for task in todo if task.path is not None]
     if not work:
@@ -169,7 +168,7 @@ def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task]
             record(task, result)
 
 
-def _assemble(course: Course, reference: Grader, exercises: list[Exercise],
+def _assemble(course: Course, reference: Catalogue, exercises: list[Exercise],
               students: list[StudentFolder], tasks: list[Task], entries: dict[Key, Entry]
               ) -> ClassResult:
     by_key = {t.key: entries[t.key].result for t in tasks}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # Each reads after a subject: "your file ...", "sample({...}) ...".
@@ -20,11 +21,16 @@ _ADVICE = {
 }
 
 
-def explain(error: dict[str, Any], source: str | None = None) -> str:
+def _line(line: int) -> str:
+    return f"line {line}"
+
+
+def explain(error: Mapping[str, Any], source: str | None = None,
+            where: Callable[[int], str] = _line) -> str:
     """A predicate for an error reported by the box, e.g. "raised KeyError: 'x' (line 3: ...)".
 
     With `source`, the offending line is quoted, so the learner sees where without
-    any traceback.
+    any traceback; `where` names a line ("code cell 3, line 2" in a notebook).
     """
     kind = str(error.get("kind", "exception"))
     line = error.get("line")
@@ -43,8 +49,6 @@ def explain(error: dict[str, Any], source: str | None = None) -> str:
     if isinstance(line, int):
         lines = source.splitlines() if source else []
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        # A notebook's source names its own places ("code cell 3, line 2").
-        where = source.where(line) if hasattr(source, "where") else f"line {line}"
-        what += f" ({where}: {code[:80]})" if code else f" ({where})"
+        what += f" ({where(line)}: {code[:80]})" if code else f" ({where(line)})"
     advice = _ADVICE.get(kind)
     return f"{what}; {advice}" if advice else what

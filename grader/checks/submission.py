@@ -6,16 +6,18 @@ in its own process, so nothing the learner patches can change a verdict.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from grader.checks.api import CheckFailed, fail
 from grader.checks.errors import explain
+from grader.sandbox.channel import Channel, Reply
+
+Where = Callable[[int], str]  # a line of the source -> how the learner finds it
 
 
-class Channel(Protocol):
-    """Where requests go: a sandbox `Box`, or an in-process `Host` for benchmarks."""
-
-    def request(self, op: str, **fields: Any) -> dict[str, Any]: ...
+def _line(line: int) -> str:
+    return f"line {line}"
 
 
 class LearnerError(CheckFailed):
@@ -30,18 +32,21 @@ def _short(value: Any, limit: int = 60) -> str:
 class LearnerFunction:
     """A function defined in the learner's file; calling it runs it in the box."""
 
-    def __init__(self, channel: Channel, name: str, params: list[str], source: str = "") -> None:
+    def __init__(self, channel: Channel, name: str, params: list[str], source: str = "",
+                 where: Where = _line) -> None:
         self._channel = channel
         self.name = name
         self.params = params
         self._source = source
+        self._where = where
 
     def _call(self, args: tuple[Any, ...], seed: int | None, repeat: int) -> list[Any]:
         reply = self._channel.request("call", name=self.name, args=list(args), kwargs={},
                                       seed=seed, repeat=repeat)
         if "error" in reply:
             shown = ", ".join(_short(a) for a in args)
-            raise LearnerError(f"{self.name}({shown}) {explain(reply['error'], self._source)}",
+            raise LearnerError(f"{self.name}({shown}) "
+                               f"{explain(reply['error'], self._source, self._where)}",
                                hint="run that call yourself and read the error")
         results = reply.get("results")
         if not isinstance(results, list) or len(results) != repeat:
@@ -61,13 +66,14 @@ class Submission:
     """One loaded learner file. `printed` is what it printed while loading."""
 
     def __init__(self, channel: Channel, filename: str, printed: str = "",
-                 source: str = "") -> None:
+                 source: str = "", where: Where = _line) -> None:
         self._channel = channel
         self.filename = filename
         self.printed = printed
         self.source = source
+        self.where = where
 
-    def _describe(self, name: str) -> dict[str, Any]:
+    def _describe(self, name: str) -> Reply:
         return self._channel.request("get", name=name)
 
     def has(self, name: str) -> bool:
@@ -97,4 +103,4 @@ class Submission:
                  hint="check the spelling and that it is defined at the top level")
         params = info.get("params")
         return LearnerFunction(self._channel, name, params if isinstance(params, list) else [],
-                               self.source)
+                               self.source, self.where)

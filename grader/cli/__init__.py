@@ -14,7 +14,8 @@ import sys
 import click
 
 from grader import __version__
-from grader.cli.context import INTERRUPTED, USAGE_ERROR, CourseGroup
+from grader.cli.context import INTERRUPTED, USAGE_ERROR
+from grader.cli.group import CourseGroup
 
 # name -> "module:attribute", imported on first use
 COMMANDS = {

@@ -13,6 +13,7 @@ from grader.batch import BatchError, BatchRun, run_batch
 from grader.batch.run import JOURNAL, default_jobs
 from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
+from grader.reports.export import summary as exports_summary
 from grader.reports.export import write_exports
 from grader.sandbox.client import Sandbox, SandboxError
 
@@ -63,8 +64,7 @@ def _summary(run: BatchRun, outdir: Path) -> list[str]:
         f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged",
         f"class mean {mean:.1f}/{result.max_score:g}; {unchecked} submissions could not be "
         f"checked; {missing} files missing",
-        f"wrote {outdir}/grades.csv, grades.json, canvas.csv, report.html, feedback/*.md, "
-        "gradescope/*/results.json",
+        f"wrote {outdir}/{exports_summary()}",
     ]
 
 
@@ -129,7 +129,7 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     click.echo("\n".join(_summary(run, outdir)))
     if nbgrader_db:
         from grader.cli.export import need_nbgrader
-        from grader.notebooks.nbgrader_grades import write_nbgrader_grades
+        from grader.reports.nbgrader_grades import write_nbgrader_grades
 
         need_nbgrader()
         count = write_nbgrader_grades(nbgrader_db, nbgrader_assignment, run.results.students)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -64,48 +63,8 @@ def warn_weakened(sandbox: Sandbox) -> None:
 def command_names(ctx: click.Context) -> frozenset[str]:
     """Every command of `grade`: an exercise id must not take one of these names."""
     root = ctx.find_root()
-    return frozenset(root.command.list_commands(root))  # type: ignore[attr-defined]
-
-
-class CourseGroup(click.Group):
-    """A group of lazily imported commands, whose unknown commands are looked up as
-    exercise ids in course.yaml."""
-
-    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lazy_commands = lazy_commands or {}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy_commands})
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        command = super().get_command(ctx, name)
-        if command is not None:
-            return command
-        if name in self.lazy_commands:
-            module, attribute = self.lazy_commands[name].split(":")
-            command = getattr(importlib.import_module(module), attribute)
-            self.add_command(command, name)
-            return command
-        from grader.cli.exercise import exercise_command
-
-        course = course_from(ctx)
-        exercise = course.exercise(name)
-        if exercise is None:
-            known = ", ".join(e.id for e in course.exercises)
-            die(f"no command or exercise named {name!r} (exercises: {known}; "
-                "commands: see grade --help)")
-        return exercise_command(exercise)
-
-    def format_commands(self, ctx: click.Context, formatter: Any) -> None:
-        super().format_commands(ctx, formatter)
-        try:
-            course = load_course(find_course())
-        except ConfigError:
-            return
-        with formatter.section("Exercises (grade ID [FILE])"):
-            formatter.write_dl([(e.id, e.title) for e in course.exercises])
+    group = root.command
+    return frozenset(group.list_commands(root)) if isinstance(group, click.Group) else frozenset()
 
 
 def exercises_named(course: Course, ids: Sequence[str]) -> list[Exercise]:

@@ -36,7 +36,7 @@ def export_nbgrader_course(ctx: click.Context, outdir: Path, assignment: str) ->
     check, worth the check's points. Then, in OUTDIR: nbgrader generate_assignment
     ASSIGNMENT, and later nbgrader autograde ASSIGNMENT.
     """
-    from grader.notebooks.nbgrader_export import ExportError, export_nbgrader
+    from grader.authoring.nbgrader_export import ExportError, export_nbgrader
 
     course = course_from(ctx)
     try:
@@ -62,7 +62,7 @@ def export_nbgrader_grades(db: str, results_path: Path, assignment: str) -> None
     """
     from pydantic import TypeAdapter, ValidationError
 
-    from grader.notebooks.nbgrader_grades import write_nbgrader_grades
+    from grader.reports.nbgrader_grades import write_nbgrader_grades
     from grader.results import StudentResult
 
     need_nbgrader()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from grader.course.model import Course, DuplicateIdError
 
@@ -77,7 +77,7 @@ def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None
     return line
 
 
-def _describe(error: dict[str, Any], root: yaml.Node | None) -> ConfigProblem:
+def _describe(error: ErrorDetails, root: yaml.Node | None) -> ConfigProblem:
     loc = tuple(error["loc"])
     field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     message = error["msg"]

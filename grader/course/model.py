@@ -25,15 +25,6 @@ class Limits(BaseModel):
     output_chars: int = Field(20_000, ge=0, description="printed output kept for the report")
     max_source_kb: int = Field(256, gt=0, description="largest submission file accepted")
 
-    def box_settings(self) -> dict[str, int]:
-        """The limits as the sandbox's zygote applies them."""
-        return {
-            "memory_mb": self.memory_mb,
-            "cpu_seconds": int(self.time_limit) + 1,
-            "file_size_kb": self.file_size_kb,
-            "output_chars": self.output_chars,
-        }
-
 
 class Exercise(BaseModel):
     """One exercise: the learner's file, the reference solution, the hidden checks."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Course, Exercise
-from grader.notebooks.source import statement_starts
+from grader.runner.notebook import statement_starts
 
 MAIN = re.compile(r"""^if __name__ == ["']__main__["']:\s*(#.*)?$""")
 _SECTION = re.compile(r"^(#|def |async def |class |@)")
@@ -114,7 +114,8 @@ def notebook_json(notebook: object) -> str:
     import nbformat
 
     nbformat.validate(notebook)
-    return nbformat.writes(notebook) + "\n"
+    text: str = nbformat.writes(notebook)
+    return text + "\n"
 
 
 def write_notebook(notebook: object, path: Path) -> Path:

@@ -5,12 +5,12 @@
 
 - the learner's program is the raw source of the code cells the kernel has run,
   in order, without our own check cells (IPython keeps it in its history);
-- it is joined and cleaned exactly as `grade` does (`join_cells`), checked for
-  `___` blanks, and loaded into a fresh in-process `Host`. A fresh module, not the
-  kernel's namespace: IPython defines `___` (its third-last output) and keeps
-  whatever earlier runs left behind, so the live namespace can pass checks that
-  the same file fails under `grade`;
-- the check runs against that module through the same `Submission` proxy.
+- it goes through `grade`'s own pipeline (grader.runner): joined and cleaned
+  (`join_cells`), preflighted, loaded into a fresh in-process host (an `InProcess`
+  channel) and checked with `run_check`. A fresh module, not the kernel's namespace:
+  IPython defines `___` (its third-last output) and keeps whatever earlier runs left
+  behind, so the live namespace can pass checks that the same file fails under `grade`;
+- so every verdict and sentence is `grade`'s.
 
 A failed check raises AssertionError, which nbgrader scores as 0 for the cell.
 Nothing is written to stderr on success: nbgrader would count that as a failure.
@@ -21,29 +21,17 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from grader.checks import Check, CheckFailed, Submission, load_checks
-from grader.checks.errors import explain
-from grader.notebooks.source import NotebookSource, join_cells
-from grader.runner.source import describe_blanks, find_blanks
-from grader.sandbox.host import Host
+from grader import runner
+from grader.checks import Check, Submission, load_checks
+from grader.runner import Failure, check, load
+from grader.runner.notebook import join_cells
+from grader.sandbox.inprocess import InProcess
 
 MARKER = "# grade-check:"  # first line of every check cell: these are not learner code
 
 _checks: dict[str, list[Check]] = {}
-_loaded: dict[str, tuple[tuple[str, ...], HostChannel | str]] = {}
-
-
-class HostChannel:
-    """A `Submission` channel over an in-process `Host` (no box: the kernel is trusted)."""
-
-    def __init__(self, host: Host, printed: str) -> None:
-        self.host = host
-        self.printed = printed
-
-    def request(self, op: str, **fields: Any) -> dict[str, Any]:
-        return self.host.handle({"op": op, **fields})
+_loaded: dict[str, tuple[tuple[str, ...], Submission | Failure]] = {}
 
 
 def register_checks(exercise_id: str, source: str,
@@ -77,16 +65,11 @@ def _history() -> list[str]:
     return list(shell.history_manager.input_hist_raw[1:])  # [0] is always ""
 
 
-def _load(exercise_id: str, source: NotebookSource, filename: str) -> HostChannel | str:
-    """The learner's module loaded in a fresh Host, or why it cannot be graded."""
-    if blanks := find_blanks(source):
-        return source.relocate_text(describe_blanks(blanks)) + \
-            ": replace each ___ with your answer"
-    host = Host()
-    loaded = host.handle({"op": "load", "source": str(source), "filename": filename})
-    if "error" in loaded:
-        return source.relocate_text(f"your notebook {explain(loaded['error'], source)}")
-    return HostChannel(host, str(loaded.get("stdout", "")))
+def _load(cells: list[str], filename: str) -> Submission | Failure:
+    """The learner's module loaded in a fresh in-process host, or why it cannot be graded."""
+    source = join_cells(cells, filename)
+    refused = check(source)
+    return refused if refused is not None else load(source, InProcess(), 0.0)
 
 
 def grade_cells(exercise_id: str, check_id: str, cells: list[str],
@@ -97,24 +80,17 @@ def grade_cells(exercise_id: str, check_id: str, cells: list[str],
         raise RuntimeError(f"no check {check_id!r} for {exercise_id}: run the notebook's "
                            "cells from the top, the first check cell loads the checks")
     key = tuple(cells)
-    if _loaded.get(exercise_id, ((), ""))[0] != key:
-        _loaded[exercise_id] = (key, _load(exercise_id, join_cells(cells), filename))
-    channel = _loaded[exercise_id][1]
-    if isinstance(channel, str):
-        raise AssertionError(f"{channel}, so nothing could be checked")
-    # The joined source (a NotebookSource): learner errors then name cells, as in `grade`.
-    submission = Submission(channel, filename, printed=channel.printed,
-                            source=join_cells(cells))
-    try:
-        note = checks[check_id].function(submission)
-    except CheckFailed as failed:
-        hint = f"\nhint: {failed.hint}" if failed.hint else ""
-        detail = f"\n{failed.detail}" if failed.detail else ""
-        raise AssertionError(f"{failed.message}{hint}{detail}") from None
-    except Exception as exc:  # `grade` scores a check that trips over an answer as 0 too
-        raise AssertionError(f"could not check your answer ({type(exc).__name__}: "
-                             f"{exc})") from None
-    return f"passed: {note}" if isinstance(note, str) and note else "passed"
+    if exercise_id not in _loaded or _loaded[exercise_id][0] != key:
+        _loaded[exercise_id] = (key, _load(cells, filename))
+    loaded = _loaded[exercise_id][1]
+    if isinstance(loaded, Failure):
+        raise AssertionError(f"{loaded.error}, so nothing could be checked")
+    result = runner.run_check(checks[check_id], loaded)
+    if not result.passed:
+        hint = f"\nhint: {result.hint}" if result.hint else ""
+        detail = f"\n{result.detail}" if result.detail else ""
+        raise AssertionError(f"{result.message}{hint}{detail}")
+    return f"passed: {result.message}" if result.message != "passed" else "passed"
 
 
 def run_check(exercise_id: str, check_id: str, checks: str | None = None,

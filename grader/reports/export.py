@@ -1,8 +1,15 @@
-"""Every file a batch writes into OUTDIR, each rendered from the same ClassResult."""
+"""The registry of everything a batch writes into OUTDIR, each rendered from one ClassResult.
+
+Adding a format is one module in grader/reports/ (a function from the ClassResult to
+text) plus one line in `EXPORTS`: `write_exports`, the summary `grade batch` prints
+and docs/contracts.md's list all read this registry.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.reports.canvas import IdColumn, canvas_csv
@@ -11,22 +18,57 @@ from grader.reports.files import write_atomic
 from grader.reports.gradebook import grades_csv, grades_json
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import report_html
-from grader.results import ClassResult
+from grader.results import ClassResult, StudentResult
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the person running the batch chose about the exports."""
+
+    canvas_id: IdColumn = "SIS Login ID"
+    draw_charts: bool = True
+
+
+Render = Callable[[ClassResult, Options], dict[str, str]]  # relative path -> text
+
+
+@dataclass(frozen=True)
+class Export:
+    """One format: the files it writes (as the summary names them) and how to render them."""
+
+    files: str
+    render: Render
+
+
+def per_student(folder: str, name: str, render: Callable[[StudentResult, ClassResult], str]
+                ) -> Render:
+    """A file per student: folder/ID.md (name "{}.md") or folder/ID/results.json."""
+    return lambda result, _: {f"{folder}/{name.format(s.student)}": render(s, result)
+                              for s in result.students}
+
+
+def _gradescope(student: StudentResult, _: ClassResult) -> str:
+    return json.dumps(gradescope_results(student).model_dump(mode="json"), indent=2) + "\n"
+
+
+EXPORTS: tuple[Export, ...] = (
+    Export("grades.csv", lambda r, _: {"grades.csv": grades_csv(r)}),
+    Export("grades.json", lambda r, _: {"grades.json": grades_json(r)}),
+    Export("canvas.csv", lambda r, o: {"canvas.csv": canvas_csv(r, o.canvas_id)}),
+    Export("report.html", lambda r, o: {"report.html": report_html(r, draw_charts=o.draw_charts)}),
+    Export("feedback/*.md", per_student("feedback", "{}.md", feedback_markdown)),
+    Export("gradescope/*/results.json", per_student("gradescope", "{}/results.json", _gradescope)),
+)
+
+
+def summary() -> str:
+    """The exports' files, as `grade batch` names them after writing."""
+    return ", ".join(e.files for e in EXPORTS)
 
 
 def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "SIS Login ID",
                   draw_charts: bool = True) -> list[Path]:
-    """Write the gradebook, feedback, Gradescope and Canvas files and the report."""
-    written = [
-        write_atomic(outdir / "grades.csv", grades_csv(result)),
-        write_atomic(outdir / "grades.json", grades_json(result)),
-        write_atomic(outdir / "canvas.csv", canvas_csv(result, canvas_id)),
-        write_atomic(outdir / "report.html", report_html(result, draw_charts=draw_charts)),
-    ]
-    for student in result.students:
-        written.append(write_atomic(outdir / "feedback" / f"{student.student}.md",
-                                    feedback_markdown(student, result)))
-        gradescope = gradescope_results(student).model_dump(mode="json")
-        written.append(write_atomic(outdir / "gradescope" / student.student / "results.json",
-                                    json.dumps(gradescope, indent=2) + "\n"))
-    return written
+    """Write every registered export into `outdir` (each file atomically)."""
+    options = Options(canvas_id, draw_charts)
+    return [write_atomic(outdir / name, text)
+            for export in EXPORTS for name, text in export.render(result, options).items()]

@@ -6,6 +6,7 @@ tables. Student ids and messages are untrusted text: every one is escaped.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from html import escape
 
 from grader.reports import charts
@@ -37,7 +38,8 @@ img { max-width: 100%; }
 """
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(headers: list[str], rows: list[list[str]],
+           numeric: AbstractSet[int] = frozenset()) -> str:
     """An HTML table; cells are already-escaped HTML."""
     def cell(tag: str, index: int, value: str) -> str:
         return f"<{tag}{' class=n' if index in numeric else ''}>{value}</{tag}>"

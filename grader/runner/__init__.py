@@ -1,6 +1,10 @@
-"""Grading: read a submission, run it in a box, run the exercise's checks against it."""
+"""Grading one submission: read it into a `Source`, preflight, load it through a channel,
+run its checks (pipeline.py); `Grader` does all of it for a course."""
 
-from grader.runner.grade import Grader
-from grader.runner.source import SubmissionError, find_blanks, read_source
+from grader.runner.grade import Catalogue, Grader, box_limits
+from grader.runner.pipeline import Failure, check, load, run_check, run_checks
+from grader.runner.read import read
+from grader.runner.source import Source, SubmissionError, describe_blanks, find_blanks
 
-__all__ = ["Grader", "SubmissionError", "find_blanks", "read_source"]
+__all__ = ["Catalogue", "Failure", "Grader", "Source", "SubmissionError", "box_limits",
+           "check", "describe_blanks", "find_blanks", "load", "read", "run_check", "run_checks"]

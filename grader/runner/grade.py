@@ -1,46 +1,41 @@
-"""Grade one submission: blanks first, then load it in a box, then run every check."""
+"""Grading a course's exercises: the checks catalogue, and a grader that opens channels.
+
+`Catalogue` knows each exercise's checks and turns outcomes into results; it needs no
+sandbox (a batch's main process uses it for missing files and max scores). `Grader`
+adds `Boxes`, where each submission gets its channel: a sandbox, an in-process host
+or grade check's recorder, all behind one protocol.
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from grader.checks import Check, CheckFailed, Submission, load_checks
-from grader.checks.errors import explain
-from grader.course import Course, Exercise
-from grader.notebooks.source import NotebookSource
+from grader.checks import Check, load_checks
+from grader.course import Course, Exercise, Limits
 from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult
-from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
-from grader.runner.source import (
-    SubmissionError,
-    check_text,
-    describe_blanks,
-    find_blanks,
-    read_source,
-)
-from grader.sandbox.client import BoxStopped, Sandbox, SandboxError
+from grader.runner.pipeline import Failure, check, load, run_checks, verdict
+from grader.runner.read import read
+from grader.runner.source import Source, SubmissionError
+from grader.sandbox.channel import Boxes, BoxLimits
+from grader.sandbox.client import SandboxError
 
 
-def _check_result(check: Check, status: CheckStatus, message: str = "",
-                  failed: CheckFailed | None = None) -> CheckResult:
-    passed = status is CheckStatus.PASSED
-    return CheckResult(name=check.name, passed=passed, score=check.points if passed else 0.0,
-                       max_score=check.points,
-                       message=failed.message if failed else message or "passed",
-                       hint=failed.hint if failed else None,
-                       detail=failed.detail if failed else None, status=status)
+def box_limits(limits: Limits) -> BoxLimits:
+    """The limits as the sandbox's zygote applies them."""
+    return BoxLimits(memory_mb=limits.memory_mb, cpu_seconds=int(limits.time_limit) + 1,
+                     file_size_kb=limits.file_size_kb, output_chars=limits.output_chars)
 
 
-class Grader:
-    """Grades submissions of a course's exercises in one shared sandbox.
+def _seconds(started: float) -> float:
+    return round(time.monotonic() - started, 4)
 
-    Checks are imported once per exercise; the sandbox's zygote starts once. Both
-    are reused for every submission, which is what makes a batch fast.
-    """
 
-    def __init__(self, course: Course, sandbox: Sandbox) -> None:
+class Catalogue:
+    """A course's checks, imported once per exercise, and the results made from them."""
+
+    def __init__(self, course: Course) -> None:
         self.course = course
-        self.sandbox = sandbox
         self._checks: dict[str, list[Check]] = {}
 
     def checks(self, exercise: Exercise) -> list[Check]:
@@ -51,100 +46,68 @@ class Grader:
     def max_score(self, exercise: Exercise) -> float:
         return sum(c.points for c in self.checks(exercise))
 
-    def failed(self, exercise: Exercise, error: str, kind: ErrorKind, started: float,
-               output: str = "", notes: dict[str, str] | None = None,
-               line: int | None = None) -> ExerciseResult:
-        """A result with `error` set: score 0, no check run (SPEC: error means 0)."""
-        notes = notes or {}
-        checks = [_check_result(c, CheckStatus.NOT_RUN, notes.get(c.id, "not run"))
+    def failed(self, exercise: Exercise, failure: Failure, started: float,
+               output: str = "") -> ExerciseResult:
+        """A result with `error` set: score 0, no check counted (SPEC: error means 0)."""
+        checks = [verdict(c, CheckStatus.NOT_RUN, failure.notes.get(c.id, "not run"))
                   for c in self.checks(exercise)]
         return ExerciseResult(exercise=exercise.id, score=0.0, max_score=self.max_score(exercise),
-                              error=error, checks=checks, output=output,
-                              seconds=round(time.monotonic() - started, 4),
-                              error_kind=kind, error_line=line)
+                              error=failure.error, checks=checks, output=output,
+                              seconds=_seconds(started), error_kind=failure.kind,
+                              error_line=failure.line, error_cell=failure.cell)
+
+    def graded(self, exercise: Exercise, results: list[CheckResult], output: str,
+               started: float) -> ExerciseResult:
+        return ExerciseResult(exercise=exercise.id, score=sum(r.score for r in results),
+                              max_score=self.max_score(exercise), error=None, checks=results,
+                              output=output, seconds=_seconds(started))
+
+
+class Grader:
+    """Grades submissions: one channel from `boxes` per submission, checks from `catalogue`.
+
+    Checks are imported once per exercise and a sandbox's zygote starts once; both
+    serve every submission, which is what makes a batch fast.
+    """
+
+    def __init__(self, course: Course, boxes: Boxes, catalogue: Catalogue | None = None) -> None:
+        self.course = course
+        self.boxes = boxes
+        self.catalogue = catalogue or Catalogue(course)
+
+    def checks(self, exercise: Exercise) -> list[Check]:
+        return self.catalogue.checks(exercise)
 
     def grade(self, exercise: Exercise, path: Path) -> ExerciseResult:
         """Grade the file at `path` (`.py` or `.ipynb`)."""
         started = time.monotonic()
-        limits = self.course.limits_for(exercise)
         try:
-            source = read_source(path, limits.max_source_kb)
+            source = read(path, self.course.limits_for(exercise).max_source_kb)
         except SubmissionError as exc:
-            return self.failed(exercise, str(exc), exc.kind, started, line=exc.line)
-        result = self.grade_source(exercise, source, path.name, started)
-        if isinstance(source, NotebookSource):  # messages name cells, not joined lines
-            result = source.relocate(result)
-        return result
+            return self.catalogue.failed(exercise, Failure.refused(exc), started)
+        return self.grade_source(exercise, source, started=started)
 
-    def grade_source(self, exercise: Exercise, source: str, filename: str,
+    def grade_source(self, exercise: Exercise, source: Source | str,
+                     filename: str = "submission.py",
                      started: float | None = None) -> ExerciseResult:
+        """Grade source already read (a `str` is the text of a .py file named `filename`)."""
         started = time.monotonic() if started is None else started
+        source = Source(source, filename) if isinstance(source, str) else source
         limits = self.course.limits_for(exercise)
+        refused = check(source)
+        if refused is not None:
+            return self.catalogue.failed(exercise, refused, started)
         try:
-            check_text(source)
-        except SubmissionError as exc:
-            return self.failed(exercise, str(exc), exc.kind, started, line=exc.line)
-        if blanks := find_blanks(source):
-            return self.failed(exercise, describe_blanks(blanks) +
-                               ": replace each ___ with your answer", ErrorKind.BLANKS,
-                               started, line=blanks[0])
-        try:
-            box = self.sandbox.box(limits.box_settings(), limits.time_limit)
+            box = self.boxes.box(box_limits(limits), limits.time_limit)
         except SandboxError as exc:
-            return self.failed(exercise, f"the grader's sandbox failed ({exc}); "
-                               "please tell your teaching assistant", ErrorKind.GRADER_FAULT,
-                               started)
+            return self.catalogue.failed(exercise, Failure(
+                f"the grader's sandbox failed ({exc}); please tell your teaching assistant",
+                ErrorKind.GRADER_FAULT), started)
         with box:
-            try:
-                loaded = box.request("load", source=source, filename=filename)
-            except (BoxStopped, SandboxError) as stop:
-                error, kind = describe_stop(stop, limits.time_limit)
-                line = stop.line if isinstance(stop, BoxStopped) else None
-                return self.failed(exercise, error, kind, started, "".join(box.output),
-                                   line=line)
-            if "error" in loaded:
-                line = loaded["error"].get("line")
-                return self.failed(exercise, f"your file {explain(loaded['error'], source)}",
-                                   load_error_kind(loaded["error"]), started,
-                                   "".join(box.output),
-                                   line=line if isinstance(line, int) else None)
-            submission = Submission(box, filename, printed=str(loaded.get("stdout", "")),
-                                    source=source)
-            return self._run_checks(exercise, submission, box.output, started,
-                                    limits.time_limit)
-
-    def _run_checks(self, exercise: Exercise, submission: Submission, output: list[str],
-                    started: float, time_limit: float) -> ExerciseResult:
-        """Run every check; a check only scores by returning normally.
-
-        Failed, errored, skipped (pytest.skip), exited (SystemExit) or never reached:
-        every one of those is a failed check, and every declared check gets a result.
-        """
-        checks = self.checks(exercise)
-        results: list[CheckResult] = []
-        for check in checks:
-            try:
-                note = check.function(submission)
-                results.append(_check_result(check, CheckStatus.PASSED,
-                                             note if isinstance(note, str) else ""))
-            except CheckFailed as exc:
-                results.append(_check_result(check, CheckStatus.FAILED, failed=exc))
-            except (BoxStopped, SandboxError) as stop:
-                error, kind = describe_stop(stop, time_limit)
-                notes = {c.id: f"not counted: {r.message}"
-                         for c, r in zip(checks, results, strict=False)}
-                line = stop.line if isinstance(stop, BoxStopped) else None
-                return self.failed(exercise, f"{error} (during \u201c{check.name}\u201d)", kind,
-                                   started, "".join(output), notes, line=line)
-            except KeyboardInterrupt:
-                raise  # the person running the grader pressed Ctrl-C
-            except BaseException as exc:  # pytest.skip/fail, SystemExit, a buggy check
-                message, status = unexpected(exc)
-                results.append(_check_result(check, status, message))
-        if len(results) != len(checks):  # cannot happen; a verdict must never be missing
-            raise RuntimeError(f"{len(checks)} checks gave {len(results)} results")
-        return ExerciseResult(
-            exercise=exercise.id, score=sum(r.score for r in results if r.passed),
-            max_score=self.max_score(exercise), error=None, checks=results,
-            output="".join(output), seconds=round(time.monotonic() - started, 4))
-
+            loaded = load(source, box, limits.time_limit)
+            if isinstance(loaded, Failure):
+                return self.catalogue.failed(exercise, loaded, started, "".join(box.output))
+            results = run_checks(self.checks(exercise), loaded, source, limits.time_limit)
+            if isinstance(results, Failure):
+                return self.catalogue.failed(exercise, results, started, "".join(box.output))
+            return self.catalogue.graded(exercise, results, "".join(box.output), started)

@@ -7,10 +7,11 @@ data, so no caller ever has to read the sentence back.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
 
 from grader.checks import CheckFailed
 from grader.results import CheckStatus, ErrorKind
+from grader.sandbox.channel import LearnerErrorInfo
 from grader.sandbox.client import BoxStopped, SandboxError, StopReason
 
 _STOP_KIND = {
@@ -38,16 +39,20 @@ GRADER_FAULT_ADVICE = ("nothing was counted: grade it again, and tell your teach
                        "assistant if it repeats")
 
 
-def describe_stop(stop: BoxStopped | SandboxError, time_limit: float
-                  ) -> tuple[str, ErrorKind]:
+def _line(line: int) -> str:
+    return f"line {line}"
+
+
+def describe_stop(stop: BoxStopped | SandboxError, time_limit: float,
+                  where: Callable[[int], str] = _line) -> tuple[str, ErrorKind]:
     """The learner's sentence and the kind, for a box that stopped answering."""
     if isinstance(stop, SandboxError):
         return (f"the grader's sandbox failed while grading this file ({stop}); "
                 f"{GRADER_FAULT_ADVICE}", ErrorKind.GRADER_FAULT)
     kind = _STOP_KIND[stop.reason]
     if stop.reason is StopReason.TIMEOUT:
-        where = f" (it was running line {stop.line})" if stop.line else ""
-        return (f"time limit: your code did not finish within {time_limit:g} s{where}; "
+        running = f" (it was running {where(stop.line)})" if stop.line else ""
+        return (f"time limit: your code did not finish within {time_limit:g} s{running}; "
                 "look for a loop that never ends", kind)
     if stop.reason is StopReason.PROTOCOL:
         return "your code interfered with the grader's channel; nothing it reported counts", kind
@@ -61,7 +66,7 @@ def describe_stop(stop: BoxStopped | SandboxError, time_limit: float
             "could not be checked", kind)
 
 
-def load_error_kind(error: dict[str, Any]) -> ErrorKind:
+def load_error_kind(error: LearnerErrorInfo) -> ErrorKind:
     """The kind of an error the host reported while loading the file."""
     return _LOAD_KIND.get(str(error.get("kind")), ErrorKind.RAISED)
 

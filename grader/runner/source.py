@@ -1,12 +1,18 @@
-"""Reading a submission file into Python source, with a clear error for bad input."""
+"""A submission's Python source, and where each of its lines came from.
+
+A `.py` file is its own source. A notebook's code cells are joined into one module
+(runner/notebook.py) and the `Source` keeps the map back to the cells, so every
+message names "code cell 3, line 2" when it is made: no finished sentence is
+rewritten afterwards.
+"""
 
 from __future__ import annotations
 
 import io
 import tokenize
-from pathlib import Path
+from dataclasses import dataclass
 
-from grader.results import NO_SUBMISSION, ErrorKind
+from grader.results import ErrorKind
 
 BLANK = "___"
 
@@ -20,57 +26,81 @@ class SubmissionError(Exception):
         self.line = line
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise SubmissionError(
-            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-            "save it as UTF-8 in your editor", ErrorKind.ENCODING, line
-        ) from None
+@dataclass(frozen=True)
+class CellSpan:
+    """Where code cell `number` (1-based, code cells only) sits in the joined source."""
+
+    number: int
+    first_line: int
+    lines: int
 
 
-def read_source(path: Path, max_kb: int = 256) -> str:
-    """The Python source of a `.py` or `.ipynb` submission.
+@dataclass(frozen=True)
+class Skipped:
+    """An IPython-only line the grader replaced: where it was and what it said."""
 
-    For a notebook it is a `grader.notebooks.source.NotebookSource`: a `str` that also
-    maps its lines back to the notebook's cells.
-    """
-    if not path.exists():
-        raise SubmissionError(f"{NO_SUBMISSION}: {path} does not exist", ErrorKind.MISSING)
-    if not path.is_file():
-        raise SubmissionError(f"{NO_SUBMISSION}: {path} is not a file", ErrorKind.UNREADABLE)
-    try:
-        size = path.stat().st_size
-        if size > max_kb * 1024:
-            raise SubmissionError(
-                f"the file is too large ({size // 1024} KB; the limit is {max_kb} KB)",
-                ErrorKind.TOO_LARGE)
-        data = path.read_bytes()
-    except OSError as exc:  # unreadable, or gone since it was found
-        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}",
-                              ErrorKind.UNREADABLE) from None
-    text = _decode(data)
-    if path.suffix == ".ipynb":
-        from grader.notebooks.source import notebook_source
-
-        text = notebook_source(text)
-    check_text(text)
-    return text
+    cell: int
+    line: int
+    text: str
 
 
-def check_text(text: str) -> None:
-    """Refuse source Python could never run: empty, or holding NUL characters."""
-    if not text.strip():
-        raise SubmissionError("the file is empty: write your answer in it and save it",
-                              ErrorKind.EMPTY)
-    if "\0" in text:
-        line = text[: text.index("\0")].count("\n") + 1
-        raise SubmissionError(
-            f"the file contains a NUL byte on line {line} (is it really a text file?); "
-            "save it again as plain text", ErrorKind.BINARY, line
-        )
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@dataclass(frozen=True)
+class Source:
+    """The Python text of a submission, its file name, and (for a notebook) its cells."""
+
+    text: str
+    filename: str
+    notebook: bool = False
+    cells: tuple[CellSpan, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def noun(self) -> str:
+        """What the learner handed in, as a learner calls it."""
+        return "notebook" if self.notebook else "file"
+
+    def locate(self, line: int) -> tuple[int | None, int]:
+        """(code cell, line in it) of a line of the source; (None, line) outside cells."""
+        for span in self.cells:
+            if span.first_line <= line < span.first_line + span.lines:
+                return span.number, line - span.first_line + 1
+        return None, line
+
+    def where(self, line: int) -> str:
+        """"line 14", or in a notebook "code cell 3, line 2"."""
+        cell, local = self.locate(line)
+        return f"code cell {cell}, line {local}" if cell else f"line {line}"
+
+    def at(self, lines: list[int]) -> str:
+        """Where some lines are, after a preposition: "on lines 3 and 5",
+        "in code cell 3 (lines 8, 9 and 10)"."""
+        if not self.notebook:
+            if len(lines) == 1:
+                return f"on line {lines[0]}"
+            return f"on lines {_and([str(n) for n in lines])}"
+        if len(lines) == 1:
+            return f"in {self.where(lines[0])}"
+        by_cell: dict[str, list[str]] = {}
+        for line in lines:
+            cell, local = self.locate(line)
+            by_cell.setdefault(f"code cell {cell}" if cell else "the notebook", []).append(
+                str(local))
+        return "in " + _and([f"{cell} (line{'s' if len(nums) > 1 else ''} {_and(nums)})"
+                             for cell, nums in by_cell.items()])
+
+    def skipped_note(self) -> str:
+        """For a notebook's errors: the IPython-only lines the grader did not run."""
+        if not self.skipped:
+            return ""
+        shown = "; ".join(f"code cell {s.cell}, line {s.line}: {s.text}"
+                          for s in self.skipped[:3])
+        more = f" and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
+        return (f" (note: the grader does not run IPython magics or shell commands, so it "
+                f"skipped {shown}{more})")
 
 
 def find_blanks(source: str) -> list[int]:
@@ -85,8 +115,31 @@ def find_blanks(source: str) -> list[int]:
     return sorted(found)
 
 
-def describe_blanks(lines: list[int]) -> str:
+def describe_blanks(lines: list[int], source: Source | None = None) -> str:
+    """"the blanks on lines 18 and 33 are still empty" (in a notebook: its cells)."""
+    at = (source or Source("", "")).at(lines)
     if len(lines) == 1:
-        return f"the blank on line {lines[0]} is still empty"
-    shown = ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
-    return f"the blanks on lines {shown} are still empty"
+        return f"the blank {at} is still empty"
+    return f"the blanks {at} are still empty"
+
+
+def check_text(source: Source) -> None:
+    """Refuse source Python could never run: empty, or holding NUL characters."""
+    text = source.text
+    if not text.strip():
+        raise SubmissionError("the file is empty: write your answer in it and save it",
+                              ErrorKind.EMPTY)
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        raise SubmissionError(
+            f"the file contains a NUL byte {source.at([line])} (is it really a text file?); "
+            "save it again as plain text", ErrorKind.BINARY, line
+        )
+
+
+def preflight(source: Source) -> None:
+    """Refuse what no box needs to see: an empty file, NUL bytes, `___` blanks left."""
+    check_text(source)
+    if blanks := find_blanks(source.text):
+        raise SubmissionError(describe_blanks(blanks, source) +
+                              ": replace each ___ with your answer", ErrorKind.BLANKS, blanks[0])

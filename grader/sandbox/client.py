@@ -18,12 +18,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from grader.sandbox import protocol
+from grader.sandbox.channel import BoxLimits, BoxStatus, Reply, Spawned
 from grader.sandbox.host import READY
 from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS, remove_tree
 
@@ -93,7 +93,7 @@ def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
     return [namespaces + python, python]
 
 
-def stop_from_status(status: dict[str, Any], stopped: BoxStopped) -> BoxStopped:
+def stop_from_status(status: BoxStatus, stopped: BoxStopped) -> BoxStopped:
     """Name what really ended a box, from the exit status its zygote reported."""
     if stopped.reason is not StopReason.CRASH:
         return stopped
@@ -184,7 +184,7 @@ class Sandbox:
         """The pid of the process started for the zygote (unshare's, or the zygote's)."""
         return self._process.pid if self._process is not None else None
 
-    def _ask(self, request: dict[str, Any], fds: int = 0) -> tuple[dict[str, Any], list[int]]:
+    def _ask(self, request: dict[str, Any], fds: int = 0) -> tuple[Any, list[int]]:
         if self._control is None:
             raise SandboxError("the sandbox is not running")
         try:
@@ -196,7 +196,7 @@ class Sandbox:
             raise SandboxError("the sandbox's zygote is gone")
         return json.loads(data), received
 
-    def box(self, limits: Mapping[str, Any], seconds: float) -> Box:
+    def box(self, limits: BoxLimits, seconds: float) -> Box:
         """A fresh box for one submission, with `seconds` of wall-clock time in all.
 
         A dead zygote (killed, or crashed) is replaced first: one lost zygote
@@ -209,33 +209,36 @@ class Sandbox:
                 self.close()
                 self.start()
                 reply, fds = self._ask({"op": "spawn", "limits": dict(limits)}, fds=1)
-            reply["generation"] = self.generation
+            generation = self.generation
         channel = socket.socket(fileno=fds[0])
-        return Box(self, channel, reply, time.monotonic() + seconds,
-                   int(limits.get("output_chars", 20_000)))
+        return Box(self, channel, cast(Spawned, reply), generation,
+                   time.monotonic() + seconds, limits["output_chars"])
 
-    def cleanup(self, pid: int, box: str, uid: int | None, generation: int) -> dict[str, Any]:
+    def cleanup(self, spawned: Spawned, generation: int) -> BoxStatus:
         """Kill a box and everything it started; returns how it ended."""
         with self._lock:
             if generation != self.generation:  # its zygote died, and the box with it
                 raise SandboxError("its zygote process died")
-            return self._ask({"op": "cleanup", "pid": pid, "box": box, "uid": uid})[0]
+            request = {"op": "cleanup", "pid": spawned["pid"], "box": spawned["box"],
+                       "uid": spawned["uid"]}
+            return cast(BoxStatus, self._ask(request)[0])
 
 
 class Box:
     """One submission's process: send requests, get replies, or a `BoxStopped`."""
 
-    def __init__(self, sandbox: Sandbox, channel: socket.socket, info: dict[str, Any],
-                 deadline: float, output_limit: int = 20_000) -> None:
+    def __init__(self, sandbox: Sandbox, channel: socket.socket, spawned: Spawned,
+                 generation: int, deadline: float, output_limit: int = 20_000) -> None:
         self._sandbox = sandbox
         self._channel = channel
-        self._info = info
+        self._spawned = spawned
+        self._generation = generation
         self._deadline = deadline
         self._next_id = 0
         self._room = output_limit  # characters of output still shown, over all requests
         self.output: list[str] = []
         self.stopped: BoxStopped | None = None
-        self.status: dict[str, Any] = {}
+        self.status: BoxStatus = {}
         self._ready = False  # the box said it locked itself down (its first frame)
 
     def __enter__(self) -> Box:
@@ -251,7 +254,7 @@ class Box:
                 self.output.append("\n[... more output not shown]")
         self._room -= len(text)
 
-    def request(self, op: str, **fields: Any) -> dict[str, Any]:
+    def request(self, op: str, **fields: Any) -> Reply:
         if self.stopped:
             raise self.stopped
         remaining = self._deadline - time.monotonic()
@@ -280,8 +283,10 @@ class Box:
             self._keep_output(reply["stdout"])
         error = reply.get("error")
         if isinstance(error, dict) and error.get("kind") == "timeout":
-            raise self._stop(BoxStopped(StopReason.TIMEOUT, line=error.get("line")))
-        return reply
+            line = error.get("line")
+            raise self._stop(BoxStopped(StopReason.TIMEOUT,
+                                        line=line if isinstance(line, int) else None))
+        return cast(Reply, reply)
 
     def _stop(self, stopped: BoxStopped) -> BoxStopped | SandboxError:
         """Close the box, then name what stopped it (the exit status tells)."""
@@ -299,7 +304,6 @@ class Box:
             return
         self._channel.close()
         try:
-            self.status = self._sandbox.cleanup(self._info["pid"], self._info["box"],
-                                                self._info["uid"], self._info["generation"])
+            self.status = self._sandbox.cleanup(self._spawned, self._generation)
         except SandboxError:
             self.status = {}

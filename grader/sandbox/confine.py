@@ -112,7 +112,7 @@ class Kernel:
             return 0
         abi = self.libc.syscall(numbers[0], None, ctypes.c_size_t(0),
                                 ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
-        return max(abi, 0)
+        return max(int(abi), 0)
 
     def landlock(self, folder: str) -> None:
         """Confine this process to `folder`: no other file, no TCP, no outside signals.

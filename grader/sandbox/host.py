@@ -31,7 +31,7 @@ from grader.sandbox import protocol
 
 # Bound now, before learner code can replace `random.seed` or `random._inst`.
 _seed_random = random.Random.seed
-_global_random = random._inst  # type: ignore[attr-defined]
+_global_random: random.Random = getattr(random, "_inst")  # noqa: B009  (private: typeshed omits it)
 
 
 READY = {"ready": True}  # a box's first frame, sent before any learner code runs
@@ -70,7 +70,7 @@ class CappedWriter(io.TextIOBase):
         return text
 
 
-def _on_alarm(signum: int, frame: Any) -> None:
+def on_alarm(signum: int, frame: Any) -> None:
     raise TimeLimit
 
 
@@ -202,7 +202,7 @@ class Host:
 
 def serve(channel: socket.socket, output_limit: int) -> None:
     """Answer requests on `channel` until the trusted side hangs up."""
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
     host = Host(output_limit, encoded=True)
     protocol.send(channel, READY)  # locked down: from here on, any exit is learner code's
     while True:

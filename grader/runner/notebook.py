@@ -1,10 +1,10 @@
 """A learner's notebook as one Python module, the way the kernel ran it, line for line.
 
 Code cells are joined in order, one blank line after each, so every line of the
-joined source belongs to exactly one cell: messages that name "line 14" can be
-turned back into "code cell 3, line 2". IPython-only lines (magics, shell escapes,
-help lines) are replaced one for one by plain Python with a note, never dropped,
-so line numbers never shift.
+joined source belongs to exactly one cell: a `Source` then names "code cell 3,
+line 2" where a .py file would say "line 14", when each message is made.
+IPython-only lines (magics, shell escapes, help lines) are replaced one for one by
+plain Python with a note, never dropped, so line numbers never shift.
 """
 
 from __future__ import annotations
@@ -13,103 +13,15 @@ import io
 import json
 import re
 import tokenize
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from grader.results import ErrorKind, ExerciseResult
-
-if TYPE_CHECKING:  # grader.runner imports this module: import its error lazily
-    from grader.runner.source import SubmissionError
+from grader.results import ErrorKind
+from grader.runner.source import CellSpan, Skipped, Source, SubmissionError
 
 # Cell magics whose body is Python: the grader runs the body once, as the kernel would.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 
 _HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 _ASSIGNED = re.compile(r"^(\s*)([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[%!]")
-_LINE = re.compile(r"\b(on|running) line (\d+)\b")
-_LINES = re.compile(r"\bon lines ((?:\d+, )*\d+ and \d+)\b")
-
-
-@dataclass(frozen=True)
-class CellSpan:
-    """Where code cell `number` (1-based, code cells only) sits in the joined source."""
-
-    number: int
-    first_line: int
-    lines: int
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """An IPython-only line the grader replaced: where it was and what it said."""
-
-    cell: int
-    line: int
-    text: str
-
-
-class NotebookSource(str):
-    """The joined Python source (a `str`), plus the map back to cells and what was skipped."""
-
-    cells: tuple[CellSpan, ...]
-    skipped: tuple[Skipped, ...]
-
-    def __new__(cls, text: str, cells: tuple[CellSpan, ...] = (),
-                skipped: tuple[Skipped, ...] = ()) -> NotebookSource:
-        self = super().__new__(cls, text)
-        self.cells = cells
-        self.skipped = skipped
-        return self
-
-    def locate(self, line: int) -> tuple[int, int] | None:
-        """(code cell number, line in that cell) of a line of the joined source."""
-        for span in self.cells:
-            if span.first_line <= line < span.first_line + span.lines:
-                return span.number, line - span.first_line + 1
-        return None
-
-    def where(self, line: int) -> str:
-        found = self.locate(line)
-        return f"code cell {found[0]}, line {found[1]}" if found else f"line {line}"
-
-    def _where_many(self, lines: list[int]) -> str:
-        by_cell: dict[str, list[str]] = {}
-        for line in lines:
-            cell, local = self.locate(line) or (0, line)
-            by_cell.setdefault(f"code cell {cell}" if cell else "the notebook", []).append(
-                str(local))
-        parts = [f"{cell} (line{'s' if len(nums) > 1 else ''} {_and(nums)})"
-                 for cell, nums in by_cell.items()]
-        return _and(parts)
-
-    def relocate_text(self, text: str) -> str:
-        """`text` with the grader's "on line N" phrases pointing at cells instead."""
-        text = _LINES.sub(lambda m: "in " + self._where_many(
-            [int(n) for n in re.findall(r"\d+", m.group(1))]), text)
-        return _LINE.sub(lambda m: ("in " if m.group(1) == "on" else "running ")
-                         + self.where(int(m.group(2))), text)
-
-    def relocate(self, result: ExerciseResult) -> ExerciseResult:
-        """The result with line numbers as cells, and a note on skipped lines if it failed."""
-        error = result.error
-        if error is not None:
-            error = self.relocate_text(error.replace("your file", "your notebook"))
-            if self.skipped:
-                shown = "; ".join(f"code cell {s.cell}, line {s.line}: {s.text}"
-                                  for s in self.skipped[:3])
-                more = f" and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
-                error += (f" (note: the grader does not run IPython magics or shell "
-                          f"commands, so it skipped {shown}{more})")
-        checks = [c.model_copy(update={"message": self.relocate_text(c.message)})
-                  for c in result.checks]
-        found = self.locate(result.error_line) if result.error_line else None
-        cell, line = found if found else (None, None)
-        return result.model_copy(update={"error": error, "checks": checks,
-                                         "error_cell": cell, "error_line": line})
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _is_candidate(line: str) -> bool:
@@ -189,7 +101,7 @@ def _cell_lines(cell: str, number: int) -> tuple[list[str], list[Skipped]]:
     return out, [Skipped(number, i + 1, lines[i].strip()[:60]) for i in magic]
 
 
-def join_cells(cells: list[str]) -> NotebookSource:
+def join_cells(cells: list[str], filename: str = "notebook.ipynb") -> Source:
     """Code cells' sources, in order, as one module with a map back to the cells."""
     out: list[str] = []
     spans: list[CellSpan] = []
@@ -199,12 +111,11 @@ def join_cells(cells: list[str]) -> NotebookSource:
         spans.append(CellSpan(number, len(out) + 1, len(lines)))
         skipped += skips
         out += [*lines, ""]
-    return NotebookSource("\n".join(out), tuple(spans), tuple(skipped))
+    return Source("\n".join(out), filename, notebook=True, cells=tuple(spans),
+                  skipped=tuple(skipped))
 
 
 def _not_a_notebook(why: str) -> SubmissionError:
-    from grader.runner.source import SubmissionError
-
     return SubmissionError(f"this is not a Jupyter notebook ({why}); open it in Jupyter and "
                            "save it again, or if it is Python code, name it .py",
                            ErrorKind.NOT_NOTEBOOK)
@@ -232,12 +143,10 @@ def code_cells(text: str) -> list[str]:
     return sources
 
 
-def notebook_source(text: str) -> NotebookSource:
+def notebook_source(text: str, filename: str = "notebook.ipynb") -> Source:
     """The Python source of a notebook's text; SubmissionError for a corrupt one."""
-    from grader.runner.source import SubmissionError
-
     cells = code_cells(text)
     if not any(cell.strip() for cell in cells):
         raise SubmissionError("the notebook has no code in it: write your answer in its "
                               "code cells and save it", ErrorKind.EMPTY)
-    return join_cells(cells)
+    return join_cells(cells, filename)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from grader.notebooks.nbgrader_export import slug
+from grader.authoring.nbgrader_export import slug
 from grader.results import ExerciseResult, StudentResult
 
 

@@ -1,0 +1,124 @@
+"""One submission, step by step: preflight, load it through a channel, run each check.
+
+Every way of grading calls these (grade exercise-N, batch workers, the nbgrader
+kernel, the pytest plugin, grade check, bench/): none re-implements a step. Each
+step either moves on or returns a `Failure`, whose sentence was made with the
+source's own locations and whose kind says what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grader.checks import Check, CheckFailed, Submission
+from grader.checks.errors import explain
+from grader.results import CheckResult, CheckStatus, ErrorKind
+from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
+from grader.runner.source import Source, SubmissionError, preflight
+from grader.sandbox.channel import Channel
+from grader.sandbox.client import BoxStopped, SandboxError
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a submission cannot be graded: the learner's sentence, its kind, where."""
+
+    error: str
+    kind: ErrorKind
+    line: int | None = None  # of the file, or of `cell` in a notebook
+    cell: int | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # check id -> its message
+
+    @classmethod
+    def of(cls, source: Source | None, error: str, kind: ErrorKind, line: int | None = None,
+           notes: dict[str, str] | None = None) -> Failure:
+        """A failure of `source`: located in its cells, with a notebook's skipped lines."""
+        cell = None
+        if source is not None:
+            error += source.skipped_note()
+            if line is not None:
+                cell, line = source.locate(line)
+        return cls(error, kind, line, cell, notes or {})
+
+    @classmethod
+    def refused(cls, exc: SubmissionError, source: Source | None = None) -> Failure:
+        return cls.of(source, str(exc), exc.kind, exc.line)
+
+
+def check(source: Source) -> Failure | None:
+    """Preflight: None if the source may go into a box, else why not."""
+    try:
+        preflight(source)
+    except SubmissionError as exc:
+        return Failure.refused(exc, source)
+    return None
+
+
+def stopped(stop: BoxStopped | SandboxError, source: Source, time_limit: float,
+            during: Check | None = None, notes: dict[str, str] | None = None) -> Failure:
+    """The failure of a box that stopped answering (while loading, or `during` a check)."""
+    error, kind = describe_stop(stop, time_limit, source.where)
+    if during is not None:
+        error += f" (during \u201c{during.name}\u201d)"
+    line = stop.line if isinstance(stop, BoxStopped) else None
+    return Failure.of(source, error, kind, line, notes)
+
+
+def load(source: Source, channel: Channel, time_limit: float) -> Submission | Failure:
+    """Run the source in the channel's host: the `Submission` checks see, or why not."""
+    try:
+        loaded = channel.request("load", source=source.text, filename=source.filename)
+    except (BoxStopped, SandboxError) as stop:
+        return stopped(stop, source, time_limit)
+    error = loaded.get("error")
+    if error is not None:
+        line = error.get("line")
+        return Failure.of(source, f"your {source.noun} {explain(error, source.text, source.where)}",
+                          load_error_kind(error), line if isinstance(line, int) else None)
+    return Submission(channel, source.filename, printed=str(loaded.get("stdout", "")),
+                      source=source.text, where=source.where)
+
+
+def verdict(check: Check, status: CheckStatus, message: str = "",
+            failed: CheckFailed | None = None) -> CheckResult:
+    """A check's result; only `passed` scores."""
+    passed = status is CheckStatus.PASSED
+    return CheckResult(name=check.name, passed=passed, score=check.points if passed else 0.0,
+                       max_score=check.points,
+                       message=failed.message if failed else message or "passed",
+                       hint=failed.hint if failed else None,
+                       detail=failed.detail if failed else None, status=status)
+
+
+def run_check(check: Check, submission: Submission) -> CheckResult:
+    """One check's verdict: it scores only by returning normally.
+
+    Failed, errored, skipped (pytest.skip) or exited (SystemExit): each is a failed
+    check. A box that stops (BoxStopped, SandboxError) and Ctrl-C go to the caller.
+    """
+    try:
+        note = check.function(submission)
+    except CheckFailed as exc:
+        return verdict(check, CheckStatus.FAILED, failed=exc)
+    except (BoxStopped, SandboxError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # pytest.skip/fail, SystemExit, a buggy check
+        message, status = unexpected(exc)
+        return verdict(check, status, message)
+    return verdict(check, CheckStatus.PASSED, note if isinstance(note, str) else "")
+
+
+def run_checks(checks: list[Check], submission: Submission, source: Source,
+               time_limit: float) -> list[CheckResult] | Failure:
+    """Every check's result, in order; a Failure if the box stopped part way."""
+    results: list[CheckResult] = []
+    for one in checks:
+        try:
+            results.append(run_check(one, submission))
+        except (BoxStopped, SandboxError) as stop:
+            notes = {c.id: f"not counted: {r.message}" for c, r in zip(checks, results,
+                                                                      strict=False)}
+            return stopped(stop, source, time_limit, one, notes)
+    if len(results) != len(checks):  # cannot happen; a verdict must never be missing
+        raise RuntimeError(f"{len(checks)} checks gave {len(results)} results")
+    return results
