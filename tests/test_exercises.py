@@ -66,7 +66,7 @@ def test_any_correct_cloudy_expression_is_accepted(grade_text, mutant) -> None:
 
 def test_points_add_up_to_course_yaml(grader: Grader, course: Course) -> None:
     for exercise in course.exercises:
-        assert exercise.points == grader.max_score(exercise)
+        assert exercise.points == grader.catalogue.max_score(exercise)
         assert all(c.points > 0 and c.name for c in grader.checks(exercise))
 
 
