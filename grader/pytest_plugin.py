@@ -23,6 +23,10 @@ from grader.runner.outcomes import describe_stop
 from grader.sandbox.client import BoxStopped, Sandbox, SandboxError
 
 DEFAULT_TIME_LIMIT = 30.0  # seconds, for checks outside any course
+# pytest-timeout's limit is the submission's plus this: the box's own deadline (and its
+# grace) must stop learner code first, with grade's sentence; pytest-timeout is for a
+# check that never returns by itself.
+TIMEOUT_SLACK = 5.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,13 +57,14 @@ def _limits(config: pytest.Config, checks_file: Path) -> Limits:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A pytest-timeout of the submission's time limit on every check without its own."""
+    """A pytest-timeout (the submission's time limit + slack) on every check without one."""
     if not config.getoption("--submission"):
         return
     for item in items:
         if "submission" in getattr(item, "fixturenames", ()) and \
                 item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(_limits(config, item.path).time_limit))
+            limit = _limits(config, item.path).time_limit + TIMEOUT_SLACK
+            item.add_marker(pytest.mark.timeout(limit))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -67,9 +72,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     """A box that stops during a check fails it with `grade`'s sentence, not a traceback."""
     try:
         return (yield)
-    except (BoxStopped, SandboxError) as stop:
-        limit = _limits(pyfuncitem.config, pyfuncitem.path).time_limit
-        pytest.fail(describe_stop(stop, limit)[0], pytrace=False)
+    except (BoxStopped, SandboxError) as exc:
+        stop = exc
+    limit = _limits(pyfuncitem.config, pyfuncitem.path).time_limit
+    pytest.fail(describe_stop(stop, limit)[0], pytrace=False)
 
 
 @pytest.fixture(scope="module")
