@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from grader.results import ExerciseResult
+from grader.results import ExerciseResult, WorkerInfo
 
 Key = tuple[str, str]  # (student, exercise)
 
@@ -29,6 +29,7 @@ class Entry(BaseModel):
     exercise: str
     fingerprint: str
     result: ExerciseResult
+    worker: WorkerInfo | None = None  # None: no code ran (e.g. a missing file)
 
     @property
     def key(self) -> Key:

@@ -23,6 +23,7 @@ COMMANDS = {
     "check": "grader.cli.check:check",
     "export": "grader.cli.export:export",
     "list": "grader.cli.info:list_exercises",
+    "merge": "grader.cli.merge:merge",
     "new": "grader.cli.new:new",
     "schema": "grader.cli.schema:schema",
 }

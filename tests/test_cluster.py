@@ -1,0 +1,197 @@
+"""`grade batch --dask`: a real `dask scheduler` and two `dask worker` processes on localhost.
+
+One cluster serves the whole module (starting it costs seconds); it is always torn
+down, with everything its processes started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+# Starting a cluster takes seconds on an idle machine, and many times that on a loaded one.
+pytestmark = pytest.mark.timeout(600)
+
+from grader.batch.journal import read_entries  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
+from tests.test_batch import batch, run, tree_digest  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from synthetic import FILES, build_class, course_copy  # noqa: E402
+
+STUDENTS = 12
+FILES_GRADED = STUDENTS * 3
+GRADEBOOK = ("grades.csv", "grades.json", "canvas.csv")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End a process we started and everything it started (its own session)."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(wait)
+            os.killpg(process.pid, signal.SIGKILL)  # leftovers of the group, if any
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            continue
+        break
+
+
+def _dask(folder: Path, name: str, *args: str) -> subprocess.Popen[bytes]:
+    log = (folder / f"{name}.log").open("wb")
+    return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=log,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True, cwd=folder)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    folder = tmp_path_factory.mktemp("dask")
+    scheduler_file = folder / "scheduler.json"
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        processes.append(_dask(folder, "scheduler", "scheduler", "--host", "127.0.0.1",
+                               "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(scheduler_file)))
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        for name in ("w1", "w2"):
+            processes.append(_dask(folder, name, "worker", address, "--host", "127.0.0.1",
+                                   "--nthreads", "1", "--no-dashboard", "--name", name,
+                                   "--local-directory", str(folder / name)))
+        client = distributed.Client(address, timeout=60, set_as_default=False)
+        client.wait_for_workers(2, timeout=120)
+        yield {"address": address, "client": client, "folder": folder}
+        client.close()
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The mixed class (one infinite loop, one file over the size limit), graded locally."""
+    root = tmp_path_factory.mktemp("class")
+    course = course_copy(root / "course", time_limit=2)
+    build_class(root / "submissions", STUDENTS)
+    huge = root / "submissions" / "s0001" / FILES["exercise-2"]
+    huge.write_text("# padding\n" * 30_000)  # 300 KB: refused by size, never shipped whole
+    local = run(course, root / "submissions", "--out", root / "local", "--jobs", "2")
+    assert local.returncode == 0, local.stderr
+    return {"course": course, "subs": root / "submissions", "local": root / "local"}
+
+
+def _ready(cluster: dict) -> None:
+    cluster["client"].wait_for_workers(2, timeout=120)
+
+
+def _same_gradebook(out: Path, local: Path) -> None:
+    for name in GRADEBOOK:
+        assert (out / name).read_bytes() == (local / name).read_bytes(), name
+    assert tree_digest(out / "feedback") == tree_digest(local / "feedback")
+    # gradescope/*/results.json hold wall-clock times (execution_time): never compared
+
+
+def _one_line_per_result(out: Path) -> None:
+    journal = (out / "journal.jsonl").read_bytes()
+    assert journal.count(b"\n") == FILES_GRADED
+    assert len(read_entries(out / "journal.jsonl")[0]) == FILES_GRADED
+
+
+def test_a_class_graded_on_two_dask_workers_matches_the_local_run_byte_for_byte(
+        cluster: dict, klass: dict, tmp_path: Path) -> None:
+    _ready(cluster)
+    out = tmp_path / "out"
+    done = run(klass["course"], klass["subs"], "--out", out, "--dask", cluster["address"])
+    assert done.returncode == 0, done.stderr
+    assert f"{FILES_GRADED} graded now (2 Dask workers)" in done.stdout
+    _same_gradebook(out, klass["local"])
+    _one_line_per_result(out)
+    entries = read_entries(out / "journal.jsonl")[0].values()
+    workers = set(cluster["client"].scheduler_info()["workers"])
+    graded_by = {e.worker.worker for e in entries if e.worker is not None}
+    assert graded_by == workers  # both workers graded, and each is recorded
+    missing = [e for e in entries if e.result.error == "no submission"]
+    assert missing and all(e.worker is None for e in missing)  # no code ran for those
+    report = (out / "report.html").read_text()
+    assert "Where the submissions ran (isolation per worker)" in report
+    for worker in workers:
+        assert f"<td>{worker}</td>" in report
+    level = next(iter(entries)).worker
+    assert level is not None and level.level in ("full", "no-namespaces", "plain")
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(
+        cluster: dict, klass: dict, tmp_path: Path) -> None:
+    _ready(cluster)
+    client = cluster["client"]
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster["address"]),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        journal = out / "journal.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if journal.exists() and journal.read_bytes().count(b"\n") >= 6:
+                break
+            time.sleep(0.02)
+        pids = client.run(os.getpid)
+        victim = next(a for a, tasks in client.processing().items() if tasks)
+        os.kill(pids[victim], signal.SIGKILL)  # the worker process; its nanny starts another
+        stdout, stderr = process.communicate(timeout=240)
+    finally:
+        _stop(process)
+    assert process.returncode == 0, stderr
+    assert f"{FILES_GRADED} graded now" in stdout
+    _same_gradebook(out, klass["local"])
+    _one_line_per_result(out)
+
+
+def test_a_killed_ta_process_resumes_to_the_identical_gradebook(
+        cluster: dict, klass: dict, tmp_path: Path) -> None:
+    _ready(cluster)
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster["address"]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    journal = out / "journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 10:
+            break
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (out / "grades.csv").exists()
+    saved = len(read_entries(journal)[0])
+    assert 10 <= saved < FILES_GRADED
+
+    resumed = run(klass["course"], klass["subs"], "--out", out, "--dask", cluster["address"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{FILES_GRADED - saved} graded now" in resumed.stdout
+    assert f"{saved} unchanged" in resumed.stdout
+    _same_gradebook(out, klass["local"])
+    _one_line_per_result(out)  # compacted: nothing graded twice survives
+
+
+def test_an_unreachable_scheduler_is_one_clear_sentence(klass: dict, tmp_path: Path) -> None:
+    done = subprocess.run(batch(klass["course"], klass["subs"], "--out", tmp_path / "out",
+                                "--dask", "tcp://127.0.0.1:9"), capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "GRADE_DASK_WAIT": "2"})
+    assert done.returncode == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
+    assert "Traceback" not in done.stderr
