@@ -21,7 +21,9 @@ distributed = pytest.importorskip("distributed")
 # Starting a cluster takes seconds on an idle machine, and many times that on a loaded one.
 pytestmark = pytest.mark.timeout(600)
 
+from grader.batch.executor import worker_info  # noqa: E402
 from grader.batch.journal import read_entries  # noqa: E402
+from grader.sandbox.client import Sandbox  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 from tests.test_batch import batch, run, tree_digest  # noqa: E402
 
@@ -112,7 +114,7 @@ def _one_line_per_result(out: Path) -> None:
 
 
 def test_a_class_graded_on_two_dask_workers_matches_the_local_run_byte_for_byte(
-        cluster: dict, klass: dict, tmp_path: Path) -> None:
+        cluster: dict, klass: dict, tmp_path: Path, sandbox: Sandbox) -> None:
     _ready(cluster)
     out = tmp_path / "out"
     done = run(klass["course"], klass["subs"], "--out", out, "--dask", cluster["address"])
@@ -130,8 +132,11 @@ def test_a_class_graded_on_two_dask_workers_matches_the_local_run_byte_for_byte(
     assert "Where the submissions ran (isolation per worker)" in report
     for worker in workers:
         assert f"<td>{worker}</td>" in report
-    level = next(iter(entries)).worker
-    assert level is not None and level.level in ("full", "no-namespaces", "plain")
+    here = worker_info(sandbox, "here")  # the workers run on this machine: same isolation
+    for entry in entries:
+        if entry.worker is not None:
+            assert (entry.worker.level, entry.worker.missing) == (here.level, here.missing)
+    assert f"<td>{here.level}</td>" in report
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(
@@ -159,6 +164,8 @@ def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(
     assert f"{FILES_GRADED} graded now" in stdout
     _same_gradebook(out, klass["local"])
     _one_line_per_result(out)
+    _ready(cluster)  # the nanny replaced the killed worker process
+    assert victim not in client.scheduler_info()["workers"]
 
 
 def test_a_killed_ta_process_resumes_to_the_identical_gradebook(
