@@ -1,12 +1,11 @@
 """`grade batch --dask`: a real `dask scheduler` and two `dask worker` processes on localhost.
 
-One cluster serves the whole module (starting it costs seconds); it is always torn
-down, with everything its processes started.
+One cluster (bench/localcluster.py) serves the whole module, since starting it costs
+seconds; it is always torn down, with everything its processes started.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -28,6 +27,7 @@ from tests.conftest import ROOT  # noqa: E402
 from tests.test_batch import batch, run, tree_digest  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
+from localcluster import LocalCluster, stop  # noqa: E402
 from synthetic import FILES, build_class, course_copy  # noqa: E402
 
 STUDENTS = 12
@@ -35,52 +35,10 @@ FILES_GRADED = STUDENTS * 3
 GRADEBOOK = ("grades.csv", "grades.json", "canvas.csv")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End a process we started and everything it started (its own session)."""
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(wait)
-            os.killpg(process.pid, signal.SIGKILL)  # leftovers of the group, if any
-        except (subprocess.TimeoutExpired, ProcessLookupError):
-            continue
-        break
-
-
-def _dask(folder: Path, name: str, *args: str) -> subprocess.Popen[bytes]:
-    log = (folder / f"{name}.log").open("wb")
-    return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True, cwd=folder)
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    folder = tmp_path_factory.mktemp("dask")
-    scheduler_file = folder / "scheduler.json"
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        processes.append(_dask(folder, "scheduler", "scheduler", "--host", "127.0.0.1",
-                               "--port", "0", "--no-dashboard",
-                               "--scheduler-file", str(scheduler_file)))
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(scheduler_file.read_text())["address"]
-        for name in ("w1", "w2"):
-            processes.append(_dask(folder, name, "worker", address, "--host", "127.0.0.1",
-                                   "--nthreads", "1", "--no-dashboard", "--name", name,
-                                   "--local-directory", str(folder / name)))
-        client = distributed.Client(address, timeout=60, set_as_default=False)
-        client.wait_for_workers(2, timeout=120)
-        yield {"address": address, "client": client, "folder": folder}
-        client.close()
-    finally:
-        for process in reversed(processes):
-            _stop(process)
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    with LocalCluster(tmp_path_factory.mktemp("dask"), workers=2) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +52,6 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
     local = run(course, root / "submissions", "--out", root / "local", "--jobs", "2")
     assert local.returncode == 0, local.stderr
     return {"course": course, "subs": root / "submissions", "local": root / "local"}
-
-
-def _ready(cluster: dict) -> None:
-    cluster["client"].wait_for_workers(2, timeout=120)
 
 
 def _same_gradebook(out: Path, local: Path) -> None:
@@ -114,16 +68,16 @@ def _one_line_per_result(out: Path) -> None:
 
 
 def test_a_class_graded_on_two_dask_workers_matches_the_local_run_byte_for_byte(
-        cluster: dict, klass: dict, tmp_path: Path, sandbox: Sandbox) -> None:
-    _ready(cluster)
+        cluster: LocalCluster, klass: dict, tmp_path: Path, sandbox: Sandbox) -> None:
+    cluster.ready()
     out = tmp_path / "out"
-    done = run(klass["course"], klass["subs"], "--out", out, "--dask", cluster["address"])
+    done = run(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address)
     assert done.returncode == 0, done.stderr
     assert f"{FILES_GRADED} graded now (2 Dask workers)" in done.stdout
     _same_gradebook(out, klass["local"])
     _one_line_per_result(out)
     entries = read_entries(out / "journal.jsonl")[0].values()
-    workers = set(cluster["client"].scheduler_info()["workers"])
+    workers = set(cluster.client.scheduler_info()["workers"])
     graded_by = {e.worker.worker for e in entries if e.worker is not None}
     assert graded_by == workers  # both workers graded, and each is recorded
     missing = [e for e in entries if e.result.error == "no submission"]
@@ -140,12 +94,12 @@ def test_a_class_graded_on_two_dask_workers_matches_the_local_run_byte_for_byte(
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(
-        cluster: dict, klass: dict, tmp_path: Path) -> None:
-    _ready(cluster)
-    client = cluster["client"]
+        cluster: LocalCluster, klass: dict, tmp_path: Path) -> None:
+    cluster.ready()
+    client = cluster.client
     out = tmp_path / "out"
     process = subprocess.Popen(
-        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster["address"]),
+        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         journal = out / "journal.jsonl"
@@ -159,21 +113,21 @@ def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(
         os.kill(pids[victim], signal.SIGKILL)  # the worker process; its nanny starts another
         stdout, stderr = process.communicate(timeout=240)
     finally:
-        _stop(process)
+        stop(process)
     assert process.returncode == 0, stderr
     assert f"{FILES_GRADED} graded now" in stdout
     _same_gradebook(out, klass["local"])
     _one_line_per_result(out)
-    _ready(cluster)  # the nanny replaced the killed worker process
+    cluster.ready()  # the nanny replaced the killed worker process
     assert victim not in client.scheduler_info()["workers"]
 
 
 def test_a_killed_ta_process_resumes_to_the_identical_gradebook(
-        cluster: dict, klass: dict, tmp_path: Path) -> None:
-    _ready(cluster)
+        cluster: LocalCluster, klass: dict, tmp_path: Path) -> None:
+    cluster.ready()
     out = tmp_path / "out"
     process = subprocess.Popen(
-        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster["address"]),
+        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     journal = out / "journal.jsonl"
     deadline = time.monotonic() + 120
@@ -187,7 +141,7 @@ def test_a_killed_ta_process_resumes_to_the_identical_gradebook(
     saved = len(read_entries(journal)[0])
     assert 10 <= saved < FILES_GRADED
 
-    resumed = run(klass["course"], klass["subs"], "--out", out, "--dask", cluster["address"])
+    resumed = run(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{FILES_GRADED - saved} graded now" in resumed.stdout
     assert f"{saved} unchanged" in resumed.stdout
