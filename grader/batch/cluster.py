@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from distributed import Client, Future, as_completed, get_worker
+from distributed import Client, Future, KilledWorker, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from grader import __version__
@@ -230,7 +230,7 @@ class DaskPool:
                 raise WorkerError(str(error))
             # The scheduler gave up on this file (e.g. every worker that took it died):
             # a grader fault, so the next run grades it again.
-            why = ("the Dask workers grading it died" if type(error).__name__ == "KilledWorker"
+            why = ("the Dask workers grading it died" if isinstance(error, KilledWorker)
                    else f"{type(error).__name__}: {error}")
             return self.reference.failed(exercise, f"{GRADER_FAULT[1]} ({why}); nothing was "
                                          "counted: it is graded again on the next run",
