@@ -26,7 +26,7 @@ from grader import __version__
 from grader.batch.executor import ExecutorFactory, WorkerError, grade_safely, worker_info
 from grader.checks import local_modules
 from grader.course import Course, Exercise
-from grader.results import GRADER_FAULT, ExerciseResult, WorkerInfo
+from grader.results import ErrorKind, ExerciseResult, WorkerInfo
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox, SandboxError
 
@@ -232,9 +232,9 @@ class DaskPool:
             # a grader fault, so the next run grades it again.
             why = ("the Dask workers grading it died" if isinstance(error, KilledWorker)
                    else f"{type(error).__name__}: {error}")
-            return self.reference.failed(exercise, f"{GRADER_FAULT[1]} ({why}); nothing was "
-                                         "counted: it is graded again on the next run",
-                                         time.monotonic()), None
+            return self.reference.failed(exercise, f"the grader failed on this file ({why}); "
+                                         "nothing was counted: it is graded again on the next "
+                                         "run", ErrorKind.GRADER_FAULT, time.monotonic()), None
         raise WorkerError(f"lost the Dask scheduler at {self.address} (a task was "
                           f"{future.status})")
 

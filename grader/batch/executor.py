@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from grader.course import Exercise
-from grader.results import GRADER_FAULT, ExerciseResult, WorkerInfo, WorkerUse
+from grader.results import ErrorKind, ExerciseResult, WorkerInfo, WorkerUse
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
 
@@ -59,8 +59,9 @@ def grade_safely(grader: Grader, exercise: Exercise, path: Path) -> ExerciseResu
     try:
         return grader.grade(exercise, path)
     except Exception as exc:
-        return grader.failed(exercise, f"{GRADER_FAULT[1]} ({type(exc).__name__}: {exc}); "
-                             "please tell your teaching assistant", started)
+        return grader.failed(exercise, f"the grader failed on this file ({type(exc).__name__}: "
+                             f"{exc}); please tell your teaching assistant",
+                             ErrorKind.GRADER_FAULT, started)
 
 
 def worker_uses(workers: Iterable[WorkerInfo | None]) -> list[WorkerUse]:
