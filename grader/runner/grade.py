@@ -47,7 +47,8 @@ def _check_result(check: Check, error: CheckFailed | str | None, note: str = "")
                            max_score=check.points, message=note or "passed")
     if isinstance(error, CheckFailed):
         return CheckResult(name=check.name, passed=False, score=0.0, max_score=check.points,
-                           message=error.message, hint=error.hint, detail=error.detail)
+                           message=error.message, hint=error.hint, hints=error.hints,
+                           detail=error.detail)
     return CheckResult(name=check.name, passed=False, score=0.0, max_score=check.points,
                        message=error)
 
@@ -59,14 +60,18 @@ class Grader:
     are reused for every submission, which is what makes a batch fast.
     """
 
-    def __init__(self, course: Course, sandbox: Sandbox) -> None:
+    def __init__(self, course: Course, sandbox: Sandbox, only: str | None = None) -> None:
         self.course = course
         self.sandbox = sandbox
+        self.only = only  # `grade exercise-N -k TEXT`: run only checks whose name has TEXT
         self._checks: dict[str, list[Check]] = {}
 
     def checks(self, exercise: Exercise) -> list[Check]:
         if exercise.id not in self._checks:
-            self._checks[exercise.id] = load_checks(self.course.checks_path(exercise))
+            checks = load_checks(self.course.checks_path(exercise))
+            if self.only is not None:
+                checks = [c for c in checks if self.only.casefold() in c.name.casefold()]
+            self._checks[exercise.id] = checks
         return self._checks[exercise.id]
 
     def max_score(self, exercise: Exercise) -> float:
