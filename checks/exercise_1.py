@@ -34,9 +34,9 @@ RULER_HINTS = [
     "belongs to each outcome, and when has r landed in it?",
     "`cumulative` is where the current outcome's stretch of the ruler ends; `weight` is "
     "only its length, so comparing r with weight ignores where the stretch starts",
-    "with sunny 0.6, rainy 0.1, cloudy 0.3: r anywhere in [0, 0.6) must give sunny and r in "
-    "[0.6, 0.7) rainy. On the first pass of the loop, which comparison of r with the running "
-    "total is true exactly for sunny's r?",
+    "take {'a': 0.5, 'b': 0.25, 'c': 0.25}: r anywhere in [0, 0.5) must give 'a', and r in "
+    "[0.5, 0.75) 'b'. On the first pass of the loop, which comparison of r with the running "
+    "total is true exactly for the r that must give 'a'?",
 ]
 
 # Distributions the learner never sees: uneven, with a rare outcome, a certain

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from markov import bigrams, build_chain, sentence_words
 
-from grader.checks import Submission, check, fail
+from grader.checks import LearnerError, Submission, check, fail
 from grader.checks.stats import expect_frequencies
 
 LESSON_CORPUS = "i love ai and i love code and i build ai"
@@ -88,14 +88,18 @@ def test_bigrams_in_corpus(submission: Submission) -> None:
 def test_dead_end(submission: Submission) -> None:
     generate = submission.function("generate")
     chain = build_chain(HIDDEN_CORPUS.split())
-    words = sentence_words(generate(chain, "rug", 5, seed=1), "generate(chain, 'rug', 5)")
+    hints = ["when there are no options, stop the loop",
+             "an empty `options` list means no word ever followed this one: the sentence "
+             "is finished, and random.choice([]) would raise IndexError",
+             "Python has a one-word statement that leaves a for loop at once"]
+    try:  # the usual miss: no stop, so choosing from an empty list raises
+        result = generate(chain, "rug", 5, seed=1)
+    except LearnerError as error:
+        fail(error.observed, "'rug' alone: nothing ever follows 'rug'", hint=hints)
+    words = sentence_words(result, "generate(chain, 'rug', 5)")
     if words != ["rug"]:
         fail(f"generate(chain, 'rug', 5) returned {' '.join(words)!r} although nothing "
-             "ever follows 'rug'", "'rug'",
-             hint=["when there are no options, stop the loop",
-                   "an empty `options` list means no word ever followed this one: the "
-                   "sentence is finished",
-                   "Python has a one-word statement that leaves a for loop at once"])
+             "ever follows 'rug'", "'rug'", hint=hints)
     words = sentence_words(generate(chain, "word-not-in-chain", 4, seed=1),
                            "generate(chain, 'word-not-in-chain', 4)")
     if words != ["word-not-in-chain"]:

@@ -44,7 +44,7 @@ def exercise_command(exercise: Exercise) -> click.Command:
                     names = "; ".join(c.name for c in load_checks(course.checks_path(exercise)))
                     die(f"no check of {exercise.id} has {only!r} in its name "
                         f"(its checks: {names})")
-                result = grade_recorded(grader, recorder, exercise, path)
+                result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
         if as_json:

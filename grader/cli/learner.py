@@ -25,11 +25,12 @@ def checks_or_die(grader: Grader, exercise: Exercise) -> list[Check]:
 
 
 def grade_recorded(grader: Grader, recorder: Recorder, exercise: Exercise,
-                   path: Path) -> ExerciseResult:
+                   path: Path, *, hints: bool = True) -> ExerciseResult:
     """Grade `path`, record it in the progress file, and say any note about that file."""
     source = fingerprint(path)
     result = grader.grade(exercise, path)
-    result = recorder.graded(exercise, result, path, source, partial=grader.only is not None)
+    result = recorder.graded(exercise, result, path, source, partial=grader.only is not None,
+                             hints=hints)
     show_notes(recorder)
     return result
 

@@ -17,9 +17,6 @@ def status(ctx: click.Context, as_json: bool) -> None:
     course = course_from(ctx)
     store = ProgressStore(course.root)
     report = status_report(course, store.load(), store.notes)
-    if as_json:
-        click.echo(report.model_dump_json())
-        return
-    for note in report.notes:
+    for note in report.notes:  # on stderr, so that stdout stays one JSON object
         click.echo(click.style("note: ", fg="yellow") + note, err=True)
-    click.echo(render_status(report))
+    click.echo(report.model_dump_json() if as_json else render_status(report))

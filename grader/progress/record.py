@@ -41,14 +41,16 @@ class Recorder:
         self.progress = self.store.load()
 
     def graded(self, exercise: Exercise, result: ExerciseResult, path: Path,
-               source: str | None, *, partial: bool = False) -> ExerciseResult:
+               source: str | None, *, partial: bool = False,
+               hints: bool = True) -> ExerciseResult:
         """Record `result` (a `-k` run is `partial`: its score is no exercise score);
-        returns it with its hints at their depth."""
+        returns it with its hints at their depth (`hints=False`: the first hints, as
+        `--json` keeps them, so that a script sees the same text for the same file)."""
         shown: list[ExerciseResult] = []
 
         def change(progress: Progress) -> None:
             record = progress.record(exercise.id)
-            shown.append(deepen(result, record.hints, source))
+            shown.append(deepen(result, record.hints, source) if hints else result)
             if partial or result.grader_fault:  # says nothing about the work
                 return
             record.last = result.score

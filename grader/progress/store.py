@@ -34,7 +34,10 @@ class ProgressStore:
         self.folder = course_root / FOLDER
         self.path = self.folder / NAME
         self.notes: list[str] = []
-        self._memory: Progress | None = None  # used once the folder proved unwritable
+        # In memory only: once the folder proved unwritable, or with GRADE_PROGRESS=off
+        # (scripts and test suites that must not read or leave a learner's progress).
+        self._memory: Progress | None = Progress() if os.environ.get(
+            "GRADE_PROGRESS") == "off" else None
         self._ignored = False  # the file on disk was unusable: set it aside on first write
 
     def load(self) -> Progress:

@@ -36,7 +36,7 @@ class WatchSession:
         self.recorder = recorder
         self.write = write
         self.clear = clear
-        self.gradings = 0
+        self.screens = 0  # one per save (or start): the screen's header numbers them
         self.backend = backend_name()
 
     def run(self, exercise: Exercise) -> None:
@@ -67,7 +67,6 @@ class WatchSession:
         path = self.course.learner_path(exercise)
         source = fingerprint(path)
         result = self.grader.grade(exercise, path)
-        self.gradings += 1
         return self.recorder.graded(exercise, result, path, source)
 
     def _celebrate(self, exercise: Exercise, result: ExerciseResult,
@@ -89,7 +88,8 @@ class WatchSession:
         failing_first = sorted(result.checks, key=lambda c: c.passed)
         shown = result.model_copy(update={"checks": failing_first})
         path = os.path.relpath(self.course.learner_path(exercise))
-        lines = [click.style(f"grade watch · grading #{self.gradings} at "
+        self.screens += 1
+        lines = [click.style(f"grade watch · update #{self.screens} at "
                              f"{time.strftime('%H:%M:%S')} · Ctrl-C to stop", dim=True)]
         lines += [click.style("note: ", fg="yellow") + n for n in self.recorder.notes()]
         lines += [*banner, ""] if banner else [""]
@@ -105,7 +105,10 @@ class WatchSession:
 
 def fit_screen(text: str, footer: str) -> str:
     """`text` cut to the terminal's height, so its top (the score) never scrolls away."""
-    size = shutil.get_terminal_size()
+    try:  # the terminal itself; COLUMNS/LINES left in the environment may be stale
+        size = os.get_terminal_size(sys.stdout.fileno())
+    except (OSError, ValueError):
+        size = shutil.get_terminal_size()
     width, room = max(size.columns, 20), max(size.lines - 3, 5)
     kept: list[str] = []
     lines = text.splitlines()
