@@ -86,6 +86,9 @@ def test_a_class_graded_on_two_dask_workers_matches_the_local_run_byte_for_byte(
     assert "Where the submissions ran (isolation per worker)" in report
     for worker in workers:
         assert f"<td>{worker}</td>" in report
+    for index in (1, 2):  # one grader per worker, set up once, not per task
+        log = (cluster.folder / f"worker{index}.log").read_text()
+        assert log.count("Starting Worker plugin grade-") == 1, log
     here = worker_info(sandbox, "here")  # the workers run on this machine: same isolation
     for entry in entries:
         if entry.worker is not None:
