@@ -6,23 +6,40 @@ of a batch. Exporters and renderers read these and nothing else.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from grader import learner_text as lt
 
 NO_SUBMISSION = "no submission"  # the error of a student's missing file (SPEC.md)
 # Errors that are the grader's fault, not the learner's: a batch grades these again.
 GRADER_FAULT = ("the grader's sandbox failed", "the grader failed on this file")
 
 
+def _bounded(limit: int) -> AfterValidator:
+    return AfterValidator(lambda text: lt.bounded(text, limit))
+
+
+# Text that may quote learner code: capped and inert in every result (learner_text.py),
+# so every report, export and journal line is bounded, whatever a submission does.
+Name = Annotated[str, _bounded(lt.NAME_CHARS)]
+Message = Annotated[str, _bounded(lt.ERROR_CHARS)]
+Hint = Annotated[str, _bounded(lt.HINT_CHARS)]
+Detail = Annotated[str, _bounded(lt.DETAIL_CHARS)]
+Output = Annotated[str, _bounded(lt.OUTPUT_CHARS)]
+
+
 class CheckResult(BaseModel):
     """One check's verdict, as a learner sees it."""
 
-    name: str
+    name: Name
     passed: bool
     score: float
     max_score: float
-    message: str
-    hint: str | None = None
-    detail: str | None = Field(None, description="e.g. a text histogram, shown verbatim")
+    message: Message
+    hint: Hint | None = None
+    detail: Detail | None = Field(None, description="e.g. a text histogram, shown verbatim")
 
 
 class ExerciseResult(BaseModel):
@@ -31,9 +48,9 @@ class ExerciseResult(BaseModel):
     exercise: str
     score: float
     max_score: float
-    error: str | None
+    error: Message | None
     checks: list[CheckResult]
-    output: str = Field("", description="what the learner's code printed (capped)")
+    output: Output = Field("", description="what the learner's code printed (capped)")
     seconds: float = Field(0.0, description="wall time spent grading")
 
     @property

@@ -32,8 +32,13 @@ def describe_stop(stop: BoxStopped | SandboxError, time_limit: float) -> str:
     if stop.reason == "protocol":
         return "your code interfered with the grader's channel; nothing it reported counts"
     if stop.reason == "exit":
-        return (f"your code ended its own process (os._exit({stop.detail}) or similar), so it "
-                "could not be checked; remove that call")
+        how = (f"{stop.detail} or similar" if stop.detail.startswith("os._exit")
+               else f"it sent itself {stop.detail}")
+        return (f"your code ended its own process ({how}), so it could not be checked; "
+                "remove that call")
+    if stop.reason == "disk":
+        return ("your code wrote more to disk than the grader allows (too many bytes or "
+                "files), so it was stopped; does it write files in a loop?")
     if stop.reason == "segfault":
         return ("your code crashed the Python interpreter (segmentation fault), usually by "
                 "recursing far too deeply after raising the recursion limit")
