@@ -420,3 +420,15 @@ def test_removing_a_box_never_touches_what_is_around_it(tmp_path: Path) -> None:
     remove_tree(str(tmp_path / "shut"))
     assert not (tmp_path / "shut").exists()
     assert tmp_path.stat().st_mode & 0o7777 == 0o755
+
+
+def test_box_folders_go_where_tmpdir_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          attack_course: Course) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with Sandbox() as sandbox:
+        assert Path(sandbox.info["boxes"]).parent == tmp_path
+        result = Grader(attack_course, sandbox).grade_source(
+            attack_course.exercises[0], attack("fill the disk with empty files").text({}), FILE)
+        assert result.score == 0 and "disk" in (result.error or "")
+        sandbox._process.kill()  # a killed zygote: the client removes its folder
+    assert list(tmp_path.iterdir()) == []

@@ -186,7 +186,8 @@ class Sandbox:
             self._process = None
         # A killed zygote cannot remove its box folder itself.
         folder = Path(str(self.info.get("boxes", "")))
-        if folder.name.startswith("grade-boxes-") and folder.parent == Path(tempfile.gettempdir()):
+        home = Path(zygote_environment().get("TMPDIR") or tempfile.gettempdir())
+        if folder.name.startswith("grade-boxes-") and folder.parent == home:
             remove_tree(str(folder))
 
     @property
