@@ -9,11 +9,18 @@ import stat
 import tokenize
 from pathlib import Path
 
+from grader.results import NO_SUBMISSION, ErrorKind
+
 BLANK = "___"
 
 
 class SubmissionError(Exception):
-    """The file cannot be graded at all; the message is for the learner."""
+    """The file cannot be graded at all; the message is for the learner, `kind` for code."""
+
+    def __init__(self, message: str, kind: ErrorKind, line: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.line = line
 
 
 def _decode(data: bytes) -> str:
@@ -23,7 +30,7 @@ def _decode(data: bytes) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise SubmissionError(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-            "save it as UTF-8 in your editor"
+            "save it as UTF-8 in your editor", ErrorKind.ENCODING, line
         ) from None
 
 
@@ -41,17 +48,20 @@ def _open_regular(path: Path) -> int:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except FileNotFoundError:
-        raise SubmissionError(f"no submission: {path} does not exist") from None
+        raise SubmissionError(f"{NO_SUBMISSION}: {path} does not exist",
+                              ErrorKind.MISSING) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # the last part of the path is a symbolic link
-            raise SubmissionError(f"no submission: {path} is a symbolic link; "
-                                  "submit the file itself") from None
-        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
+            raise SubmissionError(f"{NO_SUBMISSION}: {path} is a symbolic link; "
+                                  "submit the file itself", ErrorKind.UNREADABLE) from None
+        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}",
+                              ErrorKind.UNREADABLE) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
         kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-        raise SubmissionError(f"no submission: {path} is {kind}, not a file")
+        raise SubmissionError(f"{NO_SUBMISSION}: {path} is {kind}, not a file",
+                              ErrorKind.UNREADABLE)
     return fd
 
 
@@ -67,13 +77,15 @@ def read_source(path: Path, max_kb: int = 256) -> str:
             size = os.fstat(f.fileno()).st_size
             if size > max_kb * 1024:
                 raise SubmissionError(
-                    f"the file is too large ({size // 1024} KB; the limit is {max_kb} KB)"
-                )
+                    f"the file is too large ({size // 1024} KB; the limit is {max_kb} KB)",
+                    ErrorKind.TOO_LARGE)
             data = f.read(max_kb * 1024 + 1)
     except OSError as exc:  # unreadable, or gone since it was found
-        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
+        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}",
+                              ErrorKind.UNREADABLE) from None
     if len(data) > max_kb * 1024:  # it grew after the size was read
-        raise SubmissionError(f"the file is too large (the limit is {max_kb} KB)")
+        raise SubmissionError(f"the file is too large (the limit is {max_kb} KB)",
+                              ErrorKind.TOO_LARGE)
     text = _decode(data)
     if path.suffix == ".ipynb":
         from grader.notebooks.source import notebook_source
@@ -87,7 +99,7 @@ def read_source(path: Path, max_kb: int = 256) -> str:
             # parsing is the file's problem, never "a bug in the grader".
             raise SubmissionError(f"the file is not a notebook Jupyter can open "
                                   f"({type(exc).__name__}); save it again from "
-                                  "Jupyter") from None
+                                  "Jupyter", ErrorKind.NOT_NOTEBOOK) from None
     check_text(text)
     return text
 
@@ -95,12 +107,13 @@ def read_source(path: Path, max_kb: int = 256) -> str:
 def check_text(text: str) -> None:
     """Refuse source Python could never run: empty, or holding NUL characters."""
     if not text.strip():
-        raise SubmissionError("the file is empty: write your answer in it and save it")
+        raise SubmissionError("the file is empty: write your answer in it and save it",
+                              ErrorKind.EMPTY)
     if "\0" in text:
         line = text[: text.index("\0")].count("\n") + 1
         raise SubmissionError(
             f"the file contains a NUL byte on line {line} (is it really a text file?); "
-            "save it again as plain text"
+            "save it again as plain text", ErrorKind.BINARY, line
         )
 
 

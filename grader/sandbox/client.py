@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +50,31 @@ class SandboxError(Exception):
     """The sandbox itself failed (not the learner's code): the zygote is gone."""
 
 
-class BoxStopped(Exception):
-    """A box stopped answering: it ran out of time, crashed, or broke the protocol."""
+class StopReason(str, Enum):
+    """Why a box stopped answering."""
 
-    def __init__(self, reason: str, detail: str = "", line: int | None = None) -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason  # "timeout" | "exit" | "segfault" | "crash" | "protocol" | "disk"
+    TIMEOUT = "timeout"    # past its wall-clock deadline, or its CPU rlimit (`limit` says)
+    EXIT = "exit"          # it ended its own process: os._exit (`detail`: "os._exit(3)")
+    #                        or a signal it sent itself (`detail`: "SIGKILL, signal 9")
+    SEGFAULT = "segfault"  # the interpreter crashed
+    CRASH = "crash"        # its channel closed for another reason (killed, out of memory)
+    PROTOCOL = "protocol"  # it wrote something on the channel that is not a reply
+    DISK = "disk"          # killed by its zygote for writing past its disk budget
+
+
+class BoxStopped(Exception):
+    """A box stopped answering: it ran out of time, crashed, or broke the protocol.
+
+    `limit` names the limit a timeout hit: "time_limit" (wall clock) or "cpu_seconds".
+    """
+
+    def __init__(self, reason: StopReason, detail: str = "", line: int | None = None,
+                 limit: str | None = None) -> None:
+        super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
+        self.reason = reason
         self.detail = detail
         self.line = line
+        self.limit = limit or ("time_limit" if reason is StopReason.TIMEOUT else None)
 
 
 def zygote_environment() -> dict[str, str]:
@@ -90,26 +108,28 @@ def stop_from_status(status: dict[str, Any], stopped: BoxStopped,
     """Name what really ended a box, from the exit status its zygote reported.
 
     The same end gets the same name at every isolation level: the zygote waits for a
-    box that hung up to finish exiting, so `killed` means "we had to kill it".
+    box that hung up to finish exiting, so `killed` means "we had to kill it", and
+    the CPU time it used tells the CPU limit's SIGKILL from one it sent itself.
     """
     if status.get("disk"):
-        return BoxStopped("disk")  # killed for its disk use, however it looked from here
-    if stopped.reason != "crash":
+        return BoxStopped(StopReason.DISK)  # killed for its disk use, however it looked
+    if stopped.reason is not StopReason.CRASH:
         return stopped
     signal_number = status.get("signal")
     killed = bool(status.get("killed"))
     at_cpu_limit = float(status.get("cpu") or 0) >= cpu_limit - 0.05
     if signal_number == SIGXCPU or (signal_number == SIGKILL and not killed and at_cpu_limit):
-        return BoxStopped("timeout", "cpu")  # the CPU rlimit: soft SIGXCPU, then SIGKILL
+        # the CPU rlimit: soft SIGXCPU, then SIGKILL
+        return BoxStopped(StopReason.TIMEOUT, "cpu", limit="cpu_seconds")
     if signal_number == SIGSEGV:
-        return BoxStopped("segfault")
+        return BoxStopped(StopReason.SEGFAULT)
     if killed or status.get("exit") == HOST_BROKEN:
         # alive after closing its channel, or its host broken: learner code did it
-        return BoxStopped("protocol", "closed or broke its channel")
+        return BoxStopped(StopReason.PROTOCOL, "closed or broke its channel")
     if isinstance(signal_number, int):  # it sent itself a signal (os.kill, os.abort)
-        return BoxStopped("exit", signal_name(signal_number))
+        return BoxStopped(StopReason.EXIT, signal_name(signal_number))
     if "exit" in status:
-        return BoxStopped("exit", f"os._exit({status['exit']})")
+        return BoxStopped(StopReason.EXIT, f"os._exit({status['exit']})")
     return stopped
 
 
@@ -284,7 +304,7 @@ class Box:
             raise self.stopped
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise self._stop(BoxStopped("timeout"))
+            raise self._stop(BoxStopped(StopReason.TIMEOUT))
         self._next_id += 1
         message = {"op": op, "id": self._next_id, "seconds": remaining, **fields}
         deadline = self._deadline + GRACE
@@ -295,15 +315,15 @@ class Box:
                 self._ready = protocol.recv(self._channel, deadline) == READY
             reply = protocol.recv(self._channel, deadline)
         except TimeoutError:
-            raise self._stop(BoxStopped("timeout")) from None
+            raise self._stop(BoxStopped(StopReason.TIMEOUT)) from None
         except (protocol.ConnectionClosed, OSError) as exc:
-            raise self._stop(BoxStopped("crash", str(exc))) from None
+            raise self._stop(BoxStopped(StopReason.CRASH, str(exc))) from None
         except protocol.ProtocolError as exc:  # a malformed frame: learner code wrote it
-            raise self._stop(BoxStopped("protocol", str(exc))) from None
+            raise self._stop(BoxStopped(StopReason.PROTOCOL, str(exc))) from None
         if reply.get("id") != self._next_id or not self._ready:
-            raise self._stop(BoxStopped("protocol", "a reply that was not asked for"))
+            raise self._stop(BoxStopped(StopReason.PROTOCOL, "a reply that was not asked for"))
         if not isinstance(reply.get("error", {}), dict):
-            raise self._stop(BoxStopped("protocol", "a malformed error"))
+            raise self._stop(BoxStopped(StopReason.PROTOCOL, "a malformed error"))
         if "error" in reply:
             reply["error"] = _bounded_error(reply["error"])
         if isinstance(reply.get("stdout"), str) and reply["stdout"]:
@@ -311,12 +331,12 @@ class Box:
             reply["stdout"] = lt.cut(reply["stdout"], self._output_limit)
         error = reply.get("error")
         if isinstance(error, dict) and error.get("kind") == "timeout":
-            raise self._stop(BoxStopped("timeout", line=error.get("line")))
+            raise self._stop(BoxStopped(StopReason.TIMEOUT, line=error.get("line")))
         return reply
 
     def _stop(self, stopped: BoxStopped) -> BoxStopped | SandboxError:
         """Close the box, then name what stopped it (the exit status tells)."""
-        self.close(hung_up=stopped.reason == "crash")
+        self.close(hung_up=stopped.reason is StopReason.CRASH)
         if self.status.get("exit") == CONFINE_FAILED and not self._ready:
             return SandboxError("a box could not lock itself down")
         if not self.status:
