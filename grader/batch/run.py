@@ -7,6 +7,7 @@ assemble the same gradebook from the same entries.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import time
@@ -36,6 +37,8 @@ from grader.sandbox.client import Sandbox
 
 JOURNAL = "journal.jsonl"
 Progress = Callable[[int, int], None]  # (done, total)
+Export = Callable[[ClassResult], object]  # writes OUTDIR's files from the class's results
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class BatchError(Exception):
@@ -134,9 +137,32 @@ def _share(shard: Shard, students: list[StudentFolder], tasks: list[Task]
 def run_batch(course: Course, submissions: Path, outdir: Path, *,
               exercises: list[Exercise] | None = None, jobs: int | None = None,
               force: bool = False, progress: Progress | None = None,
-              executor: ExecutorFactory | None = None, shard: Shard | None = None) -> BatchRun:
+              export: Export | None = None, executor: ExecutorFactory | None = None,
+              shard: Shard | None = None) -> BatchRun:
     """Grade every student folder in `submissions` (or a shard's share of them) on the local
-    pool or `executor`; results are journaled in `outdir`."""
+    pool or `executor`; results are journaled in `outdir`.
+
+    `export` writes OUTDIR's files while the journal's lock is still held, so two
+    runs on one OUTDIR can never interleave their exports. A full disk is a
+    `BatchError` that says so: what was saved before stays saved.
+    """
+    try:
+        return _run_batch(course, submissions, outdir, exercises=exercises, jobs=jobs,
+                          force=force, progress=progress, export=export, executor=executor,
+                          shard=shard)
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        raise BatchError(
+            f"the disk of {outdir} is full ({exc.strerror}): nothing graded before is lost "
+            f"(every saved result is in {outdir / JOURNAL}) and no file was left half "
+            "written; free some space and run the same command again") from None
+
+
+def _run_batch(course: Course, submissions: Path, outdir: Path, *,
+               exercises: list[Exercise] | None, jobs: int | None, force: bool,
+               progress: Progress | None, export: Export | None,
+               executor: ExecutorFactory | None, shard: Shard | None) -> BatchRun:
     started = time.monotonic()
     exercises = exercises or list(course.exercises)
     _check_folders(submissions, outdir)
@@ -164,14 +190,19 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
             _grade(reference, journal, todo, executor or local_pool(jobs or default_jobs()),
                    run, progress)
             entries = journal.read()
-            if journal.lines > len(entries):
-                journal.compact(entries)
+            # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
+            present = {s.id for s in students}
+            kept = {key: e for key, e in entries.items() if key[0] in present}
+            if journal.lines > len(kept):
+                journal.compact(kept)
+            run.result = _assemble(course.title, infos, students, tasks, kept)
+            run.result.skipped = skipped
+            if export is not None:
+                export(run.result)
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
     except WorkerError as exc:
         raise BatchError(f"{exc} ({run.graded} results were saved)") from None
-    run.result = _assemble(course.title, infos, students, tasks, entries)
-    run.result.skipped = skipped
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
     if not students:
