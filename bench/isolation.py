@@ -4,7 +4,8 @@
 
 "boxed" is the real path (a zygote forks one locked-down box per submission, the
 checks talk to it over a socket); "in-process" runs the same Grader with the
-learner's module loaded by `grader.sandbox.host.Host` in this very process (no
+learner's module loaded by an in-process host (`InProcessBoxes`, the same `Boxes`
+protocol) in this very process (no
 box, no socket: the lower bound). Each level of $GRADE_SANDBOX is measured in
 its own zygote; zygote start-up is paid once per batch and not counted.
 """
@@ -22,34 +23,9 @@ from typing import Any
 from grader.course import load_course
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
-from grader.sandbox.host import Host
+from grader.sandbox.inprocess import InProcessBoxes
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class InProcessBox:
-    """A `Box` look-alike: requests go straight to a `Host` in this process."""
-
-    def __init__(self) -> None:
-        self.host = Host()
-        self.output: list[str] = []
-
-    def __enter__(self) -> InProcessBox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def request(self, op: str, **fields: Any) -> dict[str, Any]:
-        reply = self.host.handle({"op": op, **fields})  # no "seconds": no alarm here
-        if reply.get("stdout"):
-            self.output.append(reply["stdout"])
-        return reply
-
-
-class InProcessSandbox:
-    def box(self, limits: Any, seconds: float) -> InProcessBox:
-        return InProcessBox()
 
 
 def median_seconds(grade: Callable[[], Any], runs: int) -> tuple[float, float]:
@@ -72,7 +48,7 @@ def main() -> None:
     source = course.solution_path(exercise).read_text()
 
     rows = []
-    plain = Grader(course, InProcessSandbox())  # type: ignore[arg-type]
+    plain = Grader(course, InProcessBoxes(timed=False))
     base, base_min = median_seconds(lambda: plain.grade_source(exercise, source, "s.py"), runs)
     rows.append(("in-process (no isolation)", "-", base, base_min))
     for level in ("full", "no-namespaces", "plain"):

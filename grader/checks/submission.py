@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.checks.api import CheckFailed, fail
-from grader.checks.errors import explain
+from grader.checks.errors import explain, megabytes
 from grader.sandbox.channel import Channel, Reply
 
 Where = Callable[[int], str]  # a line of the source -> how the learner finds it
@@ -88,6 +88,10 @@ class Submission:
         if kind == "missing":
             fail(f"your file does not define `{name}`", f"a variable named `{name}`",
                  hint="check the spelling; the name must match exactly")
+        if kind == "too_large":
+            fail(f"`{name}` is too large for the checks to read (over "
+                 f"{megabytes(info.get('limit'))} as JSON)", "a small value",
+                 hint="build the data the exercise asks for, not millions of entries")
         if kind == "function":
             fail(f"`{name}` is a function", "a value", hint=f"`{name}` should hold data")
         fail(f"`{name}` holds a {info.get('type', 'value')} the checks cannot read",

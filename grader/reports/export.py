@@ -7,6 +7,7 @@ and docs/contracts.md's list all read this registry.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from grader.reports.canvas import IdColumn, canvas_csv
 from grader.reports.feedback import feedback_markdown
-from grader.reports.files import write_atomic
+from grader.reports.files import TEMPORARY, write_all_atomic
 from grader.reports.gradebook import grades_csv, grades_json
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import report_html
@@ -68,7 +69,33 @@ def summary() -> str:
 
 def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "SIS Login ID",
                   draw_charts: bool = True) -> list[Path]:
-    """Write every registered export into `outdir` (each file atomically)."""
+    """Write every registered export into `outdir`, all or none (a full disk changes
+    nothing), then remove what no student owns any more."""
     options = Options(canvas_id, draw_charts)
-    return [write_atomic(outdir / name, text)
-            for export in EXPORTS for name, text in export.render(result, options).items()]
+    files = [(outdir / name, text)
+             for export in EXPORTS for name, text in export.render(result, options).items()]
+    written = write_all_atomic(files)
+    prune(outdir, written)
+    return written
+
+
+def prune(outdir: Path, written: list[Path]) -> list[Path]:
+    """Remove per-student files this run did not write (a student removed or renamed
+    since an earlier run: a TA must never upload their stale grade), and temporary
+    files a killed run left. OUTDIR then holds what one clean run would write."""
+    keep = set(written)
+    removed = []
+    # only the names this module writes: anything else in OUTDIR is the TA's
+    candidates = [*(outdir / "feedback").glob("*.md"),
+                  *(outdir / "gradescope").glob("*/results.json"),
+                  *outdir.glob(f".*{TEMPORARY}"), *outdir.glob(f"*/.*{TEMPORARY}"),
+                  *outdir.glob(f"gradescope/*/.*{TEMPORARY}")]
+    for path in candidates:
+        if path.is_file() and not path.is_symlink() and path not in keep:
+            path.unlink()
+            removed.append(path)
+    for folder in (outdir / "gradescope").glob("*"):
+        if folder.is_dir() and not folder.is_symlink():
+            with contextlib.suppress(OSError):  # not empty: something of the TA's
+                folder.rmdir()
+    return removed

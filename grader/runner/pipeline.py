@@ -87,6 +87,7 @@ def verdict(check: Check, status: CheckStatus, message: str = "",
                        max_score=check.points,
                        message=failed.message if failed else message or "passed",
                        hint=failed.hint if failed else None,
+                       hints=failed.hints if failed else [],
                        detail=failed.detail if failed else None, status=status)
 
 

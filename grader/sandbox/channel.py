@@ -42,6 +42,8 @@ class BoxLimits(TypedDict):
     cpu_seconds: int
     file_size_kb: int
     output_chars: int
+    disk_kb: int
+    disk_files: int
 
 
 class Spawned(TypedDict):
