@@ -6,7 +6,11 @@ of a batch. Exporters and renderers read these and nothing else.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+from grader.course.model import Withheld
 
 NO_SUBMISSION = "no submission"  # the error of a student's missing file (SPEC.md)
 # Errors that are the grader's fault, not the learner's: a batch grades these again.
@@ -23,6 +27,8 @@ class CheckResult(BaseModel):
     message: str
     hint: str | None = None
     detail: str | None = Field(None, description="e.g. a text histogram, shown verbatim")
+    visibility: Literal["public", "hidden"] = Field(
+        "public", description="hidden: a check learners' releases leave out")
 
 
 class ExerciseResult(BaseModel):
@@ -35,6 +41,8 @@ class ExerciseResult(BaseModel):
     checks: list[CheckResult]
     output: str = Field("", description="what the learner's code printed (capped)")
     seconds: float = Field(0.0, description="wall time spent grading")
+    withheld: Withheld | None = Field(
+        None, description="in a learner's release: the hidden checks not run here")
 
     @property
     def grader_fault(self) -> bool:
@@ -44,6 +52,11 @@ class ExerciseResult(BaseModel):
     @property
     def full_marks(self) -> bool:
         return self.error is None and self.score >= self.max_score
+
+    @property
+    def final_max_score(self) -> float:
+        """The points the exercise is worth once hidden checks run too."""
+        return self.max_score + (self.withheld.points if self.withheld else 0.0)
 
 
 class StudentResult(BaseModel):

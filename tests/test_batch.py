@@ -107,7 +107,7 @@ def test_gradescope_and_canvas_exports_follow_their_documented_shapes(klass: dic
         assert set(data) == top
         results = GradescopeResults.model_validate(data)  # extra keys forbidden
         assert results.score == total
-        assert len(results.tests) == 18  # 6 checks per exercise
+        assert len(results.tests) == 20  # 7 + 7 + 6 checks
         for test in data["tests"]:
             assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
             assert test["status"] == ("passed" if test["score"] == test["max_score"]

@@ -24,6 +24,7 @@ COMMANDS = {
     "export": "grader.cli.export:export",
     "list": "grader.cli.info:list_exercises",
     "new": "grader.cli.new:new",
+    "release": "grader.cli.release:release",
     "schema": "grader.cli.schema:schema",
 }
 

@@ -9,7 +9,7 @@ import click
 from grader.cli.context import course_from, die
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -44,7 +44,7 @@ def export_nbgrader_course(ctx: click.Context, outdir: Path, assignment: str) ->
     except ExportError as exc:
         die(str(exc))
     for path in written:
-        click.echo(f"wrote {_shown(path)}")
+        click.echo(f"wrote {shown(path)}")
 
 
 @click.command("nbgrader-grades")

@@ -52,13 +52,19 @@ def _test_output(check: CheckResult, exercise: ExerciseResult) -> str:
     return "\n".join(parts)
 
 
+def test_visibility(check: CheckResult, visibility: Visibility) -> Visibility:
+    """A hidden check's test shows once the TA publishes grades, never before."""
+    return "after_published" if check.visibility == "hidden" and visibility == "visible" \
+        else visibility
+
+
 def gradescope_results(student: StudentResult, visibility: Visibility = "visible"
                        ) -> GradescopeResults:
     """`student`'s results as Gradescope reads them."""
     tests = [GradescopeTest(name=f"{e.exercise}: {c.name}", score=c.score,
                             max_score=c.max_score,
                             status="passed" if c.passed else "failed",
-                            output=_test_output(c, e), visibility=visibility)
+                            output=_test_output(c, e), visibility=test_visibility(c, visibility))
              for e in student.exercises for c in e.checks]
     summary = [f"{e.exercise}: {points(e.score)}/{points(e.max_score)}"
                + (f" ({e.error})" if e.error else "") for e in student.exercises]

@@ -38,6 +38,18 @@ def _check_lines(check: CheckResult, mark: str, width: int, error: bool) -> list
     return lines
 
 
+def withheld_note(result: ExerciseResult) -> str:
+    """The sentence that says what the public checks of a release leave out."""
+    hidden = result.withheld
+    if hidden is None:
+        return ""
+    checks = f"{hidden.checks} hidden check{'s' * (hidden.checks != 1)}"
+    verb = "runs" if hidden.checks == 1 else "run"
+    return (f"{checks} ({points(hidden.points)} point{'s' * (hidden.points != 1)}) {verb} "
+            f"when your work is graded; the final score is out of "
+            f"{points(result.final_max_score)}.")
+
+
 def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8",
            show_output: bool = False) -> str:
     """The whole report for one exercise, as text with ANSI styles (click strips them)."""
@@ -51,8 +63,13 @@ def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8"
         mark = click.style(ok, fg="green") if check.passed else click.style(bad, fg="red")
         lines += _check_lines(check, mark, width, error=result.error is not None)
     score = f"Score: {points(result.score)}/{points(result.max_score)}"
+    if result.withheld:  # a learner's release: never let the public score pass for the final one
+        score = (f"Public checks: {points(result.score)}/{points(result.max_score)} "
+                 "(not your final score)")
     colour = "green" if result.full_marks else "yellow" if result.score else "red"
     lines += ["", click.style(score, fg=colour, bold=True)]
+    if result.withheld:
+        lines.append(withheld_note(result))
     printed = result.output.rstrip("\n")
     if printed and show_output:
         lines += ["", "What your code printed:"] + ["  | " + r for r in printed.splitlines()]

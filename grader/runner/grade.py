@@ -44,12 +44,14 @@ def describe_stop(stop: BoxStopped | SandboxError, time_limit: float) -> str:
 def _check_result(check: Check, error: CheckFailed | str | None, note: str = "") -> CheckResult:
     if error is None:
         return CheckResult(name=check.name, passed=True, score=check.points,
-                           max_score=check.points, message=note or "passed")
+                           max_score=check.points, message=note or "passed",
+                           visibility=check.visibility)
     if isinstance(error, CheckFailed):
         return CheckResult(name=check.name, passed=False, score=0.0, max_score=check.points,
-                           message=error.message, hint=error.hint, detail=error.detail)
+                           message=error.message, hint=error.hint, detail=error.detail,
+                           visibility=check.visibility)
     return CheckResult(name=check.name, passed=False, score=0.0, max_score=check.points,
-                       message=error)
+                       message=error, visibility=check.visibility)
 
 
 class Grader:
@@ -80,7 +82,8 @@ class Grader:
                   for c in self.checks(exercise)]
         return ExerciseResult(exercise=exercise.id, score=0.0, max_score=self.max_score(exercise),
                               error=error, checks=checks, output=output,
-                              seconds=round(time.monotonic() - started, 4))
+                              seconds=round(time.monotonic() - started, 4),
+                              withheld=exercise.withheld)
 
     def grade(self, exercise: Exercise, path: Path) -> ExerciseResult:
         """Grade the file at `path` (`.py` or `.ipynb`)."""
@@ -154,7 +157,8 @@ class Grader:
         return ExerciseResult(
             exercise=exercise.id, score=sum(r.score for r in results if r.passed),
             max_score=self.max_score(exercise), error=None, checks=results,
-            output="".join(output), seconds=round(time.monotonic() - started, 4))
+            output="".join(output), seconds=round(time.monotonic() - started, 4),
+            withheld=exercise.withheld)
 
 
 def _unexpected(exc: BaseException) -> str:
