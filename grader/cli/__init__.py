@@ -22,6 +22,7 @@ COMMANDS = {
     "build": "grader.cli.build:build",
     "check": "grader.cli.check:check",
     "export": "grader.cli.export:export",
+    "gradescope": "grader.cli.platforms:gradescope",
     "list": "grader.cli.info:list_exercises",
     "new": "grader.cli.new:new",
     "release": "grader.cli.release:release",

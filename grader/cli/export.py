@@ -6,14 +6,8 @@ from pathlib import Path
 
 import click
 
-from grader.cli.context import course_from, die
-
-
-def shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+from grader.cli.context import course_from, die, shown
+from grader.cli.platforms import export_gradescope_zip
 
 
 def need_nbgrader() -> None:
@@ -80,8 +74,9 @@ def export_nbgrader_grades(db: str, results_path: Path, assignment: str) -> None
 
 @click.group("export")
 def export() -> None:
-    """Export the course or its grades to other tools (nbgrader, ...)."""
+    """Export the course or its grades to other tools (nbgrader, Gradescope, ...)."""
 
 
 export.add_command(export_nbgrader_course)
 export.add_command(export_nbgrader_grades)
+export.add_command(export_gradescope_zip)

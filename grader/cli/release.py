@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from grader.authoring.problems import Problem
-from grader.cli.context import course_from, die
-from grader.cli.export import shown
+from grader.cli.context import course_from, die, shown
 from grader.course import Course
 from grader.reports.problems import render_problems
 from grader.sandbox.client import Sandbox, SandboxError
