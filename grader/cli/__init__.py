@@ -21,6 +21,7 @@ COMMANDS = {
     "batch": "grader.cli.batch:batch",
     "build": "grader.cli.build:build",
     "check": "grader.cli.check:check",
+    "ci": "grader.cli.platforms:ci",
     "export": "grader.cli.export:export",
     "gradescope": "grader.cli.platforms:gradescope",
     "list": "grader.cli.info:list_exercises",

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from grader.cli.context import course_from, die, shown
-from grader.cli.platforms import export_gradescope_zip
+from grader.cli.platforms import export_classroom_repo, export_gradescope_zip
 
 
 def need_nbgrader() -> None:
@@ -80,3 +80,4 @@ def export() -> None:
 export.add_command(export_nbgrader_course)
 export.add_command(export_nbgrader_grades)
 export.add_command(export_gradescope_zip)
+export.add_command(export_classroom_repo)

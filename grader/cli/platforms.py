@@ -50,3 +50,65 @@ def gradescope(ctx: click.Context, root: Path) -> None:
 
     course = course_from(ctx)
     run_autograder(course, root)
+
+
+@click.command("github-classroom")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--public-only", is_flag=True,
+              help="Ship the learners' release (public checks only) instead of every check.")
+@click.pass_context
+def export_classroom_repo(ctx: click.Context, outdir: Path, public_only: bool) -> None:
+    """Write a GitHub Classroom template repository into OUTDIR.
+
+    \b
+    .github/workflows/classroom.yml runs `grade ci exercise-N` per exercise and
+    Classroom's reporter, which records each check's points. Learners can read
+    everything in their repository, the checks included (hidden ones too, unless
+    --public-only, which then grades the public checks alone).
+    """
+    from grader.authoring.release import ReleaseError
+    from grader.cli.release import refuse_foreign
+    from grader.platforms.classroom import WORKFLOW, export_classroom
+
+    refuse_foreign(outdir, WORKFLOW.as_posix())
+    try:
+        written = export_classroom(course_from(ctx), outdir, public_only=public_only)
+    except ReleaseError as exc:
+        die(str(exc))
+    click.echo(f"wrote {len(written)} files to {shown(outdir)}, among them "
+               f"{WORKFLOW.as_posix()}; push it as the assignment's template repository")
+
+
+@click.command("ci")
+@click.argument("exercise_id", metavar="EXERCISE")
+@click.pass_context
+def ci(ctx: click.Context, exercise_id: str) -> None:
+    """Grade EXERCISE in a CI step (GitHub Classroom): feedback in the log, and the step
+    output `result` for Classroom's reporter. Exits 0 once graded (the reporter decides)."""
+    import sys
+
+    from grader.cli.context import exercises_named, warn_weakened
+    from grader.platforms.classroom import file_to_grade, write_step_output
+    from grader.platforms.grading import isolation_note
+    from grader.reports.classroom import classroom_result, encoded
+    from grader.reports.text import render
+    from grader.runner import Grader
+    from grader.sandbox.client import Sandbox, SandboxError
+
+    course = course_from(ctx)
+    exercise = exercises_named(course, [exercise_id])[0]
+    path, note = file_to_grade(course, exercise)
+    try:
+        with Sandbox() as sandbox:
+            click.echo(isolation_note(sandbox))
+            warn_weakened(sandbox)
+            result = Grader(course, sandbox).grade(exercise, path)
+    except SandboxError as exc:
+        die(f"the sandbox could not start: {exc}")
+    if note:
+        click.echo(f"note: {note}")
+    click.echo(render(result, exercise.title, encoding=sys.stdout.encoding))
+    shown_name = path.relative_to(course.root).as_posix() if path.is_relative_to(
+        course.root) else str(path)
+    if not write_step_output("result", encoded(classroom_result(result, shown_name))):
+        click.echo("note: GITHUB_OUTPUT is not set, so no step output was written", err=True)
