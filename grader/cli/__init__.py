@@ -26,6 +26,7 @@ COMMANDS = {
     "gradescope": "grader.cli.platforms:gradescope",
     "list": "grader.cli.info:list_exercises",
     "new": "grader.cli.new:new",
+    "prairielearn": "grader.cli.platforms:prairielearn",
     "release": "grader.cli.release:release",
     "schema": "grader.cli.schema:schema",
 }

@@ -7,7 +7,11 @@ from pathlib import Path
 import click
 
 from grader.cli.context import course_from, die, shown
-from grader.cli.platforms import export_classroom_repo, export_gradescope_zip
+from grader.cli.platforms import (
+    export_classroom_repo,
+    export_gradescope_zip,
+    export_prairielearn_questions,
+)
 
 
 def need_nbgrader() -> None:
@@ -81,3 +85,4 @@ export.add_command(export_nbgrader_course)
 export.add_command(export_nbgrader_grades)
 export.add_command(export_gradescope_zip)
 export.add_command(export_classroom_repo)
+export.add_command(export_prairielearn_questions)

@@ -4,11 +4,24 @@ the commands that run on each platform (`grade gradescope`, `grade ci`, `grade p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from grader.cli.context import course_from, die, shown
+
+
+def _export(outdir: Path, marker: str, write: Callable[[], list[Path]]) -> list[Path]:
+    """Run `write` into `outdir` (empty, or an earlier export holding `marker`), or exit 2."""
+    from grader.authoring.release import ReleaseError
+    from grader.cli.release import refuse_foreign
+
+    refuse_foreign(outdir, marker)
+    try:
+        return write()
+    except ReleaseError as exc:
+        die(str(exc))
 
 
 @click.command("gradescope")
@@ -66,15 +79,10 @@ def export_classroom_repo(ctx: click.Context, outdir: Path, public_only: bool) -
     everything in their repository, the checks included (hidden ones too, unless
     --public-only, which then grades the public checks alone).
     """
-    from grader.authoring.release import ReleaseError
-    from grader.cli.release import refuse_foreign
     from grader.platforms.classroom import WORKFLOW, export_classroom
 
-    refuse_foreign(outdir, WORKFLOW.as_posix())
-    try:
-        written = export_classroom(course_from(ctx), outdir, public_only=public_only)
-    except ReleaseError as exc:
-        die(str(exc))
+    written = _export(outdir, WORKFLOW.as_posix(), lambda: export_classroom(
+        course_from(ctx), outdir, public_only=public_only))
     click.echo(f"wrote {len(written)} files to {shown(outdir)}, among them "
                f"{WORKFLOW.as_posix()}; push it as the assignment's template repository")
 
@@ -112,3 +120,41 @@ def ci(ctx: click.Context, exercise_id: str) -> None:
         course.root) else str(path)
     if not write_step_output("result", encoded(classroom_result(result, shown_name))):
         click.echo("note: GITHUB_OUTPUT is not set, so no step output was written", err=True)
+
+
+@click.command("prairielearn")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--image", default=None, help="The grader image's name (default: "
+              "grade-prairielearn:VERSION, built from the Dockerfile written to OUTDIR).")
+@click.pass_context
+def export_prairielearn_questions(ctx: click.Context, outdir: Path, image: str | None) -> None:
+    """Write PrairieLearn questions (questions/<id>/) and the grader image's Dockerfile.
+
+    Copy OUTDIR/questions/* into your PrairieLearn course's questions/, build and push
+    the image (docker build -t IMAGE OUTDIR), and add the questions to an assessment.
+    """
+    from grader.platforms.prairielearn import IMAGE, export_prairielearn
+
+    written = _export(outdir, "Dockerfile",
+                      lambda: export_prairielearn(course_from(ctx), outdir, image or IMAGE))
+    click.echo(f"wrote {len(written)} files to {shown(outdir)}: questions/ and Dockerfile "
+               f"(image {image or IMAGE})")
+
+
+@click.command("prairielearn")
+@click.argument("exercise_id", metavar="EXERCISE")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("/grade"), show_default=True,
+              help="PrairieLearn's folder: student/ and data/ in, results/results.json out.")
+@click.pass_context
+def prairielearn(ctx: click.Context, exercise_id: str, root: Path) -> None:
+    """Run in PrairieLearn's grading container: grade EXERCISE from ROOT/student.
+
+    Always writes ROOT/results/results.json; unfilled blanks, syntax errors and missing
+    files are `gradable: false`, so they cost the learner no attempt.
+    """
+    from grader.cli.context import exercises_named
+    from grader.platforms.prairielearn import run_prairielearn
+
+    course = course_from(ctx)
+    run_prairielearn(course, exercises_named(course, [exercise_id])[0], root)
