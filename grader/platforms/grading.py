@@ -8,7 +8,7 @@ from pathlib import Path
 
 from grader.course import Course, Exercise
 from grader.platforms.files import Uploads, find_uploads
-from grader.results import NO_SUBMISSION, ExerciseResult, StudentResult
+from grader.results import NO_SUBMISSION, ErrorKind, ExerciseResult, StudentResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
 
@@ -25,7 +25,8 @@ def missing(grader: Grader, exercise: Exercise) -> ExerciseResult:
     """The result of an exercise no upload was found for."""
     notebook = Path(exercise.file).with_suffix(".ipynb").name
     return grader.failed(exercise, f"{NO_SUBMISSION}: no file for {exercise.id} was uploaded "
-                         f"(name it {exercise.file} or {notebook})", time.monotonic())
+                         f"(name it {exercise.file} or {notebook})", ErrorKind.MISSING,
+                         time.monotonic())
 
 
 def grade_uploads(course: Course, folder: Path, sandbox: Sandbox, student: str = "submission",

@@ -25,7 +25,7 @@ from grader import __version__
 from grader.authoring.release import copy_course
 from grader.checks import load_checks
 from grader.course import Course, Exercise
-from grader.platforms.files import find_uploads
+from grader.platforms.grading import grade_uploads
 from grader.platforms.wheels import grade_wheel
 from grader.reports.files import write_atomic
 from grader.reports.prairielearn import (
@@ -33,8 +33,7 @@ from grader.reports.prairielearn import (
     not_gradable,
     prairielearn_results,
 )
-from grader.runner import Grader
-from grader.runner.source import SubmissionError, describe_blanks, find_blanks, read_source
+from grader.results import ErrorKind
 from grader.sandbox.client import Sandbox
 
 ROOT = Path("/grade")
@@ -123,23 +122,12 @@ def _student_files(root: Path) -> Path:
     return student
 
 
-def _why_not_gradable(path: Path | None, exercise: Exercise, max_kb: int) -> str | None:
-    """Why the file is not an answer yet (PrairieLearn then counts no attempt), or None."""
-    if path is None:
-        return f"no file for {exercise.id} was submitted (name it {exercise.file})"
-    try:
-        source = read_source(path, max_kb)
-    except SubmissionError as exc:
-        return str(exc)
-    if blanks := find_blanks(source):
-        return describe_blanks(blanks) + ": replace each ___ with your answer"
-    try:
-        compile(source, path.name, "exec")
-    except SyntaxError as exc:
-        return f"your file has a syntax error: {exc.msg} (line {exc.lineno})"
-    except ValueError as exc:
-        return f"Python cannot read your file: {exc}"
-    return None
+# Kinds of error that mean "not an answer yet": PrairieLearn then counts no attempt.
+NOT_AN_ANSWER = frozenset({
+    ErrorKind.MISSING, ErrorKind.UNREADABLE, ErrorKind.AMBIGUOUS, ErrorKind.TOO_LARGE,
+    ErrorKind.ENCODING, ErrorKind.EMPTY, ErrorKind.BINARY, ErrorKind.NOT_NOTEBOOK,
+    ErrorKind.BLANKS, ErrorKind.SYNTAX, ErrorKind.GRADER_FAULT,
+})
 
 
 def run_prairielearn(course: Course, exercise: Exercise, root: Path = ROOT
@@ -147,15 +135,13 @@ def run_prairielearn(course: Course, exercise: Exercise, root: Path = ROOT
     """Grade the submission in `root` and write results/results.json; never raises."""
     started = time.monotonic()
     try:
-        folder = _student_files(root)
-        uploads = find_uploads(folder, course)
-        path = uploads.files.get(exercise.id)
-        reason = _why_not_gradable(path, exercise, course.limits_for(exercise).max_source_kb)
-        if reason or path is None:
-            results = not_gradable(reason or "no file", uploads.notes)
+        with Sandbox() as sandbox:
+            student, uploads = grade_uploads(course, _student_files(root), sandbox,
+                                             exercises=[exercise])
+        result = student.exercises[0]
+        if result.error is not None and result.error_kind in NOT_AN_ANSWER:
+            results = not_gradable(result.error, uploads.notes)
         else:
-            with Sandbox() as sandbox:
-                result = Grader(course, sandbox).grade(exercise, path)
             results = prairielearn_results(result, uploads.notes)
     except Exception as exc:  # the grader's fault: the learner loses no attempt
         traceback.print_exc()
