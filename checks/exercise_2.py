@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from markov import bigrams, build_chain, sentence_words
 
-from grader.checks import Submission, check, fail
+from grader.checks import LearnerError, LearnerFunction, Submission, check, fail
 from grader.checks.stats import expect_frequencies
 
 LESSON_CORPUS = "i love ai and i love code and i build ai"
@@ -28,6 +28,17 @@ LESSON_CORPUS = "i love ai and i love code and i build ai"
 HIDDEN_CORPUS = "the cat sat on the mat the dog sat on the log the cat ran to the rug"
 # Public: a dead end ("mat") that learners can see in their feedback.
 EXAMPLE_CORPUS = "we sat on the mat"
+
+# Hints deepen, nudge first (each failure on changed code shows one more); none is the answer.
+BIGRAM_HINTS = ["pick the next word from chain[word], the words seen after it",
+                "choosing from all the corpus's words ignores the current word; `options` "
+                "already holds only the words that followed it",
+                "after choosing, the chosen word becomes `word`, so the next pass looks up "
+                "what follows it"]
+DEAD_END_HINTS = ["when there are no options, stop the loop",
+                  "an empty `options` list means no word ever followed this one: the "
+                  "sentence is finished, and random.choice([]) would raise IndexError",
+                  "Python has a one-word statement that leaves a for loop at once"]
 
 
 def _bigrams_only(submission: Submission, name: str, corpus: str, start: str) -> None:
@@ -41,8 +52,23 @@ def _bigrams_only(submission: Submission, name: str, corpus: str, start: str) ->
             if pair not in allowed:
                 fail(f"with {name}, {call} produced {' '.join(words)!r}, where "
                      f"{pair[1]!r} follows {pair[0]!r}",
-                     "only word pairs that occur in the corpus",
-                     hint="pick the next word from chain[word], the words seen after it")
+                     "only word pairs that occur in the corpus", hint=BIGRAM_HINTS)
+
+
+def _stops_at_dead_end(generate: LearnerFunction, chain: dict[str, list[str]], start: str,
+                       expected: list[str], where: str) -> None:
+    """Fail unless generate(chain, start, 5) stops at the dead end, giving `expected`."""
+    call = f"generate(chain, {start!r}, 5)"
+    last = expected[-1]
+    try:  # the usual miss: no stop, so choosing from an empty list raises
+        result = generate(chain, start, 5, seed=1)
+    except LearnerError as error:
+        fail(f"{where}, {error.observed}", f"{' '.join(expected)!r}: nothing ever follows "
+             f"{last!r}", hint=DEAD_END_HINTS)
+    words = sentence_words(result, call)
+    if words != expected:
+        fail(f"{where}, {call} returned {' '.join(words)!r} although nothing ever follows "
+             f"{last!r}", repr(" ".join(expected)), hint=DEAD_END_HINTS)
 
 
 @check("The sentence starts with the start word", points=1)
@@ -66,11 +92,18 @@ def test_length_limit(submission: Submission) -> None:
         words = sentence_words(generate(chain, "i", length, seed=length), call)
         if len(words) > length:
             fail(f"{call} returned {len(words)} words", f"at most {length}",
-                 hint="each pass of the loop should add exactly one word")
+                 hint=["each pass of the loop should add exactly one word",
+                       "`out` starts with the start word, so the loop has length - 1 "
+                       "passes: one word appended per pass gives exactly `length` words",
+                       "look for a second append in the loop, or a word appended both "
+                       "before and after choosing it"])
         if len(words) < length and words and chain.get(words[-1]):
             fail(f"{call} returned only {len(words)} words", f"{length} words "
                  "(the chain had not reached a dead end)",
-                 hint="keep adding words until the length is reached")
+                 hint=["keep adding words until the length is reached",
+                       "each pass must append the word it chose to `out`",
+                       "is the append inside the loop, after the new word is chosen? Only "
+                       "a dead end (no options) may end the loop early"])
 
 
 @check("Every pair of neighbouring words appears in the corpus", points=1)
@@ -81,12 +114,8 @@ def test_bigrams_in_corpus(submission: Submission) -> None:
 @check("A dead-end word ends the sentence instead of crashing", points=1)
 def test_dead_end(submission: Submission) -> None:
     generate = submission.function("generate")
-    chain = build_chain(EXAMPLE_CORPUS.split())
-    words = sentence_words(generate(chain, "the", 5, seed=1), "generate(chain, 'the', 5)")
-    if words != ["the", "mat"]:
-        fail(f"with the corpus {EXAMPLE_CORPUS!r}, generate(chain, 'the', 5) returned "
-             f"{' '.join(words)!r} although nothing ever follows 'mat'", "'the mat'",
-             hint="when there are no options, stop the loop")
+    _stops_at_dead_end(generate, build_chain(EXAMPLE_CORPUS.split()), "the", ["the", "mat"],
+                       f"with the corpus {EXAMPLE_CORPUS!r}")
     chain = build_chain(LESSON_CORPUS.split())
     words = sentence_words(generate(chain, "word-not-in-chain", 4, seed=1),
                            "generate(chain, 'word-not-in-chain', 4)")
@@ -99,13 +128,8 @@ def test_dead_end(submission: Submission) -> None:
        points=2, visibility="hidden")
 def test_unseen_corpus(submission: Submission) -> None:
     _bigrams_only(submission, "a corpus you never saw", HIDDEN_CORPUS, "the")
-    generate = submission.function("generate")
-    chain = build_chain(HIDDEN_CORPUS.split())
-    words = sentence_words(generate(chain, "rug", 5, seed=1), "generate(chain, 'rug', 5)")
-    if words != ["rug"]:
-        fail(f"with a corpus you never saw, generate(chain, 'rug', 5) returned "
-             f"{' '.join(words)!r} although nothing ever follows 'rug'", "'rug'",
-             hint="when there are no options, stop the loop")
+    _stops_at_dead_end(submission.function("generate"), build_chain(HIDDEN_CORPUS.split()),
+                       "rug", ["rug"], "with a corpus you never saw")
 
 
 @check("The next word is sampled, not fixed", points=2)
@@ -117,7 +141,11 @@ def test_sampled(submission: Submission) -> None:
     if len(sentences) < 2:
         fail(f"20 different seeds all gave {sentences.pop()!r}",
              "different sentences where the chain branches (after 'i': love or build)",
-             hint="choose the next word at random from the options, not always the same one")
+             hint=["choose the next word at random from the options, not always the same one",
+                   "options[0] is always the first word the corpus had after this one; "
+                   "the `random` module can pick for you",
+                   "one function of `random` takes a whole list and returns one of its "
+                   "items; give it the options list as it is"])
 
 
 @check("Next words come up as often as in the corpus", points=1)
@@ -128,5 +156,8 @@ def test_next_word_frequencies(submission: Submission) -> str:
                for w in (sentence_words(r, "generate(chain, 'i', 2)") for r in results)]
     return expect_frequencies(
         seconds, {"love": 2 / 3, "build": 1 / 3}, what="the word after 'i'",
-        hint="'love' follows 'i' twice in the corpus and 'build' once; pick from the "
-             "options list as it is, repeats included")
+        hint=["'love' follows 'i' twice in the corpus and 'build' once; pick from the "
+              "options list as it is, repeats included",
+              "removing repeats (set(options)) makes every next word equally likely; "
+              "the repeats are what make 'love' twice as likely",
+              "pick one item of `options` itself, with every position equally likely"])

@@ -24,11 +24,14 @@ COMMANDS = {
     "ci": "grader.cli.platforms:ci",
     "export": "grader.cli.export:export",
     "gradescope": "grader.cli.platforms:gradescope",
+    "hint": "grader.cli.hint:hint",
     "list": "grader.cli.info:list_exercises",
     "new": "grader.cli.new:new",
     "prairielearn": "grader.cli.platforms:prairielearn",
     "release": "grader.cli.release:release",
     "schema": "grader.cli.schema:schema",
+    "status": "grader.cli.status:status",
+    "watch": "grader.cli.watch:watch",
 }
 
 

@@ -50,11 +50,27 @@ def withheld_note(result: ExerciseResult) -> str:
             f"{points(result.final_max_score)}.")
 
 
+def _score_line(result: ExerciseResult) -> str:
+    score = f"Score: {points(result.score)}/{points(result.max_score)}"
+    if result.withheld:  # a learner's release: never let the public score pass for the final one
+        score = (f"Public checks: {points(result.score)}/{points(result.max_score)} "
+                 "(not your final score)")
+    colour = "green" if result.full_marks else "yellow" if result.score else "red"
+    line = click.style(score, fg=colour, bold=True)
+    return f"{line}\n{withheld_note(result)}" if result.withheld else line
+
+
 def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8",
-           show_output: bool = False) -> str:
-    """The whole report for one exercise, as text with ANSI styles (click strips them)."""
+           show_output: bool = False, score_first: bool = False) -> str:
+    """The whole report for one exercise, as text with ANSI styles (click strips them).
+
+    `score_first` (grade watch) puts the score under the title, where a redrawn
+    screen keeps it in view.
+    """
     ok, bad = _marks(encoding)
     lines = [click.style(f"{result.exercise} · {title}", bold=True), ""]
+    if score_first:
+        lines[1:1] = [_score_line(result)]
     if result.error:
         lines += _wrap(click.style(f"{bad} ", fg="red") + result.error, "  ")
         lines.append("")
@@ -62,14 +78,8 @@ def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8"
     for check in result.checks:
         mark = click.style(ok, fg="green") if check.passed else click.style(bad, fg="red")
         lines += _check_lines(check, mark, width, error=result.error is not None)
-    score = f"Score: {points(result.score)}/{points(result.max_score)}"
-    if result.withheld:  # a learner's release: never let the public score pass for the final one
-        score = (f"Public checks: {points(result.score)}/{points(result.max_score)} "
-                 "(not your final score)")
-    colour = "green" if result.full_marks else "yellow" if result.score else "red"
-    lines += ["", click.style(score, fg=colour, bold=True)]
-    if result.withheld:
-        lines.append(withheld_note(result))
+    if not score_first:
+        lines += ["", _score_line(result)]
     printed = result.output.rstrip("\n")
     if printed and show_output:
         lines += ["", "What your code printed:"] + ["  | " + r for r in printed.splitlines()]
