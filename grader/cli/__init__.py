@@ -26,6 +26,7 @@ COMMANDS = {
     "gradescope": "grader.cli.platforms:gradescope",
     "hint": "grader.cli.hint:hint",
     "list": "grader.cli.info:list_exercises",
+    "merge": "grader.cli.merge:merge",
     "new": "grader.cli.new:new",
     "prairielearn": "grader.cli.platforms:prairielearn",
     "release": "grader.cli.release:release",
