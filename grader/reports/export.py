@@ -49,7 +49,8 @@ def per_student(folder: str, name: str, render: Callable[[StudentResult, ClassRe
 
 
 def _gradescope(student: StudentResult, _: ClassResult) -> str:
-    return json.dumps(gradescope_results(student).model_dump(mode="json"), indent=2) + "\n"
+    results = gradescope_results(student).model_dump(mode="json", exclude_none=True)
+    return json.dumps(results, indent=2) + "\n"
 
 
 EXPORTS: tuple[Export, ...] = (

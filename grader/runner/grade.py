@@ -59,13 +59,15 @@ class Catalogue:
         return ExerciseResult(exercise=exercise.id, score=0.0, max_score=self.max_score(exercise),
                               error=failure.error, checks=checks, output=output,
                               seconds=_seconds(started), error_kind=failure.kind,
-                              error_line=failure.line, error_cell=failure.cell)
+                              error_line=failure.line, error_cell=failure.cell,
+                              withheld=exercise.withheld)
 
     def graded(self, exercise: Exercise, results: list[CheckResult], output: str,
                started: float) -> ExerciseResult:
         return ExerciseResult(exercise=exercise.id, score=sum(r.score for r in results),
                               max_score=self.max_score(exercise), error=None, checks=results,
-                              output=output, seconds=_seconds(started))
+                              output=output, seconds=_seconds(started),
+                              withheld=exercise.withheld)
 
 
 class Grader:

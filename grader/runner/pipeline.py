@@ -88,7 +88,8 @@ def verdict(check: Check, status: CheckStatus, message: str = "",
                        message=failed.message if failed else message or "passed",
                        hint=failed.hint if failed else None,
                        hints=failed.hints if failed else [],
-                       detail=failed.detail if failed else None, status=status)
+                       detail=failed.detail if failed else None, status=status,
+                       visibility=check.visibility)
 
 
 def run_check(check: Check, submission: Submission) -> CheckResult:
