@@ -52,9 +52,14 @@ def inert(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
+# A text this module already cut at the same limit: cutting again must change nothing
+# (a result is capped when made, and again each time it is read back from a journal).
+_ALREADY_CUT = re.compile(re.escape(MARKER).replace(r"\{\}", r"[\d,]+"))
+
+
 def cut(text: str, limit: int) -> str:
     """`text`, or its first `limit` characters and a marker saying how much was cut."""
-    if len(text) <= limit:
+    if len(text) <= limit or _ALREADY_CUT.fullmatch(text, limit):
         return text
     return text[:limit] + MARKER.format(f"{len(text) - limit:,}")
 

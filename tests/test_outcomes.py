@@ -63,3 +63,11 @@ def test_a_result_of_contract_1_reads_with_a_status_for_each_check() -> None:
     result = ExerciseResult.model_validate({"exercise": "e", "score": 0, "max_score": 1,
                                             "error": None, "checks": [old]})
     assert result.error_kind is None and result.checks[0].status is CheckStatus.FAILED
+
+
+def test_learner_text_cut_twice_is_cut_once() -> None:
+    """A result is capped when made and again when a journal is read back: same text."""
+    from grader.learner_text import cut
+
+    once = cut("c" * 1_000_000, 2000)
+    assert cut(once, 2000) == once and once.endswith("[... cut: 998,000 more characters]")
