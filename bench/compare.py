@@ -8,8 +8,11 @@ shared machine falls on both alike. Measured, per commit:
 
 - `grade exercise-1 SOLUTION` and `grade exercise-1 SKELETON`: wall time of the whole
   command (start-up, imports, sandbox, checks), median of `--repeat` runs;
-- `grade batch` over one synthetic class (bench/synthetic.py of NEW, time limit 2 s)
-  with --jobs 1, --force: wall time, best of `--repeat` runs.
+- `grade batch` over one synthetic class (bench/synthetic.py, time limit 2 s) with
+  --jobs 1, --force: wall time, best of `--repeat` runs.
+
+Both commits grade OLD's course (its checks, solutions and skeletons): a newer grader
+reads older checks, not the reverse.
 
 Prints the figures and new/old ratios; writes JSON to bench/results/.
 """
@@ -31,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from synthetic import build_class, course_copy  # noqa: E402
+from synthetic import build_class  # noqa: E402
 
 
 def checkout(ref: str, folder: Path) -> Path:
@@ -61,7 +64,11 @@ def main() -> None:
     try:
         for name, ref in (("old", args.old), ("new", args.new)):
             trees[name] = checkout(ref, work / name)
-        course = course_copy(work / "course", 2).parent
+        course = work / "course"
+        for part in ("checks", "exercises", "solutions"):
+            shutil.copytree(trees["old"] / part, course / part)
+        text = (trees["old"] / "course.yaml").read_text()
+        (course / "course.yaml").write_text(text.replace("time_limit: 10 ", "time_limit: 2 "))
         build_class(work / "class", args.students)
         solution = str(course / "solutions" / "exercise_1_weighted_sampling.py")
         skeleton = str(course / "exercises" / "exercise_1_weighted_sampling.py")
