@@ -85,3 +85,4 @@ def test_syscall_numbers_match_libseccomp() -> None:
             known = resolve(arch, name.encode())
             expected = known if known >= 0 else None  # negative: no such call there
             assert numbers[column] == expected, (machine, name)
+        assert seccomp.SECCOMP_SYSCALL[machine] == resolve(arch, b"seccomp")

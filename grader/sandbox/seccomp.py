@@ -79,6 +79,10 @@ NO_CLONE3 = ("clone3",)
 SIGNALS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")  # rule 9
 DENIED = tuple(name for name in SYSCALLS if name not in PROCESS + NO_CLONE3 + SIGNALS)
 
+# seccomp(2) itself, to install with SECCOMP_FILTER_FLAG_SPEC_ALLOW (checked in tests too)
+SECCOMP_SYSCALL = {"x86_64": 317, "aarch64": 277}
+SET_MODE_FILTER, FLAG_SPEC_ALLOW = 1, 4
+
 # linux/filter.h, linux/seccomp.h
 LD_W_ABS, JEQ, JGE, RET = 0x20, 0x15, 0x35, 0x06
 RET_KILL_PROCESS, RET_ALLOW, RET_ERRNO = 0x80000000, 0x7FFF0000, 0x00050000
