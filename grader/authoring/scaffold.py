@@ -153,7 +153,7 @@ def new_exercise(course: Course, course_file: Path, exercise_id: str, title: str
             raise ScaffoldError(f"{path} already exists; choose another id or --file")
     entry: dict[str, str | float] = {
         "id": exercise.id, "title": exercise.title, "file": exercise.file,
-        "solution": file, "checks": exercise.checks, "points": float(POINTS)}
+        "solution": solution.name, "checks": exercise.checks, "points": float(POINTS)}
     text = course_file.read_bytes().decode("utf-8")
     updated = append_exercise(text, entry)
     course_file.write_text(updated, encoding="utf-8", newline="")

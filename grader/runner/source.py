@@ -12,6 +12,7 @@ import io
 import tokenize
 from dataclasses import dataclass
 
+from grader import learner_text as lt
 from grader.results import ErrorKind
 
 BLANK = "___"
@@ -96,7 +97,7 @@ class Source:
         """For a notebook's errors: the IPython-only lines the grader did not run."""
         if not self.skipped:
             return ""
-        shown = "; ".join(f"code cell {s.cell}, line {s.line}: {s.text}"
+        shown = "; ".join(f"code cell {s.cell}, line {s.line}: {lt.cut(s.text, 80)}"
                           for s in self.skipped[:3])
         more = f" and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
         return (f" (note: the grader does not run IPython magics or shell commands, so it "
