@@ -6,7 +6,10 @@ of a batch. Exporters and renderers read these and nothing else.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+# Built on first use: the learner's text report never pays for a JSON serializer.
+DEFERRED = ConfigDict(defer_build=True)
 
 NO_SUBMISSION = "no submission"  # the error of a student's missing file (SPEC.md)
 # Errors that are the grader's fault, not the learner's: a batch grades these again.
@@ -15,6 +18,8 @@ GRADER_FAULT = ("the grader's sandbox failed", "the grader failed on this file")
 
 class CheckResult(BaseModel):
     """One check's verdict, as a learner sees it."""
+
+    model_config = DEFERRED
 
     name: str
     passed: bool
@@ -27,6 +32,8 @@ class CheckResult(BaseModel):
 
 class ExerciseResult(BaseModel):
     """One submission of one exercise. `error` is set when it could not be graded."""
+
+    model_config = DEFERRED
 
     exercise: str
     score: float
@@ -49,6 +56,8 @@ class ExerciseResult(BaseModel):
 class StudentResult(BaseModel):
     """One student's results across the course's exercises, in course order."""
 
+    model_config = DEFERRED
+
     student: str
     exercises: list[ExerciseResult]
 
@@ -60,6 +69,8 @@ class StudentResult(BaseModel):
 class ExerciseInfo(BaseModel):
     """An exercise as a class report names it."""
 
+    model_config = DEFERRED
+
     id: str
     title: str
     max_score: float
@@ -67,6 +78,8 @@ class ExerciseInfo(BaseModel):
 
 class Skipped(BaseModel):
     """A folder of a batch that was not graded, and why (shown to the TA)."""
+
+    model_config = DEFERRED
 
     name: str = Field(description="the folder name; unprintable characters as \\n, \\x07, ...")
     reason: str
@@ -77,6 +90,8 @@ class ClassResult(BaseModel):
 
     `notes` maps a student id to sentences about that id (e.g. how a CSV writes it).
     """
+
+    model_config = DEFERRED
 
     course: str
     exercises: list[ExerciseInfo]

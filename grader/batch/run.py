@@ -19,7 +19,7 @@ from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.pool import WorkerError, WorkerPool
 from grader.course import Course, Exercise
 from grader.results import ClassResult, ExerciseInfo, ExerciseResult, StudentResult
-from grader.runner import Grader
+from grader.runner import ChecksError, Grader
 from grader.sandbox.client import Sandbox
 
 JOURNAL = "journal.jsonl"
@@ -55,6 +55,9 @@ class BatchRun:
     workers: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # wall seconds per phase ("setup", "journal", "grading", "assembly"): what a run
+    # spends besides grading is measured (bench/startup.py), not guessed
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def results(self) -> ClassResult:
@@ -73,10 +76,8 @@ def _reference(course: Course, exercises: list[Exercise]) -> Grader:
     for exercise in exercises:
         try:
             grader.checks(exercise)
-        except Exception as exc:  # the author's checks file is broken
-            raise BatchError(f"cannot load the checks of {exercise.id} "
-                             f"({course.checks_path(exercise)}): {type(exc).__name__}: {exc}"
-                             ) from None
+        except ChecksError as exc:  # the author's checks file is broken
+            raise BatchError(str(exc)) from None
     return grader
 
 
@@ -106,7 +107,15 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
               exercises: list[Exercise] | None = None, jobs: int | None = None,
               force: bool = False, progress: Progress | None = None) -> BatchRun:
     """Grade every student folder in `submissions`; results are journaled in `outdir`."""
-    started = time.monotonic()
+    started = clock = time.monotonic()
+    run = BatchRun()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        run.phases[phase] = run.phases.get(phase, 0.0) + now - clock
+        clock = now
+
     exercises = exercises or list(course.exercises)
     _check_folders(submissions, outdir)
     reference = _reference(course, exercises)
@@ -115,7 +124,7 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
     tasks = plan(course, students, exercises)
     outdir.mkdir(parents=True, exist_ok=True)
-    run = BatchRun()
+    lap("setup")
     try:
         with Journal(outdir / JOURNAL) as journal:
             known = journal.read()
@@ -123,15 +132,19 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
                     or known[t.key].fingerprint != t.fingerprint
                     or known[t.key].result.grader_fault]
             run.reused = len(tasks) - len(todo)
+            lap("journal")
             _grade(course, reference, journal, todo, jobs or default_jobs(), run, progress)
+            lap("grading")
             entries = journal.read()
             if journal.lines > len(entries):
                 journal.compact(entries)
+            lap("journal")
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
     except WorkerError as exc:
         raise BatchError(f"{exc} ({run.graded} results were saved)") from None
     run.result = _assemble(course, reference, exercises, students, tasks, entries)
+    lap("assembly")
     run.result.skipped = skipped
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]

@@ -11,7 +11,8 @@ import click
 
 from grader.batch import BatchError, BatchRun, run_batch
 from grader.batch.run import JOURNAL, default_jobs
-from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
+from grader.cli import INTERRUPTED
+from grader.cli.context import course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.results import NO_SUBMISSION

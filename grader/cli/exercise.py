@@ -10,7 +10,7 @@ import click
 from grader.cli.context import course_from, die, warn_weakened
 from grader.course import Exercise
 from grader.reports.text import render
-from grader.runner import Grader
+from grader.runner import ChecksError, Grader
 from grader.sandbox.client import Sandbox, SandboxError
 
 
@@ -28,18 +28,23 @@ def exercise_command(exercise: Exercise) -> click.Command:
                   show_output: bool) -> None:
         course = course_from(ctx)
         path = file if file is not None else course.learner_path(exercise)
+        sandbox = Sandbox()
+        grader = Grader(course, sandbox)
         try:
-            with Sandbox() as sandbox:
+            # Blanks left, or not text: the verdict needs no sandbox, so none starts.
+            result = grader.preflight(exercise, path)
+            if result is None:
+                sandbox.start_soon()  # the zygote boots while the checks are imported
+                grader.checks(exercise)
+                sandbox.ready()
                 warn_weakened(sandbox)
-                grader = Grader(course, sandbox)
-                try:
-                    grader.checks(exercise)
-                except Exception as exc:  # a broken checks file is the author's problem
-                    die(f"cannot load the checks of {exercise.id} "
-                        f"({course.checks_path(exercise)}): {type(exc).__name__}: {exc}")
                 result = grader.grade(exercise, path)
+        except ChecksError as exc:
+            die(str(exc))
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
+        finally:
+            sandbox.close()
         if as_json:
             click.echo(result.model_dump_json())
         else:

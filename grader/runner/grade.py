@@ -52,6 +52,10 @@ def _check_result(check: Check, error: CheckFailed | str | None, note: str = "")
                        message=error)
 
 
+class ChecksError(Exception):
+    """An exercise's checks file cannot be imported: the author's problem, not the learner's."""
+
+
 class Grader:
     """Grades submissions of a course's exercises in one shared sandbox.
 
@@ -65,8 +69,14 @@ class Grader:
         self._checks: dict[str, list[Check]] = {}
 
     def checks(self, exercise: Exercise) -> list[Check]:
+        """The exercise's checks, imported once; ChecksError if the author's file is broken."""
         if exercise.id not in self._checks:
-            self._checks[exercise.id] = load_checks(self.course.checks_path(exercise))
+            path = self.course.checks_path(exercise)
+            try:
+                self._checks[exercise.id] = load_checks(path)
+            except Exception as exc:  # anything the author's module raises at import
+                raise ChecksError(f"cannot load the checks of {exercise.id} ({path}): "
+                                  f"{type(exc).__name__}: {exc}") from exc
         return self._checks[exercise.id]
 
     def max_score(self, exercise: Exercise) -> float:
@@ -95,10 +105,22 @@ class Grader:
             result = source.relocate(result)
         return result
 
-    def grade_source(self, exercise: Exercise, source: str, filename: str,
-                     started: float | None = None) -> ExerciseResult:
-        started = time.monotonic() if started is None else started
-        limits = self.course.limits_for(exercise)
+    def preflight(self, exercise: Exercise, path: Path) -> ExerciseResult | None:
+        """The result of a file that can never reach a box (unreadable, not text, blanks
+        left), found without starting a sandbox; None when it needs grading."""
+        started = time.monotonic()
+        try:
+            source = read_source(path, self.course.limits_for(exercise).max_source_kb)
+        except SubmissionError as exc:
+            return self.failed(exercise, str(exc), started)
+        result = self._refused(exercise, source, started)
+        if result is not None and isinstance(source, NotebookSource):
+            result = source.relocate(result)
+        return result
+
+    def _refused(self, exercise: Exercise, source: str, started: float
+                 ) -> ExerciseResult | None:
+        """The result for source that is not fit to run (bad text, blanks), else None."""
         try:
             check_text(source)
         except SubmissionError as exc:
@@ -106,6 +128,14 @@ class Grader:
         if blanks := find_blanks(source):
             return self.failed(exercise, describe_blanks(blanks) +
                                ": replace each ___ with your answer", started)
+        return None
+
+    def grade_source(self, exercise: Exercise, source: str, filename: str,
+                     started: float | None = None) -> ExerciseResult:
+        started = time.monotonic() if started is None else started
+        limits = self.course.limits_for(exercise)
+        if (refused := self._refused(exercise, source, started)) is not None:
+            return refused
         try:
             box = self.sandbox.box(limits.box_settings(), limits.time_limit)
         except SandboxError as exc:
