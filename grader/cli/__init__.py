@@ -21,10 +21,13 @@ def main() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):  # the one answer that needs no click
         print(f"grade, version {__version__}")
         sys.exit(0)
-    import click
+    try:
+        import click
 
-    from grader.cli.app import cli
-
+        from grader.cli.app import cli
+    except KeyboardInterrupt:  # Ctrl-C while starting: no traceback either
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED)
     try:
         cli(prog_name="grade", standalone_mode=False)
     except click.exceptions.Exit as exc:
