@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from grader.cli import USAGE_ERROR
-from grader.course import ConfigError, find_course, load_course
+from grader.course import ConfigError, ConfigProblem, find_course, load_course
 from grader.course.load import cached_course
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def course_file(ctx: click.Context) -> Path:
         path = Path(given)
         path = path / "course.yaml" if path.is_dir() else path
         if not path.is_file():
-            raise ConfigError(path, ["no such file"])
+            raise ConfigError(path, [ConfigProblem("no such file")])
         return path
     except ConfigError as exc:
         die(str(exc))

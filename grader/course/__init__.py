@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from grader.course.load import ConfigError, find_course, load_course
+from grader.course.load import ConfigError, ConfigProblem, find_course, load_course
 
 if TYPE_CHECKING:
     from grader.course.model import Course, Exercise, Limits
 
-__all__ = ["ConfigError", "Course", "Exercise", "Limits", "find_course", "load_course"]
+__all__ = ["ConfigError", "ConfigProblem", "Course", "Exercise", "Limits", "find_course",
+           "load_course"]
 _MODELS = ("Course", "Exercise", "Limits")
 
 
