@@ -46,7 +46,8 @@ def test_a_changed_course_yaml_is_validated_again(tmp_path: Path) -> None:
     path.write_text(OVERRIDE.replace("time_limit: 30", "time_limit: -1"))
     with pytest.raises(ConfigError) as caught:
         load_course(path)
-    assert [(p.field, p.line) for p in caught.value.problems] == [("exercises[0].limits.time_limit", 15)]
+    found = [(p.field, p.line) for p in caught.value.problems]
+    assert found == [("exercises[0].limits.time_limit", 15)]
 
 
 @pytest.mark.parametrize("garbage", ["{not json", "[]", '{"key": 1}', "",
