@@ -17,8 +17,9 @@ from tests.conftest import ROOT
 
 GOOD = (ROOT / "course.yaml").read_text()
 # An exercise that overrides one limit: the cache must keep which fields were set.
-OVERRIDE = GOOD.replace("    points: 10\n  - id: exercise-2",
-                        "    points: 10\n    limits:\n      time_limit: 30\n  - id: exercise-2")
+ANCHOR = "    checks: checks/exercise_1.py\n"
+assert GOOD.count(ANCHOR) == 1
+OVERRIDE = GOOD.replace(ANCHOR, ANCHOR + "    limits:\n      time_limit: 30\n")
 
 
 def course_file(tmp_path: Path, text: str = OVERRIDE) -> Path:
@@ -47,7 +48,7 @@ def test_a_changed_course_yaml_is_validated_again(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_course(path)
     found = [(p.field, p.line) for p in caught.value.problems]
-    assert found == [("exercises[0].limits.time_limit", 15)]
+    assert found == [("exercises[0].limits.time_limit", 14)]
 
 
 @pytest.mark.parametrize("garbage", ["{not json", "[]", '{"key": 1}', "",

@@ -20,9 +20,12 @@ COMMANDS = {
     "build": ("grader.cli.build:build", "Make the learners' skeletons from the marked solutions."),
     "check": ("grader.cli.check:check", "List every problem of the course; exit 0 only if none."),
     "export": ("grader.cli.export:export", "Export the course or its grades to other tools."),
+    "hint": ("grader.cli.hint:hint", "Show the next, deeper hint for your first failing check."),
     "list": ("grader.cli.info:list_exercises", "List the exercises, their files and points."),
     "new": ("grader.cli.new:new", "Add an exercise that passes grade check at once."),
     "schema": ("grader.cli.schema:schema", "Print the JSON Schema of course.yaml."),
+    "status": ("grader.cli.status:status", "Show your progress: best and last score per exercise."),
+    "watch": ("grader.cli.watch:watch", "Grade your file every time you save it (Ctrl-C stops)."),
 }
 
 

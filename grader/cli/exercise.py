@@ -1,4 +1,4 @@
-"""`grade exercise-N [FILE]`: grade one learner file and report."""
+"""`grade exercise-N [FILE]`: grade one learner file, record it, and report."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from pathlib import Path
 
 import click
 
+from grader.checks import load_checks
 from grader.cli.context import course_from, die, warn_weakened
+from grader.cli.learner import checks_or_die, done_count, grade_recorded
 from grader.course import Exercise
+from grader.progress import Recorder
+from grader.reports.progress import full_marks_line, scope_line
 from grader.reports.text import render
-from grader.runner import ChecksError, Grader
+from grader.runner import Grader
 from grader.sandbox.client import Sandbox, SandboxError
 
 
@@ -23,24 +27,30 @@ def exercise_command(exercise: Exercise) -> click.Command:
                   help="Print exactly one JSON object (the report) on stdout.")
     @click.option("--output", "show_output", is_flag=True,
                   help="Also show what your code printed.")
+    @click.option("-k", "only", metavar="TEXT",
+                  help="Run only the checks whose name contains TEXT (any case); "
+                       "the score then covers only those checks.")
     @click.pass_context
     def grade_one(ctx: click.Context, file: Path | None, as_json: bool,
-                  show_output: bool) -> None:
+                  show_output: bool, only: str | None) -> None:
         course = course_from(ctx)
         path = file if file is not None else course.learner_path(exercise)
+        recorder = Recorder(course)
         sandbox = Sandbox()
-        grader = Grader(course, sandbox)
+        grader = Grader(course, sandbox, only=only)
         try:
             # Blanks left, or not text: the verdict needs no sandbox, so none starts.
-            result = grader.preflight(exercise, path)
-            if result is None:
+            boxed = grader.preflight(exercise, path) is None
+            if boxed:
                 sandbox.start_soon()  # the zygote boots while the checks are imported
-                grader.checks(exercise)
+            if not checks_or_die(grader, exercise):
+                names = "; ".join(c.name for c in load_checks(course.checks_path(exercise)))
+                die(f"no check of {exercise.id} has {only!r} in its name "
+                    f"(its checks: {names})")
+            if boxed:
                 sandbox.ready()
                 warn_weakened(sandbox)
-                result = grader.grade(exercise, path)
-        except ChecksError as exc:
-            die(str(exc))
+            result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
         finally:
@@ -50,6 +60,12 @@ def exercise_command(exercise: Exercise) -> click.Command:
         else:
             click.echo(render(result, exercise.title, encoding=sys.stdout.encoding,
                               show_output=show_output))
+            if only is not None:
+                total = len(load_checks(course.checks_path(exercise)))
+                click.echo(scope_line(only, len(result.checks), total))
+            elif result.full_marks:
+                click.echo(full_marks_line(exercise, done_count(recorder, course.exercises),
+                                           len(course.exercises)))
         sys.exit(0 if result.full_marks else 1)
 
     return grade_one

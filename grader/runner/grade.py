@@ -28,6 +28,7 @@ def _check_result(check: Check, status: CheckStatus, message: str = "",
                        max_score=check.points,
                        message=failed.message if failed else message or "passed",
                        hint=failed.hint if failed else None,
+                       hints=failed.hints if failed else [],
                        detail=failed.detail if failed else None, status=status)
 
 
@@ -42,9 +43,10 @@ class Grader:
     are reused for every submission, which is what makes a batch fast.
     """
 
-    def __init__(self, course: Course, sandbox: Sandbox) -> None:
+    def __init__(self, course: Course, sandbox: Sandbox, only: str | None = None) -> None:
         self.course = course
         self.sandbox = sandbox
+        self.only = only  # `grade exercise-N -k TEXT`: run only checks whose name has TEXT
         self._checks: dict[str, list[Check]] = {}
 
     def checks(self, exercise: Exercise) -> list[Check]:
@@ -52,10 +54,13 @@ class Grader:
         if exercise.id not in self._checks:
             path = self.course.checks_path(exercise)
             try:
-                self._checks[exercise.id] = load_checks(path)
+                checks = load_checks(path)
             except Exception as exc:  # anything the author's module raises at import
                 raise ChecksError(f"cannot load the checks of {exercise.id} ({path}): "
                                   f"{type(exc).__name__}: {exc}") from exc
+            if self.only is not None:
+                checks = [c for c in checks if self.only.casefold() in c.name.casefold()]
+            self._checks[exercise.id] = checks
         return self._checks[exercise.id]
 
     def max_score(self, exercise: Exercise) -> float:
