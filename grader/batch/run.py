@@ -7,6 +7,7 @@ assemble the same gradebook from the same entries.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from grader.sandbox.client import Sandbox
 
 JOURNAL = "journal.jsonl"
 Progress = Callable[[int, int], None]  # (done, total)
+Export = Callable[[ClassResult], object]  # writes OUTDIR's files from the class's results
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class BatchError(Exception):
@@ -56,9 +59,15 @@ class BatchRun:
     workers: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
-    # wall seconds per phase ("setup", "journal", "grading", "assembly"): what a run
-    # spends besides grading is measured (bench/startup.py), not guessed
+    # wall seconds per phase ("setup", "journal", "grading", "assembly", "exports"): what
+    # a run spends besides grading is measured (bench/startup.py), not guessed
     phases: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, phase: str, since: float) -> float:
+        """Add the time since `since` to `phase`; return now, the next phase's start."""
+        now = time.monotonic()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - since
+        return now
 
     @property
     def results(self) -> ClassResult:
@@ -107,17 +116,31 @@ def _check_folders(submissions: Path, outdir: Path) -> None:
 
 def run_batch(course: Course, submissions: Path, outdir: Path, *,
               exercises: list[Exercise] | None = None, jobs: int | None = None,
-              force: bool = False, progress: Progress | None = None) -> BatchRun:
-    """Grade every student folder in `submissions`; results are journaled in `outdir`."""
+              force: bool = False, progress: Progress | None = None,
+              export: Export | None = None) -> BatchRun:
+    """Grade every student folder in `submissions`; results are journaled in `outdir`.
+
+    `export` writes OUTDIR's files while the journal's lock is still held, so two
+    runs on one OUTDIR can never interleave their exports. A full disk is a
+    `BatchError` that says so: what was saved before stays saved.
+    """
+    try:
+        return _run_batch(course, submissions, outdir, exercises=exercises, jobs=jobs,
+                          force=force, progress=progress, export=export)
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        raise BatchError(
+            f"the disk of {outdir} is full ({exc.strerror}): nothing graded before is lost "
+            f"(every saved result is in {outdir / JOURNAL}) and no file was left half "
+            "written; free some space and run the same command again") from None
+
+
+def _run_batch(course: Course, submissions: Path, outdir: Path, *,
+               exercises: list[Exercise] | None, jobs: int | None, force: bool,
+               progress: Progress | None, export: Export | None) -> BatchRun:
     started = clock = time.monotonic()
     run = BatchRun()
-
-    def lap(phase: str) -> None:
-        nonlocal clock
-        now = time.monotonic()
-        run.phases[phase] = run.phases.get(phase, 0.0) + now - clock
-        clock = now
-
     exercises = exercises or list(course.exercises)
     _check_folders(submissions, outdir)
     reference = _reference(course, exercises)
@@ -126,7 +149,7 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
     tasks = plan(course, students, exercises)
     outdir.mkdir(parents=True, exist_ok=True)
-    lap("setup")
+    clock = run.lap("setup", clock)
     try:
         with Journal(outdir / JOURNAL) as journal:
             known = journal.read()
@@ -134,20 +157,26 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
                     or known[t.key].fingerprint != t.fingerprint
                     or known[t.key].result.grader_fault]
             run.reused = len(tasks) - len(todo)
-            lap("journal")
+            clock = run.lap("journal", clock)
             _grade(course, reference, journal, todo, jobs or default_jobs(), run, progress)
-            lap("grading")
+            clock = run.lap("grading", clock)
             entries = journal.read()
-            if journal.lines > len(entries):
-                journal.compact(entries)
-            lap("journal")
+            # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
+            present = {s.id for s in students}
+            kept = {key: e for key, e in entries.items() if key[0] in present}
+            if journal.lines > len(kept):
+                journal.compact(kept)
+            clock = run.lap("journal", clock)
+            run.result = _assemble(course, reference, exercises, students, tasks, kept)
+            run.result.skipped = skipped
+            clock = run.lap("assembly", clock)
+            if export is not None:
+                export(run.result)
+                clock = run.lap("exports", clock)
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
     except WorkerError as exc:
         raise BatchError(f"{exc} ({run.graded} results were saved)") from None
-    run.result = _assemble(course, reference, exercises, students, tasks, entries)
-    lap("assembly")
-    run.result.skipped = skipped
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
     if not students:
