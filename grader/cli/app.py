@@ -22,6 +22,7 @@ COMMANDS = {
     "export": ("grader.cli.export:export", "Export the course or its grades to other tools."),
     "hint": ("grader.cli.hint:hint", "Show the next, deeper hint for your first failing check."),
     "list": ("grader.cli.info:list_exercises", "List the exercises, their files and points."),
+    "merge": ("grader.cli.merge:merge", "Join the outputs of batch shards into one gradebook."),
     "new": ("grader.cli.new:new", "Add an exercise that passes grade check at once."),
     "schema": ("grader.cli.schema:schema", "Print the JSON Schema of course.yaml."),
     "status": ("grader.cli.status:status", "Show your progress: best and last score per exercise."),
