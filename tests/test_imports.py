@@ -83,3 +83,15 @@ def test_a_skeleton_with_blanks_never_starts_a_sandbox(course: Path) -> None:
     assert "blanks on lines 18 and 33 are still empty" in done.stdout
     _, solution = imported(course, "exercise-1", SOLUTION, env={"GRADE_SANDBOX": "no-such-level"})
     assert solution.returncode == 2 and "sandbox could not start" in solution.stderr
+
+
+def test_every_listed_command_is_the_command_its_summary_names() -> None:
+    import importlib
+
+    from grader.cli.app import COMMANDS
+
+    for name, (target, summary) in COMMANDS.items():
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert command.name == name, (name, target)
+        assert summary.endswith(".") and len(summary) <= 60, summary
