@@ -5,15 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from grader.course import ConfigError, ConfigProblem, Course, Exercise, find_course, load_course
-from grader.sandbox.client import Sandbox
+from grader.cli import USAGE_ERROR
+from grader.course import ConfigError, ConfigProblem, find_course, load_course
+from grader.course.load import cached_course
 
-USAGE_ERROR = 2
-INTERRUPTED = 130  # the shell's status for Ctrl-C
+if TYPE_CHECKING:
+    from grader.course import Course, Exercise
+    from grader.sandbox.client import Sandbox
+
 
 
 def die(message: str) -> NoReturn:
@@ -73,6 +76,18 @@ def command_names(ctx: click.Context) -> frozenset[str]:
     root = ctx.find_root()
     group = root.command
     return frozenset(group.list_commands(root)) if isinstance(group, click.Group) else frozenset()
+
+
+def course_titles() -> list[tuple[str, str]]:
+    """(id, title) of each exercise of the course here, or none if there is no course."""
+    try:
+        path = find_course()
+        cached = cached_course(path)
+        if cached is not None:
+            return [(e["id"], e["title"]) for e in cached["exercises"]]
+        return [(e.id, e.title) for e in load_course(path).exercises]
+    except (ConfigError, KeyError, TypeError):
+        return []
 
 
 def exercises_named(course: Course, ids: Sequence[str]) -> list[Exercise]:

@@ -7,15 +7,14 @@ from typing import Any
 
 import click
 
-from grader.cli.context import course_from, die
-from grader.course import ConfigError, find_course, load_course
+from grader.cli.context import course_from, course_titles, die
 
 
 class CourseGroup(click.Group):
     """A group of lazily imported commands, whose unknown commands are looked up as
     exercise ids in course.yaml."""
 
-    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None,
+    def __init__(self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_commands = lazy_commands or {}
@@ -28,7 +27,7 @@ class CourseGroup(click.Group):
         if command is not None:
             return command
         if name in self.lazy_commands:
-            module, attribute = self.lazy_commands[name].split(":")
+            module, attribute = self.lazy_commands[name][0].split(":")
             lazy: click.Command = getattr(importlib.import_module(module), attribute)
             self.add_command(lazy, name)
             return lazy
@@ -43,10 +42,11 @@ class CourseGroup(click.Group):
         return exercise_command(exercise)
 
     def format_commands(self, ctx: click.Context, formatter: Any) -> None:
-        super().format_commands(ctx, formatter)
-        try:
-            course = load_course(find_course())
-        except ConfigError:
-            return
-        with formatter.section("Exercises (grade ID [FILE])"):
-            formatter.write_dl([(e.id, e.title) for e in course.exercises])
+        """Commands and exercises for --help, from summaries: nothing heavy is imported."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, summary)
+                                in sorted(self.lazy_commands.items())])
+        exercises = course_titles()
+        if exercises:
+            with formatter.section("Exercises (grade ID [FILE])"):
+                formatter.write_dl(exercises)

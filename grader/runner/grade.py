@@ -28,6 +28,10 @@ def box_limits(limits: Limits) -> BoxLimits:
                      disk_kb=limits.disk_kb, disk_files=limits.disk_files)
 
 
+class ChecksError(Exception):
+    """An exercise's checks file cannot be imported: the author's problem, not the learner's."""
+
+
 def _seconds(started: float) -> float:
     return round(time.monotonic() - started, 4)
 
@@ -41,8 +45,14 @@ class Catalogue:
         self._checks: dict[str, list[Check]] = {}
 
     def checks(self, exercise: Exercise) -> list[Check]:
+        """The exercise's checks, imported once; ChecksError if the author's file is broken."""
         if exercise.id not in self._checks:
-            checks = load_checks(self.course.checks_path(exercise))
+            path = self.course.checks_path(exercise)
+            try:
+                checks = load_checks(path)
+            except Exception as exc:  # anything the author's module raises at import
+                raise ChecksError(f"cannot load the checks of {exercise.id} ({path}): "
+                                  f"{type(exc).__name__}: {exc}") from exc
             if self.only is not None:
                 checks = [c for c in checks if self.only.casefold() in c.name.casefold()]
             self._checks[exercise.id] = checks
@@ -94,6 +104,17 @@ class Grader:
         except SubmissionError as exc:
             return self.catalogue.failed(exercise, Failure.refused(exc), started)
         return self.grade_source(exercise, source, started=started)
+
+    def preflight(self, exercise: Exercise, path: Path) -> ExerciseResult | None:
+        """The result of a file that can never reach a box (unreadable, not text, blanks
+        left), found without starting a sandbox; None when it needs grading."""
+        started = time.monotonic()
+        try:
+            source = read(path, self.course.limits_for(exercise).max_source_kb)
+        except SubmissionError as exc:
+            return self.catalogue.failed(exercise, Failure.refused(exc), started)
+        refused = check(source)
+        return None if refused is None else self.catalogue.failed(exercise, refused, started)
 
     def grade_source(self, exercise: Exercise, source: Source | str,
                      filename: str = "submission.py",
