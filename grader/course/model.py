@@ -31,6 +31,18 @@ class Limits(BaseModel):
         }
 
 
+class EquivalentMutant(BaseModel):
+    """A mutant `grade check --mutants` should not count: it behaves like the solution."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, description="text of the solution line the mutants change")
+    mutant: str | None = Field(None, description="an operator (compare, constant, swap, return, "
+                               "drop, dict, random) or text of the mutated line; every mutant "
+                               "of the line when omitted")
+    reason: str = Field(min_length=1, description="why no check can tell it from the solution")
+
+
 class Exercise(BaseModel):
     """One exercise: the learner's file, the reference solution, the hidden checks."""
 
@@ -43,6 +55,9 @@ class Exercise(BaseModel):
     checks: str = Field(pattern=r"^[\w./-]+\.py$", description="checks file, from the course root")
     points: float | None = Field(None, gt=0, description="total points; must equal the checks' sum")
     limits: Limits | None = Field(None, description="overrides the course's limits")
+    equivalent_mutants: list[EquivalentMutant] = Field(
+        default_factory=list, description="mutants of the solution that behave like it "
+        "(also: '# EQUIVALENT MUTANT: reason' above the line in the solution)")
 
 
 class Course(BaseModel):
