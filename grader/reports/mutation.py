@@ -44,5 +44,5 @@ def render_mutation(report: MutationReport) -> str:
     lines = [line for exercise in report.exercises for line in _exercise(exercise)]
     total = sum(len(e.mutants) for e in report.exercises)
     lines.append(f"{total} mutants graded in {report.seconds:.1f} s ({report.workers} workers, "
-                 f"time limit {report.time_limit:g} s each)")
+                 f"time limit {report.time_limit:.1f} s each)")
     return "\n".join(lines)
