@@ -25,6 +25,7 @@ COMMANDS = {
     "list": "grader.cli.info:list_exercises",
     "new": "grader.cli.new:new",
     "schema": "grader.cli.schema:schema",
+    "similarity": "grader.cli.similarity:similarity",
 }
 
 

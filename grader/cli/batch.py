@@ -14,6 +14,7 @@ from grader.batch.run import JOURNAL, default_jobs
 from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
+from grader.reports.html import SimilarityLink
 from grader.results import NO_SUBMISSION
 from grader.sandbox.client import Sandbox, SandboxError
 
@@ -84,10 +85,13 @@ def _summary(run: BatchRun, outdir: Path) -> list[str]:
               help="Also write the scores into this nbgrader gradebook (sqlite file or URL).")
 @click.option("--nbgrader-assignment", default="exercises", show_default=True,
               help="The nbgrader assignment the scores belong to (with --nbgrader-db).")
+@click.option("--similarity", "with_similarity", is_flag=True,
+              help="Also write OUTDIR/similarity.html (as `grade similarity`), linked from "
+                   "report.html.")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
           exercise_ids: tuple[str, ...], force: bool, canvas_id: str,
-          nbgrader_db: str | None, nbgrader_assignment: str) -> None:
+          nbgrader_db: str | None, nbgrader_assignment: str, with_similarity: bool) -> None:
     """Grade a class: SUBMISSIONS holds one folder per student (the folder name is the
     student id) with that student's files, named as in exercises/ (or .ipynb).
     An nbgrader course folder (submitted/STUDENT/ASSIGNMENT/*.ipynb) works too.
@@ -126,7 +130,14 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     progress.close()
     for warning in run.warnings:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
-    write_exports(outdir, run.results, canvas_id=CANVAS_IDS[canvas_id])
+    similarity = None
+    if with_similarity:
+        from grader.cli.similarity import run_similarity
+        from grader.similarity.html import INDEX
+
+        found = run_similarity(ctx, submissions, outdir, exercise_ids)
+        similarity = SimilarityLink(INDEX, found.flagged, found.threshold)
+    write_exports(outdir, run.results, canvas_id=CANVAS_IDS[canvas_id], similarity=similarity)
     click.echo("\n".join(_summary(run, outdir)))
     if nbgrader_db:
         from grader.cli.export import need_nbgrader

@@ -10,18 +10,20 @@ from grader.reports.feedback import feedback_markdown
 from grader.reports.files import write_atomic
 from grader.reports.gradebook import grades_csv, grades_json
 from grader.reports.gradescope import gradescope_results
-from grader.reports.html import report_html
+from grader.reports.html import SimilarityLink, report_html
 from grader.results import ClassResult
 
 
 def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "SIS Login ID",
-                  draw_charts: bool = True) -> list[Path]:
+                  draw_charts: bool = True, similarity: SimilarityLink | None = None
+                  ) -> list[Path]:
     """Write the gradebook, feedback, Gradescope and Canvas files and the report."""
     written = [
         write_atomic(outdir / "grades.csv", grades_csv(result)),
         write_atomic(outdir / "grades.json", grades_json(result)),
         write_atomic(outdir / "canvas.csv", canvas_csv(result, canvas_id)),
-        write_atomic(outdir / "report.html", report_html(result, draw_charts=draw_charts)),
+        write_atomic(outdir / "report.html", report_html(result, draw_charts=draw_charts,
+                                                             similarity=similarity)),
     ]
     for student in result.students:
         written.append(write_atomic(outdir / "feedback" / f"{student.student}.md",

@@ -6,6 +6,7 @@ tables. Student ids and messages are untrusted text: every one is escaped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from grader.reports import charts
@@ -22,6 +23,15 @@ from grader.reports.classstats import (
 from grader.results import ClassResult
 
 NO_CHARTS = "install grade[report] for charts"
+
+
+@dataclass(frozen=True)
+class SimilarityLink:
+    """The similarity report written beside report.html, and what it found."""
+
+    href: str
+    flagged: int
+    threshold: float
 MAX_ERROR_ROWS = 500
 
 STYLE = """
@@ -33,7 +43,7 @@ th, td { border-bottom: 1px solid #ddd; padding: .25em .7em; text-align: left;
          vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .low { color: #b03a2e; font-weight: 600; } .note { color: #666; }
-img { max-width: 100%; }
+img { max-width: 100%; } td { overflow-wrap: anywhere; }
 """
 
 
@@ -88,7 +98,15 @@ def _charts(summaries: list[ExerciseSummary], rates: list[CheckRate], draw: bool
             f'<img alt="pass rate per check" src="{charts.pass_rate_chart(rates)}">')
 
 
-def report_html(result: ClassResult, *, draw_charts: bool = True) -> str:
+def _similarity(link: SimilarityLink | None) -> str:
+    if link is None:
+        return ""
+    return (f'<p><a href="{escape(link.href)}">Similarity report</a>: {link.flagged} pairs '
+            f"of submissions share {100 * link.threshold:.0f}% of their code or more.</p>")
+
+
+def report_html(result: ClassResult, *, draw_charts: bool = True,
+                similarity: SimilarityLink | None = None) -> str:
     """The whole class report as one HTML document."""
     summaries = exercise_summaries(result)
     rates = check_rates(result)
@@ -106,6 +124,7 @@ def report_html(result: ClassResult, *, draw_charts: bool = True) -> str:
 <body>
 <h1>Class report: {escape(result.course)}</h1>
 <p>{students} students, mean total {mean:.1f}/{points(result.max_score)}.</p>
+{_similarity(similarity)}
 <h2>Scores per exercise</h2>
 {_summary(summaries, students)}
 {distribution}
