@@ -111,10 +111,6 @@ def _graded_nodes(tree: ast.Module) -> list[ast.AST]:
                   key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _edits(node: ast.AST, text: _Text) -> list[tuple[Operator, list[Edit]]]:
     """Every mutation of `node` itself (not of its children)."""
     out: list[tuple[Operator, list[Edit]]] = []
@@ -129,9 +125,11 @@ def _edits(node: ast.AST, text: _Text) -> list[tuple[Operator, list[Edit]]]:
                 changed = copy.deepcopy(node)
                 changed.ops[index] = other()
                 replace(Operator.COMPARE, ast.unparse(changed))
-    elif isinstance(node, ast.Constant) and _number(node.value):
-        for value in dict.fromkeys([node.value + 1, node.value - 1, type(node.value)(0)]):
-            if value != node.value:
+    elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not (
+            isinstance(node.value, bool)):
+        number = node.value
+        for value in dict.fromkeys([number + 1, number - 1, type(number)(0)]):
+            if value != number:
                 replace(Operator.CONSTANT, repr(value))
     elif isinstance(node, ast.BinOp) and ast.dump(node.left) != ast.dump(node.right):
         replace(Operator.SWAP, ast.unparse(ast.BinOp(node.right, node.op, node.left)))
@@ -141,10 +139,10 @@ def _edits(node: ast.AST, text: _Text) -> list[tuple[Operator, list[Edit]]]:
     elif isinstance(node, ast.Dict) and len(node.values) > 1 and None not in node.keys:
         values = node.values
         for i, value in enumerate(values):
-            other = values[(i + 1) % len(values)]
-            if ast.dump(value) != ast.dump(other) and (i + 1 < len(values) or len(values) > 2):
-                out.append((Operator.DICT, [(*text.span(value), text.segment(other)),
-                                            (*text.span(other), text.segment(value))]))
+            neighbour = values[(i + 1) % len(values)]
+            if ast.dump(value) != ast.dump(neighbour) and (i + 1 < len(values) or len(values) > 2):
+                out.append((Operator.DICT, [(*text.span(value), text.segment(neighbour)),
+                                            (*text.span(neighbour), text.segment(value))]))
     elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
           and isinstance(node.func.value, ast.Name) and node.func.value.id == "random"
           and node.func.attr in RANDOM_CONSTANTS):

@@ -20,7 +20,7 @@ from grader.authoring.markers import equivalent_marks, strip_markers
 from grader.authoring.mutants import Mutant, Operator, make_mutants
 from grader.authoring.problems import Problem
 from grader.batch.pool import WorkerPool
-from grader.course import Course, Exercise
+from grader.course import Course, Exercise, Limits
 from grader.course.model import EquivalentMutant
 from grader.results import ExerciseResult
 from grader.runner import Grader
@@ -115,7 +115,7 @@ def _matches(rule: EquivalentMutant, mutant: Mutant) -> bool:
 
 def _with_time_limit(course: Course, seconds: float) -> Course:
     """The course with every time limit lowered to `seconds` (never raised)."""
-    def lower(limits):  # type: ignore[no-untyped-def]
+    def lower(limits: Limits) -> Limits:
         return limits.model_copy(update={"time_limit": min(limits.time_limit, seconds)})
 
     exercises = [e.model_copy(update={"limits": lower(e.limits)}) if e.limits else e
@@ -158,7 +158,7 @@ def run_mutants(course: Course, exercises: list[Exercise], jobs: int) -> Mutatio
     raw = {e.id: course.solution_path(e).read_text(encoding="utf-8") for e in exercises}
     texts = {e.id: strip_markers(raw[e.id]) for e in exercises}
     baseline, limit = _baseline(course, exercises, texts)
-    problems = [Problem(file=str(Path(course.solutions_dir) / e.solution), message=(
+    problems = [Problem(file=str(Path(course.solutions_dir) / e.solution), line=None, message=(
         f"the solution does not get full marks ({baseline[e.id].error or 'some checks fail'}), "
         "so its mutants say nothing about the checks"), exercise=e.id)
         for e in exercises if not baseline[e.id].full_marks]
