@@ -138,11 +138,11 @@ def _edits(node: ast.AST, text: _Text) -> list[tuple[Operator, list[Edit]]]:
         out.append((Operator.RETURN, [(*text.span(node.value), "None")]))
     elif isinstance(node, ast.Dict) and len(node.values) > 1 and None not in node.keys:
         values = node.values
-        for i, value in enumerate(values):
+        for i, item in enumerate(values):
             neighbour = values[(i + 1) % len(values)]
-            if ast.dump(value) != ast.dump(neighbour) and (i + 1 < len(values) or len(values) > 2):
-                out.append((Operator.DICT, [(*text.span(value), text.segment(neighbour)),
-                                            (*text.span(neighbour), text.segment(value))]))
+            if ast.dump(item) != ast.dump(neighbour) and (i + 1 < len(values) or len(values) > 2):
+                out.append((Operator.DICT, [(*text.span(item), text.segment(neighbour)),
+                                            (*text.span(neighbour), text.segment(item))]))
     elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
           and isinstance(node.func.value, ast.Name) and node.func.value.id == "random"
           and node.func.attr in RANDOM_CONSTANTS):
