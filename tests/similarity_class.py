@@ -139,7 +139,8 @@ def reorder_functions(code: str) -> str:
     taken = {i for f in functions for i in range(f.lineno - 1, f.end_lineno or f.lineno)}
     header = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     head_end = max((n.end_lineno or n.lineno for n in header), default=0)
-    moved = ["".join(lines[f.lineno - 1:f.end_lineno or f.lineno]) + "\n\n" for f in reversed(functions)]
+    moved = ["".join(lines[f.lineno - 1:f.end_lineno or f.lineno]) + "\n\n"
+             for f in reversed(functions)]
     rest = [line for i, line in enumerate(lines) if i not in taken and i >= head_end]
     return "".join(lines[:head_end]) + "\n\n" + "".join(moved) + "".join(rest)
 
