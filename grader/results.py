@@ -53,6 +53,27 @@ class CheckStatus(str, Enum):
     NOT_RUN = "not_run"  # the submission could not be graded (see the exercise's error)
 
 
+class WrongAnswer(BaseModel):
+    """What a check saw when it failed an answer, as data a class report can count.
+
+    `observed` is the first half of the check's `fail(observed, expected)`; a
+    frequency check also names the outcome furthest from its share.
+    """
+
+    observed: str
+    outcome: str | None = Field(None, description="frequency checks: the outcome drawn "
+                                "furthest from its expected share")
+    expected_share: float | None = None
+    observed_share: float | None = None
+
+    @property
+    def overdrawn(self) -> bool | None:
+        """True if `outcome` came up too often, False too rarely, None if not a frequency."""
+        if self.outcome is None or self.expected_share is None or self.observed_share is None:
+            return None
+        return self.observed_share > self.expected_share
+
+
 class CheckResult(BaseModel):
     """One check's verdict, as a learner sees it."""
 
@@ -64,6 +85,8 @@ class CheckResult(BaseModel):
     hint: str | None = None
     detail: str | None = Field(None, description="e.g. a text histogram, shown verbatim")
     status: CheckStatus = Field(description="how the check ended; `passed` iff passed")
+    wrong: WrongAnswer | None = Field(None, description="what the check saw, when it failed "
+                                      "the answer (status failed, from fail())")
 
     @model_validator(mode="before")
     @classmethod

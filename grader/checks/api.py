@@ -14,6 +14,15 @@ from typing import Any, NoReturn, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@dataclass(frozen=True)
+class Drift:
+    """A frequency check's miss as data: one outcome's expected and observed shares."""
+
+    outcome: str
+    expected: float
+    observed: float
+
+
 class CheckFailed(AssertionError):
     """A check's verdict: what was observed, what was expected, and a hint.
 
@@ -21,11 +30,12 @@ class CheckFailed(AssertionError):
     """
 
     def __init__(self, observed: str, expected: str | None = None, hint: str | None = None,
-                 detail: str | None = None) -> None:
+                 detail: str | None = None, drift: Drift | None = None) -> None:
         self.observed = observed
         self.expected = expected
         self.hint = hint
         self.detail = detail
+        self.drift = drift
         super().__init__(self.message)
 
     @property
@@ -37,9 +47,12 @@ class CheckFailed(AssertionError):
 
 
 def fail(observed: str, expected: str | None = None, *, hint: str | None = None,
-         detail: str | None = None) -> NoReturn:
-    """Fail the check: observed vs expected, a hint that does not give the answer."""
-    raise CheckFailed(observed, expected, hint, detail)
+         detail: str | None = None, drift: Drift | None = None) -> NoReturn:
+    """Fail the check: observed vs expected, a hint that does not give the answer.
+
+    A frequency check also passes the `drift` it saw, for the class report to count.
+    """
+    raise CheckFailed(observed, expected, hint, detail, drift)
 
 
 @dataclass(frozen=True)

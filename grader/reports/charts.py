@@ -9,7 +9,8 @@ import base64
 import io
 from typing import Any
 
-from grader.reports.classstats import CheckRate, ExerciseSummary
+from grader.reports.classstats import ExerciseSummary
+from grader.reports.reteach import CheckFailures
 
 
 def available() -> bool:
@@ -53,19 +54,19 @@ def distribution_chart(summaries: list[ExerciseSummary]) -> str:
     return uri
 
 
-def pass_rate_chart(rates: list[CheckRate]) -> str:
-    """A bar per check: the share of submissions that passed it."""
+def pass_rate_chart(rates: list[CheckFailures]) -> str:
+    """A bar per check: the share of the files that ran which passed it."""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(8, 0.32 * len(rates) + 0.8))
     # "$" would start matplotlib's math mode
     labels = [f"{r.exercise}: {r.name}"[:70].replace("$", r"\$") for r in rates]
-    values = [100 * r.rate for r in rates]
+    values = [100 * (1 - r.rate) for r in rates]
     axis.barh(range(len(rates)), values, color=["#c0392b" if v < 50 else "#3b6ea8"
                                                  for v in values])
     axis.set_yticks(range(len(rates)), labels, fontsize=8)
     axis.invert_yaxis()
     axis.set_xlim(0, 100)
-    axis.set_xlabel("% of submissions passing")
+    axis.set_xlabel("% of the files that ran passing")
     figure.tight_layout()
     uri = _data_uri(figure)
     plt.close(figure)
