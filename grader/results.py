@@ -83,6 +83,8 @@ class CheckResult(BaseModel):
     max_score: float
     message: str
     hint: str | None = None
+    # Every hint of the check, nudge first; not exported: only the learner's loop picks one.
+    hints: list[str] = Field(default_factory=list, exclude=True)
     detail: str | None = Field(None, description="e.g. a text histogram, shown verbatim")
     status: CheckStatus = Field(description="how the check ended; `passed` iff passed")
     wrong: WrongAnswer | None = Field(None, description="what the check saw, when it failed "

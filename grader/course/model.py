@@ -59,6 +59,9 @@ class Exercise(BaseModel):
     checks: str = Field(pattern=r"^[\w./-]+\.py$", description="checks file, from the course root")
     points: float | None = Field(None, gt=0, description="total points; must equal the checks' sum")
     limits: Limits | None = Field(None, description="overrides the course's limits")
+    learned: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[^\n]*$",
+                                description="one line: what the exercise taught, shown to the "
+                                "learner at full marks")
     equivalent_mutants: list[EquivalentMutant] = Field(
         default_factory=list, description="mutants of the solution that behave like it "
         "(also: '# EQUIVALENT MUTANT: reason' above the line in the solution)")
