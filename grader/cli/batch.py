@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,17 @@ from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.reports.html import SimilarityLink
 from grader.sandbox.client import Sandbox, SandboxError
+
+TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: the batch stops as on Ctrl-C (results saved, workers gone)."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
 
 CANVAS_IDS: dict[str, IdColumn] = {"sis-login-id": "SIS Login ID",
                                    "sis-user-id": "SIS User ID", "id": "ID"}
@@ -114,29 +126,36 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
             warn_weakened(probe)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
+    similarity, link = None, None
+    if with_similarity:  # compared before grading, written after it (report.html links it)
+        from grader.cli.similarity import compare_submissions, write_similarity_report
+        from grader.similarity.html import INDEX
+
+        similarity = compare_submissions(ctx, submissions, exercise_ids, exclude=outdir)
+        link = SimilarityLink(INDEX, similarity.flagged, similarity.threshold)
     progress = Progress()
+    previous = signal.signal(signal.SIGTERM, _terminated)  # `kill PID` is a Ctrl-C too
     try:
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
-                        force=force, progress=progress)
+                        force=force, progress=progress,
+                        export=lambda result: write_exports(
+                            outdir, result, canvas_id=CANVAS_IDS[canvas_id], similarity=link))
     except BatchError as exc:
         progress.close()
         die(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.close()
-        click.echo(f"\ninterrupted: every result so far is saved in {outdir / JOURNAL}; "
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        click.echo(f"\n{how}: every result so far is saved in {outdir / JOURNAL}; "
                    "run the same command again to finish", err=True)
-        sys.exit(INTERRUPTED)
+        sys.exit(TERMINATED if isinstance(exc, Terminated) else INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     progress.close()
     for warning in run.warnings:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
-    similarity = None
-    if with_similarity:
-        from grader.cli.similarity import run_similarity
-        from grader.similarity.html import INDEX
-
-        found = run_similarity(ctx, submissions, outdir, exercise_ids)
-        similarity = SimilarityLink(INDEX, found.flagged, found.threshold)
-    write_exports(outdir, run.results, canvas_id=CANVAS_IDS[canvas_id], similarity=similarity)
+    if similarity is not None:
+        write_similarity_report(outdir, similarity)
     click.echo("\n".join(_summary(run, outdir)))
     if nbgrader_db:
         from grader.cli.export import need_nbgrader

@@ -29,21 +29,26 @@ def summary(report: SimilarityReport) -> list[str]:
     return lines
 
 
-def run_similarity(ctx: click.Context, submissions: Path, outdir: Path,
-                   exercise_ids: tuple[str, ...], references: Path | None = None,
-                   threshold: float = DEFAULT_THRESHOLD) -> SimilarityReport:
-    """Compare, write the report into `outdir`, print the summary; exit 2 if it cannot run."""
+def compare_submissions(ctx: click.Context, submissions: Path, exercise_ids: tuple[str, ...],
+                        references: Path | None = None,
+                        threshold: float = DEFAULT_THRESHOLD,
+                        exclude: Path | None = None) -> SimilarityReport:
+    """Compare (exit 2 with why if it cannot run); `exclude` is a folder that is no student."""
     course = course_from(ctx)
     try:
-        report = compare_class(course, submissions, exercises=exercises_named(
-            course, exercise_ids), references=references, threshold=threshold)
+        return compare_class(course, submissions, exercises=exercises_named(
+            course, exercise_ids), references=references, threshold=threshold,
+            exclude=exclude)
     except SimilarityError as exc:
         die(str(exc))
+
+
+def write_similarity_report(outdir: Path, report: SimilarityReport) -> None:
+    """Write the report into `outdir` and print the summary."""
     write_similarity(outdir, report)
     click.echo("\n".join(summary(report)))
     click.echo(f"wrote {outdir / INDEX} (and similarity/*.html, similarity.json) "
                f"in {report.seconds:.1f} s; nothing left this machine")
-    return report
 
 
 @click.command("similarity")
@@ -70,4 +75,6 @@ def similarity(ctx: click.Context, submissions: Path, outdir: Path,
     course hands out. Uses copydetect (pip install 'grade[similarity]'); no code
     leaves this machine.
     """
-    run_similarity(ctx, submissions, outdir, exercise_ids, references, threshold)
+    report = compare_submissions(ctx, submissions, exercise_ids, references, threshold,
+                                 exclude=outdir)
+    write_similarity_report(outdir, report)

@@ -119,11 +119,13 @@ def _boilerplate(course: Course) -> Any:
     return numpy.array(sorted(hashes))
 
 
-def _files(root: Path | None, exercise: Exercise, reference: bool, boilerplate: Any
-           ) -> tuple[list[_File], list[str]]:
+def _files(root: Path | None, exercise: Exercise, reference: bool, boilerplate: Any,
+           exclude: Path | None = None) -> tuple[list[_File], list[str]]:
     if root is None:
         return [], []
     students, _ = discover(root)
+    if exclude is not None:  # e.g. --out inside SUBMISSIONS: not a student
+        students = [s for s in students if s.path.resolve() != exclude.resolve()]
     files, unreadable = [], []
     for student in students:
         path, _ = submission_file(student.path, exercise)
@@ -158,10 +160,10 @@ def _candidates(files: list[_File]) -> list[tuple[_File, _File]]:
 
 
 def compare_exercise(course: Course, exercise: Exercise, submissions: Path,
-                     references: Path | None, threshold: float, boilerplate: Any
-                     ) -> ExerciseSimilarity:
-    current, unreadable = _files(submissions, exercise, False, boilerplate)
-    past, _ = _files(references, exercise, True, boilerplate)
+                     references: Path | None, threshold: float, boilerplate: Any,
+                     exclude: Path | None = None) -> ExerciseSimilarity:
+    current, unreadable = _files(submissions, exercise, False, boilerplate, exclude)
+    past, _ = _files(references, exercise, True, boilerplate, exclude)
     candidates = _candidates(current + past)
     # The share of a file's fingerprints found in the other estimates its similarity
     # cheaply (set intersection); copydetect's full comparison (which also finds the
@@ -193,8 +195,8 @@ def compare_exercise(course: Course, exercise: Exercise, submissions: Path,
 
 
 def compare_class(course: Course, submissions: Path, *, exercises: list[Exercise] | None = None,
-                  references: Path | None = None,
-                  threshold: float = DEFAULT_THRESHOLD) -> SimilarityReport:
+                  references: Path | None = None, threshold: float = DEFAULT_THRESHOLD,
+                  exclude: Path | None = None) -> SimilarityReport:
     """Every exercise's pairs of similar submissions, most similar first."""
     started = time.monotonic()
     for folder in (submissions, references):
@@ -202,7 +204,7 @@ def compare_class(course: Course, submissions: Path, *, exercises: list[Exercise
             raise SimilarityError(f"{folder} is not a folder of student folders")
     boilerplate = _boilerplate(course)
     report = SimilarityReport(course=course.title, threshold=threshold, exercises=[
-        compare_exercise(course, e, submissions, references, threshold, boilerplate)
+        compare_exercise(course, e, submissions, references, threshold, boilerplate, exclude)
         for e in exercises or course.exercises])
     report.seconds = round(time.monotonic() - started, 2)
     return report
