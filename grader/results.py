@@ -172,6 +172,23 @@ class Skipped(BaseModel):
     reason: str
 
 
+class WorkerInfo(BaseModel):
+    """Where submissions ran: one grading worker and the isolation its sandbox had."""
+
+    worker: str = Field(description="a local worker process, or the Dask worker's address")
+    host: str
+    level: str = Field(description="the isolation level in effect: full, no-namespaces, plain")
+    missing: list[str] = Field(default_factory=list,
+                               description="isolation measures this worker could not apply")
+
+
+class WorkerUse(BaseModel):
+    """A worker and how many of the class's submissions it graded."""
+
+    worker: WorkerInfo
+    graded: int
+
+
 class ClassResult(BaseModel):
     """A whole batch: every student's results, plus what was skipped or escaped.
 
@@ -183,6 +200,7 @@ class ClassResult(BaseModel):
     students: list[StudentResult]
     skipped: list[Skipped] = Field(default_factory=list)
     notes: dict[str, list[str]] = Field(default_factory=dict)
+    workers: list[WorkerUse] = Field(default_factory=list, description="who graded what")
 
     @property
     def max_score(self) -> float:

@@ -24,6 +24,7 @@ COMMANDS = {
     "export": "grader.cli.export:export",
     "hint": "grader.cli.hint:hint",
     "list": "grader.cli.info:list_exercises",
+    "merge": "grader.cli.merge:merge",
     "new": "grader.cli.new:new",
     "schema": "grader.cli.schema:schema",
     "similarity": "grader.cli.similarity:similarity",
