@@ -54,7 +54,9 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool,
                                  reserved=reserved)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
-    if mutants and not static:
+    if mutants and static:
+        die("--mutants grades every mutant, so it cannot be combined with --static")
+    if mutants:
         _mutants(ctx, report, list(ids), as_json, jobs)
     if as_json:
         click.echo(report.model_dump_json())
