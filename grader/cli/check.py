@@ -44,6 +44,8 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool,
     full marks is a wrong answer the checks miss, shown with its diff.
     Exit status: 0 no problem, 1 problems found, 2 could not check (usage).
     """
+    if mutants and static:
+        die("--mutants grades every mutant, so it cannot be combined with --static")
     path = course_file(ctx)
     if ids:
         with suppress(ConfigError):  # the report lists what is wrong with course.yaml
@@ -54,8 +56,6 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool,
                                  reserved=reserved)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
-    if mutants and static:
-        die("--mutants grades every mutant, so it cannot be combined with --static")
     if mutants:
         _mutants(ctx, report, list(ids), as_json, jobs)
     if as_json:
