@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from contextlib import suppress
+from pathlib import Path
 from typing import NoReturn
 
 import click
+from pydantic import TypeAdapter
 
 from grader.authoring import CourseReport, validate_course
 from grader.cli.context import command_names, course_file, course_from, die, exercises_named
@@ -24,13 +26,15 @@ def plural(count: float, noun: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 @click.option("--static", is_flag=True,
               help="Grade nothing: only course.yaml, files, markers, checks files, points.")
+@click.option("--release", "release_dir", type=click.Path(file_okay=False, exists=True,
+              path_type=Path), help="Verify a learner's release written by grade release.")
 @click.option("--mutants", is_flag=True,
               help="Also grade every mutant of each solution; list those that get full marks.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for --mutants (default: all cores).")
 @click.pass_context
 def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool,
-          mutants: bool, jobs: int | None) -> None:
+          release_dir: Path | None, mutants: bool, jobs: int | None) -> None:
     """List every problem of the course (or of exercises IDS) with its file and line.
 
     \b
@@ -44,6 +48,8 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool,
     full marks is a wrong answer the checks miss, shown with its diff.
     Exit status: 0 no problem, 1 problems found, 2 could not check (usage).
     """
+    if release_dir is not None:
+        check_release(ctx, release_dir, as_json)
     if mutants and static:
         die("--mutants grades every mutant, so it cannot be combined with --static")
     path = course_file(ctx)
@@ -64,6 +70,8 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool,
         click.echo(render_problems(report.problems))
     else:
         graded = "" if static else "; solutions get full marks, skeletons 0, verdicts repeat"
+        if report.release:
+            graded = " (a learner's release: public checks only, no solutions to grade)"
         click.echo(f"course OK: {plural(report.exercises, 'exercise')}, "
                    f"{plural(report.checks, 'check')}, {plural(report.points, 'point')}{graded}")
     sys.exit(0 if report.ok else 1)
@@ -76,6 +84,9 @@ def _mutants(ctx: click.Context, report: CourseReport, ids: list[str], as_json: 
     from grader.batch.run import default_jobs
     from grader.reports.mutation import render_mutation
 
+    if report.release:
+        die("--mutants grades the solutions, which a learner's release does not have; "
+            "run it in the author's course")
     if report.problems:
         result = MutationReport(ok=False, problems=report.problems)
     else:
@@ -86,3 +97,19 @@ def _mutants(ctx: click.Context, report: CourseReport, ids: list[str], as_json: 
             die(f"the sandbox could not start: {exc}")
     click.echo(result.model_dump_json() if as_json else render_mutation(result))
     sys.exit(0 if result.ok else 1)
+
+
+def check_release(ctx: click.Context, release_dir: Path, as_json: bool) -> None:
+    """Verify the learner's release at `release_dir` against this course, then exit."""
+    from grader.authoring.problems import Problem
+    from grader.cli.release import release_problems
+
+    problems = release_problems(course_from(ctx), release_dir)
+    if as_json:
+        click.echo(TypeAdapter(list[Problem]).dump_json(problems).decode())
+    elif problems:
+        click.echo(render_problems(problems))
+    else:
+        click.echo(f"release OK: {release_dir} has no solution line and no hidden check, "
+                   "and its public checks judge as the course's")
+    sys.exit(1 if problems else 0)
