@@ -50,10 +50,12 @@ def test_blanks_crashes_and_wrong_answers_are_counted_apart(klass: ClassResult) 
 
 def test_checks_rank_by_failures_among_the_files_that_ran(klass: ClassResult) -> None:
     ranked = [(f.name, f.failed, f.ran) for f in check_failures(klass)]
-    assert ranked[:3] == [("Draws from weather follow its weights", 3, 4),
-                          ("Draws from distributions you never saw follow their weights", 2, 4),
-                          ("The weights add up to 1", 1, 4)]
-    assert all(failed == 0 for _, failed, _ in ranked[3:])
+    assert ranked[0] == ("Draws from weather follow its weights", 3, 4)
+    assert set(ranked[1:3]) == {("Draws from another distribution follow its weights", 2, 4),
+                                ("Draws from distributions you never saw follow their weights",
+                                 2, 4)}
+    assert ranked[3] == ("The weights add up to 1", 1, 4)
+    assert all(failed == 0 for _, failed, _ in ranked[4:])
 
 
 def test_a_frequency_check_says_which_outcome_was_drawn_too_often(klass: ClassResult) -> None:

@@ -178,7 +178,8 @@ def run_mutants(course: Course, exercises: list[Exercise], jobs: int) -> Mutatio
         workers = max(1, min(jobs, len(work)))
         if work:
             with WorkerPool(mutant_course, workers) as pool:
-                graded.update(pool.grade(work))  # type: ignore[arg-type]
+                for key, result, _worker in pool.grade(work):
+                    graded[key] = result
     report = MutationReport(ok=True, workers=workers, time_limit=limit)
     for exercise in exercises:
         rules = _rules(course, exercise, raw[exercise.id])
