@@ -267,7 +267,8 @@ class _Validator:
         def grade(text: str, filename: str) -> tuple[ExerciseResult, Transcript]:
             return grader.grade_recorded(exercise, text, filename)
 
-        first = grade(solution, exercise.solution)
+        name = course.solution_path(exercise).name
+        first = grade(solution, name)
         result = first[0]
         if result.error:
             self.add(solution_file, result.error_line,
@@ -277,7 +278,7 @@ class _Validator:
                 if not outcome.passed:
                     self.add(checks_file, c.line, f"the solution ({solution_file}) fails "
                              f"{c.name!r}: {outcome.message}", exercise.id)
-        self.compare(first, grade(solution, exercise.solution), checks, checks_file,
+        self.compare(first, grade(solution, name), checks, checks_file,
                      f"the solution ({solution_file})", exercise.id)
 
         empty = grade(skeleton.text, exercise.file)
