@@ -29,6 +29,7 @@ from grader.reports.reteach import (
 )
 from grader.results import ClassResult
 
+
 @dataclass(frozen=True)
 class SimilarityLink:
     """The similarity report written beside report.html, and what it found."""
@@ -47,7 +48,8 @@ th, td { border-bottom: 1px solid #ddd; padding: .25em .7em; text-align: left;
          vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .low { color: #b03a2e; font-weight: 600; } .note { color: #666; }
-svg.chart { max-width: 100%; height: auto; } figure { margin: .6em 0; } td { overflow-wrap: anywhere; }
+svg.chart { max-width: 100%; height: auto; } figure { margin: .6em 0; }
+td { overflow-wrap: anywhere; }
 """
 
 
