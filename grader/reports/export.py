@@ -18,7 +18,7 @@ from grader.reports.feedback import feedback_markdown
 from grader.reports.files import TEMPORARY, write_all_atomic
 from grader.reports.gradebook import grades_csv, grades_json
 from grader.reports.gradescope import gradescope_results
-from grader.reports.html import report_html
+from grader.reports.html import SimilarityLink, report_html
 from grader.results import ClassResult, StudentResult
 
 
@@ -28,6 +28,7 @@ class Options:
 
     canvas_id: IdColumn = "SIS Login ID"
     draw_charts: bool = True
+    similarity: SimilarityLink | None = None
 
 
 Render = Callable[[ClassResult, Options], dict[str, str]]  # relative path -> text
@@ -57,7 +58,8 @@ EXPORTS: tuple[Export, ...] = (
     Export("grades.csv", lambda r, _: {"grades.csv": grades_csv(r)}),
     Export("grades.json", lambda r, _: {"grades.json": grades_json(r)}),
     Export("canvas.csv", lambda r, o: {"canvas.csv": canvas_csv(r, o.canvas_id)}),
-    Export("report.html", lambda r, o: {"report.html": report_html(r, draw_charts=o.draw_charts)}),
+    Export("report.html", lambda r, o: {"report.html": report_html(
+        r, draw_charts=o.draw_charts, similarity=o.similarity)}),
     Export("feedback/*.md", per_student("feedback", "{}.md", feedback_markdown)),
     Export("gradescope/*/results.json", per_student("gradescope", "{}/results.json", _gradescope)),
 )
@@ -69,10 +71,11 @@ def summary() -> str:
 
 
 def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "SIS Login ID",
-                  draw_charts: bool = True) -> list[Path]:
+                  draw_charts: bool = True, similarity: SimilarityLink | None = None
+                  ) -> list[Path]:
     """Write every registered export into `outdir`, all or none (a full disk changes
     nothing), then remove what no student owns any more."""
-    options = Options(canvas_id, draw_charts)
+    options = Options(canvas_id, draw_charts, similarity)
     files = [(outdir / name, text)
              for export in EXPORTS for name, text in export.render(result, options).items()]
     written = write_all_atomic(files)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from grader.checks import Check, CheckFailed, Submission
 from grader.checks.errors import explain
-from grader.results import CheckResult, CheckStatus, ErrorKind
+from grader.results import CheckResult, CheckStatus, ErrorKind, WrongAnswer
 from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
 from grader.runner.source import Source, SubmissionError, preflight
 from grader.sandbox.channel import Channel
@@ -89,7 +89,16 @@ def verdict(check: Check, status: CheckStatus, message: str = "",
                        hint=failed.hint if failed else None,
                        hints=failed.hints if failed else [],
                        detail=failed.detail if failed else None, status=status,
-                       visibility=check.visibility)
+                       visibility=check.visibility,
+                       wrong=_wrong_answer(failed) if failed else None)
+
+
+def _wrong_answer(failed: CheckFailed) -> WrongAnswer:
+    """What a failed check saw, as data (a class report groups wrong answers by it)."""
+    drift = failed.drift
+    return WrongAnswer(observed=failed.observed, outcome=drift.outcome if drift else None,
+                       expected_share=drift.expected if drift else None,
+                       observed_share=drift.observed if drift else None)
 
 
 def run_check(check: Check, submission: Submission) -> CheckResult:
