@@ -17,15 +17,23 @@ from typing import Any
 import pytest
 
 from grader.checks import CheckFailed
+from grader.results import CheckResult, CheckStatus
 from grader.runner.outcomes import unexpected
 
 
-def _message(exc: BaseException) -> str:
+def _raw(exc: BaseException) -> str:
     if isinstance(exc, CheckFailed):
         return exc.message
     if isinstance(exc, pytest.fail.Exception):
         return str(exc.msg)
     return unexpected(exc)[0]
+
+
+def _message(exc: BaseException) -> str:
+    """The sentence as a result keeps it: pytest shows learner text whole, a result caps it
+    (grader/learner_text.py), so both go through the model before they are compared."""
+    return CheckResult(name="-", passed=False, score=0, max_score=1, message=_raw(exc),
+                       status=CheckStatus.FAILED).message
 
 
 class Recorder:
