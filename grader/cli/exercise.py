@@ -15,7 +15,7 @@ from grader.progress import Recorder
 from grader.reports.progress import full_marks_line, scope_line
 from grader.reports.text import render
 from grader.runner import Grader
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import Sandbox, SandboxError, isolation_level
 
 
 def exercise_command(exercise: Exercise) -> click.Command:
@@ -36,6 +36,10 @@ def exercise_command(exercise: Exercise) -> click.Command:
         course = course_from(ctx)
         path = file if file is not None else course.learner_path(exercise)
         recorder = Recorder(course)
+        try:
+            isolation_level()  # a mistyped GRADE_SANDBOX is said at once, blanks or not
+        except SandboxError as exc:
+            die(f"the sandbox could not start: {exc}")
         sandbox = Sandbox()
         grader = Grader(course, sandbox, only=only)
         try:
