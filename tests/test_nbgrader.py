@@ -15,6 +15,7 @@ import nbformat
 import pytest
 from pydantic import TypeAdapter
 
+from grader.authoring.markers import strip_markers
 from grader.checks import load_checks
 from grader.course import Course, load_course
 from grader.notebooks.build import split_module
@@ -59,7 +60,8 @@ def answer(course: Course, exercise_id: str, released: Path, wrong: bool) -> nbf
     """The released notebook with its solution cells filled in, rightly or wrongly."""
     exercise = course.exercise(exercise_id)
     assert exercise is not None
-    cells = split_module(course.solution_path(exercise).read_text()).cells
+    # as the export reads it: the code, without authoring markers or mutant notes
+    cells = split_module(strip_markers(course.solution_path(exercise).read_text())).cells
     if wrong:
         old, new = WRONG[exercise_id]
         cells = [cell.replace(old, new) for cell in cells]
