@@ -7,7 +7,6 @@ two batches from writing one OUTDIR at the same time.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
 
@@ -54,6 +53,27 @@ def read_entries(path: Path) -> tuple[dict[Key, Entry], int]:
     return entries, lines
 
 
+def lock_exclusively(fd: int) -> bool:
+    """Lock the open file `fd` until it is closed; False if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the same lock, spelled by msvcrt
+        try:
+            import msvcrt
+        except ImportError:
+            return True  # neither (no real OS): one batch per OUTDIR is then up to the user
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 class Journal:
     """The open journal of one OUTDIR (a context manager that holds its lock)."""
 
@@ -65,9 +85,7 @@ class Journal:
 
     def __enter__(self) -> Journal:
         self._lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not lock_exclusively(self._lock):
             os.close(self._lock)
             raise JournalBusy(f"another `grade batch` is writing {self.path.parent}") from None
         self._open()

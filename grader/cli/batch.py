@@ -15,7 +15,8 @@ from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.results import NO_SUBMISSION
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import make_sandbox
 
 CANVAS_IDS: dict[str, IdColumn] = {"sis-login-id": "SIS Login ID",
                                    "sis-user-id": "SIS User ID", "id": "ID"}
@@ -107,8 +108,8 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
                 f"(exercises: {', '.join(e.id for e in course.exercises)})")
         exercises.append(exercise)
     try:
-        with Sandbox() as probe:  # what the workers' sandboxes will be able to do
-            warn_weakened(probe)
+        with make_sandbox() as probe:  # what the workers' sandboxes will be able to do
+            warn_weakened(probe, batch=True)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
     progress = Progress()

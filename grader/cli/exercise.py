@@ -11,7 +11,8 @@ from grader.cli.context import course_from, die, warn_weakened
 from grader.course import Exercise
 from grader.reports.text import render
 from grader.runner import Grader
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import make_sandbox
 
 
 def exercise_command(exercise: Exercise) -> click.Command:
@@ -29,7 +30,7 @@ def exercise_command(exercise: Exercise) -> click.Command:
         course = course_from(ctx)
         path = file if file is not None else course.learner_path(exercise)
         try:
-            with Sandbox() as sandbox:
+            with make_sandbox() as sandbox:
                 warn_weakened(sandbox)
                 grader = Grader(course, sandbox)
                 try:
