@@ -123,11 +123,10 @@ class PortableSandbox(Sandbox):
         return None  # no zygote: each box is its own process
 
     @property
-    def box_pids(self) -> list[int]:
-        """The processes of boxes that were started and not yet cleaned up."""
+    def spares(self) -> list[Spawned]:
+        """The box process started ahead for the next submission, if any."""
         with self._lock:
-            spare = [self._spare.process.pid] if self._spare else []
-            return [*self._live, *spare]
+            return [self._spare] if self._spare else []
 
     def _spawn(self) -> Spawned:
         if not self.base:

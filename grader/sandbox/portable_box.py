@@ -12,8 +12,8 @@ first frame sent back (`host.READY`) says so.
    descriptors, processes); on Windows the trusted side has already put this
    process in a Job Object before sending the frame;
 3. an audit hook (PEP 578) that refuses new processes, signals to other
-   processes, network connections, ctypes, and files outside the box folder and
-   Python's own library. PEP 578 says it plainly: an audit hook is not a security
+   processes, network connections, ctypes, `chroot`, and files outside the box
+   folder and Python's own library. PEP 578 says it plainly: an audit hook is not a security
    boundary. It turns the common mistakes and the simple attacks into the same
    clear messages the Linux box gives; determined hostile code is contained only
    by the Linux sandbox (README, "On macOS / on Windows / in Jupyter");
@@ -96,7 +96,9 @@ def make_audit_hook(box: str, library: tuple[str, ...]) -> Any:
         elif event in SIGNAL_EVENTS:
             if args and args[0] != own_pid:
                 raise refused(errno.EPERM, "no signals outside the box")
-        elif event in NETWORK_EVENTS or event in NATIVE_EVENTS:
+        elif event in NETWORK_EVENTS:  # as in the Linux box's empty network namespace
+            raise OSError(errno.ENETUNREACH, "no network in a box")
+        elif event in NATIVE_EVENTS:
             raise refused(errno.EACCES, f"{event} is not allowed in a box")
         elif event in WRITE_EVENTS:
             if not all(_inside(a, writable) for a in args if isinstance(a, (str, bytes))):
@@ -105,6 +107,18 @@ def make_audit_hook(box: str, library: tuple[str, ...]) -> Any:
             raise refused(errno.EACCES, "outside the box")
 
     return hook
+
+
+def _refuse_chroot(*args: Any, **kwargs: Any) -> None:
+    raise PermissionError(errno.EPERM, "Operation not permitted")
+
+
+def remove_chroot() -> None:
+    """Python raises no audit event for chroot, and a box started by root could leave its
+    folder's view with it: the function itself is replaced, in `os` and in `posix`."""
+    for module in (os, sys.modules.get("posix")):
+        if module is not None and hasattr(module, "chroot"):
+            module.chroot = _refuse_chroot  # type: ignore[union-attr]
 
 
 def python_library() -> tuple[str, ...]:
@@ -160,6 +174,7 @@ def lock_down(channel: socket.socket) -> tuple[socket.socket, int]:
         import signal
 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-size write raises instead
+    remove_chroot()
     sys.addaudithook(make_audit_hook(_folder(os.getcwd()), python_library()))
     os.environ.clear()
     sys.argv = [os.path.basename(os.getcwd())]
