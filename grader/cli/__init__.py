@@ -15,6 +15,7 @@ import click
 
 from grader import __version__
 from grader.cli.context import INTERRUPTED, USAGE_ERROR, CourseGroup
+from grader.cli.terminal import colour, plain_streams
 
 # name -> "module:attribute", imported on first use
 COMMANDS = {
@@ -46,8 +47,9 @@ def cli(ctx: click.Context, course_path: str | None) -> None:
 
 def main() -> None:
     """The console script: never a grader traceback for a learner (GRADE_DEBUG=1 shows it)."""
+    plain_streams()
     try:
-        cli(prog_name="grade", standalone_mode=False)
+        cli(prog_name="grade", standalone_mode=False, color=colour())
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:  # usage errors: exit status 2

@@ -9,6 +9,7 @@ import click
 
 from grader.authoring import validate_course
 from grader.cli.context import command_names, course_file, die, exercises_named
+from grader.cli.terminal import json_text
 from grader.course import ConfigError, load_course
 from grader.reports.problems import render_problems
 from grader.sandbox.client import SandboxError
@@ -46,7 +47,7 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
     if as_json:
-        click.echo(report.model_dump_json())
+        click.echo(json_text(report.model_dump_json()))
     elif report.problems:
         click.echo(render_problems(report.problems))
     else:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from grader.cli.context import course_from, die, warn_weakened
+from grader.cli.terminal import json_text
 from grader.course import Exercise
 from grader.reports.text import render
 from grader.runner import Grader
@@ -42,7 +43,7 @@ def exercise_command(exercise: Exercise) -> click.Command:
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
         if as_json:
-            click.echo(result.model_dump_json())
+            click.echo(json_text(result.model_dump_json()))
         else:
             click.echo(render(result, exercise.title, encoding=sys.stdout.encoding,
                               show_output=show_output))

@@ -7,15 +7,8 @@ import textwrap
 import click
 
 from grader.reports.cells import points
+from grader.reports.plain import printable
 from grader.results import CheckResult, ExerciseResult
-
-
-def _marks(encoding: str | None) -> tuple[str, str]:
-    try:
-        "✓✗".encode(encoding or "ascii")
-        return "✓", "✗"
-    except (UnicodeEncodeError, LookupError):
-        return "+", "x"
 
 
 def _wrap(text: str, indent: str) -> list[str]:
@@ -41,7 +34,7 @@ def _check_lines(check: CheckResult, mark: str, width: int, error: bool) -> list
 def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8",
            show_output: bool = False) -> str:
     """The whole report for one exercise, as text with ANSI styles (click strips them)."""
-    ok, bad = _marks(encoding)
+    ok, bad = "✓", "✗"  # "+" and "x" where the console cannot write them (`printable`)
     lines = [click.style(f"{result.exercise} · {title}", bold=True), ""]
     if result.error:
         lines += _wrap(click.style(f"{bad} ", fg="red") + result.error, "  ")
@@ -60,4 +53,5 @@ def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8"
         count = len(printed.splitlines())
         lines.append(f"(your code printed {count} line{'s' * (count != 1)}; "
                      "add --output to see them)")
-    return "\n".join(lines)
+    return printable("\n".join(lines), encoding)
+
