@@ -66,7 +66,10 @@ PORTABLE_NOTE = ("note: portable isolation on this machine: your code runs in a 
                  "files; see README, 'On macOS / on Windows / in Jupyter'\n")
 
 
-def test_without_fork_fcntl_or_resource_grade_lists_the_exercises() -> None:
+def test_without_fork_fcntl_or_resource_grade_helps_and_lists_the_exercises() -> None:
+    helped = windows_like("--help")
+    assert helped.returncode == 0, helped.stderr
+    assert "Exercises (grade ID [FILE])" in helped.stdout
     done = windows_like("list")
     assert done.returncode == 0, done.stderr
     assert "exercise-1" in done.stdout and "Traceback" not in done.stderr
@@ -224,3 +227,16 @@ def test_an_attack_gets_the_same_outcome_in_the_portable_box(
     assert box_processes(portable_sandbox) == []
     spare = {os.path.basename(f.folder) for f in portable_sandbox.spares}
     assert set(os.listdir(portable_sandbox.info["boxes"])) <= spare
+
+
+def test_a_box_process_that_died_while_waiting_is_replaced_not_a_grader_fault(
+        course: Course, portable_grader: Grader, portable_sandbox: PortableSandbox) -> None:
+    exercise = exercise_of(course, "exercise-1")
+    source = strip_markers(course.solution_path(exercise).read_text())
+    for _ in range(2):  # from the second box on, the next one is started ahead
+        portable_grader.grade_source(exercise, source, "warm.py")
+    (waiting,) = portable_sandbox.spares
+    waiting.process.kill()
+    waiting.process.wait()
+    result = portable_grader.grade_source(exercise, source, "submission.py")
+    assert (result.score, result.error) == (10.0, None)

@@ -182,7 +182,14 @@ class PortableSandbox(Sandbox):
             self._boxes_made += 1
             self._live[spawned.process.pid] = spawned
         try:
-            channel = self._connect(spawned)
+            try:
+                channel = self._connect(spawned)
+            except SandboxError:  # a process started ahead may have died waiting: once more
+                self.cleanup(spawned.process.pid, spawned.folder, None, self.generation)
+                spawned = self._spawn()
+                with self._lock:
+                    self._live[spawned.process.pid] = spawned
+                channel = self._connect(spawned)
             if WINDOWS:  # before the limits frame: no learner code runs outside the job
                 spawned.job = winjob.Job(int(spawned.process._handle),  # type: ignore[attr-defined]
                                          dict(limits))
