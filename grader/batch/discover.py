@@ -13,7 +13,8 @@ from pathlib import Path
 
 from grader.course import Exercise
 from grader.reports.cells import FORMULA_START, spreadsheet_text
-from grader.results import NO_SUBMISSION, Skipped
+from grader.results import NO_SUBMISSION, ErrorKind, Skipped
+from grader.runner.source import SubmissionError
 
 MAX_ID_BYTES = 200  # leaves room for ".md" and friends under NAME_MAX (255)
 CSV_SPECIAL = (",", '"')  # what csv.writer quotes
@@ -85,7 +86,8 @@ def discover(root: Path) -> tuple[list[StudentFolder], list[Skipped]]:
     return students, skipped
 
 
-def submission_file(folder: Path, exercise: Exercise) -> tuple[Path | None, str | None]:
+def submission_file(folder: Path, exercise: Exercise
+                    ) -> tuple[Path | None, SubmissionError | None]:
     """(the student's file for `exercise`, None) or (None, why it cannot be graded).
 
     The file is named as in exercises/, or has the same stem with `.ipynb`; in
@@ -96,15 +98,19 @@ def submission_file(folder: Path, exercise: Exercise) -> tuple[Path | None, str 
     candidates = [folder / exercise.file, folder / notebook]
     for path in candidates:
         if path.is_symlink():
-            return None, "the submission is a symbolic link; submit the file itself"
+            return None, SubmissionError("the submission is a symbolic link; submit the file "
+                                         "itself", ErrorKind.UNREADABLE)
         if path.is_file():
             return path, None
         if path.exists():  # a folder, a pipe, a device: nothing to read
-            return None, f"{path.name} is not a regular file; submit the file itself"
+            return None, SubmissionError(f"{path.name} is not a regular file; submit the file "
+                                         "itself", ErrorKind.UNREADABLE)
     nested = [path for sub in sorted(folder.iterdir()) if sub.is_dir() and not sub.is_symlink()
               for path in (sub / notebook, sub / f"{exercise.id}.ipynb")
               if path.is_file() and not path.is_symlink()]
     if len(nested) > 1:
         shown = " and ".join(str(p.relative_to(folder)) for p in nested)
-        return None, f"two notebooks for {exercise.id} ({shown}); keep one"
-    return (nested[0], None) if nested else (None, NO_SUBMISSION)
+        return None, SubmissionError(f"two notebooks for {exercise.id} ({shown}); keep one",
+                                     ErrorKind.AMBIGUOUS)
+    return (nested[0], None) if nested else (
+        None, SubmissionError(NO_SUBMISSION, ErrorKind.MISSING))

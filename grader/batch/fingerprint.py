@@ -8,12 +8,15 @@ from pathlib import Path
 from grader import __version__
 from grader.checks import local_modules
 from grader.course import Course, Exercise
+from grader.results import CONTRACT_VERSION
 
 
 def course_digest(course: Course, exercise: Exercise) -> bytes:
     """course.yaml (as validated), the exercise's checks file and the helper modules it
-    imports from its folder, and the grader version."""
-    digest = hashlib.sha256(f"{__version__}\0{course.model_dump_json()}\0".encode())
+    imports from its folder, the grader version and the results' contract version (a
+    result of an older contract lacks fields, such as its error's kind: graded again)."""
+    digest = hashlib.sha256(
+        f"{__version__}\0{CONTRACT_VERSION}\0{course.model_dump_json()}\0".encode())
     checks = course.checks_path(exercise)
     if not checks.is_file():
         return digest.digest()

@@ -20,6 +20,7 @@ from grader.batch.pool import WorkerError, WorkerPool
 from grader.course import Course, Exercise
 from grader.results import ClassResult, ExerciseInfo, ExerciseResult, StudentResult
 from grader.runner import Grader
+from grader.runner.source import SubmissionError
 from grader.sandbox.client import Sandbox
 
 JOURNAL = "journal.jsonl"
@@ -37,7 +38,7 @@ class Task:
     student: StudentFolder
     exercise: Exercise
     path: Path | None
-    problem: str | None
+    problem: SubmissionError | None
     fingerprint: str
 
     @property
@@ -89,7 +90,8 @@ def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise
         for student in students:
             path, problem = submission_file(student.path, exercise)
             tasks.append(Task(student, exercise, path, problem,
-                              fingerprint(base, exercise, path, limit, problem)))
+                              fingerprint(base, exercise, path, limit,
+                                          str(problem) if problem else None)))
     return sorted(tasks, key=lambda t: (t.student.id, exercises.index(t.exercise)))
 
 
@@ -155,8 +157,9 @@ def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task]
             progress(run.graded, total)
 
     for task in todo:
-        if task.path is None:
-            record(task, reference.failed(task.exercise, task.problem or "", time.monotonic()))
+        if task.problem is not None:
+            record(task, reference.failed(task.exercise, str(task.problem), task.problem.kind,
+                                          time.monotonic()))
     work = [(task, task.exercise, task.path) for task in todo if task.path is not None]
     if not work:
         return

@@ -14,7 +14,6 @@ from grader.batch.run import JOURNAL, default_jobs
 from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
-from grader.results import NO_SUBMISSION
 from grader.sandbox.client import SandboxError
 from grader.sandbox.levels import make_sandbox
 
@@ -56,7 +55,7 @@ class Progress:
 def _summary(run: BatchRun, outdir: Path) -> list[str]:
     result = run.results
     submissions = [e for s in result.students for e in s.exercises]
-    missing = sum(e.error == NO_SUBMISSION for e in submissions)
+    missing = sum(not e.submitted for e in submissions)
     unchecked = sum(e.error is not None for e in submissions) - missing
     mean = sum(s.total for s in result.students) / max(1, len(result.students))
     workers = f"{run.workers} worker{'s' * (run.workers != 1)}"

@@ -19,7 +19,7 @@ from grader.course import ConfigError, Course, Exercise, find_course, load_cours
 from grader.notebooks.kernel import learner_cells
 from grader.notebooks.source import NotebookSource, join_cells
 from grader.reports.notebook import NotebookReport
-from grader.results import ExerciseResult
+from grader.results import ErrorKind, ExerciseResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
 
@@ -139,7 +139,8 @@ def grade_history(exercise_id: str, history: list[str], course_path: Path | None
     source: NotebookSource = join_cells(program_cells(history))
     grader = Grader(course, sandbox())
     if message := not_run_message(course, exercise, source):
-        return grader.failed(exercise, message, started), exercise.title
+        # MISSING: what the checks need was not handed in (not run in this kernel)
+        return grader.failed(exercise, message, ErrorKind.MISSING, started), exercise.title
     result = grader.grade_source(exercise, source, f"{exercise_id}.ipynb", started)
     return source.relocate(result), exercise.title
 
