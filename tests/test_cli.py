@@ -92,17 +92,21 @@ def test_ctrl_c_ends_quietly_and_leaves_no_box(tmp_path: Path) -> None:
     from tests.attacks import _processes
     from tests.conftest import grade_command
 
-    def boxes(below: int | None = None, among: set[int] | None = None) -> set[int]:
-        """Live box processes started by this grade (other graders on a shared machine
-        have boxes too): below its process, or among those seen before."""
+    def boxes() -> set[int]:
+        """Live boxes of this test's grade (other graders may run on a shared machine)."""
         table = _processes()
-        found, frontier = set(), {below}
-        while below is not None and frontier:
-            frontier = {pid for pid, (parent, _) in table.items() if parent in frontier}
-            found |= frontier
-        if among is not None:
-            found |= among & set(table)
-        return {pid for pid in found if table.get(pid, (0, 0))[1] >= UID_BASE}
+
+        def ours(pid: int) -> bool:
+            while pid in table and pid > 1:
+                if pid == process.pid:
+                    return True
+                pid = table[pid][0]
+            return False
+
+        return {pid for pid, (_, uid) in table.items() if uid >= UID_BASE and ours(pid)}
+
+    def alive(pids: set[int]) -> set[int]:
+        return pids & set(_processes())
 
     def wait_until(condition, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
@@ -121,13 +125,13 @@ def test_ctrl_c_ends_quietly_and_leaves_no_box(tmp_path: Path) -> None:
     process = subprocess.Popen([*grade_command(), "exercise-1", str(looping)], cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    assert wait_until(lambda: bool(boxes(below=process.pid)), 30)  # the box runs the loop
-    seen = boxes(below=process.pid)
+    assert wait_until(lambda: bool(boxes()), 30)  # the box is running the loop
+    running = boxes()
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "interrupted" in err and "Traceback" not in out + err
-    assert wait_until(lambda: not boxes(among=seen), 5)  # the zygote's namespace went too
+    assert wait_until(lambda: not alive(running), 5)  # the zygote's namespace went with it
 
 
 def test_batch_says_once_when_isolation_is_reduced(run_grade, tmp_path: Path) -> None:

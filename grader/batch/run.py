@@ -7,6 +7,7 @@ assemble the same gradebook from the same entries.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from grader.sandbox.client import Sandbox
 
 JOURNAL = "journal.jsonl"
 Progress = Callable[[int, int], None]  # (done, total)
+Export = Callable[[ClassResult], object]  # writes OUTDIR's files from the class's results
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class BatchError(Exception):
@@ -106,8 +109,29 @@ def _check_folders(submissions: Path, outdir: Path) -> None:
 
 def run_batch(course: Course, submissions: Path, outdir: Path, *,
               exercises: list[Exercise] | None = None, jobs: int | None = None,
-              force: bool = False, progress: Progress | None = None) -> BatchRun:
-    """Grade every student folder in `submissions`; results are journaled in `outdir`."""
+              force: bool = False, progress: Progress | None = None,
+              export: Export | None = None) -> BatchRun:
+    """Grade every student folder in `submissions`; results are journaled in `outdir`.
+
+    `export` writes OUTDIR's files while the journal's lock is still held, so two
+    runs on one OUTDIR can never interleave their exports. A full disk is a
+    `BatchError` that says so: what was saved before stays saved.
+    """
+    try:
+        return _run_batch(course, submissions, outdir, exercises=exercises, jobs=jobs,
+                          force=force, progress=progress, export=export)
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        raise BatchError(
+            f"the disk of {outdir} is full ({exc.strerror}): nothing graded before is lost "
+            f"(every saved result is in {outdir / JOURNAL}) and no file was left half "
+            "written; free some space and run the same command again") from None
+
+
+def _run_batch(course: Course, submissions: Path, outdir: Path, *,
+               exercises: list[Exercise] | None, jobs: int | None, force: bool,
+               progress: Progress | None, export: Export | None) -> BatchRun:
     started = time.monotonic()
     exercises = exercises or list(course.exercises)
     _check_folders(submissions, outdir)
@@ -127,14 +151,19 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
             run.reused = len(tasks) - len(todo)
             _grade(course, reference, journal, todo, jobs or default_jobs(), run, progress)
             entries = journal.read()
-            if journal.lines > len(entries):
-                journal.compact(entries)
+            # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
+            present = {s.id for s in students}
+            kept = {key: e for key, e in entries.items() if key[0] in present}
+            if journal.lines > len(kept):
+                journal.compact(kept)
+            run.result = _assemble(course, reference, exercises, students, tasks, kept)
+            run.result.skipped = skipped
+            if export is not None:
+                export(run.result)
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
     except WorkerError as exc:
         raise BatchError(f"{exc} ({run.graded} results were saved)") from None
-    run.result = _assemble(course, reference, exercises, students, tasks, entries)
-    run.result.skipped = skipped
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
     if not students:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,17 @@ from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.sandbox.client import SandboxError
 from grader.sandbox.levels import make_sandbox
+
+TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: the batch stops as on Ctrl-C (results saved, workers gone)."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
 
 CANVAS_IDS: dict[str, IdColumn] = {"sis-login-id": "SIS Login ID",
                                    "sis-user-id": "SIS User ID", "id": "ID"}
@@ -112,21 +124,26 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
     progress = Progress()
+    previous = signal.signal(signal.SIGTERM, _terminated)  # `kill PID` is a Ctrl-C too
     try:
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
-                        force=force, progress=progress)
+                        force=force, progress=progress,
+                        export=lambda result: write_exports(outdir, result,
+                                                            canvas_id=CANVAS_IDS[canvas_id]))
     except BatchError as exc:
         progress.close()
         die(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.close()
-        click.echo(f"\ninterrupted: every result so far is saved in {outdir / JOURNAL}; "
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        click.echo(f"\n{how}: every result so far is saved in {outdir / JOURNAL}; "
                    "run the same command again to finish", err=True)
-        sys.exit(INTERRUPTED)
+        sys.exit(TERMINATED if isinstance(exc, Terminated) else INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     progress.close()
     for warning in run.warnings:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
-    write_exports(outdir, run.results, canvas_id=CANVAS_IDS[canvas_id])
     click.echo("\n".join(_summary(run, outdir)))
     if nbgrader_db:
         from grader.cli.export import need_nbgrader

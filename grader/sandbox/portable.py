@@ -29,7 +29,7 @@ from typing import Any
 
 from grader.sandbox import protocol, winjob
 from grader.sandbox.client import Box, Sandbox, SandboxError
-from grader.sandbox.zygote import remove_tree
+from grader.sandbox.zygote import HANG_UP_WAIT, remove_tree
 
 STARTUP = 30.0  # seconds a box process may take to start on a loaded machine
 LOOPBACK = "127.0.0.1"
@@ -52,13 +52,44 @@ def box_environment() -> dict[str, str]:
     return env
 
 
-def status_of(returncode: int, killed: bool) -> dict[str, Any]:
-    """How a box ended, in the zygote's terms (`client.stop_from_status` reads them)."""
+def status_of(returncode: int, killed: bool, cpu: float) -> dict[str, Any]:
+    """How a box ended, in the zygote's terms (`client.stop_from_status` reads them).
+
+    No "disk" flag: the portable box has no disk budget (README says so).
+    """
     if returncode < 0:  # POSIX: killed by a signal
-        return {"signal": -returncode, "killed": killed}
-    if WINDOWS and returncode in winjob.CRASHES:
-        return {"signal": SIGSEGV, "killed": killed}
-    return {"exit": returncode, "killed": killed}
+        ended: dict[str, Any] = {"signal": -returncode}
+    elif WINDOWS and returncode in winjob.CRASHES:
+        ended = {"signal": SIGSEGV}
+    else:
+        ended = {"exit": returncode}
+    return {**ended, "killed": killed, "cpu": round(cpu, 3)}
+
+
+def running(process: subprocess.Popen[bytes]) -> bool:
+    """Whether a box process still runs. On POSIX it is not collected here (waitid with
+    WNOWAIT): its pid, and so its process group, stay ours until it is killed."""
+    if os.name != "posix" or not hasattr(os, "waitid"):
+        return process.poll() is None
+    try:
+        return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:
+        return False
+
+
+def wait_for(process: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """Collect an ended (or killed) box process: its return code and the CPU seconds it
+    used (POSIX only: a SIGKILL at the CPU rlimit is the limit, not the learner)."""
+    try:
+        import resource  # noqa: F401  (os.wait4 needs it for its usage, after reaping)
+    except ImportError:  # Windows (and no os.wait4 either)
+        return process.wait(), 0.0
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    except ChildProcessError:  # collected already
+        return process.wait(), 0.0
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_utime + usage.ru_stime
 
 
 @dataclass
@@ -101,7 +132,8 @@ class PortableSandbox(Sandbox):
         self.base = tempfile.mkdtemp(prefix="grade-boxes-")
         self.isolation = {
             "level": "portable", "chroot": False, "setuid": False, "network": False,
-            "pid_namespace": False, "user_namespace": False, "landlock": 0,
+            "pid_namespace": False, "user_namespace": False, "landlock": 0, "seccomp": False,
+            "disk": "none",  # no disk budget: see README, 'On macOS / on Windows / in Jupyter'
             "rlimits": not WINDOWS, "job_object": WINDOWS, "audit_hook": True,
         }
         self.info = {"pid": None, "boxes": self.base, "uid_base": 0, "uid_range": 0}
@@ -200,16 +232,25 @@ class PortableSandbox(Sandbox):
         info = {"pid": spawned.process.pid, "box": spawned.folder, "uid": None,
                 "generation": self.generation}
         return Box(self, channel, info, time.monotonic() + seconds,
-                   int(limits.get("output_chars", 20_000)))
+                   int(limits.get("output_chars", 20_000)),
+                   float(limits.get("cpu_seconds", float("inf"))))
 
-    def cleanup(self, pid: int, box: str, uid: int | None, generation: int) -> dict[str, Any]:
-        """Kill a box's process tree, remove its folder; returns how it ended."""
+    def cleanup(self, pid: int, box: str, uid: int | None, generation: int,
+                hung_up: bool = False) -> dict[str, Any]:
+        """Kill a box's process tree, remove its folder; returns how it ended.
+
+        `hung_up`: the box closed its channel, so it is probably exiting on its own:
+        it gets `HANG_UP_WAIT` to do so, and `killed` then means "we had to".
+        """
         with self._lock:
             spawned = self._live.pop(pid, None)
         if spawned is None:
             return {"done": pid}
-        killed = spawned.process.poll() is None
+        give_up = time.monotonic() + (HANG_UP_WAIT if hung_up else 0)
+        while running(spawned.process) and time.monotonic() < give_up:
+            time.sleep(0.01)
+        killed = running(spawned.process)
         spawned.kill()
-        returncode = spawned.process.wait()
+        returncode, cpu = wait_for(spawned.process)
         remove_tree(spawned.folder)
-        return {"done": pid, **status_of(returncode, killed)}
+        return {"done": pid, **status_of(returncode, killed, cpu)}

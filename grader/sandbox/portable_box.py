@@ -93,8 +93,8 @@ def make_audit_hook(box: str, library: tuple[str, ...]) -> Any:
         elif event in PROCESS_EVENTS:
             # What the Linux box's process limit (RLIMIT_NPROC=0) raises for a fork.
             raise BlockingIOError(errno.EAGAIN, "no new process in a box")
-        elif event in SIGNAL_EVENTS:
-            if args and args[0] != own_pid:
+        elif event in SIGNAL_EVENTS:  # itself, or its own group (0: it leads its session)
+            if args and args[0] not in (own_pid, 0):
                 raise refused(errno.EPERM, "no signals outside the box")
         elif event in NETWORK_EVENTS:  # as in the Linux box's empty network namespace
             raise OSError(errno.ENETUNREACH, "no network in a box")
