@@ -11,10 +11,13 @@ from typing import Any
 import click
 
 from grader.batch import BatchError, BatchRun, run_batch
+from grader.batch.executor import ExecutorFactory
 from grader.batch.run import JOURNAL, default_jobs
+from grader.batch.shard import Shard, ShardError
 from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
+from grader.results import ClassResult
 from grader.sandbox.client import SandboxError
 from grader.sandbox.levels import make_sandbox
 
@@ -64,13 +67,13 @@ class Progress:
             self.bar.__exit__(None, None, None)
 
 
-def _summary(run: BatchRun, outdir: Path) -> list[str]:
+def _summary(run: BatchRun, outdir: Path, where: str = "") -> list[str]:
     result = run.results
     submissions = [e for s in result.students for e in s.exercises]
     missing = sum(not e.submitted for e in submissions)
     unchecked = sum(e.error is not None for e in submissions) - missing
     mean = sum(s.total for s in result.students) / max(1, len(result.students))
-    workers = f"{run.workers} worker{'s' * (run.workers != 1)}"
+    workers = f"{run.workers} {where}worker{'s' * (run.workers != 1)}"
     return [
         f"graded {len(result.students)} students x {len(result.exercises)} exercises in "
         f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged",
@@ -96,10 +99,17 @@ def _summary(run: BatchRun, outdir: Path) -> list[str]:
               help="Also write the scores into this nbgrader gradebook (sqlite file or URL).")
 @click.option("--nbgrader-assignment", default="exercises", show_default=True,
               help="The nbgrader assignment the scores belong to (with --nbgrader-db).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Grade on the Dask cluster whose scheduler is at ADDRESS "
+                   "(tcp://HOST:8786); needs grade[dask]. See docs/cluster.md.")
+@click.option("--shard", "shard_text", default=None, metavar="I/N",
+              help="Grade only share I of N of the students (1/3, 2/3, 3/3); join the "
+                   "shards' OUTDIRs with `grade merge`.")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
           exercise_ids: tuple[str, ...], force: bool, canvas_id: str,
-          nbgrader_db: str | None, nbgrader_assignment: str) -> None:
+          nbgrader_db: str | None, nbgrader_assignment: str, dask_address: str | None,
+          shard_text: str | None) -> None:
     """Grade a class: SUBMISSIONS holds one folder per student (the folder name is the
     student id) with that student's files, named as in exercises/ (or .ipynb).
     An nbgrader course folder (submitted/STUDENT/ASSIGNMENT/*.ipynb) works too.
@@ -119,15 +129,21 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
                 f"(exercises: {', '.join(e.id for e in course.exercises)})")
         exercises.append(exercise)
     try:
-        with make_sandbox() as probe:  # what the workers' sandboxes will be able to do
-            warn_weakened(probe, batch=True)
-    except SandboxError as exc:
-        die(f"the sandbox could not start: {exc}")
+        shard = Shard.parse(shard_text) if shard_text else None
+    except ShardError as exc:
+        die(str(exc))
+    executor = _dask(dask_address) if dask_address else None
+    if executor is None:
+        try:
+            with make_sandbox() as probe:  # what the workers' sandboxes will be able to do
+                warn_weakened(probe, batch=True)
+        except SandboxError as exc:
+            die(f"the sandbox could not start: {exc}")
     progress = Progress()
     previous = signal.signal(signal.SIGTERM, _terminated)  # `kill PID` is a Ctrl-C too
     try:
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
-                        force=force, progress=progress,
+                        force=force, progress=progress, executor=executor, shard=shard,
                         export=lambda result: write_exports(outdir, result,
                                                             canvas_id=CANVAS_IDS[canvas_id]))
     except BatchError as exc:
@@ -144,7 +160,13 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     progress.close()
     for warning in run.warnings:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
-    click.echo("\n".join(_summary(run, outdir)))
+    if dask_address:
+        warn_weakened_workers(run.results)
+    lines = _summary(run, outdir, "Dask " if dask_address else "")
+    if shard is not None:
+        lines.append(f"this is shard {shard} ({len(run.results.students)} students); join "
+                     "every shard's OUTDIR with: grade merge OUT1 OUT2 ... --out OUTDIR")
+    click.echo("\n".join(lines))
     if nbgrader_db:
         from grader.cli.export import need_nbgrader
         from grader.notebooks.nbgrader_grades import write_nbgrader_grades
@@ -153,3 +175,20 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         count = write_nbgrader_grades(nbgrader_db, nbgrader_assignment, run.results.students)
         click.echo(f"wrote {count} grades into {nbgrader_db} "
                    f"(assignment {nbgrader_assignment})")
+
+
+def _dask(address: str) -> ExecutorFactory:
+    try:
+        from grader.batch.cluster import dask_pool
+    except ImportError:
+        die("--dask needs Dask's distributed package: pip install 'grade[dask]'")
+    return dask_pool(address)
+
+
+def warn_weakened_workers(result: ClassResult) -> None:
+    """Say once per worker, on stderr, which isolation measures it could not apply."""
+    for use in result.workers:
+        if use.worker.missing:
+            click.echo(f"note: reduced isolation on worker {use.worker.worker} "
+                       f"({use.worker.host}: no {', '.join(use.worker.missing)}); see README, "
+                       "'Threat model'", err=True)
