@@ -11,10 +11,13 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from grader import learner_text as lt
 from grader.course.model import Withheld
+
+# Built on first use: the learner's text report never pays for a JSON serializer.
+DEFERRED = ConfigDict(defer_build=True)
 
 # The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
 # `error_kind`, `error_line`, `error_cell`, each check's `status`, and this field.
@@ -73,6 +76,8 @@ Output = Annotated[str, _bounded(lt.OUTPUT_CHARS)]
 class CheckResult(BaseModel):
     """One check's verdict, as a learner sees it."""
 
+    model_config = DEFERRED
+
     name: Name
     passed: bool
     score: float
@@ -98,6 +103,8 @@ class CheckResult(BaseModel):
 
 class ExerciseResult(BaseModel):
     """One submission of one exercise. `error` is set when it could not be graded."""
+
+    model_config = DEFERRED
 
     exercise: str
     score: float
@@ -138,6 +145,8 @@ class ExerciseResult(BaseModel):
 class StudentResult(BaseModel):
     """One student's results across the course's exercises, in course order."""
 
+    model_config = DEFERRED
+
     student: str
     exercises: list[ExerciseResult]
 
@@ -149,6 +158,8 @@ class StudentResult(BaseModel):
 class ExerciseInfo(BaseModel):
     """An exercise as a class report names it."""
 
+    model_config = DEFERRED
+
     id: str
     title: str
     max_score: float
@@ -156,6 +167,8 @@ class ExerciseInfo(BaseModel):
 
 class Skipped(BaseModel):
     """A folder of a batch that was not graded, and why (shown to the TA)."""
+
+    model_config = DEFERRED
 
     name: str = Field(description="the folder name; unprintable characters as \\n, \\x07, ...")
     reason: str
@@ -183,6 +196,8 @@ class ClassResult(BaseModel):
 
     `notes` maps a student id to sentences about that id (e.g. how a CSV writes it).
     """
+
+    model_config = DEFERRED
 
     course: str
     exercises: list[ExerciseInfo]

@@ -14,7 +14,8 @@ from grader.batch import BatchError, BatchRun, run_batch
 from grader.batch.executor import ExecutorFactory
 from grader.batch.run import JOURNAL, default_jobs
 from grader.batch.shard import Shard, ShardError
-from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
+from grader.cli import INTERRUPTED
+from grader.cli.context import course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.results import ClassResult

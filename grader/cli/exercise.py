@@ -39,16 +39,27 @@ def exercise_command(exercise: Exercise) -> click.Command:
         path = file if file is not None else course.learner_path(exercise)
         recorder = Recorder(course)
         try:
-            with make_sandbox() as sandbox:
+            sandbox = make_sandbox()
+        except SandboxError as exc:  # an unknown GRADE_SANDBOX
+            die(f"the sandbox could not start: {exc}")
+        grader = Grader(course, sandbox, only=only)
+        try:
+            # Blanks left, or not text: the verdict needs no sandbox, so none starts.
+            boxed = grader.preflight(exercise, path) is None
+            if boxed:
+                sandbox.start_soon()  # the zygote boots while the checks are imported
+            if not checks_or_die(grader, exercise):
+                names = "; ".join(c.name for c in load_checks(course.checks_path(exercise)))
+                die(f"no check of {exercise.id} has {only!r} in its name "
+                    f"(its checks: {names})")
+            if boxed:
+                sandbox.ready()
                 warn_weakened(sandbox)
-                grader = Grader(course, sandbox, only=only)
-                if not checks_or_die(grader, exercise):
-                    names = "; ".join(c.name for c in load_checks(course.checks_path(exercise)))
-                    die(f"no check of {exercise.id} has {only!r} in its name "
-                        f"(its checks: {names})")
-                result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
+            result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
+        finally:
+            sandbox.close()
         if as_json:
             click.echo(json_text(result.model_dump_json()))
         else:

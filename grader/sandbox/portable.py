@@ -129,6 +129,9 @@ class PortableSandbox(Sandbox):
         self.base = ""
 
     def start(self) -> None:
+        from grader.sandbox.levels import requested_level
+
+        requested_level()  # an unknown $GRADE_SANDBOX is refused here, as by the zygote
         self.base = tempfile.mkdtemp(prefix="grade-boxes-")
         self.isolation = {
             "level": "portable", "chroot": False, "setuid": False, "network": False,
@@ -141,6 +144,7 @@ class PortableSandbox(Sandbox):
         self._spare = self._spawn()  # starts while the course and checks are read
 
     def close(self) -> None:
+        self.ready_quietly()  # a start_soon() still booting
         with self._lock:
             for spawned in [*self._live.values(), *([self._spare] if self._spare else [])]:
                 spawned.kill()
