@@ -71,6 +71,25 @@ Message = Annotated[str, _bounded(lt.ERROR_CHARS)]
 Hint = Annotated[str, _bounded(lt.HINT_CHARS)]
 Detail = Annotated[str, _bounded(lt.DETAIL_CHARS)]
 Output = Annotated[str, _bounded(lt.OUTPUT_CHARS)]
+class WrongAnswer(BaseModel):
+    """What a check saw when it failed an answer, as data a class report can count.
+
+    `observed` is the first half of the check's `fail(observed, expected)`; a
+    frequency check also names the outcome furthest from its share.
+    """
+
+    observed: Message
+    outcome: Name | None = Field(None, description="frequency checks: the outcome drawn "
+                                 "furthest from its expected share")
+    expected_share: float | None = None
+    observed_share: float | None = None
+
+    @property
+    def overdrawn(self) -> bool | None:
+        """True if `outcome` came up too often, False too rarely, None if not a frequency."""
+        if self.outcome is None or self.expected_share is None or self.observed_share is None:
+            return None
+        return self.observed_share > self.expected_share
 
 
 class CheckResult(BaseModel):
@@ -90,6 +109,8 @@ class CheckResult(BaseModel):
     status: CheckStatus = Field(description="how the check ended; `passed` iff passed")
     visibility: Literal["public", "hidden"] = Field(
         "public", description="hidden: a check learners' releases leave out")
+    wrong: WrongAnswer | None = Field(None, description="what the check saw, when it failed "
+                                      "the answer (status failed, from fail())")
 
     @model_validator(mode="before")
     @classmethod

@@ -31,6 +31,8 @@ COMMANDS = {
                      "Grade an exercise inside PrairieLearn's grading container."),
     "release": ("grader.cli.release:release", "Write the learners' copy of the course, verified."),
     "schema": ("grader.cli.schema:schema", "Print the JSON Schema of course.yaml."),
+    "similarity": ("grader.cli.similarity:similarity",
+                   "Find submissions that share code, offline, side by side."),
     "status": ("grader.cli.status:status", "Show your progress: best and last score per exercise."),
     "watch": ("grader.cli.watch:watch", "Grade your file every time you save it (Ctrl-C stops)."),
 }

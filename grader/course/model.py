@@ -54,6 +54,18 @@ class Withheld(BaseModel):
     points: float = Field(gt=0, description="their points")
 
 
+class EquivalentMutant(BaseModel):
+    """A mutant `grade check --mutants` should not count: it behaves like the solution."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, description="text of the solution line the mutants change")
+    mutant: str | None = Field(None, description="an operator (compare, constant, swap, return, "
+                               "drop, dict, random) or text of the mutated line; every mutant "
+                               "of the line when omitted")
+    reason: str = Field(min_length=1, description="why no check can tell it from the solution")
+
+
 class Exercise(BaseModel):
     """One exercise: the learner's file, the reference solution, the hidden checks."""
 
@@ -71,6 +83,9 @@ class Exercise(BaseModel):
                                 description="one line: what the exercise taught, shown to the "
                                 "learner at full marks")
     withheld: Withheld | None = Field(None, description="hidden checks a release leaves out")
+    equivalent_mutants: list[EquivalentMutant] = Field(
+        default_factory=list, description="mutants of the solution that behave like it "
+        "(also: '# EQUIVALENT MUTANT: reason' above the line in the solution)")
 
 
 class Course(BaseModel):

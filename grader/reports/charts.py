@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from html import escape
 
-from grader.reports.classstats import CheckRate, ExerciseSummary
+from grader.reports.classstats import ExerciseSummary
+from grader.reports.reteach import CheckFailures
 
 BLUE, RED, GREY, INK = "#3b6ea8", "#c0392b", "#ccc", "#333"
 FONT = 'font-family="system-ui, sans-serif" font-size="11"'
@@ -67,21 +68,24 @@ def distribution_chart(summaries: list[ExerciseSummary]) -> str:
                 "; ".join(descriptions), body)
 
 
-def pass_rate_chart(rates: list[CheckRate]) -> str:
-    """A bar per check: the share of submissions that passed it (red under half)."""
+def pass_rate_chart(rates: list[CheckFailures]) -> str:
+    """A bar per check: the share of the files that ran which passed it (red under half)."""
     label_w, plot_w, row = 430, 300, 20
     body = []
     for index, rate in enumerate(rates):
         y = 8 + index * row
         label = f"{rate.exercise}: {rate.name}"
         label = label if len(label) <= 70 else label[:69] + "…"
-        width = plot_w * rate.rate
+        passing = 1 - rate.rate  # rate: failures among the files that ran
+        width = plot_w * passing
         body += [_text(label_w - 8, y + 13, label, anchor="end"),
                  f'<rect x="{label_w}" y="{y + 2}" width="{plot_w}" height="{row - 6}" '
                  f'fill="#f2f2f2"/>',
                  f'<rect x="{label_w}" y="{y + 2}" width="{width:.1f}" height="{row - 6}" '
-                 f'fill="{RED if rate.rate < 0.5 else BLUE}"/>',
-                 _text(label_w + plot_w + 6, y + 13, f"{100 * rate.rate:.0f}%", anchor="start")]
-    description = "; ".join(f"{r.exercise}: {r.name}: {100 * r.rate:.0f}% passed" for r in rates)
-    return _svg(label_w + plot_w + 50, 16 + row * len(rates), "Pass rate per check",
+                 f'fill="{RED if passing < 0.5 else BLUE}"/>',
+                 _text(label_w + plot_w + 6, y + 13, f"{100 * passing:.0f}%", anchor="start")]
+    description = "; ".join(f"{r.exercise}: {r.name}: {100 * (1 - r.rate):.0f}% of the files "
+                            "that ran passed" for r in rates)
+    return _svg(label_w + plot_w + 50, 16 + row * len(rates),
+                "Pass rate per check, among the files that ran",
                 description, body)

@@ -9,7 +9,7 @@ from grader.checks import Check, CheckFailed, Submission, load_checks
 from grader.checks.errors import explain
 from grader.course import Course, Exercise
 from grader.notebooks.source import NotebookSource
-from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult
+from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult, WrongAnswer
 from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
 from grader.runner.source import (
     SubmissionError,
@@ -30,7 +30,15 @@ def _check_result(check: Check, status: CheckStatus, message: str = "",
                        hint=failed.hint if failed else None,
                        hints=failed.hints if failed else [],
                        detail=failed.detail if failed else None, status=status,
-                       visibility=check.visibility)
+                       visibility=check.visibility,
+                       wrong=_wrong_answer(failed) if failed else None)
+
+
+def _wrong_answer(failed: CheckFailed) -> WrongAnswer:
+    drift = failed.drift
+    return WrongAnswer(observed=failed.observed, outcome=drift.outcome if drift else None,
+                       expected_share=drift.expected if drift else None,
+                       observed_share=drift.observed if drift else None)
 
 
 class ChecksError(Exception):
