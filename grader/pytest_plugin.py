@@ -18,7 +18,7 @@ from grader.checks import Submission
 from grader.checks.errors import explain
 from grader.course import Limits
 from grader.runner.source import SubmissionError, describe_blanks, find_blanks, read_source
-from grader.sandbox.client import Sandbox
+from grader.sandbox.levels import make_sandbox
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,7 +43,7 @@ def submission(request: pytest.FixtureRequest) -> Iterator[Submission]:
         pytest.fail(describe_blanks(blanks), pytrace=False)
     seconds = request.config.getoption("--submission-time-limit")
     limits = Limits(time_limit=seconds).box_settings()
-    with Sandbox() as sandbox, sandbox.box(limits, seconds) as box:
+    with make_sandbox() as sandbox, sandbox.box(limits, seconds) as box:
         loaded = box.request("load", source=source, filename=path.name)
         if "error" in loaded:
             pytest.fail(f"your file {explain(loaded['error'], source)}", pytrace=False)

@@ -20,7 +20,8 @@ from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.reports.html import SimilarityLink
 from grader.results import ClassResult
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import make_sandbox
 
 TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
 
@@ -139,8 +140,8 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     executor = _dask(dask_address) if dask_address else None
     if executor is None:
         try:
-            with Sandbox() as probe:  # what the workers' sandboxes will be able to do
-                warn_weakened(probe)
+            with make_sandbox() as probe:  # what the workers' sandboxes will be able to do
+                warn_weakened(probe, batch=True)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
     similarity, link = None, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -28,4 +29,5 @@ def list_exercises(ctx: click.Context, as_json: bool) -> None:
     for row in rows:
         click.echo(f"  {row['id']:<12} {row['title']:<48} {row['points']:>4g} points"
                    f"  ({row['checks']} checks)")
-        click.echo(f"  {'':<12} file: {course.exercises_dir}/{row['file']}")
+        # As the OS writes paths: exercises\exercise_1.py on Windows.
+        click.echo(f"  {'':<12} file: {Path(course.exercises_dir) / row['file']}")
