@@ -13,16 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.batch.discover import StudentFolder, discover, submission_file
+from grader.batch.discover import StudentFolder, discover
 from grader.batch.fingerprint import course_digest, fingerprint
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
+from grader.batch.layouts import Layout, LayoutError, unwrap
 from grader.batch.pool import WorkerError, WorkerPool
+from grader.batch.safezip import UnsafeZip, extract
+from grader.batch.select import Selection
 from grader.course import Course, Exercise
 from grader.results import ClassResult, ExerciseInfo, ExerciseResult, StudentResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
 
 JOURNAL = "journal.jsonl"
+UNPACKED = ".download"  # where a zipped download is unpacked, inside OUTDIR
+NOT_GRADED = "not graded yet (this run graded only the students named with --student)"
 Progress = Callable[[int, int], None]  # (done, total)
 
 
@@ -55,6 +60,9 @@ class BatchRun:
     workers: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    layout: Layout = Layout.FOLDERS
+    students: list[StudentFolder] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
 
     @property
     def results(self) -> ClassResult:
@@ -87,42 +95,62 @@ def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise
         base = course_digest(course, exercise)
         limit = course.limits_for(exercise).max_source_kb * 1024
         for student in students:
-            path, problem = submission_file(student.path, exercise)
+            path, problem = student.submission(exercise)
             tasks.append(Task(student, exercise, path, problem,
                               fingerprint(base, exercise, path, limit, problem)))
     return sorted(tasks, key=lambda t: (t.student.id, exercises.index(t.exercise)))
 
 
 def _check_folders(submissions: Path, outdir: Path) -> None:
-    if not submissions.is_dir():
-        raise BatchError(f"{submissions} is not a folder of student folders")
+    if submissions.is_file() and submissions.suffix.lower() == ".zip":
+        pass
+    elif not submissions.is_dir():
+        raise BatchError(f"{submissions} is neither a folder of submissions nor a .zip")
     if outdir.resolve() == submissions.resolve():
         raise BatchError("--out must not be the submissions folder itself")
     if outdir.exists() and not outdir.is_dir():
         raise BatchError(f"--out {outdir} exists and is not a folder")
 
 
+def unpacked(submissions: Path, outdir: Path) -> Path:
+    """The folder to read: `submissions` itself, or the zip unpacked into OUTDIR."""
+    if submissions.is_dir():
+        return submissions
+    try:
+        extract(submissions, outdir / UNPACKED)
+    except UnsafeZip as exc:
+        raise BatchError(f"refused {submissions.name}: {exc}; nothing was unpacked") from None
+    return unwrap(outdir / UNPACKED)
+
+
 def run_batch(course: Course, submissions: Path, outdir: Path, *,
               exercises: list[Exercise] | None = None, jobs: int | None = None,
-              force: bool = False, progress: Progress | None = None) -> BatchRun:
-    """Grade every student folder in `submissions`; results are journaled in `outdir`."""
+              force: bool = False, progress: Progress | None = None,
+              layout: Layout | None = None, selection: Selection | None = None) -> BatchRun:
+    """Grade every submission in `submissions` (a folder or a .zip, in `layout` or the
+    one detected); results are journaled in `outdir`."""
     started = time.monotonic()
     exercises = exercises or list(course.exercises)
+    selection = selection or Selection(force=force)
     _check_folders(submissions, outdir)
     reference = _reference(course, exercises)
-    students, skipped = discover(submissions)
+    outdir.mkdir(parents=True, exist_ok=True)
+    submissions = unpacked(submissions, outdir)
+    try:
+        students, skipped, layout = discover(submissions, course.exercises, layout)
+    except (LayoutError, OSError) as exc:
+        raise BatchError(f"cannot read {submissions}: {exc}") from None
     if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
     tasks = plan(course, students, exercises)
-    outdir.mkdir(parents=True, exist_ok=True)
-    run = BatchRun()
+    run = BatchRun(layout=layout, students=students, tasks=tasks)
     try:
         with Journal(outdir / JOURNAL) as journal:
             known = journal.read()
-            todo = [t for t in tasks if force or known.get(t.key) is None
-                    or known[t.key].fingerprint != t.fingerprint
-                    or known[t.key].result.grader_fault]
-            run.reused = len(tasks) - len(todo)
+            todo = [t for t in tasks
+                    if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
+            again = {t.key for t in todo}
+            run.reused = sum(t.key in known and t.key not in again for t in tasks)
             _grade(course, reference, journal, todo, jobs or default_jobs(), run, progress)
             entries = journal.read()
             if journal.lines > len(entries):
@@ -136,8 +164,9 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
     if not students:
-        run.warnings.append(f"no student folders in {submissions} (one folder per student, "
-                            "named by the student id)")
+        run.warnings.append(f"no students in {submissions} (read as the {layout.value} "
+                            "layout; one folder per student, named by the student id, or "
+                            "an LMS download: see --layout)")
     run.seconds = time.monotonic() - started
     return run
 
@@ -169,7 +198,8 @@ def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task]
 def _assemble(course: Course, reference: Grader, exercises: list[Exercise],
               students: list[StudentFolder], tasks: list[Task], entries: dict[Key, Entry]
               ) -> ClassResult:
-    by_key = {t.key: entries[t.key].result for t in tasks}
+    by_key = {t.key: entries[t.key].result if t.key in entries else
+              reference.failed(t.exercise, NOT_GRADED, time.monotonic()) for t in tasks}
     return ClassResult(
         course=course.title,
         exercises=[ExerciseInfo(id=e.id, title=e.title, max_score=reference.max_score(e))

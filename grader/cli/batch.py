@@ -10,7 +10,9 @@ from typing import Any
 import click
 
 from grader.batch import BatchError, BatchRun, run_batch
+from grader.batch.layouts import Layout
 from grader.batch.run import JOURNAL, default_jobs
+from grader.batch.select import Only, Selection
 from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
@@ -70,7 +72,7 @@ def _summary(run: BatchRun, outdir: Path) -> list[str]:
 
 
 @click.command("batch")
-@click.argument("submissions", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("submissions", type=click.Path(path_type=Path, exists=True))
 @click.option("--out", "outdir", required=True, type=click.Path(path_type=Path),
               help="Folder for the gradebook, feedback, exports and report.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -78,6 +80,12 @@ def _summary(run: BatchRun, outdir: Path) -> list[str]:
 @click.option("--exercise", "exercise_ids", multiple=True, metavar="ID",
               help="Grade only this exercise (repeat for several).")
 @click.option("--force", is_flag=True, help="Grade again even submissions that did not change.")
+@click.option("--layout", type=click.Choice([layout.value for layout in Layout]), default=None,
+              help="How SUBMISSIONS is organised (default: detected).")
+@click.option("--student", "student_ids", multiple=True, metavar="ID",
+              help="Grade (again) only this student (repeat for several).")
+@click.option("--only", type=click.Choice([only.value for only in Only]), default=None,
+              help="Grade again only the results that errored, timed out or changed.")
 @click.option("--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default="sis-login-id",
               show_default=True, help="The canvas.csv column the folder name goes in.")
 @click.option("--nbgrader-db", default=None, metavar="PATH",
@@ -86,11 +94,14 @@ def _summary(run: BatchRun, outdir: Path) -> list[str]:
               help="The nbgrader assignment the scores belong to (with --nbgrader-db).")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
-          exercise_ids: tuple[str, ...], force: bool, canvas_id: str,
+          exercise_ids: tuple[str, ...], force: bool, layout: str | None,
+          student_ids: tuple[str, ...], only: str | None, canvas_id: str,
           nbgrader_db: str | None, nbgrader_assignment: str) -> None:
-    """Grade a class: SUBMISSIONS holds one folder per student (the folder name is the
-    student id) with that student's files, named as in exercises/ (or .ipynb).
-    An nbgrader course folder (submitted/STUDENT/ASSIGNMENT/*.ipynb) works too.
+    """Grade a class: SUBMISSIONS (a folder or a .zip) holds one folder per student
+    (the folder name is the student id) with that student's files, named as in
+    exercises/ (or .ipynb; loose names such as "Exercise1 (1).py" are matched with a
+    warning). nbgrader's submitted/, a Canvas, Moodle or Gradescope download and
+    cloned GitHub Classroom repositories are detected (or name one with --layout).
 
     \b
     Writes OUTDIR/grades.csv, grades.json, canvas.csv, report.html,
@@ -113,8 +124,10 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         die(f"the sandbox could not start: {exc}")
     progress = Progress()
     try:
+        selection = Selection(frozenset(student_ids), Only(only) if only else None, force)
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
-                        force=force, progress=progress)
+                        progress=progress, layout=Layout(layout) if layout else None,
+                        selection=selection)
     except BatchError as exc:
         progress.close()
         die(str(exc))
