@@ -6,6 +6,8 @@ of a batch. Exporters and renderers read these and nothing else.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 NO_SUBMISSION = "no submission"  # the error of a student's missing file (SPEC.md)
@@ -25,6 +27,19 @@ class CheckResult(BaseModel):
     detail: str | None = Field(None, description="e.g. a text histogram, shown verbatim")
 
 
+class Adjustment(BaseModel):
+    """How a graded (raw) score became the final one in a batch, with every reason:
+    a late penalty, a TA's override, an extension. Recomputed on every run."""
+
+    raw: float = Field(description="the score the checks gave")
+    override: float = Field(0.0, description="points a TA's overrides added (or took)")
+    penalty: float = Field(0.0, ge=0, description="points taken for lateness")
+    final: float
+    submitted_at: datetime | None = None
+    deadline: datetime | None = Field(None, description="the deadline that applied")
+    reasons: list[str] = Field(default_factory=list)
+
+
 class ExerciseResult(BaseModel):
     """One submission of one exercise. `error` is set when it could not be graded."""
 
@@ -35,6 +50,8 @@ class ExerciseResult(BaseModel):
     checks: list[CheckResult]
     output: str = Field("", description="what the learner's code printed (capped)")
     seconds: float = Field(0.0, description="wall time spent grading")
+    adjustment: Adjustment | None = Field(
+        None, description="in a batch with deadlines or overrides: raw -> final, and why")
 
     @property
     def grader_fault(self) -> bool:
@@ -72,6 +89,17 @@ class Skipped(BaseModel):
     reason: str
 
 
+class Person(BaseModel):
+    """Who a student is, from the roster or the LMS download: the exports' id columns."""
+
+    name: str = ""
+    email: str = ""
+    sis_id: str = ""
+    sis_login: str = ""
+    section: str = ""
+    on_roster: bool = True
+
+
 class ClassResult(BaseModel):
     """A whole batch: every student's results, plus what was skipped or escaped.
 
@@ -83,7 +111,22 @@ class ClassResult(BaseModel):
     students: list[StudentResult]
     skipped: list[Skipped] = Field(default_factory=list)
     notes: dict[str, list[str]] = Field(default_factory=dict)
+    people: dict[str, Person] = Field(default_factory=dict)
+    not_on_roster: list[str] = Field(default_factory=list, description="graded all the same")
 
     @property
     def max_score(self) -> float:
         return sum(e.max_score for e in self.exercises)
+
+
+class Change(BaseModel):
+    """One line of changes.csv: a score that moved. `check` is empty for the
+    exercise's final score; `old` or `new` is None for a result that appeared or
+    went away."""
+
+    student: str
+    exercise: str
+    check: str
+    old: float | None
+    new: float | None
+    why: str

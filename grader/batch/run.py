@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.discover import StudentFolder, discover
-from grader.batch.fingerprint import course_digest, fingerprint
+from grader.batch.fingerprint import course_digest, fingerprint, submission_digest
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.layouts import Layout, LayoutError, unwrap
 from grader.batch.pool import WorkerError, WorkerPool
+from grader.batch.roster import RosterRow, join_roster, people_of
 from grader.batch.safezip import UnsafeZip, extract
 from grader.batch.select import Selection
 from grader.course import Course, Exercise
@@ -44,6 +45,7 @@ class Task:
     path: Path | None
     problem: str | None
     fingerprint: str
+    submission: str = ""  # the hash of the file alone (what changes.csv calls "file changed")
 
     @property
     def key(self) -> Key:
@@ -96,8 +98,9 @@ def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise
         limit = course.limits_for(exercise).max_source_kb * 1024
         for student in students:
             path, problem = student.submission(exercise)
+            submission = submission_digest(path, limit, problem)
             tasks.append(Task(student, exercise, path, problem,
-                              fingerprint(base, exercise, path, limit, problem)))
+                              fingerprint(base, exercise, submission), submission))
     return sorted(tasks, key=lambda t: (t.student.id, exercises.index(t.exercise)))
 
 
@@ -126,9 +129,11 @@ def unpacked(submissions: Path, outdir: Path) -> Path:
 def run_batch(course: Course, submissions: Path, outdir: Path, *,
               exercises: list[Exercise] | None = None, jobs: int | None = None,
               force: bool = False, progress: Progress | None = None,
-              layout: Layout | None = None, selection: Selection | None = None) -> BatchRun:
+              layout: Layout | None = None, selection: Selection | None = None,
+              roster: list[RosterRow] | None = None) -> BatchRun:
     """Grade every submission in `submissions` (a folder or a .zip, in `layout` or the
-    one detected); results are journaled in `outdir`."""
+    one detected); results are journaled in `outdir`. With a `roster`, its students
+    are the class: those with nothing handed in score 0, "no submission"."""
     started = time.monotonic()
     exercises = exercises or list(course.exercises)
     selection = selection or Selection(force=force)
@@ -142,6 +147,9 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
         raise BatchError(f"cannot read {submissions}: {exc}") from None
     if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
+    people, strangers = people_of(students), []
+    if roster is not None:
+        students, people, strangers = join_roster(students, roster, submissions)
     tasks = plan(course, students, exercises)
     run = BatchRun(layout=layout, students=students, tasks=tasks)
     try:
@@ -161,8 +169,11 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
         raise BatchError(f"{exc} ({run.graded} results were saved)") from None
     run.result = _assemble(course, reference, exercises, students, tasks, entries)
     run.result.skipped = skipped
+    run.result.people, run.result.not_on_roster = people, strangers
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
+    if strangers:
+        run.warnings.append(f"not on the roster, graded all the same: {', '.join(strangers)}")
     if not students:
         run.warnings.append(f"no students in {submissions} (read as the {layout.value} "
                             "layout; one folder per student, named by the student id, or "

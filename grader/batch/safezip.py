@@ -82,10 +82,10 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path,
                 raise UnsafeZip(f"member {info.filename!r}: it inflates past its declared "
                                 "size or the limits (a zip bomb)")
             out.write(chunk)
-    big = written > (1 << 20)
-    if big and written > limits.ratio * max(1, info.compress_size):
-        raise UnsafeZip(f"member {info.filename!r}: it inflates {written // max(1, info.compress_size)}"
-                        f" times (the limit is {limits.ratio}; a zip bomb)")
+    ratio = written // max(1, info.compress_size)
+    if written > (1 << 20) and ratio > limits.ratio:
+        raise UnsafeZip(f"member {info.filename!r}: it inflates {ratio} times (the limit is "
+                        f"{limits.ratio}; a zip bomb)")
     return written
 
 

@@ -10,12 +10,18 @@ from typing import Any
 import click
 
 from grader.batch import BatchError, BatchRun, run_batch
+from grader.batch.adjust import Extension, Override, read_extensions, read_overrides
 from grader.batch.layouts import Layout
+from grader.batch.regrade import Settled, settle
+from grader.batch.roster import RosterRow, read_roster
 from grader.batch.run import JOURNAL, default_jobs
 from grader.batch.select import Only, Selection
+from grader.batch.tables import TableError
 from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
+from grader.course import Course
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
+from grader.reports.moodle import unmatched_in_moodle
 from grader.results import NO_SUBMISSION
 from grader.sandbox.client import Sandbox, SandboxError
 
@@ -54,21 +60,48 @@ class Progress:
             self.bar.__exit__(None, None, None)
 
 
-def _summary(run: BatchRun, outdir: Path) -> list[str]:
-    result = run.results
+def _summary(run: BatchRun, settled: Settled, outdir: Path) -> list[str]:
+    result = settled.result
     submissions = [e for s in result.students for e in s.exercises]
     missing = sum(e.error == NO_SUBMISSION for e in submissions)
     unchecked = sum(e.error is not None for e in submissions) - missing
     mean = sum(s.total for s in result.students) / max(1, len(result.students))
     workers = f"{run.workers} worker{'s' * (run.workers != 1)}"
-    return [
+    lines = [
         f"graded {len(result.students)} students x {len(result.exercises)} exercises in "
-        f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged",
+        f"{run.seconds:.1f} s ({run.layout.value} layout): {run.graded} graded now "
+        f"({workers}), {run.reused} unchanged",
         f"class mean {mean:.1f}/{result.max_score:g}; {unchecked} submissions could not be "
         f"checked; {missing} files missing",
-        f"wrote {outdir}/grades.csv, grades.json, canvas.csv, report.html, feedback/*.md, "
-        "gradescope/*/results.json",
+        f"wrote {outdir}/grades.csv, grades.json, canvas.csv, moodle.csv, report.html, "
+        "feedback/*.md, gradescope/*/results.json",
     ]
+    if settled.changes is not None:
+        moved = len({c.student for c in settled.changes})
+        lines.append(f"since the last run: {moved} student{'s' * (moved != 1)} moved, "
+                     f"{len(settled.changes)} scores (see {outdir}/changes.md)")
+    return lines
+
+
+def _tables(course: Course, roster: Path | None, extensions: Path | None,
+            overrides: Path | None) -> tuple[list[RosterRow] | None, list[Extension],
+                                             list[Override]]:
+    """The TA's CSV files: the roster if given; extensions and overrides from the
+    options, else from extensions.csv and overrides.csv beside course.yaml."""
+    extensions = extensions or _beside(course, "extensions.csv")
+    overrides = overrides or _beside(course, "overrides.csv")
+    try:
+        return (read_roster(roster) if roster else None,
+                read_extensions(extensions) if extensions else [],
+                read_overrides(overrides) if overrides else [])
+    except (TableError, OSError, UnicodeDecodeError) as exc:
+        die(str(exc))
+    raise AssertionError("unreachable")
+
+
+def _beside(course: Course, name: str) -> Path | None:
+    path = course.root / name
+    return path if path.is_file() else None
 
 
 @click.command("batch")
@@ -86,8 +119,18 @@ def _summary(run: BatchRun, outdir: Path) -> list[str]:
               help="Grade (again) only this student (repeat for several).")
 @click.option("--only", type=click.Choice([only.value for only in Only]), default=None,
               help="Grade again only the results that errored, timed out or changed.")
-@click.option("--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default="sis-login-id",
-              show_default=True, help="The canvas.csv column the folder name goes in.")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="roster.csv (id, name, email, sis_id, section): the class; "
+              "fills the id columns of canvas.csv and moodle.csv.")
+@click.option("--extensions", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="extensions.csv (student, exercise, deadline, reason); "
+              "default: extensions.csv beside course.yaml, if there is one.")
+@click.option("--overrides", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="overrides.csv (student, exercise, check, points, reason, "
+              "by); default: overrides.csv beside course.yaml, if there is one.")
+@click.option("--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default=None,
+              help="The canvas.csv column the student id goes in (default: id for a "
+              "Canvas download, else sis-login-id).")
 @click.option("--nbgrader-db", default=None, metavar="PATH",
               help="Also write the scores into this nbgrader gradebook (sqlite file or URL).")
 @click.option("--nbgrader-assignment", default="exercises", show_default=True,
@@ -95,7 +138,8 @@ def _summary(run: BatchRun, outdir: Path) -> list[str]:
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
           exercise_ids: tuple[str, ...], force: bool, layout: str | None,
-          student_ids: tuple[str, ...], only: str | None, canvas_id: str,
+          student_ids: tuple[str, ...], only: str | None, roster: Path | None,
+          extensions: Path | None, overrides: Path | None, canvas_id: str | None,
           nbgrader_db: str | None, nbgrader_assignment: str) -> None:
     """Grade a class: SUBMISSIONS (a folder or a .zip) holds one folder per student
     (the folder name is the student id) with that student's files, named as in
@@ -122,12 +166,13 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
             warn_weakened(probe)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
+    roster_rows, extension_rows, override_rows = _tables(course, roster, extensions, overrides)
     progress = Progress()
     try:
         selection = Selection(frozenset(student_ids), Only(only) if only else None, force)
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
                         progress=progress, layout=Layout(layout) if layout else None,
-                        selection=selection)
+                        selection=selection, roster=roster_rows)
     except BatchError as exc:
         progress.close()
         die(str(exc))
@@ -137,15 +182,23 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
                    "run the same command again to finish", err=True)
         sys.exit(INTERRUPTED)
     progress.close()
-    for warning in run.warnings:
+    settled = settle(course, run, outdir, extensions=extension_rows, overrides=override_rows)
+    unmatched = unmatched_in_moodle(settled.result)
+    if unmatched and roster_rows is not None:
+        settled.warnings.append(f"moodle.csv: no email or ID number for {len(unmatched)} "
+                                f"students ({', '.join(unmatched[:5])}); Moodle cannot match "
+                                "them")
+    for warning in [*run.warnings, *settled.warnings]:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
-    write_exports(outdir, run.results, canvas_id=CANVAS_IDS[canvas_id])
-    click.echo("\n".join(_summary(run, outdir)))
+    column = canvas_id or ("id" if run.layout is Layout.CANVAS else "sis-login-id")
+    write_exports(outdir, settled.result, canvas_id=CANVAS_IDS[column])
+    click.echo("\n".join(_summary(run, settled, outdir)))
     if nbgrader_db:
         from grader.cli.export import need_nbgrader
         from grader.notebooks.nbgrader_grades import write_nbgrader_grades
 
         need_nbgrader()
-        count = write_nbgrader_grades(nbgrader_db, nbgrader_assignment, run.results.students)
+        count = write_nbgrader_grades(nbgrader_db, nbgrader_assignment,
+                                      settled.result.students)
         click.echo(f"wrote {count} grades into {nbgrader_db} "
                    f"(assignment {nbgrader_assignment})")

@@ -1,6 +1,7 @@
 """The course: what course.yaml says, as validated pydantic models."""
 
 from grader.course.load import ConfigError, find_course, load_course
-from grader.course.model import Course, Exercise, Limits
+from grader.course.model import Course, Exercise, LatePolicy, Limits
 
-__all__ = ["ConfigError", "Course", "Exercise", "Limits", "find_course", "load_course"]
+__all__ = ["ConfigError", "Course", "Exercise", "LatePolicy", "Limits", "find_course",
+           "load_course"]

@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 
 class Limits(BaseModel):
@@ -31,6 +33,20 @@ class Limits(BaseModel):
         }
 
 
+class LatePolicy(BaseModel):
+    """What work handed in after its deadline is worth (grader.course.late computes it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grace_minutes: float = Field(0, ge=0, description="lateness forgiven entirely")
+    penalty_percent: float = Field(
+        0, ge=0, le=100,
+        description="percent of the exercise's points taken per started period late")
+    per: Literal["day", "hour"] = Field("day", description="the period of penalty_percent")
+    cap_percent: float = Field(100, ge=0, le=100, description="the most a late penalty takes")
+    accepted: bool = Field(True, description="false: late work (past the grace) scores 0")
+
+
 class Exercise(BaseModel):
     """One exercise: the learner's file, the reference solution, the hidden checks."""
 
@@ -43,6 +59,9 @@ class Exercise(BaseModel):
     checks: str = Field(pattern=r"^[\w./-]+\.py$", description="checks file, from the course root")
     points: float | None = Field(None, gt=0, description="total points; must equal the checks' sum")
     limits: Limits | None = Field(None, description="overrides the course's limits")
+    deadline: AwareDatetime | None = Field(
+        None, description="overrides the course's deadline, e.g. 2026-12-01T23:59:00+01:00")
+    late_policy: LatePolicy | None = Field(None, description="overrides the course's policy")
 
 
 class Course(BaseModel):
@@ -54,6 +73,9 @@ class Course(BaseModel):
     exercises_dir: str = "exercises"
     solutions_dir: str = "solutions"
     limits: Limits = Field(default_factory=Limits)
+    deadline: AwareDatetime | None = Field(
+        None, description="when work is due, with its time zone: 2026-12-01T23:59:00+01:00")
+    late_policy: LatePolicy = Field(default_factory=LatePolicy)
     exercises: list[Exercise] = Field(min_length=1)
 
     _root: Path = PrivateAttr(default=Path("."))
@@ -79,6 +101,12 @@ class Course(BaseModel):
         if exercise.limits is None:
             return self.limits
         return self.limits.model_copy(update=exercise.limits.model_dump(exclude_unset=True))
+
+    def deadline_for(self, exercise: Exercise) -> datetime | None:
+        return exercise.deadline or self.deadline
+
+    def late_policy_for(self, exercise: Exercise) -> LatePolicy:
+        return exercise.late_policy or self.late_policy
 
     def learner_path(self, exercise: Exercise) -> Path:
         return self._root / self.exercises_dir / exercise.file

@@ -11,6 +11,7 @@ from grader.reports.files import write_atomic
 from grader.reports.gradebook import grades_csv, grades_json
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import report_html
+from grader.reports.moodle import moodle_csv
 from grader.results import ClassResult
 
 
@@ -21,6 +22,7 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
         write_atomic(outdir / "grades.csv", grades_csv(result)),
         write_atomic(outdir / "grades.json", grades_json(result)),
         write_atomic(outdir / "canvas.csv", canvas_csv(result, canvas_id)),
+        write_atomic(outdir / "moodle.csv", moodle_csv(result)),
         write_atomic(outdir / "report.html", report_html(result, draw_charts=draw_charts)),
     ]
     for student in result.students:

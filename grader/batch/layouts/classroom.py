@@ -26,7 +26,7 @@ def _prefix(names: list[str]) -> str:
     """The `<assignment>-` that every repository name starts with."""
     if len(names) < 2:
         return names[0].rsplit("-", 1)[0] + "-" if names and "-" in names[0] else ""
-    common = os.path.commonprefix(names)
+    common = os.path.commonprefix(names)  # noqa: RUF071 (a prefix of text, not of paths)
     return common[: common.rfind("-") + 1]
 
 

@@ -52,7 +52,7 @@ def read_metadata(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_METADATA:
         raise LayoutError(f"{path.name} is larger than {MAX_METADATA >> 20} MB")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), _Loader)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), _Loader)
     except yaml.YAMLError as exc:
         raise LayoutError(f"{path.name} is not valid YAML ({exc})") from None
     if not isinstance(data, dict):
