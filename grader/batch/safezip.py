@@ -43,9 +43,10 @@ def member_problem(info: zipfile.ZipInfo) -> str | None:
         return "it is an absolute path"
     if ".." in PurePosixPath(name).parts:
         return "its path climbs out of the folder with '..'"
-    if stat.S_ISLNK(mode):
+    kind = stat.S_IFMT(mode)  # 0: no Unix file type recorded (Windows zips, Python's)
+    if kind == stat.S_IFLNK:
         return "it is a symbolic link"
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
         return "it is a device, pipe or socket"
     if info.flag_bits & 0x1:
         return "it is encrypted"
@@ -73,6 +74,7 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path,
              budget: int, limits: ZipLimits) -> int:
     """Write one member, counting the bytes that actually come out; return them."""
     allowed = min(info.file_size, limits.member_bytes, budget)
+    ceiling = limits.ratio * max(1, info.compress_size)
     written = 0
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     with archive.open(info) as source, os.fdopen(os.open(target, flags, 0o644), "wb") as out:
@@ -81,11 +83,10 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path,
             if written > allowed:
                 raise UnsafeZip(f"member {info.filename!r}: it inflates past its declared "
                                 "size or the limits (a zip bomb)")
+            if written > (1 << 20) and written > ceiling:
+                raise UnsafeZip(f"member {info.filename!r}: it inflates more than "
+                                f"{limits.ratio} times its compressed size (a zip bomb)")
             out.write(chunk)
-    ratio = written // max(1, info.compress_size)
-    if written > (1 << 20) and ratio > limits.ratio:
-        raise UnsafeZip(f"member {info.filename!r}: it inflates {ratio} times (the limit is "
-                        f"{limits.ratio}; a zip bomb)")
     return written
 
 
