@@ -1,18 +1,57 @@
 """What grading produces: the pydantic models behind every report and export.
 
-`ExerciseResult` is the `--json` contract of SPEC.md; `StudentResult` is one row
-of a batch. Exporters and renderers read these and nothing else.
+`ExerciseResult` is the `--json` contract (docs/contracts.md); `StudentResult` is
+one row of a batch. Exporters and renderers read these and nothing else. Every
+outcome is typed (`ErrorKind`, `CheckStatus`) beside the learner's sentence: code
+decides on the kind, people read the sentence.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-NO_SUBMISSION = "no submission"  # the error of a student's missing file (SPEC.md)
-# Errors that are the grader's fault, not the learner's: a batch grades these again.
-GRADER_FAULT = ("the grader's sandbox failed", "the grader failed on this file")
+# The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
+# `error_kind`, `error_line`, `error_cell`, each check's `status`, and this field.
+CONTRACT_VERSION = 2
+NO_SUBMISSION = "no submission"  # the error sentence of a student's missing file (SPEC.md)
+
+
+class ErrorKind(str, Enum):
+    """Why a submission could not be graded at all (its score is then 0)."""
+
+    MISSING = "missing"            # no file was handed in
+    UNREADABLE = "unreadable"      # not a regular file, a symbolic link, or unreadable
+    AMBIGUOUS = "ambiguous"        # two files could be the submission
+    TOO_LARGE = "too_large"        # over the course's max_source_kb
+    ENCODING = "encoding"          # not UTF-8 text
+    EMPTY = "empty"                # nothing but whitespace (or a notebook without code)
+    BINARY = "binary"              # NUL bytes: not a text file
+    NOT_NOTEBOOK = "not_notebook"  # an .ipynb that is not a notebook
+    BLANKS = "blanks"              # ___ blanks still standing
+    SYNTAX = "syntax"              # Python cannot compile it
+    RAISED = "raised"              # an exception while the file loaded
+    EXITED = "exited"              # sys.exit() or os._exit() while loading or checking
+    TIMEOUT = "timeout"            # out of wall-clock or CPU time
+    MEMORY = "memory"              # out of memory
+    RECURSION = "recursion"        # recursed too deeply
+    FORBIDDEN = "forbidden"        # a process, file, signal or socket the sandbox refuses
+    CRASHED = "crashed"            # the interpreter died (segfault, a killed box)
+    INTERFERENCE = "interference"  # wrote on or broke the grader's channel
+    GRADER_FAULT = "grader_fault"  # the grader itself failed: nothing was counted
+
+
+class CheckStatus(str, Enum):
+    """How one check ended. Only `passed` scores."""
+
+    PASSED = "passed"
+    FAILED = "failed"    # the check's verdict: the answer is wrong (fail(), learner errors)
+    ERRORED = "errored"  # the check itself raised (a bug in it, or an unforeseen answer)
+    SKIPPED = "skipped"  # pytest.skip() in the check
+    NOT_RUN = "not_run"  # the submission could not be graded (see the exercise's error)
 
 
 class CheckResult(BaseModel):
@@ -25,6 +64,16 @@ class CheckResult(BaseModel):
     message: str
     hint: str | None = None
     detail: str | None = Field(None, description="e.g. a text histogram, shown verbatim")
+    status: CheckStatus = Field(description="how the check ended; `passed` iff passed")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status_of_version_1(cls, data: Any) -> Any:
+        """Results written before `status` existed (contract 1) read as passed or failed."""
+        if isinstance(data, dict) and "status" not in data and "passed" in data:
+            data = {**data, "status": CheckStatus.PASSED if data["passed"]
+                    else CheckStatus.FAILED}
+        return data
 
 
 class Adjustment(BaseModel):
@@ -50,13 +99,26 @@ class ExerciseResult(BaseModel):
     checks: list[CheckResult]
     output: str = Field("", description="what the learner's code printed (capped)")
     seconds: float = Field(0.0, description="wall time spent grading")
+    error_kind: ErrorKind | None = Field(None, description="why it could not be graded; "
+                                         "set exactly when `error` is")
+    error_line: int | None = Field(None, description="the line the error is about: of the "
+                                   "file, or of `error_cell` in a notebook")
+    error_cell: int | None = Field(None, description="the code cell (1-based) of a notebook")
+    version: int = Field(CONTRACT_VERSION, description="the --json contract's version")
     adjustment: Adjustment | None = Field(
-        None, description="in a batch with deadlines or overrides: raw -> final, and why")
+        None, exclude_if=lambda value: value is None,
+        description="in a batch with deadlines or overrides: raw -> final, and why "
+        "(left out when there is none, so `grade exercise-N --json` does not change)")
 
     @property
     def grader_fault(self) -> bool:
         """The grader, not the submission, failed: the score says nothing about the work."""
-        return self.error is not None and self.error.startswith(GRADER_FAULT)
+        return self.error_kind is ErrorKind.GRADER_FAULT
+
+    @property
+    def submitted(self) -> bool:
+        """A file was handed in (it may still have failed to load)."""
+        return self.error_kind is not ErrorKind.MISSING
 
     @property
     def full_marks(self) -> bool:

@@ -17,7 +17,7 @@ def problems(tmp_path: Path, text: str) -> list[str]:
     path.write_text(text)
     with pytest.raises(ConfigError) as caught:
         load_course(path)
-    return caught.value.problems
+    return [str(p) for p in caught.value.problems]
 
 
 def test_shipped_course_loads(course: Course) -> None:
@@ -48,6 +48,16 @@ def test_malformed_field_is_named_with_its_line(tmp_path: Path, old: str, new: s
 def test_invalid_yaml_gives_its_line(tmp_path: Path) -> None:
     found = problems(tmp_path, "title: x\nexercises:\n  - id: [unclosed\n")
     assert found and found[0].startswith("line 4: not valid YAML")
+
+
+def test_a_config_problem_carries_its_line_and_field_as_data(tmp_path: Path) -> None:
+    path = tmp_path / "course.yaml"
+    path.write_text(GOOD.replace("  time_limit: 10 ", "  time_limit: -1 "))
+    with pytest.raises(ConfigError) as caught:
+        load_course(path)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field, problem.code) == (5, "limits.time_limit",
+                                                           "greater_than")
 
 
 def test_not_a_mapping(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from grader.batch.layouts import Layout
 from grader.batch.safezip import UnsafeZip, ZipLimits, extract
 from grader.course import load_course
 from grader.course.match import match_file
-from grader.results import NO_SUBMISSION
+from grader.results import NO_SUBMISSION, ErrorKind
 from tests.conftest import ROOT, grade_command
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -101,8 +101,9 @@ def test_two_equally_good_files_for_one_exercise_are_an_error_not_a_guess(tmp_pa
     write(tmp_path / "ben" / "exercise_1 (1).py", SOLUTION)
     students, _, _ = discover(tmp_path, load_course(ROOT / "course.yaml").exercises)
     ann, ben = students
-    assert ann.submission(load_course(ROOT / "course.yaml").exercises[0]) == (
-        None, "two files for exercise-1 (Exercise1.py and exercise_1 (1).py); keep one")
+    path, problem = ann.submission(load_course(ROOT / "course.yaml").exercises[0])
+    assert path is None and problem is not None and problem.kind is ErrorKind.AMBIGUOUS
+    assert str(problem) == "two files for exercise-1 (Exercise1.py and exercise_1 (1).py); keep one"
     assert ben.files["exercise-1"].name == "exercise_1_weighted_sampling.py"
     assert ben.unmatched == ("exercise_1 (1).py: not graded (exercise_1_weighted_sampling.py "
                              "was graded for exercise-1)",)

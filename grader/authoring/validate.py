@@ -11,7 +11,6 @@ as it is).
 from __future__ import annotations
 
 import ast
-import re
 import traceback
 from contextlib import ExitStack
 from pathlib import Path
@@ -24,15 +23,13 @@ from grader.authoring.markers import Skeleton, fill_blanks, make_skeleton
 from grader.authoring.problems import Problem
 from grader.authoring.recording import RecordingGrader, Transcript, first_difference
 from grader.checks import Check, load_checks
-from grader.course import ConfigError, Course, Exercise, load_course
+from grader.course import ConfigError, ConfigProblem, Course, Exercise, load_course
 from grader.course.load import _node_line
 from grader.results import CheckResult, ExerciseResult
 from grader.runner import find_blanks
 from grader.sandbox.client import Sandbox
 
 WRONG_ANSWERS = ("None", "0", "1", '""')
-_LINE = re.compile(r"^line (\d+): (.*)$", re.S)
-_ERROR_LINE = re.compile(r"\bline (\d+)\b")
 
 
 class CourseReport(BaseModel):
@@ -104,11 +101,9 @@ class _Validator:
             self.course = load_course(self.course_file)
         except ConfigError as exc:
             for entry in exc.problems:
-                if clashes and "is used twice" in entry:
+                if clashes and entry.duplicate_id:
                     continue  # duplicate_ids reported it with the right line
-                match = _LINE.match(entry)
-                line, message = (int(match[1]), match[2]) if match else (None, entry)
-                self.add(name, line, message)
+                self.add(name, entry.line, str(ConfigProblem(entry.message, None, entry.field)))
         return self.course
 
     def duplicate_ids(self) -> int:
@@ -264,8 +259,7 @@ class _Validator:
         first = grade(solution, exercise.solution)
         result = first[0]
         if result.error:
-            found = _ERROR_LINE.search(result.error)
-            self.add(solution_file, int(found[1]) if found else None,
+            self.add(solution_file, result.error_line,
                      f"the solution cannot be graded: {result.error}", exercise.id)
         else:
             for c, outcome in zip(checks, result.checks, strict=True):

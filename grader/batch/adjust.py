@@ -19,7 +19,7 @@ from grader.batch.tables import read_table
 from grader.course import Course
 from grader.course.late import describe, lateness
 from grader.reports.cells import points
-from grader.results import NO_SUBMISSION, Adjustment, ClassResult, ExerciseResult
+from grader.results import Adjustment, ClassResult, ExerciseResult
 
 EVERY = ("", "*")  # an extension's exercise column: blank or * means every exercise
 
@@ -124,7 +124,7 @@ class Adjuster:
         penalty, refused = 0.0, False
         if extension:
             reasons.append(extension)
-        if deadline and result.error != NO_SUBMISSION:
+        if deadline and result.submitted:
             penalty, refused = self._late(student, folder, result, deadline, submitted,
                                           reasons)
         final = 0.0 if refused else max(0.0, overridden - penalty)

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from grader.batch.layouts import Found, Layout, read_layout
 from grader.course import Exercise
-from grader.course.match import assign
+from grader.course.match import Problem, assign
 from grader.reports.cells import FORMULA_START, spreadsheet_text
-from grader.results import NO_SUBMISSION, Skipped
+from grader.results import NO_SUBMISSION, ErrorKind, Skipped
+from grader.runner.source import SubmissionError
 
 MAX_ID_BYTES = 200  # leaves room for ".md" and friends under NAME_MAX (255)
 CSV_SPECIAL = (",", '"')  # what csv.writer quotes
@@ -35,18 +36,21 @@ class StudentFolder:
     path: Path
     notes: tuple[str, ...] = field(default=())
     files: dict[str, Path] = field(default_factory=dict, compare=False)
-    problems: dict[str, str] = field(default_factory=dict, compare=False)
+    problems: dict[str, Problem] = field(default_factory=dict, compare=False)
     times: dict[str, datetime] = field(default_factory=dict, compare=False)
     late: bool = False  # the LMS marks the submission late but records no time
     name: str = ""
     email: str = ""
     unmatched: tuple[str, ...] = field(default=())
 
-    def submission(self, exercise: Exercise) -> tuple[Path | None, str | None]:
+    def submission(self, exercise: Exercise) -> tuple[Path | None, SubmissionError | None]:
         """(the file for `exercise`, None) or (None, why it cannot be graded)."""
         if exercise.id in self.files:
             return self.files[exercise.id], None
-        return None, self.problems.get(exercise.id, NO_SUBMISSION)
+        if exercise.id in self.problems:
+            message, kind = self.problems[exercise.id]
+            return None, SubmissionError(message, ErrorKind(kind))
+        return None, SubmissionError(NO_SUBMISSION, ErrorKind.MISSING)
 
 
 def id_problem(name: str) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from grader import __version__
 from grader.checks import local_modules
 from grader.course import Course, Exercise
+from grader.results import CONTRACT_VERSION
 
 # Fields of course.yaml that never change a verdict.
 _NOT_GRADING = {"deadline", "late_policy"}
@@ -35,8 +36,10 @@ def checks_digest(course: Course, exercise: Exercise) -> str:
 
 
 def course_digest(course: Course, exercise: Exercise) -> bytes:
-    """course.yaml (as validated), the exercise's checks and the grader version."""
-    return hashlib.sha256(f"{__version__}\0{course_text(course)}\0"
+    """course.yaml (as validated, deadlines aside), the exercise's checks, the grader
+    version and the results' contract version (a result of an older contract lacks
+    fields, such as its error's kind: graded again)."""
+    return hashlib.sha256(f"{__version__}\0{CONTRACT_VERSION}\0{course_text(course)}\0"
                           f"{checks_digest(course, exercise)}".encode()).digest()
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from grader.course import Course, Exercise
-from grader.results import GRADER_FAULT, ExerciseResult
+from grader.results import ErrorKind, ExerciseResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox, SandboxError
 
@@ -75,9 +75,9 @@ def _grade(exercise_id: str, path: str) -> str:
     try:
         return grader.grade(exercise, Path(path)).model_dump_json()
     except Exception as exc:  # a grader bug must cost one file, not the batch
-        return grader.failed(exercise, f"{GRADER_FAULT[1]} ({type(exc).__name__}:"
+        return grader.failed(exercise, f"the grader failed on this file ({type(exc).__name__}:"
                              f" {exc}); please tell your teaching assistant",
-                             started).model_dump_json()
+                             ErrorKind.GRADER_FAULT, started).model_dump_json()
 
 
 class WorkerPool:

@@ -24,11 +24,11 @@ from grader.batch.select import Selection
 from grader.course import Course, Exercise
 from grader.results import ClassResult, ExerciseInfo, ExerciseResult, StudentResult
 from grader.runner import Grader
+from grader.runner.source import SubmissionError
 from grader.sandbox.client import Sandbox
 
 JOURNAL = "journal.jsonl"
 UNPACKED = ".download"  # where a zipped download is unpacked, inside OUTDIR
-NOT_GRADED = "not graded yet (this run graded only the students named with --student)"
 Progress = Callable[[int, int], None]  # (done, total)
 
 
@@ -43,7 +43,7 @@ class Task:
     student: StudentFolder
     exercise: Exercise
     path: Path | None
-    problem: str | None
+    problem: SubmissionError | None
     fingerprint: str
     submission: str = ""  # the hash of the file alone (what changes.csv calls "file changed")
 
@@ -98,7 +98,7 @@ def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise
         limit = course.limits_for(exercise).max_source_kb * 1024
         for student in students:
             path, problem = student.submission(exercise)
-            submission = submission_digest(path, limit, problem)
+            submission = submission_digest(path, limit, str(problem) if problem else None)
             tasks.append(Task(student, exercise, path, problem,
                               fingerprint(base, exercise, submission), submission))
     return sorted(tasks, key=lambda t: (t.student.id, exercises.index(t.exercise)))
@@ -172,6 +172,10 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
     run.result.people, run.result.not_on_roster = people, strangers
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
+    ungraded = len(students) - len(run.result.students)
+    if ungraded:
+        run.warnings.append(f"{ungraded} students were never graded and are left out of the "
+                            "exports (run without --student to grade them)")
     if strangers:
         run.warnings.append(f"not on the roster, graded all the same: {', '.join(strangers)}")
     if not students:
@@ -195,8 +199,9 @@ def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task]
             progress(run.graded, total)
 
     for task in todo:
-        if task.path is None:
-            record(task, reference.failed(task.exercise, task.problem or "", time.monotonic()))
+        if task.problem is not None:
+            record(task, reference.failed(task.exercise, str(task.problem), task.problem.kind,
+                                          time.monotonic()))
     work = [(task, task.exercise, task.path) for task in todo if task.path is not None]
     if not work:
         return
@@ -209,8 +214,9 @@ def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task]
 def _assemble(course: Course, reference: Grader, exercises: list[Exercise],
               students: list[StudentFolder], tasks: list[Task], entries: dict[Key, Entry]
               ) -> ClassResult:
-    by_key = {t.key: entries[t.key].result if t.key in entries else
-              reference.failed(t.exercise, NOT_GRADED, time.monotonic()) for t in tasks}
+    by_key = {t.key: entries[t.key].result for t in tasks if t.key in entries}
+    # With --student, a student never graded before has no result yet: left out.
+    students = [s for s in students if all((s.id, e.id) in by_key for e in exercises)]
     return ClassResult(
         course=course.title,
         exercises=[ExerciseInfo(id=e.id, title=e.title, max_score=reference.max_score(e))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from grader.batch.journal import Entry
+from grader.results import ErrorKind
 
 
 class Only(str, Enum):
@@ -39,11 +40,7 @@ class Selection:
         if self.only is Only.ERRORS:
             return entry is not None and entry.result.error is not None
         if self.only is Only.TIMEOUTS:
-            return entry is not None and _timed_out(entry)
+            return entry is not None and entry.result.error_kind is ErrorKind.TIMEOUT
         if self.force or self.students:  # naming a student means grading them again
             return True
         return changed or entry.result.grader_fault  # type: ignore[union-attr]
-
-
-def _timed_out(entry: Entry) -> bool:
-    return getattr(entry.result, "error_kind", None) == "timeout"

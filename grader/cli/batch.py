@@ -22,7 +22,6 @@ from grader.course import Course
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.reports.moodle import unmatched_in_moodle
-from grader.results import NO_SUBMISSION
 from grader.sandbox.client import Sandbox, SandboxError
 
 CANVAS_IDS: dict[str, IdColumn] = {"sis-login-id": "SIS Login ID",
@@ -63,14 +62,14 @@ class Progress:
 def _summary(run: BatchRun, settled: Settled, outdir: Path) -> list[str]:
     result = settled.result
     submissions = [e for s in result.students for e in s.exercises]
-    missing = sum(e.error == NO_SUBMISSION for e in submissions)
+    missing = sum(not e.submitted for e in submissions)
     unchecked = sum(e.error is not None for e in submissions) - missing
     mean = sum(s.total for s in result.students) / max(1, len(result.students))
     workers = f"{run.workers} worker{'s' * (run.workers != 1)}"
     lines = [
         f"graded {len(result.students)} students x {len(result.exercises)} exercises in "
-        f"{run.seconds:.1f} s ({run.layout.value} layout): {run.graded} graded now "
-        f"({workers}), {run.reused} unchanged",
+        f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged "
+        f"({run.layout.value} layout)",
         f"class mean {mean:.1f}/{result.max_score:g}; {unchecked} submissions could not be "
         f"checked; {missing} files missing",
         f"wrote {outdir}/grades.csv, grades.json, canvas.csv, moodle.csv, report.html, "

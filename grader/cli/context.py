@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
-from grader.course import ConfigError, Course, Exercise, find_course, load_course
+from grader.course import ConfigError, ConfigProblem, Course, Exercise, find_course, load_course
 from grader.sandbox.client import Sandbox
 
 USAGE_ERROR = 2
@@ -34,7 +34,7 @@ def course_file(ctx: click.Context) -> Path:
         path = Path(given)
         path = path / "course.yaml" if path.is_dir() else path
         if not path.is_file():
-            raise ConfigError(path, ["no such file"])
+            raise ConfigError(path, [ConfigProblem("no such file")])
         return path
     except ConfigError as exc:
         die(str(exc))

@@ -1,7 +1,8 @@
 """The course: what course.yaml says, as validated pydantic models."""
 
-from grader.course.load import ConfigError, find_course, load_course
+from grader.course.load import ConfigError, ConfigProblem, find_course, load_course
 from grader.course.model import Course, Exercise, LatePolicy, Limits
 
-__all__ = ["ConfigError", "Course", "Exercise", "LatePolicy", "Limits", "find_course",
+__all__ = ["ConfigError", "ConfigProblem", "Course", "Exercise", "LatePolicy", "Limits",
+           "find_course",
            "load_course"]

@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from grader.course.model import Course
+from grader.course.model import Course, DuplicateIdError
 
 COURSE_FILE = "course.yaml"
 
 
-class ConfigError(Exception):
-    """course.yaml is missing or wrong. `problems` holds one line per problem."""
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong with course.yaml: where (line, field) and what."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
+    message: str
+    line: int | None = None
+    field: str | None = None
+    code: str = "invalid"  # pydantic's error type, or: yaml, unreadable, duplicate_id
+
+    @property
+    def duplicate_id(self) -> bool:
+        return self.code == "duplicate_id"
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.field + ': ' if self.field else ''}{self.message}"
+
+
+class ConfigError(Exception):
+    """course.yaml is missing or wrong. `problems` holds one entry per problem."""
+
+    def __init__(self, path: Path, problems: list[ConfigProblem]) -> None:
         super().__init__("\n".join(f"{path}: {p}" for p in problems))
         self.path = path
         self.problems = problems
@@ -32,10 +51,10 @@ def find_course(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / COURSE_FILE).is_file():
             return folder / COURSE_FILE
-    raise ConfigError(here / COURSE_FILE, [
+    raise ConfigError(here / COURSE_FILE, [ConfigProblem(
         "no course.yaml here or in any parent folder "
         "(run grade inside the course folder, or pass --course PATH)"
-    ])
+    )])
 
 
 def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
@@ -58,7 +77,7 @@ def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None
     return line
 
 
-def _describe(error: dict[str, Any], root: yaml.Node | None) -> str:
+def _describe(error: dict[str, Any], root: yaml.Node | None) -> ConfigProblem:
     loc = tuple(error["loc"])
     field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     message = error["msg"]
@@ -66,9 +85,9 @@ def _describe(error: dict[str, Any], root: yaml.Node | None) -> str:
         message = "unknown field (check its spelling)"
     elif error["type"] == "missing":
         message = "required field is missing"
-    line = _node_line(root, loc)
-    where = f"line {line}: " if line else ""
-    return f"{where}{field or 'course'}: {message}"
+    duplicate = isinstance(error.get("ctx", {}).get("error"), DuplicateIdError)
+    return ConfigProblem(message, _node_line(root, loc), field or "course",
+                         "duplicate_id" if duplicate else str(error["type"]))
 
 
 def load_course(path: Path) -> Course:
@@ -76,17 +95,18 @@ def load_course(path: Path) -> Course:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [f"cannot read: {exc}"]) from None
+        raise ConfigError(path, [ConfigProblem(f"cannot read: {exc}", code="unreadable")]) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
         problem = getattr(exc, "problem", exc)
-        raise ConfigError(path, [f"{where}not valid YAML: {problem}"]) from None
+        raise ConfigError(path, [ConfigProblem(f"not valid YAML: {problem}",
+                                               mark.line + 1 if mark else None,
+                                               code="yaml")]) from None
     if not isinstance(data, dict):
-        raise ConfigError(path, ["must be a mapping with title and exercises"])
+        raise ConfigError(path, [ConfigProblem("must be a mapping with title and exercises")])
     try:
         course = Course.model_validate(data)
     except ValidationError as exc:

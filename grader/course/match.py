@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import Literal, NamedTuple
 
 from grader.course.model import Exercise
 
@@ -31,12 +32,20 @@ class FileMatch:
     note: str | None = None
 
 
+class Problem(NamedTuple):
+    """Why an exercise has no gradable file: the sentence, and its kind (the values of
+    grader.results.ErrorKind, which this layer below the results cannot import)."""
+
+    message: str
+    kind: Literal["ambiguous", "unreadable"]
+
+
 @dataclass
 class Assignment:
     """One student's files sorted out: the file per exercise, or why there is none."""
 
     files: dict[str, Path] = field(default_factory=dict)
-    problems: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, Problem] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
 
@@ -93,12 +102,14 @@ def _preferred(shown: str, match: FileMatch) -> tuple[bool, int, bool]:
     return match.exact, -len(PurePath(shown).parts), shown.lower().endswith(".py")
 
 
-def _unreadable(path: Path) -> str | None:
+def _unreadable(path: Path) -> Problem | None:
     """Why `path` cannot be graded as a file (a link, a folder, a pipe), or None."""
     if path.is_symlink():
-        return "the submission is a symbolic link; submit the file itself"
+        return Problem("the submission is a symbolic link; submit the file itself",
+                       "unreadable")
     if not path.is_file():  # a folder, a pipe, a device: nothing to read
-        return f"{path.name} is not a regular file; submit the file itself"
+        return Problem(f"{path.name} is not a regular file; submit the file itself",
+                       "unreadable")
     return None
 
 
@@ -123,7 +134,8 @@ def assign(files: Iterable[tuple[Path, str]], exercises: Sequence[Exercise]) -> 
         best = [f for f in found if _preferred(f[1], f[2]) == top]
         if len(best) > 1:
             names = " and ".join(shown for _, shown, _ in best)
-            result.problems[exercise_id] = f"two files for {exercise_id} ({names}); keep one"
+            result.problems[exercise_id] = Problem(
+                f"two files for {exercise_id} ({names}); keep one", "ambiguous")
             continue
         path, shown, match = found[0]
         problem = _unreadable(path)

@@ -12,6 +12,10 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 
+class DuplicateIdError(ValueError):
+    """Two exercises share an id (a type, so `grade check` can place it itself)."""
+
+
 class Limits(BaseModel):
     """How much one submission may use. Every field can be set per course or exercise."""
 
@@ -85,7 +89,7 @@ class Course(BaseModel):
         seen: set[str] = set()
         for exercise in self.exercises:
             if exercise.id in seen:
-                raise ValueError(f"exercise id {exercise.id!r} is used twice")
+                raise DuplicateIdError(f"exercise id {exercise.id!r} is used twice")
             seen.add(exercise.id)
         return self
 

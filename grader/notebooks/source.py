@@ -16,7 +16,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from grader.results import ExerciseResult
+from grader.results import ErrorKind, ExerciseResult
 
 if TYPE_CHECKING:  # grader.runner imports this module: import its error lazily
     from grader.runner.source import SubmissionError
@@ -102,7 +102,10 @@ class NotebookSource(str):
                           f"commands, so it skipped {shown}{more})")
         checks = [c.model_copy(update={"message": self.relocate_text(c.message)})
                   for c in result.checks]
-        return result.model_copy(update={"error": error, "checks": checks})
+        found = self.locate(result.error_line) if result.error_line else None
+        cell, line = found if found else (None, None)
+        return result.model_copy(update={"error": error, "checks": checks,
+                                         "error_cell": cell, "error_line": line})
 
 
 def _and(items: list[str]) -> str:
@@ -203,7 +206,8 @@ def _not_a_notebook(why: str) -> SubmissionError:
     from grader.runner.source import SubmissionError
 
     return SubmissionError(f"this is not a Jupyter notebook ({why}); open it in Jupyter and "
-                           "save it again, or if it is Python code, name it .py")
+                           "save it again, or if it is Python code, name it .py",
+                           ErrorKind.NOT_NOTEBOOK)
 
 
 def code_cells(text: str) -> list[str]:
@@ -235,5 +239,5 @@ def notebook_source(text: str) -> NotebookSource:
     cells = code_cells(text)
     if not any(cell.strip() for cell in cells):
         raise SubmissionError("the notebook has no code in it: write your answer in its "
-                              "code cells and save it")
+                              "code cells and save it", ErrorKind.EMPTY)
     return join_cells(cells)

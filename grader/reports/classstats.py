@@ -6,7 +6,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from grader.results import NO_SUBMISSION, ClassResult, ExerciseInfo, ExerciseResult
+from grader.results import ClassResult, ExerciseInfo, ExerciseResult
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Row:
 
 def _submitted(result: ClassResult, index: int) -> list[ExerciseResult]:
     return [s.exercises[index] for s in result.students
-            if s.exercises[index].error != NO_SUBMISSION]
+            if s.exercises[index].submitted]
 
 
 def exercise_summaries(result: ClassResult) -> list[ExerciseSummary]:
@@ -80,11 +80,11 @@ def check_rates(result: ClassResult) -> list[CheckRate]:
 
 def slowest(result: ClassResult, count: int = 10) -> list[Row]:
     rows = [Row(s.student, e) for s in result.students for e in s.exercises
-            if e.error != NO_SUBMISSION]
+            if e.submitted]
     return sorted(rows, key=lambda r: -r.result.seconds)[:count]
 
 
 def erroring(result: ClassResult) -> list[Row]:
     """Submissions that could not be checked (missing files are counted, not listed)."""
     return [Row(s.student, e) for s in result.students for e in s.exercises
-            if e.error is not None and e.error != NO_SUBMISSION]
+            if e.error is not None and e.submitted]

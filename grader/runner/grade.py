@@ -9,7 +9,8 @@ from grader.checks import Check, CheckFailed, Submission, load_checks
 from grader.checks.errors import explain
 from grader.course import Course, Exercise
 from grader.notebooks.source import NotebookSource
-from grader.results import GRADER_FAULT, CheckResult, ExerciseResult
+from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult
+from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
 from grader.runner.source import (
     SubmissionError,
     check_text,
@@ -20,36 +21,14 @@ from grader.runner.source import (
 from grader.sandbox.client import BoxStopped, Sandbox, SandboxError
 
 
-def describe_stop(stop: BoxStopped | SandboxError, time_limit: float) -> str:
-    """The learner's sentence for a box that stopped answering."""
-    if isinstance(stop, SandboxError):
-        return (f"{GRADER_FAULT[0]} while grading this file ({stop}); nothing "
-                "was counted: grade it again, and tell your teaching assistant if it repeats")
-    if stop.reason == "timeout":
-        where = f" (it was running line {stop.line})" if stop.line else ""
-        return (f"time limit: your code did not finish within {time_limit:g} s{where}; "
-                "look for a loop that never ends")
-    if stop.reason == "protocol":
-        return "your code interfered with the grader's channel; nothing it reported counts"
-    if stop.reason == "exit":
-        return (f"your code ended its own process (os._exit({stop.detail}) or similar), so it "
-                "could not be checked; remove that call")
-    if stop.reason == "segfault":
-        return ("your code crashed the Python interpreter (segmentation fault), usually by "
-                "recursing far too deeply after raising the recursion limit")
-    return ("your code stopped its own process (a crash, or running out of memory), so it "
-            "could not be checked")
-
-
-def _check_result(check: Check, error: CheckFailed | str | None, note: str = "") -> CheckResult:
-    if error is None:
-        return CheckResult(name=check.name, passed=True, score=check.points,
-                           max_score=check.points, message=note or "passed")
-    if isinstance(error, CheckFailed):
-        return CheckResult(name=check.name, passed=False, score=0.0, max_score=check.points,
-                           message=error.message, hint=error.hint, detail=error.detail)
-    return CheckResult(name=check.name, passed=False, score=0.0, max_score=check.points,
-                       message=error)
+def _check_result(check: Check, status: CheckStatus, message: str = "",
+                  failed: CheckFailed | None = None) -> CheckResult:
+    passed = status is CheckStatus.PASSED
+    return CheckResult(name=check.name, passed=passed, score=check.points if passed else 0.0,
+                       max_score=check.points,
+                       message=failed.message if failed else message or "passed",
+                       hint=failed.hint if failed else None,
+                       detail=failed.detail if failed else None, status=status)
 
 
 class Grader:
@@ -72,15 +51,17 @@ class Grader:
     def max_score(self, exercise: Exercise) -> float:
         return sum(c.points for c in self.checks(exercise))
 
-    def failed(self, exercise: Exercise, error: str, started: float,
-               output: str = "", notes: dict[str, str] | None = None) -> ExerciseResult:
-        """A result with `error` set: score 0, every check failed (SPEC: error means 0)."""
+    def failed(self, exercise: Exercise, error: str, kind: ErrorKind, started: float,
+               output: str = "", notes: dict[str, str] | None = None,
+               line: int | None = None) -> ExerciseResult:
+        """A result with `error` set: score 0, no check run (SPEC: error means 0)."""
         notes = notes or {}
-        checks = [_check_result(c, notes.get(c.id, "not run"))
+        checks = [_check_result(c, CheckStatus.NOT_RUN, notes.get(c.id, "not run"))
                   for c in self.checks(exercise)]
         return ExerciseResult(exercise=exercise.id, score=0.0, max_score=self.max_score(exercise),
                               error=error, checks=checks, output=output,
-                              seconds=round(time.monotonic() - started, 4))
+                              seconds=round(time.monotonic() - started, 4),
+                              error_kind=kind, error_line=line)
 
     def grade(self, exercise: Exercise, path: Path) -> ExerciseResult:
         """Grade the file at `path` (`.py` or `.ipynb`)."""
@@ -89,7 +70,7 @@ class Grader:
         try:
             source = read_source(path, limits.max_source_kb)
         except SubmissionError as exc:
-            return self.failed(exercise, str(exc), started)
+            return self.failed(exercise, str(exc), exc.kind, started, line=exc.line)
         result = self.grade_source(exercise, source, path.name, started)
         if isinstance(source, NotebookSource):  # messages name cells, not joined lines
             result = source.relocate(result)
@@ -102,24 +83,31 @@ class Grader:
         try:
             check_text(source)
         except SubmissionError as exc:
-            return self.failed(exercise, str(exc), started)
+            return self.failed(exercise, str(exc), exc.kind, started, line=exc.line)
         if blanks := find_blanks(source):
             return self.failed(exercise, describe_blanks(blanks) +
-                               ": replace each ___ with your answer", started)
+                               ": replace each ___ with your answer", ErrorKind.BLANKS,
+                               started, line=blanks[0])
         try:
             box = self.sandbox.box(limits.box_settings(), limits.time_limit)
         except SandboxError as exc:
-            return self.failed(exercise, f"{GRADER_FAULT[0]} ({exc}); "
-                               "please tell your teaching assistant", started)
+            return self.failed(exercise, f"the grader's sandbox failed ({exc}); "
+                               "please tell your teaching assistant", ErrorKind.GRADER_FAULT,
+                               started)
         with box:
             try:
                 loaded = box.request("load", source=source, filename=filename)
             except (BoxStopped, SandboxError) as stop:
-                return self.failed(exercise, describe_stop(stop, limits.time_limit), started,
-                                   "".join(box.output))
+                error, kind = describe_stop(stop, limits.time_limit)
+                line = stop.line if isinstance(stop, BoxStopped) else None
+                return self.failed(exercise, error, kind, started, "".join(box.output),
+                                   line=line)
             if "error" in loaded:
+                line = loaded["error"].get("line")
                 return self.failed(exercise, f"your file {explain(loaded['error'], source)}",
-                                   started, "".join(box.output))
+                                   load_error_kind(loaded["error"]), started,
+                                   "".join(box.output),
+                                   line=line if isinstance(line, int) else None)
             submission = Submission(box, filename, printed=str(loaded.get("stdout", "")),
                                     source=source)
             return self._run_checks(exercise, submission, box.output, started,
@@ -137,18 +125,22 @@ class Grader:
         for check in checks:
             try:
                 note = check.function(submission)
-                results.append(_check_result(check, None, note if isinstance(note, str) else ""))
+                results.append(_check_result(check, CheckStatus.PASSED,
+                                             note if isinstance(note, str) else ""))
             except CheckFailed as exc:
-                results.append(_check_result(check, exc))
+                results.append(_check_result(check, CheckStatus.FAILED, failed=exc))
             except (BoxStopped, SandboxError) as stop:
-                error = describe_stop(stop, time_limit) + f" (during \u201c{check.name}\u201d)"
+                error, kind = describe_stop(stop, time_limit)
                 notes = {c.id: f"not counted: {r.message}"
                          for c, r in zip(checks, results, strict=False)}
-                return self.failed(exercise, error, started, "".join(output), notes)
+                line = stop.line if isinstance(stop, BoxStopped) else None
+                return self.failed(exercise, f"{error} (during \u201c{check.name}\u201d)", kind,
+                                   started, "".join(output), notes, line=line)
             except KeyboardInterrupt:
                 raise  # the person running the grader pressed Ctrl-C
             except BaseException as exc:  # pytest.skip/fail, SystemExit, a buggy check
-                results.append(_check_result(check, _unexpected(exc)))
+                message, status = unexpected(exc)
+                results.append(_check_result(check, status, message))
         if len(results) != len(checks):  # cannot happen; a verdict must never be missing
             raise RuntimeError(f"{len(checks)} checks gave {len(results)} results")
         return ExerciseResult(
@@ -156,10 +148,3 @@ class Grader:
             max_score=self.max_score(exercise), error=None, checks=results,
             output="".join(output), seconds=round(time.monotonic() - started, 4))
 
-
-def _unexpected(exc: BaseException) -> str:
-    """A check that ended without a verdict: it counts as failed, and says why."""
-    kind = type(exc).__name__
-    if kind == "Skipped":
-        return f"not checked (skipped: {exc}), so it counts as failed"
-    return f"could not check your answer ({kind}: {exc}), so it counts as failed"

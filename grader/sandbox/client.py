@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +48,29 @@ class SandboxError(Exception):
     """The sandbox itself failed (not the learner's code): the zygote is gone."""
 
 
-class BoxStopped(Exception):
-    """A box stopped answering: it ran out of time, crashed, or broke the protocol."""
+class StopReason(str, Enum):
+    """Why a box stopped answering."""
 
-    def __init__(self, reason: str, detail: str = "", line: int | None = None) -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason  # "timeout" | "exit" | "segfault" | "crash" | "protocol"
+    TIMEOUT = "timeout"    # past its wall-clock deadline, or its CPU rlimit (`limit` says)
+    EXIT = "exit"          # its process exited (os._exit); `detail` holds the status
+    SEGFAULT = "segfault"  # the interpreter crashed
+    CRASH = "crash"        # its channel closed for another reason (killed, out of memory)
+    PROTOCOL = "protocol"  # it wrote something on the channel that is not a reply
+
+
+class BoxStopped(Exception):
+    """A box stopped answering: it ran out of time, crashed, or broke the protocol.
+
+    `limit` names the limit a timeout hit: "time_limit" (wall clock) or "cpu_seconds".
+    """
+
+    def __init__(self, reason: StopReason, detail: str = "", line: int | None = None,
+                 limit: str | None = None) -> None:
+        super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
+        self.reason = reason
         self.detail = detail
         self.line = line
+        self.limit = limit or ("time_limit" if reason is StopReason.TIMEOUT else None)
 
 
 def isolation_level() -> str:
@@ -79,18 +95,19 @@ def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
 
 def stop_from_status(status: dict[str, Any], stopped: BoxStopped) -> BoxStopped:
     """Name what really ended a box, from the exit status its zygote reported."""
-    if stopped.reason != "crash":
+    if stopped.reason is not StopReason.CRASH:
         return stopped
     signal_number = status.get("signal")
     if signal_number == SIGXCPU or (signal_number == SIGKILL and not status.get("killed")):
-        return BoxStopped("timeout", "cpu")  # the CPU rlimit: soft SIGXCPU, then SIGKILL
+        # the CPU rlimit: soft SIGXCPU, then SIGKILL
+        return BoxStopped(StopReason.TIMEOUT, "cpu", limit="cpu_seconds")
     if signal_number == SIGSEGV:
-        return BoxStopped("segfault")
+        return BoxStopped(StopReason.SEGFAULT)
     if signal_number == SIGKILL or status.get("exit") == HOST_BROKEN:
         # alive after closing its channel, or its host broken: learner code did it
-        return BoxStopped("protocol", "closed or broke its channel")
+        return BoxStopped(StopReason.PROTOCOL, "closed or broke its channel")
     if "exit" in status:
-        return BoxStopped("exit", str(status["exit"]))
+        return BoxStopped(StopReason.EXIT, str(status["exit"]))
     return stopped
 
 
@@ -239,7 +256,7 @@ class Box:
             raise self.stopped
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise self._stop(BoxStopped("timeout"))
+            raise self._stop(BoxStopped(StopReason.TIMEOUT))
         self._next_id += 1
         message = {"op": op, "id": self._next_id, "seconds": remaining, **fields}
         deadline = self._deadline + GRACE
@@ -250,20 +267,20 @@ class Box:
                 self._ready = protocol.recv(self._channel, deadline) == READY
             reply = protocol.recv(self._channel, deadline)
         except TimeoutError:
-            raise self._stop(BoxStopped("timeout")) from None
+            raise self._stop(BoxStopped(StopReason.TIMEOUT)) from None
         except (protocol.ConnectionClosed, OSError) as exc:
-            raise self._stop(BoxStopped("crash", str(exc))) from None
+            raise self._stop(BoxStopped(StopReason.CRASH, str(exc))) from None
         except protocol.ProtocolError as exc:  # a malformed frame: learner code wrote it
-            raise self._stop(BoxStopped("protocol", str(exc))) from None
+            raise self._stop(BoxStopped(StopReason.PROTOCOL, str(exc))) from None
         if reply.get("id") != self._next_id or not self._ready:
-            raise self._stop(BoxStopped("protocol", "a reply that was not asked for"))
+            raise self._stop(BoxStopped(StopReason.PROTOCOL, "a reply that was not asked for"))
         if not isinstance(reply.get("error", {}), dict):
-            raise self._stop(BoxStopped("protocol", "a malformed error"))
+            raise self._stop(BoxStopped(StopReason.PROTOCOL, "a malformed error"))
         if isinstance(reply.get("stdout"), str) and reply["stdout"]:
             self._keep_output(reply["stdout"])
         error = reply.get("error")
         if isinstance(error, dict) and error.get("kind") == "timeout":
-            raise self._stop(BoxStopped("timeout", line=error.get("line")))
+            raise self._stop(BoxStopped(StopReason.TIMEOUT, line=error.get("line")))
         return reply
 
     def _stop(self, stopped: BoxStopped) -> BoxStopped | SandboxError:

@@ -1,0 +1,90 @@
+"""Outcomes as types: the kind of a box's stop or a load error, the status of a check.
+
+Each function gives the learner's sentence and the kind together, from the same
+data, so no caller ever has to read the sentence back.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from grader.checks import CheckFailed
+from grader.results import CheckStatus, ErrorKind
+from grader.sandbox.client import BoxStopped, SandboxError, StopReason
+
+_STOP_KIND = {
+    StopReason.TIMEOUT: ErrorKind.TIMEOUT,
+    StopReason.EXIT: ErrorKind.EXITED,
+    StopReason.SEGFAULT: ErrorKind.CRASHED,
+    StopReason.CRASH: ErrorKind.CRASHED,
+    StopReason.PROTOCOL: ErrorKind.INTERFERENCE,
+}
+# The host's error kinds (sandbox/host.py, describe_error) while a file loads.
+_LOAD_KIND = {
+    "syntax": ErrorKind.SYNTAX,
+    "exception": ErrorKind.RAISED,
+    "interrupt": ErrorKind.RAISED,
+    "opaque": ErrorKind.RAISED,
+    "missing": ErrorKind.RAISED,
+    "exit": ErrorKind.EXITED,
+    "timeout": ErrorKind.TIMEOUT,
+    "memory": ErrorKind.MEMORY,
+    "recursion": ErrorKind.RECURSION,
+    "process": ErrorKind.FORBIDDEN,
+    "forbidden": ErrorKind.FORBIDDEN,
+}
+GRADER_FAULT_ADVICE = ("nothing was counted: grade it again, and tell your teaching "
+                       "assistant if it repeats")
+
+
+def describe_stop(stop: BoxStopped | SandboxError, time_limit: float
+                  ) -> tuple[str, ErrorKind]:
+    """The learner's sentence and the kind, for a box that stopped answering."""
+    if isinstance(stop, SandboxError):
+        return (f"the grader's sandbox failed while grading this file ({stop}); "
+                f"{GRADER_FAULT_ADVICE}", ErrorKind.GRADER_FAULT)
+    kind = _STOP_KIND[stop.reason]
+    if stop.reason is StopReason.TIMEOUT:
+        where = f" (it was running line {stop.line})" if stop.line else ""
+        return (f"time limit: your code did not finish within {time_limit:g} s{where}; "
+                "look for a loop that never ends", kind)
+    if stop.reason is StopReason.PROTOCOL:
+        return "your code interfered with the grader's channel; nothing it reported counts", kind
+    if stop.reason is StopReason.EXIT:
+        return (f"your code ended its own process (os._exit({stop.detail}) or similar), so it "
+                "could not be checked; remove that call", kind)
+    if stop.reason is StopReason.SEGFAULT:
+        return ("your code crashed the Python interpreter (segmentation fault), usually by "
+                "recursing far too deeply after raising the recursion limit", kind)
+    return ("your code stopped its own process (a crash, or running out of memory), so it "
+            "could not be checked", kind)
+
+
+def load_error_kind(error: dict[str, Any]) -> ErrorKind:
+    """The kind of an error the host reported while loading the file."""
+    return _LOAD_KIND.get(str(error.get("kind")), ErrorKind.RAISED)
+
+
+def is_skip(exc: BaseException) -> bool:
+    """`isinstance(exc, pytest.skip.Exception)`, without importing pytest to ask: a check
+    that called pytest.skip() has imported it already."""
+    outcomes = sys.modules.get("_pytest.outcomes")  # where pytest.skip.Exception lives
+    return outcomes is not None and isinstance(exc, outcomes.Skipped)
+
+
+def is_verdict(exc: BaseException) -> bool:
+    """A check's own "wrong": fail(), a plain assert, or pytest.fail()."""
+    if isinstance(exc, (CheckFailed, AssertionError)):
+        return True
+    outcomes = sys.modules.get("_pytest.outcomes")
+    return outcomes is not None and isinstance(exc, outcomes.Failed)
+
+
+def unexpected(exc: BaseException) -> tuple[str, CheckStatus]:
+    """A check that ended without returning: it counts as failed, and says why."""
+    if is_skip(exc):
+        return f"not checked (skipped: {exc}), so it counts as failed", CheckStatus.SKIPPED
+    status = CheckStatus.FAILED if is_verdict(exc) else CheckStatus.ERRORED
+    return (f"could not check your answer ({type(exc).__name__}: {exc}), so it counts as "
+            "failed", status)
