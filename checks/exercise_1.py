@@ -26,6 +26,19 @@ from grader.checks.stats import expect_frequencies
 
 DRAWS = 10_000
 
+# Hints deepen, nudge first (each failure on changed code shows one more); none is
+# the answer. The main failure mode of both frequency checks: the wrong comparison
+# inside sample's loop (`r > cumulative`, `r < weight`).
+RULER_HINTS = [
+    "an outcome should come up as often as its weight says; which stretch of [0, 1) "
+    "belongs to each outcome, and when has r landed in it?",
+    "`cumulative` is where the current outcome's stretch of the ruler ends; `weight` is "
+    "only its length, so comparing r with weight ignores where the stretch starts",
+    "take {'a': 0.5, 'b': 0.25, 'c': 0.25}: r anywhere in [0, 0.5) must give 'a', and r in "
+    "[0.5, 0.75) 'b'. On the first pass of the loop, which comparison of r with the running "
+    "total is true exactly for the r that must give 'a'?",
+]
+
 # Distributions the learner never sees: uneven, with a rare outcome, a certain
 # outcome, and the rare outcome first and last so cumulative slices are tested.
 UNSEEN: list[dict[str, float]] = [
@@ -76,7 +89,9 @@ def test_weights_sum_to_one(submission: Submission) -> None:
     _, total = _numeric_weather(submission)
     if not math.isclose(total, 1.0, abs_tol=1e-9):
         fail(f"the weights add up to {total:g}", "1",
-             hint="a distribution's probabilities must cover exactly 100%")
+             hint=["a distribution's probabilities must cover exactly 100%",
+                   "sunny and rainy are given; cloudy is the only weight you choose",
+                   "cloudy gets what sunny and rainy leave: 1 minus their sum"])
 
 
 @check("sample returns an outcome of the distribution it is given", points=2)
@@ -87,7 +102,12 @@ def test_sample_returns_outcomes(submission: Submission) -> None:
         for drawn in sample.draw(dist, n=200, seed=seed):
             if drawn not in dist:
                 fail(f"sample({dist}) returned {drawn!r}", f"one of {sorted(dist)}",
-                     hint="sample must only use the distribution passed to it as `dist`")
+                     hint=["sample must only use the distribution passed to it as `dist`",
+                           "the checks call sample with distributions other than weather; "
+                           "inside sample, the name `weather` must not appear",
+                           "every outcome sample returns must come from the loop over "
+                           "dist.items(), and the line after the loop returns the last of "
+                           "them"])
 
 
 @check("Draws from weather follow its weights", points=2)
@@ -100,8 +120,7 @@ def test_weather_frequencies(submission: Submission) -> str:
     draws = submission.function("sample").draw(weather, n=DRAWS, seed=2024)
     return expect_frequencies(
         draws, shares, what=f"over {DRAWS:,} draws from weather",
-        hint="an outcome should come up as often as its weight says; which stretch "
-             "of [0, 1) belongs to each outcome, and when has r landed in it?")
+        hint=RULER_HINTS)
 
 
 @check("Draws from distributions you never saw follow their weights", points=2)
@@ -111,7 +130,8 @@ def test_unseen_frequencies(submission: Submission) -> str:
         draws = sample.draw(dist, n=DRAWS, seed=seed)
         expect_frequencies(
             draws, dist, what=f"over {DRAWS:,} draws from {dist}",
-            hint="sample must work for any distribution it is given, not just weather")
+            hint=["sample must work for any distribution it is given, not just weather",
+                  *RULER_HINTS[1:]])
     return f"{len(UNSEEN)} other distributions, {DRAWS:,} draws each"
 
 

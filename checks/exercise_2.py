@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from markov import bigrams, build_chain, sentence_words
 
-from grader.checks import Submission, check, fail
+from grader.checks import LearnerError, Submission, check, fail
 from grader.checks.stats import expect_frequencies
 
 LESSON_CORPUS = "i love ai and i love code and i build ai"
@@ -48,11 +48,18 @@ def test_length_limit(submission: Submission) -> None:
         words = sentence_words(generate(chain, "i", length, seed=length), call)
         if len(words) > length:
             fail(f"{call} returned {len(words)} words", f"at most {length}",
-                 hint="each pass of the loop should add exactly one word")
+                 hint=["each pass of the loop should add exactly one word",
+                       "`out` starts with the start word, so the loop has length - 1 "
+                       "passes: one word appended per pass gives exactly `length` words",
+                       "look for a second append in the loop, or a word appended both "
+                       "before and after choosing it"])
         if len(words) < length and words and chain.get(words[-1]):
             fail(f"{call} returned only {len(words)} words", f"{length} words "
                  "(the chain had not reached a dead end)",
-                 hint="keep adding words until the length is reached")
+                 hint=["keep adding words until the length is reached",
+                       "each pass must append the word it chose to `out`",
+                       "is the append inside the loop, after the new word is chosen? Only "
+                       "a dead end (no options) may end the loop early"])
 
 
 @check("Every pair of neighbouring words appears in the corpus", points=2)
@@ -69,17 +76,30 @@ def test_bigrams_in_corpus(submission: Submission) -> None:
                     fail(f"with {name}, {call} produced {' '.join(words)!r}, where "
                          f"{pair[1]!r} follows {pair[0]!r}",
                          "only word pairs that occur in the corpus",
-                         hint="pick the next word from chain[word], the words seen after it")
+                         hint=["pick the next word from chain[word], the words seen after it",
+                               "choosing from all the corpus's words ignores the current "
+                               "word; `options` already holds only the words that "
+                               "followed it",
+                               "after choosing, the chosen word becomes `word`, so the next "
+                               "pass looks up what follows it"])
 
 
 @check("A dead-end word ends the sentence instead of crashing", points=2)
 def test_dead_end(submission: Submission) -> None:
     generate = submission.function("generate")
     chain = build_chain(HIDDEN_CORPUS.split())
-    words = sentence_words(generate(chain, "rug", 5, seed=1), "generate(chain, 'rug', 5)")
+    hints = ["when there are no options, stop the loop",
+             "an empty `options` list means no word ever followed this one: the sentence "
+             "is finished, and random.choice([]) would raise IndexError",
+             "Python has a one-word statement that leaves a for loop at once"]
+    try:  # the usual miss: no stop, so choosing from an empty list raises
+        result = generate(chain, "rug", 5, seed=1)
+    except LearnerError as error:
+        fail(error.observed, "'rug' alone: nothing ever follows 'rug'", hint=hints)
+    words = sentence_words(result, "generate(chain, 'rug', 5)")
     if words != ["rug"]:
         fail(f"generate(chain, 'rug', 5) returned {' '.join(words)!r} although nothing "
-             "ever follows 'rug'", "'rug'", hint="when there are no options, stop the loop")
+             "ever follows 'rug'", "'rug'", hint=hints)
     words = sentence_words(generate(chain, "word-not-in-chain", 4, seed=1),
                            "generate(chain, 'word-not-in-chain', 4)")
     if words != ["word-not-in-chain"]:
@@ -96,7 +116,11 @@ def test_sampled(submission: Submission) -> None:
     if len(sentences) < 2:
         fail(f"20 different seeds all gave {sentences.pop()!r}",
              "different sentences where the chain branches (after 'i': love or build)",
-             hint="choose the next word at random from the options, not always the same one")
+             hint=["choose the next word at random from the options, not always the same one",
+                   "options[0] is always the first word the corpus had after this one; "
+                   "the `random` module can pick for you",
+                   "one function of `random` takes a whole list and returns one of its "
+                   "items; give it the options list as it is"])
 
 
 @check("Next words come up as often as in the corpus", points=1)
@@ -107,5 +131,8 @@ def test_next_word_frequencies(submission: Submission) -> str:
                for w in (sentence_words(r, "generate(chain, 'i', 2)") for r in results)]
     return expect_frequencies(
         seconds, {"love": 2 / 3, "build": 1 / 3}, what="the word after 'i'",
-        hint="'love' follows 'i' twice in the corpus and 'build' once; pick from the "
-             "options list as it is, repeats included")
+        hint=["'love' follows 'i' twice in the corpus and 'build' once; pick from the "
+              "options list as it is, repeats included",
+              "removing repeats (set(options)) makes every next word equally likely; "
+              "the repeats are what make 'love' twice as likely",
+              "pick one item of `options` itself, with every position equally likely"])

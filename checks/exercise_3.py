@@ -36,7 +36,11 @@ def _check_sentence(words: list[str], allowed: set[tuple[str, str]], what: str) 
         if pair not in allowed:
             fail(f"{what} {' '.join(words)!r} has {pair[1]!r} right after {pair[0]!r}",
                  "only word pairs that occur in your corpus",
-                 hint="pick each next word from chain[word]")
+                 hint=["pick each next word from chain[word]",
+                       "a word picked from the whole corpus ignores the current word; "
+                       "chain[word] holds only the words that followed it",
+                       "after picking, the picked word becomes the current word, so the "
+                       "next pick looks up what follows it"])
 
 
 @check("Your corpus has several words, some repeated", points=2)
@@ -71,7 +75,11 @@ def test_chain_matches_corpus(submission: Submission) -> None:
             fail(f"chain[{word!r}] is {followers!r}",
                  f"the {len(expected[word])} words that follow {word!r} in your corpus, "
                  "repeats included",
-                 hint="append every following word, even when it is already in the list")
+                 hint=["append every following word, even when it is already in the list",
+                       "a set, or an `if w not in` test, drops repeats; the repeats are "
+                       "what make a frequent next word more likely",
+                       "walk corpus.split() in neighbouring pairs (current, following) and "
+                       "append `following` to current's list, every time"])
 
 
 @check("generate only uses word pairs from your corpus", points=2)
@@ -107,8 +115,12 @@ def test_printed_sentence(submission: Submission) -> None:
     lines = [line for line in submission.printed.splitlines() if line.strip()]
     if not lines:
         fail("your file printed nothing", "one generated sentence",
-             hint="end the file with print(generate(...)), at the top level "
-                  "(not under if __name__ == \"__main__\":)")
+             hint=["end the file with print(generate(...)), at the top level "
+                   "(not under if __name__ == \"__main__\":)",
+                   "the grader imports your file, so code under `if __name__ == "
+                   "\"__main__\":` never runs; printing must happen at import",
+                   "the last line of the file, not indented: a print of one generated "
+                   "sentence from a word of your corpus"])
     sentence = lines[-1].split()
     if len(sentence) < 2:
         fail(f"the last line printed is {lines[-1]!r}", "a sentence of two words or more")
@@ -132,5 +144,9 @@ def test_sampled(submission: Submission) -> str:
     if len(seen) < 2:
         fail(f"in {draws} calls of {call} the next word was always "
              f"{seen.pop()!r}", f"sometimes {top[0][0]!r}, sometimes {top[1][0]!r}",
-             hint="use random.choice on the list of next words")
+             hint=["pick the next word at random from the list of next words",
+                   "`chain[word][0]`, or the most frequent word, is always the same "
+                   "choice; the `random` module can pick for you",
+                   "one function of `random` takes a whole list and returns one of its "
+                   "items; give it chain[word] as it is"])
     return f"{len(seen)} different next words after {start!r} in {draws} draws"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+
+from grader import learner_text as lt
 
 # The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
 # `error_kind`, `error_line`, `error_cell`, each check's `status`, and this field.
@@ -39,6 +41,7 @@ class ErrorKind(str, Enum):
     MEMORY = "memory"              # out of memory
     RECURSION = "recursion"        # recursed too deeply
     FORBIDDEN = "forbidden"        # a process, file, signal or socket the sandbox refuses
+    DISK = "disk"                  # wrote more bytes or files than the box's disk holds
     CRASHED = "crashed"            # the interpreter died (segfault, a killed box)
     INTERFERENCE = "interference"  # wrote on or broke the grader's channel
     GRADER_FAULT = "grader_fault"  # the grader itself failed: nothing was counted
@@ -54,16 +57,31 @@ class CheckStatus(str, Enum):
     NOT_RUN = "not_run"  # the submission could not be graded (see the exercise's error)
 
 
+def _bounded(limit: int) -> AfterValidator:
+    return AfterValidator(lambda text: lt.bounded(text, limit))
+
+
+# Text that may quote learner code: capped and inert in every result (learner_text.py),
+# so every report, export and journal line is bounded, whatever a submission does.
+Name = Annotated[str, _bounded(lt.NAME_CHARS)]
+Message = Annotated[str, _bounded(lt.ERROR_CHARS)]
+Hint = Annotated[str, _bounded(lt.HINT_CHARS)]
+Detail = Annotated[str, _bounded(lt.DETAIL_CHARS)]
+Output = Annotated[str, _bounded(lt.OUTPUT_CHARS)]
+
+
 class CheckResult(BaseModel):
     """One check's verdict, as a learner sees it."""
 
-    name: str
+    name: Name
     passed: bool
     score: float
     max_score: float
-    message: str
-    hint: str | None = None
-    detail: str | None = Field(None, description="e.g. a text histogram, shown verbatim")
+    message: Message
+    hint: Hint | None = None
+    # Every hint of the check, nudge first; not exported: only the learner's loop picks one.
+    hints: list[str] = Field(default_factory=list, exclude=True)
+    detail: Detail | None = Field(None, description="e.g. a text histogram, shown verbatim")
     status: CheckStatus = Field(description="how the check ended; `passed` iff passed")
 
     @model_validator(mode="before")
@@ -95,9 +113,9 @@ class ExerciseResult(BaseModel):
     exercise: str
     score: float
     max_score: float
-    error: str | None
+    error: Message | None
     checks: list[CheckResult]
-    output: str = Field("", description="what the learner's code printed (capped)")
+    output: Output = Field("", description="what the learner's code printed (capped)")
     seconds: float = Field(0.0, description="wall time spent grading")
     error_kind: ErrorKind | None = Field(None, description="why it could not be graded; "
                                          "set exactly when `error` is")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Attack:
     score: float
     error: str | Callable[[Iso, dict[str, str]], str | None] | None
     output: str | Callable[[Iso, dict[str, str]], str] | None = None  # None: not checked
+    cut: bool = False  # learner text was over a cap: the result must say it was cut
 
     def text(self, paths: dict[str, str]) -> str | bytes:
         if isinstance(self.source, bytes):
@@ -140,7 +142,10 @@ ATTACKS = [
            _tries(*[_try(f"print(open({{{key}!r}}).read())") for key in READS]), 10, None,
            lambda iso, paths: f"{refusal_name(iso)}\n" * len(READS)),
     Attack("delete and overwrite files", _tries("import os", *[_try(w) for w in WRITES]), 10,
-           None, lambda iso, paths: f"{refusal_name(iso)}\n" * len(WRITES)),
+           None, lambda iso, paths: "".join(
+               # seccomp refuses chmod before the path is even looked up
+               ("PermissionError" if iso["seccomp"] and "chmod" in w else refusal_name(iso))
+               + "\n" for w in WRITES)),
     Attack("write past the file-size limit",
            "open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024)\n", 0,
            "your file raised OSError: [Errno 27] File too large "
@@ -163,15 +168,141 @@ ATTACKS = [
     Attack("connect to the network",
            _tries("import socket", *[_try(f"socket.socket().connect({address!r})")
                                      for address in (("127.0.0.1", 22), ("1.1.1.1", 53))]),
-           10, None, lambda iso, paths: ("PermissionError\n" if iso["landlock"] >= 4
-                                         else "OSError\n") * 2),
+           10, None, lambda iso, paths: ("PermissionError\n" if iso["seccomp"] or
+                                         iso["landlock"] >= 4 else "OSError\n") * 2),
     Attack("flood the output", LIBRARY + "for _ in range(1000):\n    print('x' * 999)\n", 10,
            None, ("x" * 999 + "\n") * 20 + "\n[... more output not shown]"),
 ]
 
 
+ESC_MESSAGE = "\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07\\rScore: 10/10"  # as the learner writes it
+SHOWN_ESC = ESC_MESSAGE.replace("\\r", "\\x0d")  # as the grader shows it
+HUGE = 8 * 1024 * 1024
+SAMPLE_CHECKS = "sample returns an outcome of the distribution it is given"
+ENDED = ("your code ended its own process (it sent itself {}), so it could not be checked; "
+         "remove that call")
+
+# Learner text over every cap, and terminal control sequences in every place learner
+# text reaches a report: each must arrive cut (with a marker) and inert (escaped).
+TEXT_ATTACKS = [
+    Attack("exception class with an 8 MB name raised from sample",
+           LIBRARY.replace("r = random.random()",
+                           f"raise type('E' * {HUGE}, (Exception,), {{}})('boom')"), 3, None,
+           cut=True),
+    Attack("exception message of 8 MB at import, past the box's own cap",
+           "import grader.sandbox.host as h\n"
+           "h.describe_error = lambda e, f: {'kind': 'exception', 'type': 'E', "
+           f"'message': 'm' * {HUGE}, 'line': 1}}\nraise ValueError\n", 0,
+           "your file raised E: " + "m" * 1000 + f" [... cut: {HUGE - 1000:,} more characters] "
+           "(line 1: import grader.sandbox.host as h)", cut=True),
+    Attack("a forged error frame of 10 MB on the grader's channel",
+           "import json, socket, struct\nch = socket.socket(fileno=3)\n"
+           "d = json.dumps({'id': 1, 'error': {'kind': 'exception', 'type': 'T' * 5_000_000, "
+           "'message': 'M' * 5_000_000}}).encode()\nch.sendall(struct.pack('>I', len(d)) + d)\n"
+           "import time\ntime.sleep(5)\n", 0,
+           "your file raised " + "T" * 200 + f" [... cut: {5_000_000 - 200:,} more characters]: "
+           + "M" * 1000 + f" [... cut: {5_000_000 - 1000:,} more characters]", cut=True),
+    Attack("weather with a 1 MB outcome name",
+           LIBRARY.replace('"cloudy": 0.3', "'c' * 1_000_000: 0.3"), 5, None, cut=True),
+    Attack("sample returns a 3 MB string",
+           LIBRARY + "BIG = 'x' * 3_000_000\ndef sample(d):\n    return BIG\n", 3, None),
+    Attack("one printed line of 8 MB", LIBRARY + f"print('p' * {HUGE})\n", 10, None,
+           "p" * 20_000 + "\n[... more output not shown]"),
+    Attack("terminal escapes in an exception message", f"raise ValueError('{ESC_MESSAGE}')\n", 0,
+           f"your file raised ValueError: {SHOWN_ESC} "
+           f"(line 1: raise ValueError('{ESC_MESSAGE}'))"),
+    Attack("terminal escapes in an exception class name raised from sample",
+           LIBRARY.replace("r = random.random()",
+                           "raise type('\\x1b[2J\\x9b31m', (Exception,), {})('\\u202egnp.exe')"),
+           3, None),
+    Attack("terminal escapes and bidi overrides in printed output",
+           LIBRARY + "print('\\x1b[2J\\x1b]0;pwned\\x07\\x9b2J\\u202eok\\u2066\\r\\x00')\n", 10,
+           None, "\\x1b[2J\\x1b]0;pwned\\x07\\x9b2J\\u202eok\\u2066\\x0d\\x00\n"),
+    Attack("terminal escapes in weather's outcomes, shown in a histogram",
+           WRONG.replace('"sunny"', '"\\x1b[2Jsunny\\x1b]0;t\\x07"'), 5, None),
+    Attack("a raw escape character in a quoted source line",
+           "raise ValueError('x')  # \x1b[2J\x1b]0;pwned\x07\n", 0,
+           "your file raised ValueError: x (line 1: raise ValueError('x')  # "
+           "\\x1b[2J\\x1b]0;pwned\\x07)"),
+]
+
+# A box that ends itself is told so, at every level; a huge value is "too large".
+END_ATTACKS = [
+    Attack("SIGKILL itself at import", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+           0, ENDED.format("SIGKILL, signal 9")),
+    Attack("SIGTERM itself at import", "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n",
+           0, ENDED.format("SIGTERM, signal 15")),
+    Attack("os.abort at import", "import os\nos.abort()\n", 0,
+           ENDED.format("SIGABRT, signal 6")),
+    Attack("SIGKILL its own group from sample",
+           LIBRARY.replace("r = random.random()", "import os; os.killpg(0, 9)"), 0,
+           ENDED.format("SIGKILL, signal 9") + f" (during \u201c{SAMPLE_CHECKS}\u201d)"),
+    Attack("weather of three million weights",
+           LIBRARY + "weather = [0.5] * 3_000_000\n", 3, None),
+    Attack("weather of a million outcomes",
+           LIBRARY + "weather = {'k' * 100 + str(i): 2e-5 for i in range(50_000)}\n", 3, None),
+    Attack("sample returns one 400 KB list, again and again",
+           LIBRARY + "BIG = [0] * 200_000\ndef sample(d):\n    return BIG\n", 3, None),
+    Attack("sample returns a list that contains itself",
+           LIBRARY + "def sample(d):\n    x = []\n    x.append(x)\n    return x\n", 3, None),
+]
+
+
+def _disk_full(line: str) -> Callable[[Iso, dict[str, str]], str]:
+    """A box's own tmpfs says "no space" at the line that wrote; a tracked budget stops it."""
+    def expected(iso: Iso, paths: dict[str, str]) -> str:
+        if iso["disk"] == "tmpfs":
+            return ("your file filled the disk space the grader gives your code (too many "
+                    f"bytes or files) ({line}); does it write files in a loop?")
+        return ("your code wrote more to disk than the grader allows (too many bytes or "
+                "files), so it was stopped; does it write files in a loop?")
+    return expected
+
+
+# The box's disk is capped in bytes and in files, however it is filled.
+DISK_ATTACKS = [
+    Attack("fill the disk with 1 MB files",
+           "i = 0\nwhile True:\n    open(f'f{i}', 'wb').write(b'x' * 1_000_000)\n    i += 1\n",
+           0, _disk_full("line 3: open(f'f{i}', 'wb').write(b'x' * 1_000_000)")),
+    Attack("fill the disk with empty files",
+           "i = 0\nwhile True:\n    open(f'f{i}', 'w').close()\n    i += 1\n",
+           0, _disk_full("line 3: open(f'f{i}', 'w').close()")),
+    Attack("fill the disk with folders",
+           "import os\ni = 0\nwhile True:\n    os.mkdir(f'd{i}')\n    i += 1\n",
+           0, _disk_full("line 4: os.mkdir(f'd{i}')")),
+    Attack("fill the disk inside nested folders",
+           "import os\nos.makedirs('a/b/c')\ni = 0\nwhile True:\n"
+           "    open(f'a/b/c/f{i}', 'wb').write(b'x' * 500_000)\n    i += 1\n",
+           0, _disk_full("line 5: open(f'a/b/c/f{i}', 'wb').write(b'x' * 500_000)")),
+]
+
+# What each isolation level blocks (README, "Threat model"): one line per row.
+PROBES = {
+    "connect over TCP": "socket.socket().connect(('127.0.0.1', 9))",
+    "send over UDP": "socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+                     ".sendto(b'x', ('127.0.0.1', 9))",
+    "connect to a UNIX socket": "socket.socket(socket.AF_UNIX).connect({unix!r})",
+    "signal the grader": "os.kill(os.getppid(), 0)",
+    "signal every process (kill -1)": "os.kill(-1, 0)",
+    "read another student's file": "open({bob!r}).read()",
+    "write into OUTDIR": "open({out!r} + '/evil.txt', 'w').write('x')",
+    "change a file's permission bits": "os.chmod({bob!r}, 0o644)",
+    "run a program": "os.execv('/bin/true', ['true'])",
+    "start a process": "os.fork()",
+}
+THREAT_PROBE = Attack(
+    "threat model probes",
+    _tries("import os, socket", *[
+        f"try:\n    {action}\n    print({row!r} + ': allowed')\n"
+        f"except (PermissionError, FileNotFoundError, BlockingIOError):\n"
+        f"    print({row!r} + ': blocked')\nexcept OSError:\n    print({row!r} + ': allowed')"
+        for row, action in PROBES.items()]),
+    10, None)
+ATTACKS += TEXT_ATTACKS + END_ATTACKS + DISK_ATTACKS
+
+
 def attack(name: str) -> Attack:
-    return next(a for a in ATTACKS if a.name == name)
+    return next(a for a in [*ATTACKS, THREAT_PROBE] if a.name == name)
 
 
 class Layout:
@@ -203,6 +334,7 @@ class Layout:
             "solution": str(ROOT / "solutions" / FILE),
             "checks": str(ROOT / "checks" / "exercise_1.py"),
             "course": str(ROOT / "course.yaml"),
+            "unix": str(self.root / "bus.sock"),
         }
 
     def submit(self, a: Attack) -> Path:
@@ -276,7 +408,11 @@ def grade_attacks(layout: Layout, names: list[str]) -> list[dict[str, Any]]:
     course = quick_course()
     exercise = course.exercise("exercise-1")
     rows = []
-    with Sandbox() as sandbox:
+    # A UNIX socket of the grader's user, as a session bus would be.
+    bus = socket.socket(socket.AF_UNIX)
+    bus.bind(layout.paths["unix"])
+    bus.listen()
+    with bus, Sandbox() as sandbox:
         grader = Grader(course, sandbox)
         for name in names:
             a = attack(name)
@@ -290,6 +426,7 @@ def grade_attacks(layout: Layout, names: list[str]) -> list[dict[str, Any]]:
                 "boxes_left": sorted(os.listdir(sandbox.info["boxes"])),
                 "isolation": sandbox.isolation, "weakened": sandbox.weakened,
             })
+    os.unlink(layout.paths["unix"])
     return rows
 
 

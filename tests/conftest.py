@@ -65,6 +65,19 @@ def mutant(course: Course):
     return make
 
 
+COURSE_PARTS = ("course.yaml", "exercises", "solutions", "checks")
+
+
+def copy_course(target: Path) -> Path:
+    """A copy of the shipped course at `target` (a learner's own clone), returned."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in COURSE_PARTS:
+        source = ROOT / part
+        shutil.copytree(source, target / part) if source.is_dir() else shutil.copy(
+            source, target / part)
+    return target
+
+
 def grade_command() -> list[str]:
     """The installed `grade` console script (next to this Python), else `python -m grader`."""
     script = Path(sys.executable).with_name("grade")
@@ -80,8 +93,10 @@ def run_grade():
 
     def run(*args: str, cwd: Path = ROOT, timeout: float = 120,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        # The course comes from cwd or --course, never from the developer's shell.
+        # The course comes from cwd or --course, never from the developer's shell; and
+        # no learner's progress (.grade/) is read or left, unless a test sets GRADE_PROGRESS.
         environment = {k: v for k, v in os.environ.items() if k != "GRADE_COURSE"}
+        environment["GRADE_PROGRESS"] = "off"
         environment.update(env or {})
         return subprocess.run([*grade_command(), *args], cwd=cwd, capture_output=True,
                               text=True, timeout=timeout, env=environment)

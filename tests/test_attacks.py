@@ -35,7 +35,11 @@ from attacks import (
     uid_processes,
 )
 
+from grader import learner_text as lt
 from grader.course import Course
+from grader.learner_text import _UNSAFE as UNSAFE
+from grader.learner_text import max_result_bytes
+from grader.results import ExerciseResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
 
@@ -82,8 +86,24 @@ def test_attack(case: Attack, layout: Layout, attack_grader: Grader, attack_cour
         assert result.output == expected["output"]
     if result.error is not None:
         assert [c.score for c in result.checks] == [0.0] * len(result.checks)
+    assert_bounded_and_inert(result, cut=case.cut)
     assert layout.snapshot() == before
     assert_clean(box_sandbox)
+
+
+def assert_bounded_and_inert(result: ExerciseResult, cut: bool = False) -> None:
+    """No field over its cap, nothing a terminal obeys, and a marker where text was cut."""
+    data = result.model_dump_json()
+    assert len(data) <= max_result_bytes(len(result.checks))
+    texts = [result.error or "", result.output] + [
+        t for c in result.checks for t in (c.name, c.message, c.hint or "", c.detail or "")]
+    assert [t for t in texts if UNSAFE.search(t)] == []
+    caps = [lt.ERROR_CHARS, lt.OUTPUT_CHARS] + [
+        cap for _ in result.checks
+        for cap in (lt.NAME_CHARS, lt.ERROR_CHARS, lt.HINT_CHARS, lt.DETAIL_CHARS)]
+    # escapes may widen a cut text up to 6 times; the marker adds a few characters
+    assert all(len(t) <= 6 * cap + 64 for t, cap in zip(texts, caps)), "a field over its cap"
+    assert ("[... cut:" in data) is cut
 
 
 @pytest.mark.parametrize(("name", "said"), [
@@ -220,20 +240,23 @@ def _site() -> str:
     return os.pathsep.join([str(Path(pydantic.__file__).parents[1]), str(ROOT)])
 
 
+# Every level, the same answer: ending itself, a capped disk, no signal outside.
+EVERY_LEVEL = ["SIGKILL itself at import", "SIGKILL its own group from sample",
+               "fill the disk with 1 MB files", "fill the disk with empty files",
+               "fill the disk inside nested folders", "kill the parent", "kill everything",
+               "fork bomb", "os._exit", "connect to the network"]
 UNPRIVILEGED = {
     # level -> attacks graded; in "plain" the box shares the grader's uid with no
-    # namespace and no Landlock: reading works (documented), killing the parent
-    # costs that submission only. Never kill(-1) there: it would kill the grader.
-    "full": ["escape the chroot (double chroot)", "fork bomb",
-             "double fork + setsid background sleeper", "kill the parent",
-             "kill everything", "read other students, solutions, checks, gradebook",
-             "delete and overwrite files", "memory bomb", "os._exit", "connect to the network",
-             "patch random"],
-    "no-namespaces": ["fork bomb", "kill the parent", "kill everything",
-                      "read other students, solutions, checks, gradebook",
-                      "delete and overwrite files", "connect to the network", "os._exit"],
-    "plain": ["fork bomb", "double fork + setsid background sleeper", "memory bomb",
-              "os._exit", "kill the parent", "patch random"],
+    # namespace and no Landlock: reading and writing files works (documented);
+    # the seccomp filter still refuses every signal outside the box.
+    "full": [*EVERY_LEVEL, "escape the chroot (double chroot)",
+             "double fork + setsid background sleeper",
+             "read other students, solutions, checks, gradebook",
+             "delete and overwrite files", "memory bomb", "patch random"],
+    "no-namespaces": [*EVERY_LEVEL, "read other students, solutions, checks, gradebook",
+                      "delete and overwrite files"],
+    "plain": [*EVERY_LEVEL, "double fork + setsid background sleeper", "memory bomb",
+              "patch random"],
 }
 
 
@@ -284,17 +307,6 @@ def test_unprivileged_grader(level: str, nobody_layout: tuple[str, Layout]) -> N
         pytest.skip("this kernel has no Landlock")
     for row in rows:
         expected = row["expected"]
-        if level == "plain" and row["name"] == "kill the parent":
-            # Same uid, nothing in the way: the zygote dies, and with it this box
-            # (while loading or during the first check); the next attack is graded.
-            assert row["score"] == 0.0
-            assert row["error"].startswith(ZYGOTE_DIED)
-            continue
-        if level == "no-namespaces" and row["name"] == "delete and overwrite files":
-            # Landlock does not cover chmod (see README): contents stay untouched.
-            expected["output"] = "PermissionError\n" * 4 + "DONE\n"
-            os.chmod(layout.paths["bob"], 0o644)
-            row["changed"] = []
         assert (row["name"], row["score"], row["error"]) == (
             row["name"], expected["score"], expected["error"])
         if expected["output"] is not None:
@@ -408,3 +420,15 @@ def test_removing_a_box_never_touches_what_is_around_it(tmp_path: Path) -> None:
     remove_tree(str(tmp_path / "shut"))
     assert not (tmp_path / "shut").exists()
     assert tmp_path.stat().st_mode & 0o7777 == 0o755
+
+
+def test_box_folders_go_where_tmpdir_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          attack_course: Course) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with Sandbox() as sandbox:
+        assert Path(sandbox.info["boxes"]).parent == tmp_path
+        result = Grader(attack_course, sandbox).grade_source(
+            attack_course.exercises[0], attack("fill the disk with empty files").text({}), FILE)
+        assert result.score == 0 and "disk" in (result.error or "")
+        sandbox._process.kill()  # a killed zygote: the client removes its folder
+    assert list(tmp_path.iterdir()) == []

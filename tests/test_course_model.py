@@ -27,12 +27,12 @@ def test_shipped_course_loads(course: Course) -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
-    ("    points: 10\n  - id: exercise-2", "    pionts: 10\n  - id: exercise-2",
+    ("exercise_1.py\n    points: 10\n", "exercise_1.py\n    pionts: 10\n",
      "line 13: exercises[0].pionts: unknown field (check its spelling)"),
     ("  time_limit: 10 ", "  time_limit: -1 ",
      "line 5: limits.time_limit: Input should be greater than 0"),
     ("    title: Finish the generator\n", "",
-     "line 14: exercises[1].title: required field is missing"),
+     "line 15: exercises[1].title: required field is missing"),
     ("  - id: exercise-2", "  - id: exercise-1",
      "exercise id 'exercise-1' is used twice"),
     ("    file: exercise_1_weighted_sampling.py", "    file: ../escape.sh",
@@ -67,8 +67,8 @@ def test_not_a_mapping(tmp_path: Path) -> None:
 
 def test_exercise_limits_override_only_the_fields_they_set(tmp_path: Path) -> None:
     text = GOOD.replace("  memory_mb: 512\n", "  memory_mb: 2048\n").replace(
-        "    points: 10\n  - id: exercise-2",
-        "    points: 10\n    limits:\n      time_limit: 30\n  - id: exercise-2")
+        "exercise_1.py\n    points: 10\n",
+        "exercise_1.py\n    points: 10\n    limits:\n      time_limit: 30\n")
     path = tmp_path / "course.yaml"
     path.write_text(text)
     course = load_course(path)

@@ -84,10 +84,61 @@ def id_notes(name: str) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def collision_key(name: str) -> str:
+    """What two ids share when some disk, archive or person would take them for one:
+    Unicode form (NFC/NFD, and compatibility forms), case, surrounding spaces."""
+    return unicodedata.normalize("NFKC", name).casefold().strip()
+
+
+def scripts(name: str) -> list[str]:
+    """The writing systems of `name`'s letters (LATIN, CYRILLIC, GREEK, ...)."""
+    found = {unicodedata.name(c, "?").split(" ")[0] for c in name if c.isalpha()}
+    return sorted(found)
+
+
+def lookalike_notes(name: str) -> tuple[str, ...]:
+    """Why `name` may look like another id, though it collides with none here."""
+    notes = []
+    if name != name.strip():
+        notes.append(f"student id {name!r} begins or ends with a space: it looks like "
+                     f"{name.strip()!r}")
+    if unicodedata.normalize("NFC", name) != name:
+        notes.append(f"student id {name!r} is not in Unicode's usual (NFC) form: macOS and "
+                     "some archives would write it differently")
+    if len(mixed := scripts(name)) > 1:
+        notes.append(f"student id {name!r} mixes {' and '.join(s.title() for s in mixed)} "
+                     "letters: it may look like another id")
+    return tuple(notes)
+
+
+def refuse_collisions(students: list[StudentFolder]) -> tuple[list[StudentFolder],
+                                                              list[Skipped]]:
+    """Students whose ids collide (`collision_key`) are all refused: their feedback files
+    would overwrite each other on a case-insensitive disk, and no one can tell them
+    apart in a gradebook. Each refusal names the other ids."""
+    groups: dict[str, list[StudentFolder]] = {}
+    for student in students:
+        groups.setdefault(collision_key(student.id), []).append(student)
+    kept, refused = [], []
+    for student in students:
+        others = [o.id for o in groups[collision_key(student.id)] if o is not student]
+        if not others:
+            kept.append(student)
+            continue
+        shown = ", ".join(repr(o) for o in others)
+        refused.append(Skipped(
+            name=student.id,
+            reason=f"its id looks the same as {shown} (they differ only in case, Unicode "
+                   "form or spaces, and would overwrite each other's files on some disks); "
+                   "rename the folders so that each id is clearly different"))
+    return kept, refused
+
+
 def _student(found: Found, exercises: Sequence[Exercise]) -> StudentFolder:
     sorted_out = assign(((p, found.shown(p)) for p in found.files), exercises)
     times = {e: t for e, p in sorted_out.files.items() if (t := found.time_of(p))}
-    notes = [*id_notes(found.id), *(f"{found.id}: {n}" for n in sorted_out.notes),
+    notes = [*id_notes(found.id), *lookalike_notes(found.id),
+             *(f"{found.id}: {n}" for n in sorted_out.notes),
              *(f"{found.id}: {u}" for u in sorted_out.unmatched)]
     return StudentFolder(found.id, found.folder, tuple(notes), sorted_out.files,
                          sorted_out.problems, times, found.late, found.name, found.email,
@@ -115,4 +166,5 @@ def discover(root: Path, exercises: Sequence[Exercise] = (), layout: Layout | No
                 f"({students[submitter.id].path.name}) is graded")))
             continue
         students[submitter.id] = _student(submitter, exercises)
-    return list(students.values()), skipped, layout
+    kept, refused = refuse_collisions(list(students.values()))
+    return kept, sorted(skipped + refused, key=lambda s: s.name), layout

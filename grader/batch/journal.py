@@ -7,8 +7,10 @@ two batches from writing one OUTDIR at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -54,6 +56,24 @@ def read_entries(path: Path) -> tuple[dict[Key, Entry], int]:
     return entries, lines
 
 
+def _end_of_last_line(path: Path, chunk: int = 1 << 16) -> int:
+    """The size of `path` without a torn last line: just past its last newline."""
+    with path.open("rb") as f:
+        end = f.seek(0, os.SEEK_END)
+        position = end
+        while position > 0:
+            start = max(0, position - chunk)
+            f.seek(start)
+            block = f.read(position - start)
+            if block.endswith(b"\n") and position == end:
+                return end
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                return start + newline + 1
+            position = start
+        return 0
+
+
 class Journal:
     """The open journal of one OUTDIR (a context manager that holds its lock)."""
 
@@ -70,21 +90,24 @@ class Journal:
         except BlockingIOError:
             os.close(self._lock)
             raise JournalBusy(f"another `grade batch` is writing {self.path.parent}") from None
-        self._open()
+        try:
+            self._open()
+        except BaseException:  # the lock must not outlive a failed open
+            os.close(self._lock)
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        os.close(self._fd)
+        if self._fd >= 0:
+            os.close(self._fd)
         os.close(self._lock)
 
     def _open(self) -> None:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        size = os.fstat(self._fd).st_size
-        if size:  # a kill mid-write leaves a line without its newline: end it
-            with self.path.open("rb") as f:
-                f.seek(size - 1)
-                if f.read(1) != b"\n":
-                    os.write(self._fd, b"\n")
+        # A kill or a full disk mid-write leaves a line without its newline: cut it
+        # off (it cannot be read anyway; that result is graded again). Cutting needs
+        # no free space, so a rerun on a still-full disk gets as far as grading.
+        os.ftruncate(self._fd, _end_of_last_line(self.path))
 
     def read(self) -> dict[Key, Entry]:
         """The latest entry per (student, exercise); sets `lines` to the lines read."""
@@ -92,17 +115,27 @@ class Journal:
         return entries
 
     def append(self, entry: Entry) -> None:
-        """Write one entry and make it durable before returning."""
-        os.write(self._fd, entry.model_dump_json().encode() + b"\n")
+        """Write one entry and make it durable before returning (OSError if it cannot be:
+        the partial line is cut off when the journal is next opened)."""
+        data = memoryview(entry.model_dump_json().encode() + b"\n")
+        while data:
+            data = data[os.write(self._fd, data):]
         os.fsync(self._fd)
 
     def compact(self, entries: dict[Key, Entry]) -> None:
-        """Rewrite the journal as exactly `entries` (atomic: a kill keeps the old file)."""
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        with temporary.open("wb") as f:
-            f.writelines(e.model_dump_json().encode() + b"\n" for e in entries.values())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, self.path)
+        """Rewrite the journal as exactly `entries` (atomic: a kill or a full disk keeps
+        the old file, and no temporary file)."""
+        fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
+                                    suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.writelines(e.model_dump_json().encode() + b"\n" for e in entries.values())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(name, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            raise
         os.close(self._fd)
         self._open()

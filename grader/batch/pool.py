@@ -51,6 +51,7 @@ def _start(course: Course, parent: int) -> None:
     # Ctrl-C is the batch process's business; a worker (and its zygote, which
     # inherits SIG_IGN) finishes the submission in hand instead of dying mid-way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the batch's "stop as on Ctrl-C"
     _die_with_parent(parent)
     sandbox = Sandbox()
     try:
@@ -96,7 +97,14 @@ class WorkerPool:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         assert self._executor is not None
-        # Interrupted: do not wait for submissions in hand (workers die with us).
+        if exc_type is not None:
+            # Interrupted (Ctrl-C, SIGTERM, a full disk): do not wait for submissions in
+            # hand. Kill the workers now: at exit the executor would join them, up to a
+            # whole time limit. Their zygotes and boxes die with them (control socket
+            # closed, PDEATHSIG). `_processes` is the executor's own table of workers.
+            for process in list((self._executor._processes or {}).values()):
+                with contextlib.suppress(OSError, ValueError):
+                    process.kill()
         self._executor.shutdown(wait=exc_type is None, cancel_futures=True)
 
     def grade(self, work: Iterable[tuple[K, Exercise, Path]]

@@ -7,6 +7,7 @@ assemble the same gradebook from the same entries.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable
@@ -30,6 +31,8 @@ from grader.sandbox.client import Sandbox
 JOURNAL = "journal.jsonl"
 UNPACKED = ".download"  # where a zipped download is unpacked, inside OUTDIR
 Progress = Callable[[int, int], None]  # (done, total)
+Export = Callable[["BatchRun"], object]  # writes OUTDIR's files from a finished run
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class BatchError(Exception):
@@ -130,13 +133,36 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
               exercises: list[Exercise] | None = None, jobs: int | None = None,
               force: bool = False, progress: Progress | None = None,
               layout: Layout | None = None, selection: Selection | None = None,
-              roster: list[RosterRow] | None = None) -> BatchRun:
+              roster: list[RosterRow] | None = None, export: Export | None = None
+              ) -> BatchRun:
     """Grade every submission in `submissions` (a folder or a .zip, in `layout` or the
     one detected); results are journaled in `outdir`. With a `roster`, its students
-    are the class: those with nothing handed in score 0, "no submission"."""
+    are the class: those with nothing handed in score 0, "no submission".
+
+    `export` writes OUTDIR's files from the finished run while the journal's lock is
+    still held, so two runs on one OUTDIR can never interleave their exports. A full
+    disk is a `BatchError` that says so: what was saved before stays saved.
+    """
+    try:
+        return _run_batch(course, submissions, outdir, exercises=exercises, jobs=jobs,
+                          progress=progress, layout=layout,
+                          selection=selection or Selection(force=force), roster=roster,
+                          export=export)
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        raise BatchError(
+            f"the disk of {outdir} is full ({exc.strerror}): nothing graded before is lost "
+            f"(every saved result is in {outdir / JOURNAL}) and no file was left half "
+            "written; free some space and run the same command again") from None
+
+
+def _run_batch(course: Course, submissions: Path, outdir: Path, *,
+               exercises: list[Exercise] | None, jobs: int | None,
+               progress: Progress | None, layout: Layout | None, selection: Selection,
+               roster: list[RosterRow] | None, export: Export | None) -> BatchRun:
     started = time.monotonic()
     exercises = exercises or list(course.exercises)
-    selection = selection or Selection(force=force)
     _check_folders(submissions, outdir)
     reference = _reference(course, exercises)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -161,15 +187,20 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
             run.reused = sum(t.key in known and t.key not in again for t in tasks)
             _grade(course, reference, journal, todo, jobs or default_jobs(), run, progress)
             entries = journal.read()
-            if journal.lines > len(entries):
-                journal.compact(entries)
+            # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
+            present = {s.id for s in students}
+            kept = {key: e for key, e in entries.items() if key[0] in present}
+            if journal.lines > len(kept):
+                journal.compact(kept)
+            run.result = _assemble(course, reference, exercises, students, tasks, kept)
+            run.result.skipped = skipped
+            run.result.people, run.result.not_on_roster = people, strangers
+            if export is not None:
+                export(run)
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
     except WorkerError as exc:
         raise BatchError(f"{exc} ({run.graded} results were saved)") from None
-    run.result = _assemble(course, reference, exercises, students, tasks, entries)
-    run.result.skipped = skipped
-    run.result.people, run.result.not_on_roster = people, strangers
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
     ungraded = len(students) - len(run.result.students)

@@ -6,7 +6,7 @@ import ast
 import importlib.util
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -17,14 +17,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 class CheckFailed(AssertionError):
     """A check's verdict: what was observed, what was expected, and a hint.
 
+    `hint` may be a list, from a nudge to a near-answer: `hints` keeps them all, `hint`
+    is the first (the learner's loop shows deeper ones on later failures).
     An AssertionError so that pytest reports it as an ordinary test failure.
     """
 
-    def __init__(self, observed: str, expected: str | None = None, hint: str | None = None,
-                 detail: str | None = None) -> None:
+    def __init__(self, observed: str, expected: str | None = None,
+                 hint: str | Sequence[str] | None = None, detail: str | None = None) -> None:
         self.observed = observed
         self.expected = expected
-        self.hint = hint
+        self.hints = [hint] if isinstance(hint, str) else list(hint or [])
+        self.hint = self.hints[0] if self.hints else None
         self.detail = detail
         super().__init__(self.message)
 
@@ -36,9 +39,9 @@ class CheckFailed(AssertionError):
         return text + ("" if text.endswith((".", "?", "!")) else ".")
 
 
-def fail(observed: str, expected: str | None = None, *, hint: str | None = None,
-         detail: str | None = None) -> NoReturn:
-    """Fail the check: observed vs expected, a hint that does not give the answer."""
+def fail(observed: str, expected: str | None = None, *,
+         hint: str | Sequence[str] | None = None, detail: str | None = None) -> NoReturn:
+    """Fail the check: observed vs expected, a hint (or hints, deepening) short of the answer."""
     raise CheckFailed(observed, expected, hint, detail)
 
 

@@ -12,12 +12,20 @@ _WHAT = {
     "recursion": "recursed too deeply (a function that keeps calling itself?)",
     "process": "tried to start another process or thread",
     "missing": "is missing",
+    "disk": "filled the disk space the grader gives your code (too many bytes or files)",
 }
 _ADVICE = {
+    "too_large": "the grader expects a few values, not millions",
+    "disk": "does it write files in a loop?",
     "exit": "remove that call: the grader runs your functions itself",
     "memory": "is a list or string growing without end?",
     "process": "the grader does not allow that",
 }
+
+
+def megabytes(limit: Any) -> str:
+    """A box's size limit as people read it ("4 MB")."""
+    return f"{limit / 2**20:g} MB" if isinstance(limit, int) else "the size limit"
 
 
 def explain(error: dict[str, Any], source: str | None = None) -> str:
@@ -36,6 +44,9 @@ def explain(error: dict[str, Any], source: str | None = None) -> str:
     elif kind == "forbidden":  # a file, signal or socket outside the box
         what = (f"tried something the grader's sandbox forbids "
                 f"({error.get('type', 'PermissionError')}: {error.get('message', '')})")
+    elif kind == "too_large":
+        what = (f"returned a value too large for the checks to read (over "
+                f"{megabytes(error.get('limit'))} as JSON)")
     elif kind == "opaque":
         what = f"returned a {error.get('type', 'value')}, which the checks cannot read"
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from grader.checks.api import CheckFailed, fail
-from grader.checks.errors import explain
+from grader.checks.errors import explain, megabytes
 
 
 class Channel(Protocol):
@@ -82,6 +82,10 @@ class Submission:
         if kind == "missing":
             fail(f"your file does not define `{name}`", f"a variable named `{name}`",
                  hint="check the spelling; the name must match exactly")
+        if kind == "too_large":
+            fail(f"`{name}` is too large for the checks to read (over "
+                 f"{megabytes(info.get('limit'))} as JSON)", "a small value",
+                 hint="build the data the exercise asks for, not millions of entries")
         if kind == "function":
             fail(f"`{name}` is a function", "a value", hint=f"`{name}` should hold data")
         fail(f"`{name}` holds a {info.get('type', 'value')} the checks cannot read",

@@ -22,9 +22,12 @@ COMMANDS = {
     "build": "grader.cli.build:build",
     "check": "grader.cli.check:check",
     "export": "grader.cli.export:export",
+    "hint": "grader.cli.hint:hint",
     "list": "grader.cli.info:list_exercises",
     "new": "grader.cli.new:new",
     "schema": "grader.cli.schema:schema",
+    "status": "grader.cli.status:status",
+    "watch": "grader.cli.watch:watch",
 }
 
 

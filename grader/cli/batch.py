@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,17 @@ from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.reports.moodle import unmatched_in_moodle
 from grader.sandbox.client import Sandbox, SandboxError
+
+TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: the batch stops as on Ctrl-C (results saved, workers gone)."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
 
 CANVAS_IDS: dict[str, IdColumn] = {"sis-login-id": "SIS Login ID",
                                    "sis-user-id": "SIS User ID", "id": "ID"}
@@ -167,21 +179,35 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         die(f"the sandbox could not start: {exc}")
     roster_rows, extension_rows, override_rows = _tables(course, roster, extensions, overrides)
     progress = Progress()
+    finished: list[Settled] = []
+
+    def export(run: BatchRun) -> None:
+        """Final scores and what moved (regrade.settle), then every export."""
+        settled = settle(course, run, outdir, extensions=extension_rows,
+                         overrides=override_rows)
+        column = canvas_id or ("id" if run.layout is Layout.CANVAS else "sis-login-id")
+        write_exports(outdir, settled.result, canvas_id=CANVAS_IDS[column])
+        finished.append(settled)
+
+    previous = signal.signal(signal.SIGTERM, _terminated)  # `kill PID` is a Ctrl-C too
     try:
         selection = Selection(frozenset(student_ids), Only(only) if only else None, force)
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
                         progress=progress, layout=Layout(layout) if layout else None,
-                        selection=selection, roster=roster_rows)
+                        selection=selection, roster=roster_rows, export=export)
     except BatchError as exc:
         progress.close()
         die(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.close()
-        click.echo(f"\ninterrupted: every result so far is saved in {outdir / JOURNAL}; "
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        click.echo(f"\n{how}: every result so far is saved in {outdir / JOURNAL}; "
                    "run the same command again to finish", err=True)
-        sys.exit(INTERRUPTED)
+        sys.exit(TERMINATED if isinstance(exc, Terminated) else INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     progress.close()
-    settled = settle(course, run, outdir, extensions=extension_rows, overrides=override_rows)
+    settled = finished[0]
     unmatched = unmatched_in_moodle(settled.result)
     if unmatched and roster_rows is not None:
         settled.warnings.append(f"moodle.csv: no email or ID number for {len(unmatched)} "
@@ -189,8 +215,6 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
                                 "them")
     for warning in [*run.warnings, *settled.warnings]:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
-    column = canvas_id or ("id" if run.layout is Layout.CANVAS else "sis-login-id")
-    write_exports(outdir, settled.result, canvas_id=CANVAS_IDS[column])
     click.echo("\n".join(_summary(run, settled, outdir)))
     if nbgrader_db:
         from grader.cli.export import need_nbgrader

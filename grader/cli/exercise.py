@@ -1,4 +1,4 @@
-"""`grade exercise-N [FILE]`: grade one learner file and report."""
+"""`grade exercise-N [FILE]`: grade one learner file, record it, and report."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from pathlib import Path
 
 import click
 
+from grader.checks import load_checks
 from grader.cli.context import course_from, die, warn_weakened
+from grader.cli.learner import checks_or_die, done_count, grade_recorded
 from grader.course import Exercise
+from grader.progress import Recorder
+from grader.reports.progress import full_marks_line, scope_line
 from grader.reports.text import render
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox, SandboxError
@@ -23,21 +27,24 @@ def exercise_command(exercise: Exercise) -> click.Command:
                   help="Print exactly one JSON object (the report) on stdout.")
     @click.option("--output", "show_output", is_flag=True,
                   help="Also show what your code printed.")
+    @click.option("-k", "only", metavar="TEXT",
+                  help="Run only the checks whose name contains TEXT (any case); "
+                       "the score then covers only those checks.")
     @click.pass_context
     def grade_one(ctx: click.Context, file: Path | None, as_json: bool,
-                  show_output: bool) -> None:
+                  show_output: bool, only: str | None) -> None:
         course = course_from(ctx)
         path = file if file is not None else course.learner_path(exercise)
+        recorder = Recorder(course)
         try:
             with Sandbox() as sandbox:
                 warn_weakened(sandbox)
-                grader = Grader(course, sandbox)
-                try:
-                    grader.checks(exercise)
-                except Exception as exc:  # a broken checks file is the author's problem
-                    die(f"cannot load the checks of {exercise.id} "
-                        f"({course.checks_path(exercise)}): {type(exc).__name__}: {exc}")
-                result = grader.grade(exercise, path)
+                grader = Grader(course, sandbox, only=only)
+                if not checks_or_die(grader, exercise):
+                    names = "; ".join(c.name for c in load_checks(course.checks_path(exercise)))
+                    die(f"no check of {exercise.id} has {only!r} in its name "
+                        f"(its checks: {names})")
+                result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
         if as_json:
@@ -45,6 +52,12 @@ def exercise_command(exercise: Exercise) -> click.Command:
         else:
             click.echo(render(result, exercise.title, encoding=sys.stdout.encoding,
                               show_output=show_output))
+            if only is not None:
+                total = len(load_checks(course.checks_path(exercise)))
+                click.echo(scope_line(only, len(result.checks), total))
+            elif result.full_marks:
+                click.echo(full_marks_line(exercise, done_count(recorder, course.exercises),
+                                           len(course.exercises)))
         sys.exit(0 if result.full_marks else 1)
 
     return grade_one

@@ -26,6 +26,10 @@ class Limits(BaseModel):
     file_size_kb: int = Field(1024, ge=0, description="largest file learner code may write")
     output_chars: int = Field(20_000, ge=0, description="printed output kept for the report")
     max_source_kb: int = Field(256, gt=0, description="largest submission file accepted")
+    disk_kb: int = Field(8192, ge=64, le=1_048_576,
+                         description="all files learner code may write, together (KiB)")
+    disk_files: int = Field(256, ge=8, le=100_000,
+                            description="files and folders learner code may create")
 
     def box_settings(self) -> dict[str, int]:
         """The limits as the sandbox's zygote applies them."""
@@ -34,6 +38,8 @@ class Limits(BaseModel):
             "cpu_seconds": int(self.time_limit) + 1,
             "file_size_kb": self.file_size_kb,
             "output_chars": self.output_chars,
+            "disk_kb": self.disk_kb,
+            "disk_files": self.disk_files,
         }
 
 
@@ -63,6 +69,9 @@ class Exercise(BaseModel):
     checks: str = Field(pattern=r"^[\w./-]+\.py$", description="checks file, from the course root")
     points: float | None = Field(None, gt=0, description="total points; must equal the checks' sum")
     limits: Limits | None = Field(None, description="overrides the course's limits")
+    learned: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[^\n]*$",
+                                description="one line: what the exercise taught, shown to the "
+                                "learner at full marks")
     deadline: AwareDatetime | None = Field(
         None, description="overrides the course's deadline, e.g. 2026-12-01T23:59:00+01:00")
     late_policy: LatePolicy | None = Field(None, description="overrides the course's policy")

@@ -218,6 +218,8 @@ def code_cells(text: str) -> list[str]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _not_a_notebook(f"it is not JSON: {exc.msg} on line {exc.lineno}") from None
+    except RecursionError:  # e.g. 100,000 nested brackets
+        raise _not_a_notebook("its JSON is nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")),
                                                     list):
         raise _not_a_notebook("it has no list of cells")

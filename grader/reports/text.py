@@ -38,11 +38,23 @@ def _check_lines(check: CheckResult, mark: str, width: int, error: bool) -> list
     return lines
 
 
+def _score_line(result: ExerciseResult) -> str:
+    score = f"Score: {points(result.score)}/{points(result.max_score)}"
+    colour = "green" if result.full_marks else "yellow" if result.score else "red"
+    return click.style(score, fg=colour, bold=True)
+
+
 def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8",
-           show_output: bool = False) -> str:
-    """The whole report for one exercise, as text with ANSI styles (click strips them)."""
+           show_output: bool = False, score_first: bool = False) -> str:
+    """The whole report for one exercise, as text with ANSI styles (click strips them).
+
+    `score_first` (grade watch) puts the score under the title, where a redrawn
+    screen keeps it in view.
+    """
     ok, bad = _marks(encoding)
     lines = [click.style(f"{result.exercise} · {title}", bold=True), ""]
+    if score_first:
+        lines[1:1] = [_score_line(result)]
     if result.error:
         lines += _wrap(click.style(f"{bad} ", fg="red") + result.error, "  ")
         lines.append("")
@@ -50,9 +62,8 @@ def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8"
     for check in result.checks:
         mark = click.style(ok, fg="green") if check.passed else click.style(bad, fg="red")
         lines += _check_lines(check, mark, width, error=result.error is not None)
-    score = f"Score: {points(result.score)}/{points(result.max_score)}"
-    colour = "green" if result.full_marks else "yellow" if result.score else "red"
-    lines += ["", click.style(score, fg=colour, bold=True)]
+    if not score_first:
+        lines += ["", _score_line(result)]
     printed = result.output.rstrip("\n")
     if printed and show_output:
         lines += ["", "What your code printed:"] + ["  | " + r for r in printed.splitlines()]

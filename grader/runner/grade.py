@@ -28,6 +28,7 @@ def _check_result(check: Check, status: CheckStatus, message: str = "",
                        max_score=check.points,
                        message=failed.message if failed else message or "passed",
                        hint=failed.hint if failed else None,
+                       hints=failed.hints if failed else [],
                        detail=failed.detail if failed else None, status=status)
 
 
@@ -38,14 +39,18 @@ class Grader:
     are reused for every submission, which is what makes a batch fast.
     """
 
-    def __init__(self, course: Course, sandbox: Sandbox) -> None:
+    def __init__(self, course: Course, sandbox: Sandbox, only: str | None = None) -> None:
         self.course = course
         self.sandbox = sandbox
+        self.only = only  # `grade exercise-N -k TEXT`: run only checks whose name has TEXT
         self._checks: dict[str, list[Check]] = {}
 
     def checks(self, exercise: Exercise) -> list[Check]:
         if exercise.id not in self._checks:
-            self._checks[exercise.id] = load_checks(self.course.checks_path(exercise))
+            checks = load_checks(self.course.checks_path(exercise))
+            if self.only is not None:
+                checks = [c for c in checks if self.only.casefold() in c.name.casefold()]
+            self._checks[exercise.id] = checks
         return self._checks[exercise.id]
 
     def max_score(self, exercise: Exercise) -> float:

@@ -19,6 +19,7 @@ _STOP_KIND = {
     StopReason.SEGFAULT: ErrorKind.CRASHED,
     StopReason.CRASH: ErrorKind.CRASHED,
     StopReason.PROTOCOL: ErrorKind.INTERFERENCE,
+    StopReason.DISK: ErrorKind.DISK,
 }
 # The host's error kinds (sandbox/host.py, describe_error) while a file loads.
 _LOAD_KIND = {
@@ -33,6 +34,7 @@ _LOAD_KIND = {
     "recursion": ErrorKind.RECURSION,
     "process": ErrorKind.FORBIDDEN,
     "forbidden": ErrorKind.FORBIDDEN,
+    "disk": ErrorKind.DISK,
 }
 GRADER_FAULT_ADVICE = ("nothing was counted: grade it again, and tell your teaching "
                        "assistant if it repeats")
@@ -52,8 +54,13 @@ def describe_stop(stop: BoxStopped | SandboxError, time_limit: float
     if stop.reason is StopReason.PROTOCOL:
         return "your code interfered with the grader's channel; nothing it reported counts", kind
     if stop.reason is StopReason.EXIT:
-        return (f"your code ended its own process (os._exit({stop.detail}) or similar), so it "
-                "could not be checked; remove that call", kind)
+        how = (f"{stop.detail} or similar" if stop.detail.startswith("os._exit")
+               else f"it sent itself {stop.detail}")
+        return (f"your code ended its own process ({how}), so it could not be checked; "
+                "remove that call", kind)
+    if stop.reason is StopReason.DISK:
+        return ("your code wrote more to disk than the grader allows (too many bytes or "
+                "files), so it was stopped; does it write files in a loop?", kind)
     if stop.reason is StopReason.SEGFAULT:
         return ("your code crashed the Python interpreter (segmentation fault), usually by "
                 "recursing far too deeply after raising the recursion limit", kind)

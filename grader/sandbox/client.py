@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from grader import learner_text as lt
 from grader.sandbox import protocol
 from grader.sandbox.host import READY
 from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS, remove_tree
@@ -40,7 +42,7 @@ _BOOT = (
 # A fixed hash seed: learner code that iterates a set prints the same in every box.
 _ZYGOTE_ENV = {"PATH": os.defpath, "PYTHONHASHSEED": "0"}
 LEVEL_VARIABLE = "GRADE_SANDBOX"  # full (default) | no-namespaces | plain: force a fallback
-FULL_ISOLATION = ("chroot", "network", "pid_namespace")
+FULL_ISOLATION = ("chroot", "network", "pid_namespace", "seccomp")
 SIGKILL, SIGSEGV, SIGXCPU = 9, 11, 24
 
 
@@ -52,10 +54,12 @@ class StopReason(str, Enum):
     """Why a box stopped answering."""
 
     TIMEOUT = "timeout"    # past its wall-clock deadline, or its CPU rlimit (`limit` says)
-    EXIT = "exit"          # its process exited (os._exit); `detail` holds the status
+    EXIT = "exit"          # it ended its own process: os._exit (`detail`: "os._exit(3)")
+    #                        or a signal it sent itself (`detail`: "SIGKILL, signal 9")
     SEGFAULT = "segfault"  # the interpreter crashed
     CRASH = "crash"        # its channel closed for another reason (killed, out of memory)
     PROTOCOL = "protocol"  # it wrote something on the channel that is not a reply
+    DISK = "disk"          # killed by its zygote for writing past its disk budget
 
 
 class BoxStopped(Exception):
@@ -71,6 +75,12 @@ class BoxStopped(Exception):
         self.detail = detail
         self.line = line
         self.limit = limit or ("time_limit" if reason is StopReason.TIMEOUT else None)
+
+
+def zygote_environment() -> dict[str, str]:
+    """The zygote's whole environment: ours, plus TMPDIR (where box folders go) if set."""
+    tmpdir = os.environ.get("TMPDIR")
+    return {**_ZYGOTE_ENV, "TMPDIR": tmpdir} if tmpdir else dict(_ZYGOTE_ENV)
 
 
 def isolation_level() -> str:
@@ -93,22 +103,42 @@ def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
     return [namespaces + python, python]
 
 
-def stop_from_status(status: dict[str, Any], stopped: BoxStopped) -> BoxStopped:
-    """Name what really ended a box, from the exit status its zygote reported."""
+def stop_from_status(status: dict[str, Any], stopped: BoxStopped,
+                     cpu_limit: float = float("inf")) -> BoxStopped:
+    """Name what really ended a box, from the exit status its zygote reported.
+
+    The same end gets the same name at every isolation level: the zygote waits for a
+    box that hung up to finish exiting, so `killed` means "we had to kill it", and
+    the CPU time it used tells the CPU limit's SIGKILL from one it sent itself.
+    """
+    if status.get("disk"):
+        return BoxStopped(StopReason.DISK)  # killed for its disk use, however it looked
     if stopped.reason is not StopReason.CRASH:
         return stopped
     signal_number = status.get("signal")
-    if signal_number == SIGXCPU or (signal_number == SIGKILL and not status.get("killed")):
+    killed = bool(status.get("killed"))
+    at_cpu_limit = float(status.get("cpu") or 0) >= cpu_limit - 0.05
+    if signal_number == SIGXCPU or (signal_number == SIGKILL and not killed and at_cpu_limit):
         # the CPU rlimit: soft SIGXCPU, then SIGKILL
         return BoxStopped(StopReason.TIMEOUT, "cpu", limit="cpu_seconds")
     if signal_number == SIGSEGV:
         return BoxStopped(StopReason.SEGFAULT)
-    if signal_number == SIGKILL or status.get("exit") == HOST_BROKEN:
+    if killed or status.get("exit") == HOST_BROKEN:
         # alive after closing its channel, or its host broken: learner code did it
         return BoxStopped(StopReason.PROTOCOL, "closed or broke its channel")
+    if isinstance(signal_number, int):  # it sent itself a signal (os.kill, os.abort)
+        return BoxStopped(StopReason.EXIT, signal_name(signal_number))
     if "exit" in status:
-        return BoxStopped(StopReason.EXIT, str(status["exit"]))
+        return BoxStopped(StopReason.EXIT, f"os._exit({status['exit']})")
     return stopped
+
+
+def signal_name(number: int) -> str:
+    """"SIGKILL, signal 9": how a learner can look it up."""
+    try:
+        return f"{signal.Signals(number).name}, signal {number}"
+    except ValueError:
+        return f"signal {number}"
 
 
 class Sandbox:
@@ -141,7 +171,7 @@ class Sandbox:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             command = launch_commands(theirs.fileno(), level)[attempt]
             process = subprocess.Popen(
-                command, pass_fds=[theirs.fileno()], env=_ZYGOTE_ENV, cwd="/",
+                command, pass_fds=[theirs.fileno()], env=zygote_environment(), cwd="/",
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -176,7 +206,8 @@ class Sandbox:
             self._process = None
         # A killed zygote cannot remove its box folder itself.
         folder = Path(str(self.info.get("boxes", "")))
-        if folder.name.startswith("grade-boxes-") and folder.parent == Path(tempfile.gettempdir()):
+        home = Path(zygote_environment().get("TMPDIR") or tempfile.gettempdir())
+        if folder.name.startswith("grade-boxes-") and folder.parent == home:
             remove_tree(str(folder))
 
     @property
@@ -212,27 +243,44 @@ class Sandbox:
             reply["generation"] = self.generation
         channel = socket.socket(fileno=fds[0])
         return Box(self, channel, reply, time.monotonic() + seconds,
-                   int(limits.get("output_chars", 20_000)))
+                   int(limits.get("output_chars", 20_000)),
+                   float(limits.get("cpu_seconds", float("inf"))))
 
-    def cleanup(self, pid: int, box: str, uid: int | None, generation: int) -> dict[str, Any]:
-        """Kill a box and everything it started; returns how it ended."""
+    def cleanup(self, pid: int, box: str, uid: int | None, generation: int,
+                hung_up: bool = False) -> dict[str, Any]:
+        """Kill a box and everything it started; returns how it ended.
+
+        `hung_up`: the box closed its channel, so it is probably exiting on its own.
+        """
         with self._lock:
             if generation != self.generation:  # its zygote died, and the box with it
                 raise SandboxError("its zygote process died")
-            return self._ask({"op": "cleanup", "pid": pid, "box": box, "uid": uid})[0]
+            return self._ask({"op": "cleanup", "pid": pid, "box": box, "uid": uid,
+                              "hung_up": hung_up})[0]
+
+
+def _bounded_error(error: dict[str, Any]) -> dict[str, Any]:
+    """A box's error report with every text field capped: learner code chose them all
+    (an exception class may be named with 8 MB of text)."""
+    limits = {"type": lt.NAME_CHARS, "kind": lt.NAME_CHARS}
+    return {key: lt.cut(value, limits.get(key, lt.BOX_MESSAGE_CHARS)) if isinstance(value, str)
+            else value for key, value in error.items()}
 
 
 class Box:
     """One submission's process: send requests, get replies, or a `BoxStopped`."""
 
     def __init__(self, sandbox: Sandbox, channel: socket.socket, info: dict[str, Any],
-                 deadline: float, output_limit: int = 20_000) -> None:
+                 deadline: float, output_limit: int = 20_000,
+                 cpu_limit: float = float("inf")) -> None:
         self._sandbox = sandbox
         self._channel = channel
         self._info = info
         self._deadline = deadline
         self._next_id = 0
         self._room = output_limit  # characters of output still shown, over all requests
+        self._output_limit = output_limit
+        self._cpu_limit = cpu_limit
         self.output: list[str] = []
         self.stopped: BoxStopped | None = None
         self.status: dict[str, Any] = {}
@@ -276,8 +324,11 @@ class Box:
             raise self._stop(BoxStopped(StopReason.PROTOCOL, "a reply that was not asked for"))
         if not isinstance(reply.get("error", {}), dict):
             raise self._stop(BoxStopped(StopReason.PROTOCOL, "a malformed error"))
+        if "error" in reply:
+            reply["error"] = _bounded_error(reply["error"])
         if isinstance(reply.get("stdout"), str) and reply["stdout"]:
             self._keep_output(reply["stdout"])
+            reply["stdout"] = lt.cut(reply["stdout"], self._output_limit)
         error = reply.get("error")
         if isinstance(error, dict) and error.get("kind") == "timeout":
             raise self._stop(BoxStopped(StopReason.TIMEOUT, line=error.get("line")))
@@ -285,21 +336,22 @@ class Box:
 
     def _stop(self, stopped: BoxStopped) -> BoxStopped | SandboxError:
         """Close the box, then name what stopped it (the exit status tells)."""
-        self.close()
+        self.close(hung_up=stopped.reason is StopReason.CRASH)
         if self.status.get("exit") == CONFINE_FAILED and not self._ready:
             return SandboxError("a box could not lock itself down")
         if not self.status:
             return SandboxError("its zygote process died")
-        self.stopped = stop_from_status(self.status, stopped)
+        self.stopped = stop_from_status(self.status, stopped, self._cpu_limit)
         return self.stopped
 
-    def close(self) -> None:
+    def close(self, hung_up: bool = False) -> None:
         """Kill the box (idempotent). Never raises: a dead zygote took its boxes along."""
         if self._channel.fileno() == -1:
             return
         self._channel.close()
         try:
             self.status = self._sandbox.cleanup(self._info["pid"], self._info["box"],
-                                                self._info["uid"], self._info["generation"])
+                                                self._info["uid"], self._info["generation"],
+                                                hung_up)
         except SandboxError:
             self.status = {}

@@ -1,4 +1,4 @@
-"""Kernel calls Python's standard library lacks: capabilities, no_new_privs, Landlock.
+"""Kernel calls Python's standard library lacks: capabilities, no_new_privs, Landlock, seccomp.
 
 Stdlib only (ctypes): it runs in the zygote's `-I -S` interpreter. `Kernel` is
 created in the zygote *before* any box chroots, because after chroot libc can no
@@ -13,9 +13,15 @@ import ctypes
 import os
 import platform
 
+from grader.sandbox import seccomp
+
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
@@ -36,6 +42,10 @@ class _RulesetAttr(ctypes.Structure):
 class _PathBeneath(ctypes.Structure):
     _pack_ = 1
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
 class _CapHeader(ctypes.Structure):
@@ -70,6 +80,7 @@ class Kernel:
         except (OSError, ValueError):
             self.cap_last = 63
         self.landlock_abi = self._landlock_abi()
+        self.has_seccomp = self._has_seccomp()
 
     def _check(self, result: int) -> int:
         if result < 0:
@@ -105,6 +116,42 @@ class Kernel:
         """No setuid/file-capability gains via execve; no ptrace/core dumps of the box."""
         self.prctl(PR_SET_NO_NEW_PRIVS, 1)
         self.prctl(PR_SET_DUMPABLE, 0)
+
+    def private_tmpfs(self, folder: str, size_kb: int, files: int, uid: int | None) -> None:
+        """Mount a tmpfs of `size_kb` and `files` on `folder`, seen by this process only.
+
+        A mount namespace of its own first (private, so nothing propagates back):
+        the mount vanishes with the box, and no other process ever sees it.
+        """
+        self._check(self.libc.unshare(CLONE_NEWNS))
+        self._check(self.libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE),
+                                    None))
+        owner = f",uid={uid},gid={uid}" if uid is not None else ""
+        # nr_inodes counts the top folder too
+        options = f"size={size_kb}k,nr_inodes={files + 1},mode=0700{owner}"
+        self._check(self.libc.mount(b"tmpfs", folder.encode(), b"tmpfs",
+                                    ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC),
+                                    options.encode()))
+
+    @staticmethod
+    def _has_seccomp() -> bool:
+        """Whether this kernel filters system calls (a `Seccomp:` line in our status)."""
+        try:
+            with open("/proc/self/status") as f:
+                return any(line.startswith("Seccomp:") for line in f)
+        except OSError:
+            return False
+
+    def seccomp(self, own_pid: int) -> None:
+        """Install the box's system-call filter (`seccomp.py`, rule by rule).
+
+        Last of all: after it, no mount, no socket, no chroot. Needs no_new_privs.
+        """
+        code = seccomp.program(own_pid)
+        data = ctypes.create_string_buffer(seccomp.pack(code))
+        fprog = _SockFprog(len(code), ctypes.addressof(data))
+        self._check(self.libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER),
+                                    ctypes.byref(fprog), 0, 0))
 
     def _landlock_abi(self) -> int:
         numbers = LANDLOCK_SYSCALLS.get(platform.machine())

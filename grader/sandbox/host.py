@@ -27,6 +27,7 @@ import sys
 import types
 from typing import Any
 
+from grader import learner_text as lt
 from grader.sandbox import protocol
 
 # Bound now, before learner code can replace `random.seed` or `random._inst`.
@@ -93,28 +94,99 @@ def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
     if (isinstance(exc, BlockingIOError) and exc.errno == errno.EAGAIN) or (
             isinstance(exc, RuntimeError) and "new thread" in str(exc)):
         kind = "process"  # fork/thread refused by the box's process limit
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        kind = "disk"  # the box's own capped disk is full
     elif isinstance(exc, PermissionError):
         kind = "forbidden"  # a file, signal or socket outside the box
     try:
         message = str(exc)
     except BaseException:  # a hostile __str__
         message = "<unprintable>"
-    return {"kind": kind, "type": type(exc).__name__, "message": message[:500], "line": line}
+    # Cut here too: an 8 MB class name would otherwise cross the wall whole.
+    return {"kind": kind, "type": lt.cut(type(exc).__name__, lt.NAME_CHARS),
+            "message": lt.cut(message, lt.BOX_MESSAGE_CHARS), "line": line}
+
+
+_CONTAINERS = (dict, list, tuple)
+
+
+def _json_size(value: Any, budget: int, memo: dict[int, int], open_: set[int]) -> int:
+    """A lower bound of the length of `value`'s JSON text, or anything over `budget`.
+
+    Brackets, separators, at least one character per number and two per string.
+    Each container is measured once (`memo`): a list that holds one big list ten
+    thousand times costs one walk, and counts ten thousand times, as JSON writes it.
+    A container inside itself is infinitely large. Only built-in methods run.
+    """
+    if isinstance(value, str):
+        return len(value) + 2
+    if not isinstance(value, _CONTAINERS):
+        return 1
+    key = id(value)
+    if key in memo:
+        return memo[key]
+    if key in open_:
+        return 1 << 62  # a cycle: no budget is large enough
+    least = 2 + (5 if isinstance(value, dict) else 2) * len(value)
+    if least > budget:
+        return least  # millions of entries: no need to look at them
+    if isinstance(value, dict):
+        keys, children = list(dict.keys(value)), list(dict.values(value))
+        size = 2 + 5 * len(keys)  # `"":0,` per entry at the least
+        size += sum(len(k) for k in keys if isinstance(k, str))
+    else:
+        children = list(list.__iter__(value) if isinstance(value, list)
+                        else tuple.__iter__(value))
+        size = 2 + 2 * len(children)  # `0,` per item at the least
+    size += sum(len(c) for c in children if isinstance(c, str))
+    open_.add(key)
+    for child in (c for c in children if isinstance(c, _CONTAINERS)):
+        if size > budget:
+            break
+        size += _json_size(child, budget - size, memo, open_) - 1
+    open_.discard(key)
+    memo[key] = size
+    return size
+
+
+def _too_large(value: Any, budget: int) -> bool:
+    """Whether `value`'s JSON text would surely take more than `budget` bytes: found
+    in a fraction of a second for millions of entries, before encoding them would
+    run out the clock. Nesting too deep to measure is left to json to refuse."""
+    try:
+        return _json_size(value, budget, {}, set()) > budget
+    except RecursionError:
+        return False
+
+
+class TooLarge(Exception):
+    """A value whose JSON would exceed `protocol.MAX_VALUE`."""
 
 
 def _encode(value: Any) -> str | None:
     """`value` as JSON text, or None if it cannot be. Learner code may run here (a dict
-    subclass's items()), so this happens under the alarm; the text is plain data."""
+    subclass's items()), so this happens under the alarm; the text is plain data.
+
+    Raises TooLarge for a value over `protocol.MAX_VALUE` bytes.
+    """
+    if _too_large(value, protocol.MAX_VALUE):
+        raise TooLarge
     try:
-        return json.dumps(value, separators=(",", ":"), allow_nan=True)
+        encoded = json.dumps(value, separators=(",", ":"), allow_nan=True)
     except (TypeError, ValueError, RecursionError):
         return None
+    if len(encoded) > protocol.MAX_VALUE:
+        raise TooLarge
+    return encoded
 
 
 def _to_json(value: Any) -> tuple[bool, Any]:
     """(True, value) if `value` survives a JSON round trip unchanged in kind."""
     encoded = _encode(value)
     return (False, type(value).__name__) if encoded is None else (True, json.loads(encoded))
+
+
+TOO_LARGE = {"kind": "too_large", "limit": protocol.MAX_VALUE}
 
 
 class Host:
@@ -182,7 +254,10 @@ class Host:
             code = getattr(value, "__code__", None)
             params = list(code.co_varnames[: code.co_argcount]) if code else []
             return {"kind": "function", "params": params}
-        ok, data = _to_json(value)
+        try:
+            ok, data = _to_json(value)
+        except TooLarge:
+            return dict(TOO_LARGE)
         return {"kind": "value", "value": data} if ok else {"kind": "opaque", "type": data}
 
     def call(self, name: str, args: list[Any], kwargs: dict[str, Any],
@@ -193,9 +268,12 @@ class Host:
         if seed is not None:
             _seed_random(_global_random, seed)
         results = [function(*args, **kwargs) for _ in range(repeat)]
-        encoded = _encode(results)
+        try:
+            encoded = _encode(results)
+        except TooLarge:
+            return {"error": dict(TOO_LARGE)}
         if encoded is None:
-            bad = next(type(r).__name__ for r in results if _encode(r) is None)
+            bad = next((type(r).__name__ for r in results if _encode(r) is None), "value")
             return {"error": {"kind": "opaque", "message": f"returned a {bad}", "type": bad}}
         return {"results": protocol.Encoded(encoded) if self.encoded else json.loads(encoded)}
 

@@ -15,6 +15,9 @@ from typing import Any
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 16 * 1024 * 1024  # a reply larger than this is an attack or a bug
+# The largest value a box sends as an answer (a variable, or one call's results), as
+# JSON text: far above any exercise's data, far below what would stall a grader.
+MAX_VALUE = 4 * 1024 * 1024
 
 
 class ProtocolError(Exception):

@@ -13,9 +13,16 @@ box is a `fork()` that then shuts every door it can before running learner code:
    namespace": it could otherwise leave the chroot or signal the zygote);
 5. Landlock, where the kernel has it: no file outside the box, no TCP, no signals
    to processes outside the box, whatever the uid;
-6. rlimits on memory, CPU time, file size, descriptors and processes (none: a
+   and a capped disk: a tmpfs of `disk_kb` and `disk_files` mounted on the box's
+   folder in a mount namespace of its own, where the machine allows mounting
+   (root, or root of a user namespace); elsewhere the zygote tracks the folder's
+   size and file count every `DISK_POLL` seconds and kills a box over budget;
+6. a seccomp filter, at every level (`seccomp.py`): no socket but its channel,
+   no ptrace, mount, namespace, bpf, keyctl or new program, and no signal to
+   anything but itself;
+7. rlimits on memory, CPU time, file size, descriptors and processes (none: a
    box cannot fork);
-7. an empty environment.
+8. an empty environment.
 
 The zygote itself is started inside new network and PID namespaces where the
 machine allows it (see `client.launch_commands`). It speaks to the trusted side
@@ -32,11 +39,13 @@ import fcntl
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import socket
 import sys
 import tempfile
+import time
 from typing import Any
 
 from grader.sandbox.confine import Kernel
@@ -61,7 +70,8 @@ def claim_uid_range() -> tuple[int, int]:
     Two zygotes sharing a uid would let one's cleanup (kill every process of the
     uid) kill the other's box. Returns (first uid, lock fd).
     """
-    folder = os.path.join(tempfile.gettempdir(), "grade-uid-locks")
+    # One place for every grader on the machine, whatever its TMPDIR: uids are global.
+    folder = "/tmp/grade-uid-locks"
     os.makedirs(folder, mode=0o700, exist_ok=True)
     for index in range(UID_RANGES):
         fd = os.open(os.path.join(folder, str(index)), os.O_RDWR | os.O_CREAT, 0o600)
@@ -72,6 +82,23 @@ def claim_uid_range() -> tuple[int, int]:
             continue
         return UID_BASE + index * UID_RANGE, fd
     raise RuntimeError("every sandbox uid range is in use")
+
+
+def _can_mount_tmpfs(kernel: Kernel) -> bool:
+    """Whether a box could mount its own tmpfs here: tried once, in a throwaway child."""
+    folder = tempfile.mkdtemp(prefix="grade-probe-")
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                kernel.private_tmpfs(folder, 64, 8, None)
+                code = 0
+            finally:
+                os._exit(code)
+        return os.waitpid(pid, 0)[1] == 0
+    finally:
+        os.rmdir(folder)
 
 
 def probe(level: str, kernel: Kernel) -> dict[str, Any]:
@@ -93,6 +120,9 @@ def probe(level: str, kernel: Kernel) -> dict[str, Any]:
         "pid_namespace": os.getpid() == 1,
         "user_namespace": in_userns,
         "landlock": kernel.landlock_abi if level != "plain" else 0,
+        "seccomp": kernel.has_seccomp,  # every level: it needs no privilege
+        # every level too: a tmpfs of the box's own, else a budget the zygote tracks
+        "disk": "tmpfs" if is_root and _can_mount_tmpfs(kernel) else "tracked",
     }
 
 
@@ -110,11 +140,15 @@ def _set_limits(limits: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
 
 
-def _confine(box: str, uid: int, caps: dict[str, Any], kernel: Kernel, zygote: int) -> None:
+def _confine(box: str, uid: int, caps: dict[str, Any], kernel: Kernel, zygote: int,
+             limits: dict[str, Any]) -> None:
     """Shut every door `caps` says this machine allows, in the one order that works."""
     os.mkdir(box, 0o700)
     if caps["setuid"]:
         os.chown(box, uid, uid)
+    if caps["disk"] == "tmpfs":  # before chdir: the box's cwd is the new tmpfs
+        kernel.private_tmpfs(box, int(limits["disk_kb"]), int(limits["disk_files"]),
+                             uid if caps["setuid"] else None)
     os.chdir(box)
     if caps["chroot"]:
         os.chroot(box)
@@ -130,6 +164,8 @@ def _confine(box: str, uid: int, caps: dict[str, Any], kernel: Kernel, zygote: i
         raise OSError("the zygote died while this box started")
     if caps["landlock"]:
         kernel.landlock(".")
+    if caps["seccomp"]:
+        kernel.seccomp(os.getpid())  # last: it forbids mount and chroot
 
 
 def _enter_box(box: str, uid: int, caps: dict[str, Any], kernel: Kernel,
@@ -144,7 +180,7 @@ def _enter_box(box: str, uid: int, caps: dict[str, Any], kernel: Kernel,
     os.closerange(4, 1 << 16)
     channel = socket.socket(fileno=3)
     try:
-        _confine(box, uid, caps, kernel, zygote)
+        _confine(box, uid, caps, kernel, zygote, limits)
     except OSError:
         os._exit(CONFINE_FAILED)  # never run learner code less boxed than promised
     os.environ.clear()
@@ -179,6 +215,36 @@ def remove_tree(path: str) -> None:
         shutil.rmtree(top, onerror=reopen)
 
 
+def disk_usage(folder: str, most_bytes: int, most_files: int) -> tuple[int, int]:
+    """(bytes allocated, entries) under `folder`; stops counting once over either budget.
+
+    A folder learner code shut with chmod is opened again (same uid, when not root).
+    """
+    used = entries = 0
+    stack = [folder]
+    while stack and used <= most_bytes and entries <= most_files:
+        current = stack.pop()
+        try:
+            listing = list(os.scandir(current))
+        except PermissionError:
+            with contextlib.suppress(OSError):
+                os.chmod(current, 0o700)
+                stack.append(current)
+            continue
+        except OSError:
+            continue
+        for entry in listing:
+            entries += 1
+            with contextlib.suppress(OSError):
+                used += entry.stat(follow_symlinks=False).st_blocks * 512
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+    return used, entries
+
+
+DISK_POLL = 0.05  # seconds between two looks at the boxes' folders (tracked budget)
+
+
 def _kill_uid(uid: int) -> None:
     """Kill every process owned by `uid`: a forked helper drops to it and kill(-1)s."""
     pid = os.fork()
@@ -191,11 +257,15 @@ def _kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def describe_status(status: int, killed: bool) -> dict[str, Any]:
-    """How a box ended, as data: its exit code or signal, and whether we killed it."""
-    if os.WIFSIGNALED(status):
-        return {"signal": os.WTERMSIG(status), "killed": killed}
-    return {"exit": os.WEXITSTATUS(status), "killed": killed}
+def describe_status(status: int, killed: bool, cpu: float = 0.0) -> dict[str, Any]:
+    """How a box ended, as data: its exit code or signal, whether we killed it, and
+    the CPU seconds it used (a SIGKILL at the CPU limit is the limit, not the box)."""
+    ended = ({"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
+             else {"exit": os.WEXITSTATUS(status)})
+    return {**ended, "killed": killed, "cpu": round(cpu, 3)}
+
+
+HANG_UP_WAIT = 1.0  # seconds a box that closed its channel gets to finish exiting
 
 
 class Zygote:
@@ -207,8 +277,10 @@ class Zygote:
         os.chmod(self.base, 0o711)
         self.count = 0
         self.uid_base = claim_uid_range()[0] if self.caps["setuid"] else 0
-        self.statuses: dict[int, int] = {}  # boxes reaped before their cleanup
+        self.statuses: dict[int, tuple[int, float]] = {}  # reaped: (status, CPU seconds)
         self.boxes: set[int] = set()  # live boxes' pids: the only ones cleanup may kill
+        self.budgets: dict[int, tuple[str, int, int]] = {}  # tracked: box, bytes, files
+        self.over_disk: set[int] = set()  # boxes killed for their disk use
 
     def spawn(self, limits: dict[str, Any]) -> None:
         self.count += 1
@@ -229,6 +301,9 @@ class Zygote:
                 exit_now(code)
         theirs.close()
         self.boxes.add(pid)
+        if self.caps["disk"] == "tracked":
+            self.budgets[pid] = (box, int(limits["disk_kb"]) * 1024,
+                                 int(limits["disk_files"]))
         reply = {"pid": pid, "box": box, "uid": uid if self.caps["setuid"] else None}
         socket.send_fds(self.control, [json.dumps(reply).encode()], [ours.fileno()])
         ours.close()
@@ -237,20 +312,36 @@ class Zygote:
         """Collect boxes that ended on their own, keeping how they ended."""
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
-            self.statuses[pid] = status
+            self.statuses[pid] = (status, usage.ru_utime + usage.ru_stime)
 
-    def cleanup(self, pid: int, box: str, uid: int | None) -> None:
+    def await_exit(self, pid: int) -> None:
+        """Give a box that hung up a moment to finish exiting on its own.
+
+        Its channel closes while the kernel is still tearing it down: killing it
+        then would hide how it really ended (e.g. a box that SIGKILLed itself).
+        """
+        deadline = time.monotonic() + HANG_UP_WAIT
+        while pid not in self.statuses and time.monotonic() < deadline:
+            time.sleep(0.002)
+            self.reap()
+
+    def cleanup(self, pid: int, box: str, uid: int | None, hung_up: bool = False) -> None:
         """Kill the box's session and uid, collect it, remove its folder, report."""
         self.reap()
         if pid not in self.boxes:
             self.control.send(json.dumps({"done": pid}).encode())
             return
+        if hung_up:
+            self.await_exit(pid)
         self.boxes.discard(pid)
+        self.budgets.pop(pid, None)
+        over_disk = pid in self.over_disk
+        self.over_disk.discard(pid)
         killed = pid not in self.statuses
         # A reaped pid may already belong to someone else: only kill a live box.
         for kill in (os.killpg, os.kill) if killed else ():
@@ -258,16 +349,34 @@ class Zygote:
                 kill(pid, signal.SIGKILL)
         if uid is not None:
             _kill_uid(uid)
-        status = self.statuses.pop(pid, None)
+        status, cpu = self.statuses.pop(pid, (None, 0.0))
         if status is None:
             try:
-                status = os.waitpid(pid, 0)[1]
+                _, status, usage = os.wait4(pid, 0)
+                cpu = usage.ru_utime + usage.ru_stime
             except ChildProcessError:
                 status = 0
         if box.startswith(self.base + os.sep):
             remove_tree(box)
-        reply = {"done": pid, **describe_status(status, killed)}
+        reply = {"done": pid, **describe_status(status, killed, cpu), "disk": over_disk}
         self.control.send(json.dumps(reply).encode())
+
+    def police_disk(self) -> None:
+        """Kill every box over its disk budget (where no tmpfs can cap it)."""
+        for pid, (box, most_bytes, most_files) in list(self.budgets.items()):
+            used, entries = disk_usage(box, most_bytes, most_files)
+            if used > most_bytes or entries > most_files:
+                self.over_disk.add(pid)
+                del self.budgets[pid]
+                for kill in (os.killpg, os.kill):
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        kill(pid, signal.SIGKILL)
+
+    def wait_for_request(self) -> None:
+        """Block until the trusted side asks something, policing disk budgets meanwhile."""
+        while self.budgets and not select.select([self.control], [], [], DISK_POLL)[0]:
+            self.reap()
+            self.police_disk()
 
     def serve(self) -> None:
         hello = {"hello": self.caps, "pid": os.getpid(), "uid_base": self.uid_base,
@@ -275,6 +384,7 @@ class Zygote:
         self.control.send(json.dumps(hello).encode())
         try:
             while True:
+                self.wait_for_request()
                 data = self.control.recv(1 << 16)
                 if not data:
                     return
@@ -283,7 +393,8 @@ class Zygote:
                 if request["op"] == "spawn":
                     self.spawn(request["limits"])
                 elif request["op"] == "cleanup":
-                    self.cleanup(request["pid"], request["box"], request.get("uid"))
+                    self.cleanup(request["pid"], request["box"], request.get("uid"),
+                                 bool(request.get("hung_up")))
         finally:
             remove_tree(self.base)
 

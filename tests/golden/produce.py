@@ -49,6 +49,9 @@ def grade_command() -> list[str]:
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "GRADE_DEBUG")}
     env["PYTHONIOENCODING"] = "utf-8"
+    # Parallel runs share one course copy: no learner progress, so no run deepens the
+    # hints another run sees (each failure shows its check's first hint).
+    env["GRADE_PROGRESS"] = "off"
     return subprocess.run([*grade_command(), *args], cwd=cwd, capture_output=True,
                           timeout=120, env=env)
 

@@ -1,0 +1,127 @@
+"""Reading and writing the progress file: atomic, locked, and never a reason to crash.
+
+The file lives in `.grade/` inside the course folder, next to a `.gitignore` of its
+own so that git never tracks it, whatever the course's own ignore rules say.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from grader.progress.state import VERSION, Progress
+
+FOLDER = ".grade"
+NAME = "progress.json"
+
+
+class ProgressStore:
+    """The progress file of one course folder.
+
+    A file that is corrupt, of another version or unreadable is ignored with a
+    note (and kept aside as progress.json.ignored when replaced). A folder that
+    cannot be written keeps progress in memory for this run only, with a note.
+    """
+
+    def __init__(self, course_root: Path) -> None:
+        self.folder = course_root / FOLDER
+        self.path = self.folder / NAME
+        self.notes: list[str] = []
+        # In memory only: once the folder proved unwritable, or with GRADE_PROGRESS=off
+        # (scripts and test suites that must not read or leave a learner's progress).
+        self._memory: Progress | None = Progress() if os.environ.get(
+            "GRADE_PROGRESS") == "off" else None
+        self._ignored = False  # the file on disk was unusable: set it aside on first write
+
+    def load(self) -> Progress:
+        """The saved progress, or empty progress (with a note) when it cannot be used."""
+        if self._memory is not None:
+            return self._memory.model_copy(deep=True)
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return Progress()
+        except (OSError, UnicodeDecodeError) as exc:
+            return self._unusable(f"cannot be read ({type(exc).__name__})")
+        try:
+            return Progress.model_validate_json(text)
+        except ValidationError as exc:
+            version = _version_of(text)
+            if version is not None and version != VERSION:
+                return self._unusable(f"is from another version of grade (version {version})")
+            reason = "is not valid JSON" if _is_json_error(exc) else "has unexpected content"
+            return self._unusable(reason)
+
+    def update(self, change: Callable[[Progress], None]) -> Progress:
+        """Load, apply `change`, save atomically under a lock; returns the new progress."""
+        if self._memory is not None:
+            change(self._memory)
+            return self._memory
+        try:
+            with self._locked():
+                progress = self.load()
+                change(progress)
+                self._write(progress)
+                return progress
+        except OSError as exc:
+            self.notes.append(f"progress not saved: cannot write {self.path} "
+                              f"({exc.strerror or type(exc).__name__}); `grade status` and "
+                              "hints will not remember this run")
+            progress = self.load()
+            change(progress)
+            self._memory = progress
+            return progress
+
+    def _unusable(self, reason: str) -> Progress:
+        if not self._ignored:
+            self.notes.append(f"ignored the progress file {self.path}: it {reason}; "
+                              "grading is not affected, and it will be replaced")
+        self._ignored = True
+        return Progress()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise read-modify-write between graders of one course (watch + a run)."""
+        self.folder.mkdir(exist_ok=True)
+        ignore = self.folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# grade's local progress: never part of the course\n*\n")
+        with open(self.folder / "lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def _write(self, progress: Progress) -> None:
+        """Write to a temporary file beside the target, then rename: never half a file."""
+        if self._ignored and self.path.exists():
+            os.replace(self.path, self.path.with_name(NAME + ".ignored"))
+            self._ignored = False
+        fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".progress-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(progress.model_dump_json(indent=1))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+
+def _version_of(text: str) -> object:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data.get("version") if isinstance(data, dict) else None
+
+
+def _is_json_error(exc: ValidationError) -> bool:
+    return any(e["type"] == "json_invalid" for e in exc.errors())
