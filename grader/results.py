@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from grader import learner_text as lt
+from grader.course.model import Withheld
 
 # The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
 # `error_kind`, `error_line`, `error_cell`, each check's `status`, and this field.
@@ -83,6 +84,8 @@ class CheckResult(BaseModel):
     hints: list[str] = Field(default_factory=list, exclude=True)
     detail: Detail | None = Field(None, description="e.g. a text histogram, shown verbatim")
     status: CheckStatus = Field(description="how the check ended; `passed` iff passed")
+    visibility: Literal["public", "hidden"] = Field(
+        "public", description="hidden: a check learners' releases leave out")
 
     @model_validator(mode="before")
     @classmethod
@@ -127,6 +130,8 @@ class ExerciseResult(BaseModel):
         None, exclude_if=lambda value: value is None,
         description="in a batch with deadlines or overrides: raw -> final, and why "
         "(left out when there is none, so `grade exercise-N --json` does not change)")
+    withheld: Withheld | None = Field(
+        None, description="in a learner's release: the hidden checks not run here")
 
     @property
     def grader_fault(self) -> bool:
@@ -141,6 +146,11 @@ class ExerciseResult(BaseModel):
     @property
     def full_marks(self) -> bool:
         return self.error is None and self.score >= self.max_score
+
+    @property
+    def final_max_score(self) -> float:
+        """The points the exercise is worth once hidden checks run too."""
+        return self.max_score + (self.withheld.points if self.withheld else 0.0)
 
 
 class StudentResult(BaseModel):
@@ -178,6 +188,21 @@ class Person(BaseModel):
     sis_login: str = ""
     section: str = ""
     on_roster: bool = True
+class WorkerInfo(BaseModel):
+    """Where submissions ran: one grading worker and the isolation its sandbox had."""
+
+    worker: str = Field(description="a local worker process, or the Dask worker's address")
+    host: str
+    level: str = Field(description="the isolation level in effect: full, no-namespaces, plain")
+    missing: list[str] = Field(default_factory=list,
+                               description="isolation measures this worker could not apply")
+
+
+class WorkerUse(BaseModel):
+    """A worker and how many of the class's submissions it graded."""
+
+    worker: WorkerInfo
+    graded: int
 
 
 class ClassResult(BaseModel):
@@ -193,6 +218,7 @@ class ClassResult(BaseModel):
     notes: dict[str, list[str]] = Field(default_factory=dict)
     people: dict[str, Person] = Field(default_factory=dict)
     not_on_roster: list[str] = Field(default_factory=list, description="graded all the same")
+    workers: list[WorkerUse] = Field(default_factory=list, description="who graded what")
 
     @property
     def max_score(self) -> float:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from grader.results import ExerciseResult
+from grader.results import ExerciseResult, WorkerInfo
 
 Key = tuple[str, str]  # (student, exercise)
 
@@ -31,6 +31,7 @@ class Entry(BaseModel):
     exercise: str
     fingerprint: str
     result: ExerciseResult
+    worker: WorkerInfo | None = None  # None: no code ran (e.g. a missing file)
 
     @property
     def key(self) -> Key:

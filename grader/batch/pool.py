@@ -12,7 +12,6 @@ import ctypes
 import multiprocessing
 import os
 import signal
-import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -20,8 +19,9 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any, TypeVar
 
+from grader.batch.executor import WorkerError, grade_safely, worker_info
 from grader.course import Course, Exercise
-from grader.results import ErrorKind, ExerciseResult
+from grader.results import ExerciseResult, WorkerInfo
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox, SandboxError
 
@@ -29,11 +29,6 @@ K = TypeVar("K")
 PR_SET_PDEATHSIG = 1
 
 _worker: dict[str, Any] = {}  # this worker process's grader, or why it has none
-
-
-class WorkerError(Exception):
-    """A worker could not grade at all (its sandbox would not start, or it died)."""
-
 
 def _die_with_parent(parent: int) -> None:
     """Ask the kernel to SIGKILL us when the batch process dies, even by SIGKILL.
@@ -64,21 +59,16 @@ def _start(course: Course, parent: int) -> None:
     for exercise in course.exercises:
         grader.checks(exercise)
     _worker["grader"] = grader
+    _worker["info"] = worker_info(sandbox, f"local process {os.getpid()}").model_dump_json()
 
 
-def _grade(exercise_id: str, path: str) -> str:
+def _grade(exercise_id: str, path: str) -> tuple[str, str]:
     if "error" in _worker:
         raise WorkerError(_worker["error"])
     grader: Grader = _worker["grader"]
     exercise = grader.course.exercise(exercise_id)
     assert exercise is not None
-    started = time.monotonic()
-    try:
-        return grader.grade(exercise, Path(path)).model_dump_json()
-    except Exception as exc:  # a grader bug must cost one file, not the batch
-        return grader.failed(exercise, f"the grader failed on this file ({type(exc).__name__}:"
-                             f" {exc}); please tell your teaching assistant",
-                             ErrorKind.GRADER_FAULT, started).model_dump_json()
+    return grade_safely(grader, exercise, Path(path)).model_dump_json(), _worker["info"]
 
 
 class WorkerPool:
@@ -107,17 +97,22 @@ class WorkerPool:
                     process.kill()
         self._executor.shutdown(wait=exc_type is None, cancel_futures=True)
 
+    @property
+    def workers(self) -> int:
+        return self.jobs
+
     def grade(self, work: Iterable[tuple[K, Exercise, Path]]
-              ) -> Iterator[tuple[K, ExerciseResult]]:
-        """Grade every (key, exercise, path); yield (key, result) as each finishes."""
+              ) -> Iterator[tuple[K, ExerciseResult, WorkerInfo | None]]:
+        """Grade every (key, exercise, path); yield (key, result, worker) as each finishes."""
         assert self._executor is not None
-        futures: dict[Future[str], K] = {
+        futures: dict[Future[tuple[str, str]], K] = {
             self._executor.submit(_grade, exercise.id, str(path)): key
             for key, exercise, path in work}
         for future in as_completed(futures):
             try:
-                text = future.result()
+                text, info = future.result()
             except BrokenProcessPool:
                 raise WorkerError("a grading worker process died; run the same command "
                                   "again to grade what is left") from None
-            yield futures[future], ExerciseResult.model_validate_json(text)
+            yield (futures[future], ExerciseResult.model_validate_json(text),
+                   WorkerInfo.model_validate_json(info))

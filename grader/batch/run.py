@@ -8,22 +8,33 @@ assemble the same gradebook from the same entries.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import __version__
 from grader.batch.discover import StudentFolder, discover
+from grader.batch.executor import ExecutorFactory, WorkerError, worker_uses
 from grader.batch.fingerprint import course_digest, fingerprint, submission_digest
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.layouts import Layout, LayoutError, unwrap
-from grader.batch.pool import WorkerError, WorkerPool
+from grader.batch.pool import WorkerPool
 from grader.batch.roster import RosterRow, join_roster, people_of
 from grader.batch.safezip import UnsafeZip, extract
 from grader.batch.select import Selection
+from grader.batch.shard import Shard, ShardManifest, class_digest, partition, write_manifest
 from grader.course import Course, Exercise
-from grader.results import ClassResult, ExerciseInfo, ExerciseResult, StudentResult
+from grader.results import (
+    ClassResult,
+    ExerciseInfo,
+    ExerciseResult,
+    Skipped,
+    StudentResult,
+    WorkerInfo,
+)
 from grader.runner import Grader
 from grader.runner.source import SubmissionError
 from grader.sandbox.client import Sandbox
@@ -129,25 +140,44 @@ def unpacked(submissions: Path, outdir: Path) -> Path:
     return unwrap(outdir / UNPACKED)
 
 
+def local_pool(jobs: int) -> ExecutorFactory:
+    """Warm worker processes on this machine, no more than there are files."""
+    return lambda reference, files: WorkerPool(reference.course, min(jobs, files))
+
+
+def _share(shard: Shard, students: list[StudentFolder], tasks: list[Task]
+           ) -> tuple[list[StudentFolder], list[Task], str]:
+    """The shard's students and tasks, and the digest of the whole class it was cut from."""
+    files = {s.id: 0 for s in students}
+    for task in tasks:
+        files[task.student.id] += task.path is not None
+    share = set(partition(files, shard.count)[shard.index - 1])
+    return ([s for s in students if s.id in share], [t for t in tasks if t.student.id in share],
+            class_digest(files))
+
+
 def run_batch(course: Course, submissions: Path, outdir: Path, *,
               exercises: list[Exercise] | None = None, jobs: int | None = None,
               force: bool = False, progress: Progress | None = None,
-              layout: Layout | None = None, selection: Selection | None = None,
-              roster: list[RosterRow] | None = None, export: Export | None = None
+              export: Export | None = None, executor: ExecutorFactory | None = None,
+              shard: Shard | None = None, layout: Layout | None = None,
+              selection: Selection | None = None, roster: list[RosterRow] | None = None
               ) -> BatchRun:
     """Grade every submission in `submissions` (a folder or a .zip, in `layout` or the
-    one detected); results are journaled in `outdir`. With a `roster`, its students
-    are the class: those with nothing handed in score 0, "no submission".
+    one detected; or a shard's share of them) on the local pool or `executor`; results
+    are journaled in `outdir`. With a `roster`, its students are the class: those with
+    nothing handed in score 0, "no submission". `selection` (--student, --only) says
+    what is graded again.
 
-    `export` writes OUTDIR's files from the finished run while the journal's lock is
-    still held, so two runs on one OUTDIR can never interleave their exports. A full
-    disk is a `BatchError` that says so: what was saved before stays saved.
+    `export` writes OUTDIR's files while the journal's lock is still held, so two
+    runs on one OUTDIR can never interleave their exports. A full disk is a
+    `BatchError` that says so: what was saved before stays saved.
     """
     try:
         return _run_batch(course, submissions, outdir, exercises=exercises, jobs=jobs,
-                          progress=progress, layout=layout,
-                          selection=selection or Selection(force=force), roster=roster,
-                          export=export)
+                          progress=progress, export=export, executor=executor, shard=shard,
+                          layout=layout, selection=selection or Selection(force=force),
+                          roster=roster)
     except OSError as exc:
         if exc.errno not in DISK_FULL:
             raise
@@ -159,12 +189,16 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
 
 def _run_batch(course: Course, submissions: Path, outdir: Path, *,
                exercises: list[Exercise] | None, jobs: int | None,
-               progress: Progress | None, layout: Layout | None, selection: Selection,
-               roster: list[RosterRow] | None, export: Export | None) -> BatchRun:
+               progress: Progress | None, export: Export | None,
+               executor: ExecutorFactory | None, shard: Shard | None,
+               layout: Layout | None, selection: Selection, roster: list[RosterRow] | None
+               ) -> BatchRun:
     started = time.monotonic()
     exercises = exercises or list(course.exercises)
     _check_folders(submissions, outdir)
     reference = _reference(course, exercises)
+    infos = [ExerciseInfo(id=e.id, title=e.title, max_score=reference.max_score(e))
+             for e in exercises]
     outdir.mkdir(parents=True, exist_ok=True)
     submissions = unpacked(submissions, outdir)
     try:
@@ -177,22 +211,28 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
     if roster is not None:
         students, people, strangers = join_roster(students, roster, submissions)
     tasks = plan(course, students, exercises)
+    manifest = None
+    if shard is not None:
+        students, tasks, whole = _share(shard, students, tasks)
+        manifest = _manifest(course, exercises, shard, whole, infos, skipped, students, tasks)
     run = BatchRun(layout=layout, students=students, tasks=tasks)
     try:
         with Journal(outdir / JOURNAL) as journal:
+            write_manifest(outdir, manifest)
             known = journal.read()
             todo = [t for t in tasks
                     if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
             again = {t.key for t in todo}
             run.reused = sum(t.key in known and t.key not in again for t in tasks)
-            _grade(course, reference, journal, todo, jobs or default_jobs(), run, progress)
+            _grade(reference, journal, todo, executor or local_pool(jobs or default_jobs()),
+                   run, progress)
             entries = journal.read()
             # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
             present = {s.id for s in students}
             kept = {key: e for key, e in entries.items() if key[0] in present}
             if journal.lines > len(kept):
                 journal.compact(kept)
-            run.result = _assemble(course, reference, exercises, students, tasks, kept)
+            run.result = _assemble(course.title, infos, students, tasks, kept)
             run.result.skipped = skipped
             run.result.people, run.result.not_on_roster = people, strangers
             if export is not None:
@@ -217,14 +257,27 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
     return run
 
 
-def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task], jobs: int,
+def _manifest(course: Course, exercises: list[Exercise], shard: Shard, whole: str,
+              infos: list[ExerciseInfo], skipped: list[Skipped], students: list[StudentFolder],
+              tasks: list[Task]) -> ShardManifest:
+    fingerprints: dict[str, dict[str, str]] = {s.id: {} for s in students}
+    for task in tasks:
+        fingerprints[task.student.id][task.exercise.id] = task.fingerprint
+    digest = hashlib.sha256(b"".join(course_digest(course, e) for e in exercises)).hexdigest()
+    return ShardManifest(shard=shard.index, shards=shard.count, grader=__version__,
+                         course=course.title, course_digest=digest, class_digest=whole,
+                         exercises=infos, skipped=skipped, fingerprints=fingerprints,
+                         notes={s.id: list(s.notes) for s in students if s.notes})
+
+
+def _grade(reference: Grader, journal: Journal, todo: list[Task], executor: ExecutorFactory,
            run: BatchRun, progress: Progress | None) -> None:
     """Grade `todo`: files that cannot be read here, the rest on warm workers."""
     total = len(todo)
 
-    def record(task: Task, result: ExerciseResult) -> None:
+    def record(task: Task, result: ExerciseResult, worker: WorkerInfo | None = None) -> None:
         journal.append(Entry(student=task.student.id, exercise=task.exercise.id,
-                             fingerprint=task.fingerprint, result=result))
+                             fingerprint=task.fingerprint, result=result, worker=worker))
         run.graded += 1
         if progress:
             progress(run.graded, total)
@@ -236,24 +289,22 @@ def _grade(course: Course, reference: Grader, journal: Journal, todo: list[Task]
     work = [(task, task.exercise, task.path) for task in todo if task.path is not None]
     if not work:
         return
-    run.workers = min(jobs, len(work))
-    with WorkerPool(course, run.workers) as pool:
-        for task, result in pool.grade(work):
-            record(task, result)
+    with executor(reference, len(work)) as pool:
+        run.workers = pool.workers
+        for task, result, worker in pool.grade(work):
+            record(task, result, worker)
 
 
-def _assemble(course: Course, reference: Grader, exercises: list[Exercise],
-              students: list[StudentFolder], tasks: list[Task], entries: dict[Key, Entry]
-              ) -> ClassResult:
-    by_key = {t.key: entries[t.key].result for t in tasks if t.key in entries}
+def _assemble(title: str, infos: list[ExerciseInfo], students: list[StudentFolder],
+              tasks: list[Task], entries: dict[Key, Entry]) -> ClassResult:
+    by_key = {t.key: entries[t.key] for t in tasks if t.key in entries}
     # With --student, a student never graded before has no result yet: left out.
-    students = [s for s in students if all((s.id, e.id) in by_key for e in exercises)]
+    students = [s for s in students if all((s.id, e.id) in by_key for e in infos)]
     return ClassResult(
-        course=course.title,
-        exercises=[ExerciseInfo(id=e.id, title=e.title, max_score=reference.max_score(e))
-                   for e in exercises],
+        course=title, exercises=infos,
         students=[StudentResult(student=s.id,
-                                exercises=[by_key[s.id, e.id] for e in exercises])
+                                exercises=[by_key[s.id, e.id].result for e in infos])
                   for s in students],
         notes={s.id: list(s.notes) for s in students if s.notes},
+        workers=worker_uses(entry.worker for entry in by_key.values()),
     )

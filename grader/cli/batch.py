@@ -12,17 +12,20 @@ import click
 
 from grader.batch import BatchError, BatchRun, run_batch
 from grader.batch.adjust import Extension, Override, read_extensions, read_overrides
+from grader.batch.executor import ExecutorFactory
 from grader.batch.layouts import Layout
 from grader.batch.regrade import Settled, settle
 from grader.batch.roster import RosterRow, read_roster
 from grader.batch.run import JOURNAL, default_jobs
 from grader.batch.select import Only, Selection
+from grader.batch.shard import Shard, ShardError
 from grader.batch.tables import TableError
 from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
 from grader.course import Course
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
 from grader.reports.moodle import unmatched_in_moodle
+from grader.results import ClassResult
 from grader.sandbox.client import Sandbox, SandboxError
 
 TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
@@ -71,13 +74,13 @@ class Progress:
             self.bar.__exit__(None, None, None)
 
 
-def _summary(run: BatchRun, settled: Settled, outdir: Path) -> list[str]:
+def _summary(run: BatchRun, settled: Settled, outdir: Path, where: str = "") -> list[str]:
     result = settled.result
     submissions = [e for s in result.students for e in s.exercises]
     missing = sum(not e.submitted for e in submissions)
     unchecked = sum(e.error is not None for e in submissions) - missing
     mean = sum(s.total for s in result.students) / max(1, len(result.students))
-    workers = f"{run.workers} worker{'s' * (run.workers != 1)}"
+    workers = f"{run.workers} {where}worker{'s' * (run.workers != 1)}"
     lines = [
         f"graded {len(result.students)} students x {len(result.exercises)} exercises in "
         f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged "
@@ -146,12 +149,19 @@ def _beside(course: Course, name: str) -> Path | None:
               help="Also write the scores into this nbgrader gradebook (sqlite file or URL).")
 @click.option("--nbgrader-assignment", default="exercises", show_default=True,
               help="The nbgrader assignment the scores belong to (with --nbgrader-db).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Grade on the Dask cluster whose scheduler is at ADDRESS "
+                   "(tcp://HOST:8786); needs grade[dask]. See docs/cluster.md.")
+@click.option("--shard", "shard_text", default=None, metavar="I/N",
+              help="Grade only share I of N of the students (1/3, 2/3, 3/3); join the "
+                   "shards' OUTDIRs with `grade merge`.")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
           exercise_ids: tuple[str, ...], force: bool, layout: str | None,
           student_ids: tuple[str, ...], only: str | None, roster: Path | None,
           extensions: Path | None, overrides: Path | None, canvas_id: str | None,
-          nbgrader_db: str | None, nbgrader_assignment: str) -> None:
+          nbgrader_db: str | None, nbgrader_assignment: str, dask_address: str | None,
+          shard_text: str | None) -> None:
     """Grade a class: SUBMISSIONS (a folder or a .zip) holds one folder per student
     (the folder name is the student id) with that student's files, named as in
     exercises/ (or .ipynb; loose names such as "Exercise1 (1).py" are matched with a
@@ -173,10 +183,16 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
                 f"(exercises: {', '.join(e.id for e in course.exercises)})")
         exercises.append(exercise)
     try:
-        with Sandbox() as probe:  # what the workers' sandboxes will be able to do
-            warn_weakened(probe)
-    except SandboxError as exc:
-        die(f"the sandbox could not start: {exc}")
+        shard = Shard.parse(shard_text) if shard_text else None
+    except ShardError as exc:
+        die(str(exc))
+    executor = _dask(dask_address) if dask_address else None
+    if executor is None:
+        try:
+            with Sandbox() as probe:  # what the workers' sandboxes will be able to do
+                warn_weakened(probe)
+        except SandboxError as exc:
+            die(f"the sandbox could not start: {exc}")
     roster_rows, extension_rows, override_rows = _tables(course, roster, extensions, overrides)
     progress = Progress()
     finished: list[Settled] = []
@@ -193,8 +209,9 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     try:
         selection = Selection(frozenset(student_ids), Only(only) if only else None, force)
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
-                        progress=progress, layout=Layout(layout) if layout else None,
-                        selection=selection, roster=roster_rows, export=export)
+                        progress=progress, executor=executor, shard=shard, export=export,
+                        layout=Layout(layout) if layout else None, selection=selection,
+                        roster=roster_rows)
     except BatchError as exc:
         progress.close()
         die(str(exc))
@@ -215,7 +232,13 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
                                 "them")
     for warning in [*run.warnings, *settled.warnings]:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
-    click.echo("\n".join(_summary(run, settled, outdir)))
+    if dask_address:
+        warn_weakened_workers(run.results)
+    lines = _summary(run, settled, outdir, "Dask " if dask_address else "")
+    if shard is not None:
+        lines.append(f"this is shard {shard} ({len(run.results.students)} students); join "
+                     "every shard's OUTDIR with: grade merge OUT1 OUT2 ... --out OUTDIR")
+    click.echo("\n".join(lines))
     if nbgrader_db:
         from grader.cli.export import need_nbgrader
         from grader.notebooks.nbgrader_grades import write_nbgrader_grades
@@ -225,3 +248,20 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
                                       settled.result.students)
         click.echo(f"wrote {count} grades into {nbgrader_db} "
                    f"(assignment {nbgrader_assignment})")
+
+
+def _dask(address: str) -> ExecutorFactory:
+    try:
+        from grader.batch.cluster import dask_pool
+    except ImportError:
+        die("--dask needs Dask's distributed package: pip install 'grade[dask]'")
+    return dask_pool(address)
+
+
+def warn_weakened_workers(result: ClassResult) -> None:
+    """Say once per worker, on stderr, which isolation measures it could not apply."""
+    for use in result.workers:
+        if use.worker.missing:
+            click.echo(f"note: reduced isolation on worker {use.worker.worker} "
+                       f"({use.worker.host}: no {', '.join(use.worker.missing)}); see README, "
+                       "'Threat model'", err=True)

@@ -1,8 +1,7 @@
 """The course: what course.yaml says, as validated pydantic models."""
 
 from grader.course.load import ConfigError, ConfigProblem, find_course, load_course
-from grader.course.model import Course, Exercise, LatePolicy, Limits
+from grader.course.model import Course, Exercise, LatePolicy, Limits, Withheld
 
 __all__ = ["ConfigError", "ConfigProblem", "Course", "Exercise", "LatePolicy", "Limits",
-           "find_course",
-           "load_course"]
+           "Withheld", "find_course", "load_course"]

@@ -79,6 +79,16 @@ def _warnings(result: ClassResult) -> str:
     return f"<ul>{''.join(items)}</ul>" if items else "<p class=note>none</p>"
 
 
+def _workers(result: ClassResult) -> str:
+    """Each worker that ran learner code for these results, with its sandbox's isolation."""
+    rows = [[escape(u.worker.worker), escape(u.worker.host), escape(u.worker.level),
+             escape(", ".join(u.worker.missing) or "nothing"), str(u.graded)]
+            for u in result.workers[:MAX_ERROR_ROWS]]
+    if not rows:
+        return "<p class=note>no learner code ran</p>"
+    return _table(["worker", "host", "isolation", "missing measures", "submissions"], rows, {4})
+
+
 def _charts(summaries: list[ExerciseSummary], rates: list[CheckRate], draw: bool) -> tuple[
         str, str]:
     if not (draw and charts.available()):
@@ -119,5 +129,7 @@ def report_html(result: ClassResult, *, draw_charts: bool = True) -> str:
 {_rows(slowest(result), with_error=False)}
 <h2>Skipped folders and escaped ids</h2>
 {_warnings(result)}
+<h2>Where the submissions ran (isolation per worker)</h2>
+{_workers(result)}
 </body></html>
 """

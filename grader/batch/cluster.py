@@ -1,0 +1,244 @@
+"""Grading on a Dask cluster: a worker plugin keeps one warm grader per worker for its
+lifetime, the course travels inside the plugin, and each task carries one file's bytes.
+
+Nothing is shared but the network: no filesystem, no course checkout on the workers
+(they need `grade` installed, at the TA's version). When a worker dies, the
+scheduler runs its tasks again elsewhere; the TA's process writes each result to the
+journal once, as its future completes, so nothing is lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
+
+from distributed import Client, Future, KilledWorker, as_completed, get_worker
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from grader import __version__
+from grader.batch.executor import ExecutorFactory, WorkerError, grade_safely, worker_info
+from grader.checks import local_modules
+from grader.course import Course, Exercise
+from grader.results import ErrorKind, ExerciseResult, WorkerInfo
+from grader.runner import Grader
+from grader.sandbox.client import Sandbox, SandboxError
+
+K = TypeVar("K")
+# Seconds to reach the scheduler, then again for a first worker to join (default 60).
+WAIT_VARIABLE = "GRADE_DASK_WAIT"
+IN_FLIGHT_PER_THREAD = 4  # tasks queued per worker thread: enough to never idle, bounded memory
+
+
+class WorkerUnfit(Exception):
+    """This worker cannot grade for this batch (another grade version, no sandbox)."""
+
+
+def course_files(course: Course) -> dict[str, bytes]:
+    """What a worker needs of the course: the checks files and the helper modules they
+    import, by path from the course root (what the results' fingerprints cover)."""
+    files: dict[str, bytes] = {}
+    for exercise in course.exercises:
+        relative = PurePosixPath(exercise.checks)
+        checks = course.checks_path(exercise)
+        if not checks.is_file():
+            continue  # an exercise still being written: it cannot be graded anywhere
+        if relative.is_absolute() or ".." in relative.parts:
+            raise WorkerError(f"the checks of {exercise.id} ({exercise.checks}) are outside the "
+                              "course folder, so they cannot be sent to the Dask workers")
+        files[str(relative)] = checks.read_bytes()
+        for name, path in local_modules(checks).items():
+            files[str(relative.parent / f"{name}.py")] = path.read_bytes()
+    return files
+
+
+class GraderPlugin(WorkerPlugin):
+    """One warm grader per worker: the course unpacked, checks imported, a zygote started."""
+
+    idempotent = True  # a worker that already has this course keeps its warm grader
+
+    def __init__(self, course: Course) -> None:
+        self.course_json = course.model_dump_json()
+        self.files = course_files(course)
+        self.version = __version__
+        digest = hashlib.sha256(f"{self.version}\0{self.course_json}".encode())
+        for name, data in sorted(self.files.items()):
+            digest.update(f"\0{name}\0".encode() + data)
+        self.name = f"grade-{digest.hexdigest()[:16]}"
+
+    def setup(self, worker: Any) -> None:
+        """Never raises (a worker whose plugin fails could not even start): a worker that
+        cannot grade says why to each task it is given."""
+        self.problem: str | None = None
+        self.folder = tempfile.mkdtemp(prefix="grade-course-")
+        self.sandbox = Sandbox()
+        if self.version != __version__:
+            self.problem = (f"Dask worker {worker.address} has grade {__version__}, this batch "
+                            f"needs {self.version}: install the same grade on every worker")
+            return
+        try:
+            for name, data in self.files.items():
+                path = Path(self.folder, name)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            course = Course.model_validate_json(self.course_json)
+            course._root = Path(self.folder)
+            self.sandbox.start()
+            self.grader = Grader(course, self.sandbox)
+            for exercise in course.exercises:
+                if exercise.checks in self.files:
+                    self.grader.checks(exercise)
+            self.info = worker_info(self.sandbox, worker.address)
+        except SandboxError as exc:
+            self.problem = f"Dask worker {worker.address} could not start its sandbox: {exc}"
+        except Exception as exc:
+            self.problem = (f"Dask worker {worker.address} could not load the course's checks "
+                            f"({type(exc).__name__}: {exc})")
+
+    def teardown(self, worker: Any) -> None:
+        self.sandbox.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def grade(self, exercise_id: str, filename: str, data: bytes, size: int) -> tuple[str, str]:
+        if self.problem:
+            raise WorkerUnfit(self.problem)
+        exercise = self.grader.course.exercise(exercise_id)
+        assert exercise is not None
+        with tempfile.TemporaryDirectory(prefix="grade-file-") as folder:
+            path = Path(folder, filename)
+            path.write_bytes(data)
+            if size > len(data):  # only the first bytes travel: the grader refuses it by size
+                os.truncate(path, size)  # a sparse file: no disk is used for the rest
+            result = grade_safely(self.grader, exercise, path)
+        return result.model_dump_json(), self.info.model_dump_json()
+
+
+def grade_file(plugin: str, exercise_id: str, filename: str, data: bytes,
+               size: int) -> tuple[str, str]:
+    """The task: grade one file on this worker's warm grader."""
+    worker = get_worker()
+    grader = worker.plugins.get(plugin)
+    if not isinstance(grader, GraderPlugin):
+        raise WorkerUnfit(f"Dask worker {worker.address} has no grader for this course")
+    return grader.grade(exercise_id, filename, data, size)
+
+
+class DaskPool:
+    """The workers of the Dask cluster at `address`, as a batch executor."""
+
+    def __init__(self, address: str, reference: Grader) -> None:
+        self.address = address
+        self.course = reference.course
+        self.reference = reference  # grades here the files that cannot be sent
+        self.client: Client | None = None
+        self.plugin = ""
+        self.threads = 1
+        self._workers = 0
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    def __enter__(self) -> DaskPool:
+        wait = float(os.environ.get(WAIT_VARIABLE, "60"))
+        try:
+            self.client = Client(self.address, timeout=wait, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise WorkerError(f"cannot reach the Dask scheduler at {self.address} ({exc}); "
+                              "is `dask scheduler` running there?") from None
+        try:
+            self.client.wait_for_workers(1, timeout=wait)
+        except TimeoutError:
+            self.client.close()
+            raise WorkerError(f"no Dask worker joined the scheduler at {self.address} within "
+                              f"{wait:g} s; start some: dask worker {self.address} --nthreads 1"
+                              ) from None
+        plugin = GraderPlugin(self.course)
+        self.client.register_plugin(plugin, name=plugin.name)
+        self.plugin = plugin.name
+        self._count()
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if self.client is not None:
+            self.client.close()
+
+    def _count(self) -> None:
+        assert self.client is not None
+        threads = self.client.nthreads()
+        self._workers, self.threads = len(threads), max(1, sum(threads.values()))
+
+    def _payload(self, exercise: Exercise, path: Path) -> tuple[bytes, int] | None:
+        """(the bytes the grader may read, the file's size), or None when it cannot be read
+        here: the reference grader then refuses it without running anything."""
+        limit = self.course.limits_for(exercise).max_source_kb * 1024
+        try:
+            with path.open("rb") as f:
+                return f.read(limit + 1), os.fstat(f.fileno()).st_size
+        except OSError:
+            return None
+
+    def grade(self, work: Iterable[tuple[K, Exercise, Path]]
+              ) -> Iterator[tuple[K, ExerciseResult, WorkerInfo | None]]:
+        """Grade every (key, exercise, path) on the cluster, a bounded number in flight;
+        yield (key, result, worker) as each completes."""
+        assert self.client is not None
+        run = uuid.uuid4().hex[:12]
+        items = iter(enumerate(work))
+        flying: dict[str, tuple[K, Exercise]] = {}
+        completed = as_completed(loop=self.client.loop)
+        exhausted = False
+        counted = time.monotonic()
+        while True:
+            while not exhausted and len(flying) < IN_FLIGHT_PER_THREAD * self.threads:
+                item = next(items, None)
+                if item is None:
+                    exhausted = True
+                    break
+                number, (key, exercise, path) = item
+                payload = self._payload(exercise, path)
+                if payload is None:
+                    yield key, self.reference.grade(exercise, path), None
+                    continue
+                future = self.client.submit(grade_file, self.plugin, exercise.id, path.name,
+                                            *payload, key=f"grade-{run}-{number}", pure=False)
+                flying[future.key] = key, exercise
+                completed.add(future)
+            if not flying:
+                return
+            future = next(completed)
+            key, exercise = flying.pop(future.key)
+            yield key, *self._outcome(future, exercise)
+            if time.monotonic() - counted > 2:  # workers come and go: keep them all busy
+                counted = time.monotonic()
+                self._count()
+
+    def _outcome(self, future: Future, exercise: Exercise
+                 ) -> tuple[ExerciseResult, WorkerInfo | None]:
+        if future.status == "finished":
+            text, info = future.result()
+            return ExerciseResult.model_validate_json(text), WorkerInfo.model_validate_json(info)
+        if future.status == "error":
+            error = future.exception()
+            if isinstance(error, WorkerUnfit):
+                raise WorkerError(str(error))
+            # The scheduler gave up on this file (e.g. every worker that took it died):
+            # a grader fault, so the next run grades it again.
+            why = ("the Dask workers grading it died" if isinstance(error, KilledWorker)
+                   else f"{type(error).__name__}: {error}")
+            return self.reference.failed(exercise, f"the grader failed on this file ({why}); "
+                                         "nothing was counted: it is graded again on the next "
+                                         "run", ErrorKind.GRADER_FAULT, time.monotonic()), None
+        raise WorkerError(f"lost the Dask scheduler at {self.address} (a task was "
+                          f"{future.status})")
+
+
+def dask_pool(address: str) -> ExecutorFactory:
+    """The executor factory for `grade batch --dask ADDRESS`."""
+    return lambda reference, files: DaskPool(address, reference)

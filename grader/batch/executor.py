@@ -1,0 +1,71 @@
+"""What grades a batch's files: the local worker pool or a Dask cluster, behind one protocol."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from grader.course import Exercise
+from grader.results import ErrorKind, ExerciseResult, WorkerInfo, WorkerUse
+from grader.runner import Grader
+from grader.sandbox.client import Sandbox
+
+K = TypeVar("K")
+
+
+class WorkerError(Exception):
+    """The workers could not grade at all (no sandbox, a dead pool, a lost cluster)."""
+
+
+class Executor(Protocol):
+    """Grades files on warm workers; yields each result the moment it is known."""
+
+    @property
+    def workers(self) -> int:
+        """How many workers grade (for the summary)."""
+        ...
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, exc_type: object, *rest: object) -> None: ...
+
+    def grade(self, work: Iterable[tuple[K, Exercise, Path]]
+              ) -> Iterator[tuple[K, ExerciseResult, WorkerInfo | None]]:
+        """(key, result, the worker that graded it: None when no code ran) per file."""
+        ...
+
+
+# (the batch's grader: course and checks loaded, no sandbox; number of files) -> an
+# executor, entered by the batch
+ExecutorFactory = Callable[[Grader, int], Executor]
+
+
+def worker_info(sandbox: Sandbox, name: str) -> WorkerInfo:
+    """What isolation `sandbox` (started) gives its boxes, as the report shows it."""
+    missing = sandbox.weakened
+    asked = str(sandbox.isolation.get("level", "full"))
+    # `full` falls back to running without namespaces when unshare is refused.
+    level = "no-namespaces" if asked == "full" and missing else asked
+    return WorkerInfo(worker=name, host=socket.gethostname(), level=level, missing=missing)
+
+
+def grade_safely(grader: Grader, exercise: Exercise, path: Path) -> ExerciseResult:
+    """Grade one file; a grader bug costs that file (a grader fault, graded again later)."""
+    started = time.monotonic()
+    try:
+        return grader.grade(exercise, path)
+    except Exception as exc:
+        return grader.failed(exercise, f"the grader failed on this file ({type(exc).__name__}: "
+                             f"{exc}); please tell your teaching assistant",
+                             ErrorKind.GRADER_FAULT, started)
+
+
+def worker_uses(workers: Iterable[WorkerInfo | None]) -> list[WorkerUse]:
+    """How many results each worker graded, busiest first (None: nothing ran)."""
+    counts = Counter(w.model_dump_json() for w in workers if w is not None)
+    return [WorkerUse(worker=WorkerInfo.model_validate_json(text), graded=count)
+            for text, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]

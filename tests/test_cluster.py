@@ -1,0 +1,161 @@
+"""`grade batch --dask`: a real `dask scheduler` and two `dask worker` processes on localhost.
+
+One cluster (bench/localcluster.py) serves the whole module, since starting it costs
+seconds; it is always torn down, with everything its processes started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+# Starting a cluster takes seconds on an idle machine, and many times that on a loaded one.
+pytestmark = pytest.mark.timeout(600)
+
+from grader.batch.executor import worker_info  # noqa: E402
+from grader.batch.journal import read_entries  # noqa: E402
+from grader.sandbox.client import Sandbox  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
+from tests.test_batch import batch, run, tree_digest  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from localcluster import LocalCluster, stop  # noqa: E402
+from synthetic import FILES, build_class, course_copy  # noqa: E402
+
+STUDENTS = 12
+FILES_GRADED = STUDENTS * 3
+GRADEBOOK = ("grades.csv", "grades.json", "canvas.csv")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    with LocalCluster(tmp_path_factory.mktemp("dask"), workers=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The mixed class (one infinite loop, one file over the size limit), graded locally."""
+    root = tmp_path_factory.mktemp("class")
+    course = course_copy(root / "course", time_limit=2)
+    build_class(root / "submissions", STUDENTS)
+    huge = root / "submissions" / "s0001" / FILES["exercise-2"]
+    huge.write_text("# padding\n" * 30_000)  # 300 KB: refused by size, never shipped whole
+    local = run(course, root / "submissions", "--out", root / "local", "--jobs", "2")
+    assert local.returncode == 0, local.stderr
+    return {"course": course, "subs": root / "submissions", "local": root / "local"}
+
+
+def _same_gradebook(out: Path, local: Path) -> None:
+    for name in GRADEBOOK:
+        assert (out / name).read_bytes() == (local / name).read_bytes(), name
+    assert tree_digest(out / "feedback") == tree_digest(local / "feedback")
+    # gradescope/*/results.json hold wall-clock times (execution_time): never compared
+
+
+def _one_line_per_result(out: Path) -> None:
+    journal = (out / "journal.jsonl").read_bytes()
+    assert journal.count(b"\n") == FILES_GRADED
+    assert len(read_entries(out / "journal.jsonl")[0]) == FILES_GRADED
+
+
+def test_a_class_graded_on_two_dask_workers_matches_the_local_run_byte_for_byte(
+        cluster: LocalCluster, klass: dict, tmp_path: Path, sandbox: Sandbox) -> None:
+    cluster.ready()
+    out = tmp_path / "out"
+    done = run(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address)
+    assert done.returncode == 0, done.stderr
+    assert f"{FILES_GRADED} graded now (2 Dask workers)" in done.stdout
+    _same_gradebook(out, klass["local"])
+    _one_line_per_result(out)
+    entries = read_entries(out / "journal.jsonl")[0].values()
+    workers = set(cluster.client.scheduler_info()["workers"])
+    graded_by = {e.worker.worker for e in entries if e.worker is not None}
+    assert graded_by == workers  # both workers graded, and each is recorded
+    missing = [e for e in entries if e.result.error == "no submission"]
+    assert missing and all(e.worker is None for e in missing)  # no code ran for those
+    report = (out / "report.html").read_text()
+    assert "Where the submissions ran (isolation per worker)" in report
+    for worker in workers:
+        assert f"<td>{worker}</td>" in report
+    for index in (1, 2):  # one grader per worker, set up once, not per task
+        log = (cluster.folder / f"worker{index}.log").read_text()
+        assert log.count("Starting Worker plugin grade-") == 1, log
+    here = worker_info(sandbox, "here")  # the workers run on this machine: same isolation
+    for entry in entries:
+        if entry.worker is not None:
+            assert (entry.worker.level, entry.worker.missing) == (here.level, here.missing)
+    assert f"<td>{here.level}</td>" in report
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(
+        cluster: LocalCluster, klass: dict, tmp_path: Path) -> None:
+    cluster.ready()
+    client = cluster.client
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        journal = out / "journal.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if journal.exists() and journal.read_bytes().count(b"\n") >= 6:
+                break
+            time.sleep(0.02)
+        pids = client.run(os.getpid)
+        victim = next(a for a, tasks in client.processing().items() if tasks)
+        os.kill(pids[victim], signal.SIGKILL)  # the worker process; its nanny starts another
+        stdout, stderr = process.communicate(timeout=240)
+    finally:
+        stop(process)
+    assert process.returncode == 0, stderr
+    assert f"{FILES_GRADED} graded now" in stdout
+    _same_gradebook(out, klass["local"])
+    _one_line_per_result(out)
+    cluster.ready()  # the nanny replaced the killed worker process
+    assert victim not in client.scheduler_info()["workers"]
+
+
+def test_a_killed_ta_process_resumes_to_the_identical_gradebook(
+        cluster: LocalCluster, klass: dict, tmp_path: Path) -> None:
+    cluster.ready()
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    journal = out / "journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 10:
+            break
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (out / "grades.csv").exists()
+    saved = len(read_entries(journal)[0])
+    assert 10 <= saved < FILES_GRADED
+
+    resumed = run(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{FILES_GRADED - saved} graded now" in resumed.stdout
+    assert f"{saved} unchanged" in resumed.stdout
+    _same_gradebook(out, klass["local"])
+    _one_line_per_result(out)  # compacted: nothing graded twice survives
+
+
+def test_an_unreachable_scheduler_is_one_clear_sentence(klass: dict, tmp_path: Path) -> None:
+    done = subprocess.run(batch(klass["course"], klass["subs"], "--out", tmp_path / "out",
+                                "--dask", "tcp://127.0.0.1:9"), capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "GRADE_DASK_WAIT": "2"})
+    assert done.returncode == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
+    assert "Traceback" not in done.stderr
