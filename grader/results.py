@@ -12,10 +12,13 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from grader import learner_text as lt
 from grader.course.model import Withheld
+
+# Built on first use: the learner's text report never pays for a JSON serializer.
+DEFERRED = ConfigDict(defer_build=True)
 
 # The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
 # `error_kind`, `error_line`, `error_cell`, each check's `status`, and this field.
@@ -74,6 +77,8 @@ Output = Annotated[str, _bounded(lt.OUTPUT_CHARS)]
 class CheckResult(BaseModel):
     """One check's verdict, as a learner sees it."""
 
+    model_config = DEFERRED
+
     name: Name
     passed: bool
     score: float
@@ -112,6 +117,8 @@ class Adjustment(BaseModel):
 
 class ExerciseResult(BaseModel):
     """One submission of one exercise. `error` is set when it could not be graded."""
+
+    model_config = DEFERRED
 
     exercise: str
     score: float
@@ -156,6 +163,8 @@ class ExerciseResult(BaseModel):
 class StudentResult(BaseModel):
     """One student's results across the course's exercises, in course order."""
 
+    model_config = DEFERRED
+
     student: str
     exercises: list[ExerciseResult]
 
@@ -167,6 +176,8 @@ class StudentResult(BaseModel):
 class ExerciseInfo(BaseModel):
     """An exercise as a class report names it."""
 
+    model_config = DEFERRED
+
     id: str
     title: str
     max_score: float
@@ -174,6 +185,8 @@ class ExerciseInfo(BaseModel):
 
 class Skipped(BaseModel):
     """A folder of a batch that was not graded, and why (shown to the TA)."""
+
+    model_config = DEFERRED
 
     name: str = Field(description="the folder name; unprintable characters as \\n, \\x07, ...")
     reason: str
@@ -210,6 +223,8 @@ class ClassResult(BaseModel):
 
     `notes` maps a student id to sentences about that id (e.g. how a CSV writes it).
     """
+
+    model_config = DEFERRED
 
     course: str
     exercises: list[ExerciseInfo]

@@ -35,7 +35,7 @@ from grader.results import (
     StudentResult,
     WorkerInfo,
 )
-from grader.runner import Grader
+from grader.runner import ChecksError, Grader
 from grader.runner.source import SubmissionError
 from grader.sandbox.client import Sandbox
 
@@ -79,6 +79,15 @@ class BatchRun:
     layout: Layout = Layout.FOLDERS
     students: list[StudentFolder] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
+    # wall seconds per phase ("setup", "journal", "grading", "assembly", "exports"): what
+    # a run spends besides grading is measured (bench/startup.py), not guessed
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, phase: str, since: float) -> float:
+        """Add the time since `since` to `phase`; return now, the next phase's start."""
+        now = time.monotonic()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - since
+        return now
 
     @property
     def results(self) -> ClassResult:
@@ -97,10 +106,8 @@ def _reference(course: Course, exercises: list[Exercise]) -> Grader:
     for exercise in exercises:
         try:
             grader.checks(exercise)
-        except Exception as exc:  # the author's checks file is broken
-            raise BatchError(f"cannot load the checks of {exercise.id} "
-                             f"({course.checks_path(exercise)}): {type(exc).__name__}: {exc}"
-                             ) from None
+        except ChecksError as exc:  # the author's checks file is broken
+            raise BatchError(str(exc)) from None
     return grader
 
 
@@ -193,7 +200,8 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
                executor: ExecutorFactory | None, shard: Shard | None,
                layout: Layout | None, selection: Selection, roster: list[RosterRow] | None
                ) -> BatchRun:
-    started = time.monotonic()
+    started = clock = time.monotonic()
+    run = BatchRun()
     exercises = exercises or list(course.exercises)
     _check_folders(submissions, outdir)
     reference = _reference(course, exercises)
@@ -215,7 +223,8 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
     if shard is not None:
         students, tasks, whole = _share(shard, students, tasks)
         manifest = _manifest(course, exercises, shard, whole, infos, skipped, students, tasks)
-    run = BatchRun(layout=layout, students=students, tasks=tasks)
+    run.layout, run.students, run.tasks = layout, students, tasks
+    clock = run.lap("setup", clock)
     try:
         with Journal(outdir / JOURNAL) as journal:
             write_manifest(outdir, manifest)
@@ -224,19 +233,24 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
                     if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
             again = {t.key for t in todo}
             run.reused = sum(t.key in known and t.key not in again for t in tasks)
+            clock = run.lap("journal", clock)
             _grade(reference, journal, todo, executor or local_pool(jobs or default_jobs()),
                    run, progress)
+            clock = run.lap("grading", clock)
             entries = journal.read()
             # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
             present = {s.id for s in students}
             kept = {key: e for key, e in entries.items() if key[0] in present}
             if journal.lines > len(kept):
                 journal.compact(kept)
+            clock = run.lap("journal", clock)
             run.result = _assemble(course.title, infos, students, tasks, kept)
             run.result.skipped = skipped
             run.result.people, run.result.not_on_roster = people, strangers
+            clock = run.lap("assembly", clock)
             if export is not None:
                 export(run)
+                clock = run.lap("exports", clock)
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
     except WorkerError as exc:

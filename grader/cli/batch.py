@@ -20,7 +20,8 @@ from grader.batch.run import JOURNAL, default_jobs
 from grader.batch.select import Only, Selection
 from grader.batch.shard import Shard, ShardError
 from grader.batch.tables import TableError
-from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
+from grader.cli import INTERRUPTED
+from grader.cli.context import course_from, die, warn_weakened
 from grader.course import Course
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports

@@ -11,6 +11,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+# Validators are built when first used, not at import: a learner's command whose
+# course comes from the cache (course/cache.py) never builds them at all.
+STRICT = ConfigDict(extra="forbid", defer_build=True)
+
 
 class DuplicateIdError(ValueError):
     """Two exercises share an id (a type, so `grade check` can place it itself)."""
@@ -19,7 +23,7 @@ class DuplicateIdError(ValueError):
 class Limits(BaseModel):
     """How much one submission may use. Every field can be set per course or exercise."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     time_limit: float = Field(10.0, gt=0, le=600, description="wall-clock seconds per submission")
     memory_mb: int = Field(512, ge=128, le=16384, description="address space of the box, MiB")
@@ -69,7 +73,7 @@ class Withheld(BaseModel):
 class Exercise(BaseModel):
     """One exercise: the learner's file, the reference solution, the hidden checks."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     id: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", description="e.g. exercise-1")
     title: str = Field(min_length=1)
@@ -91,7 +95,7 @@ class Exercise(BaseModel):
 class Course(BaseModel):
     """The whole course.yaml."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     title: str = Field(min_length=1)
     exercises_dir: str = "exercises"
@@ -125,7 +129,8 @@ class Course(BaseModel):
         """The course's limits, with the fields the exercise sets overriding them."""
         if exercise.limits is None:
             return self.limits
-        return self.limits.model_copy(update=exercise.limits.model_dump(exclude_unset=True))
+        given = exercise.limits
+        return self.limits.model_copy(update={n: getattr(given, n) for n in given.model_fields_set})
 
     def deadline_for(self, exercise: Exercise) -> datetime | None:
         return exercise.deadline or self.deadline

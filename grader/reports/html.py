@@ -1,7 +1,7 @@
 """report.html: how the class did, in one self-contained file that opens offline.
 
-Inline CSS, charts as PNG data URIs (matplotlib, optional), everything else as
-tables. Student ids and messages are untrusted text: every one is escaped.
+Inline CSS, charts as inline SVG (reports/charts.py), everything else as tables.
+Student ids and messages are untrusted text: every one is escaped.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from grader.reports.classstats import (
 )
 from grader.results import ClassResult
 
-NO_CHARTS = "install grade[report] for charts"
 MAX_ERROR_ROWS = 500
 
 STYLE = """
@@ -33,7 +32,7 @@ th, td { border-bottom: 1px solid #ddd; padding: .25em .7em; text-align: left;
          vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .low { color: #b03a2e; font-weight: 600; } .note { color: #666; }
-img { max-width: 100%; }
+svg.chart { max-width: 100%; height: auto; } figure { margin: .6em 0; }
 """
 
 
@@ -91,11 +90,10 @@ def _workers(result: ClassResult) -> str:
 
 def _charts(summaries: list[ExerciseSummary], rates: list[CheckRate], draw: bool) -> tuple[
         str, str]:
-    if not (draw and charts.available()):
-        note = f"<p class=note>{NO_CHARTS}</p>"
-        return note, note
-    return (f'<img alt="score distribution" src="{charts.distribution_chart(summaries)}">',
-            f'<img alt="pass rate per check" src="{charts.pass_rate_chart(rates)}">')
+    if not draw:
+        return "", ""
+    return (f"<figure>{charts.distribution_chart(summaries)}</figure>",
+            f"<figure>{charts.pass_rate_chart(rates)}</figure>")
 
 
 def report_html(result: ClassResult, *, draw_charts: bool = True) -> str:

@@ -33,6 +33,10 @@ def _check_result(check: Check, status: CheckStatus, message: str = "",
                        visibility=check.visibility)
 
 
+class ChecksError(Exception):
+    """An exercise's checks file cannot be imported: the author's problem, not the learner's."""
+
+
 class Grader:
     """Grades submissions of a course's exercises in one shared sandbox.
 
@@ -47,8 +51,14 @@ class Grader:
         self._checks: dict[str, list[Check]] = {}
 
     def checks(self, exercise: Exercise) -> list[Check]:
+        """The exercise's checks, imported once; ChecksError if the author's file is broken."""
         if exercise.id not in self._checks:
-            checks = load_checks(self.course.checks_path(exercise))
+            path = self.course.checks_path(exercise)
+            try:
+                checks = load_checks(path)
+            except Exception as exc:  # anything the author's module raises at import
+                raise ChecksError(f"cannot load the checks of {exercise.id} ({path}): "
+                                  f"{type(exc).__name__}: {exc}") from exc
             if self.only is not None:
                 checks = [c for c in checks if self.only.casefold() in c.name.casefold()]
             self._checks[exercise.id] = checks
@@ -83,10 +93,22 @@ class Grader:
             result = source.relocate(result)
         return result
 
-    def grade_source(self, exercise: Exercise, source: str, filename: str,
-                     started: float | None = None) -> ExerciseResult:
-        started = time.monotonic() if started is None else started
-        limits = self.course.limits_for(exercise)
+    def preflight(self, exercise: Exercise, path: Path) -> ExerciseResult | None:
+        """The result of a file that can never reach a box (unreadable, not text, blanks
+        left), found without starting a sandbox; None when it needs grading."""
+        started = time.monotonic()
+        try:
+            source = read_source(path, self.course.limits_for(exercise).max_source_kb)
+        except SubmissionError as exc:
+            return self.failed(exercise, str(exc), exc.kind, started, line=exc.line)
+        result = self._refused(exercise, source, started)
+        if result is not None and isinstance(source, NotebookSource):
+            result = source.relocate(result)
+        return result
+
+    def _refused(self, exercise: Exercise, source: str, started: float
+                 ) -> ExerciseResult | None:
+        """The result for source that is not fit to run (bad text, blanks), else None."""
         try:
             check_text(source)
         except SubmissionError as exc:
@@ -95,6 +117,14 @@ class Grader:
             return self.failed(exercise, describe_blanks(blanks) +
                                ": replace each ___ with your answer", ErrorKind.BLANKS,
                                started, line=blanks[0])
+        return None
+
+    def grade_source(self, exercise: Exercise, source: str, filename: str,
+                     started: float | None = None) -> ExerciseResult:
+        started = time.monotonic() if started is None else started
+        limits = self.course.limits_for(exercise)
+        if (refused := self._refused(exercise, source, started)) is not None:
+            return refused
         try:
             box = self.sandbox.box(limits.box_settings(), limits.time_limit)
         except SandboxError as exc:
