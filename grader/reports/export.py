@@ -12,6 +12,7 @@ from grader.reports.files import TEMPORARY, write_all_atomic
 from grader.reports.gradebook import grades_csv, grades_json
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import SimilarityLink, report_html
+from grader.reports.moodle import moodle_csv
 from grader.results import ClassResult
 
 
@@ -24,6 +25,7 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
         (outdir / "grades.csv", grades_csv(result)),
         (outdir / "grades.json", grades_json(result)),
         (outdir / "canvas.csv", canvas_csv(result, canvas_id)),
+        (outdir / "moodle.csv", moodle_csv(result)),
         (outdir / "report.html", report_html(result, draw_charts=draw_charts,
                                                    similarity=similarity)),
     ]
