@@ -275,7 +275,8 @@ def test_a_result_the_grader_failed_on_is_graded_again(small: dict) -> None:
     journal = small["out"] / "journal.jsonl"
     lines = journal.read_text().splitlines()
     entry = json.loads(lines[0])
-    entry["result"].update(score=0.0, error="the grader's sandbox failed (its zygote died)")
+    entry["result"].update(score=0.0, error="the grader's sandbox failed (its zygote died)",
+                           error_kind="grader_fault")
     journal.write_text("\n".join([json.dumps(entry), *lines[1:]]) + "\n")
     again = run(small["course"], small["subs"], "--out", small["out"])
     assert "1 graded now" in again.stdout and "14 unchanged" in again.stdout
