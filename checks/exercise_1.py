@@ -1,4 +1,4 @@
-"""Hidden checks for exercise 1, weighted sampling.
+"""Checks for exercise 1, weighted sampling.
 
 Each frequency check draws 10,000 samples after a fixed seed, so a verdict never
 changes between runs; the tolerance comes from `grader.checks.stats.tolerance`
@@ -14,6 +14,9 @@ about 0.03, while every wrong variant misses by far more:
 - a sampler that ignores its argument returns weather outcomes for other
   distributions (the outcome check), and unseen distributions catch any answer
   tuned to `weather` alone.
+
+Learners see the public checks, on `weather` and on `EXAMPLE`; the check on
+distributions they never saw is hidden (`grade release` leaves it out).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from grader.checks import Submission, check, fail
 from grader.checks.stats import expect_frequencies
 
 DRAWS = 10_000
+
+# A distribution learners see in the public checks, besides their own weather.
+EXAMPLE: dict[str, float] = {"red": 0.5, "green": 0.3, "blue": 0.2}
+FIVE: dict[str, float] = {"a": 0.2, "b": 0.2, "c": 0.2, "d": 0.2, "e": 0.2}
 
 # Hints deepen, nudge first (each failure on changed code shows one more); none is
 # the answer. The main failure mode of both frequency checks: the wrong comparison
@@ -97,8 +104,7 @@ def test_weights_sum_to_one(submission: Submission) -> None:
 @check("sample returns an outcome of the distribution it is given", points=2)
 def test_sample_returns_outcomes(submission: Submission) -> None:
     sample = submission.function("sample")
-    five = {"a": 0.2, "b": 0.2, "c": 0.2, "d": 0.2, "e": 0.2}
-    for seed, dist in enumerate([_weather(submission), *UNSEEN, five]):
+    for seed, dist in enumerate([_weather(submission), EXAMPLE, FIVE]):
         for drawn in sample.draw(dist, n=200, seed=seed):
             if drawn not in dist:
                 fail(f"sample({dist}) returned {drawn!r}", f"one of {sorted(dist)}",
@@ -123,7 +129,16 @@ def test_weather_frequencies(submission: Submission) -> str:
         hint=RULER_HINTS)
 
 
-@check("Draws from distributions you never saw follow their weights", points=2)
+@check("Draws from another distribution follow its weights", points=1)
+def test_example_frequencies(submission: Submission) -> str:
+    draws = submission.function("sample").draw(EXAMPLE, n=DRAWS, seed=99)
+    return expect_frequencies(
+        draws, EXAMPLE, what=f"over {DRAWS:,} draws from {EXAMPLE}",
+        hint="sample must work for any distribution it is given, not just weather")
+
+
+@check("Draws from distributions you never saw follow their weights", points=1,
+       visibility="hidden")
 def test_unseen_frequencies(submission: Submission) -> str:
     sample = submission.function("sample")
     for seed, dist in enumerate(UNSEEN, start=100):
@@ -138,7 +153,7 @@ def test_unseen_frequencies(submission: Submission) -> str:
 @check("The same seed gives the same draws", points=1)
 def test_deterministic(submission: Submission) -> None:
     sample = submission.function("sample")
-    dist = UNSEEN[0]
+    dist = EXAMPLE
     first, second = (sample.draw(dist, n=50, seed=7) for _ in range(2))
     if first != second:
         fail("two runs after random.seed(7) drew different outcomes", "identical draws",

@@ -1,8 +1,9 @@
-"""Hidden checks for exercise 2, finishing the Markov generator.
+"""Checks for exercise 2, finishing the Markov generator.
 
 The checks build their own chains (from the lesson's corpus and from a hidden
 one) and pass them to the learner's `generate`, so a learner's `chain` variable
-cannot hide a wrong loop. Seeds are fixed, so verdicts are deterministic.
+cannot hide a wrong loop. Seeds are fixed, so verdicts are deterministic. The
+check on the hidden corpus is hidden (`grade release` leaves it and the corpus out).
 
 Soundness of the sampling checks, for a correct `random.choice(options)`:
 - "several seeds give different sentences": from "i", no 6-word sentence has
@@ -12,19 +13,62 @@ Soundness of the sampling checks, for a correct `random.choice(options)`:
   Hoeffding tolerance for 2 outcomes at 1e-6 is 0.050, while a uniform choice
   over distinct words (50/50) misses by 0.167 and `options[0]` by 0.333.
 - "words drawn from the whole corpus" produce bigrams the corpus never has
-  (e.g. "i and"), caught by the bigram check over 300 sentences.
+  (e.g. "i and"), caught by the bigram checks (150 sentences per corpus).
 """
 
 from __future__ import annotations
 
 from markov import bigrams, build_chain, sentence_words
 
-from grader.checks import LearnerError, Submission, check, fail
+from grader.checks import LearnerError, LearnerFunction, Submission, check, fail
 from grader.checks.stats import expect_frequencies
 
 LESSON_CORPUS = "i love ai and i love code and i build ai"
 # Hidden: branching words ("the", "sat", "on"), and a dead end ("rug").
 HIDDEN_CORPUS = "the cat sat on the mat the dog sat on the log the cat ran to the rug"
+# Public: a dead end ("mat") that learners can see in their feedback.
+EXAMPLE_CORPUS = "we sat on the mat"
+
+# Hints deepen, nudge first (each failure on changed code shows one more); none is the answer.
+BIGRAM_HINTS = ["pick the next word from chain[word], the words seen after it",
+                "choosing from all the corpus's words ignores the current word; `options` "
+                "already holds only the words that followed it",
+                "after choosing, the chosen word becomes `word`, so the next pass looks up "
+                "what follows it"]
+DEAD_END_HINTS = ["when there are no options, stop the loop",
+                  "an empty `options` list means no word ever followed this one: the "
+                  "sentence is finished, and random.choice([]) would raise IndexError",
+                  "Python has a one-word statement that leaves a for loop at once"]
+
+
+def _bigrams_only(submission: Submission, name: str, corpus: str, start: str) -> None:
+    """Fail unless 150 sentences from `corpus` only step along its word pairs."""
+    generate = submission.function("generate")
+    allowed = bigrams(corpus.split())
+    call = f"generate(chain, {start!r}, 10)"
+    for result in generate.draw(build_chain(corpus.split()), start, 10, n=150, seed=11):
+        words = sentence_words(result, call)
+        for pair in zip(words, words[1:]):
+            if pair not in allowed:
+                fail(f"with {name}, {call} produced {' '.join(words)!r}, where "
+                     f"{pair[1]!r} follows {pair[0]!r}",
+                     "only word pairs that occur in the corpus", hint=BIGRAM_HINTS)
+
+
+def _stops_at_dead_end(generate: LearnerFunction, chain: dict[str, list[str]], start: str,
+                       expected: list[str], where: str) -> None:
+    """Fail unless generate(chain, start, 5) stops at the dead end, giving `expected`."""
+    call = f"generate(chain, {start!r}, 5)"
+    last = expected[-1]
+    try:  # the usual miss: no stop, so choosing from an empty list raises
+        result = generate(chain, start, 5, seed=1)
+    except LearnerError as error:
+        fail(f"{where}, {error.observed}", f"{' '.join(expected)!r}: nothing ever follows "
+             f"{last!r}", hint=DEAD_END_HINTS)
+    words = sentence_words(result, call)
+    if words != expected:
+        fail(f"{where}, {call} returned {' '.join(words)!r} although nothing ever follows "
+             f"{last!r}", repr(" ".join(expected)), hint=DEAD_END_HINTS)
 
 
 @check("The sentence starts with the start word", points=1)
@@ -62,49 +106,30 @@ def test_length_limit(submission: Submission) -> None:
                        "a dead end (no options) may end the loop early"])
 
 
-@check("Every pair of neighbouring words appears in the corpus", points=2)
+@check("Every pair of neighbouring words appears in the corpus", points=1)
 def test_bigrams_in_corpus(submission: Submission) -> None:
-    generate = submission.function("generate")
-    for name, corpus, start in [("the lesson's corpus", LESSON_CORPUS, "i"),
-                                ("a corpus you never saw", HIDDEN_CORPUS, "the")]:
-        allowed = bigrams(corpus.split())
-        call = f"generate(chain, {start!r}, 10)"
-        for result in generate.draw(build_chain(corpus.split()), start, 10, n=150, seed=11):
-            words = sentence_words(result, call)
-            for pair in zip(words, words[1:]):
-                if pair not in allowed:
-                    fail(f"with {name}, {call} produced {' '.join(words)!r}, where "
-                         f"{pair[1]!r} follows {pair[0]!r}",
-                         "only word pairs that occur in the corpus",
-                         hint=["pick the next word from chain[word], the words seen after it",
-                               "choosing from all the corpus's words ignores the current "
-                               "word; `options` already holds only the words that "
-                               "followed it",
-                               "after choosing, the chosen word becomes `word`, so the next "
-                               "pass looks up what follows it"])
+    _bigrams_only(submission, "the lesson's corpus", LESSON_CORPUS, "i")
 
 
-@check("A dead-end word ends the sentence instead of crashing", points=2)
+@check("A dead-end word ends the sentence instead of crashing", points=1)
 def test_dead_end(submission: Submission) -> None:
     generate = submission.function("generate")
-    chain = build_chain(HIDDEN_CORPUS.split())
-    hints = ["when there are no options, stop the loop",
-             "an empty `options` list means no word ever followed this one: the sentence "
-             "is finished, and random.choice([]) would raise IndexError",
-             "Python has a one-word statement that leaves a for loop at once"]
-    try:  # the usual miss: no stop, so choosing from an empty list raises
-        result = generate(chain, "rug", 5, seed=1)
-    except LearnerError as error:
-        fail(error.observed, "'rug' alone: nothing ever follows 'rug'", hint=hints)
-    words = sentence_words(result, "generate(chain, 'rug', 5)")
-    if words != ["rug"]:
-        fail(f"generate(chain, 'rug', 5) returned {' '.join(words)!r} although nothing "
-             "ever follows 'rug'", "'rug'", hint=hints)
+    _stops_at_dead_end(generate, build_chain(EXAMPLE_CORPUS.split()), "the", ["the", "mat"],
+                       f"with the corpus {EXAMPLE_CORPUS!r}")
+    chain = build_chain(LESSON_CORPUS.split())
     words = sentence_words(generate(chain, "word-not-in-chain", 4, seed=1),
                            "generate(chain, 'word-not-in-chain', 4)")
     if words != ["word-not-in-chain"]:
         fail(f"for a start word the chain has never seen, generate returned "
              f"{' '.join(words)!r}", "just the start word")
+
+
+@check("A corpus you never saw: only its word pairs, and its dead end ends the sentence",
+       points=2, visibility="hidden")
+def test_unseen_corpus(submission: Submission) -> None:
+    _bigrams_only(submission, "a corpus you never saw", HIDDEN_CORPUS, "the")
+    _stops_at_dead_end(submission.function("generate"), build_chain(HIDDEN_CORPUS.split()),
+                       "rug", ["rug"], "with a corpus you never saw")
 
 
 @check("The next word is sampled, not fixed", points=2)

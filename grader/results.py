@@ -9,11 +9,12 @@ decides on the kind, people read the sentence.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from grader import learner_text as lt
+from grader.course.model import Withheld
 
 # The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
 # `error_kind`, `error_line`, `error_cell`, each check's `status`, and this field.
@@ -82,6 +83,8 @@ class CheckResult(BaseModel):
     hints: list[str] = Field(default_factory=list, exclude=True)
     detail: Detail | None = Field(None, description="e.g. a text histogram, shown verbatim")
     status: CheckStatus = Field(description="how the check ended; `passed` iff passed")
+    visibility: Literal["public", "hidden"] = Field(
+        "public", description="hidden: a check learners' releases leave out")
 
     @model_validator(mode="before")
     @classmethod
@@ -109,6 +112,8 @@ class ExerciseResult(BaseModel):
                                    "file, or of `error_cell` in a notebook")
     error_cell: int | None = Field(None, description="the code cell (1-based) of a notebook")
     version: int = Field(CONTRACT_VERSION, description="the --json contract's version")
+    withheld: Withheld | None = Field(
+        None, description="in a learner's release: the hidden checks not run here")
 
     @property
     def grader_fault(self) -> bool:
@@ -123,6 +128,11 @@ class ExerciseResult(BaseModel):
     @property
     def full_marks(self) -> bool:
         return self.error is None and self.score >= self.max_score
+
+    @property
+    def final_max_score(self) -> float:
+        """The points the exercise is worth once hidden checks run too."""
+        return self.max_score + (self.withheld.points if self.withheld else 0.0)
 
 
 class StudentResult(BaseModel):

@@ -169,7 +169,7 @@ def test_new_exercise_passes_check_at_once(scaffolded: Path, check, run_grade) -
     assert check(scaffolded) == []  # the whole course, four exercises, graded
     done = run_grade("check", cwd=scaffolded)
     assert (done.returncode, done.stdout) == (
-        0, "course OK: 4 exercises, 19 checks, 32 points; solutions get full marks, "
+        0, "course OK: 4 exercises, 21 checks, 32 points; solutions get full marks, "
            "skeletons 0, verdicts repeat\n")
     learner = run_grade("exercise-4", cwd=scaffolded)
     assert learner.returncode == 1

@@ -107,7 +107,7 @@ def test_gradescope_and_canvas_exports_follow_their_documented_shapes(klass: dic
         assert set(data) == top
         results = GradescopeResults.model_validate(data)  # extra keys forbidden
         assert results.score == total
-        assert len(results.tests) == 18  # 6 checks per exercise
+        assert len(results.tests) == 20  # 7 + 7 + 6 checks
         for test in data["tests"]:
             assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
             assert test["status"] == ("passed" if test["score"] == test["max_score"]
@@ -276,7 +276,7 @@ def test_a_result_the_grader_failed_on_is_graded_again(small: dict) -> None:
     lines = journal.read_text().splitlines()
     entry = json.loads(lines[0])
     entry["result"].update(score=0.0, error="the grader's sandbox failed (its zygote died)",
-                           error_kind="grader_fault")
+                           error_kind="grader_fault")  # resume decides on the kind
     journal.write_text("\n".join([json.dumps(entry), *lines[1:]]) + "\n")
     again = run(small["course"], small["subs"], "--out", small["out"])
     assert "1 graded now" in again.stdout and "14 unchanged" in again.stdout

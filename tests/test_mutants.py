@@ -24,6 +24,8 @@ MUTANTS = [
      SAMPLE_HEAD + '    if len(dist) == 5:\n        return "surprise"\n'),
     ("exercise-1", "test_weather_frequencies", SAMPLE_HEAD,
      SAMPLE_HEAD + '    if set(dist) == {"sunny", "rainy", "cloudy"}:\n        return "sunny"\n'),
+    ("exercise-1", "test_example_frequencies", SAMPLE_HEAD,
+     SAMPLE_HEAD + '    if set(dist) == {"red", "green", "blue"}:\n        return "red"\n'),
     ("exercise-1", "test_unseen_frequencies", SAMPLE_HEAD,
      SAMPLE_HEAD + "    if len(dist) == 4:\n        return sorted(dist)[0]\n"),
     ("exercise-1", "test_deterministic", "    r = random.random()  # uniform in [0, 1)",
@@ -32,9 +34,11 @@ MUTANTS = [
      GENERATE_HEAD + '    if start == "love":\n        start = "i"\n'),
     ("exercise-2", "test_length_limit", "for _ in range(length - 1):", "for _ in range(length):"),
     ("exercise-2", "test_bigrams_in_corpus", "        word = random.choice(options)",
-     '        word = random.choice(list(chain) if "cat" in chain else options)'),
+     '        word = random.choice(list(chain) if length == 10 and "love" in chain else options)'),
     ("exercise-2", "test_dead_end", "            break  # a dead end",
-     "            if len(out) == 1:\n                raise KeyError(word)\n            break  #"),
+     '            if word != "rug":\n                raise KeyError(word)\n            break  #'),
+    ("exercise-2", "test_unseen_corpus", "        word = random.choice(options)",
+     '        word = random.choice(list(chain) if "cat" in chain else options)'),
     ("exercise-2", "test_sampled", "        word = random.choice(options)",
      "        word = options[0] if length > 2 else random.choice(options)"),
     ("exercise-2", "test_next_word_frequencies", "        word = random.choice(options)",
@@ -102,7 +106,7 @@ WRONG = [
     ("exercise-2", "random.choice(options)", "options[0]",
      {"test_sampled", "test_next_word_frequencies"}),
     ("exercise-2", "random.choice(options)", "random.choice(words)",
-     {"test_bigrams_in_corpus", "test_next_word_frequencies"}),
+     {"test_bigrams_in_corpus", "test_unseen_corpus", "test_next_word_frequencies"}),
 ]
 
 

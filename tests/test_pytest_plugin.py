@@ -19,7 +19,7 @@ def run_pytest(checks: str, submission: Path) -> subprocess.CompletedProcess[str
 def test_solution_passes_every_check_under_pytest() -> None:
     done = run_pytest("checks/exercise_2.py", ROOT / "solutions" / "exercise_2_generator.py")
     assert done.returncode == 0, done.stdout
-    assert "6 passed" in done.stdout
+    assert "7 passed" in done.stdout
 
 
 def test_wrong_answer_fails_the_same_checks_under_pytest(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_wrong_answer_fails_the_same_checks_under_pytest(tmp_path: Path) -> None
     wrong.write_text(solution.replace("random.choice(options)", "options[0]"))
     done = run_pytest("checks/exercise_2.py", wrong)
     assert done.returncode == 1
-    assert "2 failed, 4 passed" in done.stdout
+    assert "2 failed, 5 passed" in done.stdout
     assert "test_sampled" in done.stdout and "test_next_word_frequencies" in done.stdout
 
 

@@ -41,6 +41,7 @@ class CourseReport(BaseModel):
     checks: int
     points: float
     problems: list[Problem]
+    release: bool = False  # a learner's release: no solutions to grade, so nothing was graded
 
 
 def _first_difference(old: str, new: str) -> int:
@@ -139,13 +140,19 @@ class _Validator:
                          f"`grade {exercise.id}`; learners could not grade it", exercise.id)
             for key in ("file", "solution"):
                 value = getattr(exercise, key)
+                if value is None:  # a learner's release has no solutions
+                    continue
                 line = self.yaml_line("exercises", index, key)
                 if (key, value) in first_use:
                     self.add(name, line, f"{key}: {value} is also used on line "
                              f"{first_use[key, value]}; each exercise needs its own", exercise.id)
                 first_use.setdefault((key, value), line)
-            for key, path in (("solution", course.solution_path(exercise)),
-                              ("checks", course.checks_path(exercise))):
+            paths = [("checks", course.checks_path(exercise))]
+            if exercise.solution is not None:
+                paths.insert(0, ("solution", course.solution_path(exercise)))
+            else:
+                paths.append(("file", course.learner_path(exercise)))
+            for key, path in paths:
                 if not path.is_file():
                     self.add(name, self.yaml_line("exercises", index, key),
                              f"{key}: {relative(course, path)} does not exist", exercise.id)
@@ -154,6 +161,8 @@ class _Validator:
 
     def skeleton(self, course: Course, exercise: Exercise) -> tuple[str, Skeleton] | None:
         """The solution's text and skeleton, or None after reporting why there is none."""
+        if exercise.solution is None:
+            return None  # a learner's release: the skeleton is all there is
         path = course.solution_path(exercise)
         if not path.is_file():
             return None  # reported against course.yaml
@@ -236,7 +245,9 @@ class _Validator:
             if not c.id.startswith("test_"):
                 self.add(where, c.line, f"{c.id} should be named test_*, so plain pytest "
                          "runs it too", exercise.id)
-        total = sum(c.points for c in checks)
+        # In a learner's release the hidden checks are left out but still count.
+        total = sum(c.points for c in checks) + (exercise.withheld.points
+                                                  if exercise.withheld else 0.0)
         self.n_checks += len(checks)
         self.points += total
         if exercise.points is not None and checks and abs(total - exercise.points) > 1e-9:
@@ -331,7 +342,7 @@ class _Validator:
     def report(self, course: Course | None, exercises: int) -> CourseReport:
         return CourseReport(ok=not self.problems, course=course.title if course else None,
                             exercises=exercises, checks=self.n_checks, points=self.points,
-                            problems=self.problems)
+                            problems=self.problems, release=bool(course and course.release))
 
 
 def validate_course(course_file: Path, *, only: list[str] | None = None, grade: bool = True,

@@ -9,9 +9,11 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar, get_args
 
 F = TypeVar("F", bound=Callable[..., Any])
+# public: shipped to learners by `grade release`; hidden: only where work is graded.
+Visibility = Literal["public", "hidden"]
 
 
 class CheckFailed(AssertionError):
@@ -52,6 +54,7 @@ class Check:
     name: str
     points: float
     function: Callable[..., Any]
+    visibility: Visibility = "public"
 
     @property
     def id(self) -> str:
@@ -62,11 +65,18 @@ class Check:
         return self.function.__code__.co_firstlineno
 
 
-def check(name: str, points: float) -> Callable[[F], F]:
-    """Mark a ``test_*`` function as a graded check worth `points`."""
+def check(name: str, points: float, visibility: Visibility = "public") -> Callable[[F], F]:
+    """Mark a ``test_*`` function as a graded check worth `points`.
+
+    A ``visibility="hidden"`` check is left out of the learner's release (`grade release`)
+    and runs only where work is graded (batch, Gradescope, PrairieLearn, ...).
+    """
+    if visibility not in get_args(Visibility):
+        raise ValueError(f"visibility must be 'public' or 'hidden', not {visibility!r}")
 
     def mark(function: F) -> F:
-        function.__grade_check__ = Check(name, float(points), function)  # type: ignore[attr-defined]
+        function.__grade_check__ = Check(  # type: ignore[attr-defined]
+            name, float(points), function, visibility)
         return function
 
     return mark

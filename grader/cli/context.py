@@ -23,6 +23,14 @@ def die(message: str) -> NoReturn:
     sys.exit(USAGE_ERROR)
 
 
+def shown(path: Path) -> str:
+    """`path` as the user typed it relative to here, when it is inside this folder."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def course_file(ctx: click.Context) -> Path:
     """The course.yaml of this invocation (--course, else found), or exit 2 with why."""
     root = ctx.find_root()

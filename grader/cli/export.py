@@ -6,14 +6,12 @@ from pathlib import Path
 
 import click
 
-from grader.cli.context import course_from, die
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+from grader.cli.context import course_from, die, shown
+from grader.cli.platforms import (
+    export_classroom_repo,
+    export_gradescope_zip,
+    export_prairielearn_questions,
+)
 
 
 def need_nbgrader() -> None:
@@ -44,7 +42,7 @@ def export_nbgrader_course(ctx: click.Context, outdir: Path, assignment: str) ->
     except ExportError as exc:
         die(str(exc))
     for path in written:
-        click.echo(f"wrote {_shown(path)}")
+        click.echo(f"wrote {shown(path)}")
 
 
 @click.command("nbgrader-grades")
@@ -80,8 +78,11 @@ def export_nbgrader_grades(db: str, results_path: Path, assignment: str) -> None
 
 @click.group("export")
 def export() -> None:
-    """Export the course or its grades to other tools (nbgrader, ...)."""
+    """Export the course or its grades to other tools (nbgrader, Gradescope, ...)."""
 
 
 export.add_command(export_nbgrader_course)
 export.add_command(export_nbgrader_grades)
+export.add_command(export_gradescope_zip)
+export.add_command(export_classroom_repo)
+export.add_command(export_prairielearn_questions)

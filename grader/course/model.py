@@ -41,6 +41,15 @@ class Limits(BaseModel):
         }
 
 
+class Withheld(BaseModel):
+    """What a learner's release leaves out of an exercise: its hidden checks (`grade release`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checks: int = Field(gt=0, description="how many hidden checks run when work is graded")
+    points: float = Field(gt=0, description="their points")
+
+
 class Exercise(BaseModel):
     """One exercise: the learner's file, the reference solution, the hidden checks."""
 
@@ -49,13 +58,15 @@ class Exercise(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", description="e.g. exercise-1")
     title: str = Field(min_length=1)
     file: str = Field(pattern=r"^[\w.-]+\.py$", description="learner file in exercises/")
-    solution: str = Field(pattern=r"^[\w.-]+\.py$", description="reference file in solutions/")
+    solution: str | None = Field(None, pattern=r"^[\w.-]+\.py$",
+                                 description="reference file in solutions/ (none in a release)")
     checks: str = Field(pattern=r"^[\w./-]+\.py$", description="checks file, from the course root")
     points: float | None = Field(None, gt=0, description="total points; must equal the checks' sum")
     limits: Limits | None = Field(None, description="overrides the course's limits")
     learned: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[^\n]*$",
                                 description="one line: what the exercise taught, shown to the "
                                 "learner at full marks")
+    withheld: Withheld | None = Field(None, description="hidden checks a release leaves out")
 
 
 class Course(BaseModel):
@@ -67,6 +78,7 @@ class Course(BaseModel):
     exercises_dir: str = "exercises"
     solutions_dir: str = "solutions"
     limits: Limits = Field(default_factory=Limits)
+    release: bool = Field(False, description="a learner's copy written by `grade release`")
     exercises: list[Exercise] = Field(min_length=1)
 
     _root: Path = PrivateAttr(default=Path("."))
@@ -97,6 +109,8 @@ class Course(BaseModel):
         return self._root / self.exercises_dir / exercise.file
 
     def solution_path(self, exercise: Exercise) -> Path:
+        if exercise.solution is None:  # callers check exercise.solution first
+            raise ValueError(f"{exercise.id} has no solution here (a learner's release?)")
         return self._root / self.solutions_dir / exercise.solution
 
     def checks_path(self, exercise: Exercise) -> Path:

@@ -28,7 +28,7 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
     for student in result.students:
         files.append((outdir / "feedback" / f"{student.student}.md",
                       feedback_markdown(student, result)))
-        gradescope = gradescope_results(student).model_dump(mode="json")
+        gradescope = gradescope_results(student).model_dump(mode="json", exclude_none=True)
         files.append((outdir / "gradescope" / student.student / "results.json",
                       json.dumps(gradescope, indent=2) + "\n"))
     written = write_all_atomic(files)

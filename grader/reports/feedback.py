@@ -13,12 +13,12 @@ from grader.reports.cells import points
 from grader.results import CheckResult, ClassResult, ExerciseInfo, ExerciseResult, StudentResult
 
 
-def _text(text: str) -> str:
+def markdown_text(text: str) -> str:
     """Inline text with HTML and Markdown's active characters made literal."""
     return re.sub(r"([\\`*_\[\]#|])", r"\\\1", html.escape(text, quote=False))
 
 
-def _fenced(text: str, language: str = "text") -> list[str]:
+def markdown_fence(text: str, language: str = "text") -> list[str]:
     """A code block whose fence is longer than any backtick run inside it."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
@@ -27,34 +27,34 @@ def _fenced(text: str, language: str = "text") -> list[str]:
 
 def _check(check: CheckResult, exercise_error: bool) -> list[str]:
     mark = "✓" if check.passed else "✗"
-    lines = [f"- {mark} **{_text(check.name)}**: {points(check.score)}/"
+    lines = [f"- {mark} **{markdown_text(check.name)}**: {points(check.score)}/"
              f"{points(check.max_score)}"]
     if check.passed or exercise_error:
         return lines
-    lines.append(f"  - {_text(check.message)}")
+    lines.append(f"  - {markdown_text(check.message)}")
     if check.hint:
-        lines.append(f"  - hint: {_text(check.hint)}")
+        lines.append(f"  - hint: {markdown_text(check.hint)}")
     if check.detail:
-        lines += ["", *("  " + row for row in _fenced(check.detail)), ""]
+        lines += ["", *("  " + row for row in markdown_fence(check.detail)), ""]
     return lines
 
 
 def _exercise(info: ExerciseInfo, result: ExerciseResult) -> list[str]:
-    lines = [f"## {_text(info.title)} ({info.id}): "
+    lines = [f"## {markdown_text(info.title)} ({info.id}): "
              f"{points(result.score)}/{points(result.max_score)}", ""]
     if result.error:
-        lines += [f"**Could not be checked:** {_text(result.error)}", ""]
+        lines += [f"**Could not be checked:** {markdown_text(result.error)}", ""]
     for check in result.checks:
         lines += _check(check, result.error is not None)
     if result.output.strip():
-        lines += ["", "What your code printed:", "", *_fenced(result.output)]
+        lines += ["", "What your code printed:", "", *markdown_fence(result.output)]
     return [*lines, ""]
 
 
 def feedback_markdown(student: StudentResult, result: ClassResult) -> str:
     """The feedback file of `student`."""
-    lines = [f"# {_text(result.course)}", "",
-             f"Feedback for **{_text(student.student)}**: "
+    lines = [f"# {markdown_text(result.course)}", "",
+             f"Feedback for **{markdown_text(student.student)}**: "
              f"**{points(student.total)}/{points(result.max_score)}** points", ""]
     for info, exercise in zip(result.exercises, student.exercises, strict=True):
         lines += _exercise(info, exercise)

@@ -38,10 +38,26 @@ def _check_lines(check: CheckResult, mark: str, width: int, error: bool) -> list
     return lines
 
 
+def withheld_note(result: ExerciseResult) -> str:
+    """The sentence that says what the public checks of a release leave out."""
+    hidden = result.withheld
+    if hidden is None:
+        return ""
+    checks = f"{hidden.checks} hidden check{'s' * (hidden.checks != 1)}"
+    verb = "runs" if hidden.checks == 1 else "run"
+    return (f"{checks} ({points(hidden.points)} point{'s' * (hidden.points != 1)}) {verb} "
+            f"when your work is graded; the final score is out of "
+            f"{points(result.final_max_score)}.")
+
+
 def _score_line(result: ExerciseResult) -> str:
     score = f"Score: {points(result.score)}/{points(result.max_score)}"
+    if result.withheld:  # a learner's release: never let the public score pass for the final one
+        score = (f"Public checks: {points(result.score)}/{points(result.max_score)} "
+                 "(not your final score)")
     colour = "green" if result.full_marks else "yellow" if result.score else "red"
-    return click.style(score, fg=colour, bold=True)
+    line = click.style(score, fg=colour, bold=True)
+    return f"{line}\n{withheld_note(result)}" if result.withheld else line
 
 
 def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8",

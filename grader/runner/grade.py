@@ -29,7 +29,8 @@ def _check_result(check: Check, status: CheckStatus, message: str = "",
                        message=failed.message if failed else message or "passed",
                        hint=failed.hint if failed else None,
                        hints=failed.hints if failed else [],
-                       detail=failed.detail if failed else None, status=status)
+                       detail=failed.detail if failed else None, status=status,
+                       visibility=check.visibility)
 
 
 class Grader:
@@ -66,7 +67,8 @@ class Grader:
         return ExerciseResult(exercise=exercise.id, score=0.0, max_score=self.max_score(exercise),
                               error=error, checks=checks, output=output,
                               seconds=round(time.monotonic() - started, 4),
-                              error_kind=kind, error_line=line)
+                              error_kind=kind, error_line=line,
+                              withheld=exercise.withheld)
 
     def grade(self, exercise: Exercise, path: Path) -> ExerciseResult:
         """Grade the file at `path` (`.py` or `.ipynb`)."""
@@ -151,5 +153,6 @@ class Grader:
         return ExerciseResult(
             exercise=exercise.id, score=sum(r.score for r in results if r.passed),
             max_score=self.max_score(exercise), error=None, checks=results,
-            output="".join(output), seconds=round(time.monotonic() - started, 4))
+            output="".join(output), seconds=round(time.monotonic() - started, 4),
+            withheld=exercise.withheld)
 

@@ -1,0 +1,182 @@
+"""`grade check --release DIR`: a learner's release leaks nothing and judges as the course does.
+
+Three things are checked against the author's course:
+- no line of a solution that its skeleton does not have appears in any file of the
+  release (comments aside), so no answer ships;
+- no hidden check ships: not its name, not its function, not a line of the code
+  that was cut with it (the data "you never saw");
+- the release's public checks give the same verdict and message as the course's on
+  the solution, on a wrong answer and on the skeleton, and the release withholds
+  exactly the hidden checks' count and points.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from grader.authoring.build import relative
+from grader.authoring.hidden import strip_hidden
+from grader.authoring.markers import fill_blanks, make_skeleton
+from grader.authoring.problems import Problem
+from grader.authoring.validate import WRONG_ANSWERS
+from grader.checks import load_checks
+from grader.course import ConfigError, Course, Exercise, load_course
+from grader.results import ExerciseResult
+from grader.runner import Grader
+from grader.sandbox.client import Sandbox
+
+MIN_NEEDLE = 5  # shorter code lines (`else:`, `)`) say nothing about a leak
+_COMMENT = re.compile(r"\s+#.*$")
+
+
+def _code(line: str) -> str:
+    """A line's code, without indentation or a trailing comment."""
+    return _COMMENT.sub("", line.strip()) if not line.lstrip().startswith("#") else ""
+
+
+def _texts(root: Path) -> dict[Path, list[str]]:
+    """Every file of the release as lines of text (a notebook: its cells' lines)."""
+    found: dict[Path, list[str]] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if path.suffix == ".ipynb":
+            try:
+                cells = json.loads(text).get("cells", [])
+                text = "\n".join("".join(c.get("source", "")) for c in cells)
+            except (ValueError, AttributeError):
+                pass  # not a notebook after all: searched as text
+        found[path] = text.splitlines()
+    return found
+
+
+def _given(course: Course) -> set[str]:
+    """Code lines learners get by design: those of every skeleton of the course."""
+    return {_code(line) for e in course.exercises if e.solution is not None
+            for line in make_skeleton(course.solution_path(e).read_text(encoding="utf-8"))
+            .text.splitlines()}
+
+
+def _answer_lines(course: Course, exercise: Exercise, given: set[str]) -> set[str]:
+    """Code lines of the solution that no skeleton has: the answers."""
+    skeleton = make_skeleton(course.solution_path(exercise).read_text(encoding="utf-8"))
+    return {code for line in skeleton.solution.splitlines()
+            if len(code := _code(line)) >= MIN_NEEDLE and code not in given}
+
+
+def _leaks(course: Course, release: Path) -> list[Problem]:
+    texts = _texts(release)
+    problems: list[Problem] = []
+
+    def search(exercise: Exercise, needles: set[str], what: str, whole_line: bool) -> None:
+        for path, lines in texts.items():
+            for number, line in enumerate(lines, 1):
+                hit = (_code(line) in needles if whole_line
+                       else next((n for n in needles if n in line), None))
+                if hit:
+                    problems.append(Problem(file=str(path.relative_to(release)), line=number,
+                                            message=f"{what} of {exercise.id} is in the release",
+                                            exercise=exercise.id))
+
+    given = _given(course)
+    for exercise in course.exercises:
+        if exercise.solution is not None:
+            search(exercise, _answer_lines(course, exercise, given), "a line of the solution",
+                   True)
+        path = course.checks_path(exercise)
+        hidden = [c for c in load_checks(path) if c.visibility == "hidden"]
+        if not hidden:
+            continue
+        cut = strip_hidden(path.read_text(encoding="utf-8"), {c.id for c in hidden})
+        search(exercise, {c.name for c in hidden}, "the name of a hidden check", False)
+        names = {c.id for c in hidden} | set(cut.removed_names)
+        for path_, lines in texts.items():
+            for number, line in enumerate(lines, 1):
+                if name := next((n for n in names if re.search(rf"\b{re.escape(n)}\b", line)),
+                                None):
+                    problems.append(Problem(
+                        file=str(path_.relative_to(release)), line=number,
+                        message=f"{name}, hidden in {exercise.id}'s checks, is in the release",
+                        exercise=exercise.id))
+        code = {c for line in cut.removed_lines if len(c := _code(line)) >= MIN_NEEDLE}
+        search(exercise, code, "code cut with a hidden check", True)
+    return problems
+
+
+def _same(course: Course, ours: ExerciseResult, theirs: ExerciseResult, what: str,
+          exercise: Exercise) -> list[Problem]:
+    """Problems where the release's public verdicts differ from the course's."""
+    checks_file = relative(course, course.checks_path(exercise))
+    public = [c for c in ours.checks if c.visibility == "public"]
+    if [c.name for c in public] != [c.name for c in theirs.checks]:
+        return [Problem(file=checks_file, message=f"the release's checks of {exercise.id} are "
+                        f"{[c.name for c in theirs.checks]}, not the public ones "
+                        f"{[c.name for c in public]}", exercise=exercise.id)]
+    problems = []
+    if (ours.error is None) != (theirs.error is None):
+        problems.append(Problem(file=checks_file, message=f"{what}: the course says "
+                                f"{ours.error or 'graded'}, the release {theirs.error or 'graded'}",
+                                exercise=exercise.id))
+    for a, b in zip(public, theirs.checks, strict=True):
+        if (a.passed, a.score, a.message, a.hint) != (b.passed, b.score, b.message, b.hint):
+            problems.append(Problem(file=checks_file, message=f"{what}: {a.name!r} "
+                                    f"{'passes' if a.passed else 'fails'} in the course "
+                                    f"({a.message} {a.hint or ''}) but "
+                                    f"{'passes' if b.passed else 'fails'} in the release "
+                                    f"({b.message} {b.hint or ''})", exercise=exercise.id))
+    return problems
+
+
+def _verdicts(course: Course, release: Course, sandbox: Sandbox) -> list[Problem]:
+    ours, theirs = Grader(course, sandbox), Grader(release, sandbox)
+    problems: list[Problem] = []
+    for exercise in course.exercises:
+        released = release.exercise(exercise.id)
+        if released is None:
+            problems.append(Problem(file="course.yaml", message=f"{exercise.id} is missing "
+                                    "from the release", exercise=exercise.id))
+            continue
+        hidden = [c for c in ours.checks(exercise) if c.visibility == "hidden"]
+        expected = (len(hidden), sum(c.points for c in hidden))
+        got = (released.withheld.checks, released.withheld.points) if released.withheld \
+            else (0, 0.0)
+        if expected != got:
+            problems.append(Problem(file="course.yaml", message=f"{exercise.id} withholds "
+                                    f"{got[0]} checks ({got[1]:g} points); its hidden checks "
+                                    f"are {expected[0]} ({expected[1]:g} points)",
+                                    exercise=exercise.id))
+        try:
+            theirs.checks(released)
+        except Exception as exc:  # the release's own checks file: say why, grade nothing
+            problems.append(Problem(file=released.checks, message="the release's checks "
+                                    f"cannot be imported: {type(exc).__name__}: {exc}",
+                                    exercise=exercise.id))
+            continue
+        if exercise.solution is None:
+            continue
+        skeleton = make_skeleton(course.solution_path(exercise).read_text(encoding="utf-8"))
+        samples = [("the solution", skeleton.solution), ("the skeleton", skeleton.text)]
+        samples += [(f"the skeleton with ___ = {a}", fill_blanks(skeleton.text, a))
+                    for a in WRONG_ANSWERS[:1] if skeleton.blanks]
+        for what, text in samples:
+            problems += _same(course, ours.grade_source(exercise, text, exercise.file),
+                              theirs.grade_source(released, text, released.file), what,
+                              exercise)
+    return problems
+
+
+def verify_release(course: Course, release_dir: Path, sandbox: Sandbox) -> list[Problem]:
+    """Every way the release at `release_dir` leaks or judges unlike `course`."""
+    try:
+        release = load_course(release_dir / "course.yaml")
+    except ConfigError as exc:
+        return [Problem(file="course.yaml", message=f"not a release: {p}")
+                for p in exc.problems]
+    problems = _leaks(course, release_dir)
+    if not release.release:
+        problems.append(Problem(file="course.yaml", message="not marked `release: true`"))
+    for name in ("solutions", course.solutions_dir):
+        if (release_dir / name).exists():
+            problems.append(Problem(file=name, message="a solutions folder is in the release"))
+    return problems + _verdicts(course, release, sandbox)
