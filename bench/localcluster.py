@@ -1,6 +1,6 @@
 """A real Dask cluster on localhost: a `dask scheduler` and `dask worker` processes.
 
-Used by bench/distributed.py and tests/test_cluster.py. Everything listens on
+Used by bench/dask_cluster.py and tests/test_cluster.py. Everything listens on
 127.0.0.1 with ports the system picks; each process runs in its own session, so
 stopping it stops what it started (the nanny's worker process, its sandboxes).
 """

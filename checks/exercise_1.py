@@ -13,10 +13,16 @@ about 0.03, while every wrong variant misses by far more:
 - ``r < weight``: rainy and cloudy are never drawn (miss 0.30);
 - a sampler that ignores its argument returns weather outcomes for other
   distributions (the outcome check), and unseen distributions catch any answer
-  tuned to `weather` alone.
+  tuned to `weather` alone;
+- a sampler without the final fallback `return` gives None when rounded weights
+  add up to a little under 1 (0.99 below): 1% of draws land past the last stretch,
+  so 2,000 draws all missing it has probability 0.99^2000 < 1e-8.
 
 Learners see the public checks, on `weather` and on `EXAMPLE`; the check on
 distributions they never saw is hidden (`grade release` leaves it out).
+
+`grade check --mutants` grades every small edit of the solution against these
+checks; the ones no check can catch are marked in the solution, with the reason.
 """
 
 from __future__ import annotations
@@ -54,6 +60,9 @@ UNSEEN: list[dict[str, float]] = [
     {"only": 1.0},
     {"x": 0.2, "y": 0.2, "z": 0.6},
 ]
+# Thirds rounded to two decimals: 0.99 in all, as weights written by hand often are.
+ROUNDED = {"a": 0.33, "b": 0.33, "c": 0.33}
+GIVEN = {"sunny": 0.6, "rainy": 0.1}  # the weights the skeleton gives (only cloudy is blank)
 
 
 def _weather(submission: Submission) -> dict[str, Any]:
@@ -89,6 +98,10 @@ def test_weights_are_numbers(submission: Submission) -> None:
         if weight < 0:
             fail(f"the weight of {outcome!r} is {weight}", "a number of 0 or more",
                  hint="a probability is never negative")
+    for outcome, weight in GIVEN.items():
+        if not math.isclose(weather[outcome], weight):
+            fail(f"the weight of {outcome!r} is {weather[outcome]}", f"{weight}, as given",
+                 hint="only the blank is yours to fill; keep the weights the file gives")
 
 
 @check("The weights add up to 1", points=2)
@@ -114,6 +127,12 @@ def test_sample_returns_outcomes(submission: Submission) -> None:
                            "every outcome sample returns must come from the loop over "
                            "dist.items(), and the line after the loop returns the last of "
                            "them"])
+    for drawn in sample.draw(ROUNDED, n=2000, seed=99):
+        if drawn not in ROUNDED:
+            fail(f"sample({ROUNDED}) returned {drawn!r} (these weights add up to 0.99)",
+                 f"one of {sorted(ROUNDED)}",
+                 hint="when rounding leaves the total under 1, r can land past the last "
+                      "stretch: sample must still return an outcome")
 
 
 @check("Draws from weather follow its weights", points=2)

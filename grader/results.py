@@ -11,10 +11,13 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from grader import learner_text as lt
 from grader.course.model import Withheld
+
+# Built on first use: the learner's text report never pays for a JSON serializer.
+DEFERRED = ConfigDict(defer_build=True)
 
 # The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
 # `error_kind`, `error_line`, `error_cell`, each check's `status`, and this field.
@@ -68,10 +71,31 @@ Message = Annotated[str, _bounded(lt.ERROR_CHARS)]
 Hint = Annotated[str, _bounded(lt.HINT_CHARS)]
 Detail = Annotated[str, _bounded(lt.DETAIL_CHARS)]
 Output = Annotated[str, _bounded(lt.OUTPUT_CHARS)]
+class WrongAnswer(BaseModel):
+    """What a check saw when it failed an answer, as data a class report can count.
+
+    `observed` is the first half of the check's `fail(observed, expected)`; a
+    frequency check also names the outcome furthest from its share.
+    """
+
+    observed: Message
+    outcome: Name | None = Field(None, description="frequency checks: the outcome drawn "
+                                 "furthest from its expected share")
+    expected_share: float | None = None
+    observed_share: float | None = None
+
+    @property
+    def overdrawn(self) -> bool | None:
+        """True if `outcome` came up too often, False too rarely, None if not a frequency."""
+        if self.outcome is None or self.expected_share is None or self.observed_share is None:
+            return None
+        return self.observed_share > self.expected_share
 
 
 class CheckResult(BaseModel):
     """One check's verdict, as a learner sees it."""
+
+    model_config = DEFERRED
 
     name: Name
     passed: bool
@@ -85,6 +109,8 @@ class CheckResult(BaseModel):
     status: CheckStatus = Field(description="how the check ended; `passed` iff passed")
     visibility: Literal["public", "hidden"] = Field(
         "public", description="hidden: a check learners' releases leave out")
+    wrong: WrongAnswer | None = Field(None, description="what the check saw, when it failed "
+                                      "the answer (status failed, from fail())")
 
     @model_validator(mode="before")
     @classmethod
@@ -98,6 +124,8 @@ class CheckResult(BaseModel):
 
 class ExerciseResult(BaseModel):
     """One submission of one exercise. `error` is set when it could not be graded."""
+
+    model_config = DEFERRED
 
     exercise: str
     score: float
@@ -138,6 +166,8 @@ class ExerciseResult(BaseModel):
 class StudentResult(BaseModel):
     """One student's results across the course's exercises, in course order."""
 
+    model_config = DEFERRED
+
     student: str
     exercises: list[ExerciseResult]
 
@@ -149,6 +179,8 @@ class StudentResult(BaseModel):
 class ExerciseInfo(BaseModel):
     """An exercise as a class report names it."""
 
+    model_config = DEFERRED
+
     id: str
     title: str
     max_score: float
@@ -156,6 +188,8 @@ class ExerciseInfo(BaseModel):
 
 class Skipped(BaseModel):
     """A folder of a batch that was not graded, and why (shown to the TA)."""
+
+    model_config = DEFERRED
 
     name: str = Field(description="the folder name; unprintable characters as \\n, \\x07, ...")
     reason: str
@@ -183,6 +217,8 @@ class ClassResult(BaseModel):
 
     `notes` maps a student id to sentences about that id (e.g. how a CSV writes it).
     """
+
+    model_config = DEFERRED
 
     course: str
     exercises: list[ExerciseInfo]

@@ -11,6 +11,7 @@ blanks marked ___ and check your work with:  grade exercise-2
 
 import random
 
+# EQUIVALENT MUTANT: the checks seed each draw; this seed only fixes what the file prints
 random.seed(2)
 
 corpus = "i love ai and i love code and i build ai"

@@ -19,6 +19,7 @@ Check your work with:  grade exercise-3
 
 import random
 
+# EQUIVALENT MUTANT: the checks seed each draw; this seed only fixes what the file prints
 random.seed(0)
 
 # 1. A corpus with repeated words, so the next word has choices.
@@ -50,5 +51,6 @@ def generate(start, length):
 
 # 4. Print one generated sentence.
 # BEGIN SOLUTION
+# EQUIVALENT MUTANT (constant): any sentence length of two words or more is right (0 is caught)
 print(generate("the", 8))
 # END SOLUTION

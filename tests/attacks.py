@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.authoring.markers import strip_markers
+
 ROOT = Path(__file__).resolve().parents[1]
 FILE = "exercise_1_weighted_sampling.py"
-SOLUTION = (ROOT / "solutions" / FILE).read_text()
+# The solution as learners would write it: without the author's markers.
+SOLUTION = strip_markers((ROOT / "solutions" / FILE).read_text())
 # The solution without its demo block: a submission whose functions are the attack.
 LIBRARY = SOLUTION[: SOLUTION.index('if __name__ == "__main__":')]
 WRONG = LIBRARY.replace("if r < cumulative:", "if r < 0.5:")  # scores 6 of 10

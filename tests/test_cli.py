@@ -121,8 +121,10 @@ def test_ctrl_c_ends_quietly_and_leaves_no_box(tmp_path: Path) -> None:
         shutil.copytree(ROOT / part, tmp_path / part)
     looping = tmp_path / "loop.py"
     looping.write_text("weather = {'sunny': 1.0}\nwhile True:\n    pass\n")
+    # Ctrl-C reaches grade even when this test runs in a background job (which ignores SIGINT)
     process = subprocess.Popen([*grade_command(), "exercise-1", str(looping)], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert wait_until(lambda: bool(boxes()), 30)  # the box is running the loop
     running = boxes()
     process.send_signal(signal.SIGINT)

@@ -196,22 +196,20 @@ def test_a_notebook_in_a_folder_is_graded_and_what_learners_print_reaches_only_s
     assert data["stdout_visibility"] == "hidden"
 
 
-@pytest.mark.parametrize(("files", "message"), [
-    ({"exercise_1_weighted_sampling.py": "weather = {\n"}, "syntax error"),
-    ({"exercise_1_weighted_sampling.py": "import os\nos._exit(3)\n"}, "ended its own process"),
-    ({"exercise_1_weighted_sampling.py":
-      "open('../results/results.json', 'w').write('{\"score\": 100}')\n"
-      "import os\nos.system('echo hacked > /tmp/gs-hacked')\nweather = 1\n"
-      "def sample(d):\n    return 1\n"}, None),
-    ({}, "no submission"),
-], ids=["broken", "exits", "hostile", "missing"])
-def test_broken_hostile_and_missing_uploads_score_what_they_earn(
-        autograder: Path, files: dict[str, str], message: str | None) -> None:
-    results, _, _ = _run(autograder, files)
+def test_broken_exiting_and_hostile_uploads_score_nothing_and_say_why(
+        autograder: Path) -> None:
+    hostile = ("open('../results/results.json', 'w').write('{\"score\": 100}')\n"
+               "import os\nos.system('echo hacked > /tmp/gs-hacked')\n")
+    results, _, _ = _run(autograder, {  # one upload per exercise, each broken its own way
+        "exercise_1_weighted_sampling.py": "weather = {\n",
+        "exercise_2_generator.py": "import os\nos._exit(3)\n",
+        "exercise_3_tiny_language_model.py": hostile})
     assert results.score == 0
-    first = next(t for t in results.tests or [] if t.name and t.name.startswith("exercise-1"))
-    if message:
-        assert message in (first.output or ""), first.output
+    first = {t.name.split(":")[0]: t.output or "" for t in reversed(results.tests or [])
+             if t.name}
+    assert "syntax error" in first["exercise-1"]
+    assert "ended its own process" in first["exercise-2"]
+    assert "not checked" in first["exercise-3"]
     assert not Path("/tmp/gs-hacked").exists()
 
 

@@ -209,3 +209,38 @@ def test_the_terminal_report_shows_control_sequences_as_text(flag: str, run_grad
     if flag == "--json":  # JSON doubles each backslash of the visible escapes
         shown = json.dumps(json.loads(done.stdout), ensure_ascii=False).replace("\\\\", "\\")
     assert "\\x1b[2J" in shown and "\\x9b2J\\u202eok" in shown and "\\u2066" in shown
+
+
+def test_a_notebook_magic_line_in_an_error_is_bounded_and_inert(tmp_path: Path,
+                                                                grader: Grader,
+                                                                course: Course) -> None:
+    """The note on skipped magics quotes the learner's lines: cut and escaped too."""
+    magic = "%time " + "\x1b[2J\u202e" * 10_000
+    cells = [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
+              "execution_count": None, "id": f"c{index}"}
+             for index, source in enumerate([magic, "raise ValueError('\x1b]0;t\x07')"])]
+    path = tmp_path / "exercise_1_weighted_sampling.ipynb"
+    path.write_text(_notebook(cells))
+    result = grader.grade(course.exercises[0], path)
+    assert result.error is not None and "skipped code cell 1, line 1: %time" in result.error
+    assert "\\x1b[2J\\u202e" in result.error
+    assert_learner_error_at_most(result)
+
+
+def test_the_feedback_markdown_and_gradescope_hold_no_control_character(
+        tmp_path: Path, grader: Grader, course: Course) -> None:
+    from grader.reports.feedback import feedback_markdown
+    from grader.reports.gradescope import gradescope_results
+    from grader.results import ClassResult, ExerciseInfo, StudentResult
+
+    result = grader.grade_source(course.exercises[0], TERMINAL_ATTACK, FILE_NAME)
+    student = StudentResult(student="mallory", exercises=[result])
+    klass = ClassResult(course="c", exercises=[ExerciseInfo(id="exercise-1", title="t",
+                                                            max_score=10)], students=[student])
+    for text in (feedback_markdown(student, klass),
+                 gradescope_results(student).model_dump_json()):
+        assert [c for c in text if UNSAFE.match(c) and c not in "\n"] == []
+        assert "x1b[2J" in text
+
+
+FILE_NAME = "exercise_1_weighted_sampling.py"

@@ -85,3 +85,11 @@ def test_syscall_numbers_match_libseccomp() -> None:
             known = resolve(arch, name.encode())
             expected = known if known >= 0 else None  # negative: no such call there
             assert numbers[column] == expected, (machine, name)
+        assert seccomp.SECCOMP_SYSCALL[machine] == resolve(arch, b"seccomp")
+
+
+@pytest.mark.parametrize("machine", list(seccomp.ARCHES))
+def test_the_zygotes_prepacked_filter_is_the_boxs_program(machine: str) -> None:
+    prepared = seccomp.Filter(machine)
+    for pid in (1, 4242, 2**22 - 1):
+        assert prepared.for_pid(pid) == seccomp.pack(seccomp.program(pid, machine))

@@ -173,17 +173,28 @@ def test_watch_shows_each_saves_new_score_within_two_seconds_once_per_save(
     stop(term)
 
 
-def test_watch_without_watchfiles_polls_and_starts_at_the_first_unfinished_exercise(
+def notebook(code: str) -> str:
+    """A Jupyter notebook whose one code cell is `code`."""
+    import nbformat
+
+    return nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]))
+
+
+def test_watch_polls_without_watchfiles_and_starts_at_the_first_unfinished_notebook(
         terminals: Terminals, run_grade) -> None:
     course = terminals.course
     done = run_grade("exercise-1", str(course / "solutions" / Path(EX1).name), cwd=course,
                      env={"GRADE_PROGRESS": "on"})
     assert done.returncode == 0, done.stdout + done.stderr
-    term = terminals.start("watch", GRADE_WATCH="poll")
+    term = terminals.start("watch --notebook", GRADE_WATCH="poll")
     screen, _ = term.wait_for(lambda s: update(s) == 1, START_SECONDS)
     assert "exercise-2 · Finish the generator" in screen and "(polling)" in screen
+    assert "exercise_2_generator.ipynb" in screen
+    # Jupyter saves a notebook by writing a temporary file and renaming it over the old one.
+    notebook_2 = (course / EX2).with_suffix(".ipynb")
     broken = solution(EX2).replace("random.choice(options)", "options[0]")
-    screen = save_and_expect(term, rename_save, course / EX2, broken, "Score: 7/10")
+    screen = save_and_expect(term, rename_save, notebook_2, notebook(broken), "Score: 7/10")
     assert "The next word is sampled, not fixed" in screen
-    save_and_expect(term, delete_then_save, course / EX2, solution(EX2), "exercise-3 ·")
+    save_and_expect(term, delete_then_save, notebook_2, notebook(solution(EX2)),
+                    "exercise_3_tiny_language_model.ipynb")
     stop(term)

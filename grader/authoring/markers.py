@@ -18,6 +18,14 @@ Two markers, both plain Python comments, so a marked solution still runs as is:
 
   The whole region becomes its ``OUTLINE`` lines, each at its own indentation, or
   ``# your code here`` at the ``BEGIN`` line's indentation when there are none.
+
+A third, for `grade check --mutants`, on a line of its own above the code it is about,
+left out of the skeleton and of the stripped solution alike::
+
+      # EQUIVALENT MUTANT (r <= cumulative): r == cumulative has probability 2**-53
+
+  says the mutants of the next code line (only those whose operator or mutated line
+  matches the text in parentheses, when given) behave like the solution, and why.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ DEFAULT_OUTLINE = "# your code here"
 _REGION = re.compile(r"^#+\s*(BEGIN|END) SOLUTION\s*$")
 _OUTLINE = re.compile(r"^#+\s*OUTLINE:(.*)$")
 _BLANK = re.compile(r"^#\s*BLANK:(.*)$")
+_EQUIVALENT = re.compile(r"^#+\s*EQUIVALENT MUTANT\s*(?:\((?P<which>[^)]*)\))?\s*:(?P<reason>.*)$")
 # Comments that look like a marker but are not one: a typo would silently leak the answer.
 _NEAR_MISS = re.compile(r"^#+\s*(BLANK|OUTLINE|BEGIN\s+SOLUTION|END\s+SOLUTION)\b", re.I)
 
@@ -129,6 +138,8 @@ def make_skeleton(solution: str) -> Skeleton:
         region_mark = _REGION.match(comment) if alone else None
         outline = _OUTLINE.match(comment) if alone else None
         blank = _BLANK.match(comment)
+        if alone and _EQUIVALENT.match(comment):
+            continue  # for the author's mutation testing only
         if region_mark and region_mark.group(1) == "BEGIN":
             if region is not None:
                 problems.append((number, f"BEGIN SOLUTION inside the region begun on line "
@@ -183,6 +194,36 @@ def make_skeleton(solution: str) -> Skeleton:
     if problems:
         raise MarkerError(problems)
     return Skeleton(text, [s for _, s in blanks], regions, "".join(plain))
+
+
+@dataclass(frozen=True)
+class EquivalentMark:
+    """An ``# EQUIVALENT MUTANT`` comment: the code line it is about, which mutants, why."""
+
+    line: int  # of the comment, in the solution
+    code: str  # the next code line, without its comment
+    which: str | None
+    reason: str
+
+
+def equivalent_marks(solution: str) -> list[EquivalentMark]:
+    """Every ``# EQUIVALENT MUTANT`` comment of a solution, with the code line below it."""
+    comments = _comments(solution)
+    lines = solution.splitlines()
+    marks = []
+    for number, (column, comment) in sorted(comments.items()):
+        found = _EQUIVALENT.match(comment)
+        if not found or lines[number - 1][:column].strip():
+            continue
+        code = ""
+        for below in range(number + 1, len(lines) + 1):
+            column_below = comments.get(below, (len(lines[below - 1]), ""))[0]
+            code = lines[below - 1][:column_below].strip()
+            if code:
+                break
+        which = (found["which"] or "").strip() or None
+        marks.append(EquivalentMark(number, code, which, found["reason"].strip()))
+    return marks
 
 
 def strip_markers(solution: str) -> str:

@@ -151,8 +151,9 @@ def new_exercise(course: Course, course_file: Path, exercise_id: str, title: str
     for path in (solution, checks, course.learner_path(exercise)):
         if path.exists():
             raise ScaffoldError(f"{path} already exists; choose another id or --file")
-    entry = {"id": exercise.id, "title": exercise.title, "file": exercise.file,
-             "solution": exercise.solution, "checks": exercise.checks, "points": float(POINTS)}
+    entry: dict[str, str | float] = {
+        "id": exercise.id, "title": exercise.title, "file": exercise.file,
+        "solution": solution.name, "checks": exercise.checks, "points": float(POINTS)}
     text = course_file.read_bytes().decode("utf-8")
     updated = append_exercise(text, entry)
     course_file.write_text(updated, encoding="utf-8", newline="")

@@ -26,7 +26,7 @@ from grader.checks import Check, load_checks
 from grader.course import ConfigError, ConfigProblem, Course, Exercise, load_course
 from grader.course.load import _node_line
 from grader.results import CheckResult, ExerciseResult
-from grader.runner import find_blanks
+from grader.runner import ChecksError, find_blanks
 from grader.sandbox.client import Sandbox
 
 WRONG_ANSWERS = ("None", "0", "1", '""')
@@ -211,7 +211,10 @@ class _Validator:
         where = relative(course, path)
         try:
             checks = grader.loaded_checks(exercise) if grader else load_checks(path)
-        except Exception as exc:  # any error of the author's module, reported with its line
+        except Exception as error:  # any error of the author's module, reported with its line
+            # the grader wraps it in ChecksError: report what the module itself raised
+            cause = error.__cause__ if isinstance(error, ChecksError) else None
+            exc = cause if isinstance(cause, Exception) else error
             self.add(where, _import_error_line(exc, path.resolve()) or
                      _import_error_line(exc, path),
                      f"cannot import the checks: {type(exc).__name__}: {exc}", exercise.id)
@@ -267,7 +270,8 @@ class _Validator:
         def grade(text: str, filename: str) -> tuple[ExerciseResult, Transcript]:
             return grader.grade_recorded(exercise, text, filename)
 
-        first = grade(solution, exercise.solution)
+        name = course.solution_path(exercise).name
+        first = grade(solution, name)
         result = first[0]
         if result.error:
             self.add(solution_file, result.error_line,
@@ -277,7 +281,7 @@ class _Validator:
                 if not outcome.passed:
                     self.add(checks_file, c.line, f"the solution ({solution_file}) fails "
                              f"{c.name!r}: {outcome.message}", exercise.id)
-        self.compare(first, grade(solution, exercise.solution), checks, checks_file,
+        self.compare(first, grade(solution, name), checks, checks_file,
                      f"the solution ({solution_file})", exercise.id)
 
         empty = grade(skeleton.text, exercise.file)

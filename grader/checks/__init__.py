@@ -5,10 +5,10 @@ passes by returning and fails by raising `CheckFailed` (via `fail`). The same
 file runs under plain pytest through the `grader.pytest_plugin`.
 """
 
-from grader.checks.api import Check, CheckFailed, check, fail, load_checks, local_modules
+from grader.checks.api import Check, CheckFailed, Drift, check, fail, load_checks, local_modules
 from grader.checks.submission import LearnerError, LearnerFunction, Submission
 
 __all__ = [
-    "Check", "CheckFailed", "LearnerError", "LearnerFunction", "Submission",
+    "Check", "CheckFailed", "Drift", "LearnerError", "LearnerFunction", "Submission",
     "check", "fail", "load_checks", "local_modules",
 ]

@@ -16,6 +16,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 Visibility = Literal["public", "hidden"]
 
 
+@dataclass(frozen=True)
+class Drift:
+    """A frequency check's miss as data: one outcome's expected and observed shares."""
+
+    outcome: str
+    expected: float
+    observed: float
+
+
 class CheckFailed(AssertionError):
     """A check's verdict: what was observed, what was expected, and a hint.
 
@@ -25,12 +34,14 @@ class CheckFailed(AssertionError):
     """
 
     def __init__(self, observed: str, expected: str | None = None,
-                 hint: str | Sequence[str] | None = None, detail: str | None = None) -> None:
+                 hint: str | Sequence[str] | None = None, detail: str | None = None,
+                 drift: Drift | None = None) -> None:
         self.observed = observed
         self.expected = expected
         self.hints = [hint] if isinstance(hint, str) else list(hint or [])
         self.hint = self.hints[0] if self.hints else None
         self.detail = detail
+        self.drift = drift
         super().__init__(self.message)
 
     @property
@@ -42,9 +53,13 @@ class CheckFailed(AssertionError):
 
 
 def fail(observed: str, expected: str | None = None, *,
-         hint: str | Sequence[str] | None = None, detail: str | None = None) -> NoReturn:
-    """Fail the check: observed vs expected, a hint (or hints, deepening) short of the answer."""
-    raise CheckFailed(observed, expected, hint, detail)
+         hint: str | Sequence[str] | None = None, detail: str | None = None,
+         drift: Drift | None = None) -> NoReturn:
+    """Fail the check: observed vs expected, a hint (or hints, deepening) short of the answer.
+
+    A frequency check also passes the `drift` it saw, for the class report to count.
+    """
+    raise CheckFailed(observed, expected, hint, detail, drift)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from grader.checks.api import fail
+from grader.checks.api import Drift, fail
 
 FALSE_ALARM = 1e-6
 
@@ -68,11 +68,13 @@ def expect_frequencies(samples: list[object], expected: Mapping[str, float], *,
     if strays := [k for k in observed if k not in expected]:  # should never be drawn at all
         fail(f"{what}: {strays[0]!r} came up {observed[strays[0]]:.1%} of the time",
              f"only {', '.join(map(repr, expected))}", hint=hint,
-             detail=histogram(expected, observed))
+             detail=histogram(expected, observed),
+             drift=Drift(strays[0], 0.0, observed[strays[0]]))
     worst = max(expected, key=lambda k: abs(observed.get(k, 0.0) - expected[k]))
     gap = abs(observed.get(worst, 0.0) - expected[worst])
     if gap > t:
         fail(f"{what}: {worst!r} came up {observed.get(worst, 0.0):.1%} of the time",
              f"{expected[worst]:.1%} (give or take {t:.1%})", hint=hint,
-             detail=histogram(expected, observed))
+             detail=histogram(expected, observed),
+             drift=Drift(worst, expected[worst], observed.get(worst, 0.0)))
     return f"{len(samples):,} draws, every share within {t:.1%} of its weight"

@@ -14,9 +14,11 @@ from grader.batch import BatchError, BatchRun, run_batch
 from grader.batch.executor import ExecutorFactory
 from grader.batch.run import JOURNAL, default_jobs
 from grader.batch.shard import Shard, ShardError
-from grader.cli.context import INTERRUPTED, course_from, die, warn_weakened
+from grader.cli import INTERRUPTED
+from grader.cli.context import course_from, die, warn_weakened
 from grader.reports.canvas import IdColumn
 from grader.reports.export import write_exports
+from grader.reports.html import SimilarityLink
 from grader.results import ClassResult
 from grader.sandbox.client import Sandbox, SandboxError
 
@@ -98,6 +100,9 @@ def _summary(run: BatchRun, outdir: Path, where: str = "") -> list[str]:
               help="Also write the scores into this nbgrader gradebook (sqlite file or URL).")
 @click.option("--nbgrader-assignment", default="exercises", show_default=True,
               help="The nbgrader assignment the scores belong to (with --nbgrader-db).")
+@click.option("--similarity", "with_similarity", is_flag=True,
+              help="Also write OUTDIR/similarity.html (as `grade similarity`), linked from "
+                   "report.html.")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
               help="Grade on the Dask cluster whose scheduler is at ADDRESS "
                    "(tcp://HOST:8786); needs grade[dask]. See docs/cluster.md.")
@@ -108,7 +113,7 @@ def _summary(run: BatchRun, outdir: Path, where: str = "") -> list[str]:
 def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
           exercise_ids: tuple[str, ...], force: bool, canvas_id: str,
           nbgrader_db: str | None, nbgrader_assignment: str, dask_address: str | None,
-          shard_text: str | None) -> None:
+          shard_text: str | None, with_similarity: bool) -> None:
     """Grade a class: SUBMISSIONS holds one folder per student (the folder name is the
     student id) with that student's files, named as in exercises/ (or .ipynb).
     An nbgrader course folder (submitted/STUDENT/ASSIGNMENT/*.ipynb) works too.
@@ -138,13 +143,20 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
                 warn_weakened(probe)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
+    similarity, link = None, None
+    if with_similarity:  # compared before grading, written after it (report.html links it)
+        from grader.cli.similarity import compare_submissions, write_similarity_report
+        from grader.similarity.html import INDEX
+
+        similarity = compare_submissions(ctx, submissions, exercise_ids, exclude=outdir)
+        link = SimilarityLink(INDEX, similarity.flagged, similarity.threshold)
     progress = Progress()
     previous = signal.signal(signal.SIGTERM, _terminated)  # `kill PID` is a Ctrl-C too
     try:
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
                         force=force, progress=progress, executor=executor, shard=shard,
-                        export=lambda result: write_exports(outdir, result,
-                                                            canvas_id=CANVAS_IDS[canvas_id]))
+                        export=lambda result: write_exports(
+                            outdir, result, canvas_id=CANVAS_IDS[canvas_id], similarity=link))
     except BatchError as exc:
         progress.close()
         die(str(exc))
@@ -159,6 +171,8 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     progress.close()
     for warning in run.warnings:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
+    if similarity is not None:
+        write_similarity_report(outdir, similarity)
     if dask_address:
         warn_weakened_workers(run.results)
     lines = _summary(run, outdir, "Dask " if dask_address else "")

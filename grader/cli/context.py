@@ -6,15 +6,18 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from grader.course import ConfigError, ConfigProblem, Course, Exercise, find_course, load_course
-from grader.sandbox.client import Sandbox
+from grader.cli import USAGE_ERROR
+from grader.course import ConfigError, ConfigProblem, find_course, load_course
+from grader.course.load import cached_course
 
-USAGE_ERROR = 2
-INTERRUPTED = 130  # the shell's status for Ctrl-C
+if TYPE_CHECKING:
+    from grader.course import Course, Exercise
+    from grader.sandbox.client import Sandbox
+
 
 
 def die(message: str) -> NoReturn:
@@ -79,7 +82,7 @@ class CourseGroup(click.Group):
     """A group of lazily imported commands, whose unknown commands are looked up as
     exercise ids in course.yaml."""
 
-    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None,
+    def __init__(self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_commands = lazy_commands or {}
@@ -92,7 +95,7 @@ class CourseGroup(click.Group):
         if command is not None:
             return command
         if name in self.lazy_commands:
-            module, attribute = self.lazy_commands[name].split(":")
+            module, attribute = self.lazy_commands[name][0].split(":")
             command = getattr(importlib.import_module(module), attribute)
             self.add_command(command, name)
             return command
@@ -107,13 +110,26 @@ class CourseGroup(click.Group):
         return exercise_command(exercise)
 
     def format_commands(self, ctx: click.Context, formatter: Any) -> None:
-        super().format_commands(ctx, formatter)
-        try:
-            course = load_course(find_course())
-        except ConfigError:
-            return
-        with formatter.section("Exercises (grade ID [FILE])"):
-            formatter.write_dl([(e.id, e.title) for e in course.exercises])
+        """Commands and exercises for --help, from summaries: nothing heavy is imported."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, summary)
+                                in sorted(self.lazy_commands.items())])
+        exercises = course_titles()
+        if exercises:
+            with formatter.section("Exercises (grade ID [FILE])"):
+                formatter.write_dl(exercises)
+
+
+def course_titles() -> list[tuple[str, str]]:
+    """(id, title) of each exercise of the course here, or none if there is no course."""
+    try:
+        path = find_course()
+        cached = cached_course(path)
+        if cached is not None:
+            return [(e["id"], e["title"]) for e in cached["exercises"]]
+        return [(e.id, e.title) for e in load_course(path).exercises]
+    except (ConfigError, KeyError, TypeError):
+        return []
 
 
 def exercises_named(course: Course, ids: Sequence[str]) -> list[Exercise]:

@@ -36,17 +36,25 @@ def exercise_command(exercise: Exercise) -> click.Command:
         course = course_from(ctx)
         path = file if file is not None else course.learner_path(exercise)
         recorder = Recorder(course)
+        sandbox = Sandbox()
+        grader = Grader(course, sandbox, only=only)
         try:
-            with Sandbox() as sandbox:
+            # Blanks left, or not text: the verdict needs no sandbox, so none starts.
+            boxed = grader.preflight(exercise, path) is None
+            if boxed:
+                sandbox.start_soon()  # the zygote boots while the checks are imported
+            if not checks_or_die(grader, exercise):
+                names = "; ".join(c.name for c in load_checks(course.checks_path(exercise)))
+                die(f"no check of {exercise.id} has {only!r} in its name "
+                    f"(its checks: {names})")
+            if boxed:
+                sandbox.ready()
                 warn_weakened(sandbox)
-                grader = Grader(course, sandbox, only=only)
-                if not checks_or_die(grader, exercise):
-                    names = "; ".join(c.name for c in load_checks(course.checks_path(exercise)))
-                    die(f"no check of {exercise.id} has {only!r} in its name "
-                        f"(its checks: {names})")
-                result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
+            result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
+        finally:
+            sandbox.close()
         if as_json:
             click.echo(result.model_dump_json())
         else:

@@ -12,16 +12,15 @@ from grader.course import Exercise
 from grader.progress import Recorder
 from grader.progress.record import fingerprint
 from grader.results import ExerciseResult
-from grader.runner import Grader
+from grader.runner import ChecksError, Grader
 
 
 def checks_or_die(grader: Grader, exercise: Exercise) -> list[Check]:
     """The checks this grader runs for `exercise`; a broken checks file exits 2."""
     try:
         return grader.checks(exercise)
-    except Exception as exc:  # a broken checks file is the author's problem
-        die(f"cannot load the checks of {exercise.id} "
-            f"({grader.course.checks_path(exercise)}): {type(exc).__name__}: {exc}")
+    except ChecksError as exc:  # a broken checks file is the author's problem
+        die(str(exc))
 
 
 def grade_recorded(grader: Grader, recorder: Recorder, exercise: Exercise,

@@ -16,8 +16,11 @@ from grader.watch import WatchSession
 
 @click.command("watch")
 @click.argument("exercise_id", metavar="[EXERCISE]", required=False)
+@click.option("--notebook", is_flag=True,
+              help="Watch the Jupyter notebook of each exercise (exercises/<name>.ipynb) "
+                   "instead of its .py file.")
 @click.pass_context
-def watch(ctx: click.Context, exercise_id: str | None) -> None:
+def watch(ctx: click.Context, exercise_id: str | None, notebook: bool) -> None:
     """Grade your file every time you save it; Ctrl-C to stop.
 
     Without EXERCISE, starts at the first exercise without full marks; at full
@@ -39,7 +42,8 @@ def watch(ctx: click.Context, exercise_id: str | None) -> None:
             grader = Grader(course, sandbox)
             for each in course.exercises:
                 checks_or_die(grader, each)
-            session = WatchSession(course, grader, recorder, _write, clear=sys.stdout.isatty())
+            session = WatchSession(course, grader, recorder, _write, clear=sys.stdout.isatty(),
+                                   notebook=notebook)
             session.run(exercise)
     except KeyboardInterrupt:  # the way to leave: quietly, and not as a failure
         click.echo("")

@@ -1,16 +1,22 @@
-"""Reading course.yaml: YAML errors and validation errors become one clear message each."""
+"""Reading course.yaml: YAML errors and validation errors become one clear message each.
+
+YAML and pydantic's validator are imported only when the cache (course/cache.py)
+cannot answer: most commands start from a cached, already validated course.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from pydantic import ValidationError
+from grader.course import cache
 
-from grader.course.model import Course, DuplicateIdError
+if TYPE_CHECKING:
+    import yaml
+
+    from grader.course.model import Course
 
 COURSE_FILE = "course.yaml"
 
@@ -59,6 +65,8 @@ def find_course(start: Path | None = None) -> Path:
 
 def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """The 1-based line in the YAML file of the value at `loc`, as deep as it exists."""
+    import yaml
+
     node, line = root, None
     for key in loc:
         if node is None:
@@ -85,17 +93,49 @@ def _describe(error: dict[str, Any], root: yaml.Node | None) -> ConfigProblem:
         message = "unknown field (check its spelling)"
     elif error["type"] == "missing":
         message = "required field is missing"
+    from grader.course.model import DuplicateIdError
+
     duplicate = isinstance(error.get("ctx", {}).get("error"), DuplicateIdError)
     return ConfigProblem(message, _node_line(root, loc), field or "course",
                          "duplicate_id" if duplicate else str(error["type"]))
 
 
-def load_course(path: Path) -> Course:
-    """Read and validate course.yaml at `path`."""
+def cached_course(path: Path) -> dict[str, Any] | None:
+    """The validated data of course.yaml at `path` if the cache holds it (no pydantic)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return cache.read_cache(path, cache.cache_key(path.read_bytes()))
+    except OSError:
+        return None
+
+
+def load_course(path: Path) -> Course:
+    """Read and validate course.yaml at `path` (or take it from the cache)."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, [ConfigProblem(f"cannot read: {exc}", code="unreadable")]) from None
+    from grader.course.model import Course
+
+    key = cache.cache_key(raw)
+    data = cache.read_cache(path, key)
+    if data is not None:
+        course = (cache.construct(Course, data) if cache.plain(Course)
+                  else Course.model_validate(data))
+    else:
+        course = _validate(path, text)
+        cache.write_cache(path, key, course.model_dump(mode="json", exclude_unset=True))
+    course._root = path.resolve().parent
+    return course
+
+
+def _validate(path: Path, text: str) -> Course:
+    """course.yaml's text as a Course, or every problem with its line."""
+    import yaml
+    from pydantic import ValidationError
+
+    from grader.course.model import Course
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -111,5 +151,4 @@ def load_course(path: Path) -> Course:
         course = Course.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(path, [_describe(e, root) for e in exc.errors()]) from None
-    course._root = path.resolve().parent
     return course

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+# Validators are built when first used, not at import: a learner's command whose
+# course comes from the cache (course/cache.py) never builds them at all.
+STRICT = ConfigDict(extra="forbid", defer_build=True)
+
 
 class DuplicateIdError(ValueError):
     """Two exercises share an id (a type, so `grade check` can place it itself)."""
@@ -17,7 +21,7 @@ class DuplicateIdError(ValueError):
 class Limits(BaseModel):
     """How much one submission may use. Every field can be set per course or exercise."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     time_limit: float = Field(10.0, gt=0, le=600, description="wall-clock seconds per submission")
     memory_mb: int = Field(512, ge=128, le=16384, description="address space of the box, MiB")
@@ -50,10 +54,22 @@ class Withheld(BaseModel):
     points: float = Field(gt=0, description="their points")
 
 
+class EquivalentMutant(BaseModel):
+    """A mutant `grade check --mutants` should not count: it behaves like the solution."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, description="text of the solution line the mutants change")
+    mutant: str | None = Field(None, description="an operator (compare, constant, swap, return, "
+                               "drop, dict, random) or text of the mutated line; every mutant "
+                               "of the line when omitted")
+    reason: str = Field(min_length=1, description="why no check can tell it from the solution")
+
+
 class Exercise(BaseModel):
     """One exercise: the learner's file, the reference solution, the hidden checks."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     id: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", description="e.g. exercise-1")
     title: str = Field(min_length=1)
@@ -67,12 +83,15 @@ class Exercise(BaseModel):
                                 description="one line: what the exercise taught, shown to the "
                                 "learner at full marks")
     withheld: Withheld | None = Field(None, description="hidden checks a release leaves out")
+    equivalent_mutants: list[EquivalentMutant] = Field(
+        default_factory=list, description="mutants of the solution that behave like it "
+        "(also: '# EQUIVALENT MUTANT: reason' above the line in the solution)")
 
 
 class Course(BaseModel):
     """The whole course.yaml."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     title: str = Field(min_length=1)
     exercises_dir: str = "exercises"
@@ -103,7 +122,8 @@ class Course(BaseModel):
         """The course's limits, with the fields the exercise sets overriding them."""
         if exercise.limits is None:
             return self.limits
-        return self.limits.model_copy(update=exercise.limits.model_dump(exclude_unset=True))
+        given = exercise.limits
+        return self.limits.model_copy(update={n: getattr(given, n) for n in given.model_fields_set})
 
     def learner_path(self, exercise: Exercise) -> Path:
         return self._root / self.exercises_dir / exercise.file

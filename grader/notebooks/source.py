@@ -16,6 +16,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from grader import learner_text as lt
 from grader.results import ErrorKind, ExerciseResult
 
 if TYPE_CHECKING:  # grader.runner imports this module: import its error lazily
@@ -95,12 +96,15 @@ class NotebookSource(str):
         if error is not None:
             error = self.relocate_text(error.replace("your file", "your notebook"))
             if self.skipped:
-                shown = "; ".join(f"code cell {s.cell}, line {s.line}: {s.text}"
+                shown = "; ".join(f"code cell {s.cell}, line {s.line}: {lt.cut(s.text, 80)}"
                                   for s in self.skipped[:3])
                 more = f" and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
                 error += (f" (note: the grader does not run IPython magics or shell "
                           f"commands, so it skipped {shown}{more})")
-        checks = [c.model_copy(update={"message": self.relocate_text(c.message)})
+            # model_copy does not validate: bound the learner's magic lines here
+            error = lt.bounded(error, lt.ERROR_CHARS)
+        checks = [c.model_copy(update={"message": lt.bounded(self.relocate_text(c.message),
+                                                             lt.ERROR_CHARS)})
                   for c in result.checks]
         found = self.locate(result.error_line) if result.error_line else None
         cell, line = found if found else (None, None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-from collections import Counter
 from dataclasses import dataclass
 
 from grader.results import ClassResult, ExerciseInfo, ExerciseResult
@@ -27,19 +26,6 @@ class ExerciseSummary:
 
 
 @dataclass(frozen=True)
-class CheckRate:
-    exercise: str
-    name: str
-    passed: int
-    out_of: int  # submissions of the exercise (errors count as failed)
-    common_failure: str  # the most frequent message among failures
-
-    @property
-    def rate(self) -> float:
-        return self.passed / self.out_of if self.out_of else 0.0
-
-
-@dataclass(frozen=True)
 class Row:
     student: str
     result: ExerciseResult
@@ -59,23 +45,6 @@ def exercise_summaries(result: ClassResult) -> list[ExerciseSummary]:
             submitted=len(submitted), full_marks=sum(e.full_marks for e in submitted),
             errors=sum(e.error is not None for e in submitted)))
     return summaries
-
-
-def check_rates(result: ClassResult) -> list[CheckRate]:
-    """Every check's pass rate among submitted files, lowest first (what to reteach)."""
-    rates = []
-    for index, info in enumerate(result.exercises):
-        submitted = _submitted(result, index)
-        if not submitted:
-            continue
-        for position, check in enumerate(submitted[0].checks):
-            verdicts = [e.checks[position] for e in submitted]
-            failures = Counter(e.error or c.message
-                               for e, c in zip(submitted, verdicts, strict=True) if not c.passed)
-            rates.append(CheckRate(info.id, check.name, sum(c.passed for c in verdicts),
-                                   len(submitted),
-                                   failures.most_common(1)[0][0] if failures else ""))
-    return sorted(rates, key=lambda r: (r.rate, r.exercise))
 
 
 def slowest(result: ClassResult, count: int = 10) -> list[Row]:

@@ -11,19 +11,21 @@ from grader.reports.feedback import feedback_markdown
 from grader.reports.files import TEMPORARY, write_all_atomic
 from grader.reports.gradebook import grades_csv, grades_json
 from grader.reports.gradescope import gradescope_results
-from grader.reports.html import report_html
+from grader.reports.html import SimilarityLink, report_html
 from grader.results import ClassResult
 
 
 def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "SIS Login ID",
-                  draw_charts: bool = True) -> list[Path]:
+                  draw_charts: bool = True, similarity: SimilarityLink | None = None
+                  ) -> list[Path]:
     """Write the gradebook, feedback, Gradescope and Canvas files and the report, all
     or none (a full disk changes nothing), then remove what no student owns any more."""
     files = [
         (outdir / "grades.csv", grades_csv(result)),
         (outdir / "grades.json", grades_json(result)),
         (outdir / "canvas.csv", canvas_csv(result, canvas_id)),
-        (outdir / "report.html", report_html(result, draw_charts=draw_charts)),
+        (outdir / "report.html", report_html(result, draw_charts=draw_charts,
+                                                   similarity=similarity)),
     ]
     for student in result.students:
         files.append((outdir / "feedback" / f"{student.student}.md",

@@ -1,27 +1,42 @@
 """report.html: how the class did, in one self-contained file that opens offline.
 
-Inline CSS, charts as PNG data URIs (matplotlib, optional), everything else as
-tables. Student ids and messages are untrusted text: every one is escaped.
+Inline CSS, charts as inline SVG (reports/charts.py), everything else as tables.
+Student ids and messages are untrusted text: every one is escaped.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from grader.reports import charts
 from grader.reports.cells import points
 from grader.reports.classstats import (
-    CheckRate,
     ExerciseSummary,
     Row,
-    check_rates,
     erroring,
     exercise_summaries,
     slowest,
 )
+from grader.reports.reteach import (
+    Attempt,
+    CheckFailures,
+    Drifts,
+    ExerciseAttempts,
+    check_failures,
+    exercise_attempts,
+    kind_name,
+)
 from grader.results import ClassResult
 
-NO_CHARTS = "install grade[report] for charts"
+
+@dataclass(frozen=True)
+class SimilarityLink:
+    """The similarity report written beside report.html, and what it found."""
+
+    href: str
+    flagged: int
+    threshold: float
 MAX_ERROR_ROWS = 500
 
 STYLE = """
@@ -33,7 +48,8 @@ th, td { border-bottom: 1px solid #ddd; padding: .25em .7em; text-align: left;
          vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .low { color: #b03a2e; font-weight: 600; } .note { color: #666; }
-img { max-width: 100%; }
+svg.chart { max-width: 100%; height: auto; } figure { margin: .6em 0; }
+td { overflow-wrap: anywhere; }
 """
 
 
@@ -56,12 +72,44 @@ def _summary(summaries: list[ExerciseSummary], students: int) -> str:
                    "full marks", "could not be checked"], rows, {2, 3, 4, 5, 6, 7})
 
 
-def _rates(rates: list[CheckRate]) -> str:
-    rows = [[escape(r.exercise), escape(r.name),
-             f"<span class={'low' if r.rate < 0.5 else 'ok'}>{100 * r.rate:.0f}%</span>",
-             f"{r.passed}/{r.out_of}", escape(r.common_failure)] for r in rates]
-    return _table(["exercise", "check", "pass rate", "passed", "most common failure"],
-                  rows, {2, 3})
+def _attempts(found: list[ExerciseAttempts]) -> str:
+    rows = []
+    for item in found:
+        counts = item.attempts
+        why = ", ".join(f"{kind_name(k)} {n}" for k, n in item.could_not_run.items())
+        rows.append([escape(item.exercise), str(counts[Attempt.NOT_ATTEMPTED]),
+                     f"{counts[Attempt.COULD_NOT_RUN]}" + (f" ({escape(why)})" if why else ""),
+                     str(counts[Attempt.ANSWERED_WRONG]), str(counts[Attempt.FULL_MARKS]),
+                     str(counts[Attempt.MISSING])])
+    return _table(["exercise", "not attempted (blanks left)", "could not run",
+                   "answered wrong", "full marks", "no file"], rows, {1, 3, 4, 5})
+
+
+def _drift(drift: Drifts) -> str:
+    how = "too often" if drift.overdrawn else "too rarely"
+    return (f"{escape(repr(drift.outcome))} drawn {how} in {drift.count} "
+            f"file{'s' * (drift.count != 1)} (median {100 * drift.median_observed:.1f}%, "
+            f"expected {100 * drift.expected:.1f}%)")
+
+
+def _wrong(failures: CheckFailures) -> str:
+    parts = [_drift(d) for d in failures.drifts[:2]]
+    if failures.common:
+        answer, count = failures.common
+        parts.append(f"{escape(answer)} <span class=note>({count} "
+                     f"file{'s' * (count != 1)})</span>")
+    if failures.errored:
+        parts.append(f"<span class=note>the check itself failed to run on "
+                     f"{failures.errored}</span>")
+    return "<br>".join(parts)
+
+
+def _failures(found: list[CheckFailures]) -> str:
+    rows = [[escape(f.exercise), escape(f.name),
+             f"<span class={'low' if f.rate > 0.5 else 'ok'}>{100 * f.rate:.0f}%</span>",
+             f"{f.failed}/{f.ran}", _wrong(f)] for f in found]
+    return _table(["exercise", "check", "failed", "of the files that ran",
+                   "most common wrong answer"], rows, {2, 3})
 
 
 def _rows(rows: list[Row], with_error: bool) -> str:
@@ -89,19 +137,26 @@ def _workers(result: ClassResult) -> str:
     return _table(["worker", "host", "isolation", "missing measures", "submissions"], rows, {4})
 
 
-def _charts(summaries: list[ExerciseSummary], rates: list[CheckRate], draw: bool) -> tuple[
+def _charts(summaries: list[ExerciseSummary], rates: list[CheckFailures], draw: bool) -> tuple[
         str, str]:
-    if not (draw and charts.available()):
-        note = f"<p class=note>{NO_CHARTS}</p>"
-        return note, note
-    return (f'<img alt="score distribution" src="{charts.distribution_chart(summaries)}">',
-            f'<img alt="pass rate per check" src="{charts.pass_rate_chart(rates)}">')
+    if not draw:
+        return "", ""
+    return (f"<figure>{charts.distribution_chart(summaries)}</figure>",
+            f"<figure>{charts.pass_rate_chart(rates)}</figure>")
 
 
-def report_html(result: ClassResult, *, draw_charts: bool = True) -> str:
+def _similarity(link: SimilarityLink | None) -> str:
+    if link is None:
+        return ""
+    return (f'<p><a href="{escape(link.href)}">Similarity report</a>: {link.flagged} pairs '
+            f"of submissions share {100 * link.threshold:.0f}% of their code or more.</p>")
+
+
+def report_html(result: ClassResult, *, draw_charts: bool = True,
+                similarity: SimilarityLink | None = None) -> str:
     """The whole class report as one HTML document."""
     summaries = exercise_summaries(result)
-    rates = check_rates(result)
+    rates = check_failures(result)
     errors = erroring(result)
     distribution, pass_rates = _charts(summaries, rates, draw_charts) if rates else ("", "")
     students = len(result.students)
@@ -116,13 +171,18 @@ def report_html(result: ClassResult, *, draw_charts: bool = True) -> str:
 <body>
 <h1>Class report: {escape(result.course)}</h1>
 <p>{students} students, mean total {mean:.1f}/{points(result.max_score)}.</p>
+{_similarity(similarity)}
 <h2>Scores per exercise</h2>
 {_summary(summaries, students)}
 {distribution}
-<h2>Checks, least passed first (what to reteach)</h2>
-<p class=note>Among submitted files; a file that could not be checked fails every check.</p>
+<h2>What to reteach</h2>
+<p class=note>How far each submission got: blanks left empty (not attempted), a file that
+could not run (a syntax error, a crash, the time limit), or a file that ran.</p>
+{_attempts(exercise_attempts(result))}
+<p class=note>Checks ranked by failures among the files that ran (a file that never ran
+says nothing about a check), each with its most common wrong answer.</p>
 {pass_rates}
-{_rates(rates)}
+{_failures(rates)}
 <h2>Submissions that could not be checked ({len(errors)})</h2>
 {_rows(shown, with_error=True) if shown else "<p class=note>none</p>"}{more}
 <h2>Slowest submissions</h2>

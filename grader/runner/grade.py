@@ -9,7 +9,7 @@ from grader.checks import Check, CheckFailed, Submission, load_checks
 from grader.checks.errors import explain
 from grader.course import Course, Exercise
 from grader.notebooks.source import NotebookSource
-from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult
+from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult, WrongAnswer
 from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
 from grader.runner.source import (
     SubmissionError,
@@ -30,7 +30,19 @@ def _check_result(check: Check, status: CheckStatus, message: str = "",
                        hint=failed.hint if failed else None,
                        hints=failed.hints if failed else [],
                        detail=failed.detail if failed else None, status=status,
-                       visibility=check.visibility)
+                       visibility=check.visibility,
+                       wrong=_wrong_answer(failed) if failed else None)
+
+
+def _wrong_answer(failed: CheckFailed) -> WrongAnswer:
+    drift = failed.drift
+    return WrongAnswer(observed=failed.observed, outcome=drift.outcome if drift else None,
+                       expected_share=drift.expected if drift else None,
+                       observed_share=drift.observed if drift else None)
+
+
+class ChecksError(Exception):
+    """An exercise's checks file cannot be imported: the author's problem, not the learner's."""
 
 
 class Grader:
@@ -47,8 +59,14 @@ class Grader:
         self._checks: dict[str, list[Check]] = {}
 
     def checks(self, exercise: Exercise) -> list[Check]:
+        """The exercise's checks, imported once; ChecksError if the author's file is broken."""
         if exercise.id not in self._checks:
-            checks = load_checks(self.course.checks_path(exercise))
+            path = self.course.checks_path(exercise)
+            try:
+                checks = load_checks(path)
+            except Exception as exc:  # anything the author's module raises at import
+                raise ChecksError(f"cannot load the checks of {exercise.id} ({path}): "
+                                  f"{type(exc).__name__}: {exc}") from exc
             if self.only is not None:
                 checks = [c for c in checks if self.only.casefold() in c.name.casefold()]
             self._checks[exercise.id] = checks
@@ -83,10 +101,22 @@ class Grader:
             result = source.relocate(result)
         return result
 
-    def grade_source(self, exercise: Exercise, source: str, filename: str,
-                     started: float | None = None) -> ExerciseResult:
-        started = time.monotonic() if started is None else started
-        limits = self.course.limits_for(exercise)
+    def preflight(self, exercise: Exercise, path: Path) -> ExerciseResult | None:
+        """The result of a file that can never reach a box (unreadable, not text, blanks
+        left), found without starting a sandbox; None when it needs grading."""
+        started = time.monotonic()
+        try:
+            source = read_source(path, self.course.limits_for(exercise).max_source_kb)
+        except SubmissionError as exc:
+            return self.failed(exercise, str(exc), exc.kind, started, line=exc.line)
+        result = self._refused(exercise, source, started)
+        if result is not None and isinstance(source, NotebookSource):
+            result = source.relocate(result)
+        return result
+
+    def _refused(self, exercise: Exercise, source: str, started: float
+                 ) -> ExerciseResult | None:
+        """The result for source that is not fit to run (bad text, blanks), else None."""
         try:
             check_text(source)
         except SubmissionError as exc:
@@ -95,6 +125,14 @@ class Grader:
             return self.failed(exercise, describe_blanks(blanks) +
                                ": replace each ___ with your answer", ErrorKind.BLANKS,
                                started, line=blanks[0])
+        return None
+
+    def grade_source(self, exercise: Exercise, source: str, filename: str,
+                     started: float | None = None) -> ExerciseResult:
+        started = time.monotonic() if started is None else started
+        limits = self.course.limits_for(exercise)
+        if (refused := self._refused(exercise, source, started)) is not None:
+            return refused
         try:
             box = self.sandbox.box(limits.box_settings(), limits.time_limit)
         except SandboxError as exc:

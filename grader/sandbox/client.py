@@ -151,6 +151,8 @@ class Sandbox:
         self.isolation: dict[str, Any] = {}
         self.info: dict[str, Any] = {}  # the zygote's pid, uid range and box folder
         self.generation = 0  # bumped per zygote: a box belongs to one zygote only
+        self._booting: threading.Thread | None = None
+        self._boot_error: SandboxError | None = None
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -193,7 +195,32 @@ class Sandbox:
             ours.close()
         raise SandboxError("could not start the sandbox's zygote process")
 
+    def start_soon(self) -> None:
+        """Start the zygote in the background; the first box (or `ready`) waits for it.
+
+        Booting a zygote is a fresh interpreter's start-up: a learner's command overlaps
+        it with importing the checks instead of paying for both in turn.
+        """
+        def boot() -> None:
+            try:
+                self.start()
+            except SandboxError as exc:
+                self._boot_error = exc
+
+        self._booting = threading.Thread(target=boot, name="zygote-boot", daemon=True)
+        self._booting.start()
+
+    def ready(self) -> None:
+        """Wait for a zygote started with `start_soon`; raise why it could not start."""
+        if self._booting is not None:
+            self._booting.join()
+            self._booting = None
+        if self._boot_error is not None:
+            error, self._boot_error = self._boot_error, None
+            raise error
+
     def close(self) -> None:
+        self.ready_quietly()
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -209,6 +236,13 @@ class Sandbox:
         home = Path(zygote_environment().get("TMPDIR") or tempfile.gettempdir())
         if folder.name.startswith("grade-boxes-") and folder.parent == home:
             remove_tree(str(folder))
+
+    def ready_quietly(self) -> None:
+        """Wait for a background start to end, whatever its outcome (closing needs that)."""
+        try:
+            self.ready()
+        except SandboxError:
+            pass
 
     @property
     def process_id(self) -> int | None:
@@ -233,6 +267,7 @@ class Sandbox:
         A dead zygote (killed, or crashed) is replaced first: one lost zygote
         costs at most the submission that was running, never the batch.
         """
+        self.ready()
         with self._lock:
             try:
                 reply, fds = self._ask({"op": "spawn", "limits": dict(limits)}, fds=1)

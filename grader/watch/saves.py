@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 Signature = tuple[int, int, int]
@@ -41,7 +41,7 @@ def backend_name() -> str:
     return "watchfiles"
 
 
-def _wakeups_watchfiles(path: Path) -> Iterator[None]:
+def _wakeups_watchfiles(path: Path) -> Generator[None, None, None]:
     import watchfiles
 
     name = path.name
@@ -51,7 +51,7 @@ def _wakeups_watchfiles(path: Path) -> Iterator[None]:
         yield
 
 
-def _wakeups_polling(path: Path) -> Iterator[None]:
+def _wakeups_polling(path: Path) -> Generator[None, None, None]:
     last = signature(path)
     while True:
         time.sleep(POLL)

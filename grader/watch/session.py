@@ -7,6 +7,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -30,8 +31,9 @@ class WatchSession:
     """
 
     def __init__(self, course: Course, grader: Grader, recorder: Recorder,
-                 write: Callable[[str], None], clear: bool) -> None:
+                 write: Callable[[str], None], clear: bool, notebook: bool = False) -> None:
         self.course = course
+        self.notebook = notebook  # watch exercises/<stem>.ipynb instead of the .py file
         self.grader = grader
         self.recorder = recorder
         self.write = write
@@ -43,7 +45,7 @@ class WatchSession:
         """Watch `exercise`, then each next unfinished one; returns only on Ctrl-C."""
         banner: list[str] = []
         while True:
-            path = self.course.learner_path(exercise)
+            path = self.path(exercise)
             since = signature(path)
             result = self._grade(exercise)
             moved = self._celebrate(exercise, result, banner)
@@ -63,8 +65,13 @@ class WatchSession:
                 return
             exercise = moved
 
-    def _grade(self, exercise: Exercise) -> ExerciseResult:
+    def path(self, exercise: Exercise) -> Path:
+        """The learner's file of `exercise`: its .py, or its notebook with --notebook."""
         path = self.course.learner_path(exercise)
+        return path.with_suffix(".ipynb") if self.notebook else path
+
+    def _grade(self, exercise: Exercise) -> ExerciseResult:
+        path = self.path(exercise)
         source = fingerprint(path)
         result = self.grader.grade(exercise, path)
         return self.recorder.graded(exercise, result, path, source)
@@ -87,7 +94,7 @@ class WatchSession:
     def _draw(self, exercise: Exercise, result: ExerciseResult, banner: list[str]) -> None:
         failing_first = sorted(result.checks, key=lambda c: c.passed)
         shown = result.model_copy(update={"checks": failing_first})
-        path = os.path.relpath(self.course.learner_path(exercise))
+        path = os.path.relpath(self.path(exercise))
         self.screens += 1
         lines = [click.style(f"grade watch · update #{self.screens} at "
                              f"{time.strftime('%H:%M:%S')} · Ctrl-C to stop", dim=True)]

@@ -1,6 +1,6 @@
 """Benchmark `grade batch --dask` against the local worker pool on the same class.
 
-    python bench/distributed.py [--students 100] [--heavy 80] [--repeat 3]
+    python bench/dask_cluster.py [--students 100] [--heavy 80] [--repeat 3]
 
 Starts real Dask clusters on localhost (bench/localcluster.py: a `dask scheduler`
 and 1 or 2 `dask worker --nthreads 1` processes), then measures in one run:
@@ -32,11 +32,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# This file's name is Dask's package name: bench/ goes last on the path, so that
-# `import distributed` finds Dask, not this script.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path[:0] = [str(HERE.parent)]
-sys.path.append(str(HERE))
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from localcluster import LocalCluster  # noqa: E402
 from synthetic import EXERCISES, build_class, course_copy  # noqa: E402

@@ -1,0 +1,160 @@
+"""Benchmark the fixed costs people feel: start-up of a learner's command and of a small batch.
+
+    python bench/startup.py [--repeat 10] [--class-size 40] [--big 1000]
+
+Measures in one run, interleaved, the median wall time of whole processes:
+
+- floor: `python -c pass` with this venv's Python (interpreter and site start-up);
+- `grade --version` and `grade --help`;
+- `grade exercise-1 SOLUTION` and `grade exercise-1 SKELETON` (blanks left);
+- `grade batch` of --class-size exercise-1 files with 2 workers, against the
+  in-process lower bound: one script that grades the same files with no isolation
+  (bench/batch.py's `lower_bound`, its own start-up included).
+
+Then, unless `--big 0`, a class of --big students x 3 exercises is graded once
+through `run_batch` with its exports, 2 workers, and everything but grading
+(course, discovery, fingerprints, journal, assembly, exports, report) is reported as a
+share of the run, from the phases `run_batch` records.
+
+Targets (issue "Fixed costs"): --version <= 4x the floor; exercise-1 on the solution
+<= 12x and on a skeleton <= 6x; batch of 40 <= 3x the lower bound; the big class's
+fixed work < 5%. Not a test: the figures depend on the machine and its load, which
+are printed and written to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from synthetic import FILES, build_class, course_copy  # noqa: E402
+
+BIN = Path(sys.executable).parent
+GRADE = str(BIN / "grade")
+# exercise 1 only, as a section hands it in: mostly right, some wrong, a few broken.
+SECTION_CYCLE = ("solution", "mutant", "solution", "skeleton", "solution", "syntax",
+                 "solution", "mutant", "notebook", "solution")
+
+
+def wall(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False)
+    return time.perf_counter() - started
+
+
+def lower_bound_script(course_yaml: Path, subs: Path) -> list[str]:
+    """A whole process that grades every exercise-1 file of `subs` in-process."""
+    code = (f"import sys; sys.path[:0] = [{str(HERE)!r}, {str(HERE.parent)!r}]\n"
+            "from pathlib import Path\n"
+            "from batch import lower_bound\n"
+            f"files = sorted(p for p in Path({str(subs)!r}).glob('*/exercise_1_*'))\n"
+            f"lower_bound(Path({str(course_yaml)!r}), [('exercise-1', p) for p in files])\n")
+    return [sys.executable, "-c", code]
+
+
+def small(work: Path, repeat: int, class_size: int) -> dict[str, list[float]]:
+    course_yaml = course_copy(work / "course", 2.0)
+    course = course_yaml.parent
+    build_class(work / "section", class_size, loops=frozenset(), cycle=SECTION_CYCLE)
+    for student in (work / "section").iterdir():  # exercise 1 only
+        for other in ("exercise_2_generator", "exercise_3_tiny_language_model"):
+            for path in student.glob(f"{other}.*"):
+                path.unlink()
+    solution = course / "solutions" / FILES["exercise-1"]
+    skeleton = course / "exercises" / FILES["exercise-1"]
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "grade --version": [GRADE, "--version"],
+        "grade --help": [GRADE, "--help"],
+        "grade exercise-1 SOLUTION": [GRADE, "exercise-1", str(solution)],
+        "grade exercise-1 SKELETON": [GRADE, "exercise-1", str(skeleton)],
+        f"lower bound, {class_size} files, one script": lower_bound_script(
+            course_yaml, work / "section"),
+        f"grade batch, {class_size} files, 2 workers": [
+            GRADE, "batch", str(work / "section"), "--out", str(work / "out"), "--jobs", "2",
+            "--force", "--exercise", "exercise-1"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for command in commands.values():  # warm the file cache (and the course cache) once
+        wall(command, course)
+    for _ in range(repeat):  # interleaved: load on the machine hits every command alike
+        for name, command in commands.items():
+            times[name].append(wall(command, course))
+    return times
+
+
+def big(work: Path, students: int) -> dict[str, float]:
+    from grader.batch import run_batch
+    from grader.course import load_course
+    from grader.reports.export import write_exports
+
+    course_yaml = course_copy(work / "big-course", 2.0)
+    build_class(work / "big", students, loops=frozenset())
+    started = time.perf_counter()
+    course = load_course(course_yaml)
+    out = work / "big-out"
+    run = run_batch(course, work / "big", out, jobs=2, force=True,
+                    export=lambda result: write_exports(out, result))
+    phases = dict(run.phases)
+    phases["total"] = time.perf_counter() - started
+    return phases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--class-size", type=int, default=40)
+    parser.add_argument("--big", type=int, default=1000, help="students in the big class (0: skip)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="grade-startup-"))
+    try:
+        times = small(work, args.repeat, args.class_size)
+        phases = big(work, args.big) if args.big else {}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    floor = medians["python -c pass"]
+    names = list(medians)
+    lower, batch = medians[names[-2]], medians[names[-1]]
+    print(f"median of {args.repeat}, interleaved; load average {os.getloadavg()}")
+    print(f"{'command':<44}{'median s':>10}{'x floor':>9}")
+    for name, value in medians.items():
+        print(f"{name:<44}{value:>10.3f}{value / floor:>8.1f}x")
+    print(f"batch / lower bound: {batch / lower:.2f}x (target <= 3)")
+    figures = {"version_x_floor": medians["grade --version"] / floor,
+               "solution_x_floor": medians["grade exercise-1 SOLUTION"] / floor,
+               "skeleton_x_floor": medians["grade exercise-1 SKELETON"] / floor,
+               "batch_x_lower_bound": batch / lower}
+    if phases:
+        fixed = phases["total"] - phases["grading"]
+        figures["big_fixed_share"] = fixed / phases["total"]
+        print(f"class of {args.big} students x 3 exercises, 2 workers:")
+        for name, value in phases.items():
+            print(f"  {name:<40}{value:>8.2f} s")
+        print(f"  everything but grading: {fixed:.2f} s = "
+              f"{100 * figures['big_fixed_share']:.1f}% of the run (target < 5%)")
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    target = results / f"startup-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    target.write_text(json.dumps({"command": " ".join(sys.argv), "cpus": os.cpu_count(),
+                                  "load_average": os.getloadavg(), "seconds": times,
+                                  "medians": medians, "big_class": phases,
+                                  "figures": figures}, indent=2) + "\n")
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()

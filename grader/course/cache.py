@@ -1,0 +1,108 @@
+"""A validated course.yaml kept beside it as JSON, so a command skips YAML and validation.
+
+The cache is an optimisation, never a source of truth: it is used only when its key
+(the hash of course.yaml, of the model's source and of the grader's version) matches,
+and anything odd about it (missing, stale, corrupt, unwritable folder) means reading
+course.yaml the slow way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+
+CACHE = Path(".grade") / "course-cache.json"  # inside the course folder, git-ignored
+_MODEL_SOURCE = Path(__file__).with_name("model.py")
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def cache_key(text: bytes) -> str:
+    """What the cached course was made from: this course.yaml, this model, this grader."""
+    digest = hashlib.sha256(text)
+    digest.update(_MODEL_SOURCE.read_bytes())
+    digest.update(__version__.encode())
+    return digest.hexdigest()
+
+
+def read_cache(course_file: Path, key: str) -> dict[str, Any] | None:
+    """The cached, already validated course data for `key`, or None."""
+    try:
+        stored = json.loads((course_file.parent / CACHE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return None
+    data = stored.get("course")
+    return data if isinstance(data, dict) else None
+
+
+def write_cache(course_file: Path, key: str, data: dict[str, Any]) -> None:
+    """Keep `data` for the next command; a read-only course folder simply has no cache."""
+    target = course_file.parent / CACHE
+    with contextlib.suppress(OSError):
+        target.parent.mkdir(exist_ok=True)
+        # A unique temporary name and a rename: two commands at once never mix bytes.
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".cache-")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as f:
+                json.dump({"key": key, "course": data}, f)
+            os.replace(temporary, target)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def plain(model: Any) -> bool:
+    """Whether every field of `model` (and of the models inside it) is a JSON value.
+
+    Only such models can be rebuilt from cached JSON without validation; a field of
+    another type (a datetime, say) sends the cache through the validator instead.
+    """
+    return all(_plain_type(field.annotation) for field in model.model_fields.values())
+
+
+def construct(model: Any, data: dict[str, Any]) -> Any:
+    """`model` from data it was dumped as (with exclude_unset), without validating again."""
+    fields = {name: _rebuild(model.model_fields[name].annotation, value)
+              for name, value in data.items() if name in model.model_fields}
+    return model.model_construct(**fields)
+
+
+def _models(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list, dict):
+        return [m for arg in typing.get_args(annotation) for m in _models(arg)]
+    return [annotation] if hasattr(annotation, "model_construct") else []
+
+
+def _plain_type(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list, dict):
+        return all(_plain_type(arg) for arg in typing.get_args(annotation))
+    if hasattr(annotation, "model_construct"):
+        return plain(annotation)
+    return annotation in _PLAIN
+
+
+def _rebuild(annotation: Any, value: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is list and isinstance(value, list):
+        (item,) = typing.get_args(annotation)
+        return [_rebuild(item, v) for v in value]
+    if origin is dict and isinstance(value, dict):
+        _, item = typing.get_args(annotation)
+        return {k: _rebuild(item, v) for k, v in value.items()}
+    if isinstance(value, dict):
+        models = _models(annotation)
+        if len(models) == 1:
+            return construct(models[0], value)
+    return value

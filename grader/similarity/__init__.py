@@ -1,0 +1,1 @@
+"""Similarity of submissions: which students share code beyond the starter code."""

@@ -1,0 +1,97 @@
+"""What each command imports: start-up is what a learner feels, so heavy imports stay out.
+
+Each test runs the real `grade` console script with Python's import profiler
+(PYTHONPROFILEIMPORTTIME, the same as `python -X importtime`) and reads the modules
+it loaded; a change that brings a heavy import back onto a path fails here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, grade_command
+
+HEAVY = {"pytest", "_pytest", "nbformat", "nbclient", "matplotlib", "numpy", "distributed",
+         "dask", "jinja2", "copydetect", "watchfiles", "watchdog", "hypothesis"}
+BATCH = {"grader.batch", "grader.reports.html", "grader.reports.export", "grader.authoring"}
+SKELETON = "exercises/exercise_1_weighted_sampling.py"
+SOLUTION = "solutions/exercise_1_weighted_sampling.py"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the course whose cache is warm, as after a learner's first command."""
+    folder = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "course.yaml", folder)
+    for part in ("exercises", "solutions", "checks"):
+        shutil.copytree(ROOT / part, folder / part)
+    imported(folder, "list")
+    return folder
+
+
+def imported(cwd: Path, *args: str, env: dict[str, str] | None = None
+             ) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """Every module `grade ARGS` imported, and how it ended."""
+    environment = {k: v for k, v in os.environ.items() if k != "GRADE_COURSE"}
+    environment.update(env or {}, PYTHONPROFILEIMPORTTIME="1")
+    done = subprocess.run([*grade_command(), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env=environment)
+    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+             if line.startswith("import time:") and line.count("|") == 2}
+    names.discard("package")  # the profiler's header line
+    return names, done
+
+
+def heavy_in(names: set[str]) -> set[str]:
+    return {n for n in names if n.split(".")[0] in HEAVY}
+
+
+def test_version_imports_nothing_but_the_version(course: Path) -> None:
+    names, done = imported(course, "--version")
+    assert done.stdout.strip() == "grade, version 0.1.0"
+    assert {n for n in names if n.startswith("grader")} == {"grader", "grader.cli"}
+    assert not names & {"click", "pydantic", "yaml"} and not heavy_in(names)
+
+
+def test_help_lists_commands_and_exercises_without_pydantic(course: Path) -> None:
+    names, done = imported(course, "--help")
+    assert "batch" in done.stdout and "exercise-1  Weighted sampling" in done.stdout
+    assert not {n for n in names if n.split(".")[0] in {"pydantic", "pydantic_core", "yaml"}}
+    assert not heavy_in(names) and not {n for n in names if n.startswith(tuple(BATCH))}
+    assert "grader.course.model" not in names
+
+
+@pytest.mark.parametrize("file", [SOLUTION, SKELETON])
+def test_the_learners_path_imports_no_test_runner_notebooks_plots_or_batch(
+        course: Path, file: str) -> None:
+    names, done = imported(course, "exercise-1", file)
+    assert done.returncode == (0 if file == SOLUTION else 1), done.stdout
+    assert not heavy_in(names), heavy_in(names)
+    assert not {n for n in names if n.startswith(tuple(BATCH))}
+    assert "yaml" not in names  # the course came from the cache
+
+
+def test_a_skeleton_with_blanks_never_starts_a_sandbox(course: Path) -> None:
+    # An isolation level that cannot exist: any attempt to start a sandbox fails loudly.
+    _, done = imported(course, "exercise-1", SKELETON, env={"GRADE_SANDBOX": "no-such-level"})
+    assert done.returncode == 1, done.stderr[-500:]
+    assert "blanks on lines 18 and 33 are still empty" in done.stdout
+    _, solution = imported(course, "exercise-1", SOLUTION, env={"GRADE_SANDBOX": "no-such-level"})
+    assert solution.returncode == 2 and "sandbox could not start" in solution.stderr
+
+
+def test_every_listed_command_is_the_command_its_summary_names() -> None:
+    import importlib
+
+    from grader.cli.app import COMMANDS
+
+    for name, (target, summary) in COMMANDS.items():
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert command.name == name, (name, target)
+        assert summary.endswith(".") and len(summary) <= 60, summary
