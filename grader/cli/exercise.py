@@ -17,7 +17,7 @@ from grader.reports.progress import full_marks_line, scope_line
 from grader.reports.text import render
 from grader.runner import Grader
 from grader.sandbox.client import SandboxError
-from grader.sandbox.levels import make_sandbox
+from grader.sandbox.levels import make_sandbox, requested_level
 
 
 def exercise_command(exercise: Exercise) -> click.Command:
@@ -39,6 +39,7 @@ def exercise_command(exercise: Exercise) -> click.Command:
         path = file if file is not None else course.learner_path(exercise)
         recorder = Recorder(course)
         try:
+            requested_level()  # a mistyped GRADE_SANDBOX is said at once, blanks or not
             sandbox = make_sandbox()
         except SandboxError as exc:  # an unknown GRADE_SANDBOX
             die(f"the sandbox could not start: {exc}")
