@@ -48,10 +48,16 @@ SECTION_CYCLE = ("solution", "mutant", "solution", "skeleton", "solution", "synt
                  "solution", "mutant", "notebook", "solution")
 
 
+# As a learner runs it: Python caches compiled modules. A shell that sets
+# PYTHONDONTWRITEBYTECODE (this workplace's does) would recompile grade's modules on
+# every run and measure the compiler, not grade.
+ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def wall(command: list[str], cwd: Path) -> float:
     started = time.perf_counter()
     subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=False)
+                   check=False, env=ENVIRONMENT)
     return time.perf_counter() - started
 
 

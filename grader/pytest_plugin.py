@@ -20,7 +20,8 @@ from grader.checks import Submission
 from grader.course import ConfigError, Limits, find_course, load_course
 from grader.runner import Failure, SubmissionError, box_limits, check, load, read
 from grader.runner.outcomes import describe_stop
-from grader.sandbox.client import BoxStopped, Sandbox, SandboxError
+from grader.sandbox.client import BoxStopped, SandboxError
+from grader.sandbox.levels import make_sandbox
 
 DEFAULT_TIME_LIMIT = 30.0  # seconds, for checks outside any course
 # pytest-timeout's limit is the submission's plus this: the box's own deadline (and its
@@ -92,7 +93,7 @@ def submission(request: pytest.FixtureRequest) -> Iterator[Submission]:
     refused = check(source)
     if refused is not None:
         pytest.fail(refused.error, pytrace=False)
-    with Sandbox() as sandbox, sandbox.box(box_limits(limits), limits.time_limit) as box:
+    with make_sandbox() as sandbox, sandbox.box(box_limits(limits), limits.time_limit) as box:
         loaded = load(source, box, limits.time_limit)
         if isinstance(loaded, Failure):
             pytest.fail(loaded.error, pytrace=False)

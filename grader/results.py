@@ -8,6 +8,7 @@ decides on the kind, people read the sentence.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -122,6 +123,19 @@ class CheckResult(BaseModel):
         return data
 
 
+class Adjustment(BaseModel):
+    """How a graded (raw) score became the final one in a batch, with every reason:
+    a late penalty, a TA's override, an extension. Recomputed on every run."""
+
+    raw: float = Field(description="the score the checks gave")
+    override: float = Field(0.0, description="points a TA's overrides added (or took)")
+    penalty: float = Field(0.0, ge=0, description="points taken for lateness")
+    final: float
+    submitted_at: datetime | None = None
+    deadline: datetime | None = Field(None, description="the deadline that applied")
+    reasons: list[str] = Field(default_factory=list)
+
+
 class ExerciseResult(BaseModel):
     """One submission of one exercise. `error` is set when it could not be graded."""
 
@@ -140,6 +154,10 @@ class ExerciseResult(BaseModel):
                                    "file, or of `error_cell` in a notebook")
     error_cell: int | None = Field(None, description="the code cell (1-based) of a notebook")
     version: int = Field(CONTRACT_VERSION, description="the --json contract's version")
+    adjustment: Adjustment | None = Field(
+        None, exclude_if=lambda value: value is None,
+        description="in a batch with deadlines or overrides: raw -> final, and why "
+        "(left out when there is none, so `grade exercise-N --json` does not change)")
     withheld: Withheld | None = Field(
         None, description="in a learner's release: the hidden checks not run here")
 
@@ -195,6 +213,15 @@ class Skipped(BaseModel):
     reason: str
 
 
+class Person(BaseModel):
+    """Who a student is, from the roster or the LMS download: the exports' id columns."""
+
+    name: str = ""
+    email: str = ""
+    sis_id: str = ""
+    sis_login: str = ""
+    section: str = ""
+    on_roster: bool = True
 class WorkerInfo(BaseModel):
     """Where submissions ran: one grading worker and the isolation its sandbox had."""
 
@@ -225,8 +252,23 @@ class ClassResult(BaseModel):
     students: list[StudentResult]
     skipped: list[Skipped] = Field(default_factory=list)
     notes: dict[str, list[str]] = Field(default_factory=dict)
+    people: dict[str, Person] = Field(default_factory=dict)
+    not_on_roster: list[str] = Field(default_factory=list, description="graded all the same")
     workers: list[WorkerUse] = Field(default_factory=list, description="who graded what")
 
     @property
     def max_score(self) -> float:
         return sum(e.max_score for e in self.exercises)
+
+
+class Change(BaseModel):
+    """One line of changes.csv: a score that moved. `check` is empty for the
+    exercise's final score; `old` or `new` is None for a result that appeared or
+    went away."""
+
+    student: str
+    exercise: str
+    check: str
+    old: float | None
+    new: float | None
+    why: str

@@ -116,8 +116,9 @@ def test_exits_inside_a_function_fail_only_the_checks_that_call_it(
         name: str, said: str, layout: Layout, attack_grader: Grader,
         attack_course: Course) -> None:
     result = attack_grader.grade(attack_course.exercises[0], layout.submit(attack(name)))
-    assert [c.passed for c in result.checks] == [True, True, False, False, False, False]
-    assert all(said in c.message for c in result.checks[2:])
+    # the two checks that only read `weather` pass; every check that calls `sample` fails
+    assert [c.passed for c in result.checks] == [True, True] + [False] * (len(result.checks) - 2)
+    assert len(result.checks) >= 6 and all(said in c.message for c in result.checks[2:])
 
 
 CHECKS = '''

@@ -36,7 +36,7 @@ def _class(root: Path, students: dict[str, str]) -> Path:
 def _grade(course: Course, submissions: Path, outdir: Path) -> None:
     exercises = [course.exercises[0]]
     run_batch(course, submissions, outdir, exercises=exercises, jobs=1,
-              export=lambda result: write_exports(outdir, result, draw_charts=False))
+              export=lambda run: write_exports(outdir, run.results, draw_charts=False))
 
 
 def outdir_state(outdir: Path) -> dict[str, object]:
@@ -112,7 +112,7 @@ def test_ids_that_collide_in_files_are_both_refused(pair: tuple[str, str], why: 
                                                     tmp_path: Path) -> None:
     for name in (*pair, "carol"):
         (tmp_path / name).mkdir()
-    students, skipped = discover(tmp_path)
+    students, skipped, _ = discover(tmp_path)
     assert [s.id for s in students] == ["carol"]
     assert sorted(s.name for s in skipped) == sorted(pair)
     for refused in skipped:
@@ -130,7 +130,7 @@ def test_a_lone_look_alike_id_is_graded_with_a_warning(name: str, note: str,
                                                        tmp_path: Path) -> None:
     (tmp_path / name).mkdir()
     (tmp_path / "alice").mkdir()
-    students, skipped = discover(tmp_path)
+    students, skipped, _ = discover(tmp_path)
     assert skipped == [] or all(name not in s.name for s in skipped)
     [student] = [s for s in students if s.id == name]
     assert any(note in n for n in student.notes), student.notes
@@ -141,7 +141,7 @@ def test_refused_look_alikes_get_no_files_and_the_batch_says_why(
     subs = _class(tmp_path / "subs", {"Alice": SOLUTION, "alice": WRONG, "bob": SOLUTION})
     out = tmp_path / "out"
     run = run_batch(course, subs, out, exercises=[course.exercises[0]], jobs=1,
-                    export=lambda result: write_exports(out, result, draw_charts=False))
+                    export=lambda run: write_exports(out, run.results, draw_charts=False))
     assert [s.student for s in run.results.students] == ["bob"]
     assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.md"]
     assert any(w.startswith("skipped 'Alice': its id looks the same as 'alice'")

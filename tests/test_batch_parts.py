@@ -61,7 +61,7 @@ def test_ordinary_and_escapable_ids_are_accepted(name: str) -> None:
 def test_symlinked_folders_are_skipped(tmp_path: Path) -> None:
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
-    students, skipped = discover(tmp_path)
+    students, skipped, _ = discover(tmp_path)
     assert [s.id for s in students] == ["real"]
     assert [(s.name, s.reason) for s in skipped] == [
         ("link", "it is a symbolic link; copy the student's folder itself")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,14 +77,36 @@ def test_the_learners_path_imports_no_test_runner_notebooks_plots_or_batch(
     assert "yaml" not in names  # the course came from the cache
 
 
-def test_a_skeleton_with_blanks_never_starts_a_sandbox(course: Path) -> None:
-    # An isolation level that cannot exist: any attempt to start a sandbox fails loudly.
-    _, done = imported(course, "exercise-1", SKELETON, env={"GRADE_SANDBOX": "no-such-level"})
-    assert done.returncode == 1, done.stderr[-500:]
-    assert "blanks on lines 18 and 33 are still empty" in done.stdout
-    _, solution = imported(course, "exercise-1", SOLUTION, env={"GRADE_SANDBOX": "no-such-level"})
-    assert solution.returncode == 2 and "sandbox could not start" in solution.stderr
+# Python's audit hook sees every process this grade starts (the zygote included).
+SPAWNS = """
+import sys
+spawned = []
+sys.addaudithook(lambda e, a: spawned.append(str(a[0])) if e == "subprocess.Popen" else None)
+sys.argv = ["grade", "exercise-1", sys.argv[1]]
+from grader.cli import main
+try:
+    main()
+except SystemExit as exc:
+    print("EXIT", exc.code, "SPAWNED", len(spawned), file=sys.stderr)
+"""
 
+
+@pytest.mark.parametrize(("file", "status", "sandbox"), [(SKELETON, 1, False),
+                                                         (SOLUTION, 0, True)])
+def test_a_skeleton_with_blanks_never_starts_a_sandbox(course: Path, file: str, status: int,
+                                                       sandbox: bool) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "GRADE_COURSE"}
+    done = subprocess.run([sys.executable, "-c", SPAWNS, file], cwd=course, text=True,
+                          capture_output=True, timeout=120, env=environment)
+    words = done.stderr.split()
+    assert words[-4:-2] == ["EXIT", str(status)], done.stderr[-500:]
+    # the zygote is one process (two where unshare fails and it starts again without)
+    assert (int(words[-1]) > 0) is sandbox, done.stderr[-500:]
+
+
+def test_a_mistyped_isolation_level_is_said_even_for_a_skeleton(course: Path) -> None:
+    _, done = imported(course, "exercise-1", SKELETON, env={"GRADE_SANDBOX": "no-such-level"})
+    assert done.returncode == 2 and "GRADE_SANDBOX='no-such-level'" in done.stderr
 
 def test_every_listed_command_is_the_command_its_summary_names() -> None:
     import importlib

@@ -15,8 +15,10 @@ import nbformat
 import pytest
 from pydantic import TypeAdapter
 
+from grader.authoring.markers import strip_markers
 from grader.authoring.nbgrader_export import export_nbgrader, slug
-from grader.course import Course
+from grader.checks import load_checks
+from grader.course import Course, load_course
 from grader.notebooks.build import split_module
 from grader.reports.nbgrader_grades import write_nbgrader_grades
 from grader.results import StudentResult
@@ -37,6 +39,11 @@ WRONG = {  # one wrong answer per exercise, as a learner might write it
 }
 
 
+def grades_of_three() -> int:
+    """One nbgrader grade per check, for a class of three: every check of every exercise."""
+    course = load_course(ROOT / "course.yaml")
+    return 3 * sum(len(load_checks(course.checks_path(e))) for e in course.exercises)
+
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The real nbgrader command; it shells out to alembic, so the venv's bin goes first."""
     bin_dir = Path(sys.executable).parent
@@ -53,7 +60,8 @@ def answer(course: Course, exercise_id: str, released: Path, wrong: bool) -> nbf
     """The released notebook with its solution cells filled in, rightly or wrongly."""
     exercise = course.exercise(exercise_id)
     assert exercise is not None
-    cells = split_module(course.solution_path(exercise).read_text()).cells
+    # as the export reads it: the code, without authoring markers or mutant notes
+    cells = split_module(strip_markers(course.solution_path(exercise).read_text())).cells
     if wrong:
         old, new = WRONG[exercise_id]
         cells = [cell.replace(old, new) for cell in cells]
@@ -192,7 +200,8 @@ def test_batch_writes_scores_into_nbgrader_gradebook(autograded: Path, tmp_path:
     run = run_grade("batch", str(autograded), "--out", str(tmp_path / "out"),
                     "--nbgrader-db", str(db), "--nbgrader-assignment", "lesson23")
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[-1] == f"wrote 54 grades into {db} (assignment lesson23)"
+    grades = grades_of_three()
+    assert run.stdout.splitlines()[-1] == f"wrote {grades} grades into {db} (assignment lesson23)"
     with Gradebook(f"sqlite:///{db}") as gradebook:
         assert [(s.id, gradebook.find_submission("lesson23", s.id).score)
                 for s in gradebook.students] == [("bad", 21), ("good", 30), ("untouched", 0)]
@@ -201,7 +210,7 @@ def test_batch_writes_scores_into_nbgrader_gradebook(autograded: Path, tmp_path:
 def test_grades_go_into_a_fresh_gradebook(tmp_path: Path, batch_graded: Path) -> None:
     results = results_of(batch_graded)
     db = tmp_path / "gradebook.db"
-    assert write_nbgrader_grades(db, "lesson23", results) == 3 * 3 * 6
+    assert write_nbgrader_grades(db, "lesson23", results) == grades_of_three()
     with Gradebook(f"sqlite:///{db}") as gradebook:
         assert [s.id for s in gradebook.students] == ["bad", "good", "untouched"]
         for student in results:
@@ -230,7 +239,8 @@ def test_grades_overwrite_autograde_but_keep_a_tas_score(tmp_path: Path, autogra
     grades = batch_graded / "grades.json"
     run = run_grade("export", "nbgrader-grades", "--db", str(db), "--results", str(grades))
     assert run.returncode == 0, run.stderr
-    assert run.stdout == f"wrote 54 grades of 3 students into {db} (assignment exercises)\n"
+    assert run.stdout == (f"wrote {grades_of_three()} grades of 3 students into {db} "
+                          "(assignment exercises)\n")
     with Gradebook(f"sqlite:///{db}") as gradebook:
         assert gradebook.find_submission_notebook("exercise-1", ASSIGNMENT, "good").score == 10
         kept = gradebook.find_grade("the-next-word-is-sampled-not-fixed", "exercise-2",

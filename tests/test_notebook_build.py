@@ -32,7 +32,8 @@ def test_notebooks_are_valid_and_hold_the_skeleton(course: Course, tmp_path: Pat
         assert task.cell_type == "markdown"
         assert task.source.startswith(f"# Exercise {exercise.id[-1]} - ")
         assert f"`grade {exercise.id} {path.name}`" in task.source
-        code = [c.source for c in rest if c.cell_type == "code"]
+        *code, grading = [c.source for c in rest if c.cell_type == "code"]
+        assert grading == f'import grader\ngrader.check("{exercise.id}")'
         skeleton = course.learner_path(exercise).read_text()
         assert code == split_module(skeleton).cells
         # Every line of the skeleton's code is in the notebook, in order (the demo unindented).

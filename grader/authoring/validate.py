@@ -27,7 +27,7 @@ from grader.course import ConfigError, ConfigProblem, Course, Exercise, load_cou
 from grader.course.load import _node_line
 from grader.results import CheckResult, ExerciseResult
 from grader.runner import ChecksError, find_blanks
-from grader.sandbox.client import Sandbox
+from grader.sandbox.levels import make_sandbox
 
 WRONG_ANSWERS = ("None", "0", "1", '""')
 
@@ -335,7 +335,7 @@ class _Validator:
         self.course_problems(course)
         chosen = [e for e in course.exercises if only is None or e.id in only]
         with ExitStack() as stack:
-            grader = RecordingGrader(course, stack.enter_context(Sandbox())) if grade else None
+            grader = RecordingGrader(course, stack.enter_context(make_sandbox())) if grade else None
             for exercise in chosen:
                 built = self.skeleton(course, exercise)
                 checks = self.checks(course, exercise, grader)

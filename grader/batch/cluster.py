@@ -34,6 +34,8 @@ K = TypeVar("K")
 # Seconds to reach the scheduler, then again for a first worker to join (default 60).
 WAIT_VARIABLE = "GRADE_DASK_WAIT"
 IN_FLIGHT_PER_THREAD = 4  # tasks queued per worker thread: enough to never idle, bounded memory
+TASK_SECONDS = 0.2  # grading per task, when files are light: Dask costs ~10 ms per task
+MAX_FILES_PER_TASK = 16
 
 
 class WorkerUnfit(Exception):
@@ -119,14 +121,16 @@ class GraderPlugin(WorkerPlugin):
         return result.model_dump_json(), self.info.model_dump_json()
 
 
-def grade_file(plugin: str, exercise_id: str, filename: str, data: bytes,
-               size: int) -> tuple[str, str]:
-    """The task: grade one file on this worker's warm grader."""
+File = tuple[str, str, bytes, int]  # (exercise id, file name, its first bytes, its size)
+
+
+def grade_files(plugin: str, files: list[File]) -> list[tuple[str, str]]:
+    """The task: grade a few files on this worker's warm grader; (result, worker) each."""
     worker = get_worker()
     grader = worker.plugins.get(plugin)
     if not isinstance(grader, GraderPlugin):
         raise WorkerUnfit(f"Dask worker {worker.address} has no grader for this course")
-    return grader.grade(exercise_id, filename, data, size)
+    return [grader.grade(*file) for file in files]
 
 
 class DaskPool:
@@ -186,58 +190,75 @@ class DaskPool:
 
     def grade(self, work: Iterable[tuple[K, Exercise, Path]]
               ) -> Iterator[tuple[K, ExerciseResult, WorkerInfo | None]]:
-        """Grade every (key, exercise, path) on the cluster, a bounded number in flight;
-        yield (key, result, worker) as each completes."""
+        """Grade every (key, exercise, path) on the cluster, a bounded number of tasks in
+        flight; yield (key, result, worker) as each task completes."""
         assert self.client is not None
         run = uuid.uuid4().hex[:12]
-        items = iter(enumerate(work))
-        flying: dict[Any, tuple[K, Exercise]] = {}
+        items = list(work)
+        flying: dict[Any, list[tuple[K, Exercise]]] = {}
         completed = as_completed(loop=self.client.loop)
-        exhausted = False
+        position, tasks, graded, busy = 0, 0, 0, 0.0
         counted = time.monotonic()
         while True:
-            while not exhausted and len(flying) < IN_FLIGHT_PER_THREAD * self.threads:
-                item = next(items, None)
-                if item is None:
-                    exhausted = True
-                    break
-                number, (key, exercise, path) = item
-                payload = self._payload(exercise, path)
-                if payload is None:
-                    yield key, self.reference.grade(exercise, path), None
-                    continue
-                future = self.client.submit(grade_file, self.plugin, exercise.id, path.name,
-                                            *payload, key=f"grade-{run}-{number}", pure=False)
-                flying[future.key] = key, exercise
-                completed.add(future)
+            while position < len(items) and len(flying) < IN_FLIGHT_PER_THREAD * self.threads:
+                size = _chunk(graded, busy, len(items) - position, self.threads)
+                files: list[File] = []
+                keys: list[tuple[K, Exercise]] = []
+                for key, exercise, path in items[position:position + size]:
+                    payload = self._payload(exercise, path)
+                    if payload is None:
+                        yield key, self.reference.grade(exercise, path), None
+                        continue
+                    files.append((exercise.id, path.name, *payload))
+                    keys.append((key, exercise))
+                position += size
+                if files:
+                    tasks += 1
+                    future = self.client.submit(grade_files, self.plugin, files,
+                                                key=f"grade-{run}-{tasks}", pure=False)
+                    flying[future.key] = keys
+                    completed.add(future)
             if not flying:
                 return
             future = next(completed)
-            key, exercise = flying.pop(future.key)
-            yield key, *self._outcome(future, exercise)
+            keys = flying.pop(future.key)
+            for (key, _), (result, worker) in zip(keys, self._outcome(future, keys), strict=True):
+                graded += 1
+                busy += result.seconds
+                yield key, result, worker
             if time.monotonic() - counted > 2:  # workers come and go: keep them all busy
                 counted = time.monotonic()
                 self._count()
 
-    def _outcome(self, future: Future[Any], exercise: Exercise
-                 ) -> tuple[ExerciseResult, WorkerInfo | None]:
+    def _outcome(self, future: Future[Any], keys: list[tuple[K, Exercise]]
+                 ) -> list[tuple[ExerciseResult, WorkerInfo | None]]:
         if future.status == "finished":
-            text, info = future.result()
-            return ExerciseResult.model_validate_json(text), WorkerInfo.model_validate_json(info)
+            return [(ExerciseResult.model_validate_json(text),
+                     WorkerInfo.model_validate_json(info)) for text, info in future.result()]
         if future.status == "error":
             error = future.exception()
             if isinstance(error, WorkerUnfit):
                 raise WorkerError(str(error))
-            # The scheduler gave up on this file (e.g. every worker that took it died):
-            # a grader fault, so the next run grades it again.
+            # The scheduler gave up on these files (e.g. every worker that took them
+            # died): a grader fault, so the next run grades them again.
             why = ("the Dask workers grading it died" if isinstance(error, KilledWorker)
                    else f"{type(error).__name__}: {error}")
             failure = Failure(f"the grader failed on this file ({why}); nothing was counted: "
                               "it is graded again on the next run", ErrorKind.GRADER_FAULT)
-            return self.reference.catalogue.failed(exercise, failure, time.monotonic()), None
+            return [(self.reference.catalogue.failed(exercise, failure, time.monotonic()), None)
+                    for _, exercise in keys]
         raise WorkerError(f"lost the Dask scheduler at {self.address} (a task was "
                           f"{future.status})")
 
+
+def _chunk(graded: int, busy: float, left: int, threads: int) -> int:
+    """How many files the next task carries: about TASK_SECONDS of grading, so that
+    Dask's own cost per task (milliseconds) is small next to it, but never so many
+    that the last tasks leave workers idle; one file per task until timings are known."""
+    if not graded or busy <= 0:
+        return 1
+    size = int(TASK_SECONDS * graded / busy)
+    return max(1, min(size, MAX_FILES_PER_TASK, left // (2 * threads)))
 
 def dask_pool(address: str) -> ExecutorFactory:
     """The executor factory for `grade batch --dask ADDRESS`."""

@@ -1,6 +1,7 @@
-"""A batch's students: one folder per student, the folder name is the student id.
+"""A batch's students: the submitters a layout finds (one folder per student by
+default), each with their files sorted out per exercise.
 
-Ids come from a TA's disk, so they are untrusted text: a name that could escape
+Ids come from a TA's disk or an LMS download, so they are untrusted text: a name that could escape
 OUTDIR or be mistaken for something else is rejected; a name that a spreadsheet
 could misread is kept and escaped by the CSV exporters, with a note saying so.
 """
@@ -8,10 +9,14 @@ could misread is kept and escaped by the CSV exporters, with a note saying so.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from grader.batch.layouts import Found, Layout, read_layout
 from grader.course import Exercise
+from grader.course.match import Problem, assign
 from grader.reports.cells import FORMULA_START, spreadsheet_text
 from grader.results import NO_SUBMISSION, ErrorKind, Skipped
 from grader.runner.source import SubmissionError
@@ -24,11 +29,28 @@ _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 @dataclass(frozen=True)
 class StudentFolder:
-    """One student's folder and what the exporters must say about its id."""
+    """One student: their folder, their file per exercise (or why there is none), what
+    the LMS recorded, and what the exporters must say about the id."""
 
     id: str
     path: Path
     notes: tuple[str, ...] = field(default=())
+    files: dict[str, Path] = field(default_factory=dict, compare=False)
+    problems: dict[str, Problem] = field(default_factory=dict, compare=False)
+    times: dict[str, datetime] = field(default_factory=dict, compare=False)
+    late: bool = False  # the LMS marks the submission late but records no time
+    name: str = ""
+    email: str = ""
+    unmatched: tuple[str, ...] = field(default=())
+
+    def submission(self, exercise: Exercise) -> tuple[Path | None, SubmissionError | None]:
+        """(the file for `exercise`, None) or (None, why it cannot be graded)."""
+        if exercise.id in self.files:
+            return self.files[exercise.id], None
+        if exercise.id in self.problems:
+            message, kind = self.problems[exercise.id]
+            return None, SubmissionError(message, ErrorKind(kind))
+        return None, SubmissionError(NO_SUBMISSION, ErrorKind.MISSING)
 
 
 def id_problem(name: str) -> str | None:
@@ -112,56 +134,37 @@ def refuse_collisions(students: list[StudentFolder]) -> tuple[list[StudentFolder
     return kept, refused
 
 
-def discover(root: Path) -> tuple[list[StudentFolder], list[Skipped]]:
-    """The student folders under `root` (sorted by id) and the entries skipped, with why.
+def _student(found: Found, exercises: Sequence[Exercise]) -> StudentFolder:
+    sorted_out = assign(((p, found.shown(p)) for p in found.files), exercises)
+    times = {e: t for e, p in sorted_out.files.items() if (t := found.time_of(p))}
+    notes = [*id_notes(found.id), *lookalike_notes(found.id),
+             *(f"{found.id}: {n}" for n in sorted_out.notes),
+             *(f"{found.id}: {u}" for u in sorted_out.unmatched)]
+    return StudentFolder(found.id, found.folder, tuple(notes), sorted_out.files,
+                         sorted_out.problems, times, found.late, found.name, found.email,
+                         tuple(sorted_out.unmatched))
 
-    An nbgrader course folder works too: its ``submitted/`` holds the students.
+
+def discover(root: Path, exercises: Sequence[Exercise] = (), layout: Layout | None = None
+             ) -> tuple[list[StudentFolder], list[Skipped], Layout]:
+    """The students under `root` (sorted by id), the entries skipped with why, and the
+    layout read (detected unless given). An nbgrader course folder works too: its
+    ``submitted/`` holds the students.
     """
-    if (root / "submitted").is_dir():
-        root = root / "submitted"
-    students: list[StudentFolder] = []
-    skipped: list[Skipped] = []
-    for entry in sorted(root.iterdir(), key=lambda p: p.name):
-        name = entry.name
-        problem = id_problem(name)
-        if problem is None and entry.is_symlink():
-            problem = "it is a symbolic link; copy the student's folder itself"
-        elif problem is None and not entry.is_dir():
-            problem = "it is not a folder (each student needs a folder of their own)"
+    layout, (found, skipped) = read_layout(root, layout)
+    students: dict[str, StudentFolder] = {}
+    for submitter in sorted(found, key=lambda f: f.id):
+        problem = id_problem(submitter.id)
         if problem:
-            shown = name if name.isprintable() else name.encode("unicode_escape").decode()
+            shown = submitter.id if submitter.id.isprintable() else (
+                submitter.id.encode("unicode_escape").decode())
             skipped.append(Skipped(name=shown, reason=problem))
             continue
-        students.append(StudentFolder(name, entry, id_notes(name) + lookalike_notes(name)))
-    students, refused = refuse_collisions(students)
-    return students, sorted(skipped + refused, key=lambda s: s.name)
-
-
-def submission_file(folder: Path, exercise: Exercise
-                    ) -> tuple[Path | None, SubmissionError | None]:
-    """(the student's file for `exercise`, None) or (None, why it cannot be graded).
-
-    The file is named as in exercises/, or has the same stem with `.ipynb`; in
-    nbgrader's layout (``<student>/<assignment>/``) it is a notebook named by that
-    stem or by the exercise id, in one assignment folder.
-    """
-    notebook = Path(exercise.file).with_suffix(".ipynb").name
-    candidates = [folder / exercise.file, folder / notebook]
-    for path in candidates:
-        if path.is_symlink():
-            return None, SubmissionError("the submission is a symbolic link; submit the file "
-                                         "itself", ErrorKind.UNREADABLE)
-        if path.is_file():
-            return path, None
-        if path.exists():  # a folder, a pipe, a device: nothing to read
-            return None, SubmissionError(f"{path.name} is not a regular file; submit the file "
-                                         "itself", ErrorKind.UNREADABLE)
-    nested = [path for sub in sorted(folder.iterdir()) if sub.is_dir() and not sub.is_symlink()
-              for path in (sub / notebook, sub / f"{exercise.id}.ipynb")
-              if path.is_file() and not path.is_symlink()]
-    if len(nested) > 1:
-        shown = " and ".join(str(p.relative_to(folder)) for p in nested)
-        return None, SubmissionError(f"two notebooks for {exercise.id} ({shown}); keep one",
-                                     ErrorKind.AMBIGUOUS)
-    return (nested[0], None) if nested else (
-        None, SubmissionError(NO_SUBMISSION, ErrorKind.MISSING))
+        if submitter.id in students:
+            skipped.append(Skipped(name=str(submitter.folder.name), reason=(
+                f"a second submission by {submitter.id}; only the first "
+                f"({students[submitter.id].path.name}) is graded")))
+            continue
+        students[submitter.id] = _student(submitter, exercises)
+    kept, refused = refuse_collisions(list(students.values()))
+    return kept, sorted(skipped + refused, key=lambda s: s.name), layout

@@ -1,4 +1,8 @@
-"""What makes a graded result still valid: a hash of everything it depends on."""
+"""What makes a graded result still valid: a hash of everything it depends on.
+
+Deadlines and late policies are left out: they change the final score, never the
+verdict, and are applied afresh on every run (grader.batch.adjust).
+"""
 
 from __future__ import annotations
 
@@ -10,30 +14,42 @@ from grader.checks import local_modules
 from grader.course import Course, Exercise
 from grader.results import CONTRACT_VERSION
 
+# Fields of course.yaml that never change a verdict.
+_NOT_GRADING = {"deadline", "late_policy"}
+
+
+def course_text(course: Course) -> str:
+    """course.yaml as validated, without the fields that do not change a verdict."""
+    return course.model_dump_json(
+        exclude={**dict.fromkeys(_NOT_GRADING, True),
+                 "exercises": {"__all__": _NOT_GRADING}})
+
+
+def checks_digest(course: Course, exercise: Exercise) -> str:
+    """The exercise's checks file and the helper modules it imports from its folder."""
+    digest = hashlib.sha256()
+    checks = course.checks_path(exercise)
+    if checks.is_file():
+        for path in [checks, *local_modules(checks).values()]:
+            digest.update(f"{path.name}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
 
 def course_digest(course: Course, exercise: Exercise) -> bytes:
-    """course.yaml (as validated), the exercise's checks file and the helper modules it
-    imports from its folder, the grader version and the results' contract version (a
-    result of an older contract lacks fields, such as its error's kind: graded again)."""
-    digest = hashlib.sha256(
-        f"{__version__}\0{CONTRACT_VERSION}\0{course.model_dump_json()}\0".encode())
-    checks = course.checks_path(exercise)
-    if not checks.is_file():
-        return digest.digest()
-    for path in [checks, *local_modules(checks).values()]:
-        digest.update(f"{path.name}\0".encode() + path.read_bytes() + b"\0")
-    return digest.digest()
+    """course.yaml (as validated, deadlines aside), the exercise's checks, the grader
+    version and the results' contract version (a result of an older contract lacks
+    fields, such as its error's kind: graded again)."""
+    return hashlib.sha256(f"{__version__}\0{CONTRACT_VERSION}\0{course_text(course)}\0"
+                          f"{checks_digest(course, exercise)}".encode()).digest()
 
 
-def fingerprint(base: bytes, exercise: Exercise, path: Path | None, limit: int,
-                problem: str | None = None) -> str:
-    """A hash of `base` (course_digest) plus the submission's name and content, or of
-    why there is none (`problem`).
+def submission_digest(path: Path | None, limit: int, problem: str | None = None) -> str:
+    """A hash of the submission's name and content, or of why there is none (`problem`).
 
     Reads at most `limit` bytes: a file larger than that is refused by the grader
     anyway, and its size alone is then part of the hash.
     """
-    digest = hashlib.sha256(base + exercise.id.encode())
+    digest = hashlib.sha256()
     if path is None:
         digest.update(f"\0missing\0{problem}".encode())
     else:
@@ -42,3 +58,8 @@ def fingerprint(base: bytes, exercise: Exercise, path: Path | None, limit: int,
         with path.open("rb") as f:
             digest.update(f.read(limit + 1))
     return digest.hexdigest()
+
+
+def fingerprint(base: bytes, exercise: Exercise, submission: str) -> str:
+    """A hash of `base` (course_digest), the exercise and the `submission_digest`."""
+    return hashlib.sha256(base + exercise.id.encode() + submission.encode()).hexdigest()

@@ -8,13 +8,13 @@ two batches from writing one OUTDIR at the same time.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from grader.locks import lock_file
 from grader.results import ExerciseResult, WorkerInfo
 
 Key = tuple[str, str]  # (student, exercise)
@@ -86,9 +86,7 @@ class Journal:
 
     def __enter__(self) -> Journal:
         self._lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not lock_file(self._lock, wait=False):
             os.close(self._lock)
             raise JournalBusy(f"another `grade batch` is writing {self.path.parent}") from None
         try:

@@ -23,7 +23,8 @@ from grader.batch.executor import WorkerError, grade_safely, worker_info
 from grader.course import Course, Exercise
 from grader.results import ExerciseResult, WorkerInfo
 from grader.runner import Grader
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import linux_sandbox_runs, make_sandbox, portable_here
 
 K = TypeVar("K")
 PR_SET_PDEATHSIG = 1
@@ -36,19 +37,19 @@ def _die_with_parent(parent: int) -> None:
     Our zygote then sees its control socket close and exits, taking its boxes
     (its PID namespace) with it: a killed batch leaves nothing running.
     """
-    with contextlib.suppress(OSError, AttributeError):
+    with contextlib.suppress(OSError, AttributeError, TypeError):  # Linux only
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 
 
-def _start(course: Course, parent: int) -> None:
+def _start(course: Course, parent: int, portable: bool) -> None:
     # Ctrl-C is the batch process's business; a worker (and its zygote, which
     # inherits SIG_IGN) finishes the submission in hand instead of dying mid-way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the batch's "stop as on Ctrl-C"
     _die_with_parent(parent)
-    sandbox = Sandbox()
+    sandbox = make_sandbox(portable)
     try:
         sandbox.start()
     except SandboxError as exc:
@@ -80,9 +81,12 @@ class WorkerPool:
         self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> WorkerPool:
+        # fork where the Linux sandbox runs (workers inherit loaded modules); spawn
+        # elsewhere (Windows has no fork; macOS's is unsafe with system frameworks).
+        method = "fork" if linux_sandbox_runs() else "spawn"
         self._executor = ProcessPoolExecutor(
-            self.jobs, mp_context=multiprocessing.get_context("fork"),
-            initializer=_start, initargs=(self.course, os.getpid()))
+            self.jobs, mp_context=multiprocessing.get_context(method),
+            initializer=_start, initargs=(self.course, os.getpid(), portable_here()))
         return self
 
     def __exit__(self, exc_type: object, *rest: object) -> None:

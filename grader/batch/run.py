@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import __version__
-from grader.batch.discover import StudentFolder, discover, submission_file
+from grader.batch.discover import StudentFolder, discover
 from grader.batch.executor import ExecutorFactory, WorkerError, worker_uses
-from grader.batch.fingerprint import course_digest, fingerprint
+from grader.batch.fingerprint import course_digest, fingerprint, submission_digest
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
+from grader.batch.layouts import Layout, LayoutError, unwrap
 from grader.batch.pool import WorkerPool
+from grader.batch.roster import RosterRow, join_roster, people_of
+from grader.batch.safezip import UnsafeZip, extract
+from grader.batch.select import Selection
 from grader.batch.shard import Shard, ShardManifest, class_digest, partition, write_manifest
 from grader.course import Course, Exercise
 from grader.results import (
@@ -36,8 +40,9 @@ from grader.runner.source import SubmissionError
 from grader.sandbox.client import Sandbox
 
 JOURNAL = "journal.jsonl"
+UNPACKED = ".download"  # where a zipped download is unpacked, inside OUTDIR
 Progress = Callable[[int, int], None]  # (done, total)
-Export = Callable[[ClassResult], object]  # writes OUTDIR's files from the class's results
+Export = Callable[["BatchRun"], object]  # writes OUTDIR's files from a finished run
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -54,6 +59,7 @@ class Task:
     path: Path | None
     problem: SubmissionError | None
     fingerprint: str
+    submission: str = ""  # the hash of the file alone (what changes.csv calls "file changed")
 
     @property
     def key(self) -> Key:
@@ -70,6 +76,9 @@ class BatchRun:
     workers: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    layout: Layout = Layout.FOLDERS
+    students: list[StudentFolder] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
     # wall seconds per phase ("setup", "journal", "grading", "assembly", "exports"): what
     # a run spends besides grading is measured (bench/startup.py), not guessed
     phases: dict[str, float] = field(default_factory=dict)
@@ -109,20 +118,33 @@ def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise
         base = course_digest(course, exercise)
         limit = course.limits_for(exercise).max_source_kb * 1024
         for student in students:
-            path, problem = submission_file(student.path, exercise)
+            path, problem = student.submission(exercise)
+            submission = submission_digest(path, limit, str(problem) if problem else None)
             tasks.append(Task(student, exercise, path, problem,
-                              fingerprint(base, exercise, path, limit,
-                                          str(problem) if problem else None)))
+                              fingerprint(base, exercise, submission), submission))
     return sorted(tasks, key=lambda t: (t.student.id, exercises.index(t.exercise)))
 
 
 def _check_folders(submissions: Path, outdir: Path) -> None:
-    if not submissions.is_dir():
-        raise BatchError(f"{submissions} is not a folder of student folders")
+    if submissions.is_file() and submissions.suffix.lower() == ".zip":
+        pass
+    elif not submissions.is_dir():
+        raise BatchError(f"{submissions} is neither a folder of submissions nor a .zip")
     if outdir.resolve() == submissions.resolve():
         raise BatchError("--out must not be the submissions folder itself")
     if outdir.exists() and not outdir.is_dir():
         raise BatchError(f"--out {outdir} exists and is not a folder")
+
+
+def unpacked(submissions: Path, outdir: Path) -> Path:
+    """The folder to read: `submissions` itself, or the zip unpacked into OUTDIR."""
+    if submissions.is_dir():
+        return submissions
+    try:
+        extract(submissions, outdir / UNPACKED)
+    except UnsafeZip as exc:
+        raise BatchError(f"refused {submissions.name}: {exc}; nothing was unpacked") from None
+    return unwrap(outdir / UNPACKED)
 
 
 def local_pool(jobs: int) -> ExecutorFactory:
@@ -145,9 +167,14 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
               exercises: list[Exercise] | None = None, jobs: int | None = None,
               force: bool = False, progress: Progress | None = None,
               export: Export | None = None, executor: ExecutorFactory | None = None,
-              shard: Shard | None = None) -> BatchRun:
-    """Grade every student folder in `submissions` (or a shard's share of them) on the local
-    pool or `executor`; results are journaled in `outdir`.
+              shard: Shard | None = None, layout: Layout | None = None,
+              selection: Selection | None = None, roster: list[RosterRow] | None = None
+              ) -> BatchRun:
+    """Grade every submission in `submissions` (a folder or a .zip, in `layout` or the
+    one detected; or a shard's share of them) on the local pool or `executor`; results
+    are journaled in `outdir`. With a `roster`, its students are the class: those with
+    nothing handed in score 0, "no submission". `selection` (--student, --only) says
+    what is graded again.
 
     `export` writes OUTDIR's files while the journal's lock is still held, so two
     runs on one OUTDIR can never interleave their exports. A full disk is a
@@ -155,8 +182,9 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
     """
     try:
         return _run_batch(course, submissions, outdir, exercises=exercises, jobs=jobs,
-                          force=force, progress=progress, export=export, executor=executor,
-                          shard=shard)
+                          progress=progress, export=export, executor=executor, shard=shard,
+                          layout=layout, selection=selection or Selection(force=force),
+                          roster=roster)
     except OSError as exc:
         if exc.errno not in DISK_FULL:
             raise
@@ -167,9 +195,11 @@ def run_batch(course: Course, submissions: Path, outdir: Path, *,
 
 
 def _run_batch(course: Course, submissions: Path, outdir: Path, *,
-               exercises: list[Exercise] | None, jobs: int | None, force: bool,
+               exercises: list[Exercise] | None, jobs: int | None,
                progress: Progress | None, export: Export | None,
-               executor: ExecutorFactory | None, shard: Shard | None) -> BatchRun:
+               executor: ExecutorFactory | None, shard: Shard | None,
+               layout: Layout | None, selection: Selection, roster: list[RosterRow] | None
+               ) -> BatchRun:
     started = clock = time.monotonic()
     run = BatchRun()
     exercises = exercises or list(course.exercises)
@@ -177,24 +207,32 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
     reference = _reference(course, exercises)
     infos = [ExerciseInfo(id=e.id, title=e.title, max_score=reference.catalogue.max_score(e))
              for e in exercises]
-    students, skipped = discover(submissions)
+    outdir.mkdir(parents=True, exist_ok=True)
+    submissions = unpacked(submissions, outdir)
+    try:
+        students, skipped, layout = discover(submissions, course.exercises, layout)
+    except (LayoutError, OSError) as exc:
+        raise BatchError(f"cannot read {submissions}: {exc}") from None
     if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
+    people, strangers = people_of(students), list[str]()
+    if roster is not None:
+        students, people, strangers = join_roster(students, roster, submissions)
     tasks = plan(course, students, exercises)
     manifest = None
     if shard is not None:
         students, tasks, whole = _share(shard, students, tasks)
         manifest = _manifest(course, exercises, shard, whole, infos, skipped, students, tasks)
-    outdir.mkdir(parents=True, exist_ok=True)
+    run.layout, run.students, run.tasks = layout, students, tasks
     clock = run.lap("setup", clock)
     try:
         with Journal(outdir / JOURNAL) as journal:
             write_manifest(outdir, manifest)
             known = journal.read()
-            todo = [t for t in tasks if force or known.get(t.key) is None
-                    or known[t.key].fingerprint != t.fingerprint
-                    or known[t.key].result.grader_fault]
-            run.reused = len(tasks) - len(todo)
+            todo = [t for t in tasks
+                    if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
+            again = {t.key for t in todo}
+            run.reused = sum(t.key in known and t.key not in again for t in tasks)
             clock = run.lap("journal", clock)
             _grade(reference, journal, todo, executor or local_pool(jobs or default_jobs()),
                    run, progress)
@@ -208,9 +246,10 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
             clock = run.lap("journal", clock)
             run.result = _assemble(course.title, infos, students, tasks, kept)
             run.result.skipped = skipped
+            run.result.people, run.result.not_on_roster = people, strangers
             clock = run.lap("assembly", clock)
             if export is not None:
-                export(run.result)
+                export(run)
                 clock = run.lap("exports", clock)
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
@@ -218,9 +257,16 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
         raise BatchError(f"{exc} ({run.graded} results were saved)") from None
     run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
     run.warnings += [note for s in students for note in s.notes]
+    ungraded = len(students) - len(run.result.students)
+    if ungraded:
+        run.warnings.append(f"{ungraded} students were never graded and are left out of the "
+                            "exports (run without --student to grade them)")
+    if strangers:
+        run.warnings.append(f"not on the roster, graded all the same: {', '.join(strangers)}")
     if not students:
-        run.warnings.append(f"no student folders in {submissions} (one folder per student, "
-                            "named by the student id)")
+        run.warnings.append(f"no students in {submissions} (read as the {layout.value} "
+                            "layout; one folder per student, named by the student id, or "
+                            "an LMS download: see --layout)")
     run.seconds = time.monotonic() - started
     return run
 
@@ -265,7 +311,9 @@ def _grade(reference: Grader, journal: Journal, todo: list[Task], executor: Exec
 
 def _assemble(title: str, infos: list[ExerciseInfo], students: list[StudentFolder],
               tasks: list[Task], entries: dict[Key, Entry]) -> ClassResult:
-    by_key = {t.key: entries[t.key] for t in tasks}
+    by_key = {t.key: entries[t.key] for t in tasks if t.key in entries}
+    # With --student, a student never graded before has no result yet: left out.
+    students = [s for s in students if all((s.id, e.id) in by_key for e in infos)]
     return ClassResult(
         course=title, exercises=infos,
         students=[StudentResult(student=s.id,

@@ -25,11 +25,13 @@ def main() -> None:
         import click
 
         from grader.cli.app import cli
+        from grader.cli.terminal import colour, plain_streams
     except KeyboardInterrupt:  # Ctrl-C while starting: no traceback either
         print("\ninterrupted", file=sys.stderr)
         sys.exit(INTERRUPTED)
+    plain_streams()
     try:
-        cli(prog_name="grade", standalone_mode=False)
+        cli(prog_name="grade", standalone_mode=False, color=colour())
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:  # usage errors: exit status 2

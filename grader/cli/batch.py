@@ -11,17 +11,26 @@ from typing import Any
 import click
 
 from grader.batch import BatchError, BatchRun, run_batch
+from grader.batch.adjust import Extension, Override, read_extensions, read_overrides
 from grader.batch.executor import ExecutorFactory
+from grader.batch.layouts import Layout
+from grader.batch.regrade import Settled, settle
+from grader.batch.roster import RosterRow, read_roster
 from grader.batch.run import JOURNAL, default_jobs
+from grader.batch.select import Only, Selection
 from grader.batch.shard import Shard, ShardError
+from grader.batch.tables import TableError
 from grader.cli import INTERRUPTED
 from grader.cli.context import course_from, die, warn_weakened
+from grader.course import Course
 from grader.reports.canvas import IdColumn
 from grader.reports.export import summary as exports_summary
 from grader.reports.export import write_exports
 from grader.reports.html import SimilarityLink
+from grader.reports.moodle import unmatched_in_moodle
 from grader.results import ClassResult
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import make_sandbox
 
 TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
 
@@ -69,24 +78,51 @@ class Progress:
             self.bar.__exit__(None, None, None)
 
 
-def _summary(run: BatchRun, outdir: Path, where: str = "") -> list[str]:
-    result = run.results
+def _summary(run: BatchRun, settled: Settled, outdir: Path, where: str = "") -> list[str]:
+    result = settled.result
     submissions = [e for s in result.students for e in s.exercises]
     missing = sum(not e.submitted for e in submissions)
     unchecked = sum(e.error is not None for e in submissions) - missing
     mean = sum(s.total for s in result.students) / max(1, len(result.students))
     workers = f"{run.workers} {where}worker{'s' * (run.workers != 1)}"
-    return [
+    lines = [
         f"graded {len(result.students)} students x {len(result.exercises)} exercises in "
-        f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged",
+        f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged "
+        f"({run.layout.value} layout)",
         f"class mean {mean:.1f}/{result.max_score:g}; {unchecked} submissions could not be "
         f"checked; {missing} files missing",
         f"wrote {outdir}/{exports_summary()}",
     ]
+    if settled.changes is not None:
+        moved = len({c.student for c in settled.changes})
+        lines.append(f"since the last run: {moved} student{'s' * (moved != 1)} moved, "
+                     f"{len(settled.changes)} scores (see {outdir}/changes.md)")
+    return lines
+
+
+def _tables(course: Course, roster: Path | None, extensions: Path | None,
+            overrides: Path | None) -> tuple[list[RosterRow] | None, list[Extension],
+                                             list[Override]]:
+    """The TA's CSV files: the roster if given; extensions and overrides from the
+    options, else from extensions.csv and overrides.csv beside course.yaml."""
+    extensions = extensions or _beside(course, "extensions.csv")
+    overrides = overrides or _beside(course, "overrides.csv")
+    try:
+        return (read_roster(roster) if roster else None,
+                read_extensions(extensions) if extensions else [],
+                read_overrides(overrides) if overrides else [])
+    except (TableError, OSError, UnicodeDecodeError) as exc:
+        die(str(exc))
+    raise AssertionError("unreachable")
+
+
+def _beside(course: Course, name: str) -> Path | None:
+    path = course.root / name
+    return path if path.is_file() else None
 
 
 @click.command("batch")
-@click.argument("submissions", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("submissions", type=click.Path(path_type=Path, exists=True))
 @click.option("--out", "outdir", required=True, type=click.Path(path_type=Path),
               help="Folder for the gradebook, feedback, exports and report.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -94,8 +130,24 @@ def _summary(run: BatchRun, outdir: Path, where: str = "") -> list[str]:
 @click.option("--exercise", "exercise_ids", multiple=True, metavar="ID",
               help="Grade only this exercise (repeat for several).")
 @click.option("--force", is_flag=True, help="Grade again even submissions that did not change.")
-@click.option("--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default="sis-login-id",
-              show_default=True, help="The canvas.csv column the folder name goes in.")
+@click.option("--layout", type=click.Choice([layout.value for layout in Layout]), default=None,
+              help="How SUBMISSIONS is organised (default: detected).")
+@click.option("--student", "student_ids", multiple=True, metavar="ID",
+              help="Grade (again) only this student (repeat for several).")
+@click.option("--only", type=click.Choice([only.value for only in Only]), default=None,
+              help="Grade again only the results that errored, timed out or changed.")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="roster.csv (id, name, email, sis_id, section): the class; "
+              "fills the id columns of canvas.csv and moodle.csv.")
+@click.option("--extensions", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="extensions.csv (student, exercise, deadline, reason); "
+              "default: extensions.csv beside course.yaml, if there is one.")
+@click.option("--overrides", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="overrides.csv (student, exercise, check, points, reason, "
+              "by); default: overrides.csv beside course.yaml, if there is one.")
+@click.option("--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default=None,
+              help="The canvas.csv column the student id goes in (default: id for a "
+              "Canvas download, else sis-login-id).")
 @click.option("--nbgrader-db", default=None, metavar="PATH",
               help="Also write the scores into this nbgrader gradebook (sqlite file or URL).")
 @click.option("--nbgrader-assignment", default="exercises", show_default=True,
@@ -111,12 +163,16 @@ def _summary(run: BatchRun, outdir: Path, where: str = "") -> list[str]:
                    "shards' OUTDIRs with `grade merge`.")
 @click.pass_context
 def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
-          exercise_ids: tuple[str, ...], force: bool, canvas_id: str,
+          exercise_ids: tuple[str, ...], force: bool, layout: str | None,
+          student_ids: tuple[str, ...], only: str | None, roster: Path | None,
+          extensions: Path | None, overrides: Path | None, canvas_id: str | None,
           nbgrader_db: str | None, nbgrader_assignment: str, dask_address: str | None,
           shard_text: str | None, with_similarity: bool) -> None:
-    """Grade a class: SUBMISSIONS holds one folder per student (the folder name is the
-    student id) with that student's files, named as in exercises/ (or .ipynb).
-    An nbgrader course folder (submitted/STUDENT/ASSIGNMENT/*.ipynb) works too.
+    """Grade a class: SUBMISSIONS (a folder or a .zip) holds one folder per student
+    (the folder name is the student id) with that student's files, named as in
+    exercises/ (or .ipynb; loose names such as "Exercise1 (1).py" are matched with a
+    warning). nbgrader's submitted/, a Canvas, Moodle or Gradescope download and
+    cloned GitHub Classroom repositories are detected (or name one with --layout).
 
     \b
     Writes OUTDIR/grades.csv, grades.json, canvas.csv, report.html,
@@ -139,8 +195,8 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     executor = _dask(dask_address) if dask_address else None
     if executor is None:
         try:
-            with Sandbox() as probe:  # what the workers' sandboxes will be able to do
-                warn_weakened(probe)
+            with make_sandbox() as probe:  # what the workers' sandboxes will be able to do
+                warn_weakened(probe, batch=True)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
     similarity, link = None, None
@@ -150,13 +206,25 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
 
         similarity = compare_submissions(ctx, submissions, exercise_ids, exclude=outdir)
         link = SimilarityLink(INDEX, similarity.flagged, similarity.threshold)
+    roster_rows, extension_rows, override_rows = _tables(course, roster, extensions, overrides)
     progress = Progress()
+    finished: list[Settled] = []
+
+    def export(run: BatchRun) -> None:
+        """Final scores and what moved (regrade.settle), then every export."""
+        settled = settle(course, run, outdir, extensions=extension_rows,
+                         overrides=override_rows)
+        column = canvas_id or ("id" if run.layout is Layout.CANVAS else "sis-login-id")
+        write_exports(outdir, settled.result, canvas_id=CANVAS_IDS[column], similarity=link)
+        finished.append(settled)
+
     previous = signal.signal(signal.SIGTERM, _terminated)  # `kill PID` is a Ctrl-C too
     try:
+        selection = Selection(frozenset(student_ids), Only(only) if only else None, force)
         run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
-                        force=force, progress=progress, executor=executor, shard=shard,
-                        export=lambda result: write_exports(
-                            outdir, result, canvas_id=CANVAS_IDS[canvas_id], similarity=link))
+                        progress=progress, executor=executor, shard=shard, export=export,
+                        layout=Layout(layout) if layout else None, selection=selection,
+                        roster=roster_rows)
     except BatchError as exc:
         progress.close()
         die(str(exc))
@@ -169,13 +237,19 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     finally:
         signal.signal(signal.SIGTERM, previous)
     progress.close()
-    for warning in run.warnings:
+    settled = finished[0]
+    unmatched = unmatched_in_moodle(settled.result)
+    if unmatched and roster_rows is not None:
+        settled.warnings.append(f"moodle.csv: no email or ID number for {len(unmatched)} "
+                                f"students ({', '.join(unmatched[:5])}); Moodle cannot match "
+                                "them")
+    for warning in [*run.warnings, *settled.warnings]:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
     if similarity is not None:
         write_similarity_report(outdir, similarity)
     if dask_address:
         warn_weakened_workers(run.results)
-    lines = _summary(run, outdir, "Dask " if dask_address else "")
+    lines = _summary(run, settled, outdir, "Dask " if dask_address else "")
     if shard is not None:
         lines.append(f"this is shard {shard} ({len(run.results.students)} students); join "
                      "every shard's OUTDIR with: grade merge OUT1 OUT2 ... --out OUTDIR")
@@ -185,7 +259,8 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         from grader.reports.nbgrader_grades import write_nbgrader_grades
 
         need_nbgrader()
-        count = write_nbgrader_grades(nbgrader_db, nbgrader_assignment, run.results.students)
+        count = write_nbgrader_grades(nbgrader_db, nbgrader_assignment,
+                                      settled.result.students)
         click.echo(f"wrote {count} grades into {nbgrader_db} "
                    f"(assignment {nbgrader_assignment})")
 

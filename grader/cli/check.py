@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 
 from grader.authoring import CourseReport, validate_course
 from grader.cli.context import command_names, course_file, course_from, die, exercises_named
+from grader.cli.terminal import json_text
 from grader.course import ConfigError, load_course
 from grader.reports.problems import render_problems
 from grader.sandbox.client import SandboxError
@@ -65,7 +66,7 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool,
     if mutants:
         _mutants(ctx, report, list(ids), as_json, jobs)
     if as_json:
-        click.echo(report.model_dump_json())
+        click.echo(json_text(report.model_dump_json()))
     elif report.problems:
         click.echo(render_problems(report.problems))
     else:

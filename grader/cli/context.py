@@ -64,9 +64,19 @@ def course_from(ctx: click.Context) -> Course:
     return course
 
 
-def warn_weakened(sandbox: Sandbox) -> None:
+PORTABLE_NOTE = ("note: portable isolation on this machine: your code runs in a separate "
+                 "process with time and memory limits, but it is not locked away from your "
+                 "files; see README, 'On macOS / on Windows / in Jupyter'")
+PORTABLE_BATCH_NOTE = ("note: portable isolation on this machine: hostile code is not "
+                       "contained here (it could read or change files, other students' "
+                       "included); grade untrusted classes on Linux")
+
+
+def warn_weakened(sandbox: Sandbox, batch: bool = False) -> None:
     """Say once, on stderr, which isolation measures this machine would not allow."""
-    if sandbox.weakened:
+    if sandbox.isolation.get("level") == "portable":
+        click.echo(PORTABLE_BATCH_NOTE if batch else PORTABLE_NOTE, err=True)
+    elif sandbox.weakened:
         click.echo(f"note: reduced isolation on this machine (no {', '.join(sandbox.weakened)});"
                    " see README, 'Threat model'", err=True)
 

@@ -10,12 +10,14 @@ import click
 from grader.checks import load_checks
 from grader.cli.context import course_from, die, warn_weakened
 from grader.cli.learner import checks_or_die, done_count, grade_recorded
+from grader.cli.terminal import json_text
 from grader.course import Exercise
 from grader.progress import Recorder
 from grader.reports.progress import full_marks_line, scope_line
 from grader.reports.text import render
 from grader.runner import Grader
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import make_sandbox, requested_level
 
 
 def exercise_command(exercise: Exercise) -> click.Command:
@@ -36,7 +38,11 @@ def exercise_command(exercise: Exercise) -> click.Command:
         course = course_from(ctx)
         path = file if file is not None else course.learner_path(exercise)
         recorder = Recorder(course)
-        sandbox = Sandbox()
+        try:
+            requested_level()  # a mistyped GRADE_SANDBOX is said at once, blanks or not
+            sandbox = make_sandbox()
+        except SandboxError as exc:  # an unknown GRADE_SANDBOX
+            die(f"the sandbox could not start: {exc}")
         grader = Grader(course, sandbox, only=only)
         try:
             # Blanks left, or not text: the verdict needs no sandbox, so none starts.
@@ -56,7 +62,7 @@ def exercise_command(exercise: Exercise) -> click.Command:
         finally:
             sandbox.close()
         if as_json:
-            click.echo(result.model_dump_json())
+            click.echo(json_text(result.model_dump_json()))
         else:
             click.echo(render(result, exercise.title, encoding=sys.stdout.encoding,
                               show_output=show_output))

@@ -13,7 +13,8 @@ from grader.progress import Recorder
 from grader.progress.hints import next_hint
 from grader.progress.record import fingerprint
 from grader.runner import Grader
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import make_sandbox
 
 
 @click.command("hint")
@@ -31,7 +32,7 @@ def hint(ctx: click.Context, exercise_id: str, file: Path | None) -> None:
     path = file if file is not None else course.learner_path(exercise)
     source = fingerprint(path)
     try:
-        with Sandbox() as sandbox:
+        with make_sandbox() as sandbox:
             warn_weakened(sandbox)
             grader = Grader(course, sandbox)
             checks_or_die(grader, exercise)

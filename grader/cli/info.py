@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,7 +18,7 @@ from grader.cli.context import course_from
 def list_exercises(ctx: click.Context, as_json: bool) -> None:
     """List the course's exercises, their files and points."""
     course = course_from(ctx)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for exercise in course.exercises:
         checks = load_checks(course.checks_path(exercise))
         rows.append({"id": exercise.id, "title": exercise.title, "file": exercise.file,
@@ -28,4 +30,5 @@ def list_exercises(ctx: click.Context, as_json: bool) -> None:
     for row in rows:
         click.echo(f"  {row['id']:<12} {row['title']:<48} {row['points']:>4g} points"
                    f"  ({row['checks']} checks)")
-        click.echo(f"  {'':<12} file: {course.exercises_dir}/{row['file']}")
+        # As the OS writes paths: exercises\exercise_1.py on Windows.
+        click.echo(f"  {'':<12} file: {Path(course.exercises_dir) / row['file']}")

@@ -12,7 +12,8 @@ from grader.authoring.problems import Problem
 from grader.cli.context import course_from, die, shown
 from grader.course import Course
 from grader.reports.problems import render_problems
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import make_sandbox
 
 
 def refuse_foreign(outdir: Path, marker: str) -> None:
@@ -28,7 +29,7 @@ def release_problems(course: Course, folder: Path) -> list[Problem]:
     from grader.authoring.leaks import verify_release
 
     try:
-        with Sandbox() as sandbox:
+        with make_sandbox() as sandbox:
             return verify_release(course, folder, sandbox)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")

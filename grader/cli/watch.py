@@ -10,7 +10,8 @@ from grader.cli.context import course_from, die, exercises_named, warn_weakened
 from grader.cli.learner import checks_or_die, show_notes
 from grader.progress import Recorder, next_unfinished
 from grader.runner import Grader
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import make_sandbox
 from grader.watch import WatchSession
 
 
@@ -37,7 +38,7 @@ def watch(ctx: click.Context, exercise_id: str | None, notebook: bool) -> None:
             return
     exercise = exercises_named(course, [exercise_id])[0]
     try:
-        with Sandbox() as sandbox:
+        with make_sandbox() as sandbox:
             warn_weakened(sandbox)
             grader = Grader(course, sandbox)
             for each in course.exercises:

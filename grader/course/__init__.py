@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from grader.course.load import ConfigError, ConfigProblem, find_course, load_course
 
 if TYPE_CHECKING:
-    from grader.course.model import Course, Exercise, Limits, Withheld
+    from grader.course.model import Course, Exercise, LatePolicy, Limits, Withheld
 
-__all__ = ["ConfigError", "ConfigProblem", "Course", "Exercise", "Limits", "Withheld",
-           "find_course", "load_course"]
-_MODELS = ("Course", "Exercise", "Limits", "Withheld")
+__all__ = ["ConfigError", "ConfigProblem", "Course", "Exercise", "LatePolicy", "Limits",
+           "Withheld", "find_course", "load_course"]
+_MODELS = ("Course", "Exercise", "LatePolicy", "Limits", "Withheld")
 
 
 def __getattr__(name: str) -> Any:

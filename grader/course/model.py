@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 # Validators are built when first used, not at import: a learner's command whose
 # course comes from the cache (course/cache.py) never builds them at all.
@@ -32,6 +34,20 @@ class Limits(BaseModel):
                          description="all files learner code may write, together (KiB)")
     disk_files: int = Field(256, ge=8, le=100_000,
                             description="files and folders learner code may create")
+
+
+class LatePolicy(BaseModel):
+    """What work handed in after its deadline is worth (grader.course.late computes it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grace_minutes: float = Field(0, ge=0, description="lateness forgiven entirely")
+    penalty_percent: float = Field(
+        0, ge=0, le=100,
+        description="percent of the exercise's points taken per started period late")
+    per: Literal["day", "hour"] = Field("day", description="the period of penalty_percent")
+    cap_percent: float = Field(100, ge=0, le=100, description="the most a late penalty takes")
+    accepted: bool = Field(True, description="false: late work (past the grace) scores 0")
 
 
 class Withheld(BaseModel):
@@ -71,6 +87,9 @@ class Exercise(BaseModel):
     learned: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[^\n]*$",
                                 description="one line: what the exercise taught, shown to the "
                                 "learner at full marks")
+    deadline: AwareDatetime | None = Field(
+        None, description="overrides the course's deadline, e.g. 2026-12-01T23:59:00+01:00")
+    late_policy: LatePolicy | None = Field(None, description="overrides the course's policy")
     withheld: Withheld | None = Field(None, description="hidden checks a release leaves out")
     equivalent_mutants: list[EquivalentMutant] = Field(
         default_factory=list, description="mutants of the solution that behave like it "
@@ -86,6 +105,9 @@ class Course(BaseModel):
     exercises_dir: str = "exercises"
     solutions_dir: str = "solutions"
     limits: Limits = Field(default_factory=Limits)
+    deadline: AwareDatetime | None = Field(
+        None, description="when work is due, with its time zone: 2026-12-01T23:59:00+01:00")
+    late_policy: LatePolicy = Field(default_factory=LatePolicy)
     release: bool = Field(False, description="a learner's copy written by `grade release`")
     exercises: list[Exercise] = Field(min_length=1)
 
@@ -113,6 +135,12 @@ class Course(BaseModel):
             return self.limits
         given = exercise.limits
         return self.limits.model_copy(update={n: getattr(given, n) for n in given.model_fields_set})
+
+    def deadline_for(self, exercise: Exercise) -> datetime | None:
+        return exercise.deadline or self.deadline
+
+    def late_policy_for(self, exercise: Exercise) -> LatePolicy:
+        return exercise.late_policy or self.late_policy
 
     def learner_path(self, exercise: Exercise) -> Path:
         return self._root / self.exercises_dir / exercise.file

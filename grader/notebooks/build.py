@@ -20,6 +20,10 @@ from grader.runner.notebook import statement_starts
 MAIN = re.compile(r"""^if __name__ == ["']__main__["']:\s*(#.*)?$""")
 _SECTION = re.compile(r"^(#|def |async def |class |@)")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+# The last cell of every skeleton notebook: grades what the kernel has run (grader.cli.jupyter).
+GRADE_CELL = 'import grader\ngrader.check("{exercise}")'
+GRADE_NOTE = ("Grade your work: run the cell below. It grades the cells you have run, in the "
+              "order you ran them (no need to save first), and shows what to fix.")
 
 
 @dataclass
@@ -98,6 +102,8 @@ def skeleton_notebook(exercise: Exercise, source: str, notebook: str) -> object:
             cells.append(v4.new_markdown_cell("Try it: run the cell below to see your "
                                               "code at work.", id=f"try-{index}"))
         cells.append(v4.new_code_cell(code, id=f"code-{index}"))
+    cells += [v4.new_markdown_cell(GRADE_NOTE, id="grade-note"),
+              v4.new_code_cell(GRADE_CELL.format(exercise=exercise.id), id="grade")]
     return new_notebook(cells)
 
 

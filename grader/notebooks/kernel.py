@@ -19,6 +19,7 @@ nbgrader's model trusts the kernel, so this module does not sandbox anything.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from grader.runner.notebook import join_cells
 from grader.sandbox.inprocess import InProcess
 
 MARKER = "# grade-check:"  # first line of every check cell: these are not learner code
+GRADING_CALL = re.compile(r"\bgrader\s*\.\s*check\s*\(")  # a notebook's grading cell
 
 _checks: dict[str, list[Check]] = {}
 _loaded: dict[str, tuple[tuple[str, ...], Submission | Failure]] = {}
@@ -49,11 +51,13 @@ def register_checks(exercise_id: str, source: str,
 
 
 def learner_cells(history: list[str]) -> list[str]:
-    """The cells the kernel ran, with our check cells (and the running one) blanked out.
+    """The cells the kernel ran, with our check cells (and the running one) and the
+    notebook's own grading cells (`grader.check(...)`) blanked out.
 
     Blanked, not dropped, so "code cell 3" still means the third code cell.
     """
-    return ["" if cell.lstrip().startswith(MARKER) else cell for cell in history]
+    return ["" if cell.lstrip().startswith(MARKER) or GRADING_CALL.search(cell) else cell
+            for cell in history]
 
 
 def _history() -> list[str]:

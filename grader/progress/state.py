@@ -13,7 +13,7 @@ VERSION: Literal[1] = 1
 class HintLevel(BaseModel):
     """How deep the hints of one check have gone, and for which code."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
 
     shown: int = Field(ge=1, description="how many of the check's hints have been shown")
     source: str = Field(description="sha256 of the file the last hint was shown for")
@@ -22,7 +22,7 @@ class HintLevel(BaseModel):
 class ExerciseRecord(BaseModel):
     """What the learner's gradings of one exercise left behind. Shown, never trusted."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
 
     best: float | None = Field(None, description="best full-run score (not -k runs)")
     last: float | None = Field(None, description="the last full run's score")
@@ -37,7 +37,7 @@ class ExerciseRecord(BaseModel):
 class Progress(BaseModel):
     """The whole progress file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
 
     version: Literal[1] = VERSION
     exercises: dict[str, ExerciseRecord] = Field(default_factory=dict)

@@ -7,7 +7,6 @@ own so that git never tracks it, whatever the course's own ignore rules say.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from grader.locks import lock_file
 from grader.progress.state import VERSION, Progress
 
 FOLDER = ".grade"
@@ -94,7 +94,7 @@ class ProgressStore:
         if not ignore.exists():
             ignore.write_text("# grade's local progress: never part of the course\n*\n")
         with open(self.folder / "lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            lock_file(lock.fileno(), wait=True)
             yield
 
     def _write(self, progress: Progress) -> None:

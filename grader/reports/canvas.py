@@ -2,9 +2,12 @@
 
 Columns, in order: `Student`, `ID`, `SIS User ID`, `SIS Login ID`, `Section`, then
 one column per exercise named by its id. The second row is Canvas's own
-`Points Possible` row. A batch only knows the folder name: it becomes `Student`
-and the one id column chosen (`SIS Login ID` by default); the other id columns
-and `Section` stay empty, which Canvas accepts as long as one id matches.
+`Points Possible` row. The student id goes in the one id column chosen (`SIS Login
+ID` by default, `ID` for a Canvas download, whose ids are Canvas user ids); the
+roster (`--roster`) fills `Student` (the name), the other id columns and `Section`.
+Without one they stay empty, which Canvas accepts as long as one id matches.
+Scores are final (after late penalties and overrides): Canvas would read any extra
+column as a new assignment, so the reasons live in the feedback files.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from grader.reports.cells import points, spreadsheet_text
-from grader.results import ClassResult
+from grader.results import ClassResult, Person
 
 IdColumn = Literal["ID", "SIS User ID", "SIS Login ID"]
 IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -42,9 +45,15 @@ class CanvasRow(BaseModel):
 
 def canvas_rows(result: ClassResult, id_column: IdColumn = "SIS Login ID") -> list[CanvasRow]:
     field = {"ID": "id", "SIS User ID": "sis_user_id", "SIS Login ID": "sis_login_id"}
-    return [CanvasRow.model_validate({
-        "student": s.student, field[id_column]: s.student,
-        "scores": {e.exercise: e.score for e in s.exercises}}) for s in result.students]
+    rows = []
+    for s in result.students:
+        person = result.people.get(s.student, Person())
+        rows.append(CanvasRow.model_validate({
+            "student": person.name or s.student, "sis_user_id": person.sis_id,
+            "sis_login_id": person.sis_login, "section": person.section,
+            field[id_column]: s.student,
+            "scores": {e.exercise: e.score for e in s.exercises}}))
+    return rows
 
 
 def canvas_csv(result: ClassResult, id_column: IdColumn = "SIS Login ID") -> str:

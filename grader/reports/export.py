@@ -19,6 +19,7 @@ from grader.reports.files import TEMPORARY, write_all_atomic
 from grader.reports.gradebook import grades_csv, grades_json
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import SimilarityLink, report_html
+from grader.reports.moodle import moodle_csv
 from grader.results import ClassResult, StudentResult
 
 
@@ -58,6 +59,7 @@ EXPORTS: tuple[Export, ...] = (
     Export("grades.csv", lambda r, _: {"grades.csv": grades_csv(r)}),
     Export("grades.json", lambda r, _: {"grades.json": grades_json(r)}),
     Export("canvas.csv", lambda r, o: {"canvas.csv": canvas_csv(r, o.canvas_id)}),
+    Export("moodle.csv", lambda r, _: {"moodle.csv": moodle_csv(r)}),
     Export("report.html", lambda r, o: {"report.html": report_html(
         r, draw_charts=o.draw_charts, similarity=o.similarity)}),
     Export("feedback/*.md", per_student("feedback", "{}.md", feedback_markdown)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 
+from grader.reports.adjustments import adjustment_line
 from grader.reports.cells import points
 from grader.results import CheckResult, ClassResult, ExerciseInfo, ExerciseResult, StudentResult
 
@@ -42,6 +43,9 @@ def _check(check: CheckResult, exercise_error: bool) -> list[str]:
 def _exercise(info: ExerciseInfo, result: ExerciseResult) -> list[str]:
     lines = [f"## {markdown_text(info.title)} ({info.id}): "
              f"{points(result.score)}/{points(result.max_score)}", ""]
+    line = adjustment_line(result)
+    if line:
+        lines += [f"**Score:** {markdown_text(line)}", ""]
     if result.error:
         lines += [f"**Could not be checked:** {markdown_text(result.error)}", ""]
     for check in result.checks:

@@ -36,18 +36,41 @@ def gradebook(result: ClassResult) -> Gradebook:
         for s in result.students])
 
 
+def adjusted(result: ClassResult) -> bool:
+    """Deadlines or overrides were applied: the exports show raw, penalty, override."""
+    return any(e.adjustment for s in result.students for e in s.exercises)
+
+
 def grades_json(result: ClassResult) -> str:
+    volatile = {"seconds"} if adjusted(result) else {"seconds", "adjustment"}
     return gradebook(result).model_dump_json(
-        indent=2, exclude={"__all__": {"exercises": {"__all__": {"seconds"}}}}) + "\n"
+        indent=2, exclude={"__all__": {"exercises": {"__all__": volatile}}}) + "\n"
+
+
+def _adjustment_cells(result: ExerciseResult) -> list[str]:
+    a = result.adjustment
+    return [points(a.raw), points(a.override), points(a.penalty)] if a else ["", "", ""]
 
 
 def grades_csv(result: ClassResult) -> str:
-    """`student,<exercise ids in course order>,total`, one row per student."""
+    """`student,<exercise ids in course order>,total`, one row per student (final
+    scores). With deadlines or overrides, then `<id> raw`, `<id> override`,
+    `<id> penalty` per exercise and the `reasons`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", *(e.id for e in result.exercises), "total"])
+    extra = adjusted(result)
+    header = ["student", *(e.id for e in result.exercises), "total"]
+    if extra:
+        header += [f"{e.id} {part}" for e in result.exercises
+                   for part in ("raw", "override", "penalty")] + ["reasons"]
+    writer.writerow(header)
     for student in result.students:
-        writer.writerow([spreadsheet_text(student.student),
-                         *(points(e.score) for e in student.exercises),
-                         points(student.total)])
+        row = [spreadsheet_text(student.student),
+               *(points(e.score) for e in student.exercises), points(student.total)]
+        if extra:
+            row += [cell for e in student.exercises for cell in _adjustment_cells(e)]
+            row.append(spreadsheet_text(" | ".join(
+                f"{e.exercise}: {reason}" for e in student.exercises
+                for reason in (e.adjustment.reasons if e.adjustment else []))))
+        writer.writerow(row)
     return out.getvalue()

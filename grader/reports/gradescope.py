@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grader.reports.adjustments import adjustment_line
 from grader.reports.cells import points
 from grader.reports.feedback import markdown_fence, markdown_text
 from grader.results import CheckResult, ExerciseResult, StudentResult
@@ -71,7 +72,9 @@ def gradescope_results(student: StudentResult, visibility: Visibility = "visible
                             output=_test_output(c, e), visibility=test_visibility(c, visibility))
              for e in student.exercises for c in e.checks]
     summary = [f"{e.exercise}: {points(e.score)}/{points(e.max_score)}"
-               + (f" ({e.error})" if e.error else "") for e in student.exercises]
+               + (f" ({e.error})" if e.error else "")
+               + (f"; {line}" if (line := adjustment_line(e)) else "")
+               for e in student.exercises]
     return GradescopeResults(
         score=student.total, execution_time=round(sum(e.seconds for e in student.exercises), 3),
         output="\n".join(summary), visibility=visibility, tests=tests)

@@ -7,15 +7,8 @@ import textwrap
 import click
 
 from grader.reports.cells import points
+from grader.reports.plain import printable
 from grader.results import CheckResult, ExerciseResult
-
-
-def _marks(encoding: str | None) -> tuple[str, str]:
-    try:
-        "✓✗".encode(encoding or "ascii")
-        return "✓", "✗"
-    except (UnicodeEncodeError, LookupError):
-        return "+", "x"
 
 
 def _wrap(text: str, indent: str) -> list[str]:
@@ -67,7 +60,7 @@ def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8"
     `score_first` (grade watch) puts the score under the title, where a redrawn
     screen keeps it in view.
     """
-    ok, bad = _marks(encoding)
+    ok, bad = "✓", "✗"  # "+" and "x" where the console cannot write them (`printable`)
     lines = [click.style(f"{result.exercise} · {title}", bold=True), ""]
     if score_first:
         lines[1:1] = [_score_line(result)]
@@ -87,4 +80,5 @@ def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8"
         count = len(printed.splitlines())
         lines.append(f"(your code printed {count} line{'s' * (count != 1)}; "
                      "add --output to see them)")
-    return "\n".join(lines)
+    return printable("\n".join(lines), encoding)
+

@@ -12,8 +12,13 @@ from grader.runner.source import Source, SubmissionError, check_text
 
 
 def _decode(data: bytes) -> str:
+    """UTF-8 text as Python reads a file: without a byte-order mark, CRLF as LF.
+
+    Windows editors save both; graded as they are, a CRLF file would quote its
+    lines with a stray "\r" and a BOM would be a character before line 1.
+    """
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SubmissionError(

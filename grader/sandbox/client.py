@@ -91,6 +91,19 @@ def isolation_level() -> str:
     return level
 
 
+PORTABLE = "portable"  # the spawned-process box every OS has (see `portable`)
+
+
+def requested_level() -> str:
+    """The level asked for in $GRADE_SANDBOX (default ``full``), or SandboxError: one of
+    the Linux sandbox's `zygote.LEVELS`, or ``portable``."""
+    level = os.environ.get(LEVEL_VARIABLE, "") or "full"
+    if level not in (*LEVELS, PORTABLE):
+        raise SandboxError(f"{LEVEL_VARIABLE}={level!r} is not one of "
+                           f"{', '.join((*LEVELS, PORTABLE))}")
+    return level
+
+
 def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
     """Ways to start the zygote, strongest isolation first."""
     python = [sys.executable, "-s", "-S", "-c", _BOOT, _PACKAGE_ROOT, str(fd), level]

@@ -17,6 +17,7 @@ inside an nbgrader kernel (nbgrader's own trust model).
 
 from __future__ import annotations
 
+import _thread
 import errno
 import io
 import json
@@ -24,6 +25,7 @@ import random
 import signal
 import socket
 import sys
+import threading
 import types
 from typing import Any
 
@@ -73,6 +75,41 @@ class CappedWriter(io.TextIOBase):
 
 def on_alarm(signum: int, frame: Any) -> None:
     raise TimeLimit
+
+
+class Watchdog:
+    """The alarm where there is no SIGALRM (Windows): a timer thread interrupts the main
+    thread, and the KeyboardInterrupt it raises there is read as `TimeLimit`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        _thread.interrupt_main()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def arm(seconds: float, use_signal: bool | None = None) -> Watchdog | None:
+    """Raise `TimeLimit` in learner code after `seconds`: SIGALRM where it exists."""
+    if use_signal is None:
+        use_signal = hasattr(signal, "setitimer")
+    if use_signal:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        return None
+    return Watchdog(seconds)
+
+
+def disarm(watchdog: Watchdog | None) -> None:
+    if watchdog is None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    else:
+        watchdog.cancel()
 
 
 def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
@@ -192,7 +229,9 @@ TOO_LARGE = {"kind": "too_large", "limit": protocol.MAX_VALUE}
 class Host:
     """The learner's module and the operations the trusted side may ask of it."""
 
-    def __init__(self, output_limit: int = 64_000, encoded: bool = False) -> None:
+    def __init__(self, output_limit: int = 64_000, encoded: bool = False,
+                 use_signal: bool | None = None) -> None:
+        self.use_signal = use_signal  # None: SIGALRM where the OS has it, else a Watchdog
         self.namespace: dict[str, Any] = {}
         self.filename = "<submission>"
         self.stdout = CappedWriter(output_limit)
@@ -205,8 +244,7 @@ class Host:
         seconds = float(request.get("seconds", 0) or 0)
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = self.stdout
-        if seconds > 0:
-            signal.setitimer(signal.ITIMER_REAL, seconds)
+        alarm = arm(seconds, self.use_signal) if seconds > 0 else None
         try:
             if op == "load":
                 reply = self.load(request["source"], request["filename"])
@@ -219,10 +257,12 @@ class Host:
             else:
                 reply = {"error": {"kind": "protocol", "message": f"unknown op {op!r}"}}
         except BaseException as exc:  # learner code raised anything at all
+            if isinstance(alarm, Watchdog) and alarm.fired and isinstance(exc, KeyboardInterrupt):
+                exc = TimeLimit().with_traceback(exc.__traceback__)
             reply = {"error": describe_error(exc, self.filename)}
         finally:
             if seconds > 0:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                disarm(alarm)
             sys.stdout, sys.stderr = saved
         reply["id"] = request.get("id")
         reply["stdout"] = self.stdout.take()
@@ -280,7 +320,8 @@ class Host:
 
 def serve(channel: socket.socket, output_limit: int) -> None:
     """Answer requests on `channel` until the trusted side hangs up."""
-    signal.signal(signal.SIGALRM, on_alarm)
+    if hasattr(signal, "SIGALRM"):  # else (Windows) `arm` uses a Watchdog
+        signal.signal(signal.SIGALRM, on_alarm)
     host = Host(output_limit, encoded=True)
     protocol.send(channel, READY)  # locked down: from here on, any exit is learner code's
     while True:

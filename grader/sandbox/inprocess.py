@@ -2,7 +2,7 @@
 
 No isolation at all: for nbgrader's kernel (nbgrader trusts the kernel) and for the
 benchmark's lower bound (what checks cost without a box). A time limit needs the
-main thread (SIGALRM); without one, nothing is timed.
+main thread (SIGALRM, or a Watchdog on Windows); elsewhere nothing is timed.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class InProcessBoxes:
 
     def __init__(self, timed: bool = True) -> None:
         self.timed = timed and threading.current_thread() is threading.main_thread()
-        if self.timed:
+        if self.timed and hasattr(signal, "SIGALRM"):  # else (Windows) a Watchdog times it
             signal.signal(signal.SIGALRM, on_alarm)
 
     def box(self, limits: BoxLimits, seconds: float) -> InProcess:

@@ -35,10 +35,8 @@ chroot and no Landlock either: what a machine without any of them gets).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-import resource
 import select
 import shutil
 import signal
@@ -70,6 +68,8 @@ def claim_uid_range() -> tuple[int, int]:
     Two zygotes sharing a uid would let one's cleanup (kill every process of the
     uid) kill the other's box. Returns (first uid, lock fd).
     """
+    import fcntl  # here, not at the top: importing this module must work on Windows
+
     # One place for every grader on the machine, whatever its TMPDIR: uids are global.
     folder = "/tmp/grade-uid-locks"
     os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -127,6 +127,8 @@ def probe(level: str, kernel: Kernel) -> dict[str, Any]:
 
 
 def _set_limits(limits: dict[str, Any]) -> None:
+    import resource  # here, not at the top: importing this module must work on Windows
+
     memory = int(limits["memory_mb"]) * 1024 * 1024
     cpu = int(limits["cpu_seconds"])
     fsize = int(limits["file_size_kb"]) * 1024
@@ -400,7 +402,9 @@ class Zygote:
 
 
 def main() -> None:
-    for name in PRELOAD:
+    # Linux-only modules, imported by the functions that use them; loaded here,
+    # because a box cannot load a module from disk once it is chrooted.
+    for name in (*PRELOAD, "fcntl", "resource"):
         __import__(name)
     from grader.sandbox import host  # noqa: F401  (preloaded for the boxes)
 

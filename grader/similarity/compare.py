@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from grader.batch.discover import discover, submission_file
+from grader.batch.discover import discover
 from grader.course import Course, Exercise
 from grader.runner import SubmissionError, read
 
@@ -123,12 +123,12 @@ def _files(root: Path | None, exercise: Exercise, reference: bool, boilerplate: 
            exclude: Path | None = None) -> tuple[list[_File], list[str]]:
     if root is None:
         return [], []
-    students, _ = discover(root)
+    students, _, _ = discover(root, [exercise])  # any layout the batch reads
     if exclude is not None:  # e.g. --out inside SUBMISSIONS: not a student
         students = [s for s in students if s.path.resolve() != exclude.resolve()]
     files, unreadable = [], []
     for student in students:
-        path, _ = submission_file(student.path, exercise)
+        path, _ = student.submission(exercise)
         if path is None:
             continue
         try:

@@ -118,8 +118,11 @@ def produce(work: Path) -> dict[str, bytes]:
         out["batch/stdout.txt"] = normalise(finished.stdout)
         exits["export nbgrader"] = exported.result().returncode
     _collect(course / "out", "batch", out)
-    for volatile in ("batch/journal.jsonl", "batch/journal.lock", "batch/report.html"):
-        out.pop(volatile, None)  # the journal's order follows the workers; html: times
+    for volatile in ("batch/journal.jsonl", "batch/journal.lock", "batch/report.html",
+                     "batch/state.json"):
+        # the journal's order follows the workers; html: times; state.json: hashes of
+        # the grader version and checks (bookkeeping for changes.csv, not a contract)
+        out.pop(volatile, None)
     _collect(course / "nbcourse", "nbgrader-export", out)
     out["exit_codes.json"] = (json.dumps(exits, indent=2, sort_keys=True) + "\n").encode()
     return out

@@ -1,0 +1,121 @@
+"""Regrades: what moved since the last run into the same OUTDIR, and why.
+
+Each run leaves `state.json`: per student and exercise, the hashes of what the result
+was graded from (the file, the checks, course.yaml, the grader version), the final
+score, each check's points and the reasons of its adjustments. The next run compares
+its own state with it, row by row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from grader import __version__
+from grader.batch.fingerprint import checks_digest, course_text
+from grader.course import Course
+from grader.results import Change, ClassResult
+
+STATE = "state.json"
+
+
+class StateRow(BaseModel):
+    """One (student, exercise) as this run graded it."""
+
+    student: str
+    exercise: str
+    file: str = Field(description="hash of the submission, or of why there is none")
+    checks: str = Field(description="hash of the checks file and its helpers")
+    course: str = Field(description="hash of course.yaml (deadlines aside)")
+    grader: str = Field(description="the grader's version")
+    score: float = Field(description="final")
+    check_scores: dict[str, float]
+    reasons: list[str] = Field(default_factory=list)
+
+
+class RunState(BaseModel):
+    """The whole of state.json."""
+
+    rows: list[StateRow]
+
+
+def run_state(course: Course, result: ClassResult, submissions: dict[tuple[str, str], str]
+              ) -> RunState:
+    """This run's state; `submissions` maps (student, exercise) to the file's hash."""
+    course_hash = hashlib.sha256(course_text(course).encode()).hexdigest()
+    checks = {e.id: checks_digest(course, e) for e in course.exercises if
+              any(x.id == e.id for x in result.exercises)}
+    rows = [StateRow(student=s.student, exercise=e.exercise,
+                     file=submissions.get((s.student, e.exercise), ""),
+                     checks=checks[e.exercise], course=course_hash, grader=__version__,
+                     score=e.score, check_scores={c.name: c.score for c in e.checks},
+                     reasons=e.adjustment.reasons if e.adjustment else [])
+            for s in result.students for e in s.exercises]
+    return RunState(rows=rows)
+
+
+def read_state(outdir: Path) -> RunState | None:
+    """The last run's state, or None (a first run, or an unreadable file)."""
+    try:
+        return RunState.model_validate_json((outdir / STATE).read_bytes())
+    except (OSError, ValidationError):
+        return None
+
+
+def _why(old: StateRow, new: StateRow) -> str:
+    reasons = []
+    if old.file != new.file:
+        reasons.append("their file changed")
+    if old.checks != new.checks:
+        reasons.append("the checks changed")
+    if old.course != new.course:
+        reasons.append("course.yaml changed")
+    if old.grader != new.grader:
+        reasons.append(f"the grader changed ({old.grader} -> {new.grader})")
+    reasons += [f"now: {r}" for r in new.reasons if r not in old.reasons]
+    reasons += [f"no longer: {r}" for r in old.reasons if r not in new.reasons]
+    return "; ".join(reasons) or "graded again from the same inputs"
+
+
+def _moved(old: StateRow, new: StateRow) -> list[Change]:
+    why = _why(old, new)
+    changes = []
+    if old.score != new.score:
+        changes.append(Change(student=new.student, exercise=new.exercise, check="",
+                              old=old.score, new=new.score, why=why))
+    for name in dict.fromkeys([*old.check_scores, *new.check_scores]):
+        before, after = old.check_scores.get(name), new.check_scores.get(name)
+        if before != after:
+            changes.append(Change(student=new.student, exercise=new.exercise, check=name,
+                                  old=before, new=after, why=why))
+    return changes
+
+
+def compare(old: RunState, new: RunState) -> list[Change]:
+    """Every score that moved from `old` to `new`, for the exercises `new` graded."""
+    before = {(r.student, r.exercise): r for r in old.rows}
+    after = {(r.student, r.exercise): r for r in new.rows}
+    graded = {r.exercise for r in new.rows}
+    changes: list[Change] = []
+    for key in sorted({*before, *after}):
+        if key[1] not in graded:
+            continue
+        if key not in before:
+            changes.append(Change(student=key[0], exercise=key[1], check="", old=None,
+                                  new=after[key].score, why="new in this batch"))
+        elif key not in after:
+            changes.append(Change(student=key[0], exercise=key[1], check="",
+                                  old=before[key].score, new=None,
+                                  why="no longer in this batch"))
+        else:
+            changes += _moved(before[key], after[key])
+    return changes
+
+
+def merged(old: RunState | None, new: RunState) -> RunState:
+    """The state to keep: `new`, plus the old rows of exercises this run did not grade."""
+    graded = {r.exercise for r in new.rows}
+    kept = [r for r in (old.rows if old else []) if r.exercise not in graded]
+    return RunState(rows=[*new.rows, *kept])

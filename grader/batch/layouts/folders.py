@@ -1,0 +1,62 @@
+"""One folder per student, named by the student id; and nbgrader's `submitted/`
+(`submitted/<student>/<assignment>/` with nbgrader's `timestamp.txt` in each)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from grader.batch.layouts.base import Found, Read, as_utc, files_under, skip
+
+TIMESTAMP = "timestamp.txt"
+
+
+def read_folders(root: Path) -> Read:
+    """Every folder of `root` as a student; anything else skipped, with why."""
+    found, skipped = [], []
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+        if entry.is_symlink():
+            skipped.append(skip(entry.name, "it is a symbolic link; copy the student's "
+                                "folder itself"))
+        elif not entry.is_dir():
+            skipped.append(skip(entry.name, "it is not a folder (each student needs a "
+                                "folder of their own)"))
+        else:
+            found.append(Found(entry.name, entry, tuple(files_under(entry))))
+    return found, skipped
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """nbgrader's timestamp.txt: `2026-11-30 12:00:00.123456 UTC` (or ISO 8601)."""
+    text = text.strip()
+    zone = None
+    for suffix in (" UTC", "Z"):
+        if text.endswith(suffix):
+            text, zone = text[: -len(suffix)].strip(), timezone.utc
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=zone) if zone else as_utc(moment)
+
+
+def read_nbgrader(root: Path) -> Read:
+    """`root/submitted/<student>/<assignment>/...`: each file's time is its
+    assignment's timestamp.txt."""
+    found = []
+    students, skipped = read_folders(root / "submitted")
+    for student in students:
+        times = {}
+        files = []
+        for path in student.files:
+            if path.name == TIMESTAMP and path.parent != student.folder:
+                continue
+            stamp = path.parent / TIMESTAMP
+            if path.parent != student.folder and stamp.is_file() and not stamp.is_symlink():
+                moment = parse_timestamp(stamp.read_text(errors="replace")[:100])
+                if moment:
+                    times[path] = moment
+            files.append(path)
+        latest = max(times.values(), default=None)
+        found.append(Found(student.id, student.folder, tuple(files), latest, times=times))
+    return found, skipped

@@ -1,0 +1,46 @@
+"""Which results a run grades (again): changed files by default, or what the TA asks
+for with `--student`, `--only` and `--force`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from grader.batch.journal import Entry
+from grader.results import ErrorKind
+
+
+class Only(str, Enum):
+    """`grade batch --only`: grade again only these results."""
+
+    ERRORS = "errors"  # could not be graded (any error, the grader's own included)
+    TIMEOUTS = "timeouts"  # stopped at the time limit
+    CHANGED = "changed"  # the file, checks, course or grader changed since
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The TA's choice; `students` empty means everyone."""
+
+    students: frozenset[str] = frozenset()
+    only: Only | None = None
+    force: bool = False
+
+    def chosen(self, student: str) -> bool:
+        return not self.students or student in self.students
+
+    def grades(self, student: str, fingerprint: str, entry: Entry | None) -> bool:
+        """Whether this run grades the (student, exercise) whose journal entry is
+        `entry` (None: never graded) and whose inputs hash to `fingerprint`."""
+        if not self.chosen(student):
+            return False
+        changed = entry is None or entry.fingerprint != fingerprint
+        if self.only is Only.CHANGED:
+            return changed
+        if self.only is Only.ERRORS:
+            return entry is not None and entry.result.error is not None
+        if self.only is Only.TIMEOUTS:
+            return entry is not None and entry.result.error_kind is ErrorKind.TIMEOUT
+        if self.force or self.students:  # naming a student means grading them again
+            return True
+        return changed or entry.result.grader_fault  # type: ignore[union-attr]

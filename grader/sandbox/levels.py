@@ -1,0 +1,57 @@
+"""Which sandbox this machine gets: the Linux one where it can run, else `portable`.
+
+``GRADE_SANDBOX`` forces a level: ``full`` (the default), ``no-namespaces`` and
+``plain`` are the Linux sandbox's (see `zygote`), ``portable`` the spawned-process
+box every OS has (see `portable`). The Linux sandbox needs Linux, `os.fork`,
+`fcntl` and `resource`; without any of them the portable box is used whatever
+was asked, and announced like any reduced level.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+from grader.sandbox.client import PORTABLE, Sandbox, SandboxError, requested_level
+from grader.sandbox.zygote import LEVELS as LINUX_LEVELS
+
+LEVELS = (*LINUX_LEVELS, PORTABLE)
+__all__ = ["LEVELS", "PORTABLE", "make_sandbox", "requested_level"]
+
+
+def linux_sandbox_runs() -> bool:
+    """Whether this interpreter has what the Linux sandbox's zygote and boxes use."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    try:
+        for name in ("fcntl", "resource"):
+            importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+def portable_here() -> bool:
+    """Whether `make_sandbox` gives the portable box (forced, or no Linux sandbox here).
+
+    An unknown $GRADE_SANDBOX is said when a sandbox starts (a skeleton never starts one).
+    """
+    try:
+        forced = requested_level() == PORTABLE
+    except SandboxError:
+        forced = False
+    return forced or not linux_sandbox_runs()
+
+
+def make_sandbox(portable: bool | None = None) -> Sandbox:
+    """The strongest sandbox this machine allows (or the one $GRADE_SANDBOX forces).
+
+    `portable` overrides the choice (a batch decides once, for all its workers).
+    Not started: use it as a context manager, or call `start()`.
+    """
+    if portable_here() if portable is None else portable:
+        from grader.sandbox.portable import PortableSandbox
+
+        return PortableSandbox()
+    return Sandbox()  # its start() refuses an unknown $GRADE_SANDBOX

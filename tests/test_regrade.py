@@ -1,0 +1,108 @@
+"""Regrades into the same OUTDIR: changes.csv names exactly who moved, per exercise and
+check, and why; --student and --only grade again only what is asked."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, grade_command
+
+sys.path.insert(0, str(ROOT / "bench"))
+from synthetic import FILES, course_copy, source
+
+SUM = "The weights add up to 1"
+DRAWS = "Draws from weather follow its weights"
+
+
+def grade(course: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([*grade_command(), "--course", str(course), "batch", *map(str, args)],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def rows(out: Path) -> list[tuple[str, ...]]:
+    return [tuple(r) for r in csv.reader((out / "changes.csv").read_text().splitlines())]
+
+
+@pytest.fixture(scope="module")
+def regraded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """ann (solution), ben and cat (a weight of 0.4: 6/10), dan (a syntax error), graded;
+    graded again unchanged; then the sum check is loosened, ben fixes his file and cat
+    gets an override, and the class is graded a third time."""
+    root = tmp_path_factory.mktemp("regrade")
+    course = course_copy(root / "course", time_limit=5)
+    subs, out = root / "subs", root / "out"
+    for student, kind in (("ann", "solution"), ("ben", "mutant"), ("cat", "mutant"),
+                          ("dan", "syntax")):
+        (subs / student).mkdir(parents=True)
+        (subs / student / FILES["exercise-1"]).write_text(source(kind, "exercise-1"))
+    args = (subs, "--out", out, "--exercise", "exercise-1")
+    first = grade(course, *args)
+    first_files = sorted(p.name for p in out.iterdir())
+    unchanged = grade(course, *args)
+    unchanged_rows, unchanged_md = rows(out), (out / "changes.md").read_text()
+    checks = root / "course" / "checks" / "exercise_1.py"
+    text = checks.read_text()
+    assert text.count("math.isclose(total, 1.0, abs_tol=1e-9)") == 1
+    checks.write_text(text.replace("math.isclose(total, 1.0, abs_tol=1e-9)",
+                                   "math.isclose(total, 1.0, abs_tol=0.2)"))
+    (subs / "ben" / FILES["exercise-1"]).write_text(source("solution", "exercise-1"))
+    overrides = root / "overrides.csv"
+    overrides.write_text("student,exercise,check,points,reason,by\n"
+                         f"cat,exercise-1,{DRAWS},2,the seed was unlucky,ta-kim\n")
+    third = grade(course, *args, "--overrides", overrides)
+    return {"course": course, "args": args, "out": out, "first": first,
+            "first_files": first_files, "unchanged": unchanged,
+            "unchanged_rows": unchanged_rows, "unchanged_md": unchanged_md, "third": third,
+            "overrides": overrides}
+
+
+def test_a_first_run_has_nothing_to_compare_and_an_unchanged_one_moves_nobody(regraded: dict
+                                                                             ) -> None:
+    assert "changes.csv" not in regraded["first_files"]
+    assert "state.json" in regraded["first_files"]
+    assert regraded["unchanged_rows"] == [("student", "exercise", "check", "old", "new", "why")]
+    assert "No score moved (4 results compared)." in regraded["unchanged_md"]
+    assert "since the last run: 0 students moved" in regraded["unchanged"].stdout
+
+
+def test_a_regrade_after_changing_a_check_names_exactly_who_moved_and_why(regraded: dict
+                                                                         ) -> None:
+    ben_why = "their file changed; the checks changed"
+    cat_why = ("the checks changed; now: override of \u201c" + DRAWS + "\u201d: 0 -> 2 points: "
+               "the seed was unlucky (ta-kim)")
+    assert rows(regraded["out"]) == [
+        ("student", "exercise", "check", "old", "new", "why"),
+        ("ben", "exercise-1", "", "6", "10", ben_why),
+        ("ben", "exercise-1", SUM, "0", "2", ben_why),
+        ("ben", "exercise-1", DRAWS, "0", "2", ben_why),
+        ("cat", "exercise-1", "", "6", "10", cat_why),
+        ("cat", "exercise-1", SUM, "0", "2", cat_why),
+        ("cat", "exercise-1", DRAWS, "0", "2", cat_why),
+    ]
+    markdown = (regraded["out"] / "changes.md").read_text()
+    assert "2 students moved (4 results compared)." in markdown
+    assert "## ben" in markdown and "## cat" in markdown and "## ann" not in markdown
+    assert "since the last run: 2 students moved, 6 scores" in regraded["third"].stdout
+    feedback = (regraded["out"] / "feedback" / "cat.md").read_text()
+    assert ("**Score:** raw 8, override +2, final 10 (override of \u201cDraws from weather "
+            "follow its weights\u201d: 0 -&gt; 2 points: the seed was unlucky (ta-kim))"
+            ) in feedback
+
+
+def test_student_and_only_grade_again_just_what_is_asked(regraded: dict) -> None:
+    course, args, out = regraded["course"], regraded["args"], regraded["out"]
+    extra = ("--overrides", regraded["overrides"])
+    one = grade(course, *args, *extra, "--student", "cat")
+    assert "1 graded now" in one.stdout and "3 unchanged" in one.stdout
+    errors = grade(course, *args, *extra, "--only", "errors")
+    assert "1 graded now" in errors.stdout  # dan's syntax error, nobody else
+    changed = grade(course, *args, *extra, "--only", "changed")
+    assert "0 graded now" in changed.stdout and "4 unchanged" in changed.stdout
+    assert rows(out) == [("student", "exercise", "check", "old", "new", "why")]
