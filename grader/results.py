@@ -12,13 +12,11 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from grader import learner_text as lt
 from grader.course.model import Withheld
-
-# Built on first use: the learner's text report never pays for a JSON serializer.
-DEFERRED = ConfigDict(defer_build=True)
+from grader.models import Model
 
 # The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
 # `error_kind`, `error_line`, `error_cell`, each check's `status`, and this field.
@@ -72,7 +70,7 @@ Message = Annotated[str, _bounded(lt.ERROR_CHARS)]
 Hint = Annotated[str, _bounded(lt.HINT_CHARS)]
 Detail = Annotated[str, _bounded(lt.DETAIL_CHARS)]
 Output = Annotated[str, _bounded(lt.OUTPUT_CHARS)]
-class WrongAnswer(BaseModel):
+class WrongAnswer(Model):
     """What a check saw when it failed an answer, as data a class report can count.
 
     `observed` is the first half of the check's `fail(observed, expected)`; a
@@ -93,10 +91,8 @@ class WrongAnswer(BaseModel):
         return self.observed_share > self.expected_share
 
 
-class CheckResult(BaseModel):
+class CheckResult(Model):
     """One check's verdict, as a learner sees it."""
-
-    model_config = DEFERRED
 
     name: Name
     passed: bool
@@ -123,7 +119,7 @@ class CheckResult(BaseModel):
         return data
 
 
-class Adjustment(BaseModel):
+class Adjustment(Model):
     """How a graded (raw) score became the final one in a batch, with every reason:
     a late penalty, a TA's override, an extension. Recomputed on every run."""
 
@@ -136,10 +132,8 @@ class Adjustment(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
-class ExerciseResult(BaseModel):
+class ExerciseResult(Model):
     """One submission of one exercise. `error` is set when it could not be graded."""
-
-    model_config = DEFERRED
 
     exercise: str
     score: float
@@ -181,10 +175,8 @@ class ExerciseResult(BaseModel):
         return self.max_score + (self.withheld.points if self.withheld else 0.0)
 
 
-class StudentResult(BaseModel):
+class StudentResult(Model):
     """One student's results across the course's exercises, in course order."""
-
-    model_config = DEFERRED
 
     student: str
     exercises: list[ExerciseResult]
@@ -194,26 +186,22 @@ class StudentResult(BaseModel):
         return sum(e.score for e in self.exercises)
 
 
-class ExerciseInfo(BaseModel):
+class ExerciseInfo(Model):
     """An exercise as a class report names it."""
-
-    model_config = DEFERRED
 
     id: str
     title: str
     max_score: float
 
 
-class Skipped(BaseModel):
+class Skipped(Model):
     """A folder of a batch that was not graded, and why (shown to the TA)."""
-
-    model_config = DEFERRED
 
     name: str = Field(description="the folder name; unprintable characters as \\n, \\x07, ...")
     reason: str
 
 
-class Person(BaseModel):
+class Person(Model):
     """Who a student is, from the roster or the LMS download: the exports' id columns."""
 
     name: str = ""
@@ -222,7 +210,7 @@ class Person(BaseModel):
     sis_login: str = ""
     section: str = ""
     on_roster: bool = True
-class WorkerInfo(BaseModel):
+class WorkerInfo(Model):
     """Where submissions ran: one grading worker and the isolation its sandbox had."""
 
     worker: str = Field(description="a local worker process, or the Dask worker's address")
@@ -232,20 +220,18 @@ class WorkerInfo(BaseModel):
                                description="isolation measures this worker could not apply")
 
 
-class WorkerUse(BaseModel):
+class WorkerUse(Model):
     """A worker and how many of the class's submissions it graded."""
 
     worker: WorkerInfo
     graded: int
 
 
-class ClassResult(BaseModel):
+class ClassResult(Model):
     """A whole batch: every student's results, plus what was skipped or escaped.
 
     `notes` maps a student id to sentences about that id (e.g. how a CSV writes it).
     """
-
-    model_config = DEFERRED
 
     course: str
     exercises: list[ExerciseInfo]
@@ -261,7 +247,7 @@ class ClassResult(BaseModel):
         return sum(e.max_score for e in self.exercises)
 
 
-class Change(BaseModel):
+class Change(Model):
     """One line of changes.csv: a score that moved. `check` is empty for the
     exercise's final score; `old` or `new` is None for a result that appeared or
     went away."""

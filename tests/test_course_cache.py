@@ -87,3 +87,54 @@ def test_a_cache_file_where_its_folder_should_be_is_ignored(tmp_path: Path) -> N
     path = course_file(tmp_path)
     (tmp_path / CACHE.parent).write_text("a file, not a folder")
     assert load_course(path).title == load_course(ROOT / "course.yaml").title
+
+
+DEADLINES = OVERRIDE.replace(ANCHOR, ANCHOR + "    deadline: 2026-12-01T23:59:00+01:00\n"
+                             "    late_policy:\n      penalty_percent: 10\n      per: hour\n")
+
+
+def test_a_cache_hit_builds_no_validator_even_with_deadlines_and_policies(
+        tmp_path: Path) -> None:
+    # In a fresh interpreter: the validator of a model is built once per process.
+    path = course_file(tmp_path, DEADLINES)
+    load_course(path)
+    probe = ("import sys; from pathlib import Path; from grader.course import load_course; "
+             "from grader.course.model import Course; "
+             "course = load_course(Path(sys.argv[1])); "
+             "print(Course.__pydantic_complete__, course.exercises[0].deadline.isoformat(), "
+             "course.late_policy_for(course.exercises[0]).per)")
+    done = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["False", "2026-12-01T23:59:00+01:00", "hour"]
+    assert load_course(path).model_dump() == load_course(path).model_validate(
+        load_course(path).model_dump()).model_dump()
+
+
+def test_a_cached_date_without_its_time_zone_sends_the_course_to_the_validator(
+        tmp_path: Path) -> None:
+    path = course_file(tmp_path, DEADLINES)
+    load_course(path)
+    stored = json.loads((tmp_path / CACHE).read_text())
+    stored["course"]["exercises"][0]["deadline"] = "2026-12-01T23:59:00"  # edited by hand
+    (tmp_path / CACHE).write_text(json.dumps(stored))
+    deadline = load_course(path).exercises[0].deadline
+    assert deadline is not None and deadline.utcoffset() is not None
+
+
+def test_every_model_of_grade_builds_its_validator_on_first_use() -> None:
+    # A model built at import costs every command that imports it (the learner's too).
+    # Generic templates (models.Root) are never validated themselves: not counted.
+    probe = ("import importlib, pkgutil, grader; from pydantic import BaseModel\n"
+             "for info in pkgutil.walk_packages(grader.__path__, 'grader.'):\n"
+             "    if not info.name.endswith('__main__'): importlib.import_module(info.name)\n"
+             "def every(cls):\n"
+             "    for sub in cls.__subclasses__(): yield sub; yield from every(sub)\n"
+             "built = sorted({c.__module__ + '.' + c.__qualname__ for c in every(BaseModel)\n"
+             "                if c.__module__.startswith('grader') and c.__pydantic_complete__\n"
+             "                and not c.__pydantic_generic_metadata__['parameters']})\n"
+             "print(len(list(every(BaseModel))), built)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)
+    count, built = done.stdout.split(" ", 1)
+    assert int(count) > 40  # every model of grade was imported and seen
+    assert built.strip() == "[]"

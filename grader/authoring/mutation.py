@@ -14,7 +14,7 @@ import time
 from enum import Enum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import Field, computed_field
 
 from grader.authoring.markers import equivalent_marks, strip_markers
 from grader.authoring.mutants import Mutant, Operator, make_mutants
@@ -22,6 +22,7 @@ from grader.authoring.problems import Problem
 from grader.batch.pool import WorkerPool
 from grader.course import Course, Exercise, Limits
 from grader.course.model import EquivalentMutant
+from grader.models import Model
 from grader.results import ExerciseResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
@@ -38,7 +39,7 @@ class MutantStatus(str, Enum):
     EQUIVALENT = "equivalent"  # full marks, and the author says it behaves like the solution
 
 
-class MutantResult(BaseModel):
+class MutantResult(Model):
     """One mutant and what the checks made of it."""
 
     id: str
@@ -54,7 +55,7 @@ class MutantResult(BaseModel):
     diff: str
 
 
-class ExerciseMutation(BaseModel):
+class ExerciseMutation(Model):
     """The mutants of one exercise's solution."""
 
     exercise: str
@@ -88,7 +89,7 @@ class ExerciseMutation(BaseModel):
         return self.killed / counted if counted else 1.0
 
 
-class MutationReport(BaseModel):
+class MutationReport(Model):
     """What `grade check --mutants --json` prints."""
 
     ok: bool

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from grader.models import Model
 
 
-class Problem(BaseModel):
+class Problem(Model):
     """A problem an author must fix. `file` is relative to the course folder."""
 
     file: str

@@ -16,7 +16,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel
 
 from grader.authoring.build import BuildError, outputs, read_text, relative, stale
 from grader.authoring.markers import Skeleton, fill_blanks, make_skeleton
@@ -25,6 +24,7 @@ from grader.authoring.recording import RecordingGrader, Transcript, first_differ
 from grader.checks import Check, load_checks
 from grader.course import ConfigError, ConfigProblem, Course, Exercise, load_course
 from grader.course.load import _node_line
+from grader.models import Model
 from grader.results import CheckResult, ExerciseResult
 from grader.runner import ChecksError, find_blanks
 from grader.sandbox.levels import make_sandbox
@@ -32,7 +32,7 @@ from grader.sandbox.levels import make_sandbox
 WRONG_ANSWERS = ("None", "0", "1", '""')
 
 
-class CourseReport(BaseModel):
+class CourseReport(Model):
     """What `grade check --json` prints."""
 
     ok: bool

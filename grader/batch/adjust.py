@@ -12,19 +12,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from grader.batch.discover import StudentFolder
 from grader.batch.tables import read_table
 from grader.course import Course
 from grader.course.late import describe, lateness
+from grader.models import Model
 from grader.reports.cells import points
 from grader.results import Adjustment, ClassResult, ExerciseResult
 
 EVERY = ("", "*")  # an extension's exercise column: blank or * means every exercise
 
 
-class Extension(BaseModel):
+class Extension(Model):
     """One line of extensions.csv: a new deadline for one student (and exercise)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -35,7 +36,7 @@ class Extension(BaseModel):
     reason: str = ""
 
 
-class Override(BaseModel):
+class Override(Model):
     """One line of overrides.csv: a TA's score for an exercise, or for one check."""
 
     model_config = ConfigDict(extra="forbid")

@@ -11,17 +11,18 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from grader import __version__
 from grader.batch.fingerprint import checks_digest, course_text
 from grader.course import Course
+from grader.models import Model
 from grader.results import Change, ClassResult
 
 STATE = "state.json"
 
 
-class StateRow(BaseModel):
+class StateRow(Model):
     """One (student, exercise) as this run graded it."""
 
     student: str
@@ -35,7 +36,7 @@ class StateRow(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
-class RunState(BaseModel):
+class RunState(Model):
     """The whole of state.json."""
 
     rows: list[StateRow]

@@ -12,9 +12,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from grader.locks import lock_file
+from grader.models import Model
 from grader.results import ExerciseResult, WorkerInfo
 
 Key = tuple[str, str]  # (student, exercise)
@@ -24,7 +25,7 @@ class JournalBusy(Exception):
     """Another process holds the journal."""
 
 
-class Entry(BaseModel):
+class Entry(Model):
     """One graded submission, with the fingerprint of what it was graded from."""
 
     student: str

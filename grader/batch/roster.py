@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from grader.batch.discover import StudentFolder
 from grader.batch.tables import TableError, read_table
+from grader.models import Model
 from grader.results import Person
 
 ALIASES = {"student": "id", "student_id": "id", "login": "id", "username": "id",
@@ -21,7 +22,7 @@ ALIASES = {"student": "id", "student_id": "id", "login": "id", "username": "id",
            "id_number": "sis_id", "sis_login_id": "sis_login"}
 
 
-class RosterRow(BaseModel):
+class RosterRow(Model):
     """One line of roster.csv: `id` as the download names the student."""
 
     model_config = ConfigDict(extra="forbid")

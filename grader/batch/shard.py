@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from grader.models import Model
 from grader.reports.files import write_atomic
 from grader.results import ExerciseInfo, Skipped
 
@@ -76,7 +77,7 @@ def class_digest(files: dict[str, int]) -> str:
     return digest.hexdigest()
 
 
-class ShardManifest(BaseModel):
+class ShardManifest(Model):
     """shard.json: what one shard graded, and from what."""
 
     shard: int

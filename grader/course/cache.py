@@ -15,6 +15,7 @@ import os
 import tempfile
 import types
 import typing
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +63,11 @@ def write_cache(course_file: Path, key: str, data: dict[str, Any]) -> None:
 
 
 def plain(model: Any) -> bool:
-    """Whether every field of `model` (and of the models inside it) is a JSON value.
+    """Whether every field of `model` (and of the models inside it) is a JSON value or
+    a datetime with its time zone (cached as ISO 8601).
 
     Only such models can be rebuilt from cached JSON without validation; a field of
-    another type (a datetime, say) sends the cache through the validator instead.
+    another type sends the cache through the validator instead.
     """
     return all(_plain_type(field.annotation) for field in model.model_fields.values())
 
@@ -88,9 +90,11 @@ def _plain_type(annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType, list, dict):
         return all(_plain_type(arg) for arg in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return all(type(arg) in _PLAIN for arg in typing.get_args(annotation))
     if hasattr(annotation, "model_construct"):
         return plain(annotation)
-    return annotation in _PLAIN
+    return annotation in _PLAIN or _aware(annotation)
 
 
 def _rebuild(annotation: Any, value: Any) -> Any:
@@ -105,4 +109,17 @@ def _rebuild(annotation: Any, value: Any) -> Any:
         models = _models(annotation)
         if len(models) == 1:
             return construct(models[0], value)
+    if isinstance(value, str) and _aware(annotation):
+        moment = datetime.fromisoformat(value)  # ValueError: a corrupt cache
+        if moment.tzinfo is None:
+            raise ValueError(f"{value!r} has no time zone")
+        return moment
     return value
+
+
+def _aware(annotation: Any) -> bool:
+    """Whether `annotation` is AwareDatetime, alone or in a union with None."""
+    from pydantic import AwareDatetime  # here, not at the top: `grade --help` reads the
+    # cache without pydantic; this runs only when the models are imported already
+
+    return annotation is AwareDatetime or AwareDatetime in typing.get_args(annotation)

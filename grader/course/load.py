@@ -120,14 +120,24 @@ def load_course(path: Path) -> Course:
 
     key = cache.cache_key(raw)
     data = cache.read_cache(path, key)
+    course = None
     if data is not None:
-        course = (cache.construct(Course, data) if cache.plain(Course)
-                  else Course.model_validate(data))
-    else:
+        course = _from_cache(Course, data)
+    if course is None:
         course = _validate(path, text)
         cache.write_cache(path, key, course.model_dump(mode="json", exclude_unset=True))
     course._root = path.resolve().parent
     return course
+
+
+def _from_cache(model: type[Course], data: dict[str, Any]) -> Course | None:
+    """The course rebuilt from its cached data; None if the data are not what was
+    cached (a corrupt or edited cache file), so course.yaml is read again."""
+    try:
+        return (cache.construct(model, data) if cache.plain(model)
+                else model.model_validate(data))
+    except (ValueError, TypeError, KeyError):  # pydantic's ValidationError is a ValueError
+        return None
 
 
 def _validate(path: Path, text: str) -> Course:

@@ -9,18 +9,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, PrivateAttr, model_validator
 
-# Validators are built when first used, not at import: a learner's command whose
-# course comes from the cache (course/cache.py) never builds them at all.
-STRICT = ConfigDict(extra="forbid", defer_build=True)
+from grader.models import Model
+
+# A misspelled key in course.yaml is an error, not silently ignored. (Like every model,
+# these build their validators on first use: see grader/models.py.)
+STRICT = ConfigDict(extra="forbid")
 
 
 class DuplicateIdError(ValueError):
     """Two exercises share an id (a type, so `grade check` can place it itself)."""
 
 
-class Limits(BaseModel):
+class Limits(Model):
     """How much one submission may use. Every field can be set per course or exercise."""
 
     model_config = STRICT
@@ -36,10 +38,10 @@ class Limits(BaseModel):
                             description="files and folders learner code may create")
 
 
-class LatePolicy(BaseModel):
+class LatePolicy(Model):
     """What work handed in after its deadline is worth (grader.course.late computes it)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     grace_minutes: float = Field(0, ge=0, description="lateness forgiven entirely")
     penalty_percent: float = Field(
@@ -50,19 +52,19 @@ class LatePolicy(BaseModel):
     accepted: bool = Field(True, description="false: late work (past the grace) scores 0")
 
 
-class Withheld(BaseModel):
+class Withheld(Model):
     """What a learner's release leaves out of an exercise: its hidden checks (`grade release`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     checks: int = Field(gt=0, description="how many hidden checks run when work is graded")
     points: float = Field(gt=0, description="their points")
 
 
-class EquivalentMutant(BaseModel):
+class EquivalentMutant(Model):
     """A mutant `grade check --mutants` should not count: it behaves like the solution."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     code: str = Field(min_length=1, description="text of the solution line the mutants change")
     mutant: str | None = Field(None, description="an operator (compare, constant, swap, return, "
@@ -71,7 +73,7 @@ class EquivalentMutant(BaseModel):
     reason: str = Field(min_length=1, description="why no check can tell it from the solution")
 
 
-class Exercise(BaseModel):
+class Exercise(Model):
     """One exercise: the learner's file, the reference solution, the hidden checks."""
 
     model_config = STRICT
@@ -96,7 +98,7 @@ class Exercise(BaseModel):
         "(also: '# EQUIVALENT MUTANT: reason' above the line in the solution)")
 
 
-class Course(BaseModel):
+class Course(Model):
     """The whole course.yaml."""
 
     model_config = STRICT

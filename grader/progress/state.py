@@ -5,24 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from grader.models import Model
 
 VERSION: Literal[1] = 1
 
 
-class HintLevel(BaseModel):
+class HintLevel(Model):
     """How deep the hints of one check have gone, and for which code."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
+    model_config = ConfigDict(extra="forbid")
 
     shown: int = Field(ge=1, description="how many of the check's hints have been shown")
     source: str = Field(description="sha256 of the file the last hint was shown for")
 
 
-class ExerciseRecord(BaseModel):
+class ExerciseRecord(Model):
     """What the learner's gradings of one exercise left behind. Shown, never trusted."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
+    model_config = ConfigDict(extra="forbid")
 
     best: float | None = Field(None, description="best full-run score (not -k runs)")
     last: float | None = Field(None, description="the last full run's score")
@@ -34,10 +36,10 @@ class ExerciseRecord(BaseModel):
     hints: dict[str, HintLevel] = Field(default_factory=dict, description="by check name")
 
 
-class Progress(BaseModel):
+class Progress(Model):
     """The whole progress file."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
+    model_config = ConfigDict(extra="forbid")
 
     version: Literal[1] = VERSION
     exercises: dict[str, ExerciseRecord] = Field(default_factory=dict)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from grader.course import Course
+from grader.models import Model
 from grader.progress.state import Progress
 from grader.runner import SubmissionError, find_blanks, read
 
 
-class StatusRow(BaseModel):
+class StatusRow(Model):
     """One exercise as `grade status` shows it."""
 
     id: str
@@ -26,7 +27,7 @@ class StatusRow(BaseModel):
     file: str = Field(description="the file last graded, else the exercise's own")
 
 
-class StatusReport(BaseModel):
+class StatusReport(Model):
     """`grade status --json`: every exercise, the next one to work on, and any notes."""
 
     course: str

@@ -16,8 +16,9 @@ import csv
 import io
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from grader.models import Model
 from grader.reports.cells import points, spreadsheet_text
 from grader.results import ClassResult, Person
 
@@ -26,7 +27,7 @@ IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "Points Possible"
 
 
-class CanvasRow(BaseModel):
+class CanvasRow(Model):
     """One row of the import: who, and a score per assignment column."""
 
     model_config = ConfigDict(extra="forbid")

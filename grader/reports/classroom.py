@@ -10,14 +10,15 @@ from __future__ import annotations
 import base64
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from grader.models import Model
 from grader.results import ExerciseResult
 
 Status = Literal["pass", "fail", "error"]
 
 
-class ClassroomTest(BaseModel):
+class ClassroomTest(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -30,7 +31,7 @@ class ClassroomTest(BaseModel):
     duration: int  # milliseconds, as the stock graders report it
 
 
-class ClassroomResult(BaseModel):
+class ClassroomResult(Model):
     model_config = ConfigDict(extra="forbid")
 
     version: Literal[1] = 1

@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import io
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import Field
 
+from grader.models import Model, Root
 from grader.reports.cells import points, spreadsheet_text
 from grader.results import ClassResult, ExerciseResult
 
 
-class GradebookEntry(BaseModel):
+class GradebookEntry(Model):
     """One student in grades.json; `exercises` follow the `grade ... --json` contract."""
 
     student: str
@@ -25,7 +26,7 @@ class GradebookEntry(BaseModel):
     notes: list[str] = Field(default_factory=list, description="about the id, e.g. escaping")
 
 
-class Gradebook(RootModel[list[GradebookEntry]]):
+class Gradebook(Root[list[GradebookEntry]]):
     """The whole of grades.json."""
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from grader.models import Model
 from grader.reports.adjustments import adjustment_line
 from grader.reports.cells import points
 from grader.reports.feedback import markdown_fence, markdown_text
@@ -22,7 +23,7 @@ Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 OutputFormat = Literal["text", "html", "simple_format", "md", "ansi"]
 
 
-class GradescopeTest(BaseModel):
+class GradescopeTest(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -34,7 +35,7 @@ class GradescopeTest(BaseModel):
     output_format: OutputFormat | None = None
 
 
-class GradescopeResults(BaseModel):
+class GradescopeResults(Model):
     model_config = ConfigDict(extra="forbid")
 
     score: float

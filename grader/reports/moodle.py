@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from grader.models import Model
 from grader.reports.adjustments import adjustment_line
 from grader.reports.cells import points, spreadsheet_text
 from grader.results import ClassResult, ExerciseResult, Person
@@ -22,7 +23,7 @@ IDENTITY = ("Full name", "Email address", "ID number")
 FEEDBACK = " feedback"
 
 
-class MoodleRow(BaseModel):
+class MoodleRow(Model):
     """One student: who (as Moodle matches them) and a grade and feedback per item."""
 
     model_config = ConfigDict(extra="forbid")

@@ -7,14 +7,15 @@ attempt; `format_errors` then says why. One test per check, with its points.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from grader.models import Model
 from grader.results import ExerciseResult
 
 MAX_OUTPUT = 100_000  # results.json must stay under 1 MB
 
 
-class PrairieLearnTest(BaseModel):
+class PrairieLearnTest(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -25,7 +26,7 @@ class PrairieLearnTest(BaseModel):
     output: str = ""
 
 
-class PrairieLearnResults(BaseModel):
+class PrairieLearnResults(Model):
     model_config = ConfigDict(extra="forbid")
 
     gradable: bool

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from grader.batch.discover import discover
 from grader.course import Course, Exercise
+from grader.models import Model
 from grader.runner import SubmissionError, read
 
 NOISE = 25      # copydetect's noise threshold: shorter matches (filtered characters) never count
@@ -37,7 +38,7 @@ class SimilarityError(Exception):
     """The comparison cannot run (copydetect missing, bad folders); the message says why."""
 
 
-class Side(BaseModel):
+class Side(Model):
     """One file of a pair: whose it is, how much of it the other file has, where."""
 
     student: str
@@ -48,7 +49,7 @@ class Side(BaseModel):
     code: str = ""
 
 
-class Pair(BaseModel):
+class Pair(Model):
     exercise: str
     a: Side
     b: Side
@@ -59,7 +60,7 @@ class Pair(BaseModel):
         return max(self.a.similarity, self.b.similarity)
 
 
-class ExerciseSimilarity(BaseModel):
+class ExerciseSimilarity(Model):
     exercise: str
     title: str
     files: int
@@ -70,7 +71,7 @@ class ExerciseSimilarity(BaseModel):
     unreadable: list[str] = Field(default_factory=list)
 
 
-class SimilarityReport(BaseModel):
+class SimilarityReport(Model):
     """What `grade similarity` writes as similarity.json (and renders as HTML)."""
 
     course: str
