@@ -15,6 +15,8 @@ from tests.conftest import ROOT, grade_command
 from tests.test_batch import batch, run, tree_digest
 
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+from downloads import canvas
 from synthetic import FILES, build_class, course_copy, source
 
 STUDENTS = 14
@@ -271,6 +273,29 @@ def test_merging_again_into_the_same_outdir_writes_the_changes_a_second_run_woul
     assert "since the last run: 1 student moved, 2 scores" in late_class["rejoined"].stdout
     assert "since the last run: 1 student moved, 2 scores" in late_class["again"].stdout
     assert "no longer: override of" in (root / "merged" / "changes.csv").read_text()
+
+
+def test_shards_of_a_canvas_download_with_a_late_mark_merge_into_the_single_runs_gradebook(
+        late_class: dict, tmp_path: Path) -> None:
+    """Canvas marks 1002's file late without a time: no penalty, a warning, in both; the
+    names come from the download and canvas.csv's id column from its layout."""
+    course, subs = late_class["course"], canvas(tmp_path / "download")
+    one = ("--exercise", "exercise-1")
+    single = run(course, subs, "--out", tmp_path / "single", *one)
+    assert single.returncode == 0, single.stderr
+    parts = graded_in_shards(course, subs, tmp_path, *one)
+    joined = merge(course, *parts, "--out", tmp_path / "merged")
+    assert joined.returncode == 0, joined.stderr
+    for name in SETTLED:
+        assert (tmp_path / "merged" / name).read_bytes() == (
+            tmp_path / "single" / name).read_bytes(), name
+    assert tree_digest(tmp_path / "merged" / "feedback") == tree_digest(
+        tmp_path / "single" / "feedback")
+    said = warnings(joined.stderr)
+    assert said == warnings(single.stderr)
+    assert any("1002, exercise-1: the download marks it late but records no time" in w
+               for w in said), said
+    assert "\nnunezjose,1002,,,,10\n" in (tmp_path / "merged" / "canvas.csv").read_text()
 
 
 def test_merging_with_another_course_or_shards_without_submission_times_is_refused(
