@@ -36,12 +36,18 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 class LocalCluster:
-    """`with LocalCluster(folder, workers=2) as cluster:` cluster.address, cluster.client."""
+    """`with LocalCluster(folder, workers=2) as cluster:` cluster.address, cluster.client.
 
-    def __init__(self, folder: Path, workers: int, threads: int = 1) -> None:
+    `config` sets Dask configuration in every process's environment, e.g.
+    {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}.
+    """
+
+    def __init__(self, folder: Path, workers: int, threads: int = 1,
+                 config: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.workers = workers
         self.threads = threads
+        self.config = config or {}
         self.processes: list[subprocess.Popen[bytes]] = []
         self.address = ""
         self.client = None
@@ -51,7 +57,8 @@ class LocalCluster:
         log = (self.folder / f"{name}.log").open("wb")
         self.processes.append(subprocess.Popen(
             [sys.executable, "-m", "dask", *args], stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.folder))
+            stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.folder,
+            env={**os.environ, **self.config}))
 
     def __enter__(self) -> LocalCluster:
         from distributed import Client

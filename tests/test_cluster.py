@@ -22,13 +22,14 @@ pytestmark = pytest.mark.timeout(600)
 
 from grader.batch.executor import worker_info  # noqa: E402
 from grader.batch.journal import read_entries  # noqa: E402
+from grader.results import ErrorKind  # noqa: E402
 from grader.sandbox.client import Sandbox  # noqa: E402
-from tests.conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT, grade_command  # noqa: E402
 from tests.test_batch import batch, run, tree_digest  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from localcluster import LocalCluster, stop  # noqa: E402
-from synthetic import FILES, build_class, course_copy  # noqa: E402
+from synthetic import FILES, build_class, course_copy, source  # noqa: E402
 
 STUDENTS = 12
 FILES_GRADED = STUDENTS * 3
@@ -159,3 +160,91 @@ def test_an_unreachable_scheduler_is_one_clear_sentence(klass: dict, tmp_path: P
     assert done.returncode == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_jobs_with_dask_is_refused_saying_the_workers_decide_the_parallelism(tmp_path: Path
+                                                                            ) -> None:
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    done = subprocess.run(batch(ROOT / "course.yaml", tmp_path / "subs", "--out",
+                                tmp_path / "out", "--dask", "tcp://127.0.0.1:9", "--jobs", "2"),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--jobs does not apply with --dask" in done.stderr
+    assert "the cluster's workers and their --nthreads decide" in done.stderr
+    assert "Traceback" not in done.stderr and "cannot reach" not in done.stderr
+    assert not (tmp_path / "out").exists()  # refused before anything ran
+    helped = subprocess.run([*grade_command(), "batch", "--help"], capture_output=True,
+                            text=True, timeout=60)
+    assert "Not with --dask" in " ".join(helped.stdout.split())
+
+
+SLOW = 4  # seconds the first file sleeps before grading: time to kill its worker
+
+
+# The keys of the tasks a worker is running (client.run passes the worker as
+# dask_worker): a lambda, which cloudpickle sends by value (a function of this module
+# would be sent by name, and the workers cannot import the tests).
+EXECUTING = lambda dask_worker: [str(task.key) for task in dask_worker.state.executing]  # noqa: E731
+
+
+def test_a_file_whose_worker_died_with_no_retries_allowed_is_a_grader_fault_graded_next_run(
+        tmp_path: Path) -> None:
+    """A scheduler that allows no failures (distributed.scheduler.allowed-failures=0)
+    gives up on the tasks of a worker killed mid-task (KilledWorker): those files become
+    grader faults, the batch goes on, and the next run grades exactly them again."""
+    course = course_copy(tmp_path / "course", time_limit=SLOW + 10)
+    students = 4
+    build_class(tmp_path / "subs", students, loops=frozenset())
+    first = tmp_path / "subs" / "s0000" / FILES["exercise-1"]  # the batch's first file
+    first.write_text(f"import time\ntime.sleep({SLOW})\n" + source("solution", "exercise-1"))
+    out = tmp_path / "out"
+    with LocalCluster(tmp_path / "dask", workers=1, config={
+            "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}) as cluster:
+        client = cluster.client
+        assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures
+                                       ) == 0
+        process = subprocess.Popen(
+            batch(course, tmp_path / "subs", "--out", out, "--dask", cluster.address),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            victim, since = "", dict[tuple[str, str], float]()
+            deadline = time.monotonic() + 120
+            while not victim and time.monotonic() < deadline:
+                now = time.monotonic()
+                for address, keys in client.run(EXECUTING).items():
+                    for key in keys:  # a light file takes milliseconds: this is the sleeper
+                        if now - since.setdefault((address, key), now) > SLOW / 3:
+                            victim = address
+                time.sleep(0.05)
+            assert victim, "the first file never ran"
+            os.kill(client.run(os.getpid)[victim], signal.SIGKILL)
+            _, stderr = process.communicate(timeout=240)
+        finally:
+            stop(process)
+        assert process.returncode == 0, stderr
+        entries = read_entries(out / "journal.jsonl")[0]
+        assert len(entries) == students * 3  # every file has a result: the batch went on
+        faults = {key for key, e in entries.items()
+                  if e.result.error_kind is ErrorKind.GRADER_FAULT}
+        assert ("s0000", "exercise-1") in faults
+        for key in faults:
+            error = entries[key].result.error or ""
+            assert "the Dask workers grading it died" in error, error
+            assert "it is graded again on the next run" in error, error
+            assert entries[key].result.score == 0
+        graded_by = {e.worker.worker for e in entries.values() if e.worker is not None}
+        assert graded_by - {victim}, "no file was graded after the kill"  # its replacement
+
+        cluster.ready()
+        again = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(faults)} graded now (1 Dask worker)" in again.stdout
+    assert f"{students * 3 - len(faults)} unchanged" in again.stdout
+    regraded = read_entries(out / "journal.jsonl")[0]
+    assert regraded.keys() == entries.keys()
+    for key, entry in regraded.items():
+        if key in faults:
+            assert entry.result.error_kind is not ErrorKind.GRADER_FAULT, entry.result.error
+        else:
+            assert entry == entries[key]  # reused as it was
+    assert regraded["s0000", "exercise-1"].result.score == 10

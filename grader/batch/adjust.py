@@ -9,12 +9,13 @@ below 0. Every step leaves a reason the student and the TA see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import ConfigDict, Field
 
-from grader.batch.discover import StudentFolder
 from grader.batch.tables import read_table
 from grader.course import Course
 from grader.course.late import describe, lateness
@@ -49,6 +50,24 @@ class Override(Model):
     by: str = ""
 
 
+class Timed(Protocol):
+    """What the late policy needs of a student: a StudentFolder, or a shard's record of
+    one (grader.batch.shard.Handed)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def times(self) -> Mapping[str, datetime]:
+        """Exercise id -> when its file was handed in, where the download records it."""
+        ...
+
+    @property
+    def late(self) -> bool:
+        """The LMS marks the work late but records no time."""
+        ...
+
+
 def read_extensions(path: Path) -> list[Extension]:
     return read_table(path, Extension, {"id": "student", "new_deadline": "deadline"})
 
@@ -71,15 +90,16 @@ class Adjuster:
     """Applies one run's policy, extensions and overrides; collects the TA's warnings."""
 
     def __init__(self, course: Course, extensions: list[Extension],
-                 overrides: list[Override]) -> None:
+                 overrides: list[Override], elsewhere: frozenset[str] = frozenset()) -> None:
         self.course = course
         self.extensions = extensions
         self.overrides = overrides
+        self.elsewhere = elsewhere  # a shard's: the class's students other shards settle
         self.warnings: list[str] = []
         self.active = bool(extensions or overrides or course.deadline
                            or any(e.deadline for e in course.exercises))
 
-    def apply(self, result: ClassResult, students: list[StudentFolder]) -> ClassResult:
+    def apply(self, result: ClassResult, students: Iterable[Timed]) -> ClassResult:
         """`result` with every exercise's score made final and its Adjustment set."""
         if not self.active:
             return result
@@ -88,6 +108,8 @@ class Adjuster:
         ids = {e.id for e in result.exercises}
         rows: list[Extension | Override] = [*self.extensions, *self.overrides]
         for row in rows:
+            if row.student in self.elsewhere:
+                continue  # that student's shard warns about the row, if it must
             if row.student not in known:
                 self.warnings.append(f"{type(row).__name__.lower()} for {row.student!r}: no "
                                      "such student in this batch; ignored")
@@ -114,7 +136,7 @@ class Adjuster:
         return moment, f"extension to {_stamp(moment)}" + (f": {best.reason}"
                                                           if best.reason else "")
 
-    def _exercise(self, student: str, folder: StudentFolder | None, result: ExerciseResult
+    def _exercise(self, student: str, folder: Timed | None, result: ExerciseResult
                   ) -> ExerciseResult:
         reasons: list[str] = []
         raw = result.score
@@ -138,7 +160,7 @@ class Adjuster:
                                        deadline=deadline, reasons=reasons)
         return result
 
-    def _late(self, student: str, folder: StudentFolder | None, result: ExerciseResult,
+    def _late(self, student: str, folder: Timed | None, result: ExerciseResult,
               deadline: datetime, submitted: datetime | None, reasons: list[str]
               ) -> tuple[float, bool]:
         exercise = self.course.exercise(result.exercise)

@@ -260,6 +260,7 @@ def _chunk(graded: int, busy: float, left: int, threads: int) -> int:
     size = int(TASK_SECONDS * graded / busy)
     return max(1, min(size, MAX_FILES_PER_TASK, left // (2 * threads)))
 
+
 def dask_pool(address: str) -> ExecutorFactory:
     """The executor factory for `grade batch --dask ADDRESS`."""
     return lambda reference, files: DaskPool(address, reference)

@@ -43,6 +43,12 @@ def course_digest(course: Course, exercise: Exercise) -> bytes:
                           f"{checks_digest(course, exercise)}".encode()).digest()
 
 
+def exercises_digest(course: Course, exercises: list[Exercise]) -> str:
+    """`course_digest` of every exercise a batch grades: what the shards of one class,
+    and the course `grade merge` settles them with, must agree on."""
+    return hashlib.sha256(b"".join(course_digest(course, e) for e in exercises)).hexdigest()
+
+
 def submission_digest(path: Path | None, limit: int, problem: str | None = None) -> str:
     """A hash of the submission's name and content, or of why there is none (`problem`).
 

@@ -1,23 +1,34 @@
-"""Joining shards: check they are one class graded alike, then one class's results."""
+"""Joining shards: check they are one class graded alike (and with this course), then
+one class's results, with what settling them needs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.executor import worker_uses
+from grader.batch.fingerprint import exercises_digest
 from grader.batch.journal import Entry, Key, read_entries
-from grader.batch.run import JOURNAL
-from grader.batch.shard import ShardError, ShardManifest, read_manifest
-from grader.results import ClassResult, StudentResult
+from grader.batch.layouts import Layout
+from grader.batch.run import JOURNAL, class_warnings
+from grader.batch.shard import Handed, ShardError, ShardManifest, read_manifest
+from grader.course import Course
+from grader.results import ClassResult, Person, StudentResult
 
 
 @dataclass(frozen=True)
 class Merged:
-    """The whole class, and the journal entries it was assembled from."""
+    """The whole class as graded (scores not yet settled), the journal entries it was
+    assembled from, when each student handed in and the hash of each file (what
+    grader.batch.regrade.settle needs), the layout the shards read, and the warnings
+    a single run would have given about the class."""
 
     result: ClassResult
     entries: dict[Key, Entry]
+    handed: list[Handed]
+    files: dict[Key, str]
+    layout: Layout
+    warnings: list[str] = field(default_factory=list)
 
 
 def _agree(first: tuple[Path, ShardManifest], other: tuple[Path, ShardManifest]) -> None:
@@ -75,26 +86,60 @@ def _entries(path: Path, manifest: ShardManifest) -> dict[Key, Entry]:
     return entries
 
 
-def merge(outdirs: list[Path]) -> Merged:
-    """The class graded in the shards in `outdirs`, or a ShardError saying why not."""
+def _same_course(path: Path, manifest: ShardManifest, course: Course) -> None:
+    """Refuse to settle shards with a course other than the one that graded them."""
+    exercises = [course.exercise(e.id) for e in manifest.exercises]
+    if None in exercises or exercises_digest(
+            course, [e for e in exercises if e is not None]) != manifest.course_digest:
+        raise ShardError(f"{path} was graded with a different course from {course.root} "
+                         "(course.yaml, the checks or their helper modules differ; deadlines "
+                         "may): merge from the course the shards were graded with")
+
+
+def _handed(path: Path, manifest: ShardManifest) -> list[Handed]:
+    if manifest.handed is None:
+        raise ShardError(f"{path} (shard {manifest.label}) does not record when its students "
+                         "handed in, which settling deadlines, extensions and overrides needs "
+                         f"(an older grade wrote it): run its `grade batch ... --shard "
+                         f"{manifest.label}` again (nothing is graded again)")
+    return manifest.handed
+
+
+def merge(outdirs: list[Path], course: Course) -> Merged:
+    """The class graded in the shards in `outdirs` with `course`, or a ShardError
+    saying why not."""
     if not outdirs:
         raise ShardError("name the OUTDIR of every shard")
     shards = [(path, read_manifest(path)) for path in outdirs]
     for other in shards[1:]:
         _agree(shards[0], other)
     _check_cover(shards)
+    _same_course(*shards[0], course)
     entries: dict[Key, Entry] = {}
     notes: dict[str, list[str]] = {}
+    handed: dict[str, Handed] = {}
+    people: dict[str, Person] = {}
+    strangers: list[str] = []
     for path, manifest in shards:
         entries.update(_entries(path, manifest))
         notes.update(manifest.notes)
+        handed.update((h.id, h) for h in _handed(path, manifest))
+        people.update(manifest.people)
+        strangers += manifest.not_on_roster
     first = shards[0][1]
     exercises = [e.id for e in first.exercises]
     students = sorted(student for _, m in shards for student in m.fingerprints)
+    strangers.sort()
     result = ClassResult(
         course=first.course, exercises=first.exercises, skipped=first.skipped,
         students=[StudentResult(student=s, exercises=[entries[s, e].result for e in exercises])
                   for s in students],
         notes={s: notes[s] for s in students if s in notes},
+        people={s: people[s] for s in students if s in people}, not_on_roster=strangers,
         workers=worker_uses(e.worker for e in entries.values()))
-    return Merged(result, {(s, e): entries[s, e] for s in students for e in exercises})
+    return Merged(result, {(s, e): entries[s, e] for s in students for e in exercises},
+                  handed=[handed[s] for s in students],
+                  files={(s, e): f for s in students for e, f in handed[s].files.items()},
+                  layout=first.layout,
+                  warnings=class_warnings(first.skipped, [n for s in students
+                                                          for n in notes.get(s, [])], strangers))

@@ -3,12 +3,13 @@ with the last run into the same OUTDIR, and keep this run's state for the next."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.batch.adjust import Adjuster, Extension, Override
+from grader.batch.adjust import Adjuster, Extension, Override, Timed
 from grader.batch.changes import STATE, compare, merged, read_state, run_state
-from grader.batch.run import BatchRun
+from grader.batch.journal import Key
 from grader.course import Course
 from grader.reports.changes import changes_csv, changes_markdown
 from grader.reports.files import write_atomic
@@ -25,14 +26,18 @@ class Settled:
     warnings: list[str] = field(default_factory=list)
 
 
-def settle(course: Course, run: BatchRun, outdir: Path, *,
-           extensions: list[Extension] | None = None,
-           overrides: list[Override] | None = None) -> Settled:
-    """Final scores for `run`; writes changes.csv, changes.md (when OUTDIR has a last
-    run to compare with) and state.json."""
-    adjuster = Adjuster(course, extensions or [], overrides or [])
-    result = adjuster.apply(run.results, run.students)
-    state = run_state(course, result, {t.key: t.submission for t in run.tasks})
+def settle(course: Course, graded: ClassResult, students: Iterable[Timed],
+           files: dict[Key, str], outdir: Path, *, extensions: list[Extension] | None = None,
+           overrides: list[Override] | None = None, elsewhere: frozenset[str] = frozenset()
+           ) -> Settled:
+    """Final scores for the class `graded` (a run's, or the shards' that `grade merge`
+    joined): `students` say when each file was handed in, `files` the hash of each
+    (student, exercise)'s file. Writes changes.csv, changes.md (when OUTDIR has a
+    last run to compare with) and state.json. A shard's `elsewhere` are the students
+    of the class that other shards settle (their rows are theirs to warn about)."""
+    adjuster = Adjuster(course, extensions or [], overrides or [], elsewhere)
+    result = adjuster.apply(graded, students)
+    state = run_state(course, result, files)
     previous = read_state(outdir)
     changes = None
     if previous is not None:

@@ -8,7 +8,6 @@ assemble the same gradebook from the same entries.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -18,14 +17,14 @@ from pathlib import Path
 from grader import __version__
 from grader.batch.discover import StudentFolder, discover
 from grader.batch.executor import ExecutorFactory, WorkerError, worker_uses
-from grader.batch.fingerprint import course_digest, fingerprint, submission_digest
+from grader.batch.fingerprint import course_digest, exercises_digest, fingerprint, submission_digest
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.layouts import Layout, LayoutError, unwrap
 from grader.batch.pool import WorkerPool
 from grader.batch.roster import RosterRow, join_roster, people_of
 from grader.batch.safezip import UnsafeZip, extract
 from grader.batch.select import Selection
-from grader.batch.shard import Shard, ShardManifest, class_digest, partition, write_manifest
+from grader.batch.shard import Handed, Shard, ShardManifest, class_digest, partition, write_manifest
 from grader.course import Course, Exercise
 from grader.results import (
     ClassResult,
@@ -79,6 +78,7 @@ class BatchRun:
     layout: Layout = Layout.FOLDERS
     students: list[StudentFolder] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
+    elsewhere: frozenset[str] = frozenset()  # a shard's: the class's students in other shards
     # wall seconds per phase ("setup", "journal", "grading", "assembly", "exports"): what
     # a run spends besides grading is measured (bench/startup.py), not guessed
     phases: dict[str, float] = field(default_factory=dict)
@@ -93,6 +93,11 @@ class BatchRun:
     def results(self) -> ClassResult:
         assert self.result is not None, "the run has not finished"
         return self.result
+
+    @property
+    def files(self) -> dict[Key, str]:
+        """The hash of each (student, exercise)'s file alone, or of why there is none."""
+        return {t.key: t.submission for t in self.tasks}
 
 
 def default_jobs() -> int:
@@ -221,8 +226,14 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
     tasks = plan(course, students, exercises)
     manifest = None
     if shard is not None:
+        everyone = {s.id for s in students}
         students, tasks, whole = _share(shard, students, tasks)
-        manifest = _manifest(course, exercises, shard, whole, infos, skipped, students, tasks)
+        manifest = _manifest(course, exercises, shard, whole, infos, students, tasks)
+        share = {s.id for s in students}
+        run.elsewhere = frozenset(everyone - share)
+        manifest.skipped, manifest.layout = skipped, layout
+        manifest.people = {s: p for s, p in people.items() if s in share}
+        manifest.not_on_roster = [s for s in strangers if s in share]
     run.layout, run.students, run.tasks = layout, students, tasks
     clock = run.lap("setup", clock)
     try:
@@ -255,14 +266,11 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
         raise BatchError(str(exc)) from None
     except WorkerError as exc:
         raise BatchError(f"{exc} ({run.graded} results were saved)") from None
-    run.warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped]
-    run.warnings += [note for s in students for note in s.notes]
+    run.warnings = class_warnings(skipped, [n for s in students for n in s.notes], strangers)
     ungraded = len(students) - len(run.result.students)
     if ungraded:
         run.warnings.append(f"{ungraded} students were never graded and are left out of the "
                             "exports (run without --student to grade them)")
-    if strangers:
-        run.warnings.append(f"not on the roster, graded all the same: {', '.join(strangers)}")
     if not students:
         run.warnings.append(f"no students in {submissions} (read as the {layout.value} "
                             "layout; one folder per student, named by the student id, or "
@@ -271,17 +279,28 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
     return run
 
 
+def class_warnings(skipped: list[Skipped], notes: list[str], strangers: list[str]
+                   ) -> list[str]:
+    """What the TA is told about the class itself (`grade batch` and `grade merge` alike)."""
+    warnings = [f"skipped '{s.name}': {s.reason}" for s in skipped] + notes
+    if strangers:
+        warnings.append(f"not on the roster, graded all the same: {', '.join(strangers)}")
+    return warnings
+
+
 def _manifest(course: Course, exercises: list[Exercise], shard: Shard, whole: str,
-              infos: list[ExerciseInfo], skipped: list[Skipped], students: list[StudentFolder],
-              tasks: list[Task]) -> ShardManifest:
+              infos: list[ExerciseInfo], students: list[StudentFolder], tasks: list[Task]
+              ) -> ShardManifest:
     fingerprints: dict[str, dict[str, str]] = {s.id: {} for s in students}
+    handed = {s.id: Handed(id=s.id, times=s.times, late=s.late) for s in students}
     for task in tasks:
         fingerprints[task.student.id][task.exercise.id] = task.fingerprint
-    digest = hashlib.sha256(b"".join(course_digest(course, e) for e in exercises)).hexdigest()
+        handed[task.student.id].files[task.exercise.id] = task.submission
     return ShardManifest(shard=shard.index, shards=shard.count, grader=__version__,
-                         course=course.title, course_digest=digest, class_digest=whole,
-                         exercises=infos, skipped=skipped, fingerprints=fingerprints,
-                         notes={s.id: list(s.notes) for s in students if s.notes})
+                         course=course.title, course_digest=exercises_digest(course, exercises),
+                         class_digest=whole, exercises=infos, fingerprints=fingerprints,
+                         notes={s.id: list(s.notes) for s in students if s.notes},
+                         handed=list(handed.values()))
 
 
 def _grade(reference: Grader, journal: Journal, todo: list[Task], executor: ExecutorFactory,

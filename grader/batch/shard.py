@@ -12,13 +12,15 @@ import hashlib
 import heapq
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from grader.batch.layouts import Layout
 from grader.models import Model
 from grader.reports.files import write_atomic
-from grader.results import ExerciseInfo, Skipped
+from grader.results import ExerciseInfo, Person, Skipped
 
 MANIFEST = "shard.json"
 
@@ -77,6 +79,19 @@ def class_digest(files: dict[str, int]) -> str:
     return digest.hexdigest()
 
 
+class Handed(Model):
+    """One student of a shard as settling their scores needs them (grader.batch.regrade):
+    what the download recorded of when they handed in, and the hash of each file."""
+
+    id: str
+    times: dict[str, datetime] = Field(
+        default_factory=dict, description="exercise id -> when its file was handed in")
+    late: bool = Field(False, description="the LMS marks the work late but records no time")
+    files: dict[str, str] = Field(
+        default_factory=dict, description="exercise id -> hash of the file alone (or of why "
+        "there is none): state.json's `file`")
+
+
 class ShardManifest(Model):
     """shard.json: what one shard graded, and from what."""
 
@@ -91,6 +106,15 @@ class ShardManifest(Model):
     notes: dict[str, list[str]] = Field(default_factory=dict)
     fingerprints: dict[str, dict[str, str]] = Field(
         description="this shard's students, in order: exercise id -> result fingerprint")
+    # What `grade merge` needs to settle the class as one run would (deadlines,
+    # extensions, overrides, state.json) and to fill the exports' id columns. None: the
+    # shard was graded by a grade that did not record it, and must be graded again.
+    handed: list[Handed] | None = Field(
+        None, description="this shard's students: submission times, late marks, file hashes")
+    layout: Layout = Field(Layout.FOLDERS, description="the layout the download was read as")
+    people: dict[str, Person] = Field(
+        default_factory=dict, description="who each student is (roster, LMS download)")
+    not_on_roster: list[str] = Field(default_factory=list, description="graded all the same")
 
     @property
     def label(self) -> str:

@@ -93,16 +93,40 @@ def _summary(run: BatchRun, settled: Settled, outdir: Path, where: str = "") -> 
         f"checked; {missing} files missing",
         f"wrote {outdir}/{exports_summary()}",
     ]
-    if settled.changes is not None:
-        moved = len({c.student for c in settled.changes})
-        lines.append(f"since the last run: {moved} student{'s' * (moved != 1)} moved, "
-                     f"{len(settled.changes)} scores (see {outdir}/changes.md)")
-    return lines
+    return lines + moved(settled, outdir)
 
 
-def _tables(course: Course, roster: Path | None, extensions: Path | None,
-            overrides: Path | None) -> tuple[list[RosterRow] | None, list[Extension],
-                                             list[Override]]:
+def moved(settled: Settled, outdir: Path) -> list[str]:
+    """The summary's line on what moved since the last run into OUTDIR, if there was one."""
+    if settled.changes is None:
+        return []
+    students = len({c.student for c in settled.changes})
+    return [f"since the last run: {students} student{'s' * (students != 1)} moved, "
+            f"{len(settled.changes)} scores (see {outdir}/changes.md)"]
+
+
+def unmatched_warning(result: ClassResult, roster: bool) -> list[str]:
+    """With a roster, the students moodle.csv cannot identify."""
+    unmatched = unmatched_in_moodle(result)
+    if not (unmatched and roster):
+        return []
+    return [f"moodle.csv: no email or ID number for {len(unmatched)} students "
+            f"({', '.join(unmatched[:5])}); Moodle cannot match them"]
+
+
+def warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
+
+
+def canvas_column(canvas_id: str | None, layout: Layout) -> IdColumn:
+    """The canvas.csv column the student id goes in: as asked, else by the layout."""
+    return CANVAS_IDS[canvas_id or ("id" if layout is Layout.CANVAS else "sis-login-id")]
+
+
+def tables(course: Course, roster: Path | None, extensions: Path | None,
+           overrides: Path | None) -> tuple[list[RosterRow] | None, list[Extension],
+                                            list[Override]]:
     """The TA's CSV files: the roster if given; extensions and overrides from the
     options, else from extensions.csv and overrides.csv beside course.yaml."""
     extensions = extensions or _beside(course, "extensions.csv")
@@ -121,12 +145,30 @@ def _beside(course: Course, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+EXTENSIONS_OPTION = click.option(
+    "--extensions", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+    help="extensions.csv (student, exercise, deadline, reason); default: extensions.csv "
+    "beside course.yaml, if there is one.")
+OVERRIDES_OPTION = click.option(
+    "--overrides", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+    help="overrides.csv (student, exercise, check, points, reason, by); default: "
+    "overrides.csv beside course.yaml, if there is one.")
+CANVAS_ID_OPTION = click.option(
+    "--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default=None,
+    help="The canvas.csv column the student id goes in (default: id for a Canvas download, "
+    "else sis-login-id).")
+DASK_JOBS = ("--jobs does not apply with --dask: the cluster's workers and their --nthreads "
+             "decide how many files are graded at once (start more workers, or workers with "
+             "more processes: dask worker ADDRESS --nworkers N --nthreads 1)")
+
+
 @click.command("batch")
 @click.argument("submissions", type=click.Path(path_type=Path, exists=True))
 @click.option("--out", "outdir", required=True, type=click.Path(path_type=Path),
               help="Folder for the gradebook, feedback, exports and report.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help=f"Worker processes (default: all cores, {default_jobs()} here).")
+              help=f"Worker processes (default: all cores, {default_jobs()} here). Not with "
+                   "--dask: the cluster's workers and their --nthreads decide the parallelism.")
 @click.option("--exercise", "exercise_ids", multiple=True, metavar="ID",
               help="Grade only this exercise (repeat for several).")
 @click.option("--force", is_flag=True, help="Grade again even submissions that did not change.")
@@ -139,15 +181,9 @@ def _beside(course: Course, name: str) -> Path | None:
 @click.option("--roster", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               default=None, help="roster.csv (id, name, email, sis_id, section): the class; "
               "fills the id columns of canvas.csv and moodle.csv.")
-@click.option("--extensions", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              default=None, help="extensions.csv (student, exercise, deadline, reason); "
-              "default: extensions.csv beside course.yaml, if there is one.")
-@click.option("--overrides", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              default=None, help="overrides.csv (student, exercise, check, points, reason, "
-              "by); default: overrides.csv beside course.yaml, if there is one.")
-@click.option("--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default=None,
-              help="The canvas.csv column the student id goes in (default: id for a "
-              "Canvas download, else sis-login-id).")
+@EXTENSIONS_OPTION
+@OVERRIDES_OPTION
+@CANVAS_ID_OPTION
 @click.option("--nbgrader-db", default=None, metavar="PATH",
               help="Also write the scores into this nbgrader gradebook (sqlite file or URL).")
 @click.option("--nbgrader-assignment", default="exercises", show_default=True,
@@ -192,6 +228,8 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         shard = Shard.parse(shard_text) if shard_text else None
     except ShardError as exc:
         die(str(exc))
+    if dask_address and jobs is not None:
+        die(DASK_JOBS)
     executor = _dask(dask_address) if dask_address else None
     if executor is None:
         try:
@@ -206,16 +244,17 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
 
         similarity = compare_submissions(ctx, submissions, exercise_ids, exclude=outdir)
         link = SimilarityLink(INDEX, similarity.flagged, similarity.threshold)
-    roster_rows, extension_rows, override_rows = _tables(course, roster, extensions, overrides)
+    roster_rows, extension_rows, override_rows = tables(course, roster, extensions, overrides)
     progress = Progress()
     finished: list[Settled] = []
 
     def export(run: BatchRun) -> None:
         """Final scores and what moved (regrade.settle), then every export."""
-        settled = settle(course, run, outdir, extensions=extension_rows,
-                         overrides=override_rows)
-        column = canvas_id or ("id" if run.layout is Layout.CANVAS else "sis-login-id")
-        write_exports(outdir, settled.result, canvas_id=CANVAS_IDS[column], similarity=link)
+        settled = settle(course, run.results, run.students, run.files, outdir,
+                         extensions=extension_rows, overrides=override_rows,
+                         elsewhere=run.elsewhere)
+        write_exports(outdir, settled.result, canvas_id=canvas_column(canvas_id, run.layout),
+                      similarity=link)
         finished.append(settled)
 
     previous = signal.signal(signal.SIGTERM, _terminated)  # `kill PID` is a Ctrl-C too
@@ -238,13 +277,8 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         signal.signal(signal.SIGTERM, previous)
     progress.close()
     settled = finished[0]
-    unmatched = unmatched_in_moodle(settled.result)
-    if unmatched and roster_rows is not None:
-        settled.warnings.append(f"moodle.csv: no email or ID number for {len(unmatched)} "
-                                f"students ({', '.join(unmatched[:5])}); Moodle cannot match "
-                                "them")
-    for warning in [*run.warnings, *settled.warnings]:
-        click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
+    warn([*run.warnings, *settled.warnings,
+          *unmatched_warning(settled.result, roster_rows is not None)])
     if similarity is not None:
         write_similarity_report(outdir, similarity)
     if dask_address:

@@ -8,10 +8,21 @@ import click
 
 from grader.batch.journal import Journal, JournalBusy
 from grader.batch.merge import merge as merge_shards
+from grader.batch.regrade import settle
 from grader.batch.run import JOURNAL
 from grader.batch.shard import ShardError
-from grader.cli.batch import CANVAS_IDS
-from grader.cli.context import die
+from grader.cli.batch import (
+    CANVAS_ID_OPTION,
+    EXTENSIONS_OPTION,
+    OVERRIDES_OPTION,
+    canvas_column,
+    moved,
+    tables,
+    unmatched_warning,
+    warn,
+)
+from grader.cli.context import course_from, die
+from grader.reports.export import summary as exports_summary
 from grader.reports.export import write_exports
 
 
@@ -20,30 +31,41 @@ from grader.reports.export import write_exports
                 type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--out", "outdir", required=True, type=click.Path(path_type=Path),
               help="Folder for the whole class's gradebook, feedback, exports and report.")
-@click.option("--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default="sis-login-id",
-              show_default=True, help="The canvas.csv column the folder name goes in.")
-def merge(shards: tuple[Path, ...], outdir: Path, canvas_id: str) -> None:
+@EXTENSIONS_OPTION
+@OVERRIDES_OPTION
+@CANVAS_ID_OPTION
+@click.pass_context
+def merge(ctx: click.Context, shards: tuple[Path, ...], outdir: Path,
+          extensions: Path | None, overrides: Path | None, canvas_id: str | None) -> None:
     """Join the OUTDIRs of `grade batch ... --shard I/N` (every shard of one class, graded
-    with the same course and grade) into OUTDIR, as if the class had been graded in one run.
+    with the same course and grade) into OUTDIR, as if the class had been graded in one
+    run: run it from the course the shards were graded with, which settles the scores
+    (deadlines, extensions.csv, overrides.csv) as `grade batch` does.
 
     Refuses shards cut or graded differently, students in two shards, unfinished
     shards, and names the shards that are missing.
     """
+    course = course_from(ctx)
     if any(outdir.resolve() == shard.resolve() for shard in shards):
         die("--out must be a new folder, not one of the shards")
     try:
-        merged = merge_shards(list(shards))
+        merged = merge_shards(list(shards), course)
     except ShardError as exc:
         die(str(exc))
+    _, extension_rows, override_rows = tables(course, None, extensions, overrides)
     outdir.mkdir(parents=True, exist_ok=True)
     try:
-        with Journal(outdir / JOURNAL) as journal:
+        with Journal(outdir / JOURNAL) as journal:  # held until every export is written
             journal.compact(merged.entries)
+            settled = settle(course, merged.result, merged.handed, merged.files, outdir,
+                             extensions=extension_rows, overrides=override_rows)
+            write_exports(outdir, settled.result,
+                          canvas_id=canvas_column(canvas_id, merged.layout))
     except JournalBusy as exc:
         die(str(exc))
-    result = merged.result
-    write_exports(outdir, result, canvas_id=CANVAS_IDS[canvas_id])
-    click.echo(f"merged {len(shards)} shards: {len(result.students)} students x "
-               f"{len(result.exercises)} exercises\n"
-               f"wrote {outdir}/grades.csv, grades.json, canvas.csv, report.html, "
-               "feedback/*.md, gradescope/*/results.json")
+    result = settled.result
+    on_roster = any(person.on_roster for person in result.people.values())  # --roster given
+    warn([*merged.warnings, *settled.warnings, *unmatched_warning(result, on_roster)])
+    click.echo("\n".join([f"merged {len(shards)} shards: {len(result.students)} students x "
+                          f"{len(result.exercises)} exercises",
+                          f"wrote {outdir}/{exports_summary()}", *moved(settled, outdir)]))
