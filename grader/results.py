@@ -9,54 +9,22 @@ decides on the kind, people read the sentence.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from grader import learner_text as lt
 from grader.course.model import Withheld
+
+# The kinds are the contract's too; they live apart so that pre-flighting needs no pydantic.
+from grader.kinds import NO_SUBMISSION as NO_SUBMISSION
+from grader.kinds import CheckStatus as CheckStatus
+from grader.kinds import ErrorKind as ErrorKind
 from grader.models import Model
 
 # The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
 # `error_kind`, `error_line`, `error_cell`, each check's `status`, and this field.
 CONTRACT_VERSION = 2
-NO_SUBMISSION = "no submission"  # the error sentence of a student's missing file (SPEC.md)
-
-
-class ErrorKind(str, Enum):
-    """Why a submission could not be graded at all (its score is then 0)."""
-
-    MISSING = "missing"            # no file was handed in
-    UNREADABLE = "unreadable"      # not a regular file, a symbolic link, or unreadable
-    AMBIGUOUS = "ambiguous"        # two files could be the submission
-    TOO_LARGE = "too_large"        # over the course's max_source_kb
-    ENCODING = "encoding"          # not UTF-8 text
-    EMPTY = "empty"                # nothing but whitespace (or a notebook without code)
-    BINARY = "binary"              # NUL bytes: not a text file
-    NOT_NOTEBOOK = "not_notebook"  # an .ipynb that is not a notebook
-    BLANKS = "blanks"              # ___ blanks still standing
-    SYNTAX = "syntax"              # Python cannot compile it
-    RAISED = "raised"              # an exception while the file loaded
-    EXITED = "exited"              # sys.exit() or os._exit() while loading or checking
-    TIMEOUT = "timeout"            # out of wall-clock or CPU time
-    MEMORY = "memory"              # out of memory
-    RECURSION = "recursion"        # recursed too deeply
-    FORBIDDEN = "forbidden"        # a process, file, signal or socket the sandbox refuses
-    DISK = "disk"                  # wrote more bytes or files than the box's disk holds
-    CRASHED = "crashed"            # the interpreter died (segfault, a killed box)
-    INTERFERENCE = "interference"  # wrote on or broke the grader's channel
-    GRADER_FAULT = "grader_fault"  # the grader itself failed: nothing was counted
-
-
-class CheckStatus(str, Enum):
-    """How one check ended. Only `passed` scores."""
-
-    PASSED = "passed"
-    FAILED = "failed"    # the check's verdict: the answer is wrong (fail(), learner errors)
-    ERRORED = "errored"  # the check itself raised (a bug in it, or an unforeseen answer)
-    SKIPPED = "skipped"  # pytest.skip() in the check
-    NOT_RUN = "not_run"  # the submission could not be graded (see the exercise's error)
 
 
 def _bounded(limit: int) -> AfterValidator:

@@ -77,17 +77,19 @@ def test_the_learners_path_imports_no_test_runner_notebooks_plots_or_batch(
     assert "yaml" not in names  # the course came from the cache
 
 
-# Python's audit hook sees every process this grade starts (the zygote included).
+# Python's audit hook sees every process this grade starts (the zygote included), and
+# whether the models (pydantic) had been imported when the first one started.
 SPAWNS = """
 import sys
 spawned = []
-sys.addaudithook(lambda e, a: spawned.append(str(a[0])) if e == "subprocess.Popen" else None)
+sys.addaudithook(lambda e, a: spawned.append("pydantic" in sys.modules)
+                 if e == "subprocess.Popen" else None)
 sys.argv = ["grade", "exercise-1", sys.argv[1]]
 from grader.cli import main
 try:
     main()
 except SystemExit as exc:
-    print("EXIT", exc.code, "SPAWNED", len(spawned), file=sys.stderr)
+    print("EXIT", exc.code, "MODELS", spawned[:1], "SPAWNED", len(spawned), file=sys.stderr)
 """
 
 
@@ -99,9 +101,11 @@ def test_a_skeleton_with_blanks_never_starts_a_sandbox(course: Path, file: str, 
     done = subprocess.run([sys.executable, "-c", SPAWNS, file], cwd=course, text=True,
                           capture_output=True, timeout=120, env=environment)
     words = done.stderr.split()
-    assert words[-4:-2] == ["EXIT", str(status)], done.stderr[-500:]
+    assert words[-6:-4] == ["EXIT", str(status)], done.stderr[-500:]
     # the zygote is one process (two where unshare fails and it starts again without)
     assert (int(words[-1]) > 0) is sandbox, done.stderr[-500:]
+    if sandbox:  # started from the course cache's plan, to boot while the models import
+        assert words[-4:-2] == ["MODELS", "[False]"], done.stderr[-500:]
 
 
 def test_a_mistyped_isolation_level_is_said_even_for_a_skeleton(course: Path) -> None:

@@ -1,29 +1,75 @@
-"""`grade exercise-N [FILE]`: grade one learner file, record it, and report."""
+"""`grade exercise-N [FILE]`: grade one learner file, record it, and report.
+
+A learner runs this dozens of times per exercise, so it starts in two steps: the file
+is read and pre-flighted from what the course cache plans for it (no pydantic), and
+when it will go into a box the sandbox starts then; the course's models, the checks
+and the result models import while it boots. A skeleton with blanks never starts one.
+"""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from grader.checks import load_checks
-from grader.cli.context import course_from, die, warn_weakened
-from grader.cli.learner import checks_or_die, done_count, grade_recorded
-from grader.cli.terminal import json_text
-from grader.course import Exercise
-from grader.progress import Recorder
-from grader.reports.progress import full_marks_line, scope_line
-from grader.reports.text import render
-from grader.runner import Grader
-from grader.sandbox.client import SandboxError
+from grader.cli.context import course_file, course_from, die, warn_weakened
+from grader.course.load import cached_plan
+from grader.runner.read import read
+from grader.runner.source import SubmissionError, preflight
+from grader.sandbox.client import Sandbox, SandboxError
 from grader.sandbox.levels import make_sandbox, requested_level
 
+if TYPE_CHECKING:
+    from grader.course import Course, Exercise
 
-def exercise_command(exercise: Exercise) -> click.Command:
-    @click.command(exercise.id, help=f"Grade {exercise.id}: {exercise.title}.\n\n"
-                   f"FILE defaults to the course's exercises/{exercise.file}; "
-                   "it may be a .py file or a Jupyter .ipynb notebook.")
+
+@dataclass(frozen=True)
+class Planned:
+    """An exercise as a learner's command knows it before the course's models load."""
+
+    id: str
+    title: str
+    learner_file: Path
+    max_source_kb: int
+
+    @classmethod
+    def of(cls, course: Course, exercise: Exercise) -> Planned:
+        return cls(exercise.id, exercise.title, course.learner_path(exercise),
+                   course.limits_for(exercise).max_source_kb)
+
+
+def planned(ctx: click.Context, exercise_id: str) -> Planned | None:
+    """`exercise_id` as the course cache plans it; None when the cache cannot say
+    (cold, stale, or no such exercise): then the course is loaded."""
+    path = course_file(ctx)
+    entry = (cached_plan(path) or {}).get(exercise_id)
+    if not isinstance(entry, dict):
+        return None
+    try:
+        return Planned(exercise_id, str(entry["title"]), path.resolve().parent / entry["file"],
+                       int(entry["max_source_kb"]))
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def needs_box(path: Path, max_source_kb: int) -> bool:
+    """Whether grading `path` will load it in a box: readable, text, no blanks left. The
+    grader pre-flights it again itself; this only decides when the sandbox starts."""
+    try:
+        preflight(read(path, max_source_kb))
+    except SubmissionError:
+        return False
+    return True
+
+
+def exercise_command(plan: Planned) -> click.Command:
+    @click.command(plan.id, help=f"Grade {plan.id}: {plan.title}.\n\n"
+                   f"FILE defaults to the course's {plan.learner_file.parent.name}/"
+                   f"{plan.learner_file.name}; it may be a .py file or a Jupyter .ipynb "
+                   "notebook.")
     @click.argument("file", required=False, type=click.Path(path_type=Path))
     @click.option("--json", "as_json", is_flag=True,
                   help="Print exactly one JSON object (the report) on stdout.")
@@ -35,43 +81,62 @@ def exercise_command(exercise: Exercise) -> click.Command:
     @click.pass_context
     def grade_one(ctx: click.Context, file: Path | None, as_json: bool,
                   show_output: bool, only: str | None) -> None:
-        course = course_from(ctx)
-        path = file if file is not None else course.learner_path(exercise)
-        recorder = Recorder(course)
+        path = file if file is not None else plan.learner_file
         try:
             requested_level()  # a mistyped GRADE_SANDBOX is said at once, blanks or not
             sandbox = make_sandbox()
         except SandboxError as exc:  # an unknown GRADE_SANDBOX
             die(f"the sandbox could not start: {exc}")
-        grader = Grader(course, sandbox, only=only)
+        booting = needs_box(path, plan.max_source_kb)
+        if booting:
+            sandbox.start_soon()  # the zygote boots while the models and checks import
         try:
-            # Blanks left, or not text: the verdict needs no sandbox, so none starts.
-            boxed = grader.preflight(exercise, path) is None
-            if boxed:
-                sandbox.start_soon()  # the zygote boots while the checks are imported
-            if not checks_or_die(grader, exercise):
-                names = "; ".join(c.name for c in load_checks(course.checks_path(exercise)))
-                die(f"no check of {exercise.id} has {only!r} in its name "
-                    f"(its checks: {names})")
-            if boxed:
-                sandbox.ready()
-                warn_weakened(sandbox)
-            result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
+            status = grade_and_report(ctx, plan.id, path, sandbox, booting, as_json=as_json,
+                                      show_output=show_output, only=only)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
         finally:
             sandbox.close()
-        if as_json:
-            click.echo(json_text(result.model_dump_json()))
-        else:
-            click.echo(render(result, exercise.title, encoding=sys.stdout.encoding,
-                              show_output=show_output))
-            if only is not None:
-                total = len(load_checks(course.checks_path(exercise)))
-                click.echo(scope_line(only, len(result.checks), total))
-            elif result.full_marks:
-                click.echo(full_marks_line(exercise, done_count(recorder, course.exercises),
-                                           len(course.exercises)))
-        sys.exit(0 if result.full_marks else 1)
+        sys.exit(status)
 
     return grade_one
+
+
+def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, sandbox: Sandbox,
+                     booting: bool, *, as_json: bool, show_output: bool, only: str | None
+                     ) -> int:
+    """Grade `path` as `exercise_id` with `sandbox` (`booting` if it was started), record
+    it, print the report; the exit status: 0 at full marks, else 1."""
+    # Imported here, after the sandbox started: these bring the models (pydantic).
+    from grader.checks import load_checks
+    from grader.cli.learner import checks_or_die, done_count, grade_recorded
+    from grader.cli.terminal import json_text
+    from grader.progress import Recorder
+    from grader.reports.progress import full_marks_line, scope_line
+    from grader.reports.text import render
+    from grader.runner import Grader
+
+    course = course_from(ctx)
+    exercise = course.exercise(exercise_id)
+    assert exercise is not None  # the group made this command from the course
+    recorder = Recorder(course)
+    grader = Grader(course, sandbox, only=only)
+    if not checks_or_die(grader, exercise):
+        names = "; ".join(c.name for c in load_checks(course.checks_path(exercise)))
+        die(f"no check of {exercise.id} has {only!r} in its name (its checks: {names})")
+    if booting:
+        sandbox.ready()
+        warn_weakened(sandbox)
+    result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
+    if as_json:
+        click.echo(json_text(result.model_dump_json()))
+    else:
+        click.echo(render(result, exercise.title, encoding=sys.stdout.encoding,
+                          show_output=show_output))
+        if only is not None:
+            total = len(load_checks(course.checks_path(exercise)))
+            click.echo(scope_line(only, len(result.checks), total))
+        elif result.full_marks:
+            click.echo(full_marks_line(exercise, done_count(recorder, course.exercises),
+                                       len(course.exercises)))
+    return 0 if result.full_marks else 1

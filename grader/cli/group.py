@@ -31,15 +31,18 @@ class CourseGroup(click.Group):
             lazy: click.Command = getattr(importlib.import_module(module), attribute)
             self.add_command(lazy, name)
             return lazy
-        from grader.cli.exercise import exercise_command
+        from grader.cli.exercise import Planned, exercise_command, planned
 
-        course = course_from(ctx)
-        exercise = course.exercise(name)
-        if exercise is None:
-            known = ", ".join(e.id for e in course.exercises)
-            die(f"no command or exercise named {name!r} (exercises: {known}; "
-                "commands: see grade --help)")
-        return exercise_command(exercise)
+        plan = planned(ctx, name)  # from the course cache: no models loaded yet
+        if plan is None:
+            course = course_from(ctx)
+            exercise = course.exercise(name)
+            if exercise is None:
+                known = ", ".join(e.id for e in course.exercises)
+                die(f"no command or exercise named {name!r} (exercises: {known}; "
+                    "commands: see grade --help)")
+            plan = Planned.of(course, exercise)
+        return exercise_command(plan)
 
     def format_commands(self, ctx: click.Context, formatter: Any) -> None:
         """Commands and exercises for --help, from summaries: nothing heavy is imported."""

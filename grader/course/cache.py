@@ -34,20 +34,33 @@ def cache_key(text: bytes) -> str:
     return digest.hexdigest()
 
 
-def read_cache(course_file: Path, key: str) -> dict[str, Any] | None:
-    """The cached, already validated course data for `key`, or None."""
+def _stored(course_file: Path, key: str) -> dict[str, Any] | None:
     try:
         stored = json.loads((course_file.parent / CACHE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(stored, dict) or stored.get("key") != key:
         return None
-    data = stored.get("course")
+    return stored
+
+
+def read_cache(course_file: Path, key: str) -> dict[str, Any] | None:
+    """The cached, already validated course data for `key`, or None."""
+    data = (_stored(course_file, key) or {}).get("course")
     return data if isinstance(data, dict) else None
 
 
-def write_cache(course_file: Path, key: str, data: dict[str, Any]) -> None:
-    """Keep `data` for the next command; a read-only course folder simply has no cache."""
+def read_learner(course_file: Path, key: str) -> dict[str, Any] | None:
+    """The cached learner's plan for `key` (see `write_cache`), or None."""
+    plan = (_stored(course_file, key) or {}).get("learner")
+    return plan if isinstance(plan, dict) else None
+
+
+def write_cache(course_file: Path, key: str, data: dict[str, Any],
+                learner: dict[str, Any] | None = None) -> None:
+    """Keep `data` for the next command, with the `learner` plan: what `grade exercise-N`
+    needs before the models load (per exercise: title, learner file, largest file
+    accepted). A read-only course folder simply has no cache."""
     target = course_file.parent / CACHE
     with contextlib.suppress(OSError):
         target.parent.mkdir(exist_ok=True)
@@ -55,7 +68,7 @@ def write_cache(course_file: Path, key: str, data: dict[str, Any]) -> None:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".cache-")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as f:
-                json.dump({"key": key, "course": data}, f)
+                json.dump({"key": key, "course": data, "learner": learner or {}}, f)
             os.replace(temporary, target)
         finally:
             with contextlib.suppress(OSError):

@@ -109,6 +109,23 @@ def cached_course(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def cached_plan(path: Path) -> dict[str, Any] | None:
+    """The learner's plan of course.yaml at `path` (`learner_plan`) if the cache holds it:
+    no pydantic, no YAML."""
+    try:
+        return cache.read_learner(path, cache.cache_key(path.read_bytes()))
+    except OSError:
+        return None
+
+
+def learner_plan(course: Course) -> dict[str, Any]:
+    """Per exercise, what `grade exercise-N` needs before the models load: its title, its
+    learner file (from the course folder) and the largest file it accepts."""
+    return {e.id: {"title": e.title, "file": f"{course.exercises_dir}/{e.file}",
+                   "max_source_kb": course.limits_for(e).max_source_kb}
+            for e in course.exercises}
+
+
 def load_course(path: Path) -> Course:
     """Read and validate course.yaml at `path` (or take it from the cache)."""
     try:
@@ -125,7 +142,8 @@ def load_course(path: Path) -> Course:
         course = _from_cache(Course, data)
     if course is None:
         course = _validate(path, text)
-        cache.write_cache(path, key, course.model_dump(mode="json", exclude_unset=True))
+        cache.write_cache(path, key, course.model_dump(mode="json", exclude_unset=True),
+                          learner_plan(course))
     course._root = path.resolve().parent
     return course
 

@@ -7,7 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-from grader.results import NO_SUBMISSION, ErrorKind
+from grader.kinds import NO_SUBMISSION, ErrorKind
 from grader.runner.source import Source, SubmissionError, check_text
 
 

@@ -13,7 +13,7 @@ import tokenize
 from dataclasses import dataclass
 
 from grader import learner_text as lt
-from grader.results import ErrorKind
+from grader.kinds import ErrorKind
 
 BLANK = "___"
 

@@ -1,0 +1,47 @@
+"""Outcomes as types: why a submission could not be graded, and how each check ended.
+
+The `--json` contract's kinds (docs/contracts.md), in a module of their own so that
+reading and pre-flighting a file (grader.runner.read) need not import the result
+models: a learner's command pre-flights the file before pydantic loads.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+NO_SUBMISSION = "no submission"  # the error sentence of a student's missing file (SPEC.md)
+
+
+class ErrorKind(str, Enum):
+    """Why a submission could not be graded at all (its score is then 0)."""
+
+    MISSING = "missing"            # no file was handed in
+    UNREADABLE = "unreadable"      # not a regular file, a symbolic link, or unreadable
+    AMBIGUOUS = "ambiguous"        # two files could be the submission
+    TOO_LARGE = "too_large"        # over the course's max_source_kb
+    ENCODING = "encoding"          # not UTF-8 text
+    EMPTY = "empty"                # nothing but whitespace (or a notebook without code)
+    BINARY = "binary"              # NUL bytes: not a text file
+    NOT_NOTEBOOK = "not_notebook"  # an .ipynb that is not a notebook
+    BLANKS = "blanks"              # ___ blanks still standing
+    SYNTAX = "syntax"              # Python cannot compile it
+    RAISED = "raised"              # an exception while the file loaded
+    EXITED = "exited"              # sys.exit() or os._exit() while loading or checking
+    TIMEOUT = "timeout"            # out of wall-clock or CPU time
+    MEMORY = "memory"              # out of memory
+    RECURSION = "recursion"        # recursed too deeply
+    FORBIDDEN = "forbidden"        # a process, file, signal or socket the sandbox refuses
+    DISK = "disk"                  # wrote more bytes or files than the box's disk holds
+    CRASHED = "crashed"            # the interpreter died (segfault, a killed box)
+    INTERFERENCE = "interference"  # wrote on or broke the grader's channel
+    GRADER_FAULT = "grader_fault"  # the grader itself failed: nothing was counted
+
+
+class CheckStatus(str, Enum):
+    """How one check ended. Only `passed` scores."""
+
+    PASSED = "passed"
+    FAILED = "failed"    # the check's verdict: the answer is wrong (fail(), learner errors)
+    ERRORED = "errored"  # the check itself raised (a bug in it, or an unforeseen answer)
+    SKIPPED = "skipped"  # pytest.skip() in the check
+    NOT_RUN = "not_run"  # the submission could not be graded (see the exercise's error)
