@@ -103,7 +103,8 @@ def small(work: Path, repeat: int, class_size: int) -> dict[str, list[float]]:
 
 
 def big(work: Path, students: int) -> dict[str, float]:
-    from grader.batch import run_batch
+    from grader.batch import BatchRun, run_batch
+    from grader.batch.regrade import settle
     from grader.course import load_course
     from grader.reports.export import write_exports
 
@@ -112,8 +113,13 @@ def big(work: Path, students: int) -> dict[str, float]:
     started = time.perf_counter()
     course = load_course(course_yaml)
     out = work / "big-out"
-    run = run_batch(course, work / "big", out, jobs=2, force=True,
-                    export=lambda result: write_exports(out, result))
+
+    def export(run: BatchRun) -> None:  # as `grade batch` does: final scores, then files
+        settled = settle(course, run.results, run.students, run.files, out,
+                         elsewhere=run.elsewhere)
+        write_exports(out, settled.result)
+
+    run = run_batch(course, work / "big", out, jobs=2, force=True, export=export)
     phases = dict(run.phases)
     phases["total"] = time.perf_counter() - started
     return phases
