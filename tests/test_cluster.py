@@ -248,3 +248,21 @@ def test_a_file_whose_worker_died_with_no_retries_allowed_is_a_grader_fault_grad
         else:
             assert entry == entries[key]  # reused as it was
     assert regraded["s0000", "exercise-1"].result.score == 10
+
+
+def test_a_worker_without_the_linux_sandbox_grades_in_the_portable_box_and_says_so(
+        tmp_path: Path) -> None:
+    """Each Dask worker takes the strongest sandbox of its own machine, as `grade` does
+    there: one where only the portable box runs (GRADE_SANDBOX=portable stands in for a
+    macOS or Windows worker) grades in it, and the journal and report name it."""
+    course = course_copy(tmp_path / "course", time_limit=5)
+    build_class(tmp_path / "subs", 2, loops=frozenset())
+    out = tmp_path / "out"
+    with LocalCluster(tmp_path / "dask", workers=1, config={"GRADE_SANDBOX": "portable"}
+                      ) as cluster:
+        done = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address)
+    assert done.returncode == 0, done.stderr
+    levels = {e.worker.level for e in read_entries(out / "journal.jsonl")[0].values()
+              if e.worker is not None}
+    assert levels == {"portable"}
+    assert "<td>portable</td>" in (out / "report.html").read_text()

@@ -28,7 +28,8 @@ from grader.checks import local_modules
 from grader.course import Course, Exercise
 from grader.results import ErrorKind, ExerciseResult, WorkerInfo
 from grader.runner import Failure, Grader
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxError
+from grader.sandbox.levels import make_sandbox
 
 K = TypeVar("K")
 # Seconds to reach the scheduler, then again for a first worker to join (default 60).
@@ -79,7 +80,9 @@ class GraderPlugin(WorkerPlugin):
         cannot grade says why to each task it is given."""
         self.problem: str | None = None
         self.folder = tempfile.mkdtemp(prefix="grade-course-")
-        self.sandbox = Sandbox()
+        # The strongest sandbox this worker's machine allows (the Linux one, else the
+        # portable box); which one each worker had is in the journal and the report.
+        self.sandbox = make_sandbox()
         if self.version != __version__:
             self.problem = (f"Dask worker {worker.address} has grade {__version__}, this batch "
                             f"needs {self.version}: install the same grade on every worker")
