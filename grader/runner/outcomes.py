@@ -59,8 +59,8 @@ def describe_stop(stop: BoxStopped | SandboxError, time_limit: float,
     if stop.reason is StopReason.PROTOCOL:
         return "your code interfered with the grader's channel; nothing it reported counts", kind
     if stop.reason is StopReason.EXIT:
-        how = (f"{stop.detail} or similar" if stop.detail.startswith("os._exit")
-               else f"it sent itself {stop.detail}")
+        how = (f"os._exit({stop.exit_code}) or similar" if stop.exit_code is not None
+               else f"it sent itself {stop.signal}")
         return (f"your code ended its own process ({how}), so it could not be checked; "
                 "remove that call", kind)
     if stop.reason is StopReason.DISK:

@@ -65,16 +65,20 @@ class StopReason(str, Enum):
 class BoxStopped(Exception):
     """A box stopped answering: it ran out of time, crashed, or broke the protocol.
 
-    `limit` names the limit a timeout hit: "time_limit" (wall clock) or "cpu_seconds".
+    `limit` names the limit a timeout hit: "time_limit" (wall clock) or "cpu_seconds";
+    an EXIT carries the `exit_code` of os._exit, or else the `signal` it sent itself.
     """
 
     def __init__(self, reason: StopReason, detail: str = "", line: int | None = None,
-                 limit: str | None = None) -> None:
+                 limit: str | None = None, exit_code: int | None = None,
+                 signal: str | None = None) -> None:
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
         self.reason = reason
         self.detail = detail
         self.line = line
         self.limit = limit or ("time_limit" if reason is StopReason.TIMEOUT else None)
+        self.exit_code = exit_code
+        self.signal = signal
 
 
 def zygote_environment() -> dict[str, str]:
@@ -140,9 +144,11 @@ def stop_from_status(status: dict[str, Any], stopped: BoxStopped,
         # alive after closing its channel, or its host broken: learner code did it
         return BoxStopped(StopReason.PROTOCOL, "closed or broke its channel")
     if isinstance(signal_number, int):  # it sent itself a signal (os.kill, os.abort)
-        return BoxStopped(StopReason.EXIT, signal_name(signal_number))
+        name = signal_name(signal_number)
+        return BoxStopped(StopReason.EXIT, name, signal=name)
     if "exit" in status:
-        return BoxStopped(StopReason.EXIT, f"os._exit({status['exit']})")
+        code = int(status["exit"])
+        return BoxStopped(StopReason.EXIT, f"os._exit({code})", exit_code=code)
     return stopped
 
 
