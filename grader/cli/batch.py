@@ -211,10 +211,11 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     cloned GitHub Classroom repositories are detected (or name one with --layout).
 
     \b
-    Writes OUTDIR/grades.csv, grades.json, canvas.csv, report.html,
-    feedback/ID.md and gradescope/ID/results.json. Every result is saved the
-    moment it is known (OUTDIR/journal.jsonl): run the same command again after
-    a crash and only what is missing or changed is graded.
+    Writes into OUTDIR every export of the registry (grades.csv, grades.json,
+    canvas.csv, moodle.csv, report.html, feedback/ID.md, gradescope/ID/results.json:
+    docs/contracts.md). Every result is saved the moment it is known
+    (OUTDIR/journal.jsonl): run the same command again after a crash and only
+    what is missing or changed is graded.
     """
     course = course_from(ctx)
     exercises = []
