@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from attacks import FILE, LIBRARY, SOLUTION
 
+from grader.atomic import write_atomic
 from grader.batch import BatchError, run_batch
 from grader.batch.discover import discover
 from grader.batch.journal import read_entries
 from grader.course import Course, load_course
 from grader.reports.export import write_exports
-from grader.reports.files import write_atomic
 from tests.conftest import ROOT, grade_command
 
 

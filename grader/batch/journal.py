@@ -7,13 +7,12 @@ two batches from writing one OUTDIR at the same time.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from grader.atomic import write_atomic
 from grader.locks import lock_file
 from grader.models import Model
 from grader.results import ExerciseResult, WorkerInfo
@@ -125,17 +124,7 @@ class Journal:
     def compact(self, entries: dict[Key, Entry]) -> None:
         """Rewrite the journal as exactly `entries` (atomic: a kill or a full disk keeps
         the old file, and no temporary file)."""
-        fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
-                                    suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.writelines(e.model_dump_json().encode() + b"\n" for e in entries.values())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(name, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(name)
-            raise
+        write_atomic(self.path, b"".join(e.model_dump_json().encode() + b"\n"
+                                         for e in entries.values()), durable=True)
         os.close(self._fd)
         self._open()

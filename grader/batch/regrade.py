@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.atomic import write_atomic
 from grader.batch.adjust import Adjuster, Extension, Override, Timed
 from grader.batch.changes import STATE, compare, merged, read_state, run_state
 from grader.batch.journal import Key
 from grader.course import Course
 from grader.reports.changes import changes_csv, changes_markdown
-from grader.reports.files import write_atomic
 from grader.results import Change, ClassResult
 
 

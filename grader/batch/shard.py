@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from grader.atomic import write_atomic
 from grader.batch.layouts import Layout
 from grader.models import Model
-from grader.reports.files import write_atomic
 from grader.results import ExerciseInfo, Person, Skipped
 
 MANIFEST = "shard.json"

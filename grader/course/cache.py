@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import types
 import typing
 from datetime import datetime
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
+from grader.atomic import write_atomic
 
 CACHE = Path(".grade") / "course-cache.json"  # inside the course folder, git-ignored
 _MODEL_SOURCE = Path(__file__).with_name("model.py")
@@ -61,18 +60,9 @@ def write_cache(course_file: Path, key: str, data: dict[str, Any],
     """Keep `data` for the next command, with the `learner` plan: what `grade exercise-N`
     needs before the models load (per exercise: title, learner file, largest file
     accepted). A read-only course folder simply has no cache."""
-    target = course_file.parent / CACHE
-    with contextlib.suppress(OSError):
-        target.parent.mkdir(exist_ok=True)
-        # A unique temporary name and a rename: two commands at once never mix bytes.
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".cache-")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as f:
-                json.dump({"key": key, "course": data, "learner": learner or {}}, f)
-            os.replace(temporary, target)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+    with contextlib.suppress(OSError):  # two commands at once never mix bytes
+        write_atomic(course_file.parent / CACHE,
+                     json.dumps({"key": key, "course": data, "learner": learner or {}}))
 
 
 def plain(model: Any) -> bool:

@@ -18,11 +18,11 @@ import zipfile
 from pathlib import Path
 
 from grader import __version__
+from grader.atomic import write_atomic
 from grader.authoring.release import copy_course
 from grader.course import Course
 from grader.platforms.grading import grade_uploads, isolation_note
 from grader.platforms.wheels import wheelhouse
-from grader.reports.files import write_atomic
 from grader.reports.gradescope import GradescopeResults, autograder_results
 from grader.sandbox.client import Sandbox
 

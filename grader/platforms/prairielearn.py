@@ -22,12 +22,12 @@ import uuid
 from pathlib import Path
 
 from grader import __version__
+from grader.atomic import write_atomic
 from grader.authoring.release import copy_course
 from grader.checks import load_checks
 from grader.course import Course, Exercise
 from grader.platforms.grading import grade_uploads
 from grader.platforms.wheels import grade_wheel
-from grader.reports.files import write_atomic
 from grader.reports.prairielearn import (
     PrairieLearnResults,
     not_gradable,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from grader.atomic import write_atomic
 from grader.locks import lock_file
 from grader.progress.state import VERSION, Progress
 
@@ -102,17 +102,7 @@ class ProgressStore:
         if self._ignored and self.path.exists():
             os.replace(self.path, self.path.with_name(NAME + ".ignored"))
             self._ignored = False
-        fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".progress-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(progress.model_dump_json(indent=1))
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        write_atomic(self.path, progress.model_dump_json(indent=1), durable=True)
 
 
 def _version_of(text: str) -> object:

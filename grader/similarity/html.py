@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from grader.reports.files import write_atomic
+from grader.atomic import write_atomic
 from grader.similarity.compare import ExerciseSimilarity, Pair, Side, SimilarityReport
 
 INDEX = "similarity.html"
