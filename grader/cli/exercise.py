@@ -18,7 +18,7 @@ import click
 from grader.cli.context import course_file, course_from, die, warn_weakened
 from grader.course.load import cached_plan
 from grader.runner.read import read
-from grader.runner.source import SubmissionError, preflight
+from grader.runner.source import Source, SubmissionError, preflight
 from grader.sandbox.client import Sandbox, SandboxError
 from grader.sandbox.levels import make_sandbox, requested_level
 
@@ -55,11 +55,22 @@ def planned(ctx: click.Context, exercise_id: str) -> Planned | None:
         return None
 
 
-def needs_box(path: Path, max_source_kb: int) -> bool:
-    """Whether grading `path` will load it in a box: readable, text, no blanks left. The
-    grader pre-flights it again itself; this only decides when the sandbox starts."""
+def read_early(path: Path, max_source_kb: int) -> Source | None:
+    """The learner's file, read once, as grading reads it; None if it cannot be read
+    (grading then says why)."""
     try:
-        preflight(read(path, max_source_kb))
+        return read(path, max_source_kb)
+    except SubmissionError:
+        return None
+
+
+def needs_box(source: Source | None) -> bool:
+    """Whether grading `source` will load it in a box: text, no blanks left. The grader
+    pre-flights it again itself; this only decides when the sandbox starts."""
+    if source is None:
+        return False
+    try:
+        preflight(source)
     except SubmissionError:
         return False
     return True
@@ -87,12 +98,13 @@ def exercise_command(plan: Planned) -> click.Command:
             sandbox = make_sandbox()
         except SandboxError as exc:  # an unknown GRADE_SANDBOX
             die(f"the sandbox could not start: {exc}")
-        booting = needs_box(path, plan.max_source_kb)
+        source = read_early(path, plan.max_source_kb)
+        booting = needs_box(source)
         if booting:
             sandbox.start_soon()  # the zygote boots while the models and checks import
         try:
-            status = grade_and_report(ctx, plan.id, path, sandbox, booting, as_json=as_json,
-                                      show_output=show_output, only=only)
+            status = grade_and_report(ctx, plan.id, path, source, sandbox, booting,
+                                      as_json=as_json, show_output=show_output, only=only)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
         finally:
@@ -102,11 +114,12 @@ def exercise_command(plan: Planned) -> click.Command:
     return grade_one
 
 
-def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, sandbox: Sandbox,
-                     booting: bool, *, as_json: bool, show_output: bool, only: str | None
-                     ) -> int:
-    """Grade `path` as `exercise_id` with `sandbox` (`booting` if it was started), record
-    it, print the report; the exit status: 0 at full marks, else 1."""
+def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: Source | None,
+                     sandbox: Sandbox, booting: bool, *, as_json: bool, show_output: bool,
+                     only: str | None) -> int:
+    """Grade `path` (already read as `source`, if it could be) as `exercise_id` with
+    `sandbox` (`booting` if it was started), record it, print the report; the exit
+    status: 0 at full marks, else 1."""
     # Imported here, after the sandbox started: these bring the models (pydantic).
     from grader.checks import load_checks
     from grader.cli.learner import checks_or_die, done_count, grade_recorded
@@ -127,7 +140,7 @@ def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, sandbox: 
     if booting:
         sandbox.ready()
         warn_weakened(sandbox)
-    result = grade_recorded(grader, recorder, exercise, path, hints=not as_json)
+    result = grade_recorded(grader, recorder, exercise, path, source, hints=not as_json)
     if as_json:
         click.echo(json_text(result.model_dump_json()))
     else:

@@ -12,7 +12,7 @@ from grader.course import Exercise
 from grader.progress import Recorder
 from grader.progress.record import fingerprint
 from grader.results import ExerciseResult
-from grader.runner import ChecksError, Grader
+from grader.runner import ChecksError, Grader, Source
 
 
 def checks_or_die(grader: Grader, exercise: Exercise) -> list[Check]:
@@ -23,13 +23,15 @@ def checks_or_die(grader: Grader, exercise: Exercise) -> list[Check]:
         die(str(exc))
 
 
-def grade_recorded(grader: Grader, recorder: Recorder, exercise: Exercise,
-                   path: Path, *, hints: bool = True) -> ExerciseResult:
-    """Grade `path`, record it in the progress file, and say any note about that file."""
-    source = fingerprint(path)
-    result = grader.grade(exercise, path)
+def grade_recorded(grader: Grader, recorder: Recorder, exercise: Exercise, path: Path,
+                   source: Source | None = None, *, hints: bool = True) -> ExerciseResult:
+    """Grade `path` (or `source`, its text already read), record it in the progress
+    file, and say any note about that file."""
+    digest = fingerprint(path)
+    result = (grader.grade(exercise, path) if source is None
+              else grader.grade_source(exercise, source))
     partial = grader.catalogue.only is not None
-    result = recorder.graded(exercise, result, path, source, partial=partial, hints=hints)
+    result = recorder.graded(exercise, result, path, digest, partial=partial, hints=hints)
     show_notes(recorder)
     return result
 
