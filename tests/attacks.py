@@ -104,9 +104,12 @@ ATTACKS = [
            "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True: pass\n", 0,
            f"time limit: your code did not finish within {TIME_LIMIT} s; "
            "look for a loop that never ends"),
-    Attack("memory bomb", "hog = []\nwhile True: hog.append(' ' * 10**7)\n", 0,
-           "your file used more memory than allowed (line 2: while True: hog.append(' ' * "
-           "10**7)); is a list or string growing without end?"),
+    # bytes(n) reserves zeroed memory without writing it: the box's address-space limit
+    # is reached in milliseconds, where writing 512 MB first (' ' * 10**7) could take
+    # longer than the time limit on a busy machine and end as a timeout instead.
+    Attack("memory bomb", "hog = []\nwhile True: hog.append(bytes(10**7))\n", 0,
+           "your file used more memory than allowed (line 2: while True: "
+           "hog.append(bytes(10**7))); is a list or string growing without end?"),
     Attack("deep recursion", "def down(n):\n    return down(n + 1)\ndown(0)\n", 0,
            "your file recursed too deeply (a function that keeps calling itself?) "
            "(line 2: return down(n + 1))"),
