@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import Enum
 
 NO_SUBMISSION = "no submission"  # the error sentence of a student's missing file (SPEC.md)
+NOT_RUN = "not run"  # the message of each check of a submission that could not be graded
 
 
 class ErrorKind(str, Enum):

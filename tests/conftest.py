@@ -102,3 +102,20 @@ def run_grade():
                               text=True, timeout=timeout, env=environment)
 
     return run
+
+
+def graded_in_full(course_file: Path, exercise_id: str, file: Path) -> str:
+    """The terminal report of `file` made by the whole grader (course and result models),
+    as `grade exercise-N` prints it to a pipe: what a file with blanks must match."""
+    import click
+
+    from grader.reports.text import render
+    from grader.results import ErrorKind
+    from grader.sandbox.inprocess import InProcessBoxes
+
+    course = load_course(course_file)
+    exercise = course.exercise(exercise_id)
+    assert exercise is not None
+    result = Grader(course, InProcessBoxes()).grade(exercise, file)
+    assert result.error_kind is ErrorKind.BLANKS, result.error  # never reached a box
+    return click.unstyle(render(result, exercise.title)) + "\n"

@@ -77,19 +77,32 @@ def test_the_learners_path_imports_no_test_runner_notebooks_plots_or_batch(
     assert "yaml" not in names  # the course came from the cache
 
 
-# Python's audit hook sees every process this grade starts (the zygote included), and
-# whether the models (pydantic) had been imported when the first one started.
+def test_a_skeleton_is_reported_without_the_models_or_the_sandbox(course: Path) -> None:
+    names, done = imported(course, "exercise-1", SKELETON)
+    assert done.returncode == 1 and "Score: 0/10" in done.stdout
+    assert not {n for n in names if n.split(".")[0] in {"pydantic", "pydantic_core", "yaml"}}
+    assert not names & {"grader.course.model", "grader.results", "grader.runner.grade"}
+
+
+# Python's audit hook sees every process this grade starts (the zygote included); the
+# sandbox's start_soon, wrapped, says whether the models (pydantic) had been imported
+# when the zygote's boot began (its thread then races the main thread's imports).
 SPAWNS = """
 import sys
-spawned = []
-sys.addaudithook(lambda e, a: spawned.append("pydantic" in sys.modules)
-                 if e == "subprocess.Popen" else None)
+from grader.sandbox.client import Sandbox
+spawned, booted = [], []
+sys.addaudithook(lambda e, a: spawned.append(e) if e == "subprocess.Popen" else None)
+start_soon = Sandbox.start_soon
+def recorded(self):
+    booted.append("pydantic" in sys.modules)
+    start_soon(self)
+Sandbox.start_soon = recorded
 sys.argv = ["grade", "exercise-1", sys.argv[1]]
 from grader.cli import main
 try:
     main()
 except SystemExit as exc:
-    print("EXIT", exc.code, "MODELS", spawned[:1], "SPAWNED", len(spawned), file=sys.stderr)
+    print("EXIT", exc.code, "MODELS", booted[:1], "SPAWNED", len(spawned), file=sys.stderr)
 """
 
 

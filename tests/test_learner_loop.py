@@ -59,6 +59,8 @@ def test_status_after_a_sequence_of_gradings_shows_best_last_blanks_and_next(
         ("exercise-3", None, False, 0)]
     assert report.next == "exercise-1"
     assert run_grade("exercise-1", cwd=home).returncode == 1  # the skeleton: 0/10
+    report, _ = status(run_grade, home)  # blanks left: no check ran, nothing recorded
+    assert [(r.best, r.last, r.graded_at) for r in report.exercises[:1]] == [(None, None, None)]
     assert run_grade("exercise-1", str(save(home, "mine.py", SOLUTION_1)),
                      cwd=home).returncode == 0
     assert run_grade("exercise-1", str(save(home, EX1, WRONG_COMPARISON)),
@@ -76,9 +78,9 @@ def test_status_after_a_sequence_of_gradings_shows_best_last_blanks_and_next(
 def test_the_progress_file_is_ignored_by_git_and_never_half_written(
         run_grade, home: Path) -> None:
     subprocess.run(["git", "init", "-q", str(home)], check=True)
-    assert run_grade("exercise-1", cwd=home).returncode == 1
+    assert run_grade("exercise-1", str(save(home, EX1, WRONG_COMPARISON)), cwd=home).returncode == 1
     data = json.loads((home / PROGRESS).read_text())
-    assert data["version"] == 1 and data["exercises"]["exercise-1"]["last"] == 0
+    assert data["version"] == 1 and data["exercises"]["exercise-1"]["last"] == 6
     untracked = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
                                cwd=home, capture_output=True, text=True, check=True).stdout
     assert ".grade" not in untracked and "course.yaml" in untracked
@@ -111,7 +113,8 @@ def test_a_read_only_course_folder_still_grades_and_says_progress_is_not_saved(
         run_grade, home: Path) -> None:
     if shutil.which("unshare") is None or shutil.which("mount") is None:
         pytest.skip("needs unshare and mount for a read-only bind mount")
-    assert run_grade("exercise-1", cwd=home).returncode == 1  # recorded: last 0
+    assert run_grade("exercise-1", str(save(home, EX1, WRONG_COMPARISON)),
+                     cwd=home).returncode == 1  # recorded: last 6
     save(home, EX1, SOLUTION_1)
 
     def read_only(*args: str) -> subprocess.CompletedProcess[str]:
@@ -133,7 +136,7 @@ def test_a_read_only_course_folder_still_grades_and_says_progress_is_not_saved(
     shown = read_only("status", "--json")
     assert shown.returncode == 0, shown.stderr
     first = StatusReport.model_validate_json(shown.stdout).exercises[0]
-    assert (first.last, first.done, first.blanks) == (0, False, 0)  # the run was not saved
+    assert (first.last, first.done, first.blanks) == (6, False, 0)  # the run was not saved
 
 
 # --- grade exercise-N -k TEXT --------------------------------------------------------

@@ -12,7 +12,7 @@ from grader.authoring.hidden import strip_hidden
 from grader.authoring.markers import strip_markers
 from grader.checks import check, load_checks
 from grader.course import Course, load_course
-from tests.conftest import ROOT
+from tests.conftest import ROOT, graded_in_full
 
 WRONG_SAMPLER = "if r < cumulative:"
 
@@ -85,6 +85,16 @@ def test_a_learner_grading_in_the_release_gets_public_verdicts_and_the_hidden_no
     as_json = json.loads(run_grade("exercise-1", str(work), "--json", cwd=released).stdout)
     assert as_json["max_score"] == 9 and as_json["withheld"] == {"checks": 1, "points": 1.0}
     assert all(c["visibility"] == "public" for c in as_json["checks"])
+
+
+def test_a_skeleton_in_the_release_is_reported_with_the_hidden_note_before_models_load(
+        released: Path, run_grade) -> None:
+    skeleton = released / "exercises/exercise_1_weighted_sampling.py"
+    expected = graded_in_full(released / "course.yaml", "exercise-1", skeleton)
+    assert "1 hidden check (1 point) runs" in expected
+    for _ in ("first", "again"):  # the second from the course cache's plan
+        done = run_grade("exercise-1", cwd=released)
+        assert (done.returncode, done.stdout) == (1, expected)
 
 
 def test_the_author_sees_the_hidden_check_and_the_full_score(run_grade, mutant,

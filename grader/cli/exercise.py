@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from grader.cli.context import course_file, course_from, die, warn_weakened
+from grader.cli.unfinished import Hidden, unfinished_report
 from grader.course.load import cached_plan
 from grader.runner.read import read
 from grader.runner.source import Source, SubmissionError, preflight
@@ -33,12 +34,16 @@ class Planned:
     id: str
     title: str
     learner_file: Path
+    checks_file: Path
     max_source_kb: int
+    withheld: Hidden | None
 
     @classmethod
     def of(cls, course: Course, exercise: Exercise) -> Planned:
+        hidden = exercise.withheld
         return cls(exercise.id, exercise.title, course.learner_path(exercise),
-                   course.limits_for(exercise).max_source_kb)
+                   course.checks_path(exercise), course.limits_for(exercise).max_source_kb,
+                   Hidden(hidden.checks, hidden.points) if hidden else None)
 
 
 def planned(ctx: click.Context, exercise_id: str) -> Planned | None:
@@ -48,9 +53,12 @@ def planned(ctx: click.Context, exercise_id: str) -> Planned | None:
     entry = (cached_plan(path) or {}).get(exercise_id)
     if not isinstance(entry, dict):
         return None
+    root = path.resolve().parent
     try:
-        return Planned(exercise_id, str(entry["title"]), path.resolve().parent / entry["file"],
-                       int(entry["max_source_kb"]))
+        hidden = entry["withheld"]
+        return Planned(exercise_id, str(entry["title"]), root / entry["file"],
+                       root / entry["checks"], int(entry["max_source_kb"]),
+                       Hidden(int(hidden["checks"]), float(hidden["points"])) if hidden else None)
     except (TypeError, KeyError, ValueError):
         return None
 
@@ -95,10 +103,19 @@ def exercise_command(plan: Planned) -> click.Command:
         path = file if file is not None else plan.learner_file
         try:
             requested_level()  # a mistyped GRADE_SANDBOX is said at once, blanks or not
-            sandbox = make_sandbox()
         except SandboxError as exc:  # an unknown GRADE_SANDBOX
             die(f"the sandbox could not start: {exc}")
         source = read_early(path, plan.max_source_kb)
+        if not as_json and only is None:  # --json and -k need the models and the catalogue
+            report = unfinished_report(plan.id, plan.title, plan.checks_file, plan.withheld,
+                                       source, sys.stdout.encoding)
+            if report is not None:
+                click.echo(report)
+                sys.exit(1)
+        try:
+            sandbox = make_sandbox()
+        except SandboxError as exc:
+            die(f"the sandbox could not start: {exc}")
         booting = needs_box(source)
         if booting:
             sandbox.start_soon()  # the zygote boots while the models and checks import

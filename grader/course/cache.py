@@ -21,14 +21,17 @@ from grader import __version__
 from grader.atomic import write_atomic
 
 CACHE = Path(".grade") / "course-cache.json"  # inside the course folder, git-ignored
-_MODEL_SOURCE = Path(__file__).with_name("model.py")
+# The code that shapes what is cached: the course model, and load.py's learner's plan.
+_SOURCES = (Path(__file__).with_name("model.py"), Path(__file__).with_name("load.py"))
 _PLAIN = (str, int, float, bool, type(None))
 
 
 def cache_key(text: bytes) -> str:
-    """What the cached course was made from: this course.yaml, this model, this grader."""
+    """What the cached course was made from: this course.yaml, this model and learner's
+    plan, this grader."""
     digest = hashlib.sha256(text)
-    digest.update(_MODEL_SOURCE.read_bytes())
+    for source in _SOURCES:
+        digest.update(source.read_bytes())
     digest.update(__version__.encode())
     return digest.hexdigest()
 

@@ -120,9 +120,11 @@ def cached_plan(path: Path) -> dict[str, Any] | None:
 
 def learner_plan(course: Course) -> dict[str, Any]:
     """Per exercise, what `grade exercise-N` needs before the models load: its title, its
-    learner file (from the course folder) and the largest file it accepts."""
+    learner file and checks file (from the course folder), the largest file it accepts,
+    and the hidden checks a release leaves out (grader/cli/unfinished.py)."""
     return {e.id: {"title": e.title, "file": f"{course.exercises_dir}/{e.file}",
-                   "max_source_kb": course.limits_for(e).max_source_kb}
+                   "checks": e.checks, "max_source_kb": course.limits_for(e).max_source_kb,
+                   "withheld": e.withheld.model_dump() if e.withheld else None}
             for e in course.exercises}
 
 

@@ -11,7 +11,7 @@ from grader.course import Course, Exercise
 from grader.progress.hints import deepen
 from grader.progress.state import Progress
 from grader.progress.store import ProgressStore
-from grader.results import ExerciseResult
+from grader.results import ErrorKind, ExerciseResult
 
 
 def fingerprint(path: Path) -> str | None:
@@ -51,7 +51,10 @@ class Recorder:
         def change(progress: Progress) -> None:
             record = progress.record(exercise.id)
             shown.append(deepen(result, record.hints, source) if hints else result)
-            if partial or result.grader_fault:  # says nothing about the work
+            # Says nothing about the work: a -k run, the grader's own failure, and a file
+            # with blanks left (no check ran; `grade status` counts its blanks from the
+            # file itself, and grader/cli/unfinished.py reports it without this file).
+            if partial or result.grader_fault or result.error_kind is ErrorKind.BLANKS:
                 return
             record.last = result.score
             record.best = max(result.score, record.best or 0.0)

@@ -3,12 +3,67 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from typing import Protocol
 
 import click
 
 from grader.reports.cells import points
 from grader.reports.plain import printable
-from grader.results import CheckResult, ExerciseResult
+
+
+# The report reads results through these views, not the models: `grader.results`'
+# CheckResult and ExerciseResult fit them, and so does a file with blanks reported
+# before the models import (grader/cli/unfinished.py), with the same lines.
+class CheckView(Protocol):
+    """One check's verdict as the report shows it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def max_score(self) -> float: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def hint(self) -> str | None: ...
+    @property
+    def detail(self) -> str | None: ...
+
+
+class HiddenView(Protocol):
+    """The hidden checks a learner's release leaves out."""
+
+    @property
+    def checks(self) -> int: ...
+    @property
+    def points(self) -> float: ...
+
+
+class ResultView(Protocol):
+    """One submission of one exercise as the report shows it."""
+
+    @property
+    def exercise(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def max_score(self) -> float: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def checks(self) -> Sequence[CheckView]: ...
+    @property
+    def output(self) -> str: ...
+    @property
+    def withheld(self) -> HiddenView | None: ...
+    @property
+    def full_marks(self) -> bool: ...
+    @property
+    def final_max_score(self) -> float: ...
 
 
 def _wrap(text: str, indent: str) -> list[str]:
@@ -16,7 +71,7 @@ def _wrap(text: str, indent: str) -> list[str]:
     return lines or [indent]
 
 
-def _check_lines(check: CheckResult, mark: str, width: int, error: bool) -> list[str]:
+def _check_lines(check: CheckView, mark: str, width: int, error: bool) -> list[str]:
     score = f"{points(check.score)}/{points(check.max_score)}"
     name = click.style(check.name, bold=not check.passed)
     pad = " " * max(1, width - len(check.name))
@@ -31,7 +86,7 @@ def _check_lines(check: CheckResult, mark: str, width: int, error: bool) -> list
     return lines
 
 
-def withheld_note(result: ExerciseResult) -> str:
+def withheld_note(result: ResultView) -> str:
     """The sentence that says what the public checks of a release leave out."""
     hidden = result.withheld
     if hidden is None:
@@ -43,7 +98,7 @@ def withheld_note(result: ExerciseResult) -> str:
             f"{points(result.final_max_score)}.")
 
 
-def _score_line(result: ExerciseResult) -> str:
+def _score_line(result: ResultView) -> str:
     score = f"Score: {points(result.score)}/{points(result.max_score)}"
     if result.withheld:  # a learner's release: never let the public score pass for the final one
         score = (f"Public checks: {points(result.score)}/{points(result.max_score)} "
@@ -53,7 +108,7 @@ def _score_line(result: ExerciseResult) -> str:
     return f"{line}\n{withheld_note(result)}" if result.withheld else line
 
 
-def render(result: ExerciseResult, title: str, *, encoding: str | None = "utf-8",
+def render(result: ResultView, title: str, *, encoding: str | None = "utf-8",
            show_output: bool = False, score_first: bool = False) -> str:
     """The whole report for one exercise, as text with ANSI styles (click strips them).
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from grader.checks import Check, load_checks
 from grader.course import Course, Exercise, Limits
+from grader.kinds import NOT_RUN
 from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult
 from grader.runner.pipeline import Failure, check, load, run_checks, verdict
 from grader.runner.read import read
@@ -64,7 +65,7 @@ class Catalogue:
     def failed(self, exercise: Exercise, failure: Failure, started: float,
                output: str = "") -> ExerciseResult:
         """A result with `error` set: score 0, no check counted (SPEC: error means 0)."""
-        checks = [verdict(c, CheckStatus.NOT_RUN, failure.notes.get(c.id, "not run"))
+        checks = [verdict(c, CheckStatus.NOT_RUN, failure.notes.get(c.id, NOT_RUN))
                   for c in self.checks(exercise)]
         return ExerciseResult(exercise=exercise.id, score=0.0, max_score=self.max_score(exercise),
                               error=failure.error, checks=checks, output=output,
