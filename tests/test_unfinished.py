@@ -35,3 +35,14 @@ def test_json_and_k_runs_of_a_file_with_blanks_still_come_from_the_whole_grader(
     assert as_json.returncode == 1 and '"error_kind":"blanks"' in as_json.stdout
     only = run_grade("exercise-1", skeleton, "-k", "no such check", cwd=ROOT)
     assert only.returncode == 2 and "no check of exercise-1 has 'no such check'" in only.stderr
+
+
+def test_a_file_with_blanks_whose_checks_do_not_import_says_so_as_the_grader_does(
+        run_grade, tmp_path: Path) -> None:
+    home = copy_course(tmp_path / "course")
+    checks = home / "checks/exercise_1.py"
+    checks.write_text(checks.read_text() + "\nraise RuntimeError('a broken checks file')\n")
+    done = run_grade("exercise-1", cwd=home)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "cannot load the checks of exercise-1" in done.stderr
+    assert "RuntimeError: a broken checks file" in done.stderr

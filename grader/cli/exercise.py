@@ -18,6 +18,7 @@ import click
 from grader.cli.context import course_file, course_from, die, warn_weakened
 from grader.cli.unfinished import Hidden, unfinished_report
 from grader.course.load import cached_plan
+from grader.kinds import ErrorKind
 from grader.runner.read import read
 from grader.runner.source import Source, SubmissionError, preflight
 from grader.sandbox.client import Sandbox, SandboxError
@@ -72,16 +73,25 @@ def read_early(path: Path, max_source_kb: int) -> Source | None:
         return None
 
 
-def needs_box(source: Source | None) -> bool:
-    """Whether grading `source` will load it in a box: text, no blanks left. The grader
-    pre-flights it again itself; this only decides when the sandbox starts."""
-    if source is None:
-        return False
+def refusal(source: Source) -> SubmissionError | None:
+    """Why the pre-flight refuses `source` (empty, NUL bytes, blanks left); None when it
+    will go into a box. The grader pre-flights it again itself: this decides early
+    whether a sandbox starts at all."""
     try:
         preflight(source)
-    except SubmissionError:
-        return False
-    return True
+    except SubmissionError as exc:
+        return exc
+    return None
+
+
+def report_unfinished(plan: Planned, blanks: SubmissionError) -> None:
+    """Report a file with `blanks` left and exit 1, before any model loads; returns only
+    when its checks do not import (the whole grader then says why)."""
+    report = unfinished_report(plan.id, plan.title, plan.checks_file, plan.withheld, blanks,
+                               sys.stdout.encoding)
+    if report is not None:
+        click.echo(report)
+        sys.exit(1)
 
 
 def exercise_command(plan: Planned) -> click.Command:
@@ -106,17 +116,15 @@ def exercise_command(plan: Planned) -> click.Command:
         except SandboxError as exc:  # an unknown GRADE_SANDBOX
             die(f"the sandbox could not start: {exc}")
         source = read_early(path, plan.max_source_kb)
-        if not as_json and only is None:  # --json and -k need the models and the catalogue
-            report = unfinished_report(plan.id, plan.title, plan.checks_file, plan.withheld,
-                                       source, sys.stdout.encoding)
-            if report is not None:
-                click.echo(report)
-                sys.exit(1)
+        refused = None if source is None else refusal(source)
+        if refused is not None and refused.kind is ErrorKind.BLANKS and not as_json \
+                and only is None:  # --json and -k need the models and the catalogue
+            report_unfinished(plan, refused)
         try:
             sandbox = make_sandbox()
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
-        booting = needs_box(source)
+        booting = source is not None and refused is None
         if booting:
             sandbox.start_soon()  # the zygote boots while the models and checks import
         try:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checks import load_checks
-from grader.kinds import NOT_RUN, ErrorKind
+from grader.kinds import NOT_RUN
 from grader.reports.text import render
-from grader.runner.source import Source, SubmissionError, preflight
+from grader.runner.source import SubmissionError
 
 
 @dataclass(frozen=True)
@@ -59,29 +59,15 @@ class Unfinished:
         return self.max_score + (self.withheld.points if self.withheld else 0.0)
 
 
-def blanks_left(source: Source | None) -> SubmissionError | None:
-    """Why `source` has blanks left (the pre-flight's refusal); None otherwise."""
-    if source is None:
-        return None
-    try:
-        preflight(source)
-    except SubmissionError as exc:
-        return exc if exc.kind is ErrorKind.BLANKS else None
-    return None
-
-
 def unfinished_report(exercise_id: str, title: str, checks_file: Path,
-                      withheld: Hidden | None, source: Source | None,
+                      withheld: Hidden | None, blanks: SubmissionError,
                       encoding: str | None) -> str | None:
-    """The report of `source` if it has blanks left; None when it needs the full grader
-    (no blanks, or checks that do not import: the grader then says why)."""
-    refused = blanks_left(source)
-    if refused is None:
-        return None
+    """The report of a file the pre-flight refused for its `blanks`; None when the checks
+    do not import (the whole grader then says why, as the author's problem)."""
     try:
         checks = load_checks(checks_file)
-    except Exception:  # anything the author's module raises: grading reports it, exit 2
+    except Exception:  # anything the author's module raises
         return None
-    result = Unfinished(exercise_id, str(refused), [NotRun(c.name, c.points) for c in checks],
+    result = Unfinished(exercise_id, str(blanks), [NotRun(c.name, c.points) for c in checks],
                         withheld)
     return render(result, title, encoding=encoding)
