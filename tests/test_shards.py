@@ -126,6 +126,39 @@ def test_shards_of_another_split_another_class_or_version_are_refused(
         assert message in done.stderr, (field, done.stderr)
 
 
+def test_shards_graded_with_and_without_a_roster_or_with_different_rosters_are_refused(
+        shards: dict, tmp_path: Path) -> None:
+    """The roster decides who the class is and the exports' ids: a shard given another
+    one (or none) would merge into a class no single run could give."""
+    first, _, third = shards["parts"]
+    rosters = {}
+    for name, email in (("one", "example.org"), ("two", "example.net")):
+        rosters[name] = tmp_path / f"{name}.csv"
+        rosters[name].write_text("id,name,email\n" + "".join(
+            f"s{i:04d},Student {i},s{i}@{email}\n" for i in range(STUDENTS)))
+    given = {}
+    for name, roster in rosters.items():
+        given[name] = tmp_path / f"shard2-{name}"
+        done = run(shards["course"], shards["subs"], "--out", given[name], "--shard", "2/3",
+                   "--jobs", "1", "--roster", roster)
+        assert done.returncode == 0, done.stderr
+    refused = merge(shards["course"], first, given["one"], third, "--out", tmp_path / "out1")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert (f"{given['one']} was graded with a --roster but {first} without --roster"
+            in refused.stderr), refused.stderr
+    assert "grade every shard with the same --roster" in refused.stderr
+    parts = [tmp_path / f"shard{i}-one" for i in (1, 3)]
+    for part, label in zip(parts, ("1/3", "3/3"), strict=True):
+        done = run(shards["course"], shards["subs"], "--out", part, "--shard", label,
+                   "--jobs", "1", "--roster", rosters["one"])
+        assert done.returncode == 0, done.stderr
+    refused = merge(shards["course"], parts[0], given["two"], parts[1], "--out", tmp_path / "o2")
+    assert refused.returncode == 2
+    assert f"{given['two']} and {parts[0]} were graded with different rosters" in refused.stderr
+    same = merge(shards["course"], parts[0], given["one"], parts[1], "--out", tmp_path / "o3")
+    assert same.returncode == 0, same.stderr  # one roster throughout: merged
+
+
 def test_an_unfinished_shard_is_refused(shards: dict, tmp_path: Path) -> None:
     copy = tmp_path / "unfinished"
     subprocess.run(["cp", "-r", str(shards["parts"][1]), str(copy)], check=True)

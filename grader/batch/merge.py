@@ -44,9 +44,18 @@ def _agree(first: tuple[Path, ShardManifest], other: tuple[Path, ShardManifest])
         raise ShardError(f"{there} was graded with a different course from {here} (course.yaml, "
                          "the checks, their helper modules or the exercises chosen differ): "
                          "grade every shard with the same course")
+    if b.roster != a.roster:
+        said = (f"{there} and {here} were graded with different rosters" if a.roster and b.roster
+                else f"{there} was graded {_with_roster(b)} but {here} {_with_roster(a)}")
+        raise ShardError(f"{said} (the roster decides who the class is, and each export's "
+                         "ids): grade every shard with the same --roster")
     if b.class_digest != a.class_digest:
         raise ShardError(f"{there} was graded from different submissions than {here} (the "
                          "students or their files differ): grade every shard from one copy")
+
+
+def _with_roster(manifest: ShardManifest) -> str:
+    return "without --roster" if manifest.roster is None else "with a --roster"
 
 
 def _check_cover(shards: list[tuple[Path, ShardManifest]]) -> None:

@@ -7,6 +7,7 @@ SIS id; the roster's id then names the student everywhere.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,6 +48,13 @@ def read_roster(path: Path) -> list[RosterRow]:
             raise TableError(f"{path}: student {row.id!r} is listed twice")
         seen.add(row.id)
     return rows
+
+
+def roster_digest(rows: list[RosterRow]) -> str:
+    """What every shard of one class must agree on about its roster: its rows, in any
+    order (shard.json's `roster`)."""
+    lines = sorted(row.model_dump_json() for row in rows)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def _row_of(student: StudentFolder, rows: list[RosterRow]) -> RosterRow | None:

@@ -21,7 +21,7 @@ from grader.batch.fingerprint import course_digest, exercises_digest, fingerprin
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.layouts import Layout, LayoutError, unwrap
 from grader.batch.pool import WorkerPool
-from grader.batch.roster import RosterRow, join_roster, people_of
+from grader.batch.roster import RosterRow, join_roster, people_of, roster_digest
 from grader.batch.safezip import UnsafeZip, extract
 from grader.batch.select import Selection
 from grader.batch.shard import Handed, Shard, ShardManifest, class_digest, partition, write_manifest
@@ -234,6 +234,7 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
         manifest.skipped, manifest.layout = skipped, layout
         manifest.people = {s: p for s, p in people.items() if s in share}
         manifest.not_on_roster = [s for s in strangers if s in share]
+        manifest.roster = None if roster is None else roster_digest(roster)
     run.layout, run.students, run.tasks = layout, students, tasks
     clock = run.lap("setup", clock)
     try:

@@ -115,6 +115,8 @@ class ShardManifest(Model):
     people: dict[str, Person] = Field(
         default_factory=dict, description="who each student is (roster, LMS download)")
     not_on_roster: list[str] = Field(default_factory=list, description="graded all the same")
+    roster: str | None = Field(None, description="the --roster's digest (grader/batch/"
+                               "roster.py, roster_digest); null: graded without one")
 
     @property
     def label(self) -> str:
