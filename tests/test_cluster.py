@@ -266,3 +266,51 @@ def test_a_worker_without_the_linux_sandbox_grades_in_the_portable_box_and_says_
               if e.worker is not None}
     assert levels == {"portable"}
     assert "<td>portable</td>" in (out / "report.html").read_text()
+
+
+def test_losing_the_scheduler_mid_run_is_one_sentence_and_the_next_run_grades_the_rest(
+        tmp_path: Path) -> None:
+    """The scheduler killed while files are out on its worker: the TA gets one sentence
+    (no Dask traceback) and exit 2, the journal keeps every result that came back, and
+    the same command (here on the TA's machine) grades only the rest, to the gradebook
+    a run that never lost anything gives."""
+    course = course_copy(tmp_path / "course", time_limit=10)
+    students = 8
+    build_class(tmp_path / "subs", students, loops=frozenset())
+    for i in range(students):  # each exercise-1 file sleeps: the run lasts seconds
+        path = tmp_path / "subs" / f"s{i:04d}" / FILES["exercise-1"]
+        path.write_text("import time\ntime.sleep(0.5)\n" + source("solution", "exercise-1"))
+    out, journal = tmp_path / "out", tmp_path / "out" / "journal.jsonl"
+    with LocalCluster(tmp_path / "dask", workers=1) as cluster:
+        process = subprocess.Popen(
+            batch(course, tmp_path / "subs", "--out", out, "--dask", cluster.address),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            env={**os.environ, "GRADE_DASK_WAIT": "10"})
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and process.poll() is None:
+                if journal.exists() and journal.read_bytes().count(b"\n") >= 3:
+                    break
+                time.sleep(0.02)
+            assert process.poll() is None, "the batch ended before the scheduler was lost"
+            os.kill(cluster.processes[0].pid, signal.SIGKILL)  # the scheduler
+            _, stderr = process.communicate(timeout=120)
+        finally:
+            stop(process)
+    assert process.returncode == 2, stderr
+    saved = len(read_entries(journal)[0])
+    assert 3 <= saved < students * 3
+    assert stderr.startswith(f"error: lost the Dask scheduler at {cluster.address}"), stderr
+    assert f"run the same command again, with a scheduler running, to grade the rest " \
+           f"({saved} results were saved)" in stderr
+    assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
+    assert not (out / "grades.csv").exists()
+
+    resumed = run(course, tmp_path / "subs", "--out", out, "--jobs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{students * 3 - saved} graded now" in resumed.stdout
+    assert f"{saved} unchanged" in resumed.stdout
+    whole = run(course, tmp_path / "subs", "--out", tmp_path / "whole", "--jobs", "2")
+    assert whole.returncode == 0, whole.stderr
+    for name in GRADEBOOK:
+        assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name

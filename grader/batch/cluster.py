@@ -10,6 +10,7 @@ journal once, as its future completes, so nothing is lost or counted twice.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -32,6 +33,8 @@ from grader.sandbox.client import SandboxError
 from grader.sandbox.levels import make_sandbox
 
 K = TypeVar("K")
+# Dask's loggers that set their own level (distributed/config.py); the rest inherit.
+DASK_LOGS = ("distributed", "distributed.client", "distributed.gc")
 # Seconds to reach the scheduler, then again for a first worker to join (default 60).
 WAIT_VARIABLE = "GRADE_DASK_WAIT"
 IN_FLIGHT_PER_THREAD = 4  # tasks queued per worker thread: enough to never idle, bounded memory
@@ -147,6 +150,7 @@ class DaskPool:
         self.plugin = ""
         self.threads = 1
         self._workers = 0
+        self._levels: dict[str, int] = {}
 
     @property
     def workers(self) -> int:
@@ -154,6 +158,23 @@ class DaskPool:
 
     def __enter__(self) -> DaskPool:
         wait = float(os.environ.get(WAIT_VARIABLE, "60"))
+        # Dask logs a lost connection with tracebacks, on the TA's stderr: the TA reads one
+        # sentence from grade instead (`_lost`), and the journal keeps what was graded.
+        self._levels = {name: logging.getLogger(name).level for name in DASK_LOGS}
+        for name in DASK_LOGS:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        try:
+            self._connect(wait)
+        except BaseException:
+            self._restore_logs()
+            raise
+        return self
+
+    def _restore_logs(self) -> None:
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
+
+    def _connect(self, wait: float) -> None:
         try:
             self.client = Client(self.address, timeout=wait, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -170,11 +191,11 @@ class DaskPool:
         self.client.register_plugin(plugin, name=plugin.name)
         self.plugin = plugin.name
         self._count()
-        return self
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         if self.client is not None:
             self.client.close()
+        self._restore_logs()
 
     def _count(self) -> None:
         assert self.client is not None
@@ -231,13 +252,20 @@ class DaskPool:
                 yield key, result, worker
             if time.monotonic() - counted > 2:  # workers come and go: keep them all busy
                 counted = time.monotonic()
-                self._count()
+                try:
+                    self._count()
+                except (OSError, TimeoutError):  # asks the scheduler, which may be gone
+                    raise self._lost() from None
 
     def _outcome(self, future: Future[Any], keys: list[tuple[K, Exercise]]
                  ) -> list[tuple[ExerciseResult, WorkerInfo | None]]:
         if future.status == "finished":
+            try:
+                graded = future.result()
+            except OSError:  # CommClosedError: the scheduler went as the results came back
+                raise self._lost() from None
             return [(ExerciseResult.model_validate_json(text),
-                     WorkerInfo.model_validate_json(info)) for text, info in future.result()]
+                     WorkerInfo.model_validate_json(info)) for text, info in graded]
         if future.status == "error":
             error = future.exception()
             if isinstance(error, WorkerUnfit):
@@ -250,8 +278,12 @@ class DaskPool:
                               "it is graded again on the next run", ErrorKind.GRADER_FAULT)
             return [(self.reference.catalogue.failed(exercise, failure, time.monotonic()), None)
                     for _, exercise in keys]
-        raise WorkerError(f"lost the Dask scheduler at {self.address} (a task was "
-                          f"{future.status})")
+        raise self._lost()  # cancelled: the client gave up reconnecting to the scheduler
+
+    def _lost(self) -> WorkerError:
+        return WorkerError(f"lost the Dask scheduler at {self.address} (it stopped "
+                           "answering); what was graded is kept: run the same command again, "
+                           "with a scheduler running, to grade the rest")
 
 
 def _chunk(graded: int, busy: float, left: int, threads: int) -> int:
