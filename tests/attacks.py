@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.authoring.markers import strip_markers
+from grader.kinds import ErrorKind
 
 ROOT = Path(__file__).resolve().parents[1]
 FILE = "exercise_1_weighted_sampling.py"
@@ -47,6 +48,7 @@ class Attack:
     error: str | Callable[[Iso, dict[str, str]], str | None] | None
     output: str | Callable[[Iso, dict[str, str]], str] | None = None  # None: not checked
     cut: bool = False  # learner text was over a cap: the result must say it was cut
+    kind: ErrorKind | None = None  # the result's error_kind: set exactly when `error` is
 
     def text(self, paths: dict[str, str]) -> str | bytes:
         if isinstance(self.source, bytes):
@@ -59,7 +61,8 @@ class Attack:
     def expected(self, iso: Iso, paths: dict[str, str]) -> dict[str, Any]:
         error = self.error(iso, paths) if callable(self.error) else self.error
         output = self.output(iso, paths) if callable(self.output) else self.output
-        return {"score": self.score, "error": error, "output": output}
+        kind = None if self.kind is None else self.kind.value
+        return {"score": self.score, "error": error, "output": output, "kind": kind}
 
 
 def _tries(*lines: str) -> str:
@@ -88,53 +91,59 @@ TIMEOUT = (f"time limit: your code did not finish within {TIME_LIMIT} s (it was 
 
 ATTACKS = [
     Attack("syntax error", "import random\n\nweather = (\n", 0,
-           "your file has a syntax error: '(' was never closed (line 3: weather = ()"),
+           "your file has a syntax error: '(' was never closed (line 3: weather = ()",
+           kind=ErrorKind.SYNTAX),
     Attack("unfilled blank", SOLUTION.replace('"cloudy": 0.3', '"cloudy": ___'), 0,
-           "the blank on line 18 is still empty: replace each ___ with your answer"),
+           "the blank on line 18 is still empty: replace each ___ with your answer",
+           kind=ErrorKind.BLANKS),
     Attack("non-UTF-8 bytes", b"weather = {}\n# caf\xe9\n", 0,
-           "the file is not UTF-8 text (byte 0xe9 on line 2); save it as UTF-8 in your editor"),
+           "the file is not UTF-8 text (byte 0xe9 on line 2); save it as UTF-8 in your editor",
+           kind=ErrorKind.ENCODING),
     Attack("NUL bytes", "weather = {}\nx = 1\0\n", 0,
            "the file contains a NUL byte on line 2 (is it really a text file?); "
-           "save it again as plain text"),
-    Attack("empty file", "\n  \n", 0, "the file is empty: write your answer in it and save it"),
+           "save it again as plain text", kind=ErrorKind.BINARY),
+    Attack("empty file", "\n  \n", 0, "the file is empty: write your answer in it and save it",
+           kind=ErrorKind.EMPTY),
     Attack("over-size file", "# " + "x" * 300 * 1024 + "\n", 0,
-           "the file is too large (300 KB; the limit is 256 KB)"),
-    Attack("infinite loop", "while True: pass\n", 0, TIMEOUT),
+           "the file is too large (300 KB; the limit is 256 KB)", kind=ErrorKind.TOO_LARGE),
+    Attack("infinite loop", "while True: pass\n", 0, TIMEOUT, kind=ErrorKind.TIMEOUT),
     Attack("alarm ignored + infinite loop",
            "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True: pass\n", 0,
            f"time limit: your code did not finish within {TIME_LIMIT} s; "
-           "look for a loop that never ends"),
+           "look for a loop that never ends", kind=ErrorKind.TIMEOUT),
     # bytes(n) reserves zeroed memory without writing it: the box's address-space limit
     # is reached in milliseconds, where writing 512 MB first (' ' * 10**7) could take
     # longer than the time limit on a busy machine and end as a timeout instead.
     Attack("memory bomb", "hog = []\nwhile True: hog.append(bytes(10**7))\n", 0,
            "your file used more memory than allowed (line 2: while True: "
-           "hog.append(bytes(10**7))); is a list or string growing without end?"),
+           "hog.append(bytes(10**7))); is a list or string growing without end?",
+           kind=ErrorKind.MEMORY),
     Attack("deep recursion", "def down(n):\n    return down(n + 1)\ndown(0)\n", 0,
            "your file recursed too deeply (a function that keeps calling itself?) "
-           "(line 2: return down(n + 1))"),
+           "(line 2: return down(n + 1))", kind=ErrorKind.RECURSION),
     Attack("recursion limit raised to a segfault",
            "import sys\nsys.setrecursionlimit(10**6)\ndef down(n):\n"
            "    return list(map(down, [n]))\ndown(0)\n", 0,
            "your code crashed the Python interpreter (segmentation fault), usually by "
-           "recursing far too deeply after raising the recursion limit"),
+           "recursing far too deeply after raising the recursion limit", kind=ErrorKind.CRASHED),
     Attack("fork bomb", "import os\nwhile True:\n    os.fork()\n", 0,
            "your file tried to start another process or thread (line 3: os.fork()); "
-           "the grader does not allow that"),
+           "the grader does not allow that", kind=ErrorKind.FORBIDDEN),
     Attack("double fork + setsid background sleeper",
            "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
            "        time.sleep(600)\n    os._exit(0)\n", 0,
            "your file tried to start another process or thread (line 2: if os.fork() == 0:); "
-           "the grader does not allow that"),
+           "the grader does not allow that", kind=ErrorKind.FORBIDDEN),
     Attack("os._exit", LIBRARY + "import os\nos._exit(3)\n", 0,
            "your code ended its own process (os._exit(3) or similar), so it could not be "
-           "checked; remove that call"),
+           "checked; remove that call", kind=ErrorKind.EXITED),
     Attack("sys.exit at import", "import sys\nsys.exit(0)\n", 0,
            "your file called sys.exit() or exit() (line 2: sys.exit(0)); remove that call: "
-           "the grader runs your functions itself"),
+           "the grader runs your functions itself", kind=ErrorKind.EXITED),
     Attack("sys.exit inside sample", EXIT_IN_SAMPLE, 3, None),  # weights: 1 + 2 points
     Attack("KeyboardInterrupt at import", "raise KeyboardInterrupt\n", 0,
-           "your file raised KeyboardInterrupt (line 1: raise KeyboardInterrupt)"),
+           "your file raised KeyboardInterrupt (line 1: raise KeyboardInterrupt)",
+           kind=ErrorKind.RAISED),
     Attack("KeyboardInterrupt inside sample", INTERRUPT_IN_SAMPLE, 3, None),
     Attack("kill the parent", _tries("import os", _try("os.kill(os.getppid(), 9)")), 10, None,
            "PermissionError\n"),
@@ -155,7 +164,7 @@ ATTACKS = [
     Attack("write past the file-size limit",
            "open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024)\n", 0,
            "your file raised OSError: [Errno 27] File too large "
-           "(line 1: open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024))"),
+           "(line 1: open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024))", kind=ErrorKind.RAISED),
     Attack("print a fake pass and a forged JSON report",
            WRONG + "print('PASSED 10/10')\nprint('{\"score\": 10.0, \"max_score\": 10.0}')\n",
            6, None, 'PASSED 10/10\n{"score": 10.0, "max_score": 10.0}\n'),
@@ -166,11 +175,13 @@ ATTACKS = [
     Attack("wreck the grader's code inside the box",
            LIBRARY + "import sys\nfor name, module in list(sys.modules.items()):\n"
            "    if name.startswith('grader'):\n        module.__dict__.clear()\n", 0,
-           "your code interfered with the grader's channel; nothing it reported counts"),
+           "your code interfered with the grader's channel; nothing it reported counts",
+           kind=ErrorKind.INTERFERENCE),
     Attack("forge replies on the grader's channel",
            LIBRARY + "import socket\nchannel = socket.socket(fileno=3)\n"
            "channel.sendall(b'\\x00\\x00\\x00\\x0d{\"id\":1,\"ok\":1}' * 50)\n", 0,
-           "your code interfered with the grader's channel; nothing it reported counts"),
+           "your code interfered with the grader's channel; nothing it reported counts",
+           kind=ErrorKind.INTERFERENCE),
     Attack("connect to the network",
            _tries("import socket", *[_try(f"socket.socket().connect({address!r})")
                                      for address in (("127.0.0.1", 22), ("1.1.1.1", 53))]),
@@ -200,14 +211,15 @@ TEXT_ATTACKS = [
            "h.describe_error = lambda e, f: {'kind': 'exception', 'type': 'E', "
            f"'message': 'm' * {HUGE}, 'line': 1}}\nraise ValueError\n", 0,
            "your file raised E: " + "m" * 1000 + f" [... cut: {HUGE - 1000:,} more characters] "
-           "(line 1: import grader.sandbox.host as h)", cut=True),
+           "(line 1: import grader.sandbox.host as h)", cut=True, kind=ErrorKind.RAISED),
     Attack("a forged error frame of 10 MB on the grader's channel",
            "import json, socket, struct\nch = socket.socket(fileno=3)\n"
            "d = json.dumps({'id': 1, 'error': {'kind': 'exception', 'type': 'T' * 5_000_000, "
            "'message': 'M' * 5_000_000}}).encode()\nch.sendall(struct.pack('>I', len(d)) + d)\n"
            "import time\ntime.sleep(5)\n", 0,
            "your file raised " + "T" * 200 + f" [... cut: {5_000_000 - 200:,} more characters]: "
-           + "M" * 1000 + f" [... cut: {5_000_000 - 1000:,} more characters]", cut=True),
+           + "M" * 1000 + f" [... cut: {5_000_000 - 1000:,} more characters]", cut=True,
+           kind=ErrorKind.RAISED),
     Attack("weather with a 1 MB outcome name",
            LIBRARY.replace('"cloudy": 0.3', "'c' * 1_000_000: 0.3"), 5, None, cut=True),
     Attack("sample returns a 3 MB string",
@@ -216,7 +228,7 @@ TEXT_ATTACKS = [
            "p" * 20_000 + "\n[... more output not shown]"),
     Attack("terminal escapes in an exception message", f"raise ValueError('{ESC_MESSAGE}')\n", 0,
            f"your file raised ValueError: {SHOWN_ESC} "
-           f"(line 1: raise ValueError('{ESC_MESSAGE}'))"),
+           f"(line 1: raise ValueError('{ESC_MESSAGE}'))", kind=ErrorKind.RAISED),
     Attack("terminal escapes in an exception class name raised from sample",
            LIBRARY.replace("r = random.random()",
                            "raise type('\\x1b[2J\\x9b31m', (Exception,), {})('\\u202egnp.exe')"),
@@ -229,20 +241,21 @@ TEXT_ATTACKS = [
     Attack("a raw escape character in a quoted source line",
            "raise ValueError('x')  # \x1b[2J\x1b]0;pwned\x07\n", 0,
            "your file raised ValueError: x (line 1: raise ValueError('x')  # "
-           "\\x1b[2J\\x1b]0;pwned\\x07)"),
+           "\\x1b[2J\\x1b]0;pwned\\x07)", kind=ErrorKind.RAISED),
 ]
 
 # A box that ends itself is told so, at every level; a huge value is "too large".
 END_ATTACKS = [
     Attack("SIGKILL itself at import", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
-           0, ENDED.format("SIGKILL, signal 9")),
+           0, ENDED.format("SIGKILL, signal 9"), kind=ErrorKind.EXITED),
     Attack("SIGTERM itself at import", "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n",
-           0, ENDED.format("SIGTERM, signal 15")),
+           0, ENDED.format("SIGTERM, signal 15"), kind=ErrorKind.EXITED),
     Attack("os.abort at import", "import os\nos.abort()\n", 0,
-           ENDED.format("SIGABRT, signal 6")),
+           ENDED.format("SIGABRT, signal 6"), kind=ErrorKind.EXITED),
     Attack("SIGKILL its own group from sample",
            LIBRARY.replace("r = random.random()", "import os; os.killpg(0, 9)"), 0,
-           ENDED.format("SIGKILL, signal 9") + f" (during \u201c{SAMPLE_CHECKS}\u201d)"),
+           ENDED.format("SIGKILL, signal 9") + f" (during \u201c{SAMPLE_CHECKS}\u201d)",
+           kind=ErrorKind.EXITED),
     Attack("weather of three million weights",
            LIBRARY + "weather = [0.5] * 3_000_000\n", 3, None),
     Attack("weather of a million outcomes",
@@ -269,17 +282,19 @@ def _disk_full(line: str) -> Callable[[Iso, dict[str, str]], str]:
 DISK_ATTACKS = [
     Attack("fill the disk with 1 MB files",
            "i = 0\nwhile True:\n    open(f'f{i}', 'wb').write(b'x' * 1_000_000)\n    i += 1\n",
-           0, _disk_full("line 3: open(f'f{i}', 'wb').write(b'x' * 1_000_000)")),
+           0, _disk_full("line 3: open(f'f{i}', 'wb').write(b'x' * 1_000_000)"),
+           kind=ErrorKind.DISK),
     Attack("fill the disk with empty files",
            "i = 0\nwhile True:\n    open(f'f{i}', 'w').close()\n    i += 1\n",
-           0, _disk_full("line 3: open(f'f{i}', 'w').close()")),
+           0, _disk_full("line 3: open(f'f{i}', 'w').close()"), kind=ErrorKind.DISK),
     Attack("fill the disk with folders",
            "import os\ni = 0\nwhile True:\n    os.mkdir(f'd{i}')\n    i += 1\n",
-           0, _disk_full("line 4: os.mkdir(f'd{i}')")),
+           0, _disk_full("line 4: os.mkdir(f'd{i}')"), kind=ErrorKind.DISK),
     Attack("fill the disk inside nested folders",
            "import os\nos.makedirs('a/b/c')\ni = 0\nwhile True:\n"
            "    open(f'a/b/c/f{i}', 'wb').write(b'x' * 500_000)\n    i += 1\n",
-           0, _disk_full("line 5: open(f'a/b/c/f{i}', 'wb').write(b'x' * 500_000)")),
+           0, _disk_full("line 5: open(f'a/b/c/f{i}', 'wb').write(b'x' * 500_000)"),
+           kind=ErrorKind.DISK),
 ]
 
 # What each isolation level blocks (README, "Threat model"): one line per row.
@@ -426,7 +441,8 @@ def grade_attacks(layout: Layout, names: list[str]) -> list[dict[str, Any]]:
             result = grader.grade(exercise, layout.submit(a))
             rows.append({
                 "name": name, "score": result.score, "error": result.error,
-                "output": result.output, "expected": a.expected(sandbox.isolation, layout.paths),
+                "error_kind": result.error_kind, "output": result.output,
+                "expected": a.expected(sandbox.isolation, layout.paths),
                 "changed": sorted(k for k, v in layout.snapshot().items() if before.get(k) != v),
                 "survivors": survivors(sandbox),
                 "boxes_left": sorted(os.listdir(sandbox.info["boxes"])),

@@ -82,6 +82,7 @@ def test_attack(case: Attack, layout: Layout, attack_grader: Grader, attack_cour
     result = attack_grader.grade(attack_course.exercises[0], layout.submit(case))
     expected = case.expected(box_sandbox.isolation, layout.paths)
     assert (result.score, result.error) == (expected["score"], expected["error"])
+    assert result.error_kind == expected["kind"]  # a kind for every error, the row's own
     if expected["output"] is not None:
         assert result.output == expected["output"]
     if result.error is not None:
@@ -308,8 +309,8 @@ def test_unprivileged_grader(level: str, nobody_layout: tuple[str, Layout]) -> N
         pytest.skip("this kernel has no Landlock")
     for row in rows:
         expected = row["expected"]
-        assert (row["name"], row["score"], row["error"]) == (
-            row["name"], expected["score"], expected["error"])
+        assert (row["name"], row["score"], row["error"], row["error_kind"]) == (
+            row["name"], expected["score"], expected["error"], expected["kind"])
         if expected["output"] is not None:
             assert row["output"] == expected["output"], row["name"]
         assert row["changed"] == [], row["name"]
