@@ -32,7 +32,7 @@ class ErrorKind(str, Enum):
     MEMORY = "memory"              # out of memory
     RECURSION = "recursion"        # recursed too deeply
     FORBIDDEN = "forbidden"        # a process, file, signal or socket the sandbox refuses
-    DISK = "disk"                  # wrote more bytes or files than the box's disk holds
+    DISK = "disk"                  # wrote past the box's disk (bytes, files) or largest file
     CRASHED = "crashed"            # the interpreter died (segfault, a killed box)
     INTERFERENCE = "interference"  # wrote on or broke the grader's channel
     GRADER_FAULT = "grader_fault"  # the grader itself failed: nothing was counted

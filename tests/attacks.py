@@ -163,8 +163,9 @@ ATTACKS = [
                + "\n" for w in WRITES)),
     Attack("write past the file-size limit",
            "open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024)\n", 0,
-           "your file raised OSError: [Errno 27] File too large "
-           "(line 1: open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024))", kind=ErrorKind.RAISED),
+           "your file wrote a file larger than the grader allows "
+           "(line 1: open('big.bin', 'wb').write(b'x' * 2 * 1024 * 1024)); "
+           "does a loop keep writing to one file?", kind=ErrorKind.DISK),
     Attack("print a fake pass and a forged JSON report",
            WRONG + "print('PASSED 10/10')\nprint('{\"score\": 10.0, \"max_score\": 10.0}')\n",
            6, None, 'PASSED 10/10\n{"score": 10.0, "max_score": 10.0}\n'),

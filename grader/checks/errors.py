@@ -14,10 +14,12 @@ _WHAT = {
     "process": "tried to start another process or thread",
     "missing": "is missing",
     "disk": "filled the disk space the grader gives your code (too many bytes or files)",
+    "file_size": "wrote a file larger than the grader allows",
 }
 _ADVICE = {
     "too_large": "the grader expects a few values, not millions",
     "disk": "does it write files in a loop?",
+    "file_size": "does a loop keep writing to one file?",
     "exit": "remove that call: the grader runs your functions itself",
     "memory": "is a list or string growing without end?",
     "process": "the grader does not allow that",

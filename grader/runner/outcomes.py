@@ -36,6 +36,7 @@ _LOAD_KIND = {
     "process": ErrorKind.FORBIDDEN,
     "forbidden": ErrorKind.FORBIDDEN,
     "disk": ErrorKind.DISK,
+    "file_size": ErrorKind.DISK,
 }
 GRADER_FAULT_ADVICE = ("nothing was counted: grade it again, and tell your teaching "
                        "assistant if it repeats")

@@ -15,7 +15,7 @@ class LearnerErrorInfo(TypedDict, total=False):
     """What learner code did wrong, as the host describes it (host.describe_error)."""
 
     kind: str  # syntax | exception | exit | interrupt | memory | recursion | process |
-    #            forbidden | opaque | missing | timeout | protocol
+    #            forbidden | disk | file_size | opaque | missing | timeout | protocol
     type: str
     message: str
     line: int | None

@@ -133,6 +133,8 @@ def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
         kind = "process"  # fork/thread refused by the box's process limit
     elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         kind = "disk"  # the box's own capped disk is full
+    elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        kind = "file_size"  # one file past the box's largest (RLIMIT_FSIZE, file_size_kb)
     elif isinstance(exc, PermissionError):
         kind = "forbidden"  # a file, signal or socket outside the box
     try:
