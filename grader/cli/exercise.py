@@ -3,7 +3,8 @@
 A learner runs this dozens of times per exercise, so it starts in two steps: the file
 is read and pre-flighted from what the course cache plans for it (no pydantic), and
 when it will go into a box the sandbox starts then; the course's models, the checks
-and the result models import while it boots. A skeleton with blanks never starts one.
+and the result models import while it boots. A skeleton with blanks never starts one:
+it is reported right there, with no model at all (cli/unfinished.py).
 """
 
 from __future__ import annotations
