@@ -18,7 +18,7 @@ import click
 
 from grader.cli.context import course_file, course_from, die, warn_weakened
 from grader.cli.unfinished import Hidden, unfinished_report
-from grader.course.load import cached_plan
+from grader.course.load import cached_plan, plan_entry
 from grader.kinds import ErrorKind
 from grader.runner.read import read
 from grader.runner.source import Source, SubmissionError, preflight
@@ -41,28 +41,33 @@ class Planned:
     withheld: Hidden | None
 
     @classmethod
+    def parse(cls, exercise_id: str, entry: object, root: Path) -> Planned | None:
+        """The exercise from its plan entry (course/load.py, `plan_entry`) in the course
+        folder `root`; None when `entry` is not one (a corrupt or hand-edited cache)."""
+        if not isinstance(entry, dict):
+            return None
+        try:
+            hidden = entry["withheld"]
+            return cls(exercise_id, str(entry["title"]), root / entry["file"],
+                       root / entry["checks"], int(entry["max_source_kb"]),
+                       Hidden(int(hidden["checks"]), float(hidden["points"])) if hidden else None)
+        except (TypeError, KeyError, ValueError):
+            return None
+
+    @classmethod
     def of(cls, course: Course, exercise: Exercise) -> Planned:
-        hidden = exercise.withheld
-        return cls(exercise.id, exercise.title, course.learner_path(exercise),
-                   course.checks_path(exercise), course.limits_for(exercise).max_source_kb,
-                   Hidden(hidden.checks, hidden.points) if hidden else None)
+        """The exercise of a loaded course, planned as the cache would plan it."""
+        plan = cls.parse(exercise.id, plan_entry(course, exercise), course.root)
+        assert plan is not None  # made from a validated course
+        return plan
 
 
 def planned(ctx: click.Context, exercise_id: str) -> Planned | None:
     """`exercise_id` as the course cache plans it; None when the cache cannot say
     (cold, stale, or no such exercise): then the course is loaded."""
     path = course_file(ctx)
-    entry = (cached_plan(path) or {}).get(exercise_id)
-    if not isinstance(entry, dict):
-        return None
-    root = path.resolve().parent
-    try:
-        hidden = entry["withheld"]
-        return Planned(exercise_id, str(entry["title"]), root / entry["file"],
-                       root / entry["checks"], int(entry["max_source_kb"]),
-                       Hidden(int(hidden["checks"]), float(hidden["points"])) if hidden else None)
-    except (TypeError, KeyError, ValueError):
-        return None
+    return Planned.parse(exercise_id, (cached_plan(path) or {}).get(exercise_id),
+                         path.resolve().parent)
 
 
 def read_early(path: Path, max_source_kb: int) -> Source | None:

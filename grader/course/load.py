@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import yaml
     from pydantic_core import ErrorDetails
 
-    from grader.course.model import Course
+    from grader.course.model import Course, Exercise
 
 COURSE_FILE = "course.yaml"
 
@@ -119,13 +119,19 @@ def cached_plan(path: Path) -> dict[str, Any] | None:
 
 
 def learner_plan(course: Course) -> dict[str, Any]:
-    """Per exercise, what `grade exercise-N` needs before the models load: its title, its
-    learner file and checks file (from the course folder), the largest file it accepts,
-    and the hidden checks a release leaves out (grader/cli/unfinished.py)."""
-    return {e.id: {"title": e.title, "file": f"{course.exercises_dir}/{e.file}",
-                   "checks": e.checks, "max_source_kb": course.limits_for(e).max_source_kb,
-                   "withheld": e.withheld.model_dump() if e.withheld else None}
-            for e in course.exercises}
+    """Per exercise, its `plan_entry`: what the cache keeps for `grade exercise-N`."""
+    return {e.id: plan_entry(course, e) for e in course.exercises}
+
+
+def plan_entry(course: Course, exercise: Exercise) -> dict[str, Any]:
+    """What `grade exercise-N` needs before the models load (grader/cli/exercise.py,
+    `Planned`): the title, the learner file and checks file (from the course folder),
+    the largest file accepted, and the hidden checks a release leaves out."""
+    withheld = exercise.withheld
+    return {"title": exercise.title, "file": f"{course.exercises_dir}/{exercise.file}",
+            "checks": exercise.checks,
+            "max_source_kb": course.limits_for(exercise).max_source_kb,
+            "withheld": withheld.model_dump() if withheld else None}
 
 
 def load_course(path: Path) -> Course:

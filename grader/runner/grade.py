@@ -106,17 +106,6 @@ class Grader:
             return self.catalogue.failed(exercise, Failure.refused(exc), started)
         return self.grade_source(exercise, source, started=started)
 
-    def preflight(self, exercise: Exercise, path: Path) -> ExerciseResult | None:
-        """The result of a file that can never reach a box (unreadable, not text, blanks
-        left), found without starting a sandbox; None when it needs grading."""
-        started = time.monotonic()
-        try:
-            source = read(path, self.course.limits_for(exercise).max_source_kb)
-        except SubmissionError as exc:
-            return self.catalogue.failed(exercise, Failure.refused(exc), started)
-        refused = check(source)
-        return None if refused is None else self.catalogue.failed(exercise, refused, started)
-
     def grade_source(self, exercise: Exercise, source: Source | str,
                      filename: str = "submission.py",
                      started: float | None = None) -> ExerciseResult:
