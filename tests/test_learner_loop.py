@@ -75,6 +75,17 @@ def test_status_after_a_sequence_of_gradings_shows_best_last_blanks_and_next(
     assert "exercise-1  yes   10/10  6/10" in text and "next: exercise-2" in text
 
 
+def test_a_file_with_blanks_is_not_recorded_by_the_whole_grader_either(
+        run_grade, home: Path) -> None:
+    """--json grades a file with blanks through the models (Recorder), not the quick
+    report: it too leaves the exercise ungraded, as `grade status` then shows."""
+    done = run_grade("exercise-1", "--json", cwd=home)
+    assert done.returncode == 1 and json.loads(done.stdout)["error_kind"] == "blanks"
+    report, _ = status(run_grade, home)
+    first = report.exercises[0]
+    assert (first.best, first.last, first.graded_at, first.blanks) == (None, None, None, 2)
+
+
 def test_the_progress_file_is_ignored_by_git_and_never_half_written(
         run_grade, home: Path) -> None:
     subprocess.run(["git", "init", "-q", str(home)], check=True)
