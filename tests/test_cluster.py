@@ -250,22 +250,79 @@ def test_a_file_whose_worker_died_with_no_retries_allowed_is_a_grader_fault_grad
     assert regraded["s0000", "exercise-1"].result.score == 10
 
 
-def test_a_worker_without_the_linux_sandbox_grades_in_the_portable_box_and_says_so(
+def test_a_worker_without_the_linux_sandbox_is_refused_unless_the_ta_allows_it_and_says_so(
         tmp_path: Path) -> None:
-    """Each Dask worker takes the strongest sandbox of its own machine, as `grade` does
-    there: one where only the portable box runs (GRADE_SANDBOX=portable stands in for a
-    macOS or Windows worker) grades in it, and the journal and report name it."""
+    """Each Dask worker takes the strongest sandbox of its own machine; one where only
+    the portable box runs (GRADE_SANDBOX=portable stands in for a macOS or Windows
+    worker) cannot contain learner code: the TA sees its level before anything is
+    graded, and the batch refuses it unless --allow-uncontained says otherwise; then it
+    grades in the portable box with the local batch's warning, and the journal and
+    report name the level."""
     course = course_copy(tmp_path / "course", time_limit=5)
     build_class(tmp_path / "subs", 2, loops=frozenset())
     out = tmp_path / "out"
     with LocalCluster(tmp_path / "dask", workers=1, config={"GRADE_SANDBOX": "portable"}
                       ) as cluster:
-        done = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address)
-    assert done.returncode == 0, done.stderr
+        refused = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address)
+        journal = out / "journal.jsonl"
+        graded_when_refused = read_entries(journal)[0] if journal.exists() else {}
+        [worker] = cluster.client.scheduler_info()["workers"]
+        allowed = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address,
+                      "--allow-uncontained")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"Dask worker {worker} (" in refused.stderr
+    assert "): isolation portable" in refused.stderr, refused.stderr
+    assert "grades at the portable isolation level, which cannot contain learner code" \
+        in refused.stderr and "--allow-uncontained" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not [e for e in graded_when_refused.values() if e.worker is not None]
+    assert allowed.returncode == 0, allowed.stderr
+    note = f"note: portable isolation on Dask worker {worker} ("
+    assert note in allowed.stderr and "hostile code is not contained there" in allowed.stderr
+    assert allowed.stderr.index("isolation portable") < allowed.stderr.index(note)
     levels = {e.worker.level for e in read_entries(out / "journal.jsonl")[0].values()
               if e.worker is not None}
     assert levels == {"portable"}
     assert "<td>portable</td>" in (out / "report.html").read_text()
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+# Learner code that escaped its box on a worker patches the grading plugin there (the
+# class, so the warm grader's instance too): each file's answer becomes an object whose
+# unpickling runs a command, on whichever machine unpickles it.
+PICKLED_RESULT = """
+import os
+import grader.batch.cluster as cluster
+
+class Payload:
+    def __reduce__(self):
+        return (os.system, ("echo ran in $PPID >> " + {marker!r},))
+
+cluster.GraderPlugin.grade = lambda self, *file: (Payload(), Payload())
+"""
+
+
+def test_a_worker_answering_with_a_pickle_runs_nothing_here_and_its_files_are_grader_faults(
+        tmp_path: Path) -> None:
+    course = course_copy(tmp_path / "course", time_limit=5)
+    build_class(tmp_path / "subs", 2, loops=frozenset())
+    out, marker = tmp_path / "out", tmp_path / "ran.txt"
+    with LocalCluster(tmp_path / "dask", workers=1) as cluster:
+        cluster.client.run(exec, PICKLED_RESULT.format(marker=str(marker)), {})
+        done = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address)
+    assert not marker.exists(), fail(marker.read_text(), "nothing run anywhere",
+                                     "a worker's answer must be data, never unpickled")
+    assert done.returncode == 0, done.stderr
+    entries = read_entries(out / "journal.jsonl")[0]
+    graded = [e for e in entries.values() if e.result.error != "no submission"]
+    assert graded, "no file was sent to the worker"
+    for entry in graded:
+        assert entry.result.error_kind is ErrorKind.GRADER_FAULT, entry.result.error
+        assert "answered with something other than a result" in (entry.result.error or "")
+        assert entry.result.score == 0 and entry.worker is None
 
 
 def test_losing_the_scheduler_mid_run_is_one_sentence_and_the_next_run_grades_the_rest(
