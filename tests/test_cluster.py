@@ -24,6 +24,7 @@ from grader.batch.executor import worker_info  # noqa: E402
 from grader.batch.journal import read_entries  # noqa: E402
 from grader.results import ErrorKind  # noqa: E402
 from grader.sandbox.client import Sandbox  # noqa: E402
+from tests.attacks import dask_takeover  # noqa: E402
 from tests.conftest import ROOT, grade_command  # noqa: E402
 from tests.test_batch import batch, run, tree_digest  # noqa: E402
 
@@ -323,6 +324,55 @@ def test_a_worker_answering_with_a_pickle_runs_nothing_here_and_its_files_are_gr
         assert entry.result.error_kind is ErrorKind.GRADER_FAULT, entry.result.error
         assert "answered with something other than a result" in (entry.result.error or "")
         assert entry.result.score == 0 and entry.worker is None
+
+
+def _scores(out: Path) -> dict[tuple[str, str], float]:
+    return {key: e.result.score for key, e in read_entries(out / "journal.jsonl")[0].items()}
+
+
+def test_a_submission_that_takes_over_the_dask_workers_changes_no_grade_when_contained(
+        tmp_path: Path) -> None:
+    """The round-three attack: turn the portable box's audit hook off, join the cluster
+    as a Dask client, patch the grading plugin on every worker so that every later file
+    scores 0. On a portable worker the batch is refused (the attack never runs); with
+    --allow-uncontained it works, as docs/cluster.md says; on a worker with the Linux
+    sandbox (full) the box has no network: every grade is the local run's."""
+    course = course_copy(tmp_path / "course", time_limit=30)
+    build_class(tmp_path / "subs", 3, loops=frozenset())
+    attacker = tmp_path / "subs" / "s0000" / FILES["exercise-1"]
+    outcomes = {}
+    for level in ("portable", "full"):
+        with LocalCluster(tmp_path / f"dask-{level}", workers=1,
+                          config={"GRADE_SANDBOX": level}) as cluster:
+            attacker.write_text(dask_takeover(cluster.address))
+            for flag in ("", "--allow-uncontained"):
+                out = tmp_path / f"{level}{flag}"
+                done = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address,
+                           *([flag] if flag else []))
+                outcomes[level, flag] = done, out
+    local = tmp_path / "local"
+    reference = run(course, tmp_path / "subs", "--out", local, "--jobs", "1")
+    assert reference.returncode == 0, reference.stderr
+    expected = _scores(local)
+    others = [key for key, score in expected.items() if key[0] != "s0000" and score > 0]
+    assert others
+
+    refused, out = outcomes["portable", ""]
+    assert refused.returncode == 2 and "cannot contain learner code" in refused.stderr
+    assert not (out / "journal.jsonl").exists() or not [
+        e for e in read_entries(out / "journal.jsonl")[0].values() if e.worker is not None]
+    allowed, out = outcomes["portable", "--allow-uncontained"]
+    assert allowed.returncode == 0, allowed.stderr
+    forged = _scores(out)
+    assert all(forged[key] == 0 for key in others), fail(
+        forged, "every other student at 0", "the attack must be real for its refusal to count")
+    for flag in ("", "--allow-uncontained"):
+        contained, out = outcomes["full", flag]
+        assert contained.returncode == 0, contained.stderr
+        assert _scores(out) == expected, fail(_scores(out), expected,
+                                              "a contained worker: the attack changes nothing")
+        for name in GRADEBOOK:
+            assert (out / name).read_bytes() == (local / name).read_bytes(), name
 
 
 def test_losing_the_scheduler_mid_run_is_one_sentence_and_the_next_run_grades_the_rest(
