@@ -174,6 +174,11 @@ ATTACKS = [
            "the grader does not allow that", kind=ErrorKind.FORBIDDEN),
     Attack("audit hook off, then a double-fork + setsid daemon",
            DAEMON + "daemon(None)\n" + LIBRARY, 10, None, daemon_outcome),
+    # A FIFO where the grader reads would make it wait for ever (a progress file, a
+    # journal): outside the box it is refused like any other write.
+    Attack("plant a FIFO in OUTDIR", _tries("import os", _try(
+        "os.mkfifo({out!r} + '/progress.json')")), 10, None,
+           lambda iso, paths: f"{refusal_name(iso)}\n"),
     Attack("os._exit", LIBRARY + "import os\nos._exit(3)\n", 0,
            "your code ended its own process (os._exit(3) or similar), so it could not be "
            "checked; remove that call", kind=ErrorKind.EXITED),
