@@ -48,9 +48,10 @@ WAIT_VARIABLE = "GRADE_DASK_WAIT"
 IN_FLIGHT_PER_THREAD = 4  # tasks queued per worker thread: enough to never idle, bounded memory
 TASK_SECONDS = 0.2  # grading per task, when files are light: Dask costs ~10 ms per task
 MAX_FILES_PER_TASK = 16
-# The levels whose boxes learner code cannot leave: no network (so no Dask), no file
-# of the worker's (so no grader code to patch). `plain` and `portable` share the
-# worker's files; `portable` also its network (README, "Threat model").
+# The levels whose boxes learner code cannot leave: no network (so no Dask; the seccomp
+# filter where there is no network namespace) and no file of the worker's (so no grader
+# code to patch: a chroot). `plain` and `portable` share the worker's files; `portable`
+# also its network (README, "Threat model").
 CONTAINED = frozenset({"full", "no-namespaces"})
 # What this client accepts from the cluster: msgpack data only. Dask's default list
 # includes pickle, and a result is unpickled where it arrives (on the TA's machine).
@@ -74,16 +75,20 @@ class WorkerReport(Model):
 
 
 def contained(info: WorkerInfo) -> bool:
-    """Whether learner code graded on this worker stays in its box (see CONTAINED)."""
-    return info.level in CONTAINED
+    """Whether learner code graded on this worker stays in its box (see CONTAINED).
+
+    `no-namespaces` as root still chroots each box to an empty root as its own uid;
+    not as root, only Landlock (which the report does not carry) would keep the
+    worker's files: refused, the TA may allow it."""
+    return info.level in CONTAINED and not {"chroot", "seccomp"} & set(info.missing)
 
 
 def refusal(info: WorkerInfo) -> str:
     return (f"Dask worker {info.worker} ({info.host}) grades at the {info.level} isolation "
             "level, which cannot contain learner code: one submission could change other "
             "students' grades and run code on this machine through Dask. Start it where the "
-            "Linux sandbox runs (level full or no-namespaces), or pass --allow-uncontained "
-            "if you trust every submission")
+            "Linux sandbox runs (level full, or no-namespaces as root), or pass "
+            "--allow-uncontained if you trust every submission")
 
 
 def course_files(course: Course) -> dict[str, bytes]:
