@@ -13,9 +13,11 @@ first frame sent back (`host.READY`) says so.
    process in a Job Object before sending the frame;
 3. an audit hook (PEP 578) that refuses new processes, signals to other
    processes, network connections, ctypes, `chroot`, and files outside the box
-   folder and Python's own library. PEP 578 says it plainly: an audit hook is not a security
-   boundary. It turns the common mistakes and the simple attacks into the same
-   clear messages the Linux box gives; determined hostile code is contained only
+   folder and Python's own library (`os.mkfifo` and `os.mknod`, which raise no
+   event, are wrapped to refuse paths outside the box folder). PEP 578 says it
+   plainly: an audit hook is not a security boundary. It turns the common
+   mistakes and the simple attacks into the same clear messages the Linux box
+   gives; determined hostile code is contained only
    by the Linux sandbox (README, "On macOS / on Windows / in Jupyter");
 4. an empty environment, then `host.serve`.
 """
