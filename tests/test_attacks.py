@@ -252,12 +252,15 @@ UNPRIVILEGED = {
     # namespace and no Landlock: reading and writing files works (documented);
     # the seccomp filter still refuses every signal outside the box.
     "full": [*EVERY_LEVEL, "escape the chroot (double chroot)",
-             "double fork + setsid background sleeper",
+             "double fork + setsid background sleeper", "plant a FIFO in OUTDIR",
+             "audit hook off, then a double-fork + setsid daemon",
              "read other students, solutions, checks, gradebook",
              "delete and overwrite files", "memory bomb", "patch random"],
     "no-namespaces": [*EVERY_LEVEL, "read other students, solutions, checks, gradebook",
-                      "delete and overwrite files"],
+                      "delete and overwrite files", "plant a FIFO in OUTDIR",
+                      "audit hook off, then a double-fork + setsid daemon"],
     "plain": [*EVERY_LEVEL, "double fork + setsid background sleeper", "memory bomb",
+              "audit hook off, then a double-fork + setsid daemon",
               "patch random"],
 }
 

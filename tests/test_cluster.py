@@ -24,6 +24,7 @@ from grader.batch.executor import worker_info  # noqa: E402
 from grader.batch.journal import read_entries  # noqa: E402
 from grader.results import ErrorKind  # noqa: E402
 from grader.sandbox.client import Sandbox  # noqa: E402
+from tests.attacks import dask_takeover  # noqa: E402
 from tests.conftest import ROOT, grade_command  # noqa: E402
 from tests.test_batch import batch, run, tree_digest  # noqa: E402
 
@@ -250,22 +251,146 @@ def test_a_file_whose_worker_died_with_no_retries_allowed_is_a_grader_fault_grad
     assert regraded["s0000", "exercise-1"].result.score == 10
 
 
-def test_a_worker_without_the_linux_sandbox_grades_in_the_portable_box_and_says_so(
+def test_a_worker_without_the_linux_sandbox_is_refused_unless_the_ta_allows_it_and_says_so(
         tmp_path: Path) -> None:
-    """Each Dask worker takes the strongest sandbox of its own machine, as `grade` does
-    there: one where only the portable box runs (GRADE_SANDBOX=portable stands in for a
-    macOS or Windows worker) grades in it, and the journal and report name it."""
+    """Each Dask worker takes the strongest sandbox of its own machine; one where only
+    the portable box runs (GRADE_SANDBOX=portable stands in for a macOS or Windows
+    worker) cannot contain learner code: the TA sees its level before anything is
+    graded, and the batch refuses it unless --allow-uncontained says otherwise; then it
+    grades in the portable box with the local batch's warning, and the journal and
+    report name the level."""
     course = course_copy(tmp_path / "course", time_limit=5)
     build_class(tmp_path / "subs", 2, loops=frozenset())
     out = tmp_path / "out"
     with LocalCluster(tmp_path / "dask", workers=1, config={"GRADE_SANDBOX": "portable"}
                       ) as cluster:
-        done = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address)
-    assert done.returncode == 0, done.stderr
+        refused = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address)
+        journal = out / "journal.jsonl"
+        graded_when_refused = read_entries(journal)[0] if journal.exists() else {}
+        [worker] = cluster.client.scheduler_info()["workers"]
+        allowed = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address,
+                      "--allow-uncontained")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"Dask worker {worker} (" in refused.stderr
+    assert "): isolation portable" in refused.stderr, refused.stderr
+    assert "grades at the portable isolation level, which cannot contain learner code" \
+        in refused.stderr and "--allow-uncontained" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not [e for e in graded_when_refused.values() if e.worker is not None]
+    assert allowed.returncode == 0, allowed.stderr
+    note = f"note: portable isolation on Dask worker {worker} ("
+    assert note in allowed.stderr and "hostile code is not contained there" in allowed.stderr
+    assert allowed.stderr.index("isolation portable") < allowed.stderr.index(note)
     levels = {e.worker.level for e in read_entries(out / "journal.jsonl")[0].values()
               if e.worker is not None}
     assert levels == {"portable"}
     assert "<td>portable</td>" in (out / "report.html").read_text()
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+@pytest.mark.parametrize(("level", "graded"), [("plain", False), ("no-namespaces", True)])
+def test_plain_workers_are_refused_and_no_namespaces_as_root_with_its_chroot_grades(
+        level: str, graded: bool, tmp_path: Path) -> None:
+    """`plain` shares the worker's files: refused. `no-namespaces` as root (a Docker
+    container's level) chroots each box to an empty root as its own uid: it grades."""
+    if os.geteuid() != 0:
+        pytest.skip("as root, no-namespaces has its chroot")
+    course = course_copy(tmp_path / "course", time_limit=5)
+    build_class(tmp_path / "subs", 1, loops=frozenset())
+    with LocalCluster(tmp_path / "dask", workers=1, config={"GRADE_SANDBOX": level}
+                      ) as cluster:
+        done = run(course, tmp_path / "subs", "--out", tmp_path / "out", "--dask",
+                   cluster.address)
+    assert f"): isolation {level}" in done.stderr, done.stderr
+    assert done.returncode == (0 if graded else 2), done.stderr
+    assert ("cannot contain learner code" in done.stderr) is not graded, done.stderr
+
+
+# Learner code that escaped its box on a worker patches the grading plugin there (the
+# class, so the warm grader's instance too): each file's answer becomes an object whose
+# unpickling runs a command, on whichever machine unpickles it.
+PICKLED_RESULT = """
+import os
+import grader.batch.cluster as cluster
+
+class Payload:
+    def __reduce__(self):
+        return (os.system, ("echo ran in $PPID >> " + {marker!r},))
+
+cluster.GraderPlugin.grade = lambda self, *file: (Payload(), Payload())
+"""
+
+
+def test_a_worker_answering_with_a_pickle_runs_nothing_here_and_its_files_are_grader_faults(
+        tmp_path: Path) -> None:
+    course = course_copy(tmp_path / "course", time_limit=5)
+    build_class(tmp_path / "subs", 2, loops=frozenset())
+    out, marker = tmp_path / "out", tmp_path / "ran.txt"
+    with LocalCluster(tmp_path / "dask", workers=1) as cluster:
+        cluster.client.run(exec, PICKLED_RESULT.format(marker=str(marker)), {})
+        done = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address)
+    assert not marker.exists(), fail(marker.read_text(), "nothing run anywhere",
+                                     "a worker's answer must be data, never unpickled")
+    assert done.returncode == 0, done.stderr
+    entries = read_entries(out / "journal.jsonl")[0]
+    graded = [e for e in entries.values() if e.result.error != "no submission"]
+    assert graded, "no file was sent to the worker"
+    for entry in graded:
+        assert entry.result.error_kind is ErrorKind.GRADER_FAULT, entry.result.error
+        assert "answered with something other than a result" in (entry.result.error or "")
+        assert entry.result.score == 0 and entry.worker is None
+
+
+def _scores(out: Path) -> dict[tuple[str, str], float]:
+    return {key: e.result.score for key, e in read_entries(out / "journal.jsonl")[0].items()}
+
+
+def test_a_submission_that_takes_over_the_dask_workers_changes_no_grade_when_contained(
+        tmp_path: Path) -> None:
+    """The round-three attack: turn the portable box's audit hook off, join the cluster
+    as a Dask client, patch the grading plugin on every worker so that every later file
+    scores 0. On a portable worker the batch is refused (the attack never runs); with
+    --allow-uncontained it works, as docs/cluster.md says; on a worker with the Linux
+    sandbox (full) the box has no network: every grade is the local run's."""
+    course = course_copy(tmp_path / "course", time_limit=30)
+    build_class(tmp_path / "subs", 3, loops=frozenset())
+    attacker = tmp_path / "subs" / "s0000" / FILES["exercise-1"]
+    outcomes = {}
+    for level in ("portable", "full"):
+        with LocalCluster(tmp_path / f"dask-{level}", workers=1,
+                          config={"GRADE_SANDBOX": level}) as cluster:
+            attacker.write_text(dask_takeover(cluster.address))
+            for flag in ("", "--allow-uncontained"):
+                out = tmp_path / f"{level}{flag}"
+                done = run(course, tmp_path / "subs", "--out", out, "--dask", cluster.address,
+                           *([flag] if flag else []))
+                outcomes[level, flag] = done, out
+    local = tmp_path / "local"
+    reference = run(course, tmp_path / "subs", "--out", local, "--jobs", "1")
+    assert reference.returncode == 0, reference.stderr
+    expected = _scores(local)
+    others = [key for key, score in expected.items() if key[0] != "s0000" and score > 0]
+    assert others
+
+    refused, out = outcomes["portable", ""]
+    assert refused.returncode == 2 and "cannot contain learner code" in refused.stderr
+    assert not (out / "journal.jsonl").exists() or not [
+        e for e in read_entries(out / "journal.jsonl")[0].values() if e.worker is not None]
+    allowed, out = outcomes["portable", "--allow-uncontained"]
+    assert allowed.returncode == 0, allowed.stderr
+    forged = _scores(out)
+    assert all(forged[key] == 0 for key in others), fail(
+        forged, "every other student at 0", "the attack must be real for its refusal to count")
+    for flag in ("", "--allow-uncontained"):
+        contained, out = outcomes["full", flag]
+        assert contained.returncode == 0, contained.stderr
+        assert _scores(out) == expected, fail(_scores(out), expected,
+                                              "a contained worker: the attack changes nothing")
+        for name in GRADEBOOK:
+            assert (out / name).read_bytes() == (local / name).read_bytes(), name
 
 
 def test_losing_the_scheduler_mid_run_is_one_sentence_and_the_next_run_grades_the_rest(
@@ -300,10 +425,14 @@ def test_losing_the_scheduler_mid_run_is_one_sentence_and_the_next_run_grades_th
     assert process.returncode == 2, stderr
     saved = len(read_entries(journal)[0])
     assert 3 <= saved < students * 3
-    assert stderr.startswith(f"error: lost the Dask scheduler at {cluster.address}"), stderr
+    # Before it: each worker's isolation, said before grading (and progress, if slow).
+    said = [line for line in stderr.splitlines()
+            if not line.startswith(("Dask worker ", "graded "))]
+    assert len(said) == 1 and said[0].startswith(
+        f"error: lost the Dask scheduler at {cluster.address}"), stderr
     assert f"run the same command again, with a scheduler running, to grade the rest " \
            f"({saved} results were saved)" in stderr
-    assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
+    assert "Traceback" not in stderr, stderr
     assert not (out / "grades.csv").exists()
 
     resumed = run(course, tmp_path / "subs", "--out", out, "--jobs", "2")

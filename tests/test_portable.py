@@ -8,16 +8,19 @@ portable box by itself there, and grade exactly as it does on Linux.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from attacks import ATTACKS, DISK_ATTACKS, Attack, Layout, quick_course
+from attacks import ATTACKS, DAEMON, DISK_ATTACKS, Attack, Layout, quick_course
 
 from grader.authoring.markers import strip_markers
 from grader.course import Course
@@ -27,6 +30,7 @@ from grader.sandbox.host import Host
 from grader.sandbox.portable import PortableSandbox
 from grader.sandbox.winjob import ExtendedLimits, limits_for
 from tests.conftest import ROOT, exercise_of
+from tests.test_batch import batch
 from tests.test_mutants import EXTRA, MUTANTS
 from tests.test_mutants import WRONG as WRONG_VARIANTS
 
@@ -244,3 +248,72 @@ def test_a_box_process_that_died_while_waiting_is_replaced_not_a_grader_fault(
     waiting.process.wait()
     result = portable_grader.grade_source(exercise, source, "submission.py")
     assert (result.score, result.error) == (10.0, None)
+
+
+def _beats(heartbeat: Path) -> list[str]:
+    return heartbeat.read_text().splitlines() if heartbeat.exists() else []
+
+
+def test_a_daemon_a_portable_box_started_stops_with_its_box_not_after_the_batch(
+        tmp_path: Path) -> None:
+    """After the audit-hook bypass a box running as root forks, calls setsid and forks
+    again: the grandchild is in no group or session of the box's and writes a heartbeat
+    every 0.1 s. It must be dead once `grade batch` has exited (the box's cgroup)."""
+    if os.geteuid() != 0:
+        pytest.skip("as another user the box cannot fork at all (RLIMIT_NPROC = 0)")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from synthetic import FILES, build_class, course_copy, source
+
+    course = course_copy(tmp_path / "course", time_limit=10)
+    build_class(tmp_path / "subs", 2, loops=frozenset())
+    heartbeat = tmp_path / "heartbeat.txt"
+    (tmp_path / "subs" / "s0000" / FILES["exercise-1"]).write_text(
+        DAEMON + f"daemon({str(heartbeat)!r})\n" + source("solution", "exercise-1"))
+    try:
+        done = subprocess.run(batch(course, tmp_path / "subs", "--out", tmp_path / "out",
+                                    "--jobs", "1"), capture_output=True, text=True,
+                              timeout=180, env={**os.environ, "GRADE_SANDBOX": "portable"})
+        assert done.returncode == 0, done.stderr
+        assert _beats(heartbeat), "the daemon never started: the attack is not real here"
+        time.sleep(0.5)  # a beat being written as the batch ended
+        settled = _beats(heartbeat)
+        time.sleep(1.5)
+        assert _beats(heartbeat) == settled, fail(
+            len(_beats(heartbeat)) - len(settled), 0,
+            "heartbeats after the batch ended: a process the box started outlived it")
+    finally:  # a survivor of a failed run is ours to end
+        for pid in {int(line.split()[0]) for line in _beats(heartbeat)}:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+# A child that leaves the box's process group but not its session.
+NEW_GROUP = DAEMON.replace("os.setsid()", "os.setpgid(0, 0)")
+
+
+def test_without_a_cgroup_a_child_that_left_the_box_group_dies_with_the_box_session(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no cgroup can be made (no root, no delegation; macOS has the group only),
+    the box's session is killed as well as its process group."""
+    if os.geteuid() != 0 or not Path("/proc").is_dir():
+        pytest.skip("needs root (to fork in the box) and /proc (to list the session)")
+    import grader.sandbox.portable as portable
+
+    monkeypatch.setattr(portable, "box_cgroup", lambda pid: None)
+    heartbeat = tmp_path / "heartbeat.txt"
+    try:
+        with PortableSandbox() as sandbox:
+            grader = Grader(quick_course(), sandbox)
+            result = grader.grade_source(grader.course.exercises[0], NEW_GROUP + (
+                f"daemon({str(heartbeat)!r})\n") + strip_markers(SOLUTION_1.read_text()),
+                "submission.py")
+            assert (result.score, result.output) == (10.0, "DONE\n"), result.error
+            assert _beats(heartbeat), "the child never started: the attack is not real here"
+            time.sleep(0.5)
+            settled = _beats(heartbeat)
+            time.sleep(1.0)
+            assert _beats(heartbeat) == settled, "a child in the box's session outlived it"
+    finally:
+        for pid in {int(line.split()[0]) for line in _beats(heartbeat)}:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

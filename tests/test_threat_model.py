@@ -7,8 +7,10 @@ nobody (the user-namespace and no-namespace paths a laptop takes).
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,3 +85,38 @@ def test_not_root_each_level_blocks_what_the_readme_says(
     # what it may write, it wrote into OUTDIR: leave the layout as it was
     Path(layout.paths["out"], "evil.txt").unlink(missing_ok=True)
 
+
+
+SURFACES = ("local learner", "batch", "Dask worker", "Gradescope / PrairieLearn container",
+            "GitHub Classroom runner", "Jupyter", "nbgrader kernel")
+
+
+def surface_rows() -> dict[str, list[str]]:
+    """surface -> its cells (can, cannot, tests), from the surfaces table in README.md."""
+    text = (ROOT / "README.md").read_text()
+    lines = text[text.index("<!-- threat-model: surfaces -->"):].splitlines()[3:]
+    rows = {}
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_every_surface_has_a_row_saying_what_learner_code_can_and_cannot_do() -> None:
+    rows = surface_rows()
+    named = [next((s for s in SURFACES if row.startswith(s)), row) for row in rows]
+    assert named == list(SURFACES), f"surfaces in README: {list(rows)}"
+    for surface, (can, cannot, tests) in rows.items():
+        assert can and cannot and tests, f"{surface}: a cell is empty"
+
+
+def test_every_test_the_surfaces_table_names_exists() -> None:
+    for surface, (_, _, tests) in surface_rows().items():
+        names = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", tests)
+        assert names, f"{surface}: no test named"
+        for path, name in names:
+            tree = ast.parse((ROOT / path).read_text())
+            defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+            assert name in defined, f"{surface}: {path} has no test {name}"

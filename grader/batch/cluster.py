@@ -5,6 +5,12 @@ Nothing is shared but the network: no filesystem, no course checkout on the work
 (they need `grade` installed, at the TA's version). When a worker dies, the
 scheduler runs its tasks again elsewhere; the TA's process writes each result to the
 journal once, as its future completes, so nothing is lost or counted twice.
+
+Trust: a worker's answers are data (JSON text, validated here against the result
+models; this client unpickles no result), and a worker whose sandbox cannot contain
+learner code (`portable`, `plain`) grades nothing unless the TA allows it: learner
+code that escapes its box there reaches `distributed` itself, whose protocol runs
+pickles on the scheduler and the clients (docs/cluster.md, "Trust").
 """
 
 from __future__ import annotations
@@ -16,17 +22,19 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from distributed import Client, Future, KilledWorker, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
+from pydantic import ValidationError
 
 from grader import __version__
 from grader.batch.executor import ExecutorFactory, WorkerError, grade_safely, worker_info
 from grader.checks import local_modules
 from grader.course import Course, Exercise
+from grader.models import Model
 from grader.results import ErrorKind, ExerciseResult, WorkerInfo
 from grader.runner import Failure, Grader
 from grader.sandbox.client import SandboxError
@@ -40,10 +48,47 @@ WAIT_VARIABLE = "GRADE_DASK_WAIT"
 IN_FLIGHT_PER_THREAD = 4  # tasks queued per worker thread: enough to never idle, bounded memory
 TASK_SECONDS = 0.2  # grading per task, when files are light: Dask costs ~10 ms per task
 MAX_FILES_PER_TASK = 16
+# The levels whose boxes learner code cannot leave: no network (so no Dask; the seccomp
+# filter where there is no network namespace) and no file of the worker's (so no grader
+# code to patch: a chroot). `plain` and `portable` share the worker's files; `portable`
+# also its network (README, "Threat model").
+CONTAINED = frozenset({"full", "no-namespaces"})
+# What this client accepts from the cluster: msgpack data only. Dask's default list
+# includes pickle, and a result is unpickled where it arrives (on the TA's machine).
+DATA_ONLY = ("msgpack",)
+# Said once per uncontained worker graded on (the local batch's warning, per worker).
+UNCONTAINED_NOTE = ("note: {level} isolation on Dask worker {worker} ({host}): hostile code "
+                    "is not contained there (it could read or change files, other students' "
+                    "included, and reach the scheduler, the other workers and this machine "
+                    "through Dask); graded there because of --allow-uncontained")
 
 
 class WorkerUnfit(Exception):
     """This worker cannot grade for this batch (another grade version, no sandbox)."""
+
+
+class WorkerReport(Model):
+    """What a worker says of itself before grading: its isolation, or why it cannot grade."""
+
+    info: WorkerInfo | None = None
+    problem: str | None = None
+
+
+def contained(info: WorkerInfo) -> bool:
+    """Whether learner code graded on this worker stays in its box (see CONTAINED).
+
+    `no-namespaces` as root still chroots each box to an empty root as its own uid;
+    not as root, only Landlock (which the report does not carry) would keep the
+    worker's files: refused, the TA may allow it."""
+    return info.level in CONTAINED and not {"chroot", "seccomp"} & set(info.missing)
+
+
+def refusal(info: WorkerInfo) -> str:
+    return (f"Dask worker {info.worker} ({info.host}) grades at the {info.level} isolation "
+            "level, which cannot contain learner code: one submission could change other "
+            "students' grades and run code on this machine through Dask. Start it where the "
+            "Linux sandbox runs (level full, or no-namespaces as root), or pass "
+            "--allow-uncontained if you trust every submission")
 
 
 def course_files(course: Course) -> dict[str, bytes]:
@@ -69,11 +114,13 @@ class GraderPlugin(WorkerPlugin):
 
     idempotent = True  # a worker that already has this course keeps its warm grader
 
-    def __init__(self, course: Course) -> None:
+    def __init__(self, course: Course, allow_uncontained: bool = False) -> None:
         self.course_json = course.model_dump_json()
         self.files = course_files(course)
         self.version = __version__
-        digest = hashlib.sha256(f"{self.version}\0{self.course_json}".encode())
+        self.allow_uncontained = allow_uncontained
+        digest = hashlib.sha256(
+            f"{self.version}\0{allow_uncontained}\0{self.course_json}".encode())
         for name, data in sorted(self.files.items()):
             digest.update(f"\0{name}\0".encode() + data)
         self.name = f"grade-{digest.hexdigest()[:16]}"
@@ -82,6 +129,7 @@ class GraderPlugin(WorkerPlugin):
         """Never raises (a worker whose plugin fails could not even start): a worker that
         cannot grade says why to each task it is given."""
         self.problem: str | None = None
+        self.info: WorkerInfo | None = None
         self.folder = tempfile.mkdtemp(prefix="grade-course-")
         # The strongest sandbox this worker's machine allows (the Linux one, else the
         # portable box); which one each worker had is in the journal and the report.
@@ -98,11 +146,14 @@ class GraderPlugin(WorkerPlugin):
             course = Course.model_validate_json(self.course_json)
             course._root = Path(self.folder)
             self.sandbox.start()
+            self.info = worker_info(self.sandbox, worker.address)
+            if not (contained(self.info) or self.allow_uncontained):
+                self.problem = refusal(self.info)  # no learner code ever runs here
+                return
             self.grader = Grader(course, self.sandbox)
             for exercise in course.exercises:
                 if exercise.checks in self.files:
                     self.grader.checks(exercise)
-            self.info = worker_info(self.sandbox, worker.address)
         except SandboxError as exc:
             self.problem = f"Dask worker {worker.address} could not start its sandbox: {exc}"
         except Exception as exc:
@@ -114,8 +165,8 @@ class GraderPlugin(WorkerPlugin):
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def grade(self, exercise_id: str, filename: str, data: bytes, size: int) -> tuple[str, str]:
-        if self.problem:
-            raise WorkerUnfit(self.problem)
+        if self.problem or self.info is None:
+            raise WorkerUnfit(self.problem or "no sandbox")
         exercise = self.grader.course.exercise(exercise_id)
         assert exercise is not None
         with tempfile.TemporaryDirectory(prefix="grade-file-") as folder:
@@ -125,6 +176,18 @@ class GraderPlugin(WorkerPlugin):
                 os.truncate(path, size)  # a sparse file: no disk is used for the rest
             result = grade_safely(self.grader, exercise, path)
         return result.model_dump_json(), self.info.model_dump_json()
+
+    def report(self) -> str:
+        return WorkerReport(info=self.info, problem=self.problem).model_dump_json()
+
+
+def worker_report(plugin: str, dask_worker: Any) -> str:
+    """Run on each worker before grading (`Client.run`): its `WorkerReport`, as JSON."""
+    grader = dask_worker.plugins.get(plugin)
+    if not isinstance(grader, GraderPlugin):
+        return WorkerReport(problem=f"Dask worker {dask_worker.address} has no grader for "
+                                    "this course").model_dump_json()
+    return grader.report()
 
 
 File = tuple[str, str, bytes, int]  # (exercise id, file name, its first bytes, its size)
@@ -142,8 +205,11 @@ def grade_files(plugin: str, files: list[File]) -> list[tuple[str, str]]:
 class DaskPool:
     """The workers of the Dask cluster at `address`, as a batch executor."""
 
-    def __init__(self, address: str, reference: Grader) -> None:
+    def __init__(self, address: str, reference: Grader, allow_uncontained: bool = False,
+                 on_workers: Callable[[list[WorkerInfo]], None] | None = None) -> None:
         self.address = address
+        self.allow_uncontained = allow_uncontained
+        self.on_workers = on_workers  # shown the workers' isolation before grading starts
         self.course = reference.course
         self.reference = reference  # grades here the files that cannot be sent
         self.client: Client | None = None
@@ -176,7 +242,8 @@ class DaskPool:
 
     def _connect(self, wait: float) -> None:
         try:
-            self.client = Client(self.address, timeout=wait, set_as_default=False)
+            self.client = Client(self.address, timeout=wait, set_as_default=False,
+                                 deserializers=DATA_ONLY)
         except (OSError, TimeoutError, ValueError) as exc:
             raise WorkerError(f"cannot reach the Dask scheduler at {self.address} ({exc}); "
                               "is `dask scheduler` running there?") from None
@@ -187,10 +254,28 @@ class DaskPool:
             raise WorkerError(f"no Dask worker joined the scheduler at {self.address} within "
                               f"{wait:g} s; start some: dask worker {self.address} --nthreads 1"
                               ) from None
-        plugin = GraderPlugin(self.course)
+        plugin = GraderPlugin(self.course, self.allow_uncontained)
         self.client.register_plugin(plugin, name=plugin.name)
         self.plugin = plugin.name
+        self._check_workers()
         self._count()
+
+    def _check_workers(self) -> None:
+        """Every worker's isolation, shown before any file is sent; refuse the batch when
+        one cannot contain learner code and the TA did not allow it."""
+        assert self.client is not None
+        try:
+            reports = [WorkerReport.model_validate_json(text) for text in
+                       self.client.run(worker_report, self.plugin).values()]
+        except (ValidationError, TypeError) as exc:  # not data: not a worker of ours
+            raise WorkerError(f"a Dask worker did not say what isolation it has ({exc})"
+                              ) from None
+        infos = sorted((r.info for r in reports if r.info is not None), key=lambda i: i.worker)
+        if self.on_workers is not None:
+            self.on_workers(infos)
+        refused = [i for i in infos if not (contained(i) or self.allow_uncontained)]
+        if refused:
+            raise WorkerError("; ".join(refusal(i) for i in refused))
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         if self.client is not None:
@@ -261,11 +346,16 @@ class DaskPool:
                  ) -> list[tuple[ExerciseResult, WorkerInfo | None]]:
         if future.status == "finished":
             try:
-                graded = future.result()
+                return _results(future.result(), len(keys))
             except OSError:  # CommClosedError: the scheduler went as the results came back
                 raise self._lost() from None
-            return [(ExerciseResult.model_validate_json(text),
-                     WorkerInfo.model_validate_json(info)) for text, info in graded]
+            except Exception as exc:  # not data (a pickle refused, a forged shape)
+                failure = Failure("the grader failed on this file (its Dask worker answered "
+                                  f"with something other than a result: {type(exc).__name__})"
+                                  "; nothing was counted: it is graded again on the next run",
+                                  ErrorKind.GRADER_FAULT)
+                return [(self.reference.catalogue.failed(exercise, failure, time.monotonic()),
+                         None) for _, exercise in keys]
         if future.status == "error":
             error = future.exception()
             if isinstance(error, WorkerUnfit):
@@ -286,6 +376,20 @@ class DaskPool:
                            "with a scheduler running, to grade the rest")
 
 
+def _results(graded: object, files: int) -> list[tuple[ExerciseResult, WorkerInfo | None]]:
+    """A task's answer, read as data: one (result JSON, worker JSON) pair per file sent."""
+    if not isinstance(graded, (list, tuple)) or len(graded) != files:
+        raise TypeError(f"expected {files} results, got {type(graded).__name__}")
+    pairs: list[tuple[ExerciseResult, WorkerInfo | None]] = []
+    for pair in graded:
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2
+                and all(isinstance(text, str) for text in pair)):
+            raise TypeError("a result that is not JSON text")
+        pairs.append((ExerciseResult.model_validate_json(pair[0]),
+                      WorkerInfo.model_validate_json(pair[1])))
+    return pairs
+
+
 def _chunk(graded: int, busy: float, left: int, threads: int) -> int:
     """How many files the next task carries: about TASK_SECONDS of grading, so that
     Dask's own cost per task (milliseconds) is small next to it, but never so many
@@ -296,6 +400,7 @@ def _chunk(graded: int, busy: float, left: int, threads: int) -> int:
     return max(1, min(size, MAX_FILES_PER_TASK, left // (2 * threads)))
 
 
-def dask_pool(address: str) -> ExecutorFactory:
-    """The executor factory for `grade batch --dask ADDRESS`."""
-    return lambda reference, files: DaskPool(address, reference)
+def dask_pool(address: str, allow_uncontained: bool = False,
+              on_workers: Callable[[list[WorkerInfo]], None] | None = None) -> ExecutorFactory:
+    """The executor factory for `grade batch --dask ADDRESS [--allow-uncontained]`."""
+    return lambda reference, files: DaskPool(address, reference, allow_uncontained, on_workers)

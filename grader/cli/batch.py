@@ -28,7 +28,7 @@ from grader.reports.export import summary as exports_summary
 from grader.reports.export import write_exports
 from grader.reports.html import SimilarityLink
 from grader.reports.moodle import unmatched_in_moodle
-from grader.results import ClassResult
+from grader.results import ClassResult, WorkerInfo
 from grader.sandbox.client import SandboxError
 from grader.sandbox.levels import make_sandbox
 
@@ -194,6 +194,9 @@ DASK_JOBS = ("--jobs does not apply with --dask: the cluster's workers and their
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
               help="Grade on the Dask cluster whose scheduler is at ADDRESS "
                    "(tcp://HOST:8786); needs grade[dask]. See docs/cluster.md.")
+@click.option("--allow-uncontained", is_flag=True,
+              help="With --dask: also grade on workers whose sandbox cannot contain learner "
+                   "code (portable, plain); refused otherwise. See docs/cluster.md, 'Trust'.")
 @click.option("--shard", "shard_text", default=None, metavar="I/N",
               help="Grade only share I of N of the students (1/3, 2/3, 3/3); join the "
                    "shards' OUTDIRs with `grade merge`.")
@@ -203,7 +206,7 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
           student_ids: tuple[str, ...], only: str | None, roster: Path | None,
           extensions: Path | None, overrides: Path | None, canvas_id: str | None,
           nbgrader_db: str | None, nbgrader_assignment: str, dask_address: str | None,
-          shard_text: str | None, with_similarity: bool) -> None:
+          shard_text: str | None, with_similarity: bool, allow_uncontained: bool) -> None:
     """Grade a class: SUBMISSIONS (a folder or a .zip) holds one folder per student
     (the folder name is the student id) with that student's files, named as in
     exercises/ (or .ipynb; loose names such as "Exercise1 (1).py" are matched with a
@@ -231,7 +234,7 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         die(str(exc))
     if dask_address and jobs is not None:
         die(DASK_JOBS)
-    executor = _dask(dask_address) if dask_address else None
+    executor = _dask(dask_address, allow_uncontained) if dask_address else None
     if executor is None:
         try:
             with make_sandbox() as probe:  # what the workers' sandboxes will be able to do
@@ -300,12 +303,22 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
                    f"(assignment {nbgrader_assignment})")
 
 
-def _dask(address: str) -> ExecutorFactory:
+def _dask(address: str, allow_uncontained: bool) -> ExecutorFactory:
     try:
-        from grader.batch.cluster import dask_pool
+        from grader.batch.cluster import UNCONTAINED_NOTE, contained, dask_pool
     except ImportError:
         die("--dask needs Dask's distributed package: pip install 'grade[dask]'")
-    return dask_pool(address)
+
+    def show(workers: list[WorkerInfo]) -> None:
+        """Each worker's isolation, before any file is graded (the local batch's note)."""
+        for info in workers:
+            click.echo(f"Dask worker {info.worker} ({info.host}): isolation {info.level}",
+                       err=True)
+        for info in workers:
+            if allow_uncontained and not contained(info):
+                click.echo(UNCONTAINED_NOTE.format(**info.model_dump()), err=True)
+
+    return dask_pool(address, allow_uncontained, show)
 
 
 def warn_weakened_workers(result: ClassResult) -> None:

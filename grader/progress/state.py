@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
+from grader.learner_text import bounded
 from grader.models import Model
 
 VERSION: Literal[1] = 1
+FILE_CHARS = 500  # a file name from the course root: longer ones are cut where they are read
 
 
 class HintLevel(Model):
@@ -34,6 +36,13 @@ class ExerciseRecord(Model):
     file: str | None = Field(None, description="the file last graded, from the course root")
     runs: int = 0
     hints: dict[str, HintLevel] = Field(default_factory=dict, description="by check name")
+
+    @field_validator("file")
+    @classmethod
+    def _inert(cls, file: str | None) -> str | None:
+        """The file is shown (`grade status`) and the progress file is the learner's to
+        edit: no escape sequence or bidi override from it reaches a terminal."""
+        return None if file is None else bounded(file, FILE_CHARS)
 
 
 class Progress(Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from datetime import datetime
 
 from pydantic import Field
@@ -45,9 +46,14 @@ def next_unfinished(course: Course, done: set[str], after: str | None = None) ->
 
 
 def _blanks(course: Course, file: str, max_kb: int) -> int | None:
+    path = course.root / file
     try:
-        return len(find_blanks(read(course.root / file, max_kb).text))
-    except (SubmissionError, OSError):
+        # The name comes from the progress file, which anyone can edit: a FIFO or a
+        # device there would block `read` for ever (stat opens nothing).
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        return len(find_blanks(read(path, max_kb).text))
+    except (SubmissionError, OSError, ValueError):
         return None
 
 

@@ -7,8 +7,10 @@ own so that git never tracks it, whatever the course's own ignore rules say.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from grader.progress.state import VERSION, Progress
 
 FOLDER = ".grade"
 NAME = "progress.json"
+# Far above any real course's progress (a few KB): a larger file is not ours to read whole.
+MAX_BYTES = 4 * 1024 * 1024
 
 
 class ProgressStore:
@@ -45,9 +49,11 @@ class ProgressStore:
         if self._memory is not None:
             return self._memory.model_copy(deep=True)
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = read_regular(self.path, MAX_BYTES).decode("utf-8")
         except FileNotFoundError:
             return Progress()
+        except NotRegular as exc:
+            return self._unusable(exc.strerror or "is not a regular file")
         except (OSError, UnicodeDecodeError) as exc:
             return self._unusable(f"cannot be read ({type(exc).__name__})")
         try:
@@ -93,8 +99,8 @@ class ProgressStore:
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# grade's local progress: never part of the course\n*\n")
-        with open(self.folder / "lock", "a") as lock:
-            lock_file(lock.fileno(), wait=True)
+        with open_regular(self.folder / "lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND) as lock:
+            lock_file(lock, wait=True)
             yield
 
     def _write(self, progress: Progress) -> None:
@@ -103,6 +109,38 @@ class ProgressStore:
             os.replace(self.path, self.path.with_name(NAME + ".ignored"))
             self._ignored = False
         write_atomic(self.path, progress.model_dump_json(indent=1), durable=True)
+
+
+class NotRegular(OSError):
+    """The path is a FIFO, a device, a folder...: reading it could block or never end."""
+
+
+@contextlib.contextmanager
+def open_regular(path: Path, flags: int) -> Iterator[int]:
+    """A descriptor on `path` that never blocks on opening (a FIFO with no writer, a
+    device) and is a regular file; anything else raises `NotRegular`."""
+    # O_NONBLOCK: opening a FIFO blocks until its other end opens, forever for a learner
+    # whose .grade/ was tampered with; on a regular file the flag changes nothing.
+    fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular(errno.EINVAL, "is not a regular file (a FIFO, a device or a "
+                                           "folder?)", str(path))
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """`path`'s bytes, if it is a regular file of at most `limit` bytes."""
+    with open_regular(path, os.O_RDONLY) as fd:
+        data = b""
+        while len(data) <= limit:
+            chunk = os.read(fd, limit + 1 - len(data))
+            if not chunk:
+                return data
+            data += chunk
+    raise NotRegular(errno.EFBIG, f"is larger than {limit:,} bytes", str(path))
 
 
 def _version_of(text: str) -> object:

@@ -5,9 +5,10 @@ Where the Linux sandbox cannot run (macOS, Windows, no `fork`), or when
 interpreter started with `subprocess` (never `fork`), in an empty temporary
 folder, speaking the same frames as a Linux box (`protocol`, `host`) over a
 loopback socket. The trusted side keeps what matters for a fair verdict: the
-wall-clock deadline over every whole frame, killing the whole process tree
-(a new session on POSIX, a Job Object on Windows), and verdicts computed here
-from data. What it cannot give is containment: see `portable_box`.
+wall-clock deadline over every whole frame, killing what the box started (a
+cgroup of its own on Linux where the grader may make one; else its process group
+and session on POSIX; a Job Object on Windows), and verdicts computed here from
+data. What it cannot give is containment: see `portable_box`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import protocol, winjob
+from grader.sandbox.cgroup import Cgroup
 from grader.sandbox.client import Box, Sandbox, SandboxError, requested_level
 from grader.sandbox.zygote import HANG_UP_WAIT, remove_tree
 
@@ -101,17 +103,47 @@ class Spawned:
     token: str
     folder: str
     job: winjob.Job | None = None
+    cgroup: Cgroup | None = None
 
     def kill(self) -> None:
-        """Kill the box and everything it started; never raises."""
+        """Kill the box and everything it started; never raises.
+
+        Learner code that turned the audit hook off can fork as root (RLIMIT_NPROC
+        binds no root) and leave the box's group and session with `setsid`: only the
+        cgroup (Linux) and the Job Object (Windows) hold such a daemon.
+        """
         if self.job is not None:
             self.job.close()
         elif os.name == "posix":
             with contextlib.suppress(OSError):
-                os.killpg(self.process.pid, signal.SIGKILL)  # its session, grandchildren too
+                os.killpg(self.process.pid, signal.SIGKILL)  # its group, grandchildren too
+            kill_session(self.process.pid)  # a child that left the group, not the session
+        if self.cgroup is not None:
+            self.cgroup.remove()
         with contextlib.suppress(OSError):
             self.process.kill()
         self.listener.close()
+
+
+def kill_session(session: int) -> None:
+    """SIGKILL every process of `session` (the box leads its own), where /proc lists them."""
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return  # macOS and the BSDs: the process group is what is killed there
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if pid != session and os.getsid(pid) == session:
+                os.kill(pid, signal.SIGKILL)
+
+
+def box_cgroup(pid: int) -> Cgroup | None:
+    """A cgroup holding the box process `pid`, or None where none can be made."""
+    cgroup = Cgroup.create(f"grade-box-{os.getpid()}-{pid}")
+    if cgroup is not None and not cgroup.add(pid):
+        cgroup.remove()
+        return None
+    return cgroup
 
 
 class PortableSandbox(Sandbox):
@@ -227,6 +259,8 @@ class PortableSandbox(Sandbox):
             if WINDOWS:  # before the limits frame: no learner code runs outside the job
                 spawned.job = winjob.Job(int(spawned.process._handle),  # type: ignore[attr-defined]
                                          dict(limits))
+            elif sys.platform.startswith("linux"):  # the same, for a cgroup
+                spawned.cgroup = box_cgroup(spawned.process.pid)
             protocol.send(channel, {"limits": dict(limits)})
         except (OSError, SandboxError) as exc:
             self.cleanup(spawned.process.pid, spawned.folder, None, self.generation)

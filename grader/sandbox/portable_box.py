@@ -13,9 +13,11 @@ first frame sent back (`host.READY`) says so.
    process in a Job Object before sending the frame;
 3. an audit hook (PEP 578) that refuses new processes, signals to other
    processes, network connections, ctypes, `chroot`, and files outside the box
-   folder and Python's own library. PEP 578 says it plainly: an audit hook is not a security
-   boundary. It turns the common mistakes and the simple attacks into the same
-   clear messages the Linux box gives; determined hostile code is contained only
+   folder and Python's own library (`os.mkfifo` and `os.mknod`, which raise no
+   event, are wrapped to refuse paths outside the box folder). PEP 578 says it
+   plainly: an audit hook is not a security boundary. It turns the common
+   mistakes and the simple attacks into the same clear messages the Linux box
+   gives; determined hostile code is contained only
    by the Linux sandbox (README, "On macOS / on Windows / in Jupyter");
 4. an empty environment, then `host.serve`.
 """
@@ -121,6 +123,24 @@ def remove_chroot() -> None:
             module.chroot = _refuse_chroot  # type: ignore[union-attr]
 
 
+def guard_unaudited(box: str) -> None:
+    """`os.mkfifo` and `os.mknod` raise no audit event: a FIFO planted where the grader
+    reads (a progress file, a journal) would make it wait for ever. Only in the box."""
+    refused = PermissionError
+
+    def guarded(make: Any) -> Any:
+        def make_inside(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("dir_fd") is not None or not _inside(path, (box,)):
+                raise refused(errno.EACCES, "outside the box", os.fsdecode(path))
+            return make(path, *args, **kwargs)
+        return make_inside
+
+    for module in (os, sys.modules.get("posix")):
+        for name in ("mkfifo", "mknod"):
+            if module is not None and hasattr(module, name):
+                setattr(module, name, guarded(getattr(module, name)))
+
+
 def python_library() -> tuple[str, ...]:
     """Where this interpreter and the grader package read their own code from."""
     import grader
@@ -175,6 +195,7 @@ def lock_down(channel: socket.socket) -> tuple[socket.socket, int]:
 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-size write raises instead
     remove_chroot()
+    guard_unaudited(_folder(os.getcwd()))
     sys.addaudithook(make_audit_hook(_folder(os.getcwd()), python_library()))
     os.environ.clear()
     sys.argv = [os.path.basename(os.getcwd())]
