@@ -101,14 +101,17 @@ def _cell_lines(cell: str, number: int) -> tuple[list[str], list[Skipped]]:
     return out, [Skipped(number, i + 1, lines[i].strip()[:60]) for i in magic]
 
 
-def join_cells(cells: list[str], filename: str = "notebook.ipynb") -> Source:
-    """Code cells' sources, in order, as one module with a map back to the cells."""
+def join_cells(cells: list[str], filename: str = "notebook.ipynb",
+               labels: list[str] | None = None) -> Source:
+    """Code cells' sources, in order, as one module with a map back to the cells
+    (named by `labels` when given, else "code cell N")."""
     out: list[str] = []
     spans: list[CellSpan] = []
     skipped: list[Skipped] = []
     for number, cell in enumerate(cells, 1):
         lines, skips = _cell_lines(cell, number)
-        spans.append(CellSpan(number, len(out) + 1, len(lines)))
+        label = labels[number - 1] if labels else ""
+        spans.append(CellSpan(number, len(out) + 1, len(lines), label))
         skipped += skips
         out += [*lines, ""]
     return Source("\n".join(out), filename, notebook=True, cells=tuple(spans),
