@@ -98,7 +98,7 @@ def test_blanks_are_named_by_cell(grader: Grader, course: Course, tmp_path: Path
     nb.write_bytes((course.root / "exercises" / nb.name).read_bytes())
     result = grader.grade(exercise, nb)
     assert result.score == 0
-    assert result.error == ("the blanks in code cell 2 (line 5) and code cell 3 (line 12) are "
+    assert result.error == ("the blanks in code cell 3 (line 5) and code cell 4 (line 12) are "
                             "still empty: replace each ___ with your answer")
 
 
@@ -178,7 +178,7 @@ def test_notebook_source_reads_a_real_notebook(course: Course) -> None:
     assert "def generate(chain, start, length):" in source.text
     assert source.locate(source.text.splitlines().index("def generate(chain, start, length):")
                          + 1) \
-        == (3, 1)
+        == (4, 1)  # after the setup cell, the import cell and the chain cell
     with pytest.raises(SubmissionError, match="not a Jupyter notebook"):
         notebook_source(json.dumps({"cells": "no"}))
 

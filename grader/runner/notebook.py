@@ -14,6 +14,8 @@ import json
 import re
 import tokenize
 
+from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
+
 from grader.results import ErrorKind
 from grader.runner.source import CellSpan, Skipped, Source, SubmissionError
 
@@ -124,10 +126,50 @@ def _not_a_notebook(why: str) -> SubmissionError:
                            ErrorKind.NOT_NOTEBOOK)
 
 
+class _Cell(BaseModel):
+    """The part of a notebook cell the grader reads (v4 `source`, v3 `input`)."""
+
+    model_config = ConfigDict(extra="ignore")
+    cell_type: str
+    source: object = ""
+    input: object = ""
+
+
+class _Worksheet(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    cells: list[_Cell] = []
+
+
+class _Notebook(BaseModel):
+    """The part of a notebook file the grader reads: its version and its cells.
+
+    Not nbformat's schema validation: it imports jsonschema's format checkers, which
+    take seconds, and an extra key or a missing output never stops Python running
+    the code cells, which is all the grader needs from a notebook."""
+
+    model_config = ConfigDict(extra="ignore")
+    nbformat: StrictInt
+    cells: list[_Cell] | None = None
+    worksheets: list[_Worksheet] | None = None  # nbformat 3
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
+def _text(source: object) -> str | None:
+    """A cell's source as one string (Jupyter saves it as a list of lines), or None."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    return None
+
+
 def code_cells(text: str) -> list[str]:
     """The sources of a notebook's code cells, in order; SubmissionError if it is not one."""
-    import nbformat  # slow to import: only when a notebook is graded
-
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -138,14 +180,20 @@ def code_cells(text: str) -> list[str]:
                                                     list):
         raise _not_a_notebook("it has no list of cells")
     try:
-        notebook = nbformat.reads(text, as_version=4)
-        cells = [c for c in notebook.cells if c.get("cell_type") == "code"]
-        sources = [c.get("source", "") for c in cells]
-    except Exception as exc:  # nbformat raises many kinds for a damaged notebook
-        raise _not_a_notebook(f"{type(exc).__name__}: {str(exc)[:120]}") from None
+        notebook = _Notebook.model_validate(data)
+    except ValidationError as exc:
+        raise _not_a_notebook(f"its {_first_error(exc)}") from None
+    if notebook.nbformat == 4 and notebook.cells is not None:
+        cells = [(c.cell_type, c.source) for c in notebook.cells]
+    elif notebook.nbformat == 3 and notebook.worksheets is not None:
+        cells = [(c.cell_type, c.input) for w in notebook.worksheets for c in w.cells]
+    else:
+        raise _not_a_notebook(f"it is in nbformat version {notebook.nbformat}, which this "
+                              "grader does not read")
+    sources = [_text(source) for kind, source in cells if kind == "code"]
     if not all(isinstance(s, str) for s in sources):
         raise _not_a_notebook("a code cell's source is not text")
-    return sources
+    return [s for s in sources if s is not None]
 
 
 def notebook_source(text: str, filename: str = "notebook.ipynb") -> Source:
