@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +80,24 @@ class Lab:
         return list(cell.outputs)
 
 
-@pytest.fixture
-def lab() -> Iterator[Lab]:
+@contextmanager
+def started(**env: str) -> Iterator[Lab]:
     client = NotebookClient(v4.new_notebook(), timeout=120, kernel_name="python3",
                             allow_errors=True,
                             resources={"metadata": {"path": str(ROOT / "exercises")}})
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GRADE_PROGRESS", "off")  # the kernel records nothing in the repository
+        patch.delenv("JPY_SESSION_NAME", raising=False)
+        for name, value in env.items():
+            patch.setenv(name, value)
         with client.setup_kernel():
             yield Lab(client)
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    with started() as kernel:
+        yield kernel
 
 
 def text_of(outputs: list[dict[str, Any]]) -> str:
@@ -189,3 +199,16 @@ def test_the_saved_notebook_starts_with_the_setup_cell(course: Course) -> None:
     notebook = json.loads((ROOT / "exercises" / f"{FILE}.ipynb").read_text())
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     assert "".join(code[0]["source"]) == SETUP_CELL
+
+
+def test_a_cell_is_named_by_its_place_in_the_saved_notebook_when_jupyter_names_it(
+        grader: Grader, course: Course, tmp_path: Path) -> None:
+    screen = [*SCREEN[:3], ("code-3", BROKEN_SAMPLE), SCREEN[4]]
+    saved_score(grader, course, tmp_path, screen)  # the notebook as Jupyter saved it
+    path = tmp_path / f"{FILE}.ipynb"
+    expected = grader.grade(course.exercises[0], path).error
+    assert expected is not None and "code cell 4, line 1" in expected
+    with started(JPY_SESSION_NAME=str(path)) as kernel:  # as Jupyter Server sets it
+        replay(kernel, screen)
+        text = " ".join(text_of(kernel.run("grade", GRADE)).split())
+    assert expected in text, fail(text, expected, "the same words as grade on the saved file")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import atexit
 import hashlib
+import json
 import os
 import time
 from pathlib import Path
@@ -96,7 +97,7 @@ def grade_history(exercise_id: str, history: list[Run], course_path: Path | None
         known = ", ".join(e.id for e in course.exercises)
         return f"no exercise named {exercise_id!r} in this course (exercises: {known})"
     started = time.monotonic()
-    source = kernel_source(history, f"{exercise_id}.ipynb")
+    source = kernel_source(history, f"{exercise_id}.ipynb", saved_positions())
     grader = Grader(course, sandbox())
     if message := not_run_message(course, exercise, source.text):
         # MISSING: what the checks need was not handed in (not run in this kernel)
@@ -107,14 +108,30 @@ def grade_history(exercise_id: str, history: list[Run], course_path: Path | None
     return recorded(course, exercise, result, source.text), exercise.title
 
 
-def notebook_path(course: Course, exercise: Exercise) -> Path:
-    """The notebook this kernel runs, as far as it can tell: Jupyter Server names it in
-    JPY_SESSION_NAME; else the exercise's skeleton notebook, where learners work."""
+def session_notebook() -> Path | None:
+    """The notebook this kernel runs, when Jupyter Server named it (JPY_SESSION_NAME)."""
     named = os.environ.get("JPY_SESSION_NAME", "")
     for candidate in (Path(named), Path.cwd() / Path(named).name):
         if named.endswith(".ipynb") and candidate.is_file():
             return candidate
-    return course.learner_path(exercise).with_suffix(".ipynb")
+    return None
+
+
+def notebook_path(course: Course, exercise: Exercise) -> Path:
+    """The kernel's notebook; else the exercise's skeleton notebook, where learners work."""
+    return session_notebook() or course.learner_path(exercise).with_suffix(".ipynb")
+
+
+def saved_positions() -> dict[str, int]:
+    """Cell id -> its number among the code cells of the kernel's saved notebook (empty
+    when unknown or unreadable: cells are then named by their first line)."""
+    path = session_notebook()
+    try:
+        cells = json.loads(path.read_text("utf-8"))["cells"] if path else []
+        code = [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+        return {c["id"]: n for n, c in enumerate(code, 1) if isinstance(c.get("id"), str)}
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return {}
 
 
 def recorded(course: Course, exercise: Exercise, result: ExerciseResult,

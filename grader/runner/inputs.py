@@ -19,7 +19,9 @@ fixes it and runs it again, and never restarts. The rule, in full:
 4. Each cell sits where it FIRST RAN WITHOUT ERROR (where it last ran, if it never
    did): a cell fixed after the demo ran keeps its place before the demo, and a demo
    that failed before its function existed comes after it once it has run cleanly.
-5. Cells are named as the learner sees them: by their first line.
+5. Cells are named as the learner sees them: "code cell 3" when the kernel's saved
+   notebook holds the cell's id (Jupyter Server names the notebook), else by the
+   cell's first line.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from grader.runner.notebook import join_cells
@@ -125,8 +127,8 @@ def _cell_keys(runs: Sequence[Run]) -> list[object]:
     return keys
 
 
-def program(runs: Sequence[Run]) -> list[str]:
-    """The cells that make the program the kernel holds now, in order (rules 1 to 4)."""
+def _last_runs(runs: Sequence[Run]) -> list[Run]:
+    """The runs that make the program the kernel holds now, in order (rules 1 to 4)."""
     learner = [run for run in runs if not ours(run.source)]
     last_at: dict[object, int] = {}
     place: dict[object, int] = {}
@@ -135,12 +137,25 @@ def program(runs: Sequence[Run]) -> list[str]:
         if not learner[index].failed:
             place.setdefault(key, index)
     order = sorted(last_at, key=lambda key: place.get(key, last_at[key]))
-    return [learner[last_at[key]].source for key in order]
+    return [learner[last_at[key]] for key in order]
 
 
-def kernel_source(runs: Sequence[Run], filename: str = "notebook.ipynb") -> Source:
-    """The `Source` of what the kernel holds now, its cells named by their first lines."""
-    cells = program(runs)
-    labels = [f'the cell "{first_line(cell)}"' if first_line(cell) else "an empty cell"
-              for cell in cells]
-    return join_cells(cells, filename, labels)
+def program(runs: Sequence[Run]) -> list[str]:
+    """The cells that make the program the kernel holds now, in order."""
+    return [run.source for run in _last_runs(runs)]
+
+
+def _label(run: Run, positions: Mapping[str, int]) -> str:
+    if run.cell_id is not None and run.cell_id in positions:
+        return f"code cell {positions[run.cell_id]}"
+    return f'the cell "{first_line(run.source)}"' if first_line(run.source) else "an empty cell"
+
+
+def kernel_source(runs: Sequence[Run], filename: str = "notebook.ipynb",
+                  positions: Mapping[str, int] | None = None) -> Source:
+    """The `Source` of what the kernel holds now (rule 5: each cell named by its
+    position among the code cells of the saved notebook, `positions` by cell id, when
+    it is there, else by its first line)."""
+    chosen = _last_runs(runs)
+    labels = [_label(run, positions or {}) for run in chosen]
+    return join_cells([run.source for run in chosen], filename, labels)
