@@ -132,6 +132,16 @@ def test_syntax_error_points_at_cell(grader: Grader, course: Course, tmp_path: P
     (b'{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
      "the notebook has no code in it"),
     (b'\xff\xfe{}', "the file is not UTF-8 text"),
+    # read by the grader's own model, not nbformat's schema: each says what is wrong
+    (b'{"cells": ["print(1)"], "nbformat": 4}',
+     "this is not a Jupyter notebook (cell 1 is not a JSON object)"),
+    (b'{"cells": [{"source": "x = 1"}], "nbformat": 4}',
+     "this is not a Jupyter notebook (cell 1 has no cell_type)"),
+    (b'{"cells": [], "nbformat": "4"}',
+     "this is not a Jupyter notebook (its nbformat is not a whole number)"),
+    (b'{"cells": [], "nbformat": 5, "nbformat_minor": 0}',
+     "this is not a Jupyter notebook (it is in nbformat version 5, which this grader does "
+     "not read)"),
 ])
 def test_corrupt_notebook_gets_a_clear_error(grader: Grader, course: Course, tmp_path: Path,
                                              content: bytes, message: str) -> None:

@@ -154,9 +154,24 @@ class _Notebook(BaseModel):
 
 
 def _first_error(exc: ValidationError) -> str:
+    """What is wrong, in a notebook's words: "cell 2 has no cell_type"."""
     error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}" if where else str(error["msg"])
+    parts: list[str] = []
+    for before, part in zip(("", *error["loc"]), error["loc"]):
+        if isinstance(part, int):
+            parts.append(f"{'worksheet' if before == 'worksheets' else 'cell'} {part + 1}")
+        elif part not in ("cells", "worksheets"):
+            parts.append(str(part))
+    where = "'s ".join(parts)
+    where = where if where.startswith(("cell", "worksheet")) else f"its {where}"
+    if error["type"] in ("model_type", "dict_type"):
+        return f"{where} is not a JSON object"
+    if error["type"] == "missing":
+        owner, _, field = where.rpartition("'s ")
+        return f"{owner or 'it'} has no {field.removeprefix('its ')}"
+    if error["type"] in ("int_type", "int_parsing"):
+        return f"{where} is not a whole number"
+    return f"{where}: {error['msg']}"
 
 
 def _text(source: object) -> str | None:
@@ -182,7 +197,7 @@ def code_cells(text: str) -> list[str]:
     try:
         notebook = _Notebook.model_validate(data)
     except ValidationError as exc:
-        raise _not_a_notebook(f"its {_first_error(exc)}") from None
+        raise _not_a_notebook(_first_error(exc)) from None
     if notebook.nbformat == 4 and notebook.cells is not None:
         cells = [(c.cell_type, c.source) for c in notebook.cells]
     elif notebook.nbformat == 3 and notebook.worksheets is not None:
