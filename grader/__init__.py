@@ -1,8 +1,9 @@
 """grade: auto-graded programming exercises, safe against hostile code.
 
 This package is imported by the sandbox's zygote before it locks itself down, so
-it must stay free of heavy imports: the version string, and `check`, which
-imports what it needs only when a notebook calls it.
+it must stay free of heavy imports: the version string, `check`, which imports
+what it needs only when a notebook calls it, and (in a Jupyter kernel only) a
+`post_run_cell` hook noting how each run ended, which imports nothing.
 """
 
 from __future__ import annotations
