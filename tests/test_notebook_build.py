@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course import Course
-from grader.notebooks.build import notebook_name, split_module, write_notebooks
+from grader.notebooks.build import SETUP_CELL, notebook_name, split_module, write_notebooks
 
 
 def test_committed_notebooks_are_regenerated_byte_for_byte(course: Course,
@@ -32,7 +32,8 @@ def test_notebooks_are_valid_and_hold_the_skeleton(course: Course, tmp_path: Pat
         assert task.cell_type == "markdown"
         assert task.source.startswith(f"# Exercise {exercise.id[-1]} - ")
         assert f"`grade {exercise.id} {path.name}`" in task.source
-        *code, grading = [c.source for c in rest if c.cell_type == "code"]
+        setup, *code, grading = [c.source for c in rest if c.cell_type == "code"]
+        assert setup == SETUP_CELL  # from here on the kernel notes which runs failed
         assert grading == f'import grader\ngrader.check("{exercise.id}")'
         skeleton = course.learner_path(exercise).read_text()
         assert code == split_module(skeleton).cells

@@ -98,7 +98,7 @@ def test_blanks_are_named_by_cell(grader: Grader, course: Course, tmp_path: Path
     nb.write_bytes((course.root / "exercises" / nb.name).read_bytes())
     result = grader.grade(exercise, nb)
     assert result.score == 0
-    assert result.error == ("the blanks in code cell 2 (line 5) and code cell 3 (line 12) are "
+    assert result.error == ("the blanks in code cell 3 (line 5) and code cell 4 (line 12) are "
                             "still empty: replace each ___ with your answer")
 
 
@@ -132,6 +132,16 @@ def test_syntax_error_points_at_cell(grader: Grader, course: Course, tmp_path: P
     (b'{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
      "the notebook has no code in it"),
     (b'\xff\xfe{}', "the file is not UTF-8 text"),
+    # read by the grader's own model, not nbformat's schema: each says what is wrong
+    (b'{"cells": ["print(1)"], "nbformat": 4}',
+     "this is not a Jupyter notebook (cell 1 is not a JSON object)"),
+    (b'{"cells": [{"source": "x = 1"}], "nbformat": 4}',
+     "this is not a Jupyter notebook (cell 1 has no cell_type)"),
+    (b'{"cells": [], "nbformat": "4"}',
+     "this is not a Jupyter notebook (its nbformat is not a whole number)"),
+    (b'{"cells": [], "nbformat": 5, "nbformat_minor": 0}',
+     "this is not a Jupyter notebook (it is in nbformat version 5, which this grader does "
+     "not read)"),
 ])
 def test_corrupt_notebook_gets_a_clear_error(grader: Grader, course: Course, tmp_path: Path,
                                              content: bytes, message: str) -> None:
@@ -178,7 +188,7 @@ def test_notebook_source_reads_a_real_notebook(course: Course) -> None:
     assert "def generate(chain, start, length):" in source.text
     assert source.locate(source.text.splitlines().index("def generate(chain, start, length):")
                          + 1) \
-        == (3, 1)
+        == (4, 1)  # after the setup cell, the import cell and the chain cell
     with pytest.raises(SubmissionError, match="not a Jupyter notebook"):
         notebook_source(json.dumps({"cells": "no"}))
 

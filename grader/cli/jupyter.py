@@ -1,7 +1,7 @@
 """`grader.check("exercise-1")` in a notebook: grade what this kernel has run, inline.
 
-The program is the code cells this kernel ran, in the order it ran them (as the
-nbgrader kernel path rebuilds it, `notebooks.kernel`), without the grading cell
+The program is what this kernel holds now: each cell's last run, by the one rule
+nbgrader's check cells use too (`grader.runner.inputs`), without the grading cell
 itself: no need to save the notebook first. It is graded like `grade exercise-1
 notebook.ipynb`, in the strongest sandbox this machine allows (one per kernel,
 started on first use), and shown as HTML with a plain-text fallback.
@@ -11,62 +11,22 @@ from __future__ import annotations
 
 import ast
 import atexit
+import hashlib
+import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from grader.course import ConfigError, Course, Exercise, find_course, load_course
-from grader.notebooks.kernel import learner_cells
+from grader.notebooks.history import kernel_runs
 from grader.reports.notebook import NotebookReport
 from grader.results import ErrorKind, ExerciseResult
 from grader.runner import Failure, Grader
-from grader.runner.notebook import join_cells
+from grader.runner.inputs import Run, kernel_source
 from grader.sandbox.client import Sandbox
 
 _state: dict[str, Any] = {}  # this kernel's sandbox, started on first use
-
-
-def program_cells(history: list[str]) -> list[str]:
-    """The cells that make the learner's program, in the order the kernel ran them.
-
-    Blanked (not dropped, so "code cell 3" still means the third cell run): the
-    running cell and grading cells. A cell that only defines what an earlier
-    cell defined (the same names) is that cell run again after an edit: it takes
-    the earlier one's place, as in the notebook. So a learner who ran the
-    skeleton's `"cloudy": ___`, the demo, and then the fixed cell is graded on
-    the fix, with the demo after it.
-    """
-    cells = learner_cells(history)
-    program = [*cells[:-1], ""] if cells else []
-    first: dict[frozenset[str], int] = {}
-    for index, cell in enumerate(list(program)):
-        names = definitions_only(cell)
-        if not names:
-            continue
-        place = first.setdefault(frozenset(names), index)
-        if place != index:
-            program[place], program[index] = cell, ""
-    return program
-
-
-def definitions_only(cell: str) -> set[str] | None:
-    """The names a cell defines, if all it does is define names (defs, classes,
-    assignments, imports); None if it does anything else, or does not parse."""
-    try:
-        body = ast.parse(cell).body
-    except (SyntaxError, ValueError):
-        return None
-    names: set[str] = set()
-    for node in body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            continue  # a docstring or a bare literal
-        elif not (found := _defines(node)):
-            return None
-        else:
-            names |= found
-    return names or None
 
 
 def _defines(node: ast.AST) -> set[str]:
@@ -124,9 +84,10 @@ def sandbox() -> Sandbox:
     return box
 
 
-def grade_history(exercise_id: str, history: list[str], course_path: Path | None = None
+def grade_history(exercise_id: str, history: list[Run], course_path: Path | None = None
                   ) -> tuple[ExerciseResult, str] | str:
-    """(result, exercise title) for the program `history` makes, or why nothing was graded."""
+    """(result, exercise title) for what the kernel holds after `history`, or why nothing
+    was graded."""
     try:
         course = load_course(course_path or find_course())
     except ConfigError as exc:
@@ -136,23 +97,59 @@ def grade_history(exercise_id: str, history: list[str], course_path: Path | None
         known = ", ".join(e.id for e in course.exercises)
         return f"no exercise named {exercise_id!r} in this course (exercises: {known})"
     started = time.monotonic()
-    source = join_cells(program_cells(history), f"{exercise_id}.ipynb")
+    source = kernel_source(history, f"{exercise_id}.ipynb", saved_positions())
     grader = Grader(course, sandbox())
     if message := not_run_message(course, exercise, source.text):
         # MISSING: what the checks need was not handed in (not run in this kernel)
         failure = Failure(message, ErrorKind.MISSING)
-        return grader.catalogue.failed(exercise, failure, started), exercise.title
-    return grader.grade_source(exercise, source, started=started), exercise.title
+        result = grader.catalogue.failed(exercise, failure, started)
+    else:
+        result = grader.grade_source(exercise, source, started=started)
+    return recorded(course, exercise, result, source.text), exercise.title
+
+
+def session_notebook() -> Path | None:
+    """The notebook this kernel runs, when Jupyter Server named it (JPY_SESSION_NAME)."""
+    named = os.environ.get("JPY_SESSION_NAME", "")
+    for candidate in (Path(named), Path.cwd() / Path(named).name):
+        if named.endswith(".ipynb") and candidate.is_file():
+            return candidate
+    return None
+
+
+def notebook_path(course: Course, exercise: Exercise) -> Path:
+    """The kernel's notebook; else the exercise's skeleton notebook, where learners work."""
+    return session_notebook() or course.learner_path(exercise).with_suffix(".ipynb")
+
+
+def saved_positions() -> dict[str, int]:
+    """Cell id -> its number among the code cells of the kernel's saved notebook (empty
+    when unknown or unreadable: cells are then named by their first line)."""
+    path = session_notebook()
+    try:
+        cells = json.loads(path.read_text("utf-8"))["cells"] if path else []
+        code = [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+        return {c["id"]: n for n, c in enumerate(code, 1) if isinstance(c.get("id"), str)}
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return {}
+
+
+def recorded(course: Course, exercise: Exercise, result: ExerciseResult,
+             text: str) -> ExerciseResult:
+    """`result` recorded in the learner's progress (so `grade status` shows notebook
+    work), with each failed check's hint at its depth ("hint 2 of 3") as in a terminal:
+    one deeper each time the kernel holds other code."""
+    from grader.progress import Recorder
+
+    changed = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return Recorder(course).graded(exercise, result, notebook_path(course, exercise), changed)
 
 
 def check(exercise_id: str, course: str | Path | None = None) -> None:
     """Grade the code this kernel has run as `exercise_id`, and display the report."""
-    from IPython import get_ipython
     from IPython.display import display
 
-    shell = get_ipython()
-    history = list(shell.history_manager.input_hist_raw[1:])  # [0] is always ""
-    graded = grade_history(exercise_id, history, Path(course) if course else None)
+    graded = grade_history(exercise_id, kernel_runs(), Path(course) if course else None)
     if isinstance(graded, str):
         print(f"error: {graded}")
         return

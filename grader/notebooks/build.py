@@ -22,8 +22,11 @@ _SECTION = re.compile(r"^(#|def |async def |class |@)")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 # The last cell of every skeleton notebook: grades what the kernel has run (grader.cli.jupyter).
 GRADE_CELL = 'import grader\ngrader.check("{exercise}")'
-GRADE_NOTE = ("Grade your work: run the cell below. It grades the cells you have run, in the "
-              "order you ran them (no need to save first), and shows what to fix.")
+GRADE_NOTE = ("Grade your work: run the cell below. It grades what you have run: each "
+              "cell as you last ran it (no need to save first), and shows what to fix.")
+# The first code cell: from `import grader` on, the kernel notes which of the learner's
+# runs failed, so grader.check() grades each cell's last run (grader.runner.inputs).
+SETUP_CELL = "import grader  # lets the grading cell at the end see which of your cells ran"
 
 
 @dataclass
@@ -78,15 +81,22 @@ def _markdown(text: str, command: str) -> str:
     return re.sub(r"\bgrade (exercise-[\w-]+)", f"`{command}`", text)
 
 
-def task_markdown(exercise: Exercise, docstring: str, notebook: str) -> str:
-    """The task cell: the skeleton's docstring in markdown, plus how to grade the notebook."""
+def task_markdown(exercise: Exercise, docstring: str, notebook: str,
+                  inline: bool = False) -> str:
+    """The task cell: the skeleton's docstring in markdown, plus how to grade the notebook
+    (`inline`: with the grading cell that ends a skeleton notebook)."""
     command = f"grade {exercise.id} {notebook}"
     head, _, body = docstring.partition("\n")
     title = head.strip().rstrip(".") or f"{exercise.id}: {exercise.title}"
     task = _markdown(body.strip(), command)
-    how = "Run the cells from top to bottom after every change, and save the notebook"
-    how += (" before you grade it." if command in task
-            else f", then grade it in a terminal:\n\n    {command}")
+    if inline:  # the notebook ends with grader.check(): it grades the kernel, unsaved
+        how = ("Run the cells from top to bottom after every change; the last cell grades "
+               "what you have run, with no need to save. To grade it in a terminal, save it "
+               + ("first." if command in task else f"first:\n\n    {command}"))
+    else:
+        how = "Run the cells from top to bottom after every change, and save the notebook"
+        how += (" before you grade it." if command in task
+                else f", then grade it in a terminal:\n\n    {command}")
     return f"# {title}\n\n{task}\n\n{how}\n"
 
 
@@ -95,8 +105,9 @@ def skeleton_notebook(exercise: Exercise, source: str, notebook: str) -> object:
     from nbformat import v4
 
     module = split_module(source)
-    cells = [v4.new_markdown_cell(task_markdown(exercise, module.docstring, notebook),
-                                  id="task")]
+    cells = [v4.new_markdown_cell(task_markdown(exercise, module.docstring, notebook, inline=True),
+                                  id="task"),
+             v4.new_code_cell(SETUP_CELL, id="setup")]
     for index, code in enumerate(module.cells, 1):
         if index - 1 == module.demo:
             cells.append(v4.new_markdown_cell("Try it: run the cell below to see your "

@@ -3,8 +3,9 @@
 `run_check("exercise-1", "test_weights_sum_to_one")` grades the notebook the way
 `grade exercise-1 notebook.ipynb` does, so nbgrader's score equals ours:
 
-- the learner's program is the raw source of the code cells the kernel has run,
-  in order, without our own check cells (IPython keeps it in its history);
+- the learner's program is what the kernel holds now, by the same rule as
+  `grader.check()` (`grader.runner.inputs`): each cell's last run, without our own
+  check cells;
 - it goes through `grade`'s own pipeline (grader.runner): joined and cleaned
   (`join_cells`), preflighted, loaded into a fresh in-process host (an `InProcess`
   channel) and checked with `run_check`. A fresh module, not the kernel's namespace:
@@ -14,23 +15,25 @@
 
 A failed check raises AssertionError, which nbgrader scores as 0 for the cell.
 Nothing is written to stderr on success: nbgrader would count that as a failure.
-nbgrader's model trusts the kernel, so this module does not sandbox anything.
+Everything here runs in the learner's own kernel, which can patch it: its verdicts
+are feedback. The grade is `grade batch --nbgrader-db`'s, computed from the
+notebook's source in the sandbox and written over autograde's (README, nbgrader).
 """
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 
 from grader import runner
 from grader.checks import Check, Submission, load_checks
+from grader.notebooks.history import kernel_runs
 from grader.runner import Failure, check, load
-from grader.runner.notebook import join_cells
+from grader.runner.inputs import MARKER, kernel_source
+from grader.runner.source import Source
 from grader.sandbox.inprocess import InProcess
 
-MARKER = "# grade-check:"  # first line of every check cell: these are not learner code
-GRADING_CALL = re.compile(r"\bgrader\s*\.\s*check\s*\(")  # a notebook's grading cell
+__all__ = ["MARKER", "grade_cells", "register_checks", "run_check"]
 
 _checks: dict[str, list[Check]] = {}
 _loaded: dict[str, tuple[tuple[str, ...], Submission | Failure]] = {}
@@ -50,42 +53,21 @@ def register_checks(exercise_id: str, source: str,
     return _checks[exercise_id]
 
 
-def learner_cells(history: list[str]) -> list[str]:
-    """The cells the kernel ran, with our check cells (and the running one) and the
-    notebook's own grading cells (`grader.check(...)`) blanked out.
-
-    Blanked, not dropped, so "code cell 3" still means the third code cell.
-    """
-    return ["" if cell.lstrip().startswith(MARKER) or GRADING_CALL.search(cell) else cell
-            for cell in history]
-
-
-def _history() -> list[str]:
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is None:
-        raise RuntimeError("run_check runs inside a Jupyter kernel")
-    return list(shell.history_manager.input_hist_raw[1:])  # [0] is always ""
-
-
-def _load(cells: list[str], filename: str) -> Submission | Failure:
+def _load(source: Source) -> Submission | Failure:
     """The learner's module loaded in a fresh in-process host, or why it cannot be graded."""
-    source = join_cells(cells, filename)
     refused = check(source)
     return refused if refused is not None else load(source, InProcess(), 0.0)
 
 
-def grade_cells(exercise_id: str, check_id: str, cells: list[str],
-                filename: str = "notebook.ipynb") -> str:
-    """Run one registered check on a program given as cells; the passing note, or raise."""
+def grade_cells(exercise_id: str, check_id: str, source: Source) -> str:
+    """Run one registered check on the learner's program; the passing note, or raise."""
     checks = {c.id: c for c in _checks.get(exercise_id, [])}
     if check_id not in checks:
         raise RuntimeError(f"no check {check_id!r} for {exercise_id}: run the notebook's "
                            "cells from the top, the first check cell loads the checks")
-    key = tuple(cells)
+    key = (source.text,)
     if exercise_id not in _loaded or _loaded[exercise_id][0] != key:
-        _loaded[exercise_id] = (key, _load(cells, filename))
+        _loaded[exercise_id] = (key, _load(source))
     loaded = _loaded[exercise_id][1]
     if isinstance(loaded, Failure):
         raise AssertionError(f"{loaded.error}, so nothing could be checked")
@@ -102,6 +84,6 @@ def run_check(exercise_id: str, check_id: str, checks: str | None = None,
     """Grade the notebook running in this kernel with one check; AssertionError if it fails."""
     if checks is not None:
         register_checks(exercise_id, checks, helpers)
-    note = grade_cells(exercise_id, check_id, learner_cells(_history()),
-                       f"{exercise_id}.ipynb")
+    note = grade_cells(exercise_id, check_id,
+                       kernel_source(kernel_runs(), f"{exercise_id}.ipynb"))
     print(note)

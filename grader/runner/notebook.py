@@ -14,6 +14,8 @@ import json
 import re
 import tokenize
 
+from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
+
 from grader.results import ErrorKind
 from grader.runner.source import CellSpan, Skipped, Source, SubmissionError
 
@@ -101,14 +103,17 @@ def _cell_lines(cell: str, number: int) -> tuple[list[str], list[Skipped]]:
     return out, [Skipped(number, i + 1, lines[i].strip()[:60]) for i in magic]
 
 
-def join_cells(cells: list[str], filename: str = "notebook.ipynb") -> Source:
-    """Code cells' sources, in order, as one module with a map back to the cells."""
+def join_cells(cells: list[str], filename: str = "notebook.ipynb",
+               labels: list[str] | None = None) -> Source:
+    """Code cells' sources, in order, as one module with a map back to the cells
+    (named by `labels` when given, else "code cell N")."""
     out: list[str] = []
     spans: list[CellSpan] = []
     skipped: list[Skipped] = []
     for number, cell in enumerate(cells, 1):
         lines, skips = _cell_lines(cell, number)
-        spans.append(CellSpan(number, len(out) + 1, len(lines)))
+        label = labels[number - 1] if labels else ""
+        spans.append(CellSpan(number, len(out) + 1, len(lines), label))
         skipped += skips
         out += [*lines, ""]
     return Source("\n".join(out), filename, notebook=True, cells=tuple(spans),
@@ -121,10 +126,65 @@ def _not_a_notebook(why: str) -> SubmissionError:
                            ErrorKind.NOT_NOTEBOOK)
 
 
+class _Cell(BaseModel):
+    """The part of a notebook cell the grader reads (v4 `source`, v3 `input`)."""
+
+    model_config = ConfigDict(extra="ignore")
+    cell_type: str
+    source: object = ""
+    input: object = ""
+
+
+class _Worksheet(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    cells: list[_Cell] = []
+
+
+class _Notebook(BaseModel):
+    """The part of a notebook file the grader reads: its version and its cells.
+
+    Not nbformat's schema validation: it imports jsonschema's format checkers, which
+    take seconds, and an extra key or a missing output never stops Python running
+    the code cells, which is all the grader needs from a notebook."""
+
+    model_config = ConfigDict(extra="ignore")
+    nbformat: StrictInt
+    cells: list[_Cell] | None = None
+    worksheets: list[_Worksheet] | None = None  # nbformat 3
+
+
+def _first_error(exc: ValidationError) -> str:
+    """What is wrong, in a notebook's words: "cell 2 has no cell_type"."""
+    error = exc.errors()[0]
+    parts: list[str] = []
+    for before, part in zip(("", *error["loc"]), error["loc"]):
+        if isinstance(part, int):
+            parts.append(f"{'worksheet' if before == 'worksheets' else 'cell'} {part + 1}")
+        elif part not in ("cells", "worksheets"):
+            parts.append(str(part))
+    where = "'s ".join(parts)
+    where = where if where.startswith(("cell", "worksheet")) else f"its {where}"
+    if error["type"] in ("model_type", "dict_type"):
+        return f"{where} is not a JSON object"
+    if error["type"] == "missing":
+        owner, _, field = where.rpartition("'s ")
+        return f"{owner or 'it'} has no {field.removeprefix('its ')}"
+    if error["type"] in ("int_type", "int_parsing"):
+        return f"{where} is not a whole number"
+    return f"{where}: {error['msg']}"
+
+
+def _text(source: object) -> str | None:
+    """A cell's source as one string (Jupyter saves it as a list of lines), or None."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    return None
+
+
 def code_cells(text: str) -> list[str]:
     """The sources of a notebook's code cells, in order; SubmissionError if it is not one."""
-    import nbformat  # slow to import: only when a notebook is graded
-
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -135,14 +195,20 @@ def code_cells(text: str) -> list[str]:
                                                     list):
         raise _not_a_notebook("it has no list of cells")
     try:
-        notebook = nbformat.reads(text, as_version=4)
-        cells = [c for c in notebook.cells if c.get("cell_type") == "code"]
-        sources = [c.get("source", "") for c in cells]
-    except Exception as exc:  # nbformat raises many kinds for a damaged notebook
-        raise _not_a_notebook(f"{type(exc).__name__}: {str(exc)[:120]}") from None
+        notebook = _Notebook.model_validate(data)
+    except ValidationError as exc:
+        raise _not_a_notebook(_first_error(exc)) from None
+    if notebook.nbformat == 4 and notebook.cells is not None:
+        cells = [(c.cell_type, c.source) for c in notebook.cells]
+    elif notebook.nbformat == 3 and notebook.worksheets is not None:
+        cells = [(c.cell_type, c.input) for w in notebook.worksheets for c in w.cells]
+    else:
+        raise _not_a_notebook(f"it is in nbformat version {notebook.nbformat}, which this "
+                              "grader does not read")
+    sources = [_text(source) for kind, source in cells if kind == "code"]
     if not all(isinstance(s, str) for s in sources):
         raise _not_a_notebook("a code cell's source is not text")
-    return sources
+    return [s for s in sources if s is not None]
 
 
 def notebook_source(text: str, filename: str = "notebook.ipynb") -> Source:

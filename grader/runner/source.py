@@ -34,6 +34,12 @@ class CellSpan:
     number: int
     first_line: int
     lines: int
+    label: str = ""  # how the learner knows the cell, when not by its number
+
+
+def cell_name(number: int, label: str = "") -> str:
+    """"code cell 3", or the cell's own label (a kernel's history has no numbers)."""
+    return label or f"code cell {number}"
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ class Source:
         """What the learner handed in, as a learner calls it."""
         return "notebook" if self.notebook else "file"
 
+    def cell_name(self, number: int) -> str:
+        """How the learner knows code cell `number` of this source."""
+        labels = {span.number: span.label for span in self.cells}
+        return cell_name(number, labels.get(number, ""))
+
     def locate(self, line: int) -> tuple[int | None, int]:
         """(code cell, line in it) of a line of the source; (None, line) outside cells."""
         for span in self.cells:
@@ -74,7 +85,7 @@ class Source:
     def where(self, line: int) -> str:
         """"line 14", or in a notebook "code cell 3, line 2"."""
         cell, local = self.locate(line)
-        return f"code cell {cell}, line {local}" if cell else f"line {line}"
+        return f"{self.cell_name(cell)}, line {local}" if cell else f"line {line}"
 
     def at(self, lines: list[int]) -> str:
         """Where some lines are, after a preposition: "on lines 3 and 5",
@@ -88,7 +99,7 @@ class Source:
         by_cell: dict[str, list[str]] = {}
         for line in lines:
             cell, local = self.locate(line)
-            by_cell.setdefault(f"code cell {cell}" if cell else "the notebook", []).append(
+            by_cell.setdefault(self.cell_name(cell) if cell else "the notebook", []).append(
                 str(local))
         return "in " + _and([f"{cell} (line{'s' if len(nums) > 1 else ''} {_and(nums)})"
                              for cell, nums in by_cell.items()])
@@ -97,7 +108,7 @@ class Source:
         """For a notebook's errors: the IPython-only lines the grader did not run."""
         if not self.skipped:
             return ""
-        shown = "; ".join(f"code cell {s.cell}, line {s.line}: {lt.cut(s.text, 80)}"
+        shown = "; ".join(f"{self.cell_name(s.cell)}, line {s.line}: {lt.cut(s.text, 80)}"
                           for s in self.skipped[:3])
         more = f" and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
         return (f" (note: the grader does not run IPython magics or shell commands, so it "
