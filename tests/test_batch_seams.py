@@ -475,3 +475,33 @@ def test_run_batch_refuses_while_another_holds_the_lock_before_unpacking(
         archive.writestr(f"carol/{FILE}", WRONG)
     run_batch(course, a, out, exercises=[course.exercises[0]], jobs=1, export=export)
     assert seen == [f"another `grade batch` is writing {out}", "same"], seen
+
+
+@pytest.mark.parametrize("layout", ["folders", "canvas"])
+def test_hostile_names_reach_the_terminal_grades_json_and_report_html_inert(
+        layout: str, tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    if layout == "folders":
+        (subs / "ann").mkdir()
+        (subs / "ann" / FILE).write_text(SOLUTION)
+        for name in HOSTILE_NAMES:
+            (subs / "ann" / name).write_text("x")
+    else:  # Canvas prefixes every file with the student's (squashed) name and ids
+        (subs / f"lee\x1b[2Jann_1001_5001_{FILE}").write_text(SOLUTION)
+        (subs / "lee\x1b[2Jann_1001_5001_x\u202etxt.py").write_text("x")
+        (subs / "lee\x1b[2Jann_1001_5001_a\nwarning: forged line.txt").write_text("x")
+        (subs / f"zoe_1002_5002_{FILE}").write_text(SOLUTION)
+    out = tmp_path / "out"
+    done = subprocess.run([*grade_command(), "--course", str(ROOT / "course.yaml"), "batch",
+                           str(subs), "--out", str(out), "--exercise", "exercise-1"],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    for surface, text in (("stderr", done.stderr + done.stdout),
+                          ("grades.json", (out / "grades.json").read_text()),
+                          ("report.html", (out / "report.html").read_text()),
+                          ("canvas.csv", (out / "canvas.csv").read_text())):
+        for raw in ("\x1b", "\u202e", "\x07"):
+            assert raw not in text, fail(raw, "escaped", f"a download's name reached {surface}")
+    forged = [line for line in done.stderr.splitlines() if line.startswith("warning: forged")]
+    assert not forged, fail(forged, [], "a newline in a file name forged a warning line")
