@@ -27,7 +27,7 @@ from grader.reports.export import write_exports
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tests"))
-from attacks import FILE, SOLUTION  # noqa: E402
+from attacks import FILE, SOLUTION
 
 # Ids a TA meets: plain, case and Unicode-form twins, a SIS-id-looking one, spaces,
 # text-direction marks, path tricks, spreadsheet formulas, commas.
