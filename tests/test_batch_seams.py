@@ -505,3 +505,21 @@ def test_hostile_names_reach_the_terminal_grades_json_and_report_html_inert(
             assert raw not in text, fail(raw, "escaped", f"a download's name reached {surface}")
     forged = [line for line in done.stderr.splitlines() if line.startswith("warning: forged")]
     assert not forged, fail(forged, [], "a newline in a file name forged a warning line")
+
+
+def test_two_gradescope_submissions_naming_one_student_are_both_refused(
+        course: Course, tmp_path: Path) -> None:
+    root = tmp_path / "gs"
+    for folder, text in (("submission_1", SOLUTION), ("submission_2", WRONG)):
+        (root / folder).mkdir(parents=True)
+        (root / folder / FILE).write_text(text)
+    (root / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :sid: '7'\n    :email: a@x.edu\n"
+        "  - :sid: '8'\n    :email: b@x.edu\n"
+        "submission_2:\n  :submitters:\n  - :sid: '7'\n    :email: a@x.edu\n")
+    students, skipped, _ = discover(root, course.exercises)
+    assert [s.id for s in students] == ["8"], fail(
+        [s.id for s in students], ["8"], "student 7 is in two submissions: guessing which "
+        "is theirs can give them another's grade")
+    assert [s.name for s in skipped] == ["7"] and "submission_1, submission_2" in (
+        skipped[0].reason)

@@ -9,6 +9,7 @@ could misread is kept and escaped by the CSV exporters, with a note saying so.
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -177,20 +178,22 @@ def discover(root: Path, exercises: Sequence[Exercise] = (), layout: Layout | No
     """
     layout, (found, skipped) = read_layout(root, layout)
     students: dict[str, StudentFolder] = {}
+    twice = {i for i, n in Counter(f.id for f in found).items() if n > 1}
     for submitter in sorted(found, key=lambda f: f.id):
         problem = id_problem(submitter.id)
         if problem:
             shown = submitter.id if submitter.id.isprintable() else (
                 submitter.id.encode("unicode_escape").decode())
             skipped.append(Skipped(name=shown, reason=problem))
-            continue
-        if submitter.id in students:
-            skipped.append(Skipped(name=str(submitter.folder.name), reason=(
-                f"a second submission by {submitter.id}; only the first "
-                f"({students[submitter.id].path.name}) is graded")))
-            continue
-        students[submitter.id] = _student(submitter, exercises)
+        elif submitter.id in twice:  # which one is theirs is not ours to guess
+            folders = sorted(f.folder.name for f in found if f.id == submitter.id)
+            skipped.append(Skipped(name=submitter.id, reason=(
+                f"{len(folders)} submissions name student {submitter.id} ({', '.join(folders)}):"
+                " none is graded; keep one and run again")))
+        else:
+            students[submitter.id] = _student(submitter, exercises)
     kept, refused = refuse_collisions(list(students.values()))
-    neutral = [Skipped(name=download_text(s.name, NAME_CHARS), reason=download_text(s.reason))
-             for s in skipped + refused]
-    return kept, sorted(neutral, key=lambda s: s.name), layout
+    # a name refused twice (the same id in two submissions) is said once
+    said = dict.fromkeys((download_text(s.name, NAME_CHARS), download_text(s.reason))
+                         for s in skipped + refused)
+    return kept, [Skipped(name=n, reason=r) for n, r in sorted(said)], layout
