@@ -245,7 +245,7 @@ def test_unsafe_ids_are_rejected_or_escaped_and_said_so(small: dict) -> None:
         "-x.md", "=SUM(A1).md", "a,b.md", "ann.md", "ben.md"]
     assert sorted(p.name for p in small["out"].iterdir()) == [
         "canvas.csv", "feedback", "grades.csv", "grades.json", "gradescope", "journal.jsonl",
-        "journal.lock", "moodle.csv", "report.html", "state.json"]
+        "journal.lock", "moodle.csv", "report.html", "state.json", "unmatched-moodle.csv"]
 
 
 def test_one_exercise_gets_one_column(small: dict) -> None:

@@ -249,10 +249,13 @@ def test_the_roster_names_everyone_and_fills_canvas_and_moodle_ids(course: Path,
     moodle = [MoodleImportRow.model_validate(r) for r in csv.DictReader(
         (tmp_path / "out" / "moodle.csv").read_text().splitlines())]
     assert [(r.email, r.id_number, r.exercise_1) for r in moodle] == [
-        ("jose@example.edu", "S-2001", 10), ("ann@example.edu", "S-2002", 10), ("", "", 6),
-        ("never@example.edu", "S-2009", 0)]
-    assert moodle[3].feedback == f"0/10; {NO_SUBMISSION}"
+        ("jose@example.edu", "S-2001", 10), ("ann@example.edu", "S-2002", 10),
+        ("never@example.edu", "S-2009", 0)]  # 2003 has neither: Moodle cannot match it
+    assert moodle[2].feedback == f"0/10; {NO_SUBMISSION}"
+    unmatched = list(csv.DictReader((tmp_path / "out" / "unmatched-moodle.csv").open()))
+    assert [(u["student"], u["Full name"]) for u in unmatched] == [("2003", "Zoë O'Brien")]
     feedback = (tmp_path / "out" / "feedback" / "2009.md").read_text()
     assert "**Could not be checked:** no submission" in feedback
-    assert "moodle.csv: no email or ID number for 1 students (2003)" in err
+    assert ("moodle.csv leaves out 1 students that Moodle cannot match, listed in "
+            "unmatched-moodle.csv: 2003 (no Email address or ID number)") in err
     assert os.path.exists(tmp_path / "out" / "gradescope" / "2009" / "results.json")

@@ -9,6 +9,7 @@ could misread is kept and escaped by the CSV exporters, with a note saying so.
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,10 +18,12 @@ from pathlib import Path
 from grader.batch.layouts import Found, Layout, read_layout
 from grader.course import Exercise
 from grader.course.match import Problem, assign
+from grader.learner_text import ERROR_CHARS, NAME_CHARS, bounded
 from grader.reports.cells import FORMULA_START, spreadsheet_text
 from grader.results import NO_SUBMISSION, ErrorKind, Skipped
 from grader.runner.source import SubmissionError
 
+MAX_NOTES = 50  # notes kept per student; the last counts the rest
 MAX_ID_BYTES = 200  # leaves room for ".md" and friends under NAME_MAX (255)
 CSV_SPECIAL = (",", '"')  # what csv.writer quotes
 # Bidirectional overrides can make one id render as another in a report.
@@ -51,6 +54,14 @@ class StudentFolder:
             message, kind = self.problems[exercise.id]
             return None, SubmissionError(message, ErrorKind(kind))
         return None, SubmissionError(NO_SUBMISSION, ErrorKind.MISSING)
+
+
+def download_text(text: str, limit: int = ERROR_CHARS) -> str:
+    """Text that came from a download (a file, folder or member name, a name or email
+    in metadata): capped and made inert like learner text. A name that is not UTF-8
+    (surrogate-escaped by Python) is written out as escapes too, and so are newlines
+    and tabs, which learner output keeps but a name must not (a forged line)."""
+    return bounded(text, limit).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def id_problem(name: str) -> str | None:
@@ -134,15 +145,29 @@ def refuse_collisions(students: list[StudentFolder]) -> tuple[list[StudentFolder
     return kept, refused
 
 
+def capped(notes: list[str], limit: int = MAX_NOTES) -> list[str]:
+    """At most `limit` notes, the last saying how many more there were (10,000 stray
+    files must not make a 1 MB grades.json or a screenful of warnings)."""
+    if len(notes) <= limit:
+        return notes
+    return [*notes[: limit - 1], f"... and {len(notes) - limit + 1:,} more notes like these"]
+
+
 def _student(found: Found, exercises: Sequence[Exercise]) -> StudentFolder:
-    sorted_out = assign(((p, found.shown(p)) for p in found.files), exercises)
+    # File names come from the download: neutralised as learner text is (no escape
+    # sequence, forged line or reversed text reaches a terminal or a report).
+    sorted_out = assign(((p, download_text(found.shown(p))) for p in found.files), exercises)
     times = {e: t for e, p in sorted_out.files.items() if (t := found.time_of(p))}
     notes = [*id_notes(found.id), *lookalike_notes(found.id),
              *(f"{found.id}: {n}" for n in sorted_out.notes),
              *(f"{found.id}: {u}" for u in sorted_out.unmatched)]
-    return StudentFolder(found.id, found.folder, tuple(notes), sorted_out.files,
-                         sorted_out.problems, times, found.late, found.name, found.email,
-                         tuple(sorted_out.unmatched))
+    problems = {e: Problem(download_text(p.message), p.kind)
+                for e, p in sorted_out.problems.items()}
+    return StudentFolder(found.id, found.folder, tuple(map(download_text, capped(notes))),
+                         sorted_out.files, problems, times, found.late,
+                         download_text(found.name, NAME_CHARS),
+                         download_text(found.email, NAME_CHARS),
+                         tuple(map(download_text, capped(sorted_out.unmatched))))
 
 
 def discover(root: Path, exercises: Sequence[Exercise] = (), layout: Layout | None = None
@@ -153,18 +178,22 @@ def discover(root: Path, exercises: Sequence[Exercise] = (), layout: Layout | No
     """
     layout, (found, skipped) = read_layout(root, layout)
     students: dict[str, StudentFolder] = {}
+    twice = {i for i, n in Counter(f.id for f in found).items() if n > 1}
     for submitter in sorted(found, key=lambda f: f.id):
         problem = id_problem(submitter.id)
         if problem:
             shown = submitter.id if submitter.id.isprintable() else (
                 submitter.id.encode("unicode_escape").decode())
             skipped.append(Skipped(name=shown, reason=problem))
-            continue
-        if submitter.id in students:
-            skipped.append(Skipped(name=str(submitter.folder.name), reason=(
-                f"a second submission by {submitter.id}; only the first "
-                f"({students[submitter.id].path.name}) is graded")))
-            continue
-        students[submitter.id] = _student(submitter, exercises)
+        elif submitter.id in twice:  # which one is theirs is not ours to guess
+            folders = sorted(f.folder.name for f in found if f.id == submitter.id)
+            skipped.append(Skipped(name=submitter.id, reason=(
+                f"{len(folders)} submissions name student {submitter.id} ({', '.join(folders)}):"
+                " none is graded; keep one and run again")))
+        else:
+            students[submitter.id] = _student(submitter, exercises)
     kept, refused = refuse_collisions(list(students.values()))
-    return kept, sorted(skipped + refused, key=lambda s: s.name), layout
+    # a name refused twice (the same id in two submissions) is said once
+    said = dict.fromkeys((download_text(s.name, NAME_CHARS), download_text(s.reason))
+                         for s in skipped + refused)
+    return kept, [Skipped(name=n, reason=r) for n, r in sorted(said)], layout

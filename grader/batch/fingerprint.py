@@ -60,7 +60,8 @@ def submission_digest(path: Path | None, limit: int, problem: str | None = None)
         digest.update(f"\0missing\0{problem}".encode())
     else:
         size = path.stat().st_size
-        digest.update(f"\0{path.name}\0{size}\0".encode())
+        # a name that is not UTF-8 (surrogate-escaped on POSIX) is hashed as its bytes
+        digest.update(f"\0{path.name}\0{size}\0".encode("utf-8", "surrogateescape"))
         with path.open("rb") as f:
             digest.update(f.read(limit + 1))
     return digest.hexdigest()

@@ -11,7 +11,7 @@ import errno
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader import __version__
@@ -22,7 +22,7 @@ from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.layouts import Layout, LayoutError, unwrap
 from grader.batch.pool import WorkerPool
 from grader.batch.roster import RosterRow, join_roster, people_of, roster_digest
-from grader.batch.safezip import UnsafeZip, extract
+from grader.batch.safezip import Renamed, UnsafeZip, extract
 from grader.batch.select import Selection
 from grader.batch.shard import Handed, Shard, ShardManifest, class_digest, partition, write_manifest
 from grader.course import Course, Exercise
@@ -30,6 +30,7 @@ from grader.results import (
     ClassResult,
     ExerciseInfo,
     ExerciseResult,
+    Person,
     Skipped,
     StudentResult,
     WorkerInfo,
@@ -43,6 +44,7 @@ UNPACKED = ".download"  # where a zipped download is unpacked, inside OUTDIR
 Progress = Callable[[int, int], None]  # (done, total)
 Export = Callable[["BatchRun"], object]  # writes OUTDIR's files from a finished run
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+CHANGED_WHILE_GRADED = "changed-while-graded"  # a fingerprint no planned task ever has
 
 
 class BatchError(Exception):
@@ -59,6 +61,19 @@ class Task:
     problem: SubmissionError | None
     fingerprint: str
     submission: str = ""  # the hash of the file alone (what changes.csv calls "file changed")
+    limit: int = 0  # the bytes of the file the hash reads
+
+    def graded_fingerprint(self) -> str:
+        """The fingerprint to journal once graded: the planned one if the file still
+        holds the bytes planned, else one no run matches (graded again next time): a
+        file changed under a running batch must never be stored as the planned one."""
+        if self.path is None:
+            return self.fingerprint
+        try:
+            same = submission_digest(self.path, self.limit) == self.submission
+        except OSError:
+            same = False
+        return self.fingerprint if same else CHANGED_WHILE_GRADED
 
     @property
     def key(self) -> Key:
@@ -126,7 +141,7 @@ def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise
             path, problem = student.submission(exercise)
             submission = submission_digest(path, limit, str(problem) if problem else None)
             tasks.append(Task(student, exercise, path, problem,
-                              fingerprint(base, exercise, submission), submission))
+                              fingerprint(base, exercise, submission), submission, limit))
     return sorted(tasks, key=lambda t: (t.student.id, exercises.index(t.exercise)))
 
 
@@ -141,15 +156,16 @@ def _check_folders(submissions: Path, outdir: Path) -> None:
         raise BatchError(f"--out {outdir} exists and is not a folder")
 
 
-def unpacked(submissions: Path, outdir: Path) -> Path:
-    """The folder to read: `submissions` itself, or the zip unpacked into OUTDIR."""
+def unpacked(submissions: Path, outdir: Path) -> tuple[Path, list[Renamed]]:
+    """The folder to read: `submissions` itself, or the zip unpacked into OUTDIR (with
+    the members it had to write under a safe name)."""
     if submissions.is_dir():
-        return submissions
+        return submissions, []
     try:
-        extract(submissions, outdir / UNPACKED)
+        renamed = extract(submissions, outdir / UNPACKED)
     except UnsafeZip as exc:
         raise BatchError(f"refused {submissions.name}: {exc}; nothing was unpacked") from None
-    return unwrap(outdir / UNPACKED)
+    return unwrap(outdir / UNPACKED), renamed
 
 
 def local_pool(jobs: int) -> ExecutorFactory:
@@ -210,19 +226,69 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
     exercises = exercises or list(course.exercises)
     _check_folders(submissions, outdir)
     reference = _reference(course, exercises)
+    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        # The lock is taken before anything in OUTDIR is touched: a second batch into
+        # this OUTDIR must not unpack its zip over the files this one is grading.
+        with Journal(outdir / JOURNAL) as journal:
+            class_ = _gather(course, submissions, outdir, exercises, reference, shard, layout,
+                             roster, run)
+            clock = run.lap("setup", clock)
+            write_manifest(outdir, class_.manifest)
+            _locked(course, journal, reference, class_, run, selection, clock,
+                    executor or local_pool(jobs or default_jobs()), progress, export)
+    except JournalBusy as exc:
+        raise BatchError(str(exc)) from None
+    except WorkerError as exc:
+        raise BatchError(f"{exc} ({run.graded} results were saved)") from None
+    students, skipped = run.students, class_.skipped
+    submissions = class_.root
+    run.warnings = class_warnings(skipped, [n for s in students for n in s.notes],
+                                  class_.strangers)
+    ungraded = len(students) - len(run.results.students)
+    if ungraded:
+        run.warnings.append(f"{ungraded} students were never graded and are left out of the "
+                            "exports (run without --student to grade them)")
+    if not students:
+        run.warnings.append(f"no students in {submissions} (read as the {run.layout.value} "
+                            "layout; one folder per student, named by the student id, or "
+                            "an LMS download: see --layout)")
+    run.seconds = time.monotonic() - started
+    return run
+
+
+@dataclass
+class _Class:
+    """What one run read of the class: who, what was skipped, and what to grade."""
+
+    root: Path
+    skipped: list[Skipped]
+    people: dict[str, Person]
+    strangers: list[str]
+    infos: list[ExerciseInfo]
+    manifest: ShardManifest | None
+
+
+def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exercise],
+            reference: Grader, shard: Shard | None, layout: Layout | None,
+            roster: list[RosterRow] | None, run: BatchRun) -> _Class:
+    """Unpack (under the lock), discover, join the roster and plan the class."""
     infos = [ExerciseInfo(id=e.id, title=e.title, max_score=reference.catalogue.max_score(e))
              for e in exercises]
-    outdir.mkdir(parents=True, exist_ok=True)
-    submissions = unpacked(submissions, outdir)
+    submissions, renamed = unpacked(submissions, outdir)
     try:
         students, skipped, layout = discover(submissions, course.exercises, layout)
     except (LayoutError, OSError) as exc:
         raise BatchError(f"cannot read {submissions}: {exc}") from None
+    students, skipped = attach_renamed(students, skipped, renamed, submissions)
     if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
     people, strangers = people_of(students), list[str]()
     if roster is not None:
-        students, people, strangers = join_roster(students, roster, submissions)
+        students, people, strangers, refused = join_roster(
+            students, roster, submissions, [e.id for e in course.exercises],
+            by_sis_id=layout is Layout.GRADESCOPE)
+        skipped = sorted(skipped + refused, key=lambda s: s.name)
     tasks = plan(course, students, exercises)
     manifest = None
     if shard is not None:
@@ -236,48 +302,52 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
         manifest.not_on_roster = [s for s in strangers if s in share]
         manifest.roster = None if roster is None else roster_digest(roster)
     run.layout, run.students, run.tasks = layout, students, tasks
-    clock = run.lap("setup", clock)
-    try:
-        with Journal(outdir / JOURNAL) as journal:
-            write_manifest(outdir, manifest)
-            known = journal.read()
-            todo = [t for t in tasks
-                    if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
-            again = {t.key for t in todo}
-            run.reused = sum(t.key in known and t.key not in again for t in tasks)
-            clock = run.lap("journal", clock)
-            _grade(reference, journal, todo, executor or local_pool(jobs or default_jobs()),
-                   run, progress)
-            clock = run.lap("grading", clock)
-            entries = journal.read()
-            # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
-            present = {s.id for s in students}
-            kept = {key: e for key, e in entries.items() if key[0] in present}
-            if journal.lines > len(kept):
-                journal.compact(kept)
-            clock = run.lap("journal", clock)
-            run.result = _assemble(course.title, infos, students, tasks, kept)
-            run.result.skipped = skipped
-            run.result.people, run.result.not_on_roster = people, strangers
-            clock = run.lap("assembly", clock)
-            if export is not None:
-                export(run)
-                clock = run.lap("exports", clock)
-    except JournalBusy as exc:
-        raise BatchError(str(exc)) from None
-    except WorkerError as exc:
-        raise BatchError(f"{exc} ({run.graded} results were saved)") from None
-    run.warnings = class_warnings(skipped, [n for s in students for n in s.notes], strangers)
-    ungraded = len(students) - len(run.result.students)
-    if ungraded:
-        run.warnings.append(f"{ungraded} students were never graded and are left out of the "
-                            "exports (run without --student to grade them)")
-    if not students:
-        run.warnings.append(f"no students in {submissions} (read as the {layout.value} "
-                            "layout; one folder per student, named by the student id, or "
-                            "an LMS download: see --layout)")
-    run.seconds = time.monotonic() - started
-    return run
+    return _Class(submissions, skipped, people, strangers, infos, manifest)
+
+
+def _locked(course: Course, journal: Journal, reference: Grader, class_: _Class, run: BatchRun,
+            selection: Selection, clock: float, executor: ExecutorFactory,
+            progress: Progress | None, export: Export | None) -> None:
+    """Grade what changed, keep the journal to the class, assemble and export."""
+    tasks, students = run.tasks, run.students
+    known = journal.read()
+    todo = [t for t in tasks if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
+    again = {t.key for t in todo}
+    run.reused = sum(t.key in known and t.key not in again for t in tasks)
+    clock = run.lap("journal", clock)
+    _grade(reference, journal, todo, executor, run, progress)
+    clock = run.lap("grading", clock)
+    entries = journal.read()
+    # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
+    present = {s.id for s in students}
+    kept = {key: e for key, e in entries.items() if key[0] in present}
+    if journal.lines > len(kept):
+        journal.compact(kept)
+    clock = run.lap("journal", clock)
+    run.result = _assemble(course.title, class_.infos, students, tasks, kept)
+    run.result.skipped = class_.skipped
+    run.result.people, run.result.not_on_roster = class_.people, class_.strangers
+    clock = run.lap("assembly", clock)
+    if export is not None:
+        export(run)
+        run.lap("exports", clock)
+
+
+def attach_renamed(students: list[StudentFolder], skipped: list[Skipped],
+                   renamed: list[Renamed], root: Path) -> tuple[list[StudentFolder],
+                                                               list[Skipped]]:
+    """Each zip member written under a safe name becomes a note of the student whose
+    file or folder it is (or of the class, when it is no one's)."""
+    notes: dict[str, list[str]] = {}
+    for item in renamed:
+        owner = next((s for s in students if item.path in s.files.values()
+                      or (s.path != root and s.path in item.path.parents)), None)
+        if owner is None:
+            skipped.append(Skipped(name=item.path.name, reason=item.note))
+        else:
+            notes.setdefault(owner.id, []).append(f"{owner.id}: {item.note}")
+    return ([replace(s, notes=(*s.notes, *notes[s.id])) if s.id in notes else s
+             for s in students], skipped)
 
 
 def class_warnings(skipped: list[Skipped], notes: list[str], strangers: list[str]
@@ -311,7 +381,8 @@ def _grade(reference: Grader, journal: Journal, todo: list[Task], executor: Exec
 
     def record(task: Task, result: ExerciseResult, worker: WorkerInfo | None = None) -> None:
         journal.append(Entry(student=task.student.id, exercise=task.exercise.id,
-                             fingerprint=task.fingerprint, result=result, worker=worker))
+                             fingerprint=task.graded_fingerprint(), result=result,
+                             worker=worker))
         run.graded += 1
         if progress:
             progress(run.graded, total)

@@ -4,6 +4,7 @@ every problem named by file and line, never half-read."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 from typing import TypeVar
@@ -28,9 +29,15 @@ def read_table(path: Path, model: type[Row], aliases: dict[str, str]) -> list[Ro
     (normalised header -> field). Blank lines and lines starting with # are skipped."""
     if path.stat().st_size > MAX_BYTES:
         raise TableError(f"{path}: larger than {MAX_BYTES >> 20} MB")
-    text = path.read_text(encoding="utf-8-sig", errors="strict")
-    reader = csv.reader(line for line in text.splitlines()
-                        if line.strip() and not line.lstrip().startswith("#"))
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise TableError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it "
+                         "as 'CSV UTF-8' (a spreadsheet's 'Unicode text' is UTF-16)") from None
+    # csv's own row splitting: only \r and \n end a row; str.splitlines would also split
+    # at U+2028, NEL and form feeds inside a name, making a phantom student.
+    reader = (row for row in csv.reader(io.StringIO(text, newline=""))
+              if any(c.strip() for c in row) and not row[0].lstrip().startswith("#"))
     header = next(reader, None)
     if header is None:
         raise TableError(f"{path}: empty (expected a header line: "

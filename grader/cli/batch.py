@@ -15,7 +15,7 @@ from grader.batch.adjust import Extension, Override, read_extensions, read_overr
 from grader.batch.executor import ExecutorFactory
 from grader.batch.layouts import Layout
 from grader.batch.regrade import Settled, settle
-from grader.batch.roster import RosterRow, read_roster
+from grader.batch.roster import RosterRow, check_ids, read_roster
 from grader.batch.run import JOURNAL, default_jobs
 from grader.batch.select import Only, Selection
 from grader.batch.shard import Shard, ShardError
@@ -106,12 +106,15 @@ def moved(settled: Settled, outdir: Path) -> list[str]:
 
 
 def unmatched_warning(result: ClassResult, roster: bool) -> list[str]:
-    """With a roster, the students moodle.csv cannot identify."""
+    """The students moodle.csv leaves out (Moodle could not match their rows), with
+    why; said when Moodle is in use (a roster, or some student it can match)."""
     unmatched = unmatched_in_moodle(result)
-    if not (unmatched and roster):
+    if not unmatched or not (roster or len(unmatched) < len(result.students)):
         return []
-    return [f"moodle.csv: no email or ID number for {len(unmatched)} students "
-            f"({', '.join(unmatched[:5])}); Moodle cannot match them"]
+    shown = "; ".join(f"{u.student} ({u.why.split(':')[0]})" for u in unmatched[:5])
+    more = f"; and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""
+    return [f"moodle.csv leaves out {len(unmatched)} students that Moodle cannot match, "
+            f"listed in unmatched-moodle.csv: {shown}{more}"]
 
 
 def warn(warnings: list[str]) -> None:
@@ -132,9 +135,12 @@ def tables(course: Course, roster: Path | None, extensions: Path | None,
     extensions = extensions or _beside(course, "extensions.csv")
     overrides = overrides or _beside(course, "overrides.csv")
     try:
-        return (read_roster(roster) if roster else None,
-                read_extensions(extensions) if extensions else [],
-                read_overrides(overrides) if overrides else [])
+        extension_rows = read_extensions(extensions) if extensions else []
+        override_rows = read_overrides(overrides) if overrides else []
+        # every id from every source gets the checks a download's ids get
+        check_ids([(n, r.student) for n, r in enumerate(extension_rows, 2)], extensions)
+        check_ids([(n, r.student) for n, r in enumerate(override_rows, 2)], overrides)
+        return read_roster(roster) if roster else None, extension_rows, override_rows
     except (TableError, OSError, UnicodeDecodeError) as exc:
         die(str(exc))
     raise AssertionError("unreachable")

@@ -3,8 +3,9 @@
 Columns, in order: `Student`, `ID`, `SIS User ID`, `SIS Login ID`, `Section`, then
 one column per exercise named by its id. The second row is Canvas's own
 `Points Possible` row. The student id goes in the one id column chosen (`SIS Login
-ID` by default, `ID` for a Canvas download, whose ids are Canvas user ids); the
-roster (`--roster`) fills `Student` (the name), the other id columns and `Section`.
+ID` by default, `ID` for a Canvas download, whose ids are Canvas user ids) unless
+the roster (`--roster`) fills that column: it fills `Student` (the name), `SIS User
+ID`, `SIS Login ID` and `Section`, and its values are never replaced.
 Without one they stay empty, which Canvas accepts as long as one id matches.
 Scores are final (after late penalties and overrides): Canvas would read any extra
 column as a new assignment, so the reasons live in the feedback files.
@@ -49,11 +50,14 @@ def canvas_rows(result: ClassResult, id_column: IdColumn = "SIS Login ID") -> li
     rows = []
     for s in result.students:
         person = result.people.get(s.student, Person())
+        who = {"student": person.name or s.student, "sis_user_id": person.sis_id,
+               "sis_login_id": person.sis_login, "section": person.section}
+        # The roster's fields are the roster's: the id goes in the chosen column only
+        # where the roster leaves it empty (Canvas matches a row by any of its id
+        # columns, so a download id in place of the roster's login could name another user).
+        who[field[id_column]] = who.get(field[id_column]) or s.student
         rows.append(CanvasRow.model_validate({
-            "student": person.name or s.student, "sis_user_id": person.sis_id,
-            "sis_login_id": person.sis_login, "section": person.section,
-            field[id_column]: s.student,
-            "scores": {e.exercise: e.score for e in s.exercises}}))
+            **who, "scores": {e.exercise: e.score for e in s.exercises}}))
     return rows
 
 

@@ -19,7 +19,7 @@ from grader.reports.feedback import feedback_markdown
 from grader.reports.gradebook import grades_csv, grades_json
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import SimilarityLink, report_html
-from grader.reports.moodle import moodle_csv
+from grader.reports.moodle import moodle_csv, unmatched_moodle_csv
 from grader.results import ClassResult, StudentResult
 
 
@@ -60,6 +60,7 @@ EXPORTS: tuple[Export, ...] = (
     Export("grades.json", lambda r, _: {"grades.json": grades_json(r)}),
     Export("canvas.csv", lambda r, o: {"canvas.csv": canvas_csv(r, o.canvas_id)}),
     Export("moodle.csv", lambda r, _: {"moodle.csv": moodle_csv(r)}),
+    Export("unmatched-moodle.csv", lambda r, _: {"unmatched-moodle.csv": unmatched_moodle_csv(r)}),
     Export("report.html", lambda r, o: {"report.html": report_html(
         r, draw_charts=o.draw_charts, similarity=o.similarity)}),
     Export("feedback/*.md", per_student("feedback", "{}.md", feedback_markdown)),
@@ -80,6 +81,9 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
     options = Options(canvas_id, draw_charts, similarity)
     files = [(outdir / name, text)
              for export in EXPORTS for name, text in export.render(result, options).items()]
+    outside = [p for p, _ in files if not p.resolve().is_relative_to(outdir.resolve())]
+    if outside:  # a student id that slipped past every check must still not escape OUTDIR
+        raise ValueError(f"refused to write outside {outdir}: {outside[0]}")
     written = write_all_atomic(files)
     prune(outdir, written)
     return written

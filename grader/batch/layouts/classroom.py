@@ -1,8 +1,9 @@
 """GitHub Classroom: a folder of cloned student repositories, named
 `<assignment>-<GitHub login>` (as `gh classroom clone student-repos` makes them).
 
-The student id is the login: the name after the assignment prefix that all
-repositories share. The submission time is the last commit's committer date, which
+The student id is the login: the name after the assignment's slug, read from the
+`<slug>-submissions` folder `gh classroom clone` makes, else the prefix that all
+repositories share up to a hyphen. The submission time is the last commit's committer date, which
 the student's own git sets (Classroom's grades CSV has the push time). The files
 are those in `exercises/` when the repository has one (a course release), else
 those at its top level.
@@ -22,8 +23,19 @@ def looks_like(root: Path) -> bool:
     return any((p / ".git").exists() for p in root.iterdir() if p.is_dir())
 
 
-def _prefix(names: list[str]) -> str:
-    """The `<assignment>-` that every repository name starts with."""
+SUBMISSIONS = "-submissions"  # gh classroom clone student-repos: `<assignment slug>-submissions/`
+
+
+def _prefix(names: list[str], root: Path) -> str:
+    """The `<assignment>-` that every repository name starts with: the assignment's
+    slug where the folder says it (`gh classroom clone` names it
+    `<slug>-submissions`), since a login may hold hyphens too (`hw-ann-lee` is `ann-lee`
+    of `hw`, and the common prefix of `hw-ann-lee` and `hw-ann-smith` is not `hw-ann-`);
+    else what all the names share, up to a hyphen."""
+    if root.name.endswith(SUBMISSIONS):
+        slug = root.name[: -len(SUBMISSIONS)] + "-"
+        if len(slug) > 1 and all(n.startswith(slug) and len(n) > len(slug) for n in names):
+            return slug
     if len(names) < 2:
         return names[0].rsplit("-", 1)[0] + "-" if names and "-" in names[0] else ""
     common = os.path.commonprefix(names)  # noqa: RUF071 (a prefix of text, not of paths)
@@ -57,7 +69,7 @@ def read_classroom(root: Path) -> Read:
             repos.append(entry)
         else:
             skipped.append(skip(entry.name, "not a cloned repository (no .git folder)"))
-    prefix = _prefix([r.name for r in repos])
+    prefix = _prefix([r.name for r in repos], root)
     found = []
     for repo in repos:
         exercises = repo / "exercises"

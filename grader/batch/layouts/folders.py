@@ -26,6 +26,13 @@ def read_folders(root: Path) -> Read:
     return found, skipped
 
 
+def read_head(path: Path, limit: int = 100) -> str:
+    """The first line of `path`, within its first `limit` bytes: a timestamp is one
+    short line, and a learner's 600 MB timestamp.txt must cost no more than that."""
+    with path.open("rb") as f:
+        return f.read(limit).split(b"\n", 1)[0].decode("utf-8", "replace")
+
+
 def parse_timestamp(text: str) -> datetime | None:
     """nbgrader's timestamp.txt: `2026-11-30 12:00:00.123456 UTC` (or ISO 8601)."""
     text = text.strip()
@@ -53,7 +60,7 @@ def read_nbgrader(root: Path) -> Read:
                 continue
             stamp = path.parent / TIMESTAMP
             if path.parent != student.folder and stamp.is_file() and not stamp.is_symlink():
-                moment = parse_timestamp(stamp.read_text(errors="replace")[:100])
+                moment = parse_timestamp(read_head(stamp))
                 if moment:
                     times[path] = moment
             files.append(path)
