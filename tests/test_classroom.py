@@ -207,7 +207,8 @@ def test_learner_text_never_starts_a_line_as_a_workflow_command(repo: Path,
     copy = tmp_path / "repo"
     shutil.copytree(repo, copy)
     forged = ("x\n::error::forged\n::set-output name=result::forged\n  ::add-mask::secret\n"
-              "##[error]v1 " + "w" * 60 + " ::warning::after-wrapping")
+              "##[error]v1 " + "w" * 60 + " ::warning::after-wrapping"
+              " ::error::" + "long" * 30)  # a word too long for a line starts one
     (copy / "exercises" / "exercise_1_weighted_sampling.py").write_text(
         f"raise ValueError({forged!r})\n")
     out = tmp_path / "out"
