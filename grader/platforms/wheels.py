@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 import grader
 
@@ -151,13 +152,14 @@ class Wheelhouse:
     missing_for: dict[str, str] = field(default_factory=dict)  # Python -> pip's last line
 
 
-def download_for(python: str, wheel: Path, dest: Path) -> str | None:
-    """Download `wheel`'s dependencies for CPython `python`; None, or why pip could not."""
+def _pip_download(python: str, requirements: list[str], dest: Path) -> str | None:
+    """pip download for CPython `python` on manylinux x86_64; None, or pip's last words."""
     abi = "cp" + python.replace(".", "")
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
                "--only-binary=:all:", "--implementation", "cp", "--python-version", python,
                "--abi", abi, "--abi", "abi3", "--abi", "none",
-               *(a for p in PLATFORMS for a in ("--platform", p)), "--dest", str(dest), str(wheel)]
+               *(a for p in PLATFORMS for a in ("--platform", p)), "--dest", str(dest),
+               *requirements]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=DOWNLOAD_SECONDS)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -166,6 +168,63 @@ def download_for(python: str, wheel: Path, dest: Path) -> str | None:
         return None
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     return lines[-1] if lines else f"pip exited with status {done.returncode}"
+
+
+def _target(python: str) -> tuple[set[Tag], dict[str, str]]:
+    """The wheel tags CPython `python` on manylinux x86_64 accepts, and its marker values."""
+    version = tuple(int(p) for p in python.split("."))
+    tags = {*cpython_tags(version, platforms=PLATFORMS),
+            *compatible_tags(version, "cp" + python.replace(".", ""), PLATFORMS)}
+    env = {"python_version": python, "python_full_version": f"{python}.0",
+           "implementation_name": "cpython", "platform_python_implementation": "CPython",
+           "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+           "platform_machine": "x86_64", "extra": ""}
+    return tags, env
+
+
+def _unmet(python: str, dest: Path) -> list[str]:
+    """Requirements of the wheels in `dest` that fit `python` and no wheel there meets.
+
+    pip download evaluates markers for the Python running it, not --python-version
+    (so 3.10's `tomli; python_version < "3.11"` is never fetched from 3.11): they are
+    evaluated here for the target instead.
+    """
+    tags, env = _target(python)
+    fitting: dict[str, list[tuple[str, Path]]] = {}
+    for path in dest.glob("*.whl"):
+        try:
+            name, version, _, wheel_tags = parse_wheel_filename(path.name)
+        except InvalidWheelFilename:
+            continue
+        if wheel_tags & tags:
+            fitting.setdefault(name, []).append((str(version), path))
+    unmet = []
+    for versions in fitting.values():
+        for _, path in versions:
+            with zipfile.ZipFile(path) as archive:
+                meta = next((archive.read(n).decode("utf-8", "replace")
+                             for n in archive.namelist() if n.endswith(".dist-info/METADATA")), "")
+            for line in meta.split("\n\n", 1)[0].splitlines():
+                if not line.startswith("Requires-Dist:"):
+                    continue
+                wanted = Requirement(line.split(":", 1)[1].strip())
+                if wanted.marker and not wanted.marker.evaluate(env):
+                    continue
+                have = fitting.get(canonicalize_name(wanted.name), [])
+                if not any(wanted.specifier.contains(v, prereleases=True) for v, _ in have):
+                    unmet.append(f"{wanted.name}{wanted.specifier}")
+    return sorted(set(unmet))
+
+
+def download_for(python: str, wheel: Path, dest: Path) -> str | None:
+    """Download `wheel`'s dependencies for CPython `python`; None, or why pip could not."""
+    why = _pip_download(python, [str(wheel)], dest)
+    for _ in range(5):  # each round adds what the last one's wheels need for `python`
+        unmet = _unmet(python, dest) if why is None else []
+        if not unmet:
+            return why
+        why = _pip_download(python, unmet, dest)
+    return why or f"still unmet for {python}: {', '.join(_unmet(python, dest))}"
 
 
 def wheelhouse(dest: Path, *, dependencies: bool = True,
