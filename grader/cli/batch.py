@@ -193,7 +193,7 @@ DASK_JOBS = ("--jobs does not apply with --dask: the cluster's workers and their
                    "report.html.")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
               help="Grade on the Dask cluster whose scheduler is at ADDRESS "
-                   "(tcp://HOST:8786); needs grade[dask]. See docs/cluster.md.")
+                   "(tcp://HOST:8786); needs grade's dask extra. See docs/cluster.md.")
 @click.option("--shard", "shard_text", default=None, metavar="I/N",
               help="Grade only share I of N of the students (1/3, 2/3, 3/3); join the "
                    "shards' OUTDIRs with `grade merge`.")
@@ -304,7 +304,7 @@ def _dask(address: str) -> ExecutorFactory:
     try:
         from grader.batch.cluster import dask_pool
     except ImportError:
-        die("--dask needs Dask's distributed package: pip install 'grade[dask]'")
+        die("--dask needs Dask's distributed package: pip install -e '.[dask]' in grade's checkout")
     return dask_pool(address)
 
 
