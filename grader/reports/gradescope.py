@@ -73,7 +73,7 @@ def test_visibility(check: CheckResult, visibility: Visibility) -> Visibility:
 def exercise_summary(exercise: ExerciseResult) -> str:
     """An exercise's points as learners may see them before publication."""
     hidden = [c for c in exercise.checks if c.visibility == "hidden"]
-    if not hidden:
+    if not hidden or exercise.error:  # ungraded: every check scored 0, nothing to withhold
         return f"{points(exercise.score)}/{points(exercise.max_score)}"
     shown = [c for c in exercise.checks if c.visibility != "hidden"]
     worth = sum(c.max_score for c in hidden)
