@@ -245,3 +245,24 @@ def test_the_shipped_wheel_carries_no_readme_and_no_solution_line(repo: Path,
     readme_lines = [line for line in (ROOT / "README.md").read_text().splitlines()
                     if len(line) > 40]
     assert not any(line in meta for line in readme_lines), "the README is in METADATA"
+
+
+@pytest.mark.parametrize("breakage", ["course.yaml", "no grade"])
+def test_a_step_whose_grade_cannot_grade_still_writes_a_zero_result(
+        repo: Path, tmp_path: Path, breakage: str) -> None:
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy)
+    here = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    if breakage == "course.yaml":  # grade exits 2 before grading
+        (copy / "course.yaml").write_text("title: [unclosed\n")
+    graders, _ = _steps(copy)
+    out = tmp_path / "out"
+    done = _run_step(graders[0], copy, out, "/usr/bin:/bin" if breakage == "no grade" else here)
+    assert done.returncode != 0, done.stdout
+    lines = out.read_text().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("result="), (lines, done.stdout, done.stderr)
+    sent = ReporterInput.model_validate(
+        json.loads(base64.b64decode(lines[0].removeprefix("result="))))
+    assert (sent.status, sent.max_score) == ("error", 10)
+    assert [t.score for t in sent.tests] == [0]
+    assert "exercise-1 could not be graded" in done.stdout

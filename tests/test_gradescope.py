@@ -83,7 +83,7 @@ def autograder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("gradescope")
     zip_path = work / "autograder.zip"
     done = subprocess.run([*grade_command(), "export", "gradescope", str(zip_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     root = work / "autograder"
     with zipfile.ZipFile(zip_path) as archive:
