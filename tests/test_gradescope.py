@@ -27,6 +27,9 @@ from grader.course import Course
 from grader.notebooks.build import notebook_text
 from tests.conftest import ROOT, exercise_of
 
+# The first test also builds the zip (pip downloads wheels for four Pythons) and runs
+# setup.sh: more than the suite's 120 s on a loaded machine.
+pytestmark = pytest.mark.timeout(900)
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 Format = Literal["text", "html", "simple_format", "md", "ansi"]
 
