@@ -94,6 +94,8 @@ def test_the_workflow_is_what_classroom_and_its_reporter_require(repo: Path,
         assert _FALLBACK.fullmatch(reporter["env"][f"{i.upper()}_RESULTS"]).group(1) == i
     assert reporter["if"] == "always()"  # a failing grader step must not skip the report
     assert all(s["if"] == "always()" and s["timeout-minutes"] > 0 for s in graders)
+    # the job's own limit leaves room for every step's, so the reporter is never cut off
+    assert job["timeout-minutes"] > sum(s["timeout-minutes"] for s in graders)
     assert (repo / ".grade" / "wheels" / WHEEL).is_file()
 
 

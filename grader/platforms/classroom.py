@@ -116,7 +116,8 @@ def workflow(course: Course) -> dict[str, Any]:
         "permissions": {"checks": "write", "actions": "read", "contents": "read"},
         "jobs": {"run-autograding-tests": {
             "runs-on": "ubuntu-latest", "if": "github.actor != 'github-classroom[bot]'",
-            "timeout-minutes": 15, "steps": steps}},
+            # room for every step's own limit and the install, so the reporter still runs
+            "timeout-minutes": 10 + STEP_MINUTES * len(ids), "steps": steps}},
     }
 
 
