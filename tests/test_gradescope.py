@@ -27,6 +27,9 @@ from grader.course import Course
 from grader.notebooks.build import notebook_text
 from tests.conftest import ROOT, exercise_of
 
+# The first test also builds the zip (pip downloads wheels for four Pythons) and runs
+# setup.sh: more than the suite's 120 s on a loaded machine.
+pytestmark = pytest.mark.timeout(900)
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 Format = Literal["text", "html", "simple_format", "md", "ansi"]
 
@@ -83,7 +86,7 @@ def autograder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("gradescope")
     zip_path = work / "autograder.zip"
     done = subprocess.run([*grade_command(), "export", "gradescope", str(zip_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     root = work / "autograder"
     with zipfile.ZipFile(zip_path) as archive:
@@ -139,7 +142,7 @@ def test_the_zip_has_its_scripts_at_the_root_with_lf_0755_and_a_shebang(
         assert "course/course.yaml" in names and "course/checks/exercise_1.py" in names
         assert not any(n.startswith(("solutions/", "course/solutions/")) for n in names)
         wheels = [n for n in names if n.startswith("wheels/")]
-        assert wheels == ["wheels/grade-0.1.0-py3-none-any.whl"]
+        assert wheels == ["wheels/grade_exercises-0.1.0-py3-none-any.whl"]
         hidden = archive.read("course/checks/exercise_1.py").decode()
         assert 'visibility="hidden"' in hidden  # every check, hidden ones included
 
@@ -180,6 +183,39 @@ def test_hidden_checks_show_after_publishing_and_the_rest_at_once(autograder: Pa
     public = by_name["exercise-1: Draws from weather follow its weights"]
     assert public.visibility == "visible" and public.status == "failed"
     assert "**hint:**" in (public.output or "") and "```text" in (public.output or "")
+
+
+def test_the_output_learners_see_at_once_holds_no_hidden_points(autograder: Path,
+                                                                 mutant) -> None:
+    # The hidden check fails here: a score out of 10 would tell it before publication.
+    wrong = mutant("exercise-1", "if r < cumulative:", "if r > cumulative:")
+    results, _, _ = _run(autograder, {"exercise_1_weighted_sampling.py": wrong})
+    mine = [t for t in results.tests or [] if (t.name or "").startswith("exercise-1:")]
+    seen = [t for t in mine if t.visibility == "visible"]
+    hidden = [t for t in mine if t.visibility != "visible"]
+    assert hidden, "exercise-1 has a hidden check"
+    shown, shown_max = sum(t.score or 0 for t in seen), sum(t.max_score or 0 for t in seen)
+    line = next(x for x in (results.output or "").splitlines() if "**exercise-1**" in x)
+    total = sum(t.score or 0 for t in mine)
+    assert f"{total:g}/10" not in line, (line, "no total out of the full 10 points before "
+                                         "publication")
+    assert f"{shown:g}/{shown_max:g} from the visible checks" in line, line
+    worth = sum(t.max_score or 0 for t in hidden)
+    assert f"{len(hidden)} hidden check{'s' * (len(hidden) != 1)} ({worth:g} point" in line
+
+
+def test_ten_thousand_files_in_subfolders_do_not_hide_the_right_files_at_the_top(
+        autograder: Path, course: Course) -> None:
+    files: dict[str, str | bytes] = {
+        e.file: course.solution_path(e).read_text() for e in course.exercises}
+    for i in range(10_000):  # e.g. a virtualenv or a dataset uploaded with the work
+        files[f"env/lib/pkg{i // 100:03d}/mod{i % 100:02d}.py"] = "x = 1\n"
+    results, _, _ = _run(autograder, files)
+    assert _scores(results) == {"exercise-1": 10, "exercise-2": 10, "exercise-3": 10}, (
+        results.output)
+    output = results.output or ""
+    assert "looked at only the first 2,000" in output, output  # the cap is said
+    assert output.count("- note: ignored env/") <= 20, "ignored files are counted, not listed"
 
 
 def test_a_notebook_in_a_folder_is_graded_and_what_learners_print_reaches_only_stdout(

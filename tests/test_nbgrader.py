@@ -25,7 +25,7 @@ from grader.results import StudentResult
 from grader.runner import Grader
 from tests.conftest import ROOT, grade_command
 
-pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install 'grade[nbgrader]')")
+pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install -e '.[nbgrader]')")
 
 from nbgrader.api import Gradebook
 from nbgrader.nbgraderformat import MetadataValidator

@@ -96,8 +96,10 @@ def test_each_question_enables_external_grading_with_tests_and_an_image(
         assert f'file-name="{exercise.file}"' in (folder / "question.html").read_text()
         assert not (folder / "tests" / "solutions").exists()
     dockerfile = (questions / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "FROM python" in dockerfile and "grade==" in dockerfile
-    assert (questions / "wheels" / "grade-0.1.0-py3-none-any.whl").is_file()
+    assert dockerfile.startswith("#") and "FROM python" in dockerfile
+    wheel = "grade_exercises-0.1.0-py3-none-any.whl"
+    assert f"pip install --no-cache-dir /tmp/wheels/{wheel}" in dockerfile  # by path
+    assert (questions / "wheels" / wheel).is_file()
 
 
 def test_a_good_answer_scores_one_and_a_wrong_one_its_fraction(
@@ -112,7 +114,8 @@ def test_a_good_answer_scores_one_and_a_wrong_one_its_fraction(
     results, _ = _grade(questions, tmp_path / "wrong", {"exercise_1 (1).py": wrong})
     assert (results.gradable, results.score) == (True, 0.6)
     failed = [t for t in results.tests or [] if t.points < t.max_points]
-    assert failed and all("hint:" in (t.message or "") for t in failed)
+    assert failed and all("hint:" in (t.message or "") for t in failed
+                          if not (t.message or "").startswith("a hidden check"))
     assert "graded exercise_1 (1).py as exercise-1" in (results.message or "")
 
 
@@ -152,3 +155,20 @@ def test_a_notebook_and_files_carried_in_data_json_are_graded(
          "contents": base64.b64encode(solution.encode()).decode()}]}}
     results, _ = _grade(questions, tmp_path / "data", {}, data=carried)
     assert results.score == 1.0
+
+
+def test_hidden_checks_show_their_name_and_points_but_not_what_they_saw(
+        questions: Path, tmp_path: Path, mutant) -> None:
+    # PrairieLearn shows every test at once: a hidden check's message quotes hidden cases.
+    wrong = mutant("exercise-1", "if r < cumulative:", "if r > cumulative:")
+    _, raw = _grade(questions, tmp_path, {"exercise_1_weighted_sampling.py": wrong})
+    tests = {t["name"]: t for t in raw["tests"]}
+    hidden = tests["Draws from distributions you never saw follow their weights"]
+    assert (hidden["points"], hidden["max_points"]) == (0, 1)
+    assert hidden["message"] == "a hidden check: what it tested and saw is not shown"
+    assert hidden["output"] == ""
+    public = tests["Draws from weather follow its weights"]
+    assert public["points"] == 0 and "hint:" in public["message"]  # public ones explain
+    shown = json.dumps(raw)
+    for secret in ("apple", "banana", "cherry", "rare"):  # keys of the hidden UNSEEN cases
+        assert secret not in shown, (secret, "a hidden case reached the learner")

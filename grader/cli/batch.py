@@ -199,7 +199,7 @@ DASK_JOBS = ("--jobs does not apply with --dask: the cluster's workers and their
                    "report.html.")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
               help="Grade on the Dask cluster whose scheduler is at ADDRESS "
-                   "(tcp://HOST:8786); needs grade[dask]. See docs/cluster.md.")
+                   "(tcp://HOST:8786); needs grade's dask extra. See docs/cluster.md.")
 @click.option("--allow-uncontained", is_flag=True,
               help="With --dask: also grade on workers whose sandbox cannot contain learner "
                    "code (portable, plain); refused otherwise. See docs/cluster.md, 'Trust'.")
@@ -313,7 +313,7 @@ def _dask(address: str, allow_uncontained: bool) -> ExecutorFactory:
     try:
         from grader.batch.cluster import UNCONTAINED_NOTE, contained, dask_pool
     except ImportError:
-        die("--dask needs Dask's distributed package: pip install 'grade[dask]'")
+        die("--dask needs Dask's distributed package: pip install -e '.[dask]' in grade's checkout")
 
     def show(workers: list[WorkerInfo]) -> None:
         """Each worker's isolation, before any file is graded (the local batch's note)."""

@@ -18,7 +18,7 @@ def need_nbgrader() -> None:
     try:
         import nbgrader  # noqa: F401
     except ImportError:
-        die("nbgrader is not installed: pip install 'grade[nbgrader]'")
+        die("nbgrader is not installed: pip install -e '.[nbgrader]' in grade's checkout")
 
 
 @click.command("nbgrader")

@@ -40,13 +40,18 @@ def export_gradescope_zip(ctx: click.Context, zip_path: Path, no_dependencies: b
     from grader.platforms.gradescope import export_gradescope
 
     try:
-        names = export_gradescope(course_from(ctx), zip_path,
-                                  dependencies=not no_dependencies)
+        names, house = export_gradescope(course_from(ctx), zip_path,
+                                         dependencies=not no_dependencies)
     except ReleaseError as exc:
         die(str(exc))
     wheels = [n for n in names if n.startswith("wheels/")]
     click.echo(f"wrote {shown(zip_path)}: setup.sh, run_autograder, the course "
                f"({len(names) - len(wheels) - 2} files) and {len(wheels)} wheels")
+    if house.complete_for:
+        click.echo(f"setup.sh installs offline on CPython {', '.join(house.complete_for)}")
+    for python, why in house.missing_for.items():
+        click.echo(f"warning: no wheels for CPython {python} (pip: {why}); there setup.sh "
+                   "fetches the dependencies from the index", err=True)
 
 
 @click.command("gradescope")
@@ -96,7 +101,7 @@ def ci(ctx: click.Context, exercise_id: str) -> None:
     import sys
 
     from grader.cli.context import exercises_named, warn_weakened
-    from grader.platforms.classroom import file_to_grade, write_step_output
+    from grader.platforms.classroom import command_free, file_to_grade, write_step_output
     from grader.platforms.grading import isolation_note
     from grader.reports.classroom import classroom_result, encoded
     from grader.reports.text import render
@@ -113,9 +118,10 @@ def ci(ctx: click.Context, exercise_id: str) -> None:
             result = Grader(course, sandbox).grade(exercise, path)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
-    if note:
-        click.echo(f"note: {note}")
-    click.echo(render(result, exercise.title, encoding=sys.stdout.encoding))
+    report = render(result, exercise.title, encoding=sys.stdout.encoding)
+    # Learner text (messages, hints, output) must not become the runner's commands.
+    for line in command_free((f"note: {note}\n" if note else "") + report):
+        click.echo(line)
     shown_name = path.relative_to(course.root).as_posix() if path.is_relative_to(
         course.root) else str(path)
     if not write_step_output("result", encoded(classroom_result(result, shown_name))):

@@ -72,7 +72,7 @@ def similarity(ctx: click.Context, submissions: Path, outdir: Path,
     \b
     SUBMISSIONS holds one folder per student, as for `grade batch`. Variable
     names, comments and layout are ignored, and so is code any skeleton of the
-    course hands out. Uses copydetect (pip install 'grade[similarity]'); no code
+    course hands out. Uses copydetect (pip install -e '.[similarity]'); no code
     leaves this machine.
     """
     report = compare_submissions(ctx, submissions, exercise_ids, references, threshold,

@@ -3,8 +3,9 @@
 Gradescope unpacks the zip to /autograder/source, runs `setup.sh` once when it builds
 the image, then `run_autograder` for each submission, with the learner's files in
 /autograder/submission; it reads /autograder/results/results.json. Our zip holds the
-course with every check (no solution), `grade`'s wheel and its dependencies' wheels,
-so setup needs the network only for wheels that do not fit Gradescope's Python.
+course with every check (no solution), `grade`'s wheel and its dependencies' wheels
+for CPython 3.10 to 3.13, so setup needs no network; `grade` itself is installed from
+its wheel file, never by name (the index's `grade` is another project).
 """
 
 from __future__ import annotations
@@ -17,31 +18,36 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from grader import __version__
 from grader.atomic import write_atomic
 from grader.authoring.release import copy_course
 from grader.course import Course
 from grader.platforms.grading import grade_uploads, isolation_note
-from grader.platforms.wheels import wheelhouse
+from grader.platforms.wheels import Wheelhouse, wheel_file, wheelhouse
 from grader.reports.gradescope import GradescopeResults, autograder_results
 from grader.sandbox.client import Sandbox
 
 ROOT = Path("/autograder")
 ROOT_VARIABLE = "GRADE_AUTOGRADER_ROOT"  # tests run the zip in a temporary tree
 
-SETUP = f"""#!/usr/bin/env bash
+SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder image: install grade.
 # GRADE_AUTOGRADER_ROOT, GRADE_PYTHON and GRADE_PIP_OPTIONS exist for testing the zip.
 set -euo pipefail
-ROOT="${{{ROOT_VARIABLE}:-/autograder}}"
+ROOT="${{{root}:-/autograder}}"
 PYTHON="${{GRADE_PYTHON:-python3}}"
 if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
     apt-get update -qq && apt-get install -y -qq python3 python3-venv
 fi
 "$PYTHON" -m venv "$ROOT/venv"
-# grade comes from the zip; dependencies too where their wheels fit this Python.
-"$ROOT/venv/bin/python" -m pip install -q ${{GRADE_PIP_OPTIONS:-}} \\
-    --find-links "$ROOT/source/wheels" "grade=={__version__}"
+# grade from its wheel file (never by name: the index's `grade` is another project), and
+# its dependencies from the zip's wheels, offline ({pythons}); for another Python,
+# the dependencies alone come from the index.
+WHEELS="$ROOT/source/wheels"
+if ! "$ROOT/venv/bin/python" -m pip install -q ${{GRADE_PIP_OPTIONS:-}} --no-index \\
+        --find-links "$WHEELS" "$WHEELS/{wheel}"; then
+    echo "setup.sh: the zip has no wheels for this Python; dependencies come from the index"
+    "$ROOT/venv/bin/python" -m pip install -q --find-links "$WHEELS" "$WHEELS/{wheel}"
+fi
 """
 
 RUN = f"""#!/usr/bin/env bash
@@ -68,24 +74,32 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
     archive.writestr(info, data)
 
 
-def export_gradescope(course: Course, zip_path: Path, *, dependencies: bool = True) -> list[str]:
-    """Write the autograder zip; return the names it holds."""
+def setup_script(house: Wheelhouse) -> str:
+    """setup.sh for a zip holding `house`."""
+    pythons = ("complete for CPython " + ", ".join(house.complete_for)
+               if house.complete_for else "dependencies left out at export")
+    return SETUP.format(root=ROOT_VARIABLE, wheel=wheel_file(), pythons=pythons)
+
+
+def export_gradescope(course: Course, zip_path: Path, *, dependencies: bool = True
+                      ) -> tuple[list[str], Wheelhouse]:
+    """Write the autograder zip; return the names it holds and what its wheels cover."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         copy_course(course, folder / "course", release=False)
-        wheelhouse(folder / "wheels", dependencies=dependencies)
+        house = wheelhouse(folder / "wheels", dependencies=dependencies)
         zip_path.parent.mkdir(parents=True, exist_ok=True)
         names = ["setup.sh", "run_autograder"]
         partial = zip_path.with_name(zip_path.name + ".partial")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            _add(archive, "setup.sh", SETUP.encode(), 0o755)
+            _add(archive, "setup.sh", setup_script(house).encode(), 0o755)
             _add(archive, "run_autograder", RUN.encode(), 0o755)
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                 name = path.relative_to(folder).as_posix()
                 _add(archive, name, path.read_bytes(), 0o644)
                 names.append(name)
         partial.replace(zip_path)
-    return names
+    return names, house
 
 
 def _crash_results(exc: BaseException, started: float) -> GradescopeResults:

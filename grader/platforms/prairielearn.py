@@ -27,7 +27,7 @@ from grader.authoring.release import copy_course
 from grader.checks import load_checks
 from grader.course import Course, Exercise
 from grader.platforms.grading import grade_uploads
-from grader.platforms.wheels import grade_wheel
+from grader.platforms.wheels import grade_wheel, wheel_file
 from grader.reports.prairielearn import (
     PrairieLearnResults,
     not_gradable,
@@ -39,13 +39,14 @@ from grader.sandbox.client import Sandbox
 ROOT = Path("/grade")
 IMAGE = f"grade-prairielearn:{__version__}"
 GRADING_OVERHEAD = 20  # seconds for starting Python and the sandbox, on top of the limit
-DOCKERFILE = f"""\
+DOCKERFILE = """\
 # The image PrairieLearn grades in (networking is off there, so grade is installed here).
-# Build it where PrairieLearn's graders can pull it:  docker build -t {IMAGE} .
+# Build it where PrairieLearn's graders can pull it:  docker build -t {image} .
+# grade is installed from its wheel file, never by name: the index's `grade` is another
+# project. Its dependencies come from the index while the image is built.
 FROM python:3.12-slim
 COPY wheels/ /tmp/wheels/
-RUN python -m pip install --no-cache-dir --find-links /tmp/wheels "grade=={__version__}" \\
-    && rm -rf /tmp/wheels
+RUN python -m pip install --no-cache-dir /tmp/wheels/{wheel} && rm -rf /tmp/wheels
 """
 QUESTION = """\
 <pl-question-panel>
@@ -95,7 +96,8 @@ def export_prairielearn(course: Course, outdir: Path, image: str = IMAGE) -> lis
         }
         for name, text in files.items():
             written.append(write_atomic(question / name, text))
-    written.append(write_atomic(outdir / "Dockerfile", DOCKERFILE))
+    written.append(write_atomic(outdir / "Dockerfile",
+                                DOCKERFILE.format(image=IMAGE, wheel=wheel_file())))
     written.append(grade_wheel(outdir / "wheels"))
     return written
 

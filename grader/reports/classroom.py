@@ -57,3 +57,12 @@ def classroom_result(result: ExerciseResult, filename: str) -> ClassroomResult:
 def encoded(result: ClassroomResult) -> str:
     """The step output's value: base64 of the JSON."""
     return base64.b64encode(result.model_dump_json().encode()).decode()
+
+
+def error_result(exercise_id: str, max_score: float) -> ClassroomResult:
+    """The result of a step that could not grade: 0 of `max_score`, for the reporter."""
+    return ClassroomResult(status="error", max_score=max_score, tests=[ClassroomTest(
+        name=f"{exercise_id} could not be graded", status="error", score=0.0,
+        message=(f"{exercise_id} was not graded (the step failed, timed out or never ran): "
+                 "see this step's log, and tell your teaching assistant if it persists"),
+        test_code=f"grade {exercise_id}", filename="", line_no=0, duration=0)])

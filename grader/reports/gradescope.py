@@ -5,6 +5,12 @@ Shape (gradescope-autograders.readthedocs.io, "specs"): top level `score`,
 `tests[]`; each test `name`, `score`, `max_score`, `status`, `output`, `visibility`
 (and `output_format`, which the autograder sets to Markdown).
 One test per check, named "<exercise id>: <check name>".
+
+Hidden checks' tests are `after_published`; the top-level `output` is shown to learners
+at once, so it says only what the visible checks add up to and how many hidden checks
+and points remain (as `grade exercise-N` does in a release). Gradescope itself hides the
+total score from learners while any test is unpublished (docs/specs.md, "Controlling
+Test Case Visibility").
 """
 
 from __future__ import annotations
@@ -64,6 +70,19 @@ def test_visibility(check: CheckResult, visibility: Visibility) -> Visibility:
         else visibility
 
 
+def exercise_summary(exercise: ExerciseResult) -> str:
+    """An exercise's points as learners may see them before publication."""
+    hidden = [c for c in exercise.checks if c.visibility == "hidden"]
+    if not hidden or exercise.error:  # ungraded: every check scored 0, nothing to withhold
+        return f"{points(exercise.score)}/{points(exercise.max_score)}"
+    shown = [c for c in exercise.checks if c.visibility != "hidden"]
+    worth = sum(c.max_score for c in hidden)
+    return (f"{points(sum(c.score for c in shown))}/{points(sum(c.max_score for c in shown))} "
+            f"from the visible checks (not the final score); {len(hidden)} hidden "
+            f"check{'s' * (len(hidden) != 1)} ({points(worth)} point{'s' * (worth != 1)}) "
+            "shown when grades are published")
+
+
 def gradescope_results(student: StudentResult, visibility: Visibility = "visible"
                        ) -> GradescopeResults:
     """`student`'s results as Gradescope reads them."""
@@ -72,7 +91,7 @@ def gradescope_results(student: StudentResult, visibility: Visibility = "visible
                             status="passed" if c.passed else "failed",
                             output=_test_output(c, e), visibility=test_visibility(c, visibility))
              for e in student.exercises for c in e.checks]
-    summary = [f"{e.exercise}: {points(e.score)}/{points(e.max_score)}"
+    summary = [f"{e.exercise}: {exercise_summary(e)}"
                + (f" ({e.error})" if e.error else "")
                + (f"; {line}" if (line := adjustment_line(e)) else "")
                for e in student.exercises]
@@ -105,7 +124,7 @@ def autograder_results(student: StudentResult, notes: list[str], seconds: float
                             output=_markdown_output(c, e), output_format="md",
                             visibility=test_visibility(c, "visible"))
              for e in student.exercises for c in e.checks]
-    lines = [f"- **{e.exercise}**: {points(e.score)}/{points(e.max_score)}"
+    lines = [f"- **{e.exercise}**: {exercise_summary(e)}"
              + (f": {markdown_text(e.error)}" if e.error else "") for e in student.exercises]
     lines += [f"- note: {markdown_text(note)}" for note in notes]
     return GradescopeResults(score=student.total, execution_time=round(seconds, 3),

@@ -89,7 +89,7 @@ def _copydetect() -> Any:
         import copydetect
     except ImportError:
         raise SimilarityError("the similarity report needs copydetect: "
-                              "pip install 'grade[similarity]'") from None
+                              "pip install -e '.[similarity]' in grade's checkout") from None
     return copydetect
 
 
