@@ -11,6 +11,7 @@ from grader.atomic import write_atomic
 from grader.batch.adjust import Adjuster, Extension, Override, Timed
 from grader.batch.changes import STATE, compare, merged, read_state, run_state
 from grader.batch.journal import Key
+from grader.batch.submitted import Times
 from grader.course import Course
 from grader.reports.changes import changes_csv, changes_markdown
 from grader.results import Change, ClassResult
@@ -28,14 +29,15 @@ class Settled:
 
 def settle(course: Course, graded: ClassResult, students: Iterable[Timed],
            files: dict[Key, str], outdir: Path, *, extensions: list[Extension] | None = None,
-           overrides: list[Override] | None = None, elsewhere: frozenset[str] = frozenset()
-           ) -> Settled:
+           overrides: list[Override] | None = None, elsewhere: frozenset[str] = frozenset(),
+           times: Times | None = None) -> Settled:
     """Final scores for the class `graded` (a run's, or the shards' that `grade merge`
     joined): `students` say when each file was handed in, `files` the hash of each
     (student, exercise)'s file. Writes changes.csv, changes.md (when OUTDIR has a
-    last run to compare with) and state.json. A shard's `elsewhere` are the students
+    last run to compare with) and state.json. `times` are the TA's --submitted-at
+rows. A shard's `elsewhere` are the students
     of the class that other shards settle (their rows are theirs to warn about)."""
-    adjuster = Adjuster(course, extensions or [], overrides or [], elsewhere)
+    adjuster = Adjuster(course, extensions or [], overrides or [], elsewhere, times)
     result = adjuster.apply(graded, students)
     state = run_state(course, result, files)
     previous = read_state(outdir)

@@ -79,6 +79,7 @@ class BatchRun:
     students: list[StudentFolder] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     elsewhere: frozenset[str] = frozenset()  # a shard's: the class's students in other shards
+    assigned: list[Exercise] = field(default_factory=list)  # the exercises this run grades
     # wall seconds per phase ("setup", "journal", "grading", "assembly", "exports"): what
     # a run spends besides grading is measured (bench/startup.py), not guessed
     phases: dict[str, float] = field(default_factory=dict)
@@ -114,6 +115,13 @@ def _reference(course: Course, exercises: list[Exercise]) -> Grader:
         except ChecksError as exc:  # the author's checks file is broken
             raise BatchError(str(exc)) from None
     return grader
+
+
+def held(course: Course, students: list[StudentFolder]) -> list[Exercise]:
+    """The course's exercises that some student's folder holds a file (or a problem)
+    for, in the course's order; every exercise when the download holds none."""
+    found = {e for s in students for e in (*s.files, *s.problems)}
+    return [e for e in course.exercises if e.id in found] or list(course.exercises)
 
 
 def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise]
@@ -207,17 +215,21 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
                ) -> BatchRun:
     started = clock = time.monotonic()
     run = BatchRun()
-    exercises = exercises or list(course.exercises)
     _check_folders(submissions, outdir)
-    reference = _reference(course, exercises)
-    infos = [ExerciseInfo(id=e.id, title=e.title, max_score=reference.catalogue.max_score(e))
-             for e in exercises]
+    _reference(course, exercises or list(course.exercises))  # broken checks: before unpacking
     outdir.mkdir(parents=True, exist_ok=True)
     submissions = unpacked(submissions, outdir)
     try:
         students, skipped, layout = discover(submissions, course.exercises, layout)
     except (LayoutError, OSError) as exc:
         raise BatchError(f"cannot read {submissions}: {exc}") from None
+    # Without --exercise, the exercises the download holds: an exercise nobody was asked
+    # to hand in would be a column of zeros in canvas.csv and "no submission" in feedback.
+    run.assigned = exercises or held(course, students)
+    exercises = run.assigned
+    reference = _reference(course, exercises)
+    infos = [ExerciseInfo(id=e.id, title=e.title, max_score=reference.catalogue.max_score(e))
+             for e in exercises]
     if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
     people, strangers = people_of(students), list[str]()
