@@ -235,6 +235,9 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
     people, strangers = people_of(students), list[str]()
     if roster is not None:
         students, people, strangers = join_roster(students, roster, submissions)
+    unknown = selection.unknown({s.id for s in students})
+    if unknown:
+        raise BatchError(unknown)
     tasks = plan(course, students, exercises)
     manifest = None
     if shard is not None:

@@ -112,9 +112,13 @@ def moved(settled: Settled, outdir: Path) -> list[str]:
     if settled.changes is None:
         return []
     students = len({c.student for c in settled.changes})
-    scores = len(settled.changes)
+    scores, edited = len(settled.changes), settled.edited
+    where = (f"{outdir}/changes.md is still the last list, nothing moved now" if settled.kept
+             else f"see {outdir}/changes.md")
+    files = (f", {edited} feedback file{'s' * (edited != 1)} changed (upload them again)"
+             if edited else "")
     return [f"since the last run: {students} student{'s' * (students != 1)} moved, "
-            f"{scores} score{'s' * (scores != 1)} (see {outdir}/changes.md)"]
+            f"{scores} score{'s' * (scores != 1)}{files} ({where})"]
 
 
 def unmatched_warning(result: ClassResult, roster: bool) -> list[str]:
