@@ -136,3 +136,12 @@ def test_an_override_settles_a_late_mark_without_a_warning(course: Path, tmp_pat
     feedback = (outdir / "feedback" / "1002.md").read_text(encoding="utf-8")
     assert "settled by the override" in feedback and "no penalty applied" not in feedback, \
         feedback
+
+
+def test_exports_follow_the_umask_so_other_tas_can_read_them(tmp_path: Path) -> None:
+    script = ("import os, sys; from pathlib import Path; os.umask(0o022); "
+              "from grader.atomic import write_all_atomic; "
+              "write_all_atomic([(Path(sys.argv[1]) / 'grades.csv', 'a\\n')])")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=60)
+    mode = (tmp_path / "grades.csv").stat().st_mode & 0o777
+    assert mode == 0o644, fail(oct(mode), "0o644", "a new file gets 0666 less the umask")
