@@ -87,11 +87,12 @@ def _summary(run: BatchRun, settled: Settled, outdir: Path, where: str = "") -> 
     mean = sum(s.total for s in result.students) / max(1, len(result.students))
     workers = f"{run.workers} {where}worker{'s' * (run.workers != 1)}"
     lines = [
-        f"graded {len(result.students)} students x {len(result.exercises)} exercises in "
+        f"graded {len(result.students)} students x {len(result.exercises)} "
+        f"exercise{'s' * (len(result.exercises) != 1)} in "
         f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged "
         f"({run.layout.value} layout)",
         f"class mean {mean:.1f}/{result.max_score:g}; {unchecked} submissions could not be "
-        f"checked; {missing} files missing",
+        f"checked; {missing} file{'s' * (missing != 1)} missing",
         f"wrote {outdir}/{exports_summary()}",
     ]
     return lines + moved(settled, outdir)
@@ -104,7 +105,8 @@ def assigned_line(course: Course, run: BatchRun, chosen: bool) -> list[str]:
         return []
     return [f"graded the exercises the download holds: "
             f"{', '.join(e.id for e in run.assigned)} (not {', '.join(left)}: nobody handed "
-            "it in; name it with --exercise to grade it all the same)"]
+            f"{'it' if len(left) == 1 else 'them'} in; name one with --exercise to grade it "
+            "all the same)"]
 
 
 def moved(settled: Settled, outdir: Path) -> list[str]:
