@@ -154,7 +154,8 @@ def run_checks(checks: list[Check], submission: Submission, source: Source,
 
 
 def restartable(stop: BoxStopped | SandboxError) -> bool:
-    """Whether the checks left may run in a fresh box: a hang, a crash or an exit costs
-    the check it happened in; interference with the channel or a sandbox failure voids
-    the whole file, as before."""
-    return isinstance(stop, BoxStopped) and stop.reason is not StopReason.PROTOCOL
+    """Whether the checks left may run in a fresh box: a hang costs only the check it
+    happened in. Anything else a box stops for (an exit, a crash, memory, the disk,
+    interference, a sandbox failure) voids the whole file, as before: those are the
+    learner code's own doing, and retrying them would only multiply the boxes."""
+    return isinstance(stop, BoxStopped) and stop.reason is StopReason.TIMEOUT
