@@ -76,13 +76,14 @@ class Times:
 
     def __init__(self, rows: list[SubmittedAt]) -> None:
         self.rows = [r for r in rows if r.submitted_at not in NO_TIME]
+        self._by: dict[tuple[str, str], str] = {}  # the last row wins, as in a later export
+        for row in self.rows:
+            self._by[row.student, "" if row.exercise == "*" else row.exercise] = row.submitted_at
 
     def of(self, student: str, exercise: str) -> datetime | None:
         """The time of `student`'s `exercise`: its own row first, else an all-exercise row."""
-        own = [r for r in self.rows if r.student == student and r.exercise == exercise]
-        every = [r for r in self.rows if r.student == student and r.exercise in ("", "*")]
-        rows = own or every
-        return parse_time(rows[-1].submitted_at) if rows else None  # the last row wins
+        text = self._by.get((student, exercise)) or self._by.get((student, ""))
+        return parse_time(text) if text else None
 
     def strangers(self, known: set[str]) -> list[str]:
         return sorted({r.student for r in self.rows} - known)
