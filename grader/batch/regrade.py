@@ -61,11 +61,11 @@ rows. A shard's `elsewhere` are the students
 def write_changes(outdir: Path, changes: list[Change], compared: int, edited: int) -> None:
     """changes.md and changes.csv, and a dated copy of each under changes/ (one per
     run that moved something), so no run's list is lost to the next."""
-    now = datetime.now(timezone.utc)
-    markdown = changes_markdown(changes, compared, when=now.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                                edited=edited)
+    # The date is in the copies' names only: the same inputs give the same changes.md,
+    # whether graded in one run or merged from shards.
+    markdown = changes_markdown(changes, compared, edited=edited)
     table = changes_csv(changes)
-    stamp = now.strftime("%Y-%m-%dT%H-%M-%S.%fZ")
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%S.%fZ")
     write_all_atomic([(outdir / "changes.md", markdown), (outdir / "changes.csv", table),
                       (outdir / RUNS / f"{stamp}.md", markdown),
                       (outdir / RUNS / f"{stamp}.csv", table)])

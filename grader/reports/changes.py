@@ -40,11 +40,10 @@ def _feedback(edited: int) -> list[str]:
             "reasons): upload feedback/ again.", ""]
 
 
-def changes_markdown(changes: list[Change], compared: int, *, when: str = "",
-                     edited: int = 0) -> str:
-    """changes.md: who moved and why, dated `when`, with how many feedback files changed."""
+def changes_markdown(changes: list[Change], compared: int, *, edited: int = 0) -> str:
+    """changes.md: who moved and why, with how many feedback files changed."""
     students = sorted({c.student for c in changes})
-    lines = [f"# Changes since the last run{f' ({when})' if when else ''}", ""]
+    lines = ["# Changes since the last run", ""]
     lines += _feedback(edited)
     if not changes:
         return "\n".join([*lines, f"No score moved ({compared} results compared).", ""])
