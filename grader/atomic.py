@@ -11,6 +11,24 @@ from pathlib import Path
 TEMPORARY = ".tmp"  # every temporary file ends so; a clean folder holds none
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux says it (another
+    thread never sees a umask of 0), else by setting and restoring it."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mode() -> int:
+    """What open() would give a new file: mkstemp's 0600 would hide exports from the
+    other TAs of a shared drive, whom the umask lets read them."""
+    return 0o666 & ~_umask()
+
+
 def write_atomic(path: Path, data: str | bytes, *, durable: bool = False) -> Path:
     """Write `data` to `path` via a temporary file of a unique name and a rename."""
     return write_all_atomic([(path, data)], durable=durable)[0]
@@ -27,12 +45,14 @@ def write_all_atomic(files: Sequence[tuple[Path, str | bytes]], *, durable: bool
     learner's progress): a power cut then keeps the old file or the new, whole.
     """
     pending: list[tuple[str, Path]] = []
+    mode = _mode()
     try:
         for path, data in files:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                              suffix=TEMPORARY)
             pending.append((temporary, path))
+            os.chmod(temporary, mode)
             with os.fdopen(fd, "wb") as f:
                 f.write(data.encode("utf-8") if isinstance(data, str) else data)
                 if durable:

@@ -156,3 +156,39 @@ def test_a_bad_overrides_file_names_its_line(tmp_path: Path) -> None:
     path.write_text("student,exercise,points\nann,exercise-1,7\n")
     with pytest.raises(TableError, match="no reason column"):
         read_overrides(path)
+
+
+def _marked(course: Course, *, extensions: list[Extension] = (),
+            overrides: list[Override] = ()) -> tuple[ExerciseResult, list[str]]:
+    """ann's exercise 1 (raw 8), marked late by the LMS with no time."""
+    ann = StudentFolder("ann", Path("ann"), late=True)
+    adjuster = Adjuster(course, list(extensions), list(overrides))
+    return adjuster.apply(_class(8.0), [ann]).students[0].exercises[0], adjuster.warnings
+
+
+@pytest.mark.parametrize(("policy", "final", "reason", "warned"), [
+    ("  penalty_percent: 10\n", 8, "no penalty applied", True),  # unset: the TA decides
+    ("  penalty_percent: 10\n  marked_late: 0\n", 8, "the course charges no penalty", False),
+    ("  penalty_percent: 10\n  marked_late: 2\n", 6, "counted as 2 days late, -2 points",
+     False),
+    ("  penalty_percent: 10\n  cap_percent: 15\n  marked_late: 3\n", 6.5,
+     "counted as 3 days late, -1.5 points", False),
+    ("  accepted: false\n  marked_late: 1\n", 0, "late work is not accepted", False),
+])
+def test_a_late_mark_without_a_time_costs_what_course_yaml_says(
+        tmp_path: Path, policy: str, final: float, reason: str, warned: bool) -> None:
+    result, warnings = _marked(_course(tmp_path, policy))
+    assert result.score == final, (result.score, final)
+    assert result.adjustment is not None and any(reason in r for r in result.adjustment.reasons)
+    assert bool(warnings) is warned, warnings
+
+
+def test_an_extension_settles_a_late_mark_without_a_warning(tmp_path: Path) -> None:
+    course = _course(tmp_path, "  penalty_percent: 10\n")
+    granted = Extension(student="ann", deadline=DEADLINE + timedelta(days=2))
+    result, warnings = _marked(course, extensions=[granted])
+    assert (result.score, warnings) == (8, [])
+    assert result.adjustment is not None
+    assert "marked late by the LMS, without a time: settled by the extension" in \
+        result.adjustment.reasons
+    assert not any("no penalty applied" in r for r in result.adjustment.reasons)

@@ -92,7 +92,7 @@ def test_a_regrade_after_changing_a_check_names_exactly_who_moved_and_why(regrad
     assert "since the last run: 2 students moved, 6 scores" in regraded["third"].stdout
     feedback = (regraded["out"] / "feedback" / "cat.md").read_text()
     assert ("**Score:** raw 8, override +2, final 10 (override of \u201cDraws from weather "
-            "follow its weights\u201d: 0 -&gt; 2 points: the seed was unlucky (ta-kim))"
+            "follow its weights\u201d: 0 -> 2 points: the seed was unlucky (ta-kim))"
             ) in feedback
 
 
@@ -105,4 +105,45 @@ def test_student_and_only_grade_again_just_what_is_asked(regraded: dict) -> None
     assert "1 graded now" in errors.stdout  # dan's syntax error, nobody else
     changed = grade(course, *args, *extra, "--only", "changed")
     assert "0 graded now" in changed.stdout and "4 unchanged" in changed.stdout
-    assert rows(out) == [("student", "exercise", "check", "old", "new", "why")]
+    # Runs that moved nothing keep the last list the TA has not acted on yet.
+    assert [r[0] for r in rows(out)[1:]] == ["ben"] * 3 + ["cat"] * 3, rows(out)
+    assert "changes.md is still the last list, nothing moved now" in changed.stdout
+    dated = sorted(p.name for p in (out / "changes").iterdir())
+    assert len(dated) == 4 and dated[0].endswith(".csv") and dated[1].endswith(".md"), dated
+
+
+def test_an_unknown_student_exits_2_naming_it_and_leaves_changes_md_as_it_was(
+        regraded: dict) -> None:
+    course, args, out = regraded["course"], regraded["args"], regraded["out"]
+    before = (out / "changes.md").read_bytes(), (out / "changes.csv").read_bytes()
+    done = subprocess.run([*grade_command(), "--course", str(course), "batch", *map(str, args),
+                           "--student", "ben", "--student", "zed-typo"],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    assert "'zed-typo'" in done.stderr and "'ben'" not in done.stderr, done.stderr
+    after = (out / "changes.md").read_bytes(), (out / "changes.csv").read_bytes()
+    assert after == before, "a --student that matches nobody changed changes.md"
+
+
+def test_a_title_edit_moves_no_score_but_changes_md_counts_the_feedback_to_upload(
+        regraded: dict) -> None:
+    course, args, out = regraded["course"], regraded["args"], regraded["out"]
+    text = course.read_text()
+    title = "title: Weighted sampling"
+    assert text.count(title) == 1, "the course's exercise-1 title moved"
+    course.write_text(text.replace(title, "title: Weighted sampling, fixed"))
+    done = grade(course, *args, "--overrides", regraded["overrides"])
+    markdown = (out / "changes.md").read_text()
+    assert "4 feedback files changed" in markdown and "No score moved" in markdown, markdown
+    assert "0 students moved, 0 scores, 4 feedback files changed" in done.stdout, done.stdout
+
+
+def test_changes_md_keeps_a_hostile_student_id_as_text_everywhere() -> None:
+    from grader.reports.changes import changes_markdown
+    from grader.results import Change
+
+    hostile = "<img src=x onerror=alert(1)>"
+    markdown = changes_markdown([Change(student=hostile, exercise="exercise-1", check=hostile,
+                                        old=1, new=2, why=f"now: override: {hostile}")], 1)
+    assert "<img" not in markdown, markdown
+    assert "## &lt;img src=x onerror=alert(1)>" in markdown, markdown

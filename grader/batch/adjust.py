@@ -16,6 +16,7 @@ from typing import Protocol
 
 from pydantic import ConfigDict, Field
 
+from grader.batch.submitted import Times
 from grader.batch.tables import read_table
 from grader.course import Course
 from grader.course.late import describe, lateness
@@ -90,8 +91,10 @@ class Adjuster:
     """Applies one run's policy, extensions and overrides; collects the TA's warnings."""
 
     def __init__(self, course: Course, extensions: list[Extension],
-                 overrides: list[Override], elsewhere: frozenset[str] = frozenset()) -> None:
+                 overrides: list[Override], elsewhere: frozenset[str] = frozenset(),
+                 times: Times | None = None) -> None:
         self.course = course
+        self.times = times or Times([])  # --submitted-at: the LMS's export of times
         self.extensions = extensions
         self.overrides = overrides
         self.elsewhere = elsewhere  # a shard's: the class's students other shards settle
@@ -107,6 +110,10 @@ class Adjuster:
         known = {s.student for s in result.students}
         ids = {e.id for e in result.exercises}
         rows: list[Extension | Override] = [*self.extensions, *self.overrides]
+        strangers = [s for s in self.times.strangers(known) if s not in self.elsewhere]
+        if strangers:
+            self.warnings.append(f"--submitted-at: no such student in this batch: "
+                                 f"{', '.join(map(repr, strangers))}; ignored")
         for row in rows:
             if row.student in self.elsewhere:
                 continue  # that student's shard warns about the row, if it must
@@ -144,13 +151,19 @@ class Adjuster:
         self._override_exercise(student, result, reasons)
         overridden = result.score
         deadline, extension = self._deadline(student, result.exercise)
-        submitted = folder.times.get(result.exercise) if folder else None
+        given = self.times.of(student, result.exercise)  # the TA's export wins
+        submitted = (_zoned(given, deadline) if given else
+                     folder.times.get(result.exercise) if folder else None)
         penalty, refused = 0.0, False
         if extension:
             reasons.append(extension)
         if deadline and result.submitted:
-            penalty, refused = self._late(student, folder, result, deadline, submitted,
-                                          reasons)
+            if submitted is None and folder is not None and folder.late:
+                settled = "extension" if extension else "override" if self._rows(
+                    student, result.exercise) else None
+                penalty, refused = self._marked_late(student, result, settled, reasons)
+            elif submitted is not None:
+                penalty, refused = self._late(result, deadline, submitted, reasons)
         final = 0.0 if refused else max(0.0, overridden - penalty)
         result.score = round(final, 6)
         result.adjustment = Adjustment(raw=raw, override=round(overridden - raw, 6),
@@ -160,19 +173,42 @@ class Adjuster:
                                        deadline=deadline, reasons=reasons)
         return result
 
-    def _late(self, student: str, folder: Timed | None, result: ExerciseResult,
-              deadline: datetime, submitted: datetime | None, reasons: list[str]
-              ) -> tuple[float, bool]:
+    def _marked_late(self, student: str, result: ExerciseResult, settled: str | None,
+                     reasons: list[str]) -> tuple[float, bool]:
+        """Work the LMS marks late without a time: what course.yaml's `marked_late`
+        says it costs, unless the TA's extension or override settled it."""
         exercise = self.course.exercise(result.exercise)
         assert exercise is not None
-        if submitted is None:
-            if folder is not None and folder.late:
-                self.warnings.append(
-                    f"{student}, {result.exercise}: the download marks it late but records "
-                    "no time, so no late penalty was applied (add an override or an "
-                    "extension to settle it)")
-                reasons.append("marked late by the LMS, without a time: no penalty applied")
+        policy = self.course.late_policy_for(exercise)
+        said = "marked late by the LMS, without a time"
+        if settled:
+            reasons.append(f"{said}: settled by the {settled}")
             return 0.0, False
+        if policy.marked_late is None:
+            self.warnings.append(
+                f"{student}, {result.exercise}: the download marks it late but records "
+                "no time, so no late penalty was applied (give the LMS's times with "
+                "--submitted-at, set late_policy.marked_late in course.yaml, or add an "
+                "override or an extension to settle it)")
+            reasons.append(f"{said}: no penalty applied")
+            return 0.0, False
+        if policy.marked_late == 0:
+            reasons.append(f"{said}: the course charges no penalty for it")
+            return 0.0, False
+        if not policy.accepted:
+            reasons.append(f"{said}: late work is not accepted, so it scores 0")
+            return 0.0, True
+        periods = policy.marked_late
+        percent = min(policy.cap_percent, periods * policy.penalty_percent)
+        penalty = round(result.max_score * percent / 100, 6)
+        reasons.append(f"{said}: counted as {periods} {policy.per}{'s' * (periods != 1)} "
+                       f"late, -{points(penalty)} points")
+        return penalty, False
+
+    def _late(self, result: ExerciseResult, deadline: datetime, submitted: datetime,
+              reasons: list[str]) -> tuple[float, bool]:
+        exercise = self.course.exercise(result.exercise)
+        assert exercise is not None
         late = lateness(self.course.late_policy_for(exercise), deadline, submitted,
                         result.max_score)
         if late.late_by <= timedelta(0):  # on time, or early: nothing to say

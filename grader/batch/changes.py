@@ -17,6 +17,7 @@ from grader import __version__
 from grader.batch.fingerprint import checks_digest, course_text
 from grader.course import Course
 from grader.models import Model
+from grader.reports.feedback import feedback_markdown
 from grader.results import Change, ClassResult
 
 STATE = "state.json"
@@ -40,6 +41,8 @@ class RunState(Model):
     """The whole of state.json."""
 
     rows: list[StateRow]
+    feedback: dict[str, str] = Field(default_factory=dict,
+                                     description="student -> hash of their feedback file")
 
 
 def run_state(course: Course, result: ClassResult, submissions: dict[tuple[str, str], str]
@@ -54,7 +57,9 @@ def run_state(course: Course, result: ClassResult, submissions: dict[tuple[str, 
                      score=e.score, check_scores={c.name: c.score for c in e.checks},
                      reasons=e.adjustment.reasons if e.adjustment else [])
             for s in result.students for e in s.exercises]
-    return RunState(rows=rows)
+    feedback = {s.student: hashlib.sha256(feedback_markdown(s, result).encode()).hexdigest()
+                for s in result.students}
+    return RunState(rows=rows, feedback=feedback)
 
 
 def read_state(outdir: Path) -> RunState | None:
@@ -119,4 +124,11 @@ def merged(old: RunState | None, new: RunState) -> RunState:
     """The state to keep: `new`, plus the old rows of exercises this run did not grade."""
     graded = {r.exercise for r in new.rows}
     kept = [r for r in (old.rows if old else []) if r.exercise not in graded]
-    return RunState(rows=[*new.rows, *kept])
+    return RunState(rows=[*new.rows, *kept],
+                    feedback={**(old.feedback if old else {}), **new.feedback})
+
+
+def edited(old: RunState, new: RunState) -> int:
+    """How many students' feedback files differ from the last run's (a message fixed,
+    a reason added): the TA must upload those again even if no score moved."""
+    return sum(old.feedback.get(s, h) != h for s, h in new.feedback.items())

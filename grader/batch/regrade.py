@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.atomic import write_atomic
+from grader.atomic import write_all_atomic, write_atomic
 from grader.batch.adjust import Adjuster, Extension, Override, Timed
-from grader.batch.changes import STATE, compare, merged, read_state, run_state
+from grader.batch.changes import STATE, compare, edited, merged, read_state, run_state
 from grader.batch.journal import Key
+from grader.batch.submitted import Times
 from grader.course import Course
 from grader.reports.changes import changes_csv, changes_markdown
 from grader.results import Change, ClassResult
+
+RUNS = "changes"  # OUTDIR/changes/<UTC time>.md and .csv: every run's list, dated
 
 
 @dataclass
@@ -24,25 +28,44 @@ class Settled:
     result: ClassResult
     changes: list[Change] | None
     warnings: list[str] = field(default_factory=list)
+    edited: int = 0  # feedback files that differ from the last run's
+    kept: bool = False  # nothing moved: changes.md is still the last run's that moved
 
 
 def settle(course: Course, graded: ClassResult, students: Iterable[Timed],
            files: dict[Key, str], outdir: Path, *, extensions: list[Extension] | None = None,
-           overrides: list[Override] | None = None, elsewhere: frozenset[str] = frozenset()
-           ) -> Settled:
+           overrides: list[Override] | None = None, elsewhere: frozenset[str] = frozenset(),
+           times: Times | None = None) -> Settled:
     """Final scores for the class `graded` (a run's, or the shards' that `grade merge`
     joined): `students` say when each file was handed in, `files` the hash of each
     (student, exercise)'s file. Writes changes.csv, changes.md (when OUTDIR has a
-    last run to compare with) and state.json. A shard's `elsewhere` are the students
+    last run to compare with) and state.json. `times` are the TA's --submitted-at
+rows. A shard's `elsewhere` are the students
     of the class that other shards settle (their rows are theirs to warn about)."""
-    adjuster = Adjuster(course, extensions or [], overrides or [], elsewhere)
+    adjuster = Adjuster(course, extensions or [], overrides or [], elsewhere, times)
     result = adjuster.apply(graded, students)
     state = run_state(course, result, files)
     previous = read_state(outdir)
-    changes = None
+    settled = Settled(result, None, adjuster.warnings)
     if previous is not None:
-        changes = compare(previous, state)
-        write_atomic(outdir / "changes.csv", changes_csv(changes))
-        write_atomic(outdir / "changes.md", changes_markdown(changes, len(state.rows)))
+        settled.changes = compare(previous, state)
+        settled.edited = edited(previous, state)
+        settled.kept = not (settled.changes or settled.edited) and (
+            outdir / "changes.md").is_file()
+        if not settled.kept:  # a run that moved nothing never hides the last one's list
+            write_changes(outdir, settled.changes, len(state.rows), settled.edited)
     write_atomic(outdir / STATE, merged(previous, state).model_dump_json(indent=1) + "\n")
-    return Settled(result, changes, adjuster.warnings)
+    return settled
+
+
+def write_changes(outdir: Path, changes: list[Change], compared: int, edited: int) -> None:
+    """changes.md and changes.csv, and a dated copy of each under changes/ (one per
+    run that moved something), so no run's list is lost to the next."""
+    # The date is in the copies' names only: the same inputs give the same changes.md,
+    # whether graded in one run or merged from shards.
+    markdown = changes_markdown(changes, compared, edited=edited)
+    table = changes_csv(changes)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%S.%fZ")
+    write_all_atomic([(outdir / "changes.md", markdown), (outdir / "changes.csv", table),
+                      (outdir / RUNS / f"{stamp}.md", markdown),
+                      (outdir / RUNS / f"{stamp}.csv", table)])

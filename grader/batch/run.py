@@ -94,6 +94,7 @@ class BatchRun:
     students: list[StudentFolder] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     elsewhere: frozenset[str] = frozenset()  # a shard's: the class's students in other shards
+    assigned: list[Exercise] = field(default_factory=list)  # the exercises this run grades
     # wall seconds per phase ("setup", "journal", "grading", "assembly", "exports"): what
     # a run spends besides grading is measured (bench/startup.py), not guessed
     phases: dict[str, float] = field(default_factory=dict)
@@ -129,6 +130,13 @@ def _reference(course: Course, exercises: list[Exercise]) -> Grader:
         except ChecksError as exc:  # the author's checks file is broken
             raise BatchError(str(exc)) from None
     return grader
+
+
+def held(course: Course, students: list[StudentFolder]) -> list[Exercise]:
+    """The course's exercises that some student's folder holds a file (or a problem)
+    for, in the course's order; every exercise when the download holds none."""
+    found = {e for s in students for e in (*s.files, *s.problems)}
+    return [e for e in course.exercises if e.id in found] or list(course.exercises)
 
 
 def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise]
@@ -223,19 +231,18 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
                ) -> BatchRun:
     started = clock = time.monotonic()
     run = BatchRun()
-    exercises = exercises or list(course.exercises)
     _check_folders(submissions, outdir)
-    reference = _reference(course, exercises)
+    _reference(course, exercises or list(course.exercises))  # broken checks: before unpacking
     outdir.mkdir(parents=True, exist_ok=True)
     try:
         # The lock is taken before anything in OUTDIR is touched: a second batch into
         # this OUTDIR must not unpack its zip over the files this one is grading.
         with Journal(outdir / JOURNAL) as journal:
-            class_ = _gather(course, submissions, outdir, exercises, reference, shard, layout,
-                             roster, run)
+            class_ = _gather(course, submissions, outdir, exercises, shard, layout, roster,
+                             selection, run)
             clock = run.lap("setup", clock)
             write_manifest(outdir, class_.manifest)
-            _locked(course, journal, reference, class_, run, selection, clock,
+            _locked(course, journal, class_, run, selection, clock,
                     executor or local_pool(jobs or default_jobs()), progress, export)
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
@@ -267,20 +274,26 @@ class _Class:
     strangers: list[str]
     infos: list[ExerciseInfo]
     manifest: ShardManifest | None
+    reference: Grader
 
 
-def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exercise],
-            reference: Grader, shard: Shard | None, layout: Layout | None,
-            roster: list[RosterRow] | None, run: BatchRun) -> _Class:
+def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exercise] | None,
+            shard: Shard | None, layout: Layout | None, roster: list[RosterRow] | None,
+            selection: Selection, run: BatchRun) -> _Class:
     """Unpack (under the lock), discover, join the roster and plan the class."""
-    infos = [ExerciseInfo(id=e.id, title=e.title, max_score=reference.catalogue.max_score(e))
-             for e in exercises]
     submissions, renamed = unpacked(submissions, outdir)
     try:
         students, skipped, layout = discover(submissions, course.exercises, layout)
     except (LayoutError, OSError) as exc:
         raise BatchError(f"cannot read {submissions}: {exc}") from None
     students, skipped = attach_renamed(students, skipped, renamed, submissions)
+    # Without --exercise, the exercises the download holds: an exercise nobody was asked
+    # to hand in would be a column of zeros in canvas.csv and "no submission" in feedback.
+    run.assigned = exercises or held(course, students)
+    exercises = run.assigned
+    reference = _reference(course, exercises)
+    infos = [ExerciseInfo(id=e.id, title=e.title, max_score=reference.catalogue.max_score(e))
+             for e in exercises]
     if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
     people, strangers = people_of(students), list[str]()
@@ -289,6 +302,9 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
             students, roster, submissions, [e.id for e in course.exercises],
             by_sis_id=layout is Layout.GRADESCOPE)
         skipped = sorted(skipped + refused, key=lambda s: s.name)
+    unknown = selection.unknown({s.id for s in students})
+    if unknown:
+        raise BatchError(unknown)
     tasks = plan(course, students, exercises)
     manifest = None
     if shard is not None:
@@ -302,14 +318,14 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
         manifest.not_on_roster = [s for s in strangers if s in share]
         manifest.roster = None if roster is None else roster_digest(roster)
     run.layout, run.students, run.tasks = layout, students, tasks
-    return _Class(submissions, skipped, people, strangers, infos, manifest)
+    return _Class(submissions, skipped, people, strangers, infos, manifest, reference)
 
 
-def _locked(course: Course, journal: Journal, reference: Grader, class_: _Class, run: BatchRun,
+def _locked(course: Course, journal: Journal, class_: _Class, run: BatchRun,
             selection: Selection, clock: float, executor: ExecutorFactory,
             progress: Progress | None, export: Export | None) -> None:
     """Grade what changed, keep the journal to the class, assemble and export."""
-    tasks, students = run.tasks, run.students
+    tasks, students, reference = run.tasks, run.students, class_.reference
     known = journal.read()
     todo = [t for t in tasks if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
     again = {t.key for t in todo}

@@ -26,6 +26,16 @@ class Selection:
     only: Only | None = None
     force: bool = False
 
+    def unknown(self, ids: set[str]) -> str | None:
+        """Why `--student` cannot run on a class of `ids`: the ids it names that match
+        nobody (a typo must not grade nobody and report success), or None."""
+        strangers = sorted(self.students - ids)
+        if not strangers:
+            return None
+        return (f"--student {', '.join(map(repr, strangers))}: no such student among the "
+                f"class's {len(ids)} (ids as in grades.csv's student column); nothing was "
+                "graded or changed")
+
     def chosen(self, student: str) -> bool:
         return not self.students or student in self.students
 

@@ -19,6 +19,7 @@ from grader.batch.roster import RosterRow, check_ids, read_roster
 from grader.batch.run import JOURNAL, default_jobs
 from grader.batch.select import Only, Selection
 from grader.batch.shard import Shard, ShardError
+from grader.batch.submitted import Times, read_times
 from grader.batch.tables import TableError
 from grader.cli import INTERRUPTED
 from grader.cli.context import course_from, die, warn_weakened
@@ -86,14 +87,26 @@ def _summary(run: BatchRun, settled: Settled, outdir: Path, where: str = "") -> 
     mean = sum(s.total for s in result.students) / max(1, len(result.students))
     workers = f"{run.workers} {where}worker{'s' * (run.workers != 1)}"
     lines = [
-        f"graded {len(result.students)} students x {len(result.exercises)} exercises in "
+        f"graded {len(result.students)} students x {len(result.exercises)} "
+        f"exercise{'s' * (len(result.exercises) != 1)} in "
         f"{run.seconds:.1f} s: {run.graded} graded now ({workers}), {run.reused} unchanged "
         f"({run.layout.value} layout)",
         f"class mean {mean:.1f}/{result.max_score:g}; {unchecked} submissions could not be "
-        f"checked; {missing} files missing",
+        f"checked; {missing} file{'s' * (missing != 1)} missing",
         f"wrote {outdir}/{exports_summary()}",
     ]
     return lines + moved(settled, outdir)
+
+
+def assigned_line(course: Course, run: BatchRun, chosen: bool) -> list[str]:
+    """Which exercises were graded, when the download (not --exercise) decided it."""
+    left = [e.id for e in course.exercises if e not in run.assigned]
+    if chosen or not left:
+        return []
+    return [f"graded the exercises the download holds: "
+            f"{', '.join(e.id for e in run.assigned)} (not {', '.join(left)}: nobody handed "
+            f"{'it' if len(left) == 1 else 'them'} in; name one with --exercise to grade it "
+            "all the same)"]
 
 
 def moved(settled: Settled, outdir: Path) -> list[str]:
@@ -101,8 +114,13 @@ def moved(settled: Settled, outdir: Path) -> list[str]:
     if settled.changes is None:
         return []
     students = len({c.student for c in settled.changes})
+    scores, edited = len(settled.changes), settled.edited
+    where = (f"{outdir}/changes.md is still the last list, nothing moved now" if settled.kept
+             else f"see {outdir}/changes.md")
+    files = (f", {edited} feedback file{'s' * (edited != 1)} changed (upload them again)"
+             if edited else "")
     return [f"since the last run: {students} student{'s' * (students != 1)} moved, "
-            f"{len(settled.changes)} scores (see {outdir}/changes.md)"]
+            f"{scores} score{'s' * (scores != 1)}{files} ({where})"]
 
 
 def unmatched_warning(result: ClassResult, roster: bool) -> list[str]:
@@ -146,6 +164,17 @@ def tables(course: Course, roster: Path | None, extensions: Path | None,
     raise AssertionError("unreachable")
 
 
+def _times(path: Path | None) -> Times | None:
+    """--submitted-at's rows, or None; a bad file stops the batch before any grading."""
+    if path is None:
+        return None
+    try:
+        return Times(read_times(path))
+    except (TableError, OSError, UnicodeDecodeError) as exc:
+        die(str(exc))
+    raise AssertionError("unreachable")
+
+
 def _beside(course: Course, name: str) -> Path | None:
     path = course.root / name
     return path if path.is_file() else None
@@ -159,6 +188,12 @@ OVERRIDES_OPTION = click.option(
     "--overrides", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
     help="overrides.csv (student, exercise, check, points, reason, by); default: "
     "overrides.csv beside course.yaml, if there is one.")
+SUBMITTED_AT_OPTION = click.option(
+    "--submitted-at", "submitted_at", type=click.Path(path_type=Path, dir_okay=False,
+                                                      exists=True), default=None,
+    help="When each file was handed in, for the late policy of a download that records "
+    "no time (Canvas, Moodle): a CSV of student, exercise, submitted_at, or Canvas's "
+    "submissions export (user_id, submitted_at), or Moodle's grading worksheet.")
 CANVAS_ID_OPTION = click.option(
     "--canvas-id", type=click.Choice(sorted(CANVAS_IDS)), default=None,
     help="The canvas.csv column the student id goes in (default: id for a Canvas download, "
@@ -189,6 +224,7 @@ DASK_JOBS = ("--jobs does not apply with --dask: the cluster's workers and their
               "fills the id columns of canvas.csv and moodle.csv.")
 @EXTENSIONS_OPTION
 @OVERRIDES_OPTION
+@SUBMITTED_AT_OPTION
 @CANVAS_ID_OPTION
 @click.option("--nbgrader-db", default=None, metavar="PATH",
               help="Also write the scores into this nbgrader gradebook (sqlite file or URL).")
@@ -210,9 +246,10 @@ DASK_JOBS = ("--jobs does not apply with --dask: the cluster's workers and their
 def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
           exercise_ids: tuple[str, ...], force: bool, layout: str | None,
           student_ids: tuple[str, ...], only: str | None, roster: Path | None,
-          extensions: Path | None, overrides: Path | None, canvas_id: str | None,
-          nbgrader_db: str | None, nbgrader_assignment: str, dask_address: str | None,
-          shard_text: str | None, with_similarity: bool, allow_uncontained: bool) -> None:
+          extensions: Path | None, overrides: Path | None, submitted_at: Path | None,
+          canvas_id: str | None, nbgrader_db: str | None, nbgrader_assignment: str,
+          dask_address: str | None, shard_text: str | None, with_similarity: bool,
+          allow_uncontained: bool) -> None:
     """Grade a class: SUBMISSIONS (a folder or a .zip) holds one folder per student
     (the folder name is the student id) with that student's files, named as in
     exercises/ (or .ipynb; loose names such as "Exercise1 (1).py" are matched with a
@@ -255,6 +292,7 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         similarity = compare_submissions(ctx, submissions, exercise_ids, exclude=outdir)
         link = SimilarityLink(INDEX, similarity.flagged, similarity.threshold)
     roster_rows, extension_rows, override_rows = tables(course, roster, extensions, overrides)
+    times = _times(submitted_at)
     progress = Progress()
     finished: list[Settled] = []
 
@@ -262,7 +300,7 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
         """Final scores and what moved (regrade.settle), then every export."""
         settled = settle(course, run.results, run.students, run.files, outdir,
                          extensions=extension_rows, overrides=override_rows,
-                         elsewhere=run.elsewhere)
+                         elsewhere=run.elsewhere, times=times)
         write_exports(outdir, settled.result, canvas_id=canvas_column(canvas_id, run.layout),
                       similarity=link)
         finished.append(settled)
@@ -294,6 +332,7 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     if dask_address:
         warn_weakened_workers(run.results)
     lines = _summary(run, settled, outdir, "Dask " if dask_address else "")
+    lines[1:1] = assigned_line(course, run, bool(exercise_ids))
     if shard is not None:
         lines.append(f"this is shard {shard} ({len(run.results.students)} students); join "
                      "every shard's OUTDIR with: grade merge OUT1 OUT2 ... --out OUTDIR")

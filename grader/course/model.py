@@ -50,6 +50,11 @@ class LatePolicy(Model):
     per: Literal["day", "hour"] = Field("day", description="the period of penalty_percent")
     cap_percent: float = Field(100, ge=0, le=100, description="the most a late penalty takes")
     accepted: bool = Field(True, description="false: late work (past the grace) scores 0")
+    marked_late: int | None = Field(
+        None, ge=0, le=1000,
+        description="started periods charged for work the LMS marks late without a time "
+        "(a Canvas _LATE_ file with no --submitted-at row): 1 charges one period, 0 none; "
+        "unset: no penalty, and the TA is warned")
 
 
 class Withheld(Model):

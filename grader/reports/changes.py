@@ -7,6 +7,7 @@ import io
 from itertools import groupby
 
 from grader.reports.cells import points, spreadsheet_text
+from grader.reports.feedback import markdown_text
 from grader.results import Change
 
 COLUMNS = ("student", "exercise", "check", "old", "new", "why")
@@ -26,12 +27,24 @@ def changes_csv(changes: list[Change]) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text from an id, a check or a reason: literal in Markdown, HTML and tables (a
+    student id such as `<img src=x onerror=...>` stays text)."""
+    return markdown_text(text.replace("\r", " ").replace("\n", " "))
 
 
-def changes_markdown(changes: list[Change], compared: int) -> str:
+def _feedback(edited: int) -> list[str]:
+    """The line that tells the TA to upload feedback files again."""
+    if not edited:
+        return []
+    return [f"{edited} feedback file{'s' * (edited != 1)} changed (messages, hints or "
+            "reasons): upload feedback/ again.", ""]
+
+
+def changes_markdown(changes: list[Change], compared: int, *, edited: int = 0) -> str:
+    """changes.md: who moved and why, with how many feedback files changed."""
     students = sorted({c.student for c in changes})
     lines = ["# Changes since the last run", ""]
+    lines += _feedback(edited)
     if not changes:
         return "\n".join([*lines, f"No score moved ({compared} results compared).", ""])
     lines += [f"{len(students)} student{'s' * (len(students) != 1)} moved "
@@ -39,7 +52,7 @@ def changes_markdown(changes: list[Change], compared: int) -> str:
     for student, rows in groupby(changes, key=lambda c: c.student):
         lines += [f"## {_cell(student)}", "", "| exercise | check | old | new | why |",
                   "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {c.exercise} | {_cell(c.check) or '(final score)'} | "
+        lines += [f"| {_cell(c.exercise)} | {_cell(c.check) or '(final score)'} | "
                   f"{_score(c.old) or '-'} | {_score(c.new) or '-'} | {_cell(c.why)} |"
                   for c in rows]
         lines.append("")

@@ -6,7 +6,6 @@ printed output) is escaped or fenced, so it cannot turn into markup.
 
 from __future__ import annotations
 
-import html
 import re
 
 from grader.reports.adjustments import adjustment_line
@@ -15,8 +14,13 @@ from grader.results import CheckResult, ClassResult, ExerciseInfo, ExerciseResul
 
 
 def markdown_text(text: str) -> str:
-    """Inline text with HTML and Markdown's active characters made literal."""
-    return re.sub(r"([\\`*_\[\]#|])", r"\\\1", html.escape(text, quote=False))
+    """Inline text with HTML and Markdown's active characters made literal. Only `<`
+    and `&` become entities (a tag or an entity needs them); `>` mid-line is plain text
+    in Markdown, so "10 -> 9" reads as written, and a leading one is backslashed (it
+    would open a quote)."""
+    escaped = re.sub(r"([\\`*_\[\]#|])", r"\\\1",
+                     text.replace("&", "&amp;").replace("<", "&lt;"))
+    return "\\" + escaped if escaped.startswith(">") else escaped
 
 
 def markdown_fence(text: str, language: str = "text") -> list[str]:
@@ -55,10 +59,16 @@ def _exercise(info: ExerciseInfo, result: ExerciseResult) -> list[str]:
     return [*lines, ""]
 
 
+def _name(student: str, result: ClassResult) -> str:
+    """The roster's (or the LMS's) name, with the id after it; the id alone without one."""
+    person = result.people.get(student)
+    return f"{person.name} ({student})" if person and person.name else student
+
+
 def feedback_markdown(student: StudentResult, result: ClassResult) -> str:
     """The feedback file of `student`."""
     lines = [f"# {markdown_text(result.course)}", "",
-             f"Feedback for **{markdown_text(student.student)}**: "
+             f"Feedback for **{markdown_text(_name(student.student, result))}**: "
              f"**{points(student.total)}/{points(result.max_score)}** points", ""]
     for info, exercise in zip(result.exercises, student.exercises, strict=True):
         lines += _exercise(info, exercise)

@@ -47,7 +47,10 @@ def attempt(result: ExerciseResult) -> Attempt:
         return Attempt.GRADER_FAULT
     if kind is not None:
         return Attempt.COULD_NOT_RUN
-    return Attempt.FULL_MARKS if result.full_marks else Attempt.ANSWERED_WRONG
+    # The checks' own score: a correct file handed in late (or overridden) was not
+    # answered wrong, whatever its final score.
+    raw = result.adjustment.raw if result.adjustment else result.score
+    return Attempt.FULL_MARKS if raw >= result.max_score else Attempt.ANSWERED_WRONG
 
 
 def kind_name(kind: ErrorKind) -> str:

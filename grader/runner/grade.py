@@ -15,7 +15,16 @@ from grader.checks import Check, load_checks
 from grader.course import Course, Exercise, Limits
 from grader.kinds import NOT_RUN
 from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult
-from grader.runner.pipeline import Failure, check, load, run_checks, verdict
+from grader.runner.pipeline import (
+    Failure,
+    Halted,
+    check,
+    load,
+    restartable,
+    run_until_stop,
+    stopped,
+    verdict,
+)
 from grader.runner.read import read
 from grader.runner.source import Source, SubmissionError
 from grader.sandbox.channel import Boxes, BoxLimits
@@ -116,17 +125,40 @@ class Grader:
         refused = check(source)
         if refused is not None:
             return self.catalogue.failed(exercise, refused, started)
-        try:
-            box = self.boxes.box(box_limits(limits), limits.time_limit)
-        except SandboxError as exc:
-            return self.catalogue.failed(exercise, Failure(
-                f"the grader's sandbox failed ({exc}); please tell your teaching assistant",
-                ErrorKind.GRADER_FAULT), started)
-        with box:
-            loaded = load(source, box, limits.time_limit)
-            if isinstance(loaded, Failure):
-                return self.catalogue.failed(exercise, loaded, started, "".join(box.output))
-            results = run_checks(self.checks(exercise), loaded, source, limits.time_limit)
-            if isinstance(results, Failure):
-                return self.catalogue.failed(exercise, results, started, "".join(box.output))
-            return self.catalogue.graded(exercise, results, "".join(box.output), started)
+        return self._checked(exercise, source, limits, started)
+
+    def _checked(self, exercise: Exercise, source: Source, limits: Limits,
+                 started: float) -> ExerciseResult:
+        """Load and check `source`; a box that stops during a check costs that check
+        (errored, its message naming it) and a fresh box runs the checks left, so one
+        hang never zeroes the checks that do not reach it."""
+        checks = self.checks(exercise)
+        results: list[CheckResult] = []
+        output: list[str] = []
+        first: Failure | None = None  # the first stop, for a file no check finished in
+        while len(results) < len(checks):
+            try:
+                box = self.boxes.box(box_limits(limits), limits.time_limit)
+            except SandboxError as exc:
+                return self.catalogue.failed(exercise, Failure(
+                    f"the grader's sandbox failed ({exc}); please tell your teaching "
+                    "assistant", ErrorKind.GRADER_FAULT), started, "".join(output))
+            with box:
+                loaded = load(source, box, limits.time_limit)
+                if isinstance(loaded, Failure):  # loading is the same in every box
+                    return self.catalogue.failed(exercise, first or loaded, started,
+                                                 "".join([*output, *box.output]))
+                ran = run_until_stop(checks[len(results):], loaded)
+                output += box.output
+            if not isinstance(ran, Halted):
+                results += ran
+                break
+            notes = {c.id: f"not counted: {r.message}" for c, r in zip(checks, results)}
+            failure = stopped(ran.stop, source, limits.time_limit, ran.during, notes)
+            first = first or failure
+            results += [*ran.results, verdict(ran.during, CheckStatus.ERRORED, failure.error)]
+            if not restartable(ran.stop):
+                return self.catalogue.failed(exercise, failure, started, "".join(output))
+        if first is not None and all(r.status is CheckStatus.ERRORED for r in results):
+            return self.catalogue.failed(exercise, first, started, "".join(output))
+        return self.catalogue.graded(exercise, results, "".join(output), started)

@@ -16,7 +16,7 @@ from grader.results import CheckResult, CheckStatus, ErrorKind, WrongAnswer
 from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
 from grader.runner.source import Source, SubmissionError, preflight
 from grader.sandbox.channel import Channel
-from grader.sandbox.client import BoxStopped, SandboxError
+from grader.sandbox.client import BoxStopped, SandboxError, StopReason
 
 
 @dataclass(frozen=True)
@@ -119,17 +119,43 @@ def run_check(check: Check, submission: Submission) -> CheckResult:
     return verdict(check, CheckStatus.PASSED, note if isinstance(note, str) else "")
 
 
-def run_checks(checks: list[Check], submission: Submission, source: Source,
-               time_limit: float) -> list[CheckResult] | Failure:
-    """Every check's result, in order; a Failure if the box stopped part way."""
+@dataclass(frozen=True)
+class Halted:
+    """The checks a box answered before it stopped, the check it stopped in, and why."""
+
+    results: list[CheckResult]
+    during: Check
+    stop: BoxStopped | SandboxError
+
+
+def run_until_stop(checks: list[Check], submission: Submission
+                   ) -> list[CheckResult] | Halted:
+    """Every check's result, in order; or, when the box stops, what came before."""
     results: list[CheckResult] = []
     for one in checks:
         try:
             results.append(run_check(one, submission))
         except (BoxStopped, SandboxError) as stop:
-            notes = {c.id: f"not counted: {r.message}" for c, r in zip(checks, results,
-                                                                      strict=False)}
-            return stopped(stop, source, time_limit, one, notes)
-    if len(results) != len(checks):  # cannot happen; a verdict must never be missing
-        raise RuntimeError(f"{len(checks)} checks gave {len(results)} results")
+            return Halted(results, one, stop)
     return results
+
+
+def run_checks(checks: list[Check], submission: Submission, source: Source,
+               time_limit: float) -> list[CheckResult] | Failure:
+    """Every check's result, in order; a Failure if the box stopped part way."""
+    ran = run_until_stop(checks, submission)
+    if isinstance(ran, Halted):
+        notes = {c.id: f"not counted: {r.message}" for c, r in zip(checks, ran.results,
+                                                                  strict=False)}
+        return stopped(ran.stop, source, time_limit, ran.during, notes)
+    if len(ran) != len(checks):  # cannot happen; a verdict must never be missing
+        raise RuntimeError(f"{len(checks)} checks gave {len(ran)} results")
+    return ran
+
+
+def restartable(stop: BoxStopped | SandboxError) -> bool:
+    """Whether the checks left may run in a fresh box: a hang costs only the check it
+    happened in. Anything else a box stops for (an exit, a crash, memory, the disk,
+    interference, a sandbox failure) voids the whole file, as before: those are the
+    learner code's own doing, and retrying them would only multiply the boxes."""
+    return isinstance(stop, BoxStopped) and stop.reason is StopReason.TIMEOUT
