@@ -70,12 +70,17 @@ def _common(function: click.decorators.FC) -> click.decorators.FC:
               help="0 picks a free port (the URL is printed)")
 @click.option("-j", "--jobs", type=int, default=None, help="grading workers (default: cores)")
 @click.option("--dask", metavar="ADDRESS", help="grade on this Dask scheduler's workers")
+@click.option("--lease", type=float, default=30.0, show_default=True,
+              help="seconds before a job whose worker stopped answering is graded again")
+@click.option("--hard-limit", type=float, default=300.0, show_default=True,
+              help="seconds after which a job still grading is given up and requeued")
 @click.option("--allow-portable", is_flag=True,
               help="grade even where only the portable sandbox runs (it does not contain "
                    "hostile code)")
 @click.pass_context
 def serve(ctx: click.Context, data: Path | None, db: str | None, slug: str | None, host: str,
-          port: int, jobs: int | None, dask: str | None, allow_portable: bool) -> None:
+          port: int, jobs: int | None, dask: str | None, lease: float, hard_limit: float,
+          allow_portable: bool) -> None:
     """Run the course server in the foreground (Ctrl-C stops it)."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = {**(ctx.obj or {}), "data": data, "db": db, "slug": slug}
@@ -93,7 +98,8 @@ def serve(ctx: click.Context, data: Path | None, db: str | None, slug: str | Non
     from grader.server.run import Options
     from grader.server.run import serve as run
 
-    run(Options(host, port, jobs or default_jobs(), dask), [course], folder, click.echo)
+    run(Options(host, port, jobs or default_jobs(), dask, lease, hard_limit), [course], folder,
+        click.echo)
 
 
 def _given(ctx: click.Context, data: Path | None, db: str | None, slug: str | None
@@ -158,3 +164,17 @@ def export_command(ctx: click.Context, outdir: Path, data: Path | None, db: str 
 
     written = export(course, outdir)
     click.echo(f"{course.slug}: wrote {len(written)} files into {outdir}")
+
+
+@serve.command()
+@click.option("--by", required=True, help="who publishes (recorded in the ledger)")
+@_common
+@click.pass_context
+def publish(ctx: click.Context, by: str, data: Path | None, db: str | None,
+            slug: str | None) -> None:
+    """Publish the hidden checks' results: learners then see their whole score."""
+    _, course = _given(ctx, data, db, slug)
+    from grader.server.accounts import publish_hidden
+
+    publish_hidden(course, by)
+    click.echo(f"{course.slug}: hidden checks published")

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from grader.atomic import write_all_atomic
 from grader.batch.roster import RosterRow
-from grader.server.models import Course, Learner, Role
+from grader.server.models import Course, Event, Learner, Role
 
 
 def token_hash(token: str) -> str:
@@ -72,3 +72,14 @@ def add_staff(course: Course, name: str, role: str, password: str) -> bool:
         user.save()
         Role.objects.update_or_create(course=course, user=user, defaults={"role": role})
     return created
+
+
+def publish_hidden(course: Course, by: str) -> None:
+    """Let learners see their hidden checks from now on; the ledger says who and when."""
+    from django.utils import timezone
+
+    with transaction.atomic():
+        course.hidden_published = True
+        course.save(update_fields=["hidden_published"])
+        Event.objects.create(at=timezone.now(), course=course, actor=by, kind="published",
+                             why="hidden checks published to learners")

@@ -71,8 +71,8 @@ def requeue_expired() -> int:
     return len(stale)
 
 
-def lease(owner: str) -> Submission | None:
-    """The next job, leased to `owner`; None when the queue is empty."""
+def lease(owner: str, term: timedelta = LEASE) -> Submission | None:
+    """The next job, leased to `owner` for `term`; None when the queue is empty."""
     with transaction.atomic():
         job = (Submission.objects.select_for_update(skip_locked=True)
                .filter(state=Submission.QUEUED).order_by("lane", "received_at", "id").first())
@@ -80,18 +80,18 @@ def lease(owner: str) -> Submission | None:
             return None
         moment = now()
         job.state, job.lease_owner = Submission.GRADING, owner
-        job.leased_at, job.lease_until = moment, moment + LEASE
+        job.leased_at, job.lease_until = moment, moment + term
         job.save(update_fields=["state", "lease_owner", "leased_at", "lease_until"])
     return job
 
 
-def renew(owner: str, ids: list[str], hard_limit: timedelta) -> None:
+def renew(owner: str, ids: list[str], hard_limit: timedelta, term: timedelta = LEASE) -> None:
     """Extend `owner`'s leases on `ids`, except those graded for longer than `hard_limit`
     (their lease then runs out and the job is requeued)."""
     moment = now()
     Submission.objects.filter(id__in=ids, lease_owner=owner, state=Submission.GRADING,
                               leased_at__gt=moment - hard_limit
-                              ).update(lease_until=moment + LEASE)
+                              ).update(lease_until=moment + term)
 
 
 def finish(job: Submission, owner: str, result: ExerciseResult, digest: str) -> bool:

@@ -39,6 +39,8 @@ class Options:
     port: int
     jobs: int
     dask: str | None
+    lease: float = 30.0  # seconds a job stays leased without a heartbeat
+    hard_limit: float = 300.0  # seconds after which a job in hand is given up and requeued
     threads: int = 16  # HTTP threads: uploads and polls are short
 
 
@@ -51,7 +53,7 @@ def serve(options: Options, courses: list[Course], data: Path,
     from grader.server.workers import Service
 
     settings.GRADE_WORKERS = options.jobs
-    service = Service(data, options.jobs, options.dask)
+    service = Service(data, options.jobs, options.dask, options.hard_limit, options.lease)
     server = create_server(get_wsgi_application(), host=options.host, port=options.port,
                            threads=options.threads, ident="grade")
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -50,11 +50,12 @@ class Service:
     """`jobs` grading threads over every course's lane, until `stop()`."""
 
     def __init__(self, data: Path, jobs: int, dask: str | None = None,
-                 hard_limit: float = 300.0) -> None:
+                 hard_limit: float = 300.0, lease: float = 30.0) -> None:
         self.data = data
         self.jobs = jobs
         self.dask = dask
         self.hard_limit = timedelta(seconds=hard_limit)
+        self.lease = timedelta(seconds=lease)
         self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self.lanes: dict[int, Lane] = {}
         self._stack = ExitStack()
@@ -87,12 +88,12 @@ class Service:
             self._stack.close()
 
     def _heartbeat(self) -> None:
-        while not self._stopping.wait(queue.LEASE.total_seconds() / 3):
+        while not self._stopping.wait(self.lease.total_seconds() / 3):
             try:
                 with self._lock:
                     ids = list(self._in_hand)
                 if ids:
-                    queue.renew(self.owner, ids, self.hard_limit)
+                    queue.renew(self.owner, ids, self.hard_limit, self.lease)
                 queue.requeue_expired()
             finally:
                 close_old_connections()
@@ -100,7 +101,7 @@ class Service:
     def _grade_loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                job = queue.lease(self.owner)
+                job = queue.lease(self.owner, self.lease)
                 if job is None:
                     self._stopping.wait(POLL)
                     continue
