@@ -93,9 +93,11 @@ def db_args(db: str | None) -> list[str]:
 class Server:
     """`grade serve` on 127.0.0.1, port 0, in its own process group."""
 
-    def __init__(self, data: Path, db: str | None, *extra: str) -> None:
+    def __init__(self, data: Path, db: str | None, *extra: str, course: Path | None = None
+                 ) -> None:
+        where = ["--course", str(course)] if course else []
         self.process = subprocess.Popen(
-            [*grade_command(), "serve", "--data", str(data), *db_args(db), "--port", "0",
+            [*grade_command(), *where, "serve", "--data", str(data), *db_args(db), "--port", "0",
              *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env=environment(), start_new_session=True)
         self.lines: list[str] = []

@@ -108,13 +108,14 @@ def finish(job: Submission, owner: str, result: ExerciseResult, digest: str) -> 
             held.save(update_fields=["state", "lease_owner", "lease_until", "tries"])
             record(held, owner, "fault-retried", result.error or "")
             return True
+        kind = "regraded" if held.result else "graded"
         held.state, held.graded_at = Submission.GRADED, now()
         held.result, held.score = result.model_dump_json(), result.score
         held.counts = not result.grader_fault
         held.grader_version, held.course_digest = __version__, digest
         held.lease_owner, held.lease_until = "", None
         held.save()
-        record(held, owner, "graded", f"score {result.score}/{result.max_score} by grade "
+        record(held, owner, kind, f"score {result.score}/{result.max_score} by grade "
                f"{__version__}, course {digest[:12]}")
     return True
 
@@ -126,3 +127,17 @@ def position(job: Submission) -> int:
         return 0
     ahead = Q(lane__lt=job.lane) | Q(lane=job.lane, received_at__lt=job.received_at)
     return Submission.objects.filter(state=Submission.QUEUED).filter(ahead).count()
+
+
+def regrade_stale(course_id: int, digest: str) -> int:
+    """Queue again, in the bulk lane, every graded submission of the course graded by
+    other checks than `digest` (the course changed); how many."""
+    with transaction.atomic():
+        stale = list(Submission.objects.select_for_update().filter(
+            course_id=course_id, state=Submission.GRADED).exclude(course_digest=digest))
+        for job in stale:
+            job.state, job.lane, job.tries = Submission.QUEUED, Submission.BULK, 0
+            job.save(update_fields=["state", "lane", "tries"])
+            record(job, "server", "regrade-queued",
+                   f"the course's checks changed ({job.course_digest[:12]} -> {digest[:12]})")
+    return len(stale)

@@ -68,6 +68,7 @@ class Service:
         lane = Lane(load_course(root / "course.yaml"), self.jobs, self.dask)
         self._stack.enter_context(lane.executor)
         self.lanes[course_id] = lane
+        queue.regrade_stale(course_id, lane.digest)  # in the background, after learners
 
     def start(self) -> None:
         queue.requeue_expired()
