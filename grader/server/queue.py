@@ -94,7 +94,8 @@ def renew(owner: str, ids: list[str], hard_limit: timedelta, term: timedelta = L
                               ).update(lease_until=moment + term)
 
 
-def finish(job: Submission, owner: str, result: ExerciseResult, digest: str) -> bool:
+def finish(job: Submission, owner: str, result: ExerciseResult, digest: str,
+           worker: str = "") -> bool:
     """Store `result` for `job` if `owner` still holds its lease; a grader fault is
     retried (not an attempt) until MAX_TRIES. False when the lease was lost."""
     with transaction.atomic():
@@ -116,7 +117,7 @@ def finish(job: Submission, owner: str, result: ExerciseResult, digest: str) -> 
         held.lease_owner, held.lease_until = "", None
         held.save()
         record(held, owner, kind, f"score {result.score}/{result.max_score} by grade "
-               f"{__version__}, course {digest[:12]}")
+               f"{__version__}, course {digest[:12]}" + (f", on {worker}" if worker else ""))
     return True
 
 

@@ -129,8 +129,9 @@ class Service:
         path = folder / Path(exercise.file).with_suffix(job.suffix).name
         try:
             path.write_bytes(store.get(self.data, job.sha256))
-            for _, result, _ in lane.executor.grade([(job.id, exercise, path)]):
+            for _, result, worker in lane.executor.grade([(job.id, exercise, path)]):
                 if not self._stopping.is_set():
-                    queue.finish(job, self.owner, result, lane.digest)
+                    queue.finish(job, self.owner, result, lane.digest,
+                                 f"{worker.worker} ({worker.level})" if worker else "")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
