@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -62,3 +64,37 @@ def test_a_server_killed_with_50_submissions_in_flight_grades_each_exactly_once_
               for text in (SOLUTION, WRONG)}
     assert len(scores[SOLUTION]) == len(scores[WRONG]) == 1, scores  # same file, same score
     assert scores[SOLUTION] != scores[WRONG]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def test_grading_workers_killed_mid_queue_are_started_again_and_nothing_is_lost(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nalice\n")
+    assert grade("serve", "roster", str(roster), "--data", str(data)).returncode == 0
+    token = tokens(data)["alice"]
+    server = Server(data, None, "-j", "2", "--lease", "2")
+    try:
+        ids = [upload(server.url, token, SOLUTION if n % 2 else WRONG)[1]["id"]
+               for n in range(10)]
+        deadline = time.monotonic() + 60
+        while not _children(server.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(server.process.pid)
+        assert workers, "the server started no grading worker"
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        results = [wait_graded(server.url, token, ident, timeout=120) for ident in ids]
+        assert server.stop() == 0, "".join(server.lines)
+    finally:
+        server.kill()
+    assert "starting the grading workers again" in "".join(server.lines)
+    assert all(r["counts"] for r in results)
+    assert len({r["result"]["score"] for r in results}) == 2

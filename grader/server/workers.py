@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import shutil
 import socket
+import sys
 import threading
 import uuid
-from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,12 +38,34 @@ class Lane:
 
     def __init__(self, course: Course, jobs: int, dask: str | None) -> None:
         self.course = course
+        self.jobs = jobs
+        self.dask = dask
         self.digest = exercises_digest(course, course.exercises)
-        reference = Grader(course, Sandbox())  # no sandbox runs: checks and scores only
+        self.reference = Grader(course, Sandbox())  # no sandbox runs: checks and scores only
         for exercise in course.exercises:
-            reference.checks(exercise)
-        self.executor: Executor = (dask_pool(dask)(reference, jobs) if dask
-                                   else WorkerPool(course, jobs))
+            self.reference.checks(exercise)
+        self.lock = threading.Lock()
+        self.executor = self._make()
+
+    def _make(self) -> Executor:
+        executor = (dask_pool(self.dask)(self.reference, self.jobs) if self.dask
+                    else WorkerPool(self.course, self.jobs))
+        executor.__enter__()
+        return executor
+
+    def restart(self, broken: Executor) -> None:
+        """A new executor in place of `broken` (a dead worker pool, a lost scheduler),
+        once, however many threads saw it break."""
+        with self.lock:
+            if self.executor is not broken:
+                return
+            with contextlib.suppress(Exception):
+                broken.__exit__(WorkerError, None, None)
+            self.executor = self._make()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.executor.__exit__(None, None, None)
 
 
 class Service:
@@ -58,7 +80,6 @@ class Service:
         self.lease = timedelta(seconds=lease)
         self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self.lanes: dict[int, Lane] = {}
-        self._stack = ExitStack()
         self._stopping = threading.Event()
         self._in_hand: set[str] = set()
         self._lock = threading.Lock()
@@ -66,7 +87,6 @@ class Service:
 
     def add(self, course_id: int, root: Path) -> None:
         lane = Lane(load_course(root / "course.yaml"), self.jobs, self.dask)
-        self._stack.enter_context(lane.executor)
         self.lanes[course_id] = lane
         queue.regrade_stale(course_id, lane.digest)  # in the background, after learners
 
@@ -85,8 +105,8 @@ class Service:
         self._stopping.set()
         for thread in self._threads:
             thread.join(timeout=1)
-        with contextlib.suppress(Exception):
-            self._stack.close()
+        for lane in self.lanes.values():
+            lane.close()
 
     def _heartbeat(self) -> None:
         while not self._stopping.wait(self.lease.total_seconds() / 3):
@@ -113,10 +133,6 @@ class Service:
                 finally:
                     with self._lock:
                         self._in_hand.discard(job.id)
-            except WorkerError:
-                if self._stopping.is_set():
-                    return
-                raise
             finally:
                 close_old_connections()
 
@@ -127,11 +143,18 @@ class Service:
         folder = self.data / "work" / job.id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / Path(exercise.file).with_suffix(job.suffix).name
+        executor = lane.executor
         try:
             path.write_bytes(store.get(self.data, job.sha256))
-            for _, result, worker in lane.executor.grade([(job.id, exercise, path)]):
+            for _, result, worker in executor.grade([(job.id, exercise, path)]):
                 if not self._stopping.is_set():
                     queue.finish(job, self.owner, result, lane.digest,
                                  f"{worker.worker} ({worker.level})" if worker else "")
+        except WorkerError as exc:
+            if self._stopping.is_set():
+                return
+            # The job's lease runs out and it is graded again; the workers start afresh.
+            print(f"grade serve: {exc}; starting the grading workers again", file=sys.stderr)
+            lane.restart(executor)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
