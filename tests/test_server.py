@@ -278,3 +278,12 @@ def test_grade_serve_refuses_the_portable_sandbox_unless_told(tmp_path: Path) ->
                  env=environment(GRADE_SANDBOX="portable"))
     assert done.returncode == 2
     assert "sandbox level portable" in done.stdout and "--allow-portable" in done.stderr
+
+
+def test_an_unreachable_server_is_one_sentence_and_exit_status_2(files: dict[str, Path]
+                                                                ) -> None:
+    done = grade("submit", "exercise-1", str(files["wrong"]), "--server",
+                 "http://127.0.0.1:9", "--token", "x")
+    assert done.returncode == 2
+    assert "could not reach http://127.0.0.1:9" in done.stderr
+    assert "Traceback" not in done.stderr

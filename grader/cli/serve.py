@@ -86,10 +86,13 @@ def serve(ctx: click.Context, data: Path | None, db: str | None, slug: str | Non
         ctx.obj = {**(ctx.obj or {}), "data": data, "db": db, "slug": slug}
         return
     from grader.batch.run import default_jobs
-    from grader.sandbox.client import requested_level
+    from grader.sandbox.client import SandboxError, requested_level
     from grader.sandbox.levels import portable_here
 
-    level = "portable" if portable_here() else requested_level()
+    try:
+        level = "portable" if portable_here() else requested_level()
+    except SandboxError as exc:  # an unknown GRADE_SANDBOX
+        die(f"the sandbox could not start: {exc}")
     click.echo(f"grade serve: sandbox level {level}")
     if level == "portable" and not dask and not allow_portable:
         die("only the portable sandbox runs here: hostile code would not be contained; "
