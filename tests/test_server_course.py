@@ -12,7 +12,7 @@ import pytest
 
 from tests.attacks import WRONG
 from tests.conftest import copy_course
-from tests.server_fixtures import Server, environment, grade, tokens, upload, wait_graded
+from tests.server_fixtures import Server, api, environment, grade, tokens, upload, wait_graded
 
 pytest.importorskip("django", reason="the serve extra (in dev)")
 
@@ -82,3 +82,32 @@ def test_a_change_of_the_checks_regrades_graded_work_in_the_background_once(
         kinds = [k for (k,) in db.execute(
             "select kind from server_event where submission_id=? order by id", (job["id"],))]
     assert kinds == ["received", "graded", "regrade-queued", "regraded"], kinds
+
+
+def test_one_server_serves_two_courses_each_with_its_own_roster_checks_and_learners(
+        tmp_path: Path) -> None:
+    algebra = copy_course(tmp_path / "algebra")
+    poetry = copy_course(tmp_path / "poetry")
+    checks = poetry / "checks" / "exercise_1.py"
+    old = '@check("Draws from weather follow its weights", points=2)'
+    checks.write_text(checks.read_text().replace(old, old.replace("points=2", "points=5")))
+    data = tmp_path / "data"
+    for course in (algebra, poetry):
+        roster = tmp_path / f"{course.name}.csv"
+        roster.write_text("id\nalice\n")  # the same id in both: two separate learners
+        assert grade("--course", str(course), "serve", "roster", str(roster), "--data",
+                     str(data)).returncode == 0
+    rows = (data / "tokens.csv").read_text().splitlines()[1:]  # in the order made
+    keys = {"algebra": rows[0].split(",")[1], "poetry": rows[1].split(",")[1]}
+    assert keys["algebra"] != keys["poetry"]
+    server = Server(data, None, "-j", "1", "--with-course", str(poetry), course=algebra)
+    try:
+        jobs = {name: upload(server.url, key, WRONG)[1]["id"] for name, key in keys.items()}
+        done = {name: wait_graded(server.url, keys[name], ident) for name, ident in jobs.items()}
+        assert api(server.url, keys["algebra"], "GET",
+                   f"/api/v1/submissions/{jobs['poetry']}")[0] == 404
+    finally:
+        server.stop()
+    # poetry's own checks graded poetry's file (3 more points there)
+    assert (done["poetry"]["result"]["max_score"]
+            == done["algebra"]["result"]["max_score"] + 3)

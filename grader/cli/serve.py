@@ -74,13 +74,17 @@ def _common(function: click.decorators.FC) -> click.decorators.FC:
               help="seconds before a job whose worker stopped answering is graded again")
 @click.option("--hard-limit", type=float, default=300.0, show_default=True,
               help="seconds after which a job still grading is given up and requeued")
+@click.option("--with-course", "others", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="also serve the course in this folder (repeatable); each course has its "
+                   "own roster, staff and tokens")
 @click.option("--allow-portable", is_flag=True,
               help="grade even where only the portable sandbox runs (it does not contain "
                    "hostile code)")
 @click.pass_context
 def serve(ctx: click.Context, data: Path | None, db: str | None, slug: str | None, host: str,
           port: int, jobs: int | None, dask: str | None, lease: float, hard_limit: float,
-          allow_portable: bool) -> None:
+          others: tuple[Path, ...], allow_portable: bool) -> None:
     """Run the course server in the foreground (Ctrl-C stops it)."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = {**(ctx.obj or {}), "data": data, "db": db, "slug": slug}
@@ -98,10 +102,17 @@ def serve(ctx: click.Context, data: Path | None, db: str | None, slug: str | Non
         die("only the portable sandbox runs here: hostile code would not be contained; "
             "serve from Linux, use --dask, or pass --allow-portable")
     folder, course = _open(ctx, data, db, slug)
-    from grader.server.run import Options
+    from grader.course import ConfigError
+    from grader.server.run import Options, register
     from grader.server.run import serve as run
 
-    run(Options(host, port, jobs or default_jobs(), dask, lease, hard_limit), [course], folder,
+    courses = [course]
+    for other in others:
+        try:
+            courses.append(register(other.resolve().name, other.resolve()))
+        except ConfigError as exc:
+            die(str(exc))
+    run(Options(host, port, jobs or default_jobs(), dask, lease, hard_limit), courses, folder,
         click.echo)
 
 
