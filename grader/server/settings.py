@@ -69,6 +69,9 @@ def configure(data: Path, db_url: str | None) -> None:
         FILE_UPLOAD_MAX_MEMORY_SIZE=MAX_UPLOAD_BYTES * 2,
         USE_TZ=True, TIME_ZONE="UTC",
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        # Behind the reverse proxy of docs/server.md, which terminates TLS and always sets
+        # this header: Django then knows the request was https (CSRF's origin check).
+        SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
         GRADE_DATA=str(data),
         LOGGING_CONFIG=None,
     )
