@@ -4,6 +4,7 @@ published), lateness, queue position, and the receipt's counting rule."""
 from __future__ import annotations
 
 import functools
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,13 +54,20 @@ def late(course: Course, exercise_id: str, received: datetime, max_score: float
             "on_time": found.on_time, "penalty": found.penalty, "refused": found.refused}
 
 
+_MEAN: list[float] = [0.0, 1.0]  # (when computed, the mean): one query a second at most
+
+
 def mean_seconds() -> float:
-    """How long a recent job took, leased to graded (for the queue estimate)."""
+    """How long a recent job took, leased to graded (for the queue estimate); every
+    waiting learner polls, so the mean is computed at most once a second."""
+    if time.monotonic() - _MEAN[0] < 1.0:
+        return _MEAN[1]
     recent = (Submission.objects.filter(state=Submission.GRADED, leased_at__isnull=False)
               .order_by("-graded_at")[:50])
     spans = [(s.graded_at - s.leased_at).total_seconds() for s in recent
              if s.graded_at and s.leased_at]
-    return sum(spans) / len(spans) if spans else 1.0
+    _MEAN[:] = [time.monotonic(), sum(spans) / len(spans) if spans else 1.0]
+    return _MEAN[1]
 
 
 def describe(job: Submission, workers: int) -> dict[str, Any]:
