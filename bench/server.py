@@ -41,12 +41,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from synthetic import EXERCISES, FILES, build_class, course_copy  # noqa: E402
 
+from grader.cli.submit import pause  # noqa: E402  (poll exactly as grade submit does)
+
 GRADE = [str(Path(sys.executable).with_name("grade"))]
-POLL = (0.2, 0.3, 0.5, 1.0)
 
 
 def files_of(folder: Path) -> dict[str, list[tuple[str, Path]]]:
@@ -108,11 +110,12 @@ def learner(url: str, token: str, files: list[tuple[str, Path]], start: float, t
             continue
         tick = 0
         while job.get("state") != "graded" and time.perf_counter() < deadline:
-            time.sleep(POLL[min(tick, len(POLL) - 1)])
+            time.sleep(pause(job, tick))
             tick += 1
             status, job = request(url, token, "GET", f"/api/v1/submissions/{job['id']}")
-            if status >= 500:
+            if status != 200:
                 tally.status(status)
+                break
         if job.get("state") == "graded":
             done = time.perf_counter()
             with tally.lock:

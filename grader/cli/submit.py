@@ -16,7 +16,18 @@ import click
 from grader.cli.context import die
 from grader.cli.remote import ServerProblem, call, login_of, save_login
 
-POLL = (0.2, 0.3, 0.5, 1.0)  # seconds between looks at a queued submission, then 1 s
+POLL = (0.2, 0.3, 0.5, 1.0)  # seconds between looks at a submission, then 1 s
+SLOWEST = 3.0  # at most this long between looks, however long the queue
+
+
+def pause(job: dict[str, Any], tick: int) -> float:
+    """How long to wait before looking again: deep in a queue, a quarter of the server's
+    estimate (hundreds of waiting learners polling every second would be the server's
+    main work at a deadline), else the short steps of POLL."""
+    step = POLL[min(tick, len(POLL) - 1)]
+    if job["state"] != "queued":
+        return step
+    return min(max(step, float(job["estimate_seconds"]) / 4), SLOWEST)
 
 
 @click.command()
@@ -63,7 +74,7 @@ def _wait(url: str, token: str, job: dict[str, Any]) -> dict[str, Any]:
         if where != shown:
             click.echo(where, err=True)
             shown = where
-        time.sleep(POLL[min(tick, len(POLL) - 1)])
+        time.sleep(pause(job, tick))
         tick += 1
         job = call(url, token, "GET", f"/api/v1/submissions/{job['id']}")
     return job

@@ -64,8 +64,10 @@ class Lane:
             self.executor = self._make()
 
     def close(self) -> None:
+        """Stop the workers now, as the batch does on Ctrl-C: jobs in hand are graded
+        again after a restart (their leases run out), so nothing waits for them."""
         with contextlib.suppress(Exception):
-            self.executor.__exit__(None, None, None)
+            self.executor.__exit__(KeyboardInterrupt, None, None)
 
 
 class Service:
@@ -92,8 +94,10 @@ class Service:
 
     def start(self) -> None:
         queue.requeue_expired()
+        # two threads per worker: while one waits for its result, the other has leased the
+        # next job and handed it to the pool, so no worker idles between jobs
         self._threads = [threading.Thread(target=self._grade_loop, name=f"grader-{n}",
-                                          daemon=True) for n in range(self.jobs)]
+                                          daemon=True) for n in range(2 * self.jobs)]
         self._threads.append(threading.Thread(target=self._heartbeat, name="heartbeat",
                                               daemon=True))
         for thread in self._threads:
