@@ -24,6 +24,7 @@ COMMANDS = {
     "gradescope": ("grader.cli.platforms:gradescope",
                    "Grade the upload inside Gradescope's autograder."),
     "hint": ("grader.cli.hint:hint", "Show the next, deeper hint for your first failing check."),
+    "login": ("grader.cli.submit:login", "Remember your course server and token (grade submit)."),
     "list": ("grader.cli.info:list_exercises", "List the exercises, their files and points."),
     "merge": ("grader.cli.merge:merge", "Join the outputs of batch shards into one gradebook."),
     "new": ("grader.cli.new:new", "Add an exercise that passes grade check at once."),
@@ -31,9 +32,13 @@ COMMANDS = {
                      "Grade an exercise inside PrairieLearn's grading container."),
     "release": ("grader.cli.release:release", "Write the learners' copy of the course, verified."),
     "schema": ("grader.cli.schema:schema", "Print the JSON Schema of course.yaml."),
+    "serve": ("grader.cli.serve:serve", "Run the course server learners submit to (serve extra)."),
     "similarity": ("grader.cli.similarity:similarity",
                    "Find submissions that share code, offline, side by side."),
     "status": ("grader.cli.status:status", "Show your progress: best and last score per exercise."),
+    "submissions": ("grader.cli.submit:submissions", "List your submissions to the course server."),
+    "submit": ("grader.cli.submit:submit",
+               "Hand in an exercise to the course server; print the report."),
     "watch": ("grader.cli.watch:watch", "Grade your file every time you save it (Ctrl-C stops)."),
 }
 

@@ -1,0 +1,1 @@
+"""`grade serve`: the course server (Django) learners submit to; an optional extra."""

@@ -1,0 +1,103 @@
+"""The HTTP API under /api/v1/ (bearer tokens, JSON), /healthz and the OpenAPI document."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from grader.server import queue, store
+from grader.server.accounts import learner_of
+from grader.server.models import Learner, Submission
+from grader.server.openapi import OPENAPI
+from grader.server.settings import MAX_UPLOAD_BYTES
+from grader.server.views import course_of, describe
+
+SUFFIXES = (".py", ".ipynb")
+RATE = 30  # uploads per learner per minute: a loop in a learner's script cannot flood the queue
+
+
+def problem(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def caller(request: HttpRequest) -> Learner | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return learner_of(token.strip()) if scheme.lower() == "bearer" else None
+
+
+def workers() -> int:
+    return int(getattr(settings, "GRADE_WORKERS", 1))
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    queued = Submission.objects.filter(state=Submission.QUEUED).count()
+    return JsonResponse({"ok": True, "queued": queued})
+
+
+@require_GET
+def openapi(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(OPENAPI)
+
+
+@csrf_exempt  # bearer tokens, never cookies: no cross-site request can carry one
+def submissions(request: HttpRequest) -> HttpResponse:
+    learner = caller(request)
+    if learner is None:
+        return problem(401, "no valid token: run grade login URL --token TOKEN")
+    if request.method == "GET":
+        jobs = learner.submissions.select_related("course").order_by("received_at", "id")
+        exercise = request.GET.get("exercise")
+        if exercise:
+            jobs = jobs.filter(exercise=exercise)
+        return JsonResponse({"submissions": [describe(j, workers()) for j in jobs]})
+    if request.method == "POST":
+        return _upload(request, learner)
+    return problem(405, "GET or POST")
+
+
+def _upload(request: HttpRequest, learner: Learner) -> JsonResponse:
+    if len(request.body) > MAX_UPLOAD_BYTES * 2:
+        return problem(413, f"the upload is over {MAX_UPLOAD_BYTES >> 10} KB")
+    try:
+        body: Any = json.loads(request.body)
+        exercise, key = str(body["exercise"]), str(body["idempotency_key"])[:100]
+        suffix = Path(str(body.get("filename", "x.py"))).suffix.lower()
+        content = base64.b64decode(str(body["content"]), validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return problem(400, "expected JSON: exercise, idempotency_key, filename, content "
+                            "(base64)")
+    if course_of(learner.course.root).exercise(exercise) is None:
+        return problem(404, f"{learner.course.slug} has no exercise {exercise!r}")
+    if suffix not in SUFFIXES:
+        return problem(400, "only .py files and .ipynb notebooks are graded")
+    if len(content) > MAX_UPLOAD_BYTES:
+        return problem(413, f"the file is over {MAX_UPLOAD_BYTES >> 10} KB")
+    recent = learner.submissions.filter(received_at__gt=queue.now() - timedelta(minutes=1))
+    if not learner.submissions.filter(idempotency_key=key).exists() and recent.count() >= RATE:
+        return problem(429, f"more than {RATE} uploads in a minute: wait a little")
+    sha = store.put(Path(settings.GRADE_DATA), content)  # on disk before the row commits
+    job, new = queue.enqueue(queue.Upload(learner, exercise, sha, suffix, len(content), key))
+    return JsonResponse(describe(job, workers()), status=201 if new else 200)
+
+
+@require_GET
+def submission(request: HttpRequest, ident: str) -> JsonResponse:
+    learner = caller(request)
+    if learner is None:
+        return problem(401, "no valid token: run grade login URL --token TOKEN")
+    # another learner's id is "not found", exactly like an id that does not exist
+    job = learner.submissions.select_related("course").filter(id=ident).first()
+    if job is None:
+        return problem(404, "no such submission of yours")
+    return JsonResponse(describe(job, workers()))

@@ -1,0 +1,45 @@
+"""The OpenAPI document of /api/v1/ (served at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_BEARER: list[dict[str, list[str]]] = [{"token": []}]
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "grade serve", "version": "1"},
+    "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+    "paths": {
+        "/api/v1/submissions": {
+            "post": {"summary": "Upload a file; returns the receipt (id, sha256, received_at, "
+                                "rule, position)",
+                     "security": _BEARER,
+                     "requestBody": {"content": {"application/json": {"schema": {
+                         "type": "object",
+                         "required": ["exercise", "idempotency_key", "content"],
+                         "properties": {"exercise": {"type": "string"},
+                                        "idempotency_key": {"type": "string"},
+                                        "filename": {"type": "string",
+                                                     "description": "only its suffix is used"},
+                                        "content": {"type": "string",
+                                                    "contentEncoding": "base64"}}}}}},
+                     "responses": {"201": {"description": "stored and queued"},
+                                   "200": {"description": "this key was uploaded before"},
+                                   "413": {"description": "too large"},
+                                   "429": {"description": "too many uploads"}}},
+            "get": {"summary": "The caller's own submissions", "security": _BEARER,
+                    "parameters": [{"name": "exercise", "in": "query",
+                                    "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "a list"}}},
+        },
+        "/api/v1/submissions/{id}": {
+            "get": {"summary": "One of the caller's submissions, with its result when graded",
+                    "security": _BEARER, "parameters": [_ID],
+                    "responses": {"200": {"description": "the submission"},
+                                  "404": {"description": "none of the caller's"}}}},
+        "/healthz": {"get": {"summary": "Alive, and how many jobs are queued",
+                             "responses": {"200": {"description": "ok"}}}},
+    },
+}

@@ -1,0 +1,89 @@
+"""The learners' view of a submission: their result (hidden checks withheld until
+published), lateness, queue position, and the receipt's counting rule."""
+
+from __future__ import annotations
+
+import functools
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from grader.course import Course as CourseModel
+from grader.course.late import lateness
+from grader.course.load import load_course
+from grader.course.model import Withheld
+from grader.results import ExerciseResult
+from grader.server import queue
+from grader.server.models import Course, Submission
+
+RULE = ("your last graded submission of an exercise counts (a grader fault never counts); "
+        "past the deadline the course's late policy applies")
+
+
+@functools.lru_cache(maxsize=64)
+def course_of(root: str) -> CourseModel:
+    return load_course(Path(root) / "course.yaml")
+
+
+def learner_result(course: Course, text: str) -> ExerciseResult:
+    """The result as the learner may see it: hidden checks counted and withheld until the
+    staff publish them, as a learner's release does."""
+    result = ExerciseResult.model_validate_json(text)
+    hidden = [c for c in result.checks if c.visibility == "hidden"]
+    if course.hidden_published or not hidden:
+        return result
+    public = [c for c in result.checks if c.visibility != "hidden"]
+    score = sum(c.score for c in public)
+    return result.model_copy(update={
+        "checks": public, "score": round(score, 6),
+        "max_score": round(sum(c.max_score for c in public), 6),
+        "withheld": Withheld(checks=len(hidden), points=sum(c.max_score for c in hidden))})
+
+
+def late(course: Course, exercise_id: str, received: datetime, max_score: float
+         ) -> dict[str, Any] | None:
+    """How late `received` is for the exercise, by the same code as `grade batch`."""
+    model = course_of(course.root)
+    exercise = model.exercise(exercise_id)
+    deadline = model.deadline_for(exercise) if exercise else None
+    if exercise is None or deadline is None:
+        return None
+    found = lateness(model.late_policy_for(exercise), deadline, received, max_score)
+    return {"deadline": deadline.isoformat(), "late_by_seconds": found.late_by.total_seconds(),
+            "on_time": found.on_time, "penalty": found.penalty, "refused": found.refused}
+
+
+_MEAN: list[float] = [0.0, 1.0]  # (when computed, the mean): one query a second at most
+
+
+def mean_seconds() -> float:
+    """How long a recent job took, leased to graded (for the queue estimate); every
+    waiting learner polls, so the mean is computed at most once a second."""
+    if time.monotonic() - _MEAN[0] < 1.0:
+        return _MEAN[1]
+    recent = (Submission.objects.filter(state=Submission.GRADED, leased_at__isnull=False)
+              .order_by("-graded_at")[:50])
+    spans = [(s.graded_at - s.leased_at).total_seconds() for s in recent
+             if s.graded_at and s.leased_at]
+    _MEAN[:] = [time.monotonic(), sum(spans) / len(spans) if spans else 1.0]
+    return _MEAN[1]
+
+
+def describe(job: Submission, workers: int) -> dict[str, Any]:
+    """The submission as the API returns it to its learner."""
+    result = learner_result(job.course, job.result) if job.result else None
+    ahead = queue.position(job)
+    return {
+        "id": job.id, "exercise": job.exercise, "state": job.state,
+        "received_at": job.received_at.isoformat(), "sha256": job.sha256, "size": job.size,
+        "rule": RULE, "counts": job.counts if job.state == Submission.GRADED else None,
+        "position": ahead,
+        "estimate_seconds": round((ahead + 1) * mean_seconds() / max(workers, 1), 1)
+        if job.state != Submission.GRADED else 0.0,
+        "graded_at": job.graded_at.isoformat() if job.graded_at else None,
+        "grader_version": job.grader_version or None,
+        "late": late(job.course, job.exercise, job.received_at,
+                     result.final_max_score if result else 0.0),
+        "result": result.model_dump(mode="json") if result else None,
+    }

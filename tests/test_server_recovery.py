@@ -1,0 +1,100 @@
+"""Killing `grade serve` with SIGKILL mid-queue loses no submission and grades none twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.attacks import SOLUTION, WRONG
+from tests.server_fixtures import Server, grade, tokens, upload, wait_graded
+
+pytest.importorskip("django", reason="the serve extra (in dev)")
+
+LEARNERS = [f"learner{n}" for n in range(5)]
+COUNT = 50
+
+
+def graded_count(data: Path) -> int:
+    with sqlite3.connect(data / "grade.sqlite3") as db:
+        return int(db.execute("select count(*) from server_submission where state='graded'")
+                   .fetchone()[0])
+
+
+def test_a_server_killed_with_50_submissions_in_flight_grades_each_exactly_once_after_restart(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\n" + "\n".join(LEARNERS) + "\n")
+    assert grade("serve", "roster", str(roster), "--data", str(data)).returncode == 0
+    keys = tokens(data)
+    server = Server(data, None, "-j", "2", "--lease", "2")
+    sent: dict[str, tuple[str, str]] = {}  # id -> (learner, text)
+    try:
+        for n in range(COUNT):
+            learner = LEARNERS[n % len(LEARNERS)]
+            text = SOLUTION if n % 2 else WRONG
+            status, job = upload(server.url, keys[learner], text)
+            assert status == 201, job
+            sent[job["id"]] = learner, text
+        deadline = time.monotonic() + 60
+        while graded_count(data) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.kill()  # SIGKILL to the server and its grading workers
+    before = graded_count(data)
+    assert 0 < before < COUNT, f"{before} graded when killed: the kill came too late to test"
+    server = Server(data, None, "-j", "2", "--lease", "2")
+    try:
+        results = {ident: wait_graded(server.url, keys[learner], ident, timeout=180)
+                   for ident, (learner, _) in sent.items()}
+    finally:
+        server.stop()
+    with sqlite3.connect(data / "grade.sqlite3") as db:
+        events = dict(db.execute("select submission_id, count(*) from server_event "
+                                 "where kind='graded' group by submission_id").fetchall())
+        rows = db.execute("select count(*) from server_submission").fetchone()[0]
+    assert rows == COUNT
+    assert events == dict.fromkeys(sent, 1), "each submission graded exactly once"
+    scores = {text: {results[i]["result"]["score"] for i, (_, t) in sent.items() if t == text}
+              for text in (SOLUTION, WRONG)}
+    assert len(scores[SOLUTION]) == len(scores[WRONG]) == 1, scores  # same file, same score
+    assert scores[SOLUTION] != scores[WRONG]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def test_grading_workers_killed_mid_queue_are_started_again_and_nothing_is_lost(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nalice\n")
+    assert grade("serve", "roster", str(roster), "--data", str(data)).returncode == 0
+    token = tokens(data)["alice"]
+    server = Server(data, None, "-j", "2", "--lease", "2")
+    try:
+        ids = [upload(server.url, token, SOLUTION if n % 2 else WRONG)[1]["id"]
+               for n in range(10)]
+        deadline = time.monotonic() + 60
+        while not _children(server.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(server.process.pid)
+        assert workers, "the server started no grading worker"
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        results = [wait_graded(server.url, token, ident, timeout=120) for ident in ids]
+        assert server.stop() == 0, "".join(server.lines)
+    finally:
+        server.kill()
+    assert "starting the grading workers again" in "".join(server.lines)
+    assert all(r["counts"] for r in results)
+    assert len({r["result"]["score"] for r in results}) == 2
