@@ -63,6 +63,8 @@ class Skeleton:
     blanks: list[int] = field(default_factory=list)
     regions: list[int] = field(default_factory=list)
     solution: str = ""  # the solution without its markers (learner comments kept)
+    # For each line of `solution`, its line in the marked solution (what the author edits).
+    origins: list[int] = field(default_factory=list)
 
     @property
     def parts(self) -> int:
@@ -132,6 +134,7 @@ def make_skeleton(solution: str) -> Skeleton:
     regions: list[int] = []
     region: _Region | None = None
     pending: tuple[int, str] | None = None  # a BLANK alone on its line, for the next one
+    origins: list[int] = []
     for number, line in enumerate(solution.splitlines(keepends=True), 1):
         body, ending = _split_ending(line)
         column, comment = comments.get(number, (0, ""))
@@ -182,6 +185,7 @@ def make_skeleton(solution: str) -> Skeleton:
             learner, reader = learner + kept, reader + kept
             out.append(learner + ending)
             plain.append(reader + ending)
+            origins.append(number)
             blanks.append((at, len(out)))
         elif comment and _NEAR_MISS.match(comment):
             problems.append((number, f"{comment.strip()!r} looks like a marker but is not "
@@ -189,6 +193,7 @@ def make_skeleton(solution: str) -> Skeleton:
                                      "'# BEGIN SOLUTION' or '# END SOLUTION'"))
         else:
             plain.append(line)
+            origins.append(number)
             if region is None:
                 out.append(line)
     if region is not None:
@@ -204,7 +209,7 @@ def make_skeleton(solution: str) -> Skeleton:
                      for source_line, skeleton_line in blanks if skeleton_line not in standing]
     if problems:
         raise MarkerError(problems)
-    return Skeleton(text, [s for _, s in blanks], regions, "".join(plain))
+    return Skeleton(text, [s for _, s in blanks], regions, "".join(plain), origins)
 
 
 @dataclass(frozen=True)

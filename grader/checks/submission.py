@@ -135,6 +135,7 @@ class Submission:
         return self._channel.request("get", name=name)
 
     def has(self, name: str) -> bool:
+        """Whether the learner's file defines `name` at the top level (any kind of value)."""
         return self._describe(name).get("kind") != "missing"
 
     def value(self, name: str) -> Any:
