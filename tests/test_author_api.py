@@ -114,6 +114,10 @@ def test_a_half_right_answer_scores_half_the_points_with_every_case_reported(gra
     assert alone.message.startswith("sharpen({'a': 0.25, 'b': 0.75}, 0.5) changed its "
                                     "argument 1 to {'a': 0.015625"), alone.message
     assert result.score == 2.0
+    from grader.reports.text import render
+
+    report = " ".join(render(result, "API").split())
+    assert "cases passed: one, two; failed: three, four" in report
     # The --json contract gains the cases, and only where a check has them.
     data = json.loads(result.model_dump_json())
     assert [c.get("cases") is not None for c in data["checks"]] == [False, False, True, False]
