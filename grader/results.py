@@ -11,7 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from grader import learner_text as lt
 from grader.course.model import Withheld
@@ -59,6 +65,14 @@ class WrongAnswer(Model):
         return self.observed_share > self.expected_share
 
 
+class CaseResult(Model):
+    """One case of a check with cases: each earns its share of the check's points."""
+
+    name: Name = Field(description="the case as the check labels it")
+    passed: bool
+    message: Message
+
+
 class CheckResult(Model):
     """One check's verdict, as a learner sees it."""
 
@@ -76,6 +90,17 @@ class CheckResult(Model):
         "public", description="hidden: a check learners' releases leave out")
     wrong: WrongAnswer | None = Field(None, description="what the check saw, when it failed "
                                       "the answer (status failed, from fail())")
+    cases: list[CaseResult] | None = Field(None, description="only for a check with cases: "
+                                           "each case's verdict (score: the share that "
+                                           "passed)")
+
+    @model_serializer(mode="wrap")
+    def _cases_only_when_there_are(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Checks without cases serialise as before `cases` existed: the contract only gains."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("cases", ()) is None:
+            del data["cases"]
+        return data
 
     @model_validator(mode="before")
     @classmethod

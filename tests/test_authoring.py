@@ -20,7 +20,7 @@ import yaml
 from conftest import ROOT, grade_command
 
 from grader.authoring.build import outputs, read_text
-from grader.authoring.markers import make_skeleton
+from grader.authoring.markers import make_skeleton, strip_markers
 from grader.course import Course, load_course
 
 COURSE_PARTS = ("course.yaml", "exercises", "solutions", "checks")
@@ -196,14 +196,63 @@ def test_the_guide_fills_exercise_4_and_check_passes(course4: Path, check, run_g
     points = line_of(course4 / "course.yaml", "points: 2")
     assert check(course4, "exercise-4") == [
         (SKELETON, 3, OUT_OF_DATE),
-        ("course.yaml", points, f"points: 2, but the checks in {CHECKS} add up to 5"),
+        ("course.yaml", points, f"points: 2, but the checks in {CHECKS} add up to 8"),
     ]
-    edit(course4 / "course.yaml", "points: 2", "points: 5")
+    edit(course4 / "course.yaml", "points: 2", "points: 8")
     done = run_grade("build", "exercise-4", cwd=course4)
     notebook = SKELETON.replace(".py", ".ipynb")
     assert (done.returncode, done.stdout) == (0, f"wrote {SKELETON}\nwrote {notebook}\n")
     assert (course4 / SKELETON).read_text() == files[SKELETON]
     assert check(course4) == []
+
+
+def test_the_guide_shows_the_example_course_byte_for_byte() -> None:
+    example = ROOT / "examples" / "temperature"
+    for path, text in guide_files().items():
+        assert (example / path).read_text(encoding="utf-8") == text, path
+    lesson = load_course(ROOT / "course.yaml")
+    assert [e.id for e in lesson.exercises] == ["exercise-1", "exercise-2", "exercise-3"]
+
+
+def test_the_guide_exercise_checks_kills_its_mutants_releases_and_grades_inside_the_release(
+        tmp_path: Path, run_grade) -> None:
+    """The whole guide on its example course: check, --mutants, release, then a learner's
+    grading inside the release: the skeleton, the solution and two wrong answers."""
+    course = tmp_path / "temperature"
+    shutil.copytree(ROOT / "examples" / "temperature", course)
+    done = run_grade("build", "--check", cwd=course)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_grade("check", cwd=course)
+    assert done.returncode == 0 and done.stdout.startswith("course OK: 1 exercise, 5 checks, "
+                                                           "8 points"), done.stdout
+    done = run_grade("check", "--mutants", "--jobs", "1", cwd=course, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 survived, 3 marked equivalent" in done.stdout
+    # file:line of the marked solution, the one the author edits (30 without markers)
+    assert f"equivalent 30:11:compare, {SOLUTION}:35: if r <= cumulative:" in done.stdout
+    out = tmp_path / "learners"
+    done = run_grade("release", str(out), cwd=course)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (out / "solutions").exists()
+    solution = strip_markers((course / SOLUTION).read_text())
+    answers = {
+        "skeleton.py": ((out / SKELETON).read_text(), 1, "the blank on line 18 is still empty"),
+        "solution.py": (solution, 0, "Score: 8/8"),
+        # forgets the power: T = 1, the refusal and the copy right; cases and draws wrong
+        "no_power.py": (solution.replace("w ** (1 / temperature) for", "w for"), 1,
+                        "Score: 3/8"),
+        # reshapes the argument in place: right values, but the caller's weights change
+        "in_place.py": (solution.replace(
+            "    total = sum(powered.values())\n",
+            "    total = sum(powered.values())\n    dist.update(powered)\n"), 1,
+            "Score: 7/8"),
+    }
+    for name, (text, status, expected) in answers.items():
+        (tmp_path / name).write_text(text)
+        done = run_grade("exercise-4", str(tmp_path / name), cwd=out)
+        assert done.returncode == status and expected in done.stdout, (name, done.stdout)
+    report = run_grade("exercise-4", str(tmp_path / "in_place.py"), cwd=out).stdout
+    assert "changed its argument 1 to" in " ".join(report.split())
 
 
 # -- each way to break a course, reported at its file and line --------------------------

@@ -61,7 +61,7 @@ def test_status_after_a_sequence_of_gradings_shows_best_last_blanks_and_next(
     assert run_grade("exercise-1", cwd=home).returncode == 1  # the skeleton: 0/10
     report, _ = status(run_grade, home)  # blanks left: no check ran, nothing recorded
     assert [(r.best, r.last, r.graded_at) for r in report.exercises[:1]] == [(None, None, None)]
-    assert run_grade("exercise-1", str(save(home, "mine.py", SOLUTION_1)),
+    assert run_grade("exercise-1", str(save(home, EX1, SOLUTION_1)),
                      cwd=home).returncode == 0
     assert run_grade("exercise-1", str(save(home, EX1, WRONG_COMPARISON)),
                      cwd=home).returncode == 1
@@ -112,7 +112,7 @@ def test_a_corrupt_or_old_progress_file_is_ignored_with_a_note_and_replaced(
     assert report.next == "exercise-1" and report.exercises[0].best is None
     if reason != "is not valid JSON":
         return  # one kind of bad file is enough to see grading replace it (time)
-    graded = run_grade("exercise-1", str(save(home, "mine.py", SOLUTION_1)), cwd=home)
+    graded = run_grade("exercise-1", str(save(home, EX1, SOLUTION_1)), cwd=home)
     assert graded.returncode == 0 and "Score: 10/10" in graded.stdout
     assert reason in graded.stderr and "Traceback" not in graded.stderr
     assert (home / ".grade/progress.json.ignored").read_text() == content  # kept aside

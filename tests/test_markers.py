@@ -72,7 +72,7 @@ def test_outline_keeps_relative_indentation() -> None:
     ("total = cumulative  # BLANK: cum\n",
      [(1, "the blank 'cum' is part of a longer name; blank whole names")]),
     ("x = 1  # BLANK:\n", [(1, "BLANK: names no code; write # BLANK: <the code to blank>")]),
-    ("# BLANK: x\n", [(1, "BLANK: needs code before it on the same line")]),
+    ("# BLANK: x\n", [(1, "BLANK: on its own line needs a line of code right after it")]),
     ('print("hello")  # BLANK: hello\n',
      [(1, "this blank lands inside a string or comment, where the grader cannot see that "
           "it is still empty")]),
@@ -147,3 +147,33 @@ def test_strip_markers_keeps_the_code_and_the_learners_comments() -> None:
                 "z = 2\n"
                 "# END SOLUTION\n")
     assert strip_markers(solution) == "x = 0.3  # the weight\ny = 1\nz = 2\n"
+
+
+def test_a_blank_on_its_own_line_marks_the_next_line_within_ruffs_line_length() -> None:
+    solution = ("def f(w, t):\n    # BLANK: w ** (1 / t) | w to the power 1 / t\n"
+                "    return [w ** (1 / t)]  # a list\n")
+    skeleton = make_skeleton(solution)
+    assert skeleton.text == ("def f(w, t):\n"
+                             "    return [___]  # w to the power 1 / t  # a list\n")
+    assert skeleton.solution == ("def f(w, t):\n    return [w ** (1 / t)]  # w to the "
+                                 "power 1 / t  # a list\n")
+    assert skeleton.blanks == [2]
+
+
+def test_an_error_in_a_graded_marked_solution_quotes_its_code_not_its_marker() -> None:
+    from grader.checks.errors import explain
+
+    source = ('x = 1\nweather = {"a": 1 / 0}  # BLANK: 1 / 0 | replace ___ with a weight '
+              "that is long enough to be cut off at eighty characters\n")
+    error = {"kind": "exception", "type": "ZeroDivisionError", "message": "division by zero",
+             "line": 2}
+    assert explain(error, source) == ('raised ZeroDivisionError: division by zero (line 2: '
+                                      'weather = {"a": 1 / 0})')
+
+
+def test_a_marked_solution_maps_each_line_back_to_the_file_the_author_edits() -> None:
+    solution = ("def f(w):\n    # BEGIN SOLUTION\n    # OUTLINE: # your code\n"
+                "    y = w\n    # END SOLUTION\n    # BLANK: y | twice\n    return 2 * y\n")
+    skeleton = make_skeleton(solution)
+    assert skeleton.solution.splitlines() == ["def f(w):", "    y = w", "    return 2 * y  # twice"]
+    assert skeleton.origins == [1, 4, 7]

@@ -132,9 +132,12 @@ def test_grade_check_release_names_each_leak_and_each_changed_verdict(
     lines = done.stdout.splitlines()
     length = len(helper.read_text().splitlines())
     assert f"checks/markov.py:{length - 1}: a line of the solution of exercise-2 is in the " \
-        "release" in lines
-    assert f"checks/markov.py:{length}: test_unseen_corpus, hidden in exercise-2's checks, " \
-        "is in the release" in lines
+        "release (solutions/exercise_2_generator.py: word = random.choice(options))" in lines
+    hidden = ("'A corpus you never saw: only its word pairs, and its dead end ends the "
+              "sentence'")
+    assert any(line.startswith(f"checks/markov.py:{length}: `test_unseen_corpus` is in the "
+                               f"release: the hidden check {hidden} (checks/exercise_2.py:")
+               for line in lines), lines
     assert not any(f"markov.py:{length - 3}:" in line for line in lines)  # a comment
     assert any("'weather holds three non-negative numbers' fails in the course" in line
                for line in lines)

@@ -49,9 +49,8 @@ def _span(node: ast.stmt, lines: list[str]) -> range:
     return range(first, node.end_lineno or node.lineno)
 
 
-def strip_hidden(source: str, hidden: set[str]) -> Stripped:
-    """`source` without the functions named in `hidden` and what only they needed."""
-    tree = ast.parse(source)
+def kept_statements(tree: ast.Module, hidden: set[str]) -> list[bool]:
+    """For each top-level statement: does the public file keep it?"""
     body = tree.body
     keep = [not (isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in hidden)
             for n in body]
@@ -68,6 +67,14 @@ def strip_hidden(source: str, hidden: set[str]) -> Stripped:
             if keep[index] and not wanted:
                 keep[index] = False
                 changed = True
+    return keep
+
+
+def strip_hidden(source: str, hidden: set[str]) -> Stripped:
+    """`source` without the functions named in `hidden` and what only they needed."""
+    tree = ast.parse(source)
+    body = tree.body
+    keep = kept_statements(tree, hidden)
     lines = source.splitlines(keepends=True)
     cut: set[int] = set()
     for node, kept in zip(body, keep):
@@ -80,3 +87,42 @@ def strip_hidden(source: str, hidden: set[str]) -> Stripped:
     removed = sorted(set().union(*(_defined(n) for n, k in zip(body, keep) if not k)))
     return Stripped(text=text.rstrip("\n") + "\n", removed_names=removed,
                     removed_lines=removed_lines)
+
+
+def module_reach(nodes: list[ast.stmt], modules: set[str],
+                 aliases: dict[str, str]) -> dict[str, set[str] | None]:
+    """The names `nodes` reach in each of the local `modules` (`aliases`: alias -> module).
+
+    `from m import X` reaches X; `m.X` (or `alias.X`) reaches X; the module used as a
+    value (passed, iterated, `from m import *`) reaches all of it: None.
+    """
+    reach: dict[str, set[str] | None] = {}
+
+    def add(module: str, names: set[str] | None) -> None:
+        old = reach.get(module, set())
+        reach[module] = None if old is None or names is None else old | names
+
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.module in modules and not node.level:
+            found = {a.name for a in node.names}
+            add(node.module, None if "*" in found else found)
+        if isinstance(node, ast.Import):  # imported, so shipped, even if nothing is used
+            for a in node.names:
+                if a.name in modules:
+                    add(a.name, set())
+        bases: set[int] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) \
+                    and sub.value.id in aliases:
+                add(aliases[sub.value.id], {sub.attr})
+                bases.add(id(sub.value))
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id in aliases and id(sub) not in bases:
+                add(aliases[sub.id], None)
+    return reach
+
+
+def import_aliases(tree: ast.Module, modules: set[str]) -> dict[str, str]:
+    """Names that `import m` / `import m as a` bind to the local modules in `modules`."""
+    return {(a.asname or a.name): a.name for node in tree.body if isinstance(node, ast.Import)
+            for a in node.names if a.name in modules}

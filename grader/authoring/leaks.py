@@ -3,8 +3,10 @@
 Three things are checked against the author's course:
 - no line of a solution that its skeleton does not have appears in any file of the
   release (comments aside), so no answer ships;
-- no hidden check ships: not its name, not its function, not a line of the code
-  that was cut with it (the data "you never saw");
+- no hidden check ships (grader.authoring.secrets): not its name or function, no
+  name cut with it in the release's code, none of its data (the corpus "you never
+  saw") anywhere, docstrings and comments included; and no helper module ships with
+  a name only hidden checks use;
 - the release's public checks give the same verdict and message as the course's on
   the solution, on a wrong answer and on the skeleton, and the release withholds
   exactly the hidden checks' count and points.
@@ -12,14 +14,18 @@ Three things are checked against the author's course:
 
 from __future__ import annotations
 
+import ast
+import io
 import json
 import re
+import tokenize
+from contextlib import suppress
 from pathlib import Path
 
 from grader.authoring.build import relative
-from grader.authoring.hidden import strip_hidden
 from grader.authoring.markers import fill_blanks, make_skeleton
 from grader.authoring.problems import Problem
+from grader.authoring.secrets import Secret, hidden_secrets
 from grader.authoring.validate import WRONG_ANSWERS
 from grader.checks import load_checks
 from grader.course import ConfigError, Course, Exercise, load_course
@@ -29,6 +35,8 @@ from grader.sandbox.client import Sandbox
 
 MIN_NEEDLE = 5  # shorter code lines (`else:`, `)`) say nothing about a leak
 _COMMENT = re.compile(r"\s+#.*$")
+SHINGLE = 5  # this many words of a hidden phrase in a row are a quotation, not chance
+GENERATED = {"course.schema.json"}  # written by `grade schema`, the same for every course
 
 
 def _code(line: str) -> str:
@@ -65,43 +73,100 @@ def _answer_lines(course: Course, exercise: Exercise, given: set[str]) -> set[st
             if len(code := _code(line)) >= MIN_NEEDLE and code not in given}
 
 
+def _prose_lines(text: str) -> set[int]:
+    """Lines of docstrings (string statements) in Python `text`: prose, not code."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def _code_words(lines: list[str]) -> dict[int, set[str]]:
+    """Per line, the identifiers of Python code: names, and strings that are one name.
+
+    Comments, docstrings and sentences in strings are left out: an English word there
+    is not a name (`getattr(m, "SECRET")` or `["test_secret"]` still are). Text that is
+    not Python has no code.
+    """
+    text = "\n".join(lines) + "\n"
+    try:
+        prose = _prose_lines(text)
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (SyntaxError, tokenize.TokenError, ValueError):
+        return {}
+    words: dict[int, set[str]] = {}
+    for token in tokens:
+        if token.type == tokenize.NAME:
+            words.setdefault(token.start[0], set()).add(token.string)
+        elif token.type == tokenize.STRING and token.start[0] not in prose:
+            with suppress(ValueError, SyntaxError):  # an f-string has no single value
+                if isinstance(value := ast.literal_eval(token.string), str) \
+                        and value.isidentifier():
+                    words.setdefault(token.start[0], set()).add(value)
+    return words
+
+
+def _data_pattern(text: str) -> re.Pattern[str]:
+    """Where data shows: a word quoted or with its number ("'apple'", "apple: 0.5"),
+    a phrase whole or any SHINGLE words of it in a row (a corpus quoted in part)."""
+    words = text.split()
+    if len(words) == 1:
+        word = re.escape(words[0])
+        return re.compile(rf"([\"'`]){word}\1|(?<!\w){word}(?!\w)\W{{0,3}}\d")
+    runs = [words[i:i + SHINGLE] for i in range(max(len(words) - SHINGLE + 1, 1))]
+    return re.compile("|".join(r"(?<!\w)" + r"\s+".join(map(re.escape, run)) + r"(?!\w)"
+                               for run in runs))
+
+
+def _found(secret: Secret, lines: list[str], code: dict[int, set[str]]) -> list[int]:
+    """Lines where `secret` is: a name among the code's words, data anywhere."""
+    if secret.identifier:
+        return [number for number, words in sorted(code.items()) if secret.text in words]
+    text = "\n".join(lines)
+    return sorted({text.count("\n", 0, m.start()) + 1
+                   for m in _data_pattern(secret.text).finditer(text)})
+
+
+def _hidden_leaks(course: Course, texts: dict[Path, list[str]], release: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    code = {path: _code_words(lines) if path.suffix in (".py", ".ipynb") else {}
+            for path, lines in texts.items()}
+    for exercise in course.exercises:
+        hidden = [c for c in load_checks(course.checks_path(exercise))
+                  if c.visibility == "hidden"]
+        if not hidden:
+            continue
+        secrets, refused = hidden_secrets(course, exercise, hidden)
+        problems += refused
+        for secret in secrets:
+            for path, lines in texts.items():
+                if path.name in GENERATED:
+                    continue
+                problems += [Problem(file=str(path.relative_to(release)), line=number,
+                                     exercise=exercise.id,
+                                     message=f"{secret.shown} is in the release: "
+                                     f"{secret.origin}")
+                             for number in _found(secret, lines, code[path])]
+    return problems
+
+
 def _leaks(course: Course, release: Path) -> list[Problem]:
     texts = _texts(release)
     problems: list[Problem] = []
-
-    def search(exercise: Exercise, needles: set[str], what: str, whole_line: bool) -> None:
-        for path, lines in texts.items():
-            for number, line in enumerate(lines, 1):
-                hit = (_code(line) in needles if whole_line
-                       else next((n for n in needles if n in line), None))
-                if hit:
-                    problems.append(Problem(file=str(path.relative_to(release)), line=number,
-                                            message=f"{what} of {exercise.id} is in the release",
-                                            exercise=exercise.id))
-
     given = _given(course)
     for exercise in course.exercises:
-        if exercise.solution is not None:
-            search(exercise, _answer_lines(course, exercise, given), "a line of the solution",
-                   True)
-        path = course.checks_path(exercise)
-        hidden = [c for c in load_checks(path) if c.visibility == "hidden"]
-        if not hidden:
+        if exercise.solution is None:
             continue
-        cut = strip_hidden(path.read_text(encoding="utf-8"), {c.id for c in hidden})
-        search(exercise, {c.name for c in hidden}, "the name of a hidden check", False)
-        names = {c.id for c in hidden} | set(cut.removed_names)
-        for path_, lines in texts.items():
-            for number, line in enumerate(lines, 1):
-                if name := next((n for n in names if re.search(rf"\b{re.escape(n)}\b", line)),
-                                None):
-                    problems.append(Problem(
-                        file=str(path_.relative_to(release)), line=number,
-                        message=f"{name}, hidden in {exercise.id}'s checks, is in the release",
-                        exercise=exercise.id))
-        code = {c for line in cut.removed_lines if len(c := _code(line)) >= MIN_NEEDLE}
-        search(exercise, code, "code cut with a hidden check", True)
-    return problems
+        answers = _answer_lines(course, exercise, given)
+        where = relative(course, course.solution_path(exercise))
+        for path, lines in texts.items():
+            problems += [Problem(file=str(path.relative_to(release)), line=number,
+                                 message=f"a line of the solution of {exercise.id} is in the "
+                                 f"release ({where}: {_code(line)})", exercise=exercise.id)
+                         for number, line in enumerate(lines, 1) if _code(line) in answers]
+    return problems + _hidden_leaks(course, texts, release)
 
 
 def _same(course: Course, ours: ExerciseResult, theirs: ExerciseResult, what: str,
@@ -166,8 +231,11 @@ def _verdicts(course: Course, release: Course, sandbox: Sandbox) -> list[Problem
     return problems
 
 
-def verify_release(course: Course, release_dir: Path, sandbox: Sandbox) -> list[Problem]:
-    """Every way the release at `release_dir` leaks or judges unlike `course`."""
+def verify_release(course: Course, release_dir: Path, sandbox: Sandbox | None) -> list[Problem]:
+    """Every way the release at `release_dir` leaks or judges unlike `course`.
+
+    Without a sandbox (`grade check --static`) nothing is graded: leaks only.
+    """
     try:
         release = load_course(release_dir / "course.yaml")
     except ConfigError as exc:
@@ -179,4 +247,4 @@ def verify_release(course: Course, release_dir: Path, sandbox: Sandbox) -> list[
     for name in ("solutions", course.solutions_dir):
         if (release_dir / name).exists():
             problems.append(Problem(file=name, message="a solutions folder is in the release"))
-    return problems + _verdicts(course, release, sandbox)
+    return problems + (_verdicts(course, release, sandbox) if sandbox else [])

@@ -63,6 +63,8 @@ class Skeleton:
     blanks: list[int] = field(default_factory=list)
     regions: list[int] = field(default_factory=list)
     solution: str = ""  # the solution without its markers (learner comments kept)
+    # For each line of `solution`, its line in the marked solution (what the author edits).
+    origins: list[int] = field(default_factory=list)
 
     @property
     def parts(self) -> int:
@@ -131,6 +133,8 @@ def make_skeleton(solution: str) -> Skeleton:
     blanks: list[tuple[int, int]] = []  # (solution line, skeleton line)
     regions: list[int] = []
     region: _Region | None = None
+    pending: tuple[int, str] | None = None  # a BLANK alone on its line, for the next one
+    origins: list[int] = []
     for number, line in enumerate(solution.splitlines(keepends=True), 1):
         body, ending = _split_ending(line)
         column, comment = comments.get(number, (0, ""))
@@ -163,28 +167,40 @@ def make_skeleton(solution: str) -> Skeleton:
                 region.outline.append((body[:column] + text).rstrip())
         elif blank and region is not None:
             problems.append((number, "BLANK: inside a solution region, which is hidden whole"))
-        elif blank:
-            if alone:
-                problems.append((number, "BLANK: needs code before it on the same line"))
-                continue
+        elif blank and alone:  # on its own line: for the next line (ruff's line length)
+            if pending is not None:
+                problems.append((pending[0], "BLANK: on its own line needs a line of code "
+                                 "right after it"))
+            pending = (number, blank.group(1))
+        elif blank or (pending is not None and body.strip() and region is None):
+            marker = blank.group(1) if blank else pending[1]  # type: ignore[index]
+            at, pending = (number if blank else pending[0]), None  # type: ignore[index]
+            code = (body[:column] if comment else body).rstrip()
+            kept = "" if blank else body[len(code):]  # the code line's own comment stays
             try:
-                learner, reader = _blank_line(body[:column].rstrip(), blank.group(1))
+                learner, reader = _blank_line(code, marker)
             except ValueError as exc:
-                problems.append((number, str(exc)))
+                problems.append((at, str(exc)))
                 continue
+            learner, reader = learner + kept, reader + kept
             out.append(learner + ending)
             plain.append(reader + ending)
-            blanks.append((number, len(out)))
+            origins.append(number)
+            blanks.append((at, len(out)))
         elif comment and _NEAR_MISS.match(comment):
             problems.append((number, f"{comment.strip()!r} looks like a marker but is not "
                                      "one; write '# BLANK: code | comment', '# OUTLINE: text', "
                                      "'# BEGIN SOLUTION' or '# END SOLUTION'"))
         else:
             plain.append(line)
+            origins.append(number)
             if region is None:
                 out.append(line)
     if region is not None:
         problems.append((region.begin, "BEGIN SOLUTION is never closed by an END SOLUTION"))
+    if pending is not None:
+        problems.append((pending[0], "BLANK: on its own line needs a line of code right "
+                         "after it"))
     text = "".join(out)
     if not problems:
         standing = set(find_blanks(text))
@@ -193,7 +209,7 @@ def make_skeleton(solution: str) -> Skeleton:
                      for source_line, skeleton_line in blanks if skeleton_line not in standing]
     if problems:
         raise MarkerError(problems)
-    return Skeleton(text, [s for _, s in blanks], regions, "".join(plain))
+    return Skeleton(text, [s for _, s in blanks], regions, "".join(plain), origins)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from pydantic import Field, computed_field
 
-from grader.authoring.markers import equivalent_marks, strip_markers
+from grader.authoring.build import relative
+from grader.authoring.markers import equivalent_marks, make_skeleton
 from grader.authoring.mutants import Mutant, Operator, make_mutants
 from grader.authoring.problems import Problem
 from grader.batch.pool import WorkerPool
@@ -45,6 +46,8 @@ class MutantResult(Model):
     id: str
     operator: Operator
     line: int = Field(description="line of the solution (without its markers)")
+    file: str = Field("", description="the marked solution, relative to the course")
+    source_line: int = Field(0, description="the line in `file`, the marked solution")
     before: str
     after: str
     status: MutantStatus
@@ -140,15 +143,18 @@ def _baseline(course: Course, exercises: list[Exercise], texts: dict[str, str]
 
 
 def _outcome(mutant: Mutant, solution: str, result: ExerciseResult,
-             rule: EquivalentMutant | None) -> MutantResult:
+             rule: EquivalentMutant | None, where: tuple[str, list[int]]) -> MutantResult:
     failed = [c.name for c in result.checks if not c.passed]
     passed = [c.name for c in result.checks if c.passed]
     survived = result.full_marks
     rule = rule if survived else None
     status = (MutantStatus.KILLED if not survived else
               MutantStatus.EQUIVALENT if rule else MutantStatus.SURVIVED)
-    return MutantResult(id=mutant.id, operator=mutant.operator, line=mutant.line,
-                        before=mutant.before, after=mutant.after, status=status,
+    file, origins = where
+    source_line = origins[mutant.line - 1] if 0 < mutant.line <= len(origins) else mutant.line
+    return MutantResult(id=mutant.id, operator=mutant.operator, line=mutant.line, file=file,
+                        source_line=source_line, before=mutant.before, after=mutant.after,
+                        status=status,
                         failed=failed, passed=passed, error=result.error,
                         reason=rule.reason if rule else None, diff=mutant.diff(solution))
 
@@ -157,7 +163,8 @@ def run_mutants(course: Course, exercises: list[Exercise], jobs: int) -> Mutatio
     """Make and grade every mutant of each exercise's solution on `jobs` warm workers."""
     started = time.monotonic()
     raw = {e.id: course.solution_path(e).read_text(encoding="utf-8") for e in exercises}
-    texts = {e.id: strip_markers(raw[e.id]) for e in exercises}
+    skeletons = {e.id: make_skeleton(raw[e.id]) for e in exercises}
+    texts = {e.id: skeletons[e.id].solution for e in exercises}
     baseline, limit = _baseline(course, exercises, texts)
     problems = [Problem(file=str(Path(course.solutions_dir) / course.solution_path(e).name),
                         line=None, message=(
@@ -190,8 +197,10 @@ def run_mutants(course: Course, exercises: list[Exercise], jobs: int) -> Mutatio
         outcomes, used = [], set()
         for index, mutant in enumerate(mutants[exercise.id]):
             rule = next((r for r in rules if _matches(r, mutant)), None)
+            where = (relative(course, course.solution_path(exercise)),
+                     skeletons[exercise.id].origins)
             outcomes.append(_outcome(mutant, texts[exercise.id], graded[exercise.id, index],
-                                     rule))
+                                     rule, where))
             if outcomes[-1].status == MutantStatus.EQUIVALENT:
                 used.add(id(rule))
         stale = [f"{r.code!r}" + (f" ({r.mutant})" if r.mutant else "") + f": {r.reason}"

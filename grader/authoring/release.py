@@ -109,7 +109,8 @@ def copy_course(course: Course, dest: Path, *, release: bool) -> Copied:
             withheld[exercise.id] = Withheld(checks=len(hidden[exercise.id]),
                                              points=sum(c.points for c in hidden[exercise.id]))
         plan[_inside(course, checks_path)] = source
-        for helper in local_modules(checks_path).values():
+        # Only the helpers the shipped text imports: one only hidden checks use stays home.
+        for helper in local_modules(checks_path, source).values():
             plan[_inside(course, helper)] = helper.read_bytes().decode("utf-8")
     schema = course.root / "course.schema.json"
     if schema.is_file():

@@ -32,10 +32,12 @@ def double(x):
     return 2 * x  # BLANK: 2 * x | return twice x
 '''
 
-CHECKS = '''"""Hidden checks for {id}, {title}.
+CHECKS = '''"""Checks for {id}, {title}.
 
 A check is a `test_*` function with `@check(name, points)`: learners see the name,
-and the points of all checks add up to `points:` in course.yaml. It passes by
+and the points of all checks add up to `points:` in course.yaml. Checks are public:
+`grade release` ships them to learners, so they must hold no line of the solution;
+`@check(..., visibility="hidden")` keeps one back for grading only. It passes by
 returning (optionally a short note) and fails with `fail(observed, expected,
 hint=...)`. Learner code runs in the sandbox; give every call that draws random
 numbers a `seed=`, so a verdict never changes between runs (docs/authoring.md).

@@ -6,9 +6,11 @@ file runs under plain pytest through the `grader.pytest_plugin`.
 """
 
 from grader.checks.api import Check, CheckFailed, Drift, check, fail, load_checks, local_modules
+from grader.checks.compare import approx, leaves_arguments_alone, raises
 from grader.checks.submission import LearnerError, LearnerFunction, Submission
 
 __all__ = [
     "Check", "CheckFailed", "Drift", "LearnerError", "LearnerFunction", "Submission",
-    "check", "fail", "load_checks", "local_modules",
+    "approx", "check", "fail", "leaves_arguments_alone", "load_checks", "local_modules",
+    "raises",
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
+import inspect
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar, get_args
@@ -14,6 +16,21 @@ from typing import Any, Literal, NoReturn, TypeVar, get_args
 F = TypeVar("F", bound=Callable[..., Any])
 # public: shipped to learners by `grade release`; hidden: only where work is graded.
 Visibility = Literal["public", "hidden"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case of a check with `cases=`: its label, verdict and sentence."""
+
+    name: str
+    passed: bool
+    message: str
+
+
+class CasesPassed(str):
+    """A passing note of a check with cases, carrying each case's verdict."""
+
+    cases: list[Case]
 
 
 @dataclass(frozen=True)
@@ -35,8 +52,11 @@ class CheckFailed(AssertionError):
 
     def __init__(self, observed: str, expected: str | None = None,
                  hint: str | Sequence[str] | None = None, detail: str | None = None,
-                 drift: Drift | None = None) -> None:
+                 drift: Drift | None = None, cases: Sequence[Case] = (),
+                 credit: float = 0.0) -> None:
         self.observed = observed
+        self.cases = list(cases)  # a check with cases: every case's verdict
+        self.credit = credit  # the share of the points earned anyway (cases passed)
         self.expected = expected
         self.hints = [hint] if isinstance(hint, str) else list(hint or [])
         self.hint = self.hints[0] if self.hints else None
@@ -70,6 +90,7 @@ class Check:
     points: float
     function: Callable[..., Any]
     visibility: Visibility = "public"
+    cases: int = 0  # how many cases it runs, each worth points / cases; 0: all or nothing
 
     @property
     def id(self) -> str:
@@ -77,32 +98,82 @@ class Check:
 
     @property
     def line(self) -> int:
-        return self.function.__code__.co_firstlineno
+        line: int = inspect.unwrap(self.function).__code__.co_firstlineno  # cases= wraps it
+        return line
 
 
-def check(name: str, points: float, visibility: Visibility = "public") -> Callable[[F], F]:
+def _label(case: object, limit: int = 60) -> str:
+    text = repr(case)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _with_cases(function: Callable[..., Any],
+                cases: Sequence[object] | Mapping[str, object]) -> Callable[..., Any]:
+    """`function(submission, case)` run on every case: credit per case, every case reported."""
+    named = list(cases.items()) if isinstance(cases, Mapping) else \
+        [(_label(c), c) for c in cases]
+
+    @functools.wraps(function)
+    def run(submission: Any) -> CasesPassed:
+        seen: list[Case] = []
+        failures: list[tuple[str, CheckFailed]] = []
+        for label, case in named:
+            try:
+                function(submission, case)
+            except CheckFailed as exc:
+                seen.append(Case(label, False, exc.message))
+                failures.append((label, exc))
+            else:
+                seen.append(Case(label, True, "passed"))
+        passed = len(named) - len(failures)
+        if failures:
+            label, first = failures[0]
+            raise CheckFailed(f"{passed} of {len(named)} cases pass; {label}: {first.observed}",
+                              first.expected, first.hints, first.detail, first.drift,
+                              cases=seen, credit=passed / len(named))
+        note = CasesPassed(f"all {len(named)} cases pass")
+        note.cases = seen
+        return note
+
+    # pytest (grader.pytest_plugin) reads this: one fixture, `submission`, not `case`.
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("submission", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
+    return run
+
+
+def check(name: str, points: float, visibility: Visibility = "public", *,
+          cases: Sequence[object] | Mapping[str, object] | None = None) -> Callable[[F], F]:
     """Mark a ``test_*`` function as a graded check worth `points`.
 
     A ``visibility="hidden"`` check is left out of the learner's release (`grade release`)
     and runs only where work is graded (batch, Gradescope, PrairieLearn, ...).
+
+    With `cases` (a list, or a dict of label -> case), the function takes
+    ``(submission, case)`` and runs once per case: each case earns ``points / len(cases)``,
+    every case's verdict is reported (`CheckResult.cases`), and the message names the
+    first case that failed.
     """
     if visibility not in get_args(Visibility):
         raise ValueError(f"visibility must be 'public' or 'hidden', not {visibility!r}")
+    if cases is not None and not cases:
+        raise ValueError("cases= needs at least one case")
 
     def mark(function: F) -> F:
-        function.__grade_check__ = Check(  # type: ignore[attr-defined]
-            name, float(points), function, visibility)
-        return function
+        target = _with_cases(function, cases) if cases is not None else function
+        target.__grade_check__ = Check(  # type: ignore[attr-defined]
+            name, float(points), target, visibility, len(cases or ()))
+        return target  # type: ignore[return-value]
 
     return mark
 
 
-def local_modules(path: Path) -> dict[str, Path]:
+def local_modules(path: Path, source: str | None = None) -> dict[str, Path]:
     """The helper modules a checks file imports from its own folder: name -> file.
 
     These travel with the checks file wherever it runs (e.g. in an nbgrader notebook).
+    `source` is the file's text as it will ship (a release's, without hidden checks).
     """
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
     names = {alias.name for node in tree.body if isinstance(node, ast.Import)
              for alias in node.names}
     names |= {node.module for node in tree.body

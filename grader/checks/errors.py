@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +25,11 @@ _ADVICE = {
     "memory": "is a list or string growing without end?",
     "process": "the grader does not allow that",
 }
+
+
+# A trailing authoring marker (`# BLANK: ...`, grader.authoring.markers), quoted cut off
+# at 80 characters otherwise.
+_MARKER = re.compile(r"\s*#\s*BLANK:.*$")
 
 
 def megabytes(limit: Any) -> str:
@@ -62,6 +68,7 @@ def explain(error: Mapping[str, Any], source: str | None = None,
     if isinstance(line, int):
         lines = source.splitlines() if source else []
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        code = _MARKER.sub("", code)  # an author's marked solution: the code, not its marker
         what += f" ({where(line)}: {code[:80]})" if code else f" ({where(line)})"
     advice = _ADVICE.get(kind)
     return f"{what}; {advice}" if advice else what

@@ -1,7 +1,9 @@
 """The learner's code as checks see it: values and functions behind the sandbox wall.
 
 Every answer arrives as JSON data from the box. A check never runs learner code
-in its own process, so nothing the learner patches can change a verdict.
+in its own process, so nothing the learner patches can change a verdict. Values
+cross the wall as JSON both ways: a call's arguments are copies (tuples become
+lists, dict keys strings), and so are its return values and `value`s.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from grader.checks.api import CheckFailed, fail
 from grader.checks.errors import explain, megabytes
-from grader.sandbox.channel import Channel, Reply
+from grader.sandbox.channel import Channel, LearnerErrorInfo, Reply
 
 Where = Callable[[int], str]  # a line of the source -> how the learner finds it
 
@@ -21,7 +23,38 @@ def _line(line: int) -> str:
 
 
 class LearnerError(CheckFailed):
-    """Learner code raised, exited or returned something unreadable during a check."""
+    """Learner code raised, exited or returned something unreadable during a check.
+
+    Besides the learner-facing sentence (`observed`), what happened as fields:
+    `kind` ("exception", "exit", "timeout", "opaque", ...), and for an exception its
+    `type_name` ("ValueError"), `module` ("builtins"), `bases` (qualified, nearest
+    first), `error_message` (capped) and the learner's `line` (None when unknown).
+    Decide on these, never on the sentence; `is_a(ValueError)` matches by type.
+    """
+
+    def __init__(self, observed: str, hint: str | None = None,
+                 error: LearnerErrorInfo | None = None) -> None:
+        super().__init__(observed, hint=hint)
+        info: LearnerErrorInfo = error or {}
+        self.kind = str(info.get("kind", "protocol"))
+        self.type_name = str(info["type"]) if "type" in info else None
+        self.module = str(info["module"]) if "module" in info else None
+        bases = info.get("bases")
+        self.bases = [str(b) for b in bases] if isinstance(bases, list) else []
+        self.error_message = str(info["message"]) if "message" in info else None
+        line = info.get("line")
+        self.line = line if isinstance(line, int) else None
+
+    @property
+    def qualified_name(self) -> str | None:
+        """`module.type_name` ("builtins.ValueError"), when learner code raised."""
+        return f"{self.module}.{self.type_name}" if self.type_name and self.module else None
+
+    def is_a(self, exc_type: type[BaseException]) -> bool:
+        """Whether learner code raised `exc_type` or a subclass of it."""
+        wanted = f"{exc_type.__module__}.{exc_type.__qualname__}"
+        return self.kind in ("exception", "forbidden") and (
+            self.qualified_name == wanted or wanted in self.bases)
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -40,26 +73,51 @@ class LearnerFunction:
         self._source = source
         self._where = where
 
-    def _call(self, args: tuple[Any, ...], seed: int | None, repeat: int) -> list[Any]:
+    def shown(self, args: tuple[Any, ...]) -> str:
+        """The call as a learner would type it, arguments shortened: `f(1, [2, 3])`."""
+        return f"{self.name}({', '.join(_short(a) for a in args)})"
+
+    def _request(self, args: tuple[Any, ...], seed: int | None, repeat: int,
+                 echo_args: bool = False) -> Reply:
         reply = self._channel.request("call", name=self.name, args=list(args), kwargs={},
-                                      seed=seed, repeat=repeat)
+                                      seed=seed, repeat=repeat, echo_args=echo_args)
         if "error" in reply:
-            shown = ", ".join(_short(a) for a in args)
-            raise LearnerError(f"{self.name}({shown}) "
-                               f"{explain(reply['error'], self._source, self._where)}",
-                               hint="run that call yourself and read the error")
+            error = reply["error"]
+            raise LearnerError(f"{self.shown(args)} "
+                               f"{explain(error, self._source, self._where)}",
+                               hint="run that call yourself and read the error", error=error)
         results = reply.get("results")
         if not isinstance(results, list) or len(results) != repeat:
             raise LearnerError(f"{self.name} gave an answer the grader did not ask for")
-        return results
+        return reply
 
     def __call__(self, *args: Any, seed: int | None = None) -> Any:
-        """One call, after seeding `random` with `seed` (when given)."""
-        return self._call(args, seed, 1)[0]
+        """One call, after seeding `random` with `seed` (when given).
+
+        The arguments reach the function as JSON copies and its result comes back as
+        JSON data: a change it makes to an argument in place is not seen here (use
+        `call_in_place`).
+        """
+        return self._request(args, seed, 1)["results"][0]
 
     def draw(self, *args: Any, n: int, seed: int) -> list[Any]:
         """`n` calls in a row after one `random.seed(seed)`: a reproducible sample."""
-        return self._call(args, seed, n)
+        results: list[Any] = self._request(args, seed, n)["results"]
+        return results
+
+    def call_in_place(self, *args: Any, seed: int | None = None) -> tuple[Any, list[Any]]:
+        """One call, returning its result and its arguments as the function left them.
+
+        For checking in-place changes: `leaves_arguments_alone` in grader.checks.compare
+        fails a function that changes what it was given.
+        """
+        reply = self._request(args, seed, 1, echo_args=True)
+        after = reply.get("args")
+        if not isinstance(after, list) or len(after) != len(args):
+            raise LearnerError(f"{self.shown(args)} left its arguments unreadable for the "
+                               "checks", hint="return a new value instead of changing "
+                               "the argument")
+        return reply["results"][0], after
 
 
 class Submission:
@@ -77,6 +135,7 @@ class Submission:
         return self._channel.request("get", name=name)
 
     def has(self, name: str) -> bool:
+        """Whether the learner's file defines `name` at the top level (any kind of value)."""
         return self._describe(name).get("kind") != "missing"
 
     def value(self, name: str) -> Any:

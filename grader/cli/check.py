@@ -63,6 +63,8 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool,
                                  reserved=reserved)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
+    if not report.release and not report.problems:
+        report = _with_release(ctx, report, grade=not static)
     if mutants:
         _mutants(ctx, report, list(ids), as_json, jobs)
     if as_json:
@@ -76,6 +78,15 @@ def check(ctx: click.Context, ids: tuple[str, ...], as_json: bool, static: bool,
         click.echo(f"course OK: {plural(report.exercises, 'exercise')}, "
                    f"{plural(report.checks, 'check')}, {plural(report.points, 'point')}{graded}")
     sys.exit(0 if report.ok else 1)
+
+
+def _with_release(ctx: click.Context, report: CourseReport, grade: bool) -> CourseReport:
+    """The report with what `grade release` would refuse: the two never disagree."""
+    from grader.cli.release import would_refuse
+
+    problems = would_refuse(course_from(ctx), grade)
+    return report.model_copy(update={"problems": problems, "ok": not problems}) \
+        if problems else report
 
 
 def _mutants(ctx: click.Context, report: CourseReport, ids: list[str], as_json: bool,

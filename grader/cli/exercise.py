@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from grader.cli.context import course_file, course_from, die, warn_weakened
+from grader.cli.context import course_file, course_from, die, shown, warn_weakened
 from grader.cli.unfinished import Hidden, unfinished_report
 from grader.course.load import cached_plan, plan_entry
 from grader.kinds import ErrorKind
@@ -145,6 +145,12 @@ def exercise_command(plan: Planned) -> click.Command:
     return grade_one
 
 
+def is_own_file(learner: Path, path: Path) -> bool:
+    """Whether `path` is the exercise's own learner file (.py, or its .ipynb): only that
+    records progress, so an author grading test answers changes no learner's state."""
+    return path.resolve() in (learner.resolve(), learner.with_suffix(".ipynb").resolve())
+
+
 def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: Source | None,
                      sandbox: Sandbox, booting: bool, *, as_json: bool, show_output: bool,
                      only: str | None) -> int:
@@ -156,6 +162,7 @@ def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: S
     from grader.cli.learner import checks_or_die, done_count, grade_recorded
     from grader.cli.terminal import json_text
     from grader.progress import Recorder
+    from grader.progress.hints import deepen
     from grader.reports.progress import full_marks_line, scope_line
     from grader.reports.text import render
     from grader.runner import Grader
@@ -171,7 +178,17 @@ def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: S
     if booting:
         sandbox.ready()
         warn_weakened(sandbox)
-    result = grade_recorded(grader, recorder, exercise, path, source, hints=not as_json)
+    own = is_own_file(course.learner_path(exercise), path)
+    if own:
+        result = grade_recorded(grader, recorder, exercise, path, source, hints=not as_json)
+    else:  # an author's test answer, a copy: graded, but the learner's state is untouched
+        result = (grader.grade(exercise, path) if source is None
+                  else grader.grade_source(exercise, source))
+        if not as_json:  # each check's first hint, worded as the learner's loop words it
+            result = deepen(result, {}, None)
+        click.echo(click.style("note: ", fg="yellow") + f"{shown(path)} is not "
+                   f"{shown(course.learner_path(exercise))}: graded, but no progress or hint "
+                   "depth is recorded", err=True)
     if as_json:
         click.echo(json_text(result.model_dump_json()))
     else:
@@ -180,7 +197,7 @@ def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: S
         if only is not None:
             total = len(load_checks(course.checks_path(exercise)))
             click.echo(scope_line(only, len(result.checks), total))
-        elif result.full_marks:
+        elif result.full_marks and own:  # progress: only for the learner's own file
             click.echo(full_marks_line(exercise, done_count(recorder, course.exercises),
                                        len(course.exercises)))
     return 0 if result.full_marks else 1

@@ -9,7 +9,7 @@ from grader.authoring.build import relative
 from grader.cli.context import command_names, course_file, course_from, die
 
 ROLES = ("the reference solution; its marked parts become blanks",
-         "hidden checks: one example check",
+         "the checks (public: they ship to learners): one example",
          "the new exercise appended, comments kept",
          "the learner's skeleton, built from the solution",
          "the same skeleton as a Jupyter notebook")

@@ -24,15 +24,32 @@ def refuse_foreign(outdir: Path, marker: str) -> None:
             "choose a new folder, or remove it yourself")
 
 
-def release_problems(course: Course, folder: Path) -> list[Problem]:
-    """How the release in `folder` leaks or judges unlike `course` (exit 2 without a sandbox)."""
+def release_problems(course: Course, folder: Path, grade: bool = True) -> list[Problem]:
+    """How the release in `folder` leaks or judges unlike `course` (exit 2 without a sandbox).
+
+    `grade=False` only searches for leaks (`grade check --static`).
+    """
     from grader.authoring.leaks import verify_release
 
+    if not grade:
+        return verify_release(course, folder, None)
     try:
         with make_sandbox() as sandbox:
             return verify_release(course, folder, sandbox)
     except SandboxError as exc:
         die(f"the sandbox could not start: {exc}")
+
+
+def would_refuse(course: Course, grade: bool) -> list[Problem]:
+    """Every problem `grade release` would refuse `course` for: `grade check` runs it too."""
+    from grader.authoring.release import ReleaseError, copy_course
+
+    with tempfile.TemporaryDirectory(prefix="grade-release-") as tmp:
+        try:
+            copy_course(course, Path(tmp) / "release", release=True)
+        except ReleaseError as exc:
+            return [Problem(file="course.yaml", message=f"grade release would refuse: {exc}")]
+        return release_problems(course, Path(tmp) / "release", grade)
 
 
 @click.command("release")

@@ -15,7 +15,7 @@ def _indent(text: str, prefix: str = "      ") -> str:
 def _survivor(mutant: MutantResult) -> list[str]:
     return [
         click.style(f"  survived {mutant.id}", fg="red", bold=True)
-        + f" ({mutant.operator.value}), line {mutant.line}: {mutant.after}",
+        + f" ({mutant.operator.value}), {mutant.file}:{mutant.source_line}: {mutant.after}",
         f"      passed every check: {'; '.join(mutant.passed)}",
         _indent(mutant.diff),
     ]
@@ -31,7 +31,8 @@ def _exercise(result: ExerciseMutation) -> list[str]:
         if mutant.status == MutantStatus.SURVIVED:
             lines += _survivor(mutant)
         elif mutant.status == MutantStatus.EQUIVALENT:
-            lines.append(f"  equivalent {mutant.id}, line {mutant.line}: {mutant.after}"
+            lines.append(f"  equivalent {mutant.id}, {mutant.file}:{mutant.source_line}: "
+                         f"{mutant.after}"
                          f"  ({mutant.reason})")
     lines += [f"  note: this equivalence mark matches no surviving mutant: {mark}"
               for mark in result.stale_marks]

@@ -79,6 +79,12 @@ def _check_lines(check: CheckView, mark: str, width: int, error: bool) -> list[s
     if check.passed or error:
         return lines
     lines += _wrap(check.message, "      ")
+    # A check with cases (results.CaseResult): which earned their share, which did not.
+    cases = getattr(check, "cases", None) or []  # the blanks-only view has none
+    if cases:
+        right = ", ".join(c.name for c in cases if c.passed) or "none"
+        wrong = ", ".join(c.name for c in cases if not c.passed)
+        lines += _wrap(f"cases passed: {right}; failed: {wrong}", "      ")
     if check.hint:
         lines += _wrap(f"hint: {check.hint}", "      ")
     if check.detail:

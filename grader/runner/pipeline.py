@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from grader.checks import Check, CheckFailed, Submission
 from grader.checks.errors import explain
-from grader.results import CheckResult, CheckStatus, ErrorKind, WrongAnswer
+from grader.results import CaseResult, CheckResult, CheckStatus, ErrorKind, WrongAnswer
 from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
 from grader.runner.source import Source, SubmissionError, preflight
 from grader.sandbox.channel import Channel
@@ -81,9 +81,12 @@ def load(source: Source, channel: Channel, time_limit: float) -> Submission | Fa
 
 def verdict(check: Check, status: CheckStatus, message: str = "",
             failed: CheckFailed | None = None) -> CheckResult:
-    """A check's result; only `passed` scores."""
+    """A check's result; only `passed` scores in full (a check with cases: per case)."""
     passed = status is CheckStatus.PASSED
-    return CheckResult(name=check.name, passed=passed, score=check.points if passed else 0.0,
+    cases = getattr(failed or message, "cases", None)
+    credit = 1.0 if passed else failed.credit if failed else 0.0
+    return CheckResult(name=check.name, passed=passed, score=check.points * credit,
+                       cases=[CaseResult(**vars(c)) for c in cases] if cases else None,
                        max_score=check.points,
                        message=failed.message if failed else message or "passed",
                        hint=failed.hint if failed else None,

@@ -17,6 +17,8 @@ class LearnerErrorInfo(TypedDict, total=False):
     kind: str  # syntax | exception | exit | interrupt | memory | recursion | process |
     #            forbidden | disk | file_size | opaque | missing | timeout | protocol
     type: str
+    module: str  # the exception class's __module__ ("builtins")
+    bases: list[str]  # its base classes, qualified ("builtins.Exception"), nearest first
     message: str
     line: int | None
 
@@ -33,6 +35,7 @@ class Reply(TypedDict, total=False):
     params: list[str]  # get: a function's parameters
     type: str  # get: the type of an opaque value
     results: Any  # call: one JSON value per repeat
+    args: Any  # call with echo_args: the arguments after the call, as JSON (None: unreadable)
 
 
 class BoxLimits(TypedDict):

@@ -141,11 +141,16 @@ def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
         message = str(exc)
     except BaseException:  # a hostile __str__
         message = "<unprintable>"
-    # Cut here too: an 8 MB class name would otherwise cross the wall whole.
+    # Cut here too: an 8 MB class name would otherwise cross the wall whole. The
+    # module and the classes it derives from let a check match the type, not a sentence.
+    bases = [f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__[1:-1]][:MAX_BASES]
     return {"kind": kind, "type": lt.cut(type(exc).__name__, lt.NAME_CHARS),
+            "module": lt.cut(str(type(exc).__module__), lt.NAME_CHARS),
+            "bases": [lt.cut(b, lt.NAME_CHARS) for b in bases],
             "message": lt.cut(message, lt.BOX_MESSAGE_CHARS), "line": line}
 
 
+MAX_BASES = 8  # ValueError -> Exception -> BaseException: a real hierarchy is short
 _CONTAINERS = (dict, list, tuple)
 
 
@@ -256,6 +261,8 @@ class Host:
                 reply = self.call(request["name"], request.get("args", []),
                                   request.get("kwargs", {}), request.get("seed"),
                                   int(request.get("repeat", 1)))
+                if request.get("echo_args") and "results" in reply:
+                    reply["args"] = self.args_after(request.get("args", []))
             else:
                 reply = {"error": {"kind": "protocol", "message": f"unknown op {op!r}"}}
         except BaseException as exc:  # learner code raised anything at all
@@ -318,6 +325,16 @@ class Host:
             bad = next((type(r).__name__ for r in results if _encode(r) is None), "value")
             return {"error": {"kind": "opaque", "message": f"returned a {bad}", "type": bad}}
         return {"results": protocol.Encoded(encoded) if self.encoded else json.loads(encoded)}
+
+
+    @staticmethod
+    def args_after(args: list[Any]) -> Any:
+        """The call's arguments as the learner's function left them (in place changes)."""
+        try:
+            ok, data = _to_json(args)
+        except TooLarge:
+            return None
+        return data if ok else None
 
 
 def serve(channel: socket.socket, output_limit: int) -> None:
