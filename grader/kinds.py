@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-NO_SUBMISSION = "no submission"  # the error sentence of a student's missing file (SPEC.md)
+NO_SUBMISSION = "no submission"  # the error sentence of a student's missing file
 NOT_RUN = "not run"  # the message of each check of a submission that could not be graded
 
 

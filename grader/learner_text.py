@@ -11,8 +11,8 @@ where it enters the trusted side (the client, and every result model), so:
   move the cursor to print a fake score, or make text render in another order.
   Newlines and tabs stay: printed output and histograms are multi-line.
 
-The limits bound one `ExerciseResult` (see `max_result_bytes`, documented in the
-README): a submission cannot make a result, a journal line or an OUTDIR grow
+The limits bound one `ExerciseResult` (see `max_result_bytes`, documented in
+docs/security.md): a submission cannot make a result, a journal line or an OUTDIR grow
 beyond them, whatever it does.
 """
 

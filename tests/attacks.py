@@ -343,7 +343,7 @@ DISK_ATTACKS = [
            kind=ErrorKind.DISK),
 ]
 
-# What each isolation level blocks (README, "Threat model"): one line per row.
+# What each isolation level blocks (docs/security.md, "Threat model"): one line per row.
 PROBES = {
     "connect over TCP": "socket.socket().connect(('127.0.0.1', 9))",
     "send over UDP": "socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"

@@ -219,7 +219,7 @@ def test_a_zip_of_many_small_highly_compressed_members_is_refused_while_inflatin
         for i in range(members):
             archive.writestr(f"s{i % 7}/f{i}.txt", block)
     inflated = members * size
-    assert inflated > ZipLimits().ratio * bomb.stat().st_size  # a bomb by the README's ratio
+    assert inflated > ZipLimits().ratio * bomb.stat().st_size  # a bomb by docs/ta.md's ratio
     with pytest.raises(UnsafeZip, match="the archive inflates more than 200 times"):
         extract(bomb, tmp_path / "out")
     assert not (tmp_path / "out").exists()

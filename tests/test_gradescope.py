@@ -35,7 +35,7 @@ Format = Literal["text", "html", "simple_format", "md", "ansi"]
 
 
 class SpecTest(BaseModel):
-    """One test of results.json (gradescope autograder_samples, docs/specs.md)."""
+    """One test of results.json (Gradescope's autograder specification, its specs page)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 

@@ -1,6 +1,6 @@
 """Every check can fail: for each one, a mutant of the solution that fails exactly it.
 
-And the wrong answers learners really write (SPEC.md) fail the checks they should.
+And the wrong answers learners really write fail the checks they should.
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ def test_every_check_has_a_mutant(grader: Grader, course: Course) -> None:
     assert declared == covered
 
 
-# The wrong variants SPEC.md names, with the checks each must fail at least.
+# The wrong variants learners write (docs/learners.md shows some), with the checks each
+# must fail at least.
 WRONG = [
     ("exercise-1", '"cloudy": 0.3,', '"cloudy": 0.4,', {"test_weights_sum_to_one"}),
     ("exercise-1", "if r < cumulative:", "if r > cumulative:",

@@ -215,7 +215,7 @@ def attack_grader(portable_sandbox: PortableSandbox) -> Grader:
     return Grader(quick_course(), portable_sandbox)
 
 
-# The portable box has no disk budget (README says so): filling the disk is not stopped.
+# The portable box has no disk budget (docs/portability.md): filling the disk is not stopped.
 PORTABLE_ATTACKS = [a for a in ATTACKS if a not in DISK_ATTACKS]
 
 

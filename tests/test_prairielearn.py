@@ -20,7 +20,7 @@ from tests.conftest import ROOT, exercise_of, grade_command
 
 
 class PLTest(BaseModel):
-    """A test as <pl-external-grader-results> renders it (docs/externalGrading.md)."""
+    """A test as <pl-external-grader-results> renders it (PL's docs/externalGrading.md)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 

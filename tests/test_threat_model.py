@@ -1,4 +1,4 @@
-"""The README's threat-model tables are exactly what each isolation level blocks.
+"""The threat-model tables (docs/security.md) are exactly what each isolation level blocks.
 
 Each row of the tables is one probe in `attacks.THREAT_PROBE`; the probe is graded
 at every level this machine offers, as root (in a subprocess per level) and as
@@ -22,11 +22,12 @@ from attacks import PROBES, ROOT, THREAT_PROBE, Layout
 from test_attacks import NOBODY, nobody_layout, run_as_nobody  # noqa: F401  (fixture)
 
 LEVELS = ("full", "no-namespaces", "plain")
+SECURITY = ROOT / "docs/security.md"  # the threat model page (README.md links it)
 
 
 def readme_table(marker: str) -> dict[str, dict[str, str]]:
-    """row -> level -> "blocked" | "allowed", from the table after `marker` in README.md."""
-    text = (ROOT / "README.md").read_text()
+    """row -> level -> "blocked" | "allowed", from the table after `marker` in docs/security.md."""
+    text = SECURITY.read_text()
     lines = text[text.index(f"<!-- threat-model: {marker} -->"):].splitlines()[1:]
     header = [c.strip() for c in lines[0].strip("|").split("|")]
     table = {}
@@ -92,8 +93,8 @@ SURFACES = ("local learner", "batch", "Dask worker", "Gradescope / PrairieLearn 
 
 
 def surface_rows() -> dict[str, list[str]]:
-    """surface -> its cells (can, cannot, tests), from the surfaces table in README.md."""
-    text = (ROOT / "README.md").read_text()
+    """surface -> its cells (can, cannot, tests), from the surfaces table in docs/security.md."""
+    text = SECURITY.read_text()
     lines = text[text.index("<!-- threat-model: surfaces -->"):].splitlines()[3:]
     rows = {}
     for line in lines:
@@ -107,7 +108,7 @@ def surface_rows() -> dict[str, list[str]]:
 def test_every_surface_has_a_row_saying_what_learner_code_can_and_cannot_do() -> None:
     rows = surface_rows()
     named = [next((s for s in SURFACES if row.startswith(s)), row) for row in rows]
-    assert named == list(SURFACES), f"surfaces in README: {list(rows)}"
+    assert named == list(SURFACES), f"surfaces in docs/security.md: {list(rows)}"
     for surface, (can, cannot, tests) in rows.items():
         assert can and cannot and tests, f"{surface}: a cell is empty"
 

@@ -51,7 +51,7 @@ MAX_FILES_PER_TASK = 16
 # The levels whose boxes learner code cannot leave: no network (so no Dask; the seccomp
 # filter where there is no network namespace) and no file of the worker's (so no grader
 # code to patch: a chroot). `plain` and `portable` share the worker's files; `portable`
-# also its network (README, "Threat model").
+# also its network (docs/security.md).
 CONTAINED = frozenset({"full", "no-namespaces"})
 # What this client accepts from the cluster: msgpack data only. Dask's default list
 # includes pickle, and a result is unpickled where it arrives (on the TA's machine).

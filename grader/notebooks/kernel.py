@@ -17,7 +17,7 @@ A failed check raises AssertionError, which nbgrader scores as 0 for the cell.
 Nothing is written to stderr on success: nbgrader would count that as a failure.
 Everything here runs in the learner's own kernel, which can patch it: its verdicts
 are feedback. The grade is `grade batch --nbgrader-db`'s, computed from the
-notebook's source in the sandbox and written over autograde's (README, nbgrader).
+notebook's source in the sandbox and written over autograde's (docs/notebooks.md).
 """
 
 from __future__ import annotations

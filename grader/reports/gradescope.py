@@ -9,7 +9,8 @@ One test per check, named "<exercise id>: <check name>".
 Hidden checks' tests are `after_published`; the top-level `output` is shown to learners
 at once, so it says only what the visible checks add up to and how many hidden checks
 and points remain (as `grade exercise-N` does in a release). Gradescope itself hides the
-total score from learners while any test is unpublished (docs/specs.md, "Controlling
+total score from learners while any test is unpublished (Gradescope's autograder
+specification, https://gradescope-autograders.readthedocs.io/en/latest/specs/, "Controlling
 Test Case Visibility").
 """
 

@@ -1,4 +1,4 @@
-"""PrairieLearn's external-grader `results.json` (docs/externalGrading.md in PrairieLearn).
+"""PrairieLearn's external-grader `results.json` (PL's docs/externalGrading.md).
 
 `score` is in [0, 1]; `gradable: false` marks a submission that could not be graded as
 an answer (unfilled blanks, a syntax error, no file), which costs the student no

@@ -57,7 +57,7 @@ def box_environment() -> dict[str, str]:
 def status_of(returncode: int, killed: bool, cpu: float) -> dict[str, Any]:
     """How a box ended, in the zygote's terms (`client.stop_from_status` reads them).
 
-    No "disk" flag: the portable box has no disk budget (README says so).
+    No "disk" flag: the portable box has no disk budget (docs/portability.md says so).
     """
     if returncode < 0:  # POSIX: killed by a signal
         ended: dict[str, Any] = {"signal": -returncode}
@@ -166,7 +166,7 @@ class PortableSandbox(Sandbox):
         self.isolation = {
             "level": "portable", "chroot": False, "setuid": False, "network": False,
             "pid_namespace": False, "user_namespace": False, "landlock": 0, "seccomp": False,
-            "disk": "none",  # no disk budget: see README, 'On macOS / on Windows / in Jupyter'
+            "disk": "none",  # no disk budget: see docs/portability.md
             "rlimits": not WINDOWS, "job_object": WINDOWS, "audit_hook": True,
         }
         self.info = {"pid": None, "boxes": self.base, "uid_base": 0, "uid_range": 0}

@@ -18,7 +18,7 @@ first frame sent back (`host.READY`) says so.
    plainly: an audit hook is not a security boundary. It turns the common
    mistakes and the simple attacks into the same clear messages the Linux box
    gives; determined hostile code is contained only
-   by the Linux sandbox (README, "On macOS / on Windows / in Jupyter");
+   by the Linux sandbox (docs/portability.md);
 4. an empty environment, then `host.serve`.
 """
 
