@@ -185,10 +185,11 @@ def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: S
         result = (grader.grade(exercise, path) if source is None
                   else grader.grade_source(exercise, source))
         if not as_json:  # each check's first hint, worded as the learner's loop words it
+            # (--json is for scripts: its stderr stays for problems, as for the learner's file)
             result = deepen(result, {}, None)
-        click.echo(click.style("note: ", fg="yellow") + f"{shown(path)} is not "
-                   f"{shown(course.learner_path(exercise))}: graded, but no progress or hint "
-                   "depth is recorded", err=True)
+            click.echo(click.style("note: ", fg="yellow") + f"{shown(path)} is not "
+                       f"{shown(course.learner_path(exercise))}: graded, but no progress or "
+                       "hint depth is recorded", err=True)
     if as_json:
         click.echo(json_text(result.model_dump_json()))
     else:
