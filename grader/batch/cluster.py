@@ -30,7 +30,6 @@ from distributed import Client, Future, KilledWorker, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 from pydantic import ValidationError
 
-from grader import __version__
 from grader.batch.executor import ExecutorFactory, WorkerError, grade_safely, worker_info
 from grader.checks import local_modules
 from grader.course import Course, Exercise
@@ -39,6 +38,7 @@ from grader.results import ErrorKind, ExerciseResult, WorkerInfo
 from grader.runner import Failure, Grader
 from grader.sandbox.client import SandboxError
 from grader.sandbox.levels import make_sandbox
+from grader.version import __version__
 
 K = TypeVar("K")
 # Dask's loggers that set their own level (distributed/config.py); the rest inherit.

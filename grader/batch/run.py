@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from grader import __version__
 from grader.batch.discover import StudentFolder, discover
 from grader.batch.executor import ExecutorFactory, WorkerError, worker_uses
 from grader.batch.fingerprint import course_digest, exercises_digest, fingerprint, submission_digest
@@ -38,6 +37,7 @@ from grader.results import (
 from grader.runner import ChecksError, Failure, Grader
 from grader.runner.source import SubmissionError
 from grader.sandbox.client import Sandbox
+from grader.version import __version__
 
 JOURNAL = "journal.jsonl"
 UNPACKED = ".download"  # where a zipped download is unpacked, inside OUTDIR

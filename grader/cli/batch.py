@@ -21,8 +21,8 @@ from grader.batch.select import Only, Selection
 from grader.batch.shard import Shard, ShardError
 from grader.batch.submitted import Times, read_times
 from grader.batch.tables import TableError
-from grader.cli import INTERRUPTED
 from grader.cli.context import course_from, die, warn_weakened
+from grader.cli.exits import INTERRUPTED
 from grader.course import Course
 from grader.reports.canvas import IdColumn
 from grader.reports.export import summary as exports_summary
