@@ -37,7 +37,8 @@ sys.path.insert(0, str(HERE))
 
 from synthetic import EXERCISES, FILES, build_class, course_copy  # noqa: E402
 
-from grader.batch import run_batch  # noqa: E402
+from grader.batch import BatchRequest, run_batch  # noqa: E402
+from grader.batch.select import Selection  # noqa: E402
 from grader.course import load_course  # noqa: E402
 from grader.reports.export import write_exports  # noqa: E402
 from grader.runner import Grader  # noqa: E402
@@ -67,7 +68,7 @@ def batch(course_yaml: Path, subs: Path, jobs: int, work: Path) -> tuple[float, 
     out = work / f"out-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
-    run = run_batch(course, subs, out, jobs=jobs, force=True)
+    run = run_batch(course, BatchRequest(subs, out, jobs=jobs, selection=Selection(force=True)))
     graded = time.perf_counter()
     write_exports(out, run.results)
     return graded - started, time.perf_counter() - graded

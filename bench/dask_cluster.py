@@ -39,8 +39,9 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from localcluster import LocalCluster  # noqa: E402
 from synthetic import EXERCISES, build_class, course_copy  # noqa: E402
 
-from grader.batch import run_batch  # noqa: E402
+from grader.batch import BatchRequest, run_batch  # noqa: E402
 from grader.batch.cluster import dask_pool  # noqa: E402
+from grader.batch.select import Selection  # noqa: E402
 from grader.course import load_course  # noqa: E402
 
 BENCH_CYCLE = ("solution", "solution", "mutant", "skeleton", "solution", "mutant", "syntax",
@@ -70,7 +71,8 @@ def graded(course_yaml: Path, subs: Path, out: Path, **options: object) -> tuple
     course = load_course(course_yaml)
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
-    run = run_batch(course, subs, out, force=True, **options)  # type: ignore[arg-type]
+    request = BatchRequest(subs, out, selection=Selection(force=True), **options)  # type: ignore[arg-type]
+    run = run_batch(course, request)
     seconds = time.perf_counter() - started
     assert run.graded > 0
     return seconds, sum(e.seconds for s in run.results.students for e in s.exercises)

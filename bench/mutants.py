@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from grader.authoring.mutation import run_mutants  # noqa: E402
+from grader.batch.pool import WorkerPool  # noqa: E402
 from grader.course import load_course  # noqa: E402
 
 
@@ -37,7 +38,7 @@ def main() -> None:
     for _ in range(args.repeat):
         for jobs in (1, 2):
             started = time.monotonic()
-            report = run_mutants(course, list(course.exercises), jobs)
+            report = run_mutants(course, list(course.exercises), jobs, WorkerPool)
             seconds = time.monotonic() - started
             mutants = sum(len(e.mutants) for e in report.exercises)
             looping = sum("time limit" in (m.error or "") for e in report.exercises

@@ -103,8 +103,9 @@ def small(work: Path, repeat: int, class_size: int) -> dict[str, list[float]]:
 
 
 def big(work: Path, students: int) -> dict[str, float]:
-    from grader.batch import BatchRun, run_batch
-    from grader.batch.regrade import settle
+    from grader.batch import BatchRequest, BatchRun, run_batch
+    from grader.batch.regrade import finalise_scores
+    from grader.batch.select import Selection
     from grader.course import load_course
     from grader.reports.export import write_exports
 
@@ -115,11 +116,12 @@ def big(work: Path, students: int) -> dict[str, float]:
     out = work / "big-out"
 
     def export(run: BatchRun) -> None:  # as `grade batch` does: final scores, then files
-        settled = settle(course, run.results, run.students, run.files, out,
-                         elsewhere=run.elsewhere)
+        settled = finalise_scores(course, run.results, run.students, run.files, out,
+                                  elsewhere=run.elsewhere)
         write_exports(out, settled.result)
 
-    run = run_batch(course, work / "big", out, jobs=2, force=True, export=export)
+    run = run_batch(course, BatchRequest(work / "big", out, jobs=2, export=export,
+                                         selection=Selection(force=True)))
     phases = dict(run.phases)
     phases["total"] = time.perf_counter() - started
     return phases

@@ -18,7 +18,7 @@ import pytest
 from attacks import FILE, LIBRARY, SOLUTION
 
 from grader.atomic import write_atomic
-from grader.batch import BatchError, run_batch
+from grader.batch import BatchError, BatchRequest, run_batch
 from grader.batch.discover import discover
 from grader.batch.journal import read_entries
 from grader.course import Course, load_course
@@ -35,8 +35,8 @@ def _class(root: Path, students: dict[str, str]) -> Path:
 
 def _grade(course: Course, submissions: Path, outdir: Path) -> None:
     exercises = [course.exercises[0]]
-    run_batch(course, submissions, outdir, exercises=exercises, jobs=1,
-              export=lambda run: write_exports(outdir, run.results, draw_charts=False))
+    run_batch(course, BatchRequest(submissions, outdir, exercises=exercises, jobs=1,
+              export=lambda run: write_exports(outdir, run.results, draw_charts=False)))
 
 
 def outdir_state(outdir: Path) -> dict[str, object]:
@@ -140,8 +140,8 @@ def test_refused_look_alikes_get_no_files_and_the_batch_says_why(
         course: Course, tmp_path: Path) -> None:
     subs = _class(tmp_path / "subs", {"Alice": SOLUTION, "alice": WRONG, "bob": SOLUTION})
     out = tmp_path / "out"
-    run = run_batch(course, subs, out, exercises=[course.exercises[0]], jobs=1,
-                    export=lambda run: write_exports(out, run.results, draw_charts=False))
+    run = run_batch(course, BatchRequest(subs, out, exercises=course.exercises[:1], jobs=1,
+                    export=lambda run: write_exports(out, run.results, draw_charts=False)))
     assert [s.student for s in run.results.students] == ["bob"]
     assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.md"]
     assert any(w.startswith("skipped 'Alice': its id looks the same as 'alice'")
@@ -157,11 +157,12 @@ def test_the_journal_lock_is_held_through_the_exports(course: Course, tmp_path: 
 
     def export(result: object) -> None:  # a second run starts while the first exports
         try:
-            run_batch(course, subs, out, exercises=[course.exercises[0]], jobs=1)
+            run_batch(course, BatchRequest(subs, out, exercises=course.exercises[:1], jobs=1))
         except BatchError as exc:
             seen.append(str(exc))
 
-    run_batch(course, subs, out, exercises=[course.exercises[0]], jobs=1, export=export)
+    run_batch(course, BatchRequest(subs, out, exercises=course.exercises[:1], jobs=1,
+                                   export=export))
     assert seen == [f"another `grade batch` is writing {out}"]
 
 

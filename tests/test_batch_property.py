@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from grader.batch import run_batch
+from grader.batch import BatchRequest, run_batch
 from grader.batch.discover import download_text
 from grader.batch.layouts import Layout
 from grader.batch.roster import RosterRow
@@ -123,9 +123,9 @@ def test_every_generated_download_keeps_the_class_invariants(
         write = _write_folders if layout is Layout.FOLDERS else _write_canvas
         files = write(subs, people)
         before = _tree(work, out.parent)  # OUTDIR and the folder made for it
-        run = run_batch(course, subs, out, exercises=[course.exercises[0]], jobs=1,
+        run = run_batch(course, BatchRequest(subs, out, exercises=course.exercises[:1], jobs=1,
                         layout=layout, roster=roster,
-                        export=lambda r: write_exports(out, r.results, draw_charts=False))
+                        export=lambda r: write_exports(out, r.results, draw_charts=False)))
         # no input stops the class: every student the run kept has a result
         graded = {s.student for s in run.results.students}
         assert graded == {s.id for s in run.students}, (graded, run.students)

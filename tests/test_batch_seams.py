@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import BatchError, run_batch
+from grader.batch import BatchError, BatchRequest, run_batch
 from grader.batch.discover import MAX_NOTES, StudentFolder, discover
 from grader.batch.layouts import Layout
 from grader.batch.layouts.folders import read_nbgrader
@@ -366,8 +366,8 @@ def test_a_bad_member_name_is_that_students_note_and_the_class_is_graded(
         case: str, course: Course, tmp_path: Path) -> None:
     download = _zip_class(tmp_path / "class.zip", BAD_MEMBERS[case])
     out = tmp_path / "out"
-    run = run_batch(course, download, out, exercises=[course.exercises[0]], jobs=1,
-                    export=lambda r: write_exports(out, r.results, draw_charts=False))
+    run = run_batch(course, BatchRequest(download, out, exercises=course.exercises[:1], jobs=1,
+                    export=lambda r: write_exports(out, r.results, draw_charts=False)))
     scores = {s.student: s.total for s in run.results.students}
     assert scores == {"bob": 10, "carol": 10, "dave": 6}, fail(
         scores, "everyone graded", f"a {case} member is one student's problem")
@@ -385,8 +385,8 @@ def test_a_file_name_that_is_not_utf8_is_a_note_and_the_class_is_graded(
     os.close(os.open(os.fsencode(subs / "ann") + b"/caf\xe9\xff.py", os.O_CREAT | os.O_WRONLY))
     os.mkdir(os.fsencode(subs) + b"/z\xff")  # a student folder not in UTF-8
     out = tmp_path / "out"
-    run = run_batch(course, subs, out, exercises=[course.exercises[0]], jobs=1,
-                    export=lambda r: write_exports(out, r.results, draw_charts=False))
+    run = run_batch(course, BatchRequest(subs, out, exercises=course.exercises[:1], jobs=1,
+                    export=lambda r: write_exports(out, r.results, draw_charts=False)))
     scores = {s.student: s.total for s in run.results.students}
     assert scores == {"ann": 10, "bob": 6}, fail(scores, {"ann": 10, "bob": 6},
                                                   "a bad name stops no one")
@@ -409,10 +409,11 @@ def test_a_file_changed_while_graded_is_not_stored_under_the_planned_fingerprint
         if done == 1:  # after planning, before bob is graded: his file changes
             (subs / "bob" / FILE).write_text(WRONG)
 
-    run = run_batch(course, subs, out, exercises=[course.exercises[0]], jobs=1, progress=swap)
+    run = run_batch(course, BatchRequest(subs, out, exercises=course.exercises[:1], jobs=1,
+                                         progress=swap))
     assert {s.student: s.total for s in run.results.students}["bob"] == 6
     (subs / "bob" / FILE).write_text(SOLUTION)  # the file as planned again
-    again = run_batch(course, subs, out, exercises=[course.exercises[0]], jobs=1)
+    again = run_batch(course, BatchRequest(subs, out, exercises=course.exercises[:1], jobs=1))
     bob = {s.student: s.total for s in again.results.students}["bob"]
     assert bob == 10, fail(bob, 10, "the journal stored WRONG's result under SOLUTION's "
                            "fingerprint, and the rerun kept it")
@@ -465,7 +466,8 @@ def test_run_batch_refuses_while_another_holds_the_lock_before_unpacking(
     def export(_: object) -> None:
         marker = (out / ".download" / "carol" / FILE).read_text()
         try:
-            run_batch(course, tmp_path / "B.zip", out, exercises=[course.exercises[0]], jobs=1)
+            run_batch(course, BatchRequest(tmp_path / "B.zip", out,
+                                           exercises=course.exercises[:1], jobs=1))
         except BatchError as exc:
             seen.append(str(exc))
         seen.append("same" if (out / ".download" / "carol" / FILE).read_text() == marker
@@ -473,7 +475,7 @@ def test_run_batch_refuses_while_another_holds_the_lock_before_unpacking(
 
     with zipfile.ZipFile(tmp_path / "B.zip", "w") as archive:
         archive.writestr(f"carol/{FILE}", WRONG)
-    run_batch(course, a, out, exercises=[course.exercises[0]], jobs=1, export=export)
+    run_batch(course, BatchRequest(a, out, exercises=course.exercises[:1], jobs=1, export=export))
     assert seen == [f"another `grade batch` is writing {out}", "same"], seen
 
 

@@ -16,6 +16,7 @@ import pytest
 from grader.authoring.markers import equivalent_marks, make_skeleton
 from grader.authoring.mutants import Operator, make_mutants
 from grader.authoring.mutation import MutantStatus, MutationReport, run_mutants
+from grader.batch.pool import WorkerPool
 from grader.course import Course, load_course
 from grader.reports.mutation import render_mutation
 from tests.conftest import ROOT
@@ -89,7 +90,7 @@ def test_equivalent_marks_name_the_next_code_line_and_stay_out_of_the_skeleton()
 
 @pytest.fixture(scope="module")
 def shipped(course: Course) -> MutationReport:
-    return run_mutants(course, list(course.exercises), jobs=2)
+    return run_mutants(course, list(course.exercises), jobs=2, pool=WorkerPool)
 
 
 def test_shipped_checks_kill_every_mutant_not_marked_equivalent(shipped: MutationReport
@@ -159,7 +160,7 @@ def test_mutants_refuse_a_solution_without_full_marks(tmp_path: Path) -> None:
     edit(root / "solutions" / "exercise_2_generator.py", "range(length - 1)",
          "range(length - 2)")
     course = load_course(root / "course.yaml")
-    report = run_mutants(course, [course.exercises[1]], jobs=1)
+    report = run_mutants(course, [course.exercises[1]], jobs=1, pool=WorkerPool)
     (problem,) = report.problems
     assert not report.ok and report.exercises == []
     assert problem.exercise == "exercise-2" and "does not get full marks" in problem.message

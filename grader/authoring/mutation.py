@@ -1,8 +1,9 @@
 """Mutation testing of a course's checks: grade every mutant of each solution.
 
 A mutant that still gets full marks *survives*: the checks cannot tell that wrong
-answer from the solution. Mutants are graded by the batch engine's warm workers,
-with a short time limit (a mutant that loops forever is killed by it). An author
+answer from the solution. Mutants are graded on warm workers the caller hands in (the
+batch engine's pool, from `grade check --mutants`: authoring sits below batch), with a
+short time limit (a mutant that loops forever is killed by it). An author
 marks a mutant that really behaves like the solution as equivalent, with a reason,
 in the solution (``# EQUIVALENT MUTANT``) or in course.yaml (``equivalent_mutants``).
 """
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from enum import Enum
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import Field, computed_field
 
@@ -20,7 +24,6 @@ from grader.authoring.build import relative
 from grader.authoring.markers import equivalent_marks, make_skeleton
 from grader.authoring.mutants import Mutant, Operator, make_mutants
 from grader.authoring.problems import Problem
-from grader.batch.pool import WorkerPool
 from grader.course import Course, Exercise, Limits
 from grader.course.model import EquivalentMutant
 from grader.models import Model
@@ -129,6 +132,20 @@ def _with_time_limit(course: Course, seconds: float) -> Course:
     return copy
 
 
+Key = tuple[str, int]  # (exercise id, mutant index)
+
+
+class Workers(Protocol):
+    """Warm workers that grade files (`grader.batch.pool.WorkerPool` is one)."""
+
+    def grade(self, work: Iterable[tuple[Key, Exercise, Path]]
+              ) -> Iterator[tuple[Key, ExerciseResult, object]]: ...
+
+
+# (course, how many workers) -> started workers, closed on leaving the `with`
+PoolFactory = Callable[[Course, int], AbstractContextManager[Workers]]
+
+
 def _baseline(course: Course, exercises: list[Exercise], texts: dict[str, str]
               ) -> tuple[dict[str, ExerciseResult], float]:
     """Each solution graded once here: it must get full marks; how long it takes."""
@@ -159,8 +176,10 @@ def _outcome(mutant: Mutant, solution: str, result: ExerciseResult,
                         reason=rule.reason if rule else None, diff=mutant.diff(solution))
 
 
-def run_mutants(course: Course, exercises: list[Exercise], jobs: int) -> MutationReport:
-    """Make and grade every mutant of each exercise's solution on `jobs` warm workers."""
+def run_mutants(course: Course, exercises: list[Exercise], jobs: int,
+                pool: PoolFactory) -> MutationReport:
+    """Make and grade every mutant of each exercise's solution on `jobs` warm workers
+    that `pool` starts."""
     started = time.monotonic()
     raw = {e.id: course.solution_path(e).read_text(encoding="utf-8") for e in exercises}
     skeletons = {e.id: make_skeleton(raw[e.id]) for e in exercises}
@@ -177,7 +196,7 @@ def run_mutants(course: Course, exercises: list[Exercise], jobs: int) -> Mutatio
     graded: dict[tuple[str, int], ExerciseResult] = {}
     mutant_course = _with_time_limit(course, limit)
     with tempfile.TemporaryDirectory(prefix="grade-mutants-") as folder:
-        work = []
+        work: list[tuple[Key, Exercise, Path]] = []
         for exercise in exercises:
             for index, mutant in enumerate(mutants[exercise.id]):
                 path = Path(folder) / f"{exercise.id}-{index}" / exercise.file
@@ -188,8 +207,8 @@ def run_mutants(course: Course, exercises: list[Exercise], jobs: int) -> Mutatio
                 work.append(((exercise.id, index), copied, path))
         workers = max(1, min(jobs, len(work)))
         if work:
-            with WorkerPool(mutant_course, workers) as pool:
-                for key, result, _worker in pool.grade(work):
+            with pool(mutant_course, workers) as warm:
+                for key, result, _worker in warm.grade(work):
                     graded[key] = result
     report = MutationReport(ok=True, workers=workers, time_limit=limit)
     for exercise in exercises:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from grader import __version__
 from grader.batch.fingerprint import checks_digest, course_text
 from grader.course import Course
 from grader.models import Model
 from grader.reports.feedback import feedback_markdown
 from grader.results import Change, ClassResult
+from grader.version import __version__
 
 STATE = "state.json"
 

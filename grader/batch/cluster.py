@@ -30,15 +30,23 @@ from distributed import Client, Future, KilledWorker, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 from pydantic import ValidationError
 
-from grader import __version__
-from grader.batch.executor import ExecutorFactory, WorkerError, grade_safely, worker_info
+from grader.batch.executor import (
+    ExecutorFactory,
+    WorkerError,
+    grade_safely,
+    warm_grader,
+    worker_info,
+)
 from grader.checks import local_modules
 from grader.course import Course, Exercise
 from grader.models import Model
 from grader.results import ErrorKind, ExerciseResult, WorkerInfo
 from grader.runner import Failure, Grader
+from grader.runner.inputs import source_from_bytes
+from grader.runner.source import SubmissionError
 from grader.sandbox.client import SandboxError
 from grader.sandbox.levels import make_sandbox
+from grader.version import __version__
 
 K = TypeVar("K")
 # Dask's loggers that set their own level (distributed/config.py); the rest inherit.
@@ -150,10 +158,8 @@ class GraderPlugin(WorkerPlugin):
             if not (contained(self.info) or self.allow_uncontained):
                 self.problem = refusal(self.info)  # no learner code ever runs here
                 return
-            self.grader = Grader(course, self.sandbox)
-            for exercise in course.exercises:
-                if exercise.checks in self.files:
-                    self.grader.checks(exercise)
+            sent = [e for e in course.exercises if e.checks in self.files]
+            self.grader = warm_grader(course, self.sandbox, sent)
         except SandboxError as exc:
             self.problem = f"Dask worker {worker.address} could not start its sandbox: {exc}"
         except Exception as exc:
@@ -169,12 +175,14 @@ class GraderPlugin(WorkerPlugin):
             raise WorkerUnfit(self.problem or "no sandbox")
         exercise = self.grader.course.exercise(exercise_id)
         assert exercise is not None
-        with tempfile.TemporaryDirectory(prefix="grade-file-") as folder:
-            path = Path(folder, filename)
-            path.write_bytes(data)
-            if size > len(data):  # only the first bytes travel: the grader refuses it by size
-                os.truncate(path, size)  # a sparse file: no disk is used for the rest
-            result = grade_safely(self.grader, exercise, path)
+        started = time.monotonic()
+        max_kb = self.grader.course.limits_for(exercise).max_source_kb
+        try:  # only a file's first bytes travel when it is too large: refused by its size
+            source = source_from_bytes(filename, data, max_kb, size)
+        except SubmissionError as exc:
+            result = self.grader.catalogue.failed(exercise, Failure.refused(exc), started)
+        else:
+            result = grade_safely(self.grader, exercise, source, started)
         return result.model_dump_json(), self.info.model_dump_json()
 
     def report(self) -> str:

@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from grader.course import Exercise
+from grader.course import Course, Exercise
 from grader.results import ErrorKind, ExerciseResult, WorkerInfo, WorkerUse
 from grader.runner import Failure, Grader
+from grader.runner.source import Source
 from grader.sandbox.client import Sandbox
 
 K = TypeVar("K")
@@ -53,11 +54,25 @@ def worker_info(sandbox: Sandbox, name: str) -> WorkerInfo:
     return WorkerInfo(worker=name, host=socket.gethostname(), level=level, missing=missing)
 
 
-def grade_safely(grader: Grader, exercise: Exercise, path: Path) -> ExerciseResult:
-    """Grade one file; a grader bug costs that file (a grader fault, graded again later)."""
-    started = time.monotonic()
+def warm_grader(course: Course, sandbox: Sandbox, exercises: Iterable[Exercise]) -> Grader:
+    """A worker's grader on its started `sandbox`, with the checks of `exercises` imported
+    now (the warm-up of the local pool's workers and of each Dask worker): no file pays
+    for an import, and broken checks show before any file is graded."""
+    grader = Grader(course, sandbox)
+    for exercise in exercises:
+        grader.checks(exercise)
+    return grader
+
+
+def grade_safely(grader: Grader, exercise: Exercise, file: Path | Source,
+                 started: float | None = None) -> ExerciseResult:
+    """Grade one file (at a path, or already read); a grader bug costs that file (a
+    grader fault, graded again later)."""
+    started = time.monotonic() if started is None else started
     try:
-        return grader.grade(exercise, path)
+        if isinstance(file, Source):
+            return grader.grade_source(exercise, file, started=started)
+        return grader.grade(exercise, file)
     except Exception as exc:
         failure = Failure(f"the grader failed on this file ({type(exc).__name__}: {exc}); "
                           "please tell your teaching assistant", ErrorKind.GRADER_FAULT)

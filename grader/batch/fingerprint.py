@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from grader import __version__
 from grader.checks import local_modules
 from grader.course import Course, Exercise
 from grader.results import CONTRACT_VERSION
+from grader.version import __version__
 
 # Fields of course.yaml that never change a verdict.
 _NOT_GRADING = {"deadline", "late_policy"}

@@ -20,7 +20,7 @@ from grader.results import ClassResult, Person, StudentResult
 class Merged:
     """The whole class as graded (scores not yet settled), the journal entries it was
     assembled from, when each student handed in and the hash of each file (what
-    grader.batch.regrade.settle needs), the layout the shards read, and the warnings
+    grader.batch.regrade.finalise_scores needs), the layout the shards read, and the warnings
     a single run would have given about the class."""
 
     result: ClassResult

@@ -19,7 +19,7 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any, TypeVar
 
-from grader.batch.executor import WorkerError, grade_safely, worker_info
+from grader.batch.executor import WorkerError, grade_safely, warm_grader, worker_info
 from grader.course import Course, Exercise
 from grader.results import ExerciseResult, WorkerInfo
 from grader.runner import Grader
@@ -56,10 +56,7 @@ def _start(course: Course, parent: int, portable: bool) -> None:
         _worker["error"] = f"a grading worker could not start its sandbox: {exc}"
         return
     Finalize(sandbox, sandbox.close, exitpriority=10)
-    grader = Grader(course, sandbox)
-    for exercise in course.exercises:
-        grader.checks(exercise)
-    _worker["grader"] = grader
+    _worker["grader"] = warm_grader(course, sandbox, course.exercises)
     _worker["info"] = worker_info(sandbox, f"local process {os.getpid()}").model_dump_json()
 
 

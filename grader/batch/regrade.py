@@ -32,10 +32,12 @@ class Settled:
     kept: bool = False  # nothing moved: changes.md is still the last run's that moved
 
 
-def settle(course: Course, graded: ClassResult, students: Iterable[Timed],
-           files: dict[Key, str], outdir: Path, *, extensions: list[Extension] | None = None,
-           overrides: list[Override] | None = None, elsewhere: frozenset[str] = frozenset(),
-           times: Times | None = None) -> Settled:
+def finalise_scores(course: Course, graded: ClassResult, students: Iterable[Timed],
+                    files: dict[Key, str], outdir: Path, *,
+                    extensions: list[Extension] | None = None,
+                    overrides: list[Override] | None = None,
+                    elsewhere: frozenset[str] = frozenset(),
+                    times: Times | None = None) -> Settled:
     """Final scores for the class `graded` (a run's, or the shards' that `grade merge`
     joined): `students` say when each file was handed in, `files` the hash of each
     (student, exercise)'s file. Writes changes.csv, changes.md (when OUTDIR has a

@@ -10,11 +10,10 @@ from __future__ import annotations
 import errno
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from grader import __version__
 from grader.batch.discover import StudentFolder, discover
 from grader.batch.executor import ExecutorFactory, WorkerError, worker_uses
 from grader.batch.fingerprint import course_digest, exercises_digest, fingerprint, submission_digest
@@ -38,6 +37,7 @@ from grader.results import (
 from grader.runner import ChecksError, Failure, Grader
 from grader.runner.source import SubmissionError
 from grader.sandbox.client import Sandbox
+from grader.version import __version__
 
 JOURNAL = "journal.jsonl"
 UNPACKED = ".download"  # where a zipped download is unpacked, inside OUTDIR
@@ -192,43 +192,51 @@ def _share(shard: Shard, students: list[StudentFolder], tasks: list[Task]
             class_digest(files))
 
 
-def run_batch(course: Course, submissions: Path, outdir: Path, *,
-              exercises: list[Exercise] | None = None, jobs: int | None = None,
-              force: bool = False, progress: Progress | None = None,
-              export: Export | None = None, executor: ExecutorFactory | None = None,
-              shard: Shard | None = None, layout: Layout | None = None,
-              selection: Selection | None = None, roster: list[RosterRow] | None = None
-              ) -> BatchRun:
-    """Grade every submission in `submissions` (a folder or a .zip, in `layout` or the
-    one detected; or a shard's share of them) on the local pool or `executor`; results
-    are journaled in `outdir`. With a `roster`, its students are the class: those with
-    nothing handed in score 0, "no submission". `selection` (--student, --only) says
-    what is graded again.
+@dataclass(frozen=True)
+class BatchRequest:
+    """What one batch grades and how: everything `run_batch` needs besides the course.
 
-    `export` writes OUTDIR's files while the journal's lock is still held, so two
-    runs on one OUTDIR can never interleave their exports. A full disk is a
-    `BatchError` that says so: what was saved before stays saved.
+    `submissions` is a folder or a .zip, read in `layout` (or the one detected), or a
+    `shard`'s share of it; results are journaled in `outdir`. With a `roster`, its
+    students are the class: those with nothing handed in score 0, "no submission".
+    `selection` (--student, --only, --force) says what is graded again. Files are
+    graded on the local pool of `jobs` workers, or on `executor`'s (Dask). `export`
+    writes OUTDIR's files while the journal's lock is still held, so two runs on one
+    OUTDIR can never interleave their exports.
     """
+
+    submissions: Path
+    outdir: Path
+    exercises: Sequence[Exercise] = ()  # empty: the exercises the download holds
+    jobs: int | None = None
+    selection: Selection = field(default_factory=Selection)
+    layout: Layout | None = None
+    shard: Shard | None = None
+    roster: Sequence[RosterRow] | None = None
+    executor: ExecutorFactory | None = None
+    progress: Progress | None = None
+    export: Export | None = None
+
+
+def run_batch(course: Course, request: BatchRequest) -> BatchRun:
+    """Grade what `request` asks for. A full disk is a `BatchError` that says so: what
+    was saved before stays saved."""
     try:
-        return _run_batch(course, submissions, outdir, exercises=exercises, jobs=jobs,
-                          progress=progress, export=export, executor=executor, shard=shard,
-                          layout=layout, selection=selection or Selection(force=force),
-                          roster=roster)
+        return _run_batch(course, request)
     except OSError as exc:
         if exc.errno not in DISK_FULL:
             raise
+        outdir = request.outdir
         raise BatchError(
             f"the disk of {outdir} is full ({exc.strerror}): nothing graded before is lost "
             f"(every saved result is in {outdir / JOURNAL}) and no file was left half "
             "written; free some space and run the same command again") from None
 
 
-def _run_batch(course: Course, submissions: Path, outdir: Path, *,
-               exercises: list[Exercise] | None, jobs: int | None,
-               progress: Progress | None, export: Export | None,
-               executor: ExecutorFactory | None, shard: Shard | None,
-               layout: Layout | None, selection: Selection, roster: list[RosterRow] | None
-               ) -> BatchRun:
+def _run_batch(course: Course, request: BatchRequest) -> BatchRun:
+    submissions, outdir = request.submissions, request.outdir
+    exercises = list(request.exercises) or None
+    roster = list(request.roster) if request.roster is not None else None
     started = clock = time.monotonic()
     run = BatchRun()
     _check_folders(submissions, outdir)
@@ -238,12 +246,13 @@ def _run_batch(course: Course, submissions: Path, outdir: Path, *,
         # The lock is taken before anything in OUTDIR is touched: a second batch into
         # this OUTDIR must not unpack its zip over the files this one is grading.
         with Journal(outdir / JOURNAL) as journal:
-            class_ = _gather(course, submissions, outdir, exercises, shard, layout, roster,
-                             selection, run)
+            class_ = _gather(course, submissions, outdir, exercises, request.shard,
+                             request.layout, roster, request.selection, run)
             clock = run.lap("setup", clock)
             write_manifest(outdir, class_.manifest)
-            _locked(course, journal, class_, run, selection, clock,
-                    executor or local_pool(jobs or default_jobs()), progress, export)
+            executor = request.executor or local_pool(request.jobs or default_jobs())
+            _locked(course, journal, class_, run, request.selection, clock, executor,
+                    request.progress, request.export)
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
     except WorkerError as exc:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import sys
 
-from grader import __version__
+from grader.cli.exits import INTERRUPTED, USAGE_ERROR
+from grader.version import __version__
 
-USAGE_ERROR = 2
-INTERRUPTED = 130  # the shell's status for Ctrl-C
+__all__ = ["INTERRUPTED", "USAGE_ERROR", "main"]
 
 
 def main() -> None:

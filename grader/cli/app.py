@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import click
 
-from grader import __version__
 from grader.cli.group import CourseGroup
+from grader.version import __version__
 
 # name -> ("module:attribute", summary): a command is imported when it runs, and
 # `grade --help` lists every command from these summaries without importing any.

@@ -5,25 +5,26 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from grader.batch import BatchError, BatchRun, run_batch
+from grader.batch import BatchError, BatchRequest, BatchRun, run_batch
 from grader.batch.adjust import Extension, Override, read_extensions, read_overrides
 from grader.batch.executor import ExecutorFactory
 from grader.batch.layouts import Layout
-from grader.batch.regrade import Settled, settle
+from grader.batch.regrade import Settled, finalise_scores
 from grader.batch.roster import RosterRow, check_ids, read_roster
 from grader.batch.run import JOURNAL, default_jobs
 from grader.batch.select import Only, Selection
 from grader.batch.shard import Shard, ShardError
 from grader.batch.submitted import Times, read_times
 from grader.batch.tables import TableError
-from grader.cli import INTERRUPTED
 from grader.cli.context import course_from, die, warn_weakened
-from grader.course import Course
+from grader.cli.exits import INTERRUPTED
+from grader.course import Course, Exercise
 from grader.reports.canvas import IdColumn
 from grader.reports.export import summary as exports_summary
 from grader.reports.export import write_exports
@@ -243,13 +244,7 @@ DASK_JOBS = ("--jobs does not apply with --dask: the cluster's workers and their
               help="Grade only share I of N of the students (1/3, 2/3, 3/3); join the "
                    "shards' OUTDIRs with `grade merge`.")
 @click.pass_context
-def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
-          exercise_ids: tuple[str, ...], force: bool, layout: str | None,
-          student_ids: tuple[str, ...], only: str | None, roster: Path | None,
-          extensions: Path | None, overrides: Path | None, submitted_at: Path | None,
-          canvas_id: str | None, nbgrader_db: str | None, nbgrader_assignment: str,
-          dask_address: str | None, shard_text: str | None, with_similarity: bool,
-          allow_uncontained: bool) -> None:
+def batch(ctx: click.Context, /, **given: Any) -> None:
     """Grade a class: SUBMISSIONS (a folder or a .zip) holds one folder per student
     (the folder name is the student id) with that student's files, named as in
     exercises/ (or .ipynb; loose names such as "Exercise1 (1).py" are matched with a
@@ -263,89 +258,141 @@ def batch(ctx: click.Context, submissions: Path, outdir: Path, jobs: int | None,
     (OUTDIR/journal.jsonl): run the same command again after a crash and only
     what is missing or changed is graded.
     """
+    options = BatchOptions(**given)
     course = course_from(ctx)
+    exercises = _exercises(course, options.exercise_ids)
+    try:
+        shard = Shard.parse(options.shard_text) if options.shard_text else None
+    except ShardError as exc:
+        die(str(exc))
+    if options.dask_address and options.jobs is not None:
+        die(DASK_JOBS)
+    executor = (_dask(options.dask_address, options.allow_uncontained)
+                if options.dask_address else None)
+    if executor is None:
+        _probe_sandbox()
+    similarity, link = None, None
+    if options.with_similarity:  # compared before grading, written after it (report.html links it)
+        from grader.cli.similarity import compare_submissions, write_similarity_report
+        from grader.similarity.html import INDEX
+
+        similarity = compare_submissions(ctx, options.submissions, options.exercise_ids,
+                                         exclude=options.outdir)
+        link = SimilarityLink(INDEX, similarity.flagged, similarity.threshold)
+    roster_rows, extension_rows, override_rows = tables(
+        course, options.roster, options.extensions, options.overrides)
+    times = _times(options.submitted_at)
+    progress = Progress()
+    finished: list[Settled] = []
+
+    def export(run: BatchRun) -> None:
+        """Final scores and what moved (regrade.finalise_scores), then every export."""
+        settled = finalise_scores(course, run.results, run.students, run.files,
+                                  options.outdir, extensions=extension_rows,
+                                  overrides=override_rows, elsewhere=run.elsewhere,
+                                  times=times)
+        write_exports(options.outdir, settled.result,
+                      canvas_id=canvas_column(options.canvas_id, run.layout), similarity=link)
+        finished.append(settled)
+
+    selection = Selection(frozenset(options.student_ids),
+                          Only(options.only) if options.only else None, options.force)
+    request = BatchRequest(options.submissions, options.outdir, exercises=tuple(exercises),
+                           jobs=options.jobs, selection=selection,
+                           layout=Layout(options.layout) if options.layout else None,
+                           shard=shard, roster=roster_rows, executor=executor,
+                           progress=progress, export=export)
+    run = _graded(course, request, progress)
+    settled = finished[0]
+    warn([*run.warnings, *settled.warnings,
+          *unmatched_warning(settled.result, roster_rows is not None)])
+    if similarity is not None:
+        write_similarity_report(options.outdir, similarity)
+    if options.dask_address:
+        warn_weakened_workers(run.results)
+    lines = _summary(run, settled, options.outdir, "Dask " if options.dask_address else "")
+    lines[1:1] = assigned_line(course, run, bool(options.exercise_ids))
+    if shard is not None:
+        lines.append(f"this is shard {shard} ({len(run.results.students)} students); join "
+                     "every shard's OUTDIR with: grade merge OUT1 OUT2 ... --out OUTDIR")
+    click.echo("\n".join(lines))
+    if options.nbgrader_db:
+        _to_nbgrader(options.nbgrader_db, options.nbgrader_assignment, settled)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """`grade batch`'s command line, as click parsed it (one field per option)."""
+
+    submissions: Path
+    outdir: Path
+    jobs: int | None
+    exercise_ids: tuple[str, ...]
+    force: bool
+    layout: str | None
+    student_ids: tuple[str, ...]
+    only: str | None
+    roster: Path | None
+    extensions: Path | None
+    overrides: Path | None
+    submitted_at: Path | None
+    canvas_id: str | None
+    nbgrader_db: str | None
+    nbgrader_assignment: str
+    dask_address: str | None
+    shard_text: str | None
+    with_similarity: bool
+    allow_uncontained: bool
+
+
+def _exercises(course: Course, ids: tuple[str, ...]) -> list[Exercise]:
+    """The exercises `--exercise` names (none: all that were handed in)."""
     exercises = []
-    for exercise_id in exercise_ids:
+    for exercise_id in ids:
         exercise = course.exercise(exercise_id)
         if exercise is None:
             die(f"no exercise {exercise_id!r} in the course "
                 f"(exercises: {', '.join(e.id for e in course.exercises)})")
         exercises.append(exercise)
+    return exercises
+
+
+def _probe_sandbox() -> None:
+    """Say what the local workers' sandboxes will be able to do, or stop if none starts."""
     try:
-        shard = Shard.parse(shard_text) if shard_text else None
-    except ShardError as exc:
-        die(str(exc))
-    if dask_address and jobs is not None:
-        die(DASK_JOBS)
-    executor = _dask(dask_address, allow_uncontained) if dask_address else None
-    if executor is None:
-        try:
-            with make_sandbox() as probe:  # what the workers' sandboxes will be able to do
-                warn_weakened(probe, batch=True)
-        except SandboxError as exc:
-            die(f"the sandbox could not start: {exc}")
-    similarity, link = None, None
-    if with_similarity:  # compared before grading, written after it (report.html links it)
-        from grader.cli.similarity import compare_submissions, write_similarity_report
-        from grader.similarity.html import INDEX
+        with make_sandbox() as probe:
+            warn_weakened(probe, batch=True)
+    except SandboxError as exc:
+        die(f"the sandbox could not start: {exc}")
 
-        similarity = compare_submissions(ctx, submissions, exercise_ids, exclude=outdir)
-        link = SimilarityLink(INDEX, similarity.flagged, similarity.threshold)
-    roster_rows, extension_rows, override_rows = tables(course, roster, extensions, overrides)
-    times = _times(submitted_at)
-    progress = Progress()
-    finished: list[Settled] = []
 
-    def export(run: BatchRun) -> None:
-        """Final scores and what moved (regrade.settle), then every export."""
-        settled = settle(course, run.results, run.students, run.files, outdir,
-                         extensions=extension_rows, overrides=override_rows,
-                         elsewhere=run.elsewhere, times=times)
-        write_exports(outdir, settled.result, canvas_id=canvas_column(canvas_id, run.layout),
-                      similarity=link)
-        finished.append(settled)
-
+def _graded(course: Course, request: BatchRequest, progress: Progress) -> BatchRun:
+    """The run; on Ctrl-C or SIGTERM, say that every result so far is saved, and exit."""
     previous = signal.signal(signal.SIGTERM, _terminated)  # `kill PID` is a Ctrl-C too
     try:
-        selection = Selection(frozenset(student_ids), Only(only) if only else None, force)
-        run = run_batch(course, submissions, outdir, exercises=exercises or None, jobs=jobs,
-                        progress=progress, executor=executor, shard=shard, export=export,
-                        layout=Layout(layout) if layout else None, selection=selection,
-                        roster=roster_rows)
+        run = run_batch(course, request)
     except BatchError as exc:
         progress.close()
         die(str(exc))
     except KeyboardInterrupt as exc:
         progress.close()
         how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-        click.echo(f"\n{how}: every result so far is saved in {outdir / JOURNAL}; "
+        click.echo(f"\n{how}: every result so far is saved in {request.outdir / JOURNAL}; "
                    "run the same command again to finish", err=True)
         sys.exit(TERMINATED if isinstance(exc, Terminated) else INTERRUPTED)
     finally:
         signal.signal(signal.SIGTERM, previous)
     progress.close()
-    settled = finished[0]
-    warn([*run.warnings, *settled.warnings,
-          *unmatched_warning(settled.result, roster_rows is not None)])
-    if similarity is not None:
-        write_similarity_report(outdir, similarity)
-    if dask_address:
-        warn_weakened_workers(run.results)
-    lines = _summary(run, settled, outdir, "Dask " if dask_address else "")
-    lines[1:1] = assigned_line(course, run, bool(exercise_ids))
-    if shard is not None:
-        lines.append(f"this is shard {shard} ({len(run.results.students)} students); join "
-                     "every shard's OUTDIR with: grade merge OUT1 OUT2 ... --out OUTDIR")
-    click.echo("\n".join(lines))
-    if nbgrader_db:
-        from grader.cli.export import need_nbgrader
-        from grader.reports.nbgrader_grades import write_nbgrader_grades
+    return run
 
-        need_nbgrader()
-        count = write_nbgrader_grades(nbgrader_db, nbgrader_assignment,
-                                      settled.result.students)
-        click.echo(f"wrote {count} grades into {nbgrader_db} "
-                   f"(assignment {nbgrader_assignment})")
+
+def _to_nbgrader(database: str, assignment: str, settled: Settled) -> None:
+    from grader.cli.export import need_nbgrader
+    from grader.reports.nbgrader_grades import write_nbgrader_grades
+
+    need_nbgrader()
+    count = write_nbgrader_grades(database, assignment, settled.result.students)
+    click.echo(f"wrote {count} grades into {database} (assignment {assignment})")
 
 
 def _dask(address: str, allow_uncontained: bool) -> ExecutorFactory:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from grader.cli import USAGE_ERROR
+from grader.cli.exits import USAGE_ERROR
 from grader.course import ConfigError, ConfigProblem, find_course, load_course
 from grader.course.load import cached_course
 

@@ -8,7 +8,7 @@ import click
 
 from grader.batch.journal import Journal, JournalBusy
 from grader.batch.merge import merge as merge_shards
-from grader.batch.regrade import settle
+from grader.batch.regrade import finalise_scores
 from grader.batch.run import JOURNAL
 from grader.batch.shard import ShardError
 from grader.cli.batch import (
@@ -57,7 +57,7 @@ def merge(ctx: click.Context, shards: tuple[Path, ...], outdir: Path,
     try:
         with Journal(outdir / JOURNAL) as journal:  # held until every export is written
             journal.compact(merged.entries)
-            settled = settle(course, merged.result, merged.handed, merged.files, outdir,
+            settled = finalise_scores(course, merged.result, merged.handed, merged.files, outdir,
                              extensions=extension_rows, overrides=override_rows)
             write_exports(outdir, settled.result,
                           canvas_id=canvas_column(canvas_id, merged.layout))

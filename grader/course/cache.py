@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
 from grader.atomic import write_atomic
+from grader.version import __version__
 
 CACHE = Path(".grade") / "course-cache.json"  # inside the course folder, git-ignored
 # The code that shapes what is cached: the course model, and load.py's learner's plan.

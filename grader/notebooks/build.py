@@ -20,7 +20,7 @@ from grader.runner.notebook import statement_starts
 MAIN = re.compile(r"""^if __name__ == ["']__main__["']:\s*(#.*)?$""")
 _SECTION = re.compile(r"^(#|def |async def |class |@)")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-# The last cell of every skeleton notebook: grades what the kernel has run (grader.cli.jupyter).
+# The last cell of every skeleton notebook: grades what the kernel has run (grader.jupyter).
 GRADE_CELL = 'import grader\ngrader.check("{exercise}")'
 GRADE_NOTE = ("Grade your work: run the cell below. It grades what you have run: each "
               "cell as you last ran it (no need to save first), and shows what to fix.")

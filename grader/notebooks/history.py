@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-import grader
+from grader import kernel_log
 from grader.runner.inputs import Run
 
 
@@ -35,11 +35,11 @@ def kernel_runs() -> list[Run]:
     shell = _shell()
     if shell is None:
         raise RuntimeError("this runs inside a Jupyter kernel")
-    grader.watch_kernel()
+    kernel_log.watch_kernel()
     raw = shell.history_manager.input_hist_raw
     runs = []
     for count in range(1, len(raw)):  # [0] is always ""
-        reported = grader.kernel_runs.get(count)
+        reported = kernel_log.kernel_runs.get(count)
         if reported is not None and reported[0] == raw[count]:
             runs.append(Run(*reported))
         else:

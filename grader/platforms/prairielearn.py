@@ -21,7 +21,6 @@ import traceback
 import uuid
 from pathlib import Path
 
-from grader import __version__
 from grader.atomic import write_atomic
 from grader.authoring.release import copy_course
 from grader.checks import load_checks
@@ -35,6 +34,7 @@ from grader.reports.prairielearn import (
 )
 from grader.results import ErrorKind
 from grader.sandbox.client import Sandbox
+from grader.version import __version__
 
 ROOT = Path("/grade")
 IMAGE = f"grade-prairielearn:{__version__}"

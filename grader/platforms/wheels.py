@@ -26,8 +26,6 @@ from packaging.requirements import Requirement
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-import grader
-
 # Written by the installer, not part of a wheel (RECORD is written anew).
 _INSTALL_ONLY = {"INSTALLER", "RECORD", "REQUESTED", "direct_url.json"}
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same files give the same wheel
@@ -81,7 +79,7 @@ def short_metadata(text: str) -> str:
 def grade_wheel(dest: Path) -> Path:
     """`grade`'s own wheel in `dest`: the `grader` package and its installed metadata."""
     dist = metadata.distribution(DISTRIBUTION)
-    package = Path(grader.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # grader/
     dist_info = f"{re.sub(r'[-_.]+', '_', dist.metadata['Name'])}-{dist.version}.dist-info"
     files = {f"grader/{p.relative_to(package).as_posix()}": p.read_bytes()
              for p in sorted(package.rglob("*"))

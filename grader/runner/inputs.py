@@ -1,6 +1,6 @@
-"""A `Source` from a Jupyter kernel's history: what the kernel holds now, one rule for both paths.
+"""A `Source` from no path: bytes handed over (Dask, a server), or a Jupyter kernel's history.
 
-`grader.check()` (cli/jupyter.py) and nbgrader's check cells (notebooks/kernel.py) both
+`grader.check()` (grader/jupyter.py) and nbgrader's check cells (notebooks/kernel.py) both
 grade `kernel_source(runs)`. A learner runs cells out of order, runs a cell that fails,
 fixes it and runs it again, and never restarts. The rule, in full:
 
@@ -31,9 +31,12 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
+from grader.kinds import ErrorKind
 from grader.runner.notebook import join_cells
-from grader.runner.source import Source
+from grader.runner.read import _decode, _notebook
+from grader.runner.source import Source, SubmissionError, check_text
 
 MARKER = "# grade-check:"  # first line of every nbgrader check cell: not learner code
 GRADING_CALL = re.compile(r"\bgrader\s*\.\s*check\s*\(")  # a notebook's grading cell
@@ -159,3 +162,23 @@ def kernel_source(runs: Sequence[Run], filename: str = "notebook.ipynb",
     chosen = _last_runs(runs)
     labels = [_label(run, positions or {}) for run in chosen]
     return join_cells([run.source for run in chosen], filename, labels)
+
+
+def source_from_bytes(name: str, data: bytes, max_kb: int, size: int | None = None) -> Source:
+    """The `Source` of a file handed over as bytes (a Dask worker's, a server's), read as
+    `read` reads a file named `name`; SubmissionError if it is refused.
+
+    `size` is the whole file's, when only its first bytes travelled: a file over
+    `max_kb` is refused by its size, as on disk, without sending the rest.
+    """
+    size = len(data) if size is None else size
+    if size > max_kb * 1024:
+        raise SubmissionError(
+            f"the file is too large ({size // 1024} KB; the limit is {max_kb} KB)",
+            ErrorKind.TOO_LARGE)
+    name = PurePath(name).name
+    text = _decode(data)
+    source = _notebook(text, name) if name.endswith(".ipynb") else Source(text, name)
+    check_text(source)
+    return source
+

@@ -143,10 +143,8 @@ def guard_unaudited(box: str) -> None:
 
 def python_library() -> tuple[str, ...]:
     """Where this interpreter and the grader package read their own code from."""
-    import grader
-
-    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-              os.path.dirname(os.path.abspath(grader.__file__ or "."))}
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # grader/
+    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, package}
     return tuple(sorted(_folder(p) for p in places if p))
 
 

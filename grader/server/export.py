@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from grader.batch.regrade import settle
+from grader.batch.regrade import finalise_scores
 from grader.kinds import NO_SUBMISSION, ErrorKind
 from grader.reports.export import write_exports
 from grader.results import ClassResult, ExerciseInfo, ExerciseResult, Person, StudentResult
@@ -70,5 +70,5 @@ def export(course: Course, outdir: Path) -> list[Path]:
     """Write what `grade batch` writes into `outdir`, from the database."""
     graded, handed, files = class_result(course)
     outdir.mkdir(parents=True, exist_ok=True)
-    settled = settle(course_of(course.root), graded, handed, files, outdir)
+    settled = finalise_scores(course_of(course.root), graded, handed, files, outdir)
     return write_exports(outdir, settled.result)

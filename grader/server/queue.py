@@ -16,9 +16,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from grader import __version__
 from grader.results import ExerciseResult
 from grader.server.models import Event, Learner, Submission
+from grader.version import __version__
 
 LEASE = timedelta(seconds=30)
 MAX_TRIES = 3  # grader faults retried before the fault is the verdict
