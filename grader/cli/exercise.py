@@ -21,7 +21,7 @@ from grader.cli.unfinished import Hidden, unfinished_report
 from grader.course.load import cached_plan, plan_entry
 from grader.kinds import ErrorKind
 from grader.runner.read import read
-from grader.runner.source import Source, SubmissionError, preflight
+from grader.runner.source import Source, SubmissionError, require_gradable
 from grader.sandbox.client import Sandbox, SandboxError
 from grader.sandbox.levels import make_sandbox, requested_level
 
@@ -84,7 +84,7 @@ def refusal(source: Source) -> SubmissionError | None:
     will go into a box. The grader pre-flights it again itself: this decides early
     whether a sandbox starts at all."""
     try:
-        preflight(source)
+        require_gradable(source)
     except SubmissionError as exc:
         return exc
     return None

@@ -65,20 +65,31 @@ class StopReason(str, Enum):
 class BoxStopped(Exception):
     """A box stopped answering: it ran out of time, crashed, or broke the protocol.
 
-    `limit` names the limit a timeout hit: "time_limit" (wall clock) or "cpu_seconds";
-    an EXIT carries the `exit_code` of os._exit, or else the `signal` it sent itself.
+    `limit` names the limit a timeout hit, "time_limit" (wall clock) or "cpu_seconds",
+    and `value` is that limit's value; `seconds` is the submission's wall-clock time
+    limit, which the learner's sentence names whichever limit was hit (None: untimed).
+    An EXIT carries the `exit_code` of os._exit, or else the `signal` it sent itself.
     """
 
     def __init__(self, reason: StopReason, detail: str = "", line: int | None = None,
                  limit: str | None = None, exit_code: int | None = None,
-                 signal: str | None = None) -> None:
+                 signal: str | None = None, value: float | None = None,
+                 seconds: float | None = None) -> None:
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
         self.reason = reason
         self.detail = detail
         self.line = line
         self.limit = limit or ("time_limit" if reason is StopReason.TIMEOUT else None)
+        self.value = seconds if value is None and self.limit == "time_limit" else value
+        self.seconds = seconds
         self.exit_code = exit_code
         self.signal = signal
+
+    @classmethod
+    def timeout(cls, seconds: float | None, line: object = None) -> BoxStopped:
+        """Past the wall-clock `seconds` a submission had (the host's alarm, or ours)."""
+        return cls(StopReason.TIMEOUT, line=line if isinstance(line, int) else None,
+                   seconds=seconds)
 
 
 def zygote_environment() -> dict[str, str]:
@@ -121,7 +132,8 @@ def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
 
 
 def stop_from_status(status: dict[str, Any], stopped: BoxStopped,
-                     cpu_limit: float = float("inf")) -> BoxStopped:
+                     cpu_limit: float = float("inf"),
+                     seconds: float | None = None) -> BoxStopped:
     """Name what really ended a box, from the exit status its zygote reported.
 
     The same end gets the same name at every isolation level: the zygote waits for a
@@ -137,7 +149,8 @@ def stop_from_status(status: dict[str, Any], stopped: BoxStopped,
     at_cpu_limit = float(status.get("cpu") or 0) >= cpu_limit - 0.05
     if signal_number == SIGXCPU or (signal_number == SIGKILL and not killed and at_cpu_limit):
         # the CPU rlimit: soft SIGXCPU, then SIGKILL
-        return BoxStopped(StopReason.TIMEOUT, "cpu", limit="cpu_seconds")
+        return BoxStopped(StopReason.TIMEOUT, "cpu", limit="cpu_seconds", value=cpu_limit,
+                          seconds=seconds)
     if signal_number == SIGSEGV:
         return BoxStopped(StopReason.SEGFAULT)
     if killed or status.get("exit") == HOST_BROKEN:
@@ -296,8 +309,8 @@ class Sandbox:
                 reply, fds = self._ask({"op": "spawn", "limits": dict(limits)}, fds=1)
             reply["generation"] = self.generation
         channel = socket.socket(fileno=fds[0])
-        return Box(self, channel, reply, time.monotonic() + seconds,
-                   limits["output_chars"], float(limits["cpu_seconds"]))
+        return Box(self, channel, reply, seconds, limits["output_chars"],
+                   float(limits["cpu_seconds"]))
 
     def cleanup(self, pid: int, box: str, uid: int | None, generation: int,
                 hung_up: bool = False) -> dict[str, Any]:
@@ -324,12 +337,13 @@ class Box:
     """One submission's process: send requests, get replies, or a `BoxStopped`."""
 
     def __init__(self, sandbox: Sandbox, channel: socket.socket, info: dict[str, Any],
-                 deadline: float, output_limit: int = 20_000,
+                 seconds: float, output_limit: int = 20_000,
                  cpu_limit: float = float("inf")) -> None:
         self._sandbox = sandbox
         self._channel = channel
         self._info = info
-        self._deadline = deadline
+        self._seconds = seconds  # the submission's time limit, for the stop's sentence
+        self._deadline = time.monotonic() + seconds
         self._next_id = 0
         self._room = output_limit  # characters of output still shown, over all requests
         self._output_limit = output_limit
@@ -357,7 +371,7 @@ class Box:
             raise self.stopped
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise self._stop(BoxStopped(StopReason.TIMEOUT))
+            raise self._stop(BoxStopped.timeout(self._seconds))
         self._next_id += 1
         message = {"op": op, "id": self._next_id, "seconds": remaining, **fields}
         deadline = self._deadline + GRACE
@@ -368,7 +382,7 @@ class Box:
                 self._ready = protocol.recv(self._channel, deadline) == READY
             reply = protocol.recv(self._channel, deadline)
         except TimeoutError:
-            raise self._stop(BoxStopped(StopReason.TIMEOUT)) from None
+            raise self._stop(BoxStopped.timeout(self._seconds)) from None
         except (protocol.ConnectionClosed, OSError) as exc:
             raise self._stop(BoxStopped(StopReason.CRASH, str(exc))) from None
         except protocol.ProtocolError as exc:  # a malformed frame: learner code wrote it
@@ -384,7 +398,7 @@ class Box:
             reply["stdout"] = lt.cut(reply["stdout"], self._output_limit)
         error = reply.get("error")
         if isinstance(error, dict) and error.get("kind") == "timeout":
-            raise self._stop(BoxStopped(StopReason.TIMEOUT, line=error.get("line")))
+            raise self._stop(BoxStopped.timeout(self._seconds, error.get("line")))
         return cast(Reply, reply)
 
     def _stop(self, stopped: BoxStopped) -> BoxStopped | SandboxError:
@@ -394,7 +408,7 @@ class Box:
             return SandboxError("a box could not lock itself down")
         if not self.status:
             return SandboxError("its zygote process died")
-        self.stopped = stop_from_status(self.status, stopped, self._cpu_limit)
+        self.stopped = stop_from_status(self.status, stopped, self._cpu_limit, self._seconds)
         return self.stopped
 
     def close(self, hung_up: bool = False) -> None:

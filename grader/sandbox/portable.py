@@ -267,7 +267,7 @@ class PortableSandbox(Sandbox):
             raise exc if isinstance(exc, SandboxError) else SandboxError(str(exc)) from None
         info = {"pid": spawned.process.pid, "box": spawned.folder, "uid": None,
                 "generation": self.generation}
-        return Box(self, channel, info, time.monotonic() + seconds,
+        return Box(self, channel, info, seconds,
                    int(limits.get("output_chars", 20_000)),
                    float(limits.get("cpu_seconds", float("inf"))))
 
