@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar
 from grader.course import Exercise
 from grader.results import ErrorKind, ExerciseResult, WorkerInfo, WorkerUse
 from grader.runner import Failure, Grader
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import SandboxBackend
 
 K = TypeVar("K")
 
@@ -44,7 +44,7 @@ class Executor(Protocol):
 ExecutorFactory = Callable[[Grader, int], Executor]
 
 
-def worker_info(sandbox: Sandbox, name: str) -> WorkerInfo:
+def worker_info(sandbox: SandboxBackend, name: str) -> WorkerInfo:
     """What isolation `sandbox` (started) gives its boxes, as the report shows it."""
     missing = sandbox.weakened
     asked = str(sandbox.isolation.get("level", "full"))

@@ -21,7 +21,7 @@ from grader.course.plan import Planned as Planned  # cli/group.py makes commands
 from grader.kinds import ErrorKind
 from grader.runner.read import read
 from grader.runner.source import Source, SubmissionError, require_gradable
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.client import SandboxBackend, SandboxError
 from grader.sandbox.levels import make_sandbox, requested_level
 
 
@@ -115,7 +115,7 @@ def is_own_file(learner: Path, path: Path) -> bool:
 
 
 def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: Source | None,
-                     sandbox: Sandbox, booting: bool, *, as_json: bool, show_output: bool,
+                     sandbox: SandboxBackend, booting: bool, *, as_json: bool, show_output: bool,
                      only: str | None) -> int:
     """Grade `path` (already read as `source`, if it could be) as `exercise_id` with
     `sandbox` (`booting` if it was started), record it, print the report; the exit
