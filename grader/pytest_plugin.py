@@ -18,7 +18,7 @@ import pytest
 
 from grader.checks import Submission
 from grader.course import ConfigError, Limits, find_course, load_course
-from grader.runner import Failure, SubmissionError, box_limits, check, load, read
+from grader.runner import Failure, SubmissionError, box_limits, load, preflight, read
 from grader.runner.outcomes import describe_stop
 from grader.sandbox.client import BoxStopped, SandboxError
 from grader.sandbox.levels import make_sandbox
@@ -75,8 +75,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
         return (yield)
     except (BoxStopped, SandboxError) as exc:
         stop = exc
-    limit = _limits(pyfuncitem.config, pyfuncitem.path).time_limit
-    pytest.fail(describe_stop(stop, limit)[0], pytrace=False)
+    pytest.fail(describe_stop(stop)[0], pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -90,11 +89,11 @@ def submission(request: pytest.FixtureRequest) -> Iterator[Submission]:
         source = read(Path(given), limits.max_source_kb)
     except SubmissionError as exc:
         pytest.fail(str(exc), pytrace=False)
-    refused = check(source)
+    refused = preflight(source)
     if refused is not None:
         pytest.fail(refused.error, pytrace=False)
     with make_sandbox() as sandbox, sandbox.box(box_limits(limits), limits.time_limit) as box:
-        loaded = load(source, box, limits.time_limit)
+        loaded = load(source, box)
         if isinstance(loaded, Failure):
             pytest.fail(loaded.error, pytrace=False)
         yield loaded

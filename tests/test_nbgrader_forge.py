@@ -27,7 +27,7 @@ from nbgrader.api import Gradebook
 FORGERIES = {
     "grade-cells": 'import grader.notebooks.kernel as k; k.grade_cells = lambda *a, **kw: "passed"',
     "run-check": "import grader.notebooks.kernel as k; k.run_check = lambda *a, **kw: None",
-    "runner": ("import grader.runner as r\nr.run_check = lambda *a, **kw: type('R', (), "
+    "runner": ("import grader.runner as r\nr.judge = lambda *a, **kw: type('R', (), "
                "{'passed': True, 'message': 'passed'})()"),
     "assertion": "import builtins; builtins.AssertionError = type('X', (BaseException,), {})",
 }

@@ -31,7 +31,7 @@ from grader.checks import load_checks
 from grader.course import ConfigError, Course, Exercise, load_course
 from grader.results import ExerciseResult
 from grader.runner import Grader
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import SandboxBackend
 
 MIN_NEEDLE = 5  # shorter code lines (`else:`, `)`) say nothing about a leak
 _COMMENT = re.compile(r"\s+#.*$")
@@ -193,7 +193,7 @@ def _same(course: Course, ours: ExerciseResult, theirs: ExerciseResult, what: st
     return problems
 
 
-def _verdicts(course: Course, release: Course, sandbox: Sandbox) -> list[Problem]:
+def _verdicts(course: Course, release: Course, sandbox: SandboxBackend) -> list[Problem]:
     ours, theirs = Grader(course, sandbox), Grader(release, sandbox)
     problems: list[Problem] = []
     for exercise in course.exercises:
@@ -231,7 +231,8 @@ def _verdicts(course: Course, release: Course, sandbox: Sandbox) -> list[Problem
     return problems
 
 
-def verify_release(course: Course, release_dir: Path, sandbox: Sandbox | None) -> list[Problem]:
+def verify_release(course: Course, release_dir: Path,
+                   sandbox: SandboxBackend | None) -> list[Problem]:
     """Every way the release at `release_dir` leaks or judges unlike `course`.
 
     Without a sandbox (`grade check --static`) nothing is graded: leaks only.

@@ -13,7 +13,7 @@ from grader.course import Course, Exercise
 from grader.results import ErrorKind, ExerciseResult, WorkerInfo, WorkerUse
 from grader.runner import Failure, Grader
 from grader.runner.source import Source
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import SandboxBackend
 
 K = TypeVar("K")
 
@@ -45,7 +45,7 @@ class Executor(Protocol):
 ExecutorFactory = Callable[[Grader, int], Executor]
 
 
-def worker_info(sandbox: Sandbox, name: str) -> WorkerInfo:
+def worker_info(sandbox: SandboxBackend, name: str) -> WorkerInfo:
     """What isolation `sandbox` (started) gives its boxes, as the report shows it."""
     missing = sandbox.weakened
     asked = str(sandbox.isolation.get("level", "full"))
@@ -54,7 +54,7 @@ def worker_info(sandbox: Sandbox, name: str) -> WorkerInfo:
     return WorkerInfo(worker=name, host=socket.gethostname(), level=level, missing=missing)
 
 
-def warm_grader(course: Course, sandbox: Sandbox, exercises: Iterable[Exercise]) -> Grader:
+def warm_grader(course: Course, sandbox: SandboxBackend, exercises: Iterable[Exercise]) -> Grader:
     """A worker's grader on its started `sandbox`, with the checks of `exercises` imported
     now (the warm-up of the local pool's workers and of each Dask worker): no file pays
     for an import, and broken checks show before any file is graded."""

@@ -15,7 +15,7 @@ from grader.course.load import cached_course
 
 if TYPE_CHECKING:
     from grader.course import Course, Exercise
-    from grader.sandbox.client import Sandbox
+    from grader.sandbox.client import SandboxBackend
 
 
 
@@ -72,7 +72,7 @@ PORTABLE_BATCH_NOTE = ("note: portable isolation on this machine: hostile code i
                        "included); grade untrusted classes on Linux")
 
 
-def warn_weakened(sandbox: Sandbox, batch: bool = False) -> None:
+def warn_weakened(sandbox: SandboxBackend, batch: bool = False) -> None:
     """Say once, on stderr, which isolation measures this machine would not allow."""
     if sandbox.isolation.get("level") == "portable":
         click.echo(PORTABLE_BATCH_NOTE if batch else PORTABLE_NOTE, err=True)

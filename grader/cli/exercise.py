@@ -10,56 +10,19 @@ it is reported right there, with no model at all (cli/unfinished.py).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from grader.cli.context import course_file, course_from, die, shown, warn_weakened
-from grader.cli.unfinished import Hidden, unfinished_report
-from grader.course.load import cached_plan, plan_entry
+from grader.cli.unfinished import unfinished_report
+from grader.course.load import cached_plan
+from grader.course.plan import Planned as Planned  # cli/group.py makes commands of it
 from grader.kinds import ErrorKind
 from grader.runner.read import read
-from grader.runner.source import Source, SubmissionError, preflight
-from grader.sandbox.client import Sandbox, SandboxError
+from grader.runner.source import Source, SubmissionError, require_gradable
+from grader.sandbox.client import SandboxBackend, SandboxError
 from grader.sandbox.levels import make_sandbox, requested_level
-
-if TYPE_CHECKING:
-    from grader.course import Course, Exercise
-
-
-@dataclass(frozen=True)
-class Planned:
-    """An exercise as a learner's command knows it before the course's models load."""
-
-    id: str
-    title: str
-    learner_file: Path
-    checks_file: Path
-    max_source_kb: int
-    withheld: Hidden | None
-
-    @classmethod
-    def parse(cls, exercise_id: str, entry: object, root: Path) -> Planned | None:
-        """The exercise from its plan entry (course/load.py, `plan_entry`) in the course
-        folder `root`; None when `entry` is not one (a corrupt or hand-edited cache)."""
-        if not isinstance(entry, dict):
-            return None
-        try:
-            hidden = entry["withheld"]
-            return cls(exercise_id, str(entry["title"]), root / entry["file"],
-                       root / entry["checks"], int(entry["max_source_kb"]),
-                       Hidden(int(hidden["checks"]), float(hidden["points"])) if hidden else None)
-        except (TypeError, KeyError, ValueError):
-            return None
-
-    @classmethod
-    def of(cls, course: Course, exercise: Exercise) -> Planned:
-        """The exercise of a loaded course, planned as the cache would plan it."""
-        plan = cls.parse(exercise.id, plan_entry(course, exercise), course.root)
-        assert plan is not None  # made from a validated course
-        return plan
 
 
 def planned(ctx: click.Context, exercise_id: str) -> Planned | None:
@@ -84,7 +47,7 @@ def refusal(source: Source) -> SubmissionError | None:
     will go into a box. The grader pre-flights it again itself: this decides early
     whether a sandbox starts at all."""
     try:
-        preflight(source)
+        require_gradable(source)
     except SubmissionError as exc:
         return exc
     return None
@@ -152,7 +115,7 @@ def is_own_file(learner: Path, path: Path) -> bool:
 
 
 def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: Source | None,
-                     sandbox: Sandbox, booting: bool, *, as_json: bool, show_output: bool,
+                     sandbox: SandboxBackend, booting: bool, *, as_json: bool, show_output: bool,
                      only: str | None) -> int:
     """Grade `path` (already read as `source`, if it could be) as `exercise_id` with
     `sandbox` (`booting` if it was started), record it, print the report; the exit

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checks import load_checks
+from grader.course.plan import Hidden
 from grader.kinds import NOT_RUN
 from grader.reports.text import render
 from grader.runner.source import SubmissionError
@@ -19,36 +20,30 @@ from grader.runner.source import SubmissionError
 
 @dataclass(frozen=True)
 class NotRun:
-    """A check that a file with blanks never reached (CheckResult's fields, as shown)."""
+    """A check that a file with blanks never reached, as the report reads it (its
+    `CheckView`): only the name and points vary, the rest are constants."""
 
     name: str
     max_score: float
-    passed: bool = False
-    score: float = 0.0
-    message: str = NOT_RUN
-    hint: str | None = None
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class Hidden:
-    """The hidden checks a learner's release leaves out (the course's `withheld`)."""
-
-    checks: int
-    points: float
+    passed = False
+    score = 0.0
+    message = NOT_RUN
+    hint = None
+    detail = None
 
 
 @dataclass(frozen=True)
 class Unfinished:
-    """A file with blanks left, as ExerciseResult would hold it: score 0, no check run."""
+    """A file with blanks left, as the report reads a result (its `ResultView`): score 0,
+    no check run."""
 
     exercise: str
     error: str
     checks: list[NotRun]
     withheld: Hidden | None
-    score: float = 0.0
-    output: str = ""
-    full_marks: bool = False
+    score = 0.0
+    output = ""
+    full_marks = False
 
     @property
     def max_score(self) -> float:

@@ -61,7 +61,7 @@ def read_learner(course_file: Path, key: str) -> dict[str, Any] | None:
 def write_cache(course_file: Path, key: str, data: dict[str, Any],
                 learner: dict[str, Any] | None = None) -> None:
     """Keep `data` for the next command, with the `learner` plan: what `grade exercise-N`
-    needs before the models load (course/load.py, `plan_entry`). A read-only course
+    needs before the models load (course/plan.py, `Planned.entry`). A read-only course
     folder simply has no cache."""
     with contextlib.suppress(OSError):  # two commands at once never mix bytes
         write_atomic(course_file.parent / CACHE,

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.course import cache
+from grader.course.plan import learner_plan
 
 if TYPE_CHECKING:
     import yaml
     from pydantic_core import ErrorDetails
 
-    from grader.course.model import Course, Exercise
+    from grader.course.model import Course
 
 COURSE_FILE = "course.yaml"
 
@@ -110,28 +111,12 @@ def cached_course(path: Path) -> dict[str, Any] | None:
 
 
 def cached_plan(path: Path) -> dict[str, Any] | None:
-    """The learner's plan of course.yaml at `path` (`learner_plan`) if the cache holds it:
-    no pydantic, no YAML."""
+    """The learner's plan of course.yaml at `path` (course/plan.py: each exercise's
+    `Planned.entry`) if the cache holds it: no pydantic, no YAML."""
     try:
         return cache.read_learner(path, cache.cache_key(path.read_bytes()))
     except OSError:
         return None
-
-
-def learner_plan(course: Course) -> dict[str, Any]:
-    """Per exercise, its `plan_entry`: what the cache keeps for `grade exercise-N`."""
-    return {e.id: plan_entry(course, e) for e in course.exercises}
-
-
-def plan_entry(course: Course, exercise: Exercise) -> dict[str, Any]:
-    """What `grade exercise-N` needs before the models load (grader/cli/exercise.py,
-    `Planned`): the title, the learner file and checks file (from the course folder),
-    the largest file accepted, and the hidden checks a release leaves out."""
-    withheld = exercise.withheld
-    return {"title": exercise.title, "file": f"{course.exercises_dir}/{exercise.file}",
-            "checks": exercise.checks,
-            "max_source_kb": course.limits_for(exercise).max_source_kb,
-            "withheld": withheld.model_dump() if withheld else None}
 
 
 def load_course(path: Path) -> Course:

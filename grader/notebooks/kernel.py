@@ -28,7 +28,7 @@ from pathlib import Path
 from grader import runner
 from grader.checks import Check, Submission, load_checks
 from grader.notebooks.history import kernel_runs
-from grader.runner import Failure, check, load
+from grader.runner import Failure, load, preflight
 from grader.runner.inputs import MARKER, kernel_source
 from grader.runner.source import Source
 from grader.sandbox.inprocess import InProcess
@@ -55,8 +55,8 @@ def register_checks(exercise_id: str, source: str,
 
 def _load(source: Source) -> Submission | Failure:
     """The learner's module loaded in a fresh in-process host, or why it cannot be graded."""
-    refused = check(source)
-    return refused if refused is not None else load(source, InProcess(), 0.0)
+    refused = preflight(source)
+    return refused if refused is not None else load(source, InProcess())
 
 
 def grade_cells(exercise_id: str, check_id: str, source: Source) -> str:
@@ -71,7 +71,7 @@ def grade_cells(exercise_id: str, check_id: str, source: Source) -> str:
     loaded = _loaded[exercise_id][1]
     if isinstance(loaded, Failure):
         raise AssertionError(f"{loaded.error}, so nothing could be checked")
-    result = runner.run_check(checks[check_id], loaded)
+    result = runner.judge(checks[check_id], loaded)
     if not result.passed:
         hint = f"\nhint: {result.hint}" if result.hint else ""
         detail = f"\n{result.detail}" if result.detail else ""

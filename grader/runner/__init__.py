@@ -15,14 +15,14 @@ from grader.runner.source import Source, SubmissionError, describe_blanks, find_
 
 if TYPE_CHECKING:
     from grader.runner.grade import Catalogue, ChecksError, Grader, box_limits
-    from grader.runner.pipeline import Failure, check, load, run_check, run_checks
+    from grader.runner.pipeline import Failure, judge, load, preflight, run_checks
 
 __all__ = ["Catalogue", "ChecksError", "Failure", "Grader", "Source", "SubmissionError",
-           "box_limits", "check", "describe_blanks", "find_blanks", "load", "read", "run_check",
+           "box_limits", "describe_blanks", "find_blanks", "judge", "load", "preflight", "read",
            "run_checks"]
 _LATER = {"Catalogue": "grade", "ChecksError": "grade", "Grader": "grade",
-          "box_limits": "grade", "Failure": "pipeline", "check": "pipeline",
-          "load": "pipeline", "run_check": "pipeline", "run_checks": "pipeline"}
+          "box_limits": "grade", "Failure": "pipeline", "preflight": "pipeline",
+          "load": "pipeline", "judge": "pipeline", "run_checks": "pipeline"}
 
 
 def __getattr__(name: str) -> Any:

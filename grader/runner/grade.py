@@ -18,8 +18,8 @@ from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult
 from grader.runner.pipeline import (
     Failure,
     Halted,
-    check,
     load,
+    preflight,
     restartable,
     run_until_stop,
     stopped,
@@ -122,7 +122,7 @@ class Grader:
         started = time.monotonic() if started is None else started
         source = Source(source, filename) if isinstance(source, str) else source
         limits = self.course.limits_for(exercise)
-        refused = check(source)
+        refused = preflight(source)
         if refused is not None:
             return self.catalogue.failed(exercise, refused, started)
         return self._checked(exercise, source, limits, started)
@@ -144,7 +144,7 @@ class Grader:
                     f"the grader's sandbox failed ({exc}); please tell your teaching "
                     "assistant", ErrorKind.GRADER_FAULT), started, "".join(output))
             with box:
-                loaded = load(source, box, limits.time_limit)
+                loaded = load(source, box)
                 if isinstance(loaded, Failure):  # loading is the same in every box
                     return self.catalogue.failed(exercise, first or loaded, started,
                                                  "".join([*output, *box.output]))
@@ -154,7 +154,7 @@ class Grader:
                 results += ran
                 break
             notes = {c.id: f"not counted: {r.message}" for c, r in zip(checks, results)}
-            failure = stopped(ran.stop, source, limits.time_limit, ran.during, notes)
+            failure = stopped(ran.stop, source, ran.during, notes)
             first = first or failure
             results += [*ran.results, verdict(ran.during, CheckStatus.ERRORED, failure.error)]
             if not restartable(ran.stop):

@@ -17,7 +17,7 @@ import tokenize
 from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
 
 from grader.results import ErrorKind
-from grader.runner.source import CellSpan, Skipped, Source, SubmissionError
+from grader.runner.source import CellSpan, ReplacedLine, Source, SubmissionError
 
 # Cell magics whose body is Python: the grader runs the body once, as the kernel would.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
@@ -71,7 +71,7 @@ def _replacement(line: str) -> str:
     return f"{indent}pass  {note}"
 
 
-def _cell_lines(cell: str, number: int) -> tuple[list[str], list[Skipped]]:
+def _cell_lines(cell: str, number: int) -> tuple[list[str], list[ReplacedLine]]:
     """One cell's lines with IPython-only lines replaced, and what was replaced."""
     # Python's own line breaks only: splitlines() would also cut at \x0c, \x85 or
     # \u2028, which Python keeps inside a line (and a string).
@@ -82,10 +82,10 @@ def _cell_lines(cell: str, number: int) -> tuple[list[str], list[Skipped]]:
     first = lines[0].strip()
     if first.startswith("%%"):
         name = first[2:].split(maxsplit=1)[0] if first[2:].strip() else ""
-        skipped = [Skipped(number, 1, first[:60])]
+        skipped = [ReplacedLine(number, 1, first[:60])]
         if name in PYTHON_CELL_MAGICS:  # the body is Python: keep it, drop the magic
             body, more = _cell_lines("\n".join(lines[1:]), number)
-            shifted = [Skipped(s.cell, s.line + 1, s.text) for s in more]
+            shifted = [ReplacedLine(s.cell, s.line + 1, s.text) for s in more]
             return [f"# grade: skipped IPython line: {first[:60]}", *body], skipped + shifted
         return ([f"# grade: skipped a %%{name} cell, which is not Python"]
                 + [f"# {line}" for line in lines[1:]], skipped)
@@ -100,7 +100,7 @@ def _cell_lines(cell: str, number: int) -> tuple[list[str], list[Skipped]]:
     starts = statement_starts(placeholder) if starts is None else starts
     magic = [i for i in candidates if starts is None or i + 1 in starts]
     out = [_replacement(line) if i in magic else line for i, line in enumerate(lines)]
-    return out, [Skipped(number, i + 1, lines[i].strip()[:60]) for i in magic]
+    return out, [ReplacedLine(number, i + 1, lines[i].strip()[:60]) for i in magic]
 
 
 def join_cells(cells: list[str], filename: str = "notebook.ipynb",
@@ -109,7 +109,7 @@ def join_cells(cells: list[str], filename: str = "notebook.ipynb",
     (named by `labels` when given, else "code cell N")."""
     out: list[str] = []
     spans: list[CellSpan] = []
-    skipped: list[Skipped] = []
+    skipped: list[ReplacedLine] = []
     for number, cell in enumerate(cells, 1):
         lines, skips = _cell_lines(cell, number)
         label = labels[number - 1] if labels else ""

@@ -46,7 +46,7 @@ def _line(line: int) -> str:
     return f"line {line}"
 
 
-def describe_stop(stop: BoxStopped | SandboxError, time_limit: float,
+def describe_stop(stop: BoxStopped | SandboxError,
                   where: Callable[[int], str] = _line) -> tuple[str, ErrorKind]:
     """The learner's sentence and the kind, for a box that stopped answering."""
     if isinstance(stop, SandboxError):
@@ -55,7 +55,8 @@ def describe_stop(stop: BoxStopped | SandboxError, time_limit: float,
     kind = _STOP_KIND[stop.reason]
     if stop.reason is StopReason.TIMEOUT:
         running = f" (it was running {where(stop.line)})" if stop.line else ""
-        return (f"time limit: your code did not finish within {time_limit:g} s{running}; "
+        within = f"within {stop.seconds:g} s" if stop.seconds is not None else "in time"
+        return (f"time limit: your code did not finish {within}{running}; "
                 "look for a loop that never ends", kind)
     if stop.reason is StopReason.PROTOCOL:
         return "your code interfered with the grader's channel; nothing it reported counts", kind

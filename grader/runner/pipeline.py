@@ -14,7 +14,7 @@ from grader.checks import Check, CheckFailed, Submission
 from grader.checks.errors import explain
 from grader.results import CaseResult, CheckResult, CheckStatus, ErrorKind, WrongAnswer
 from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
-from grader.runner.source import Source, SubmissionError, preflight
+from grader.runner.source import Source, SubmissionError, require_gradable
 from grader.sandbox.channel import Channel
 from grader.sandbox.client import BoxStopped, SandboxError, StopReason
 
@@ -45,31 +45,31 @@ class Failure:
         return cls.of(source, str(exc), exc.kind, exc.line)
 
 
-def check(source: Source) -> Failure | None:
-    """Preflight: None if the source may go into a box, else why not."""
+def preflight(source: Source) -> Failure | None:
+    """None if the source may go into a box, else why not."""
     try:
-        preflight(source)
+        require_gradable(source)
     except SubmissionError as exc:
         return Failure.refused(exc, source)
     return None
 
 
-def stopped(stop: BoxStopped | SandboxError, source: Source, time_limit: float,
+def stopped(stop: BoxStopped | SandboxError, source: Source,
             during: Check | None = None, notes: dict[str, str] | None = None) -> Failure:
     """The failure of a box that stopped answering (while loading, or `during` a check)."""
-    error, kind = describe_stop(stop, time_limit, source.where)
+    error, kind = describe_stop(stop, source.where)
     if during is not None:
         error += f" (during \u201c{during.name}\u201d)"
     line = stop.line if isinstance(stop, BoxStopped) else None
     return Failure.of(source, error, kind, line, notes)
 
 
-def load(source: Source, channel: Channel, time_limit: float) -> Submission | Failure:
+def load(source: Source, channel: Channel) -> Submission | Failure:
     """Run the source in the channel's host: the `Submission` checks see, or why not."""
     try:
         loaded = channel.request("load", source=source.text, filename=source.filename)
     except (BoxStopped, SandboxError) as stop:
-        return stopped(stop, source, time_limit)
+        return stopped(stop, source)
     error = loaded.get("error")
     if error is not None:
         line = error.get("line")
@@ -104,7 +104,7 @@ def _wrong_answer(failed: CheckFailed) -> WrongAnswer:
                        observed_share=drift.observed if drift else None)
 
 
-def run_check(check: Check, submission: Submission) -> CheckResult:
+def judge(check: Check, submission: Submission) -> CheckResult:
     """One check's verdict: it scores only by returning normally.
 
     Failed, errored, skipped (pytest.skip) or exited (SystemExit): each is a failed
@@ -137,20 +137,20 @@ def run_until_stop(checks: list[Check], submission: Submission
     results: list[CheckResult] = []
     for one in checks:
         try:
-            results.append(run_check(one, submission))
+            results.append(judge(one, submission))
         except (BoxStopped, SandboxError) as stop:
             return Halted(results, one, stop)
     return results
 
 
-def run_checks(checks: list[Check], submission: Submission, source: Source,
-               time_limit: float) -> list[CheckResult] | Failure:
+def run_checks(checks: list[Check], submission: Submission,
+               source: Source) -> list[CheckResult] | Failure:
     """Every check's result, in order; a Failure if the box stopped part way."""
     ran = run_until_stop(checks, submission)
     if isinstance(ran, Halted):
         notes = {c.id: f"not counted: {r.message}" for c, r in zip(checks, ran.results,
                                                                   strict=False)}
-        return stopped(ran.stop, source, time_limit, ran.during, notes)
+        return stopped(ran.stop, source, ran.during, notes)
     if len(ran) != len(checks):  # cannot happen; a verdict must never be missing
         raise RuntimeError(f"{len(checks)} checks gave {len(ran)} results")
     return ran

@@ -43,7 +43,7 @@ def cell_name(number: int, label: str = "") -> str:
 
 
 @dataclass(frozen=True)
-class Skipped:
+class ReplacedLine:
     """An IPython-only line the grader replaced: where it was and what it said."""
 
     cell: int
@@ -63,7 +63,7 @@ class Source:
     filename: str
     notebook: bool = False
     cells: tuple[CellSpan, ...] = ()
-    skipped: tuple[Skipped, ...] = ()
+    skipped: tuple[ReplacedLine, ...] = ()
 
     @property
     def noun(self) -> str:
@@ -149,8 +149,8 @@ def check_text(source: Source) -> None:
         )
 
 
-def preflight(source: Source) -> None:
-    """Refuse what no box needs to see: an empty file, NUL bytes, `___` blanks left."""
+def require_gradable(source: Source) -> None:
+    """Refuse (SubmissionError) what no box needs to see: an empty file, NUL bytes, blanks."""
     check_text(source)
     if blanks := find_blanks(source.text):
         raise SubmissionError(describe_blanks(blanks, source) +

@@ -21,6 +21,7 @@ class LearnerErrorInfo(TypedDict, total=False):
     bases: list[str]  # its base classes, qualified ("builtins.Exception"), nearest first
     message: str
     line: int | None
+    limit: int  # too_large: the largest JSON text a value may be
 
 
 class Reply(TypedDict, total=False):
@@ -36,6 +37,7 @@ class Reply(TypedDict, total=False):
     type: str  # get: the type of an opaque value
     results: Any  # call: one JSON value per repeat
     args: Any  # call with echo_args: the arguments after the call, as JSON (None: unreadable)
+    limit: int  # get of a value too large to send: the largest JSON text a value may be
 
 
 class BoxLimits(TypedDict):
@@ -49,6 +51,62 @@ class BoxLimits(TypedDict):
     disk_files: int
 
 
+class LimitsFrame(TypedDict):
+    """A portable box's first frame from the trusted side (portable.py, portable_box.py)."""
+
+    limits: BoxLimits
+
+
+class Isolation(TypedDict, total=False):
+    """What a sandbox can apply to its boxes (zygote.probe; portable.PortableSandbox's)."""
+
+    level: str
+    chroot: bool
+    setuid: bool
+    network: bool
+    pid_namespace: bool
+    user_namespace: bool
+    landlock: int  # the Landlock ABI version; 0: none
+    seccomp: bool
+    disk: str  # tmpfs | tracked | none
+    rlimits: bool  # portable only
+    job_object: bool  # portable only (Windows)
+    audit_hook: bool  # portable only
+
+
+class SandboxInfo(TypedDict):
+    """Where a sandbox keeps its boxes: the zygote's pid (None: no zygote), its uid
+    range and its box folder."""
+
+    pid: int | None
+    uid_base: int
+    uid_range: int
+    boxes: str
+
+
+class Hello(SandboxInfo):
+    """The zygote's first message: what it can isolate, and its `SandboxInfo`."""
+
+    hello: Isolation
+
+
+class SpawnRequest(TypedDict):
+    """Ask the zygote for a box with these limits (its channel comes as a descriptor)."""
+
+    op: str  # "spawn"
+    limits: BoxLimits
+
+
+class CleanupRequest(TypedDict):
+    """Ask the zygote to kill a box and everything it started, and say how it ended."""
+
+    op: str  # "cleanup"
+    pid: int
+    box: str
+    uid: int | None
+    hung_up: bool
+
+
 class Spawned(TypedDict):
     """The zygote's answer to a spawn: the box's pid, folder and uid."""
 
@@ -57,13 +115,22 @@ class Spawned(TypedDict):
     uid: int | None
 
 
-class BoxStatus(TypedDict, total=False):
-    """How a box ended, from its zygote (zygote.describe_status); empty if unknown."""
+class BoxInfo(Spawned):
+    """A box as its `Box` knows it: what the spawn said, and which zygote made it."""
 
-    done: int
-    signal: int
-    exit: int
-    killed: bool
+    generation: int
+
+
+class BoxStatus(TypedDict, total=False):
+    """How a box ended, from its zygote (zygote.describe_status, portable.status_of),
+    as client.stop_from_status reads it; empty if unknown."""
+
+    done: int  # the box's pid
+    signal: int  # the signal that ended it
+    exit: int  # or its exit status
+    killed: bool  # we had to kill it (it had not ended by itself)
+    cpu: float  # CPU seconds it used
+    disk: bool  # killed by its zygote for its disk use
 
 
 class Channel(Protocol):

@@ -21,11 +21,22 @@ import threading
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from grader import learner_text as lt
 from grader.sandbox import protocol
-from grader.sandbox.channel import BoxLimits, Reply
+from grader.sandbox.channel import (
+    BoxInfo,
+    BoxLimits,
+    BoxStatus,
+    CleanupRequest,
+    Hello,
+    Isolation,
+    LearnerErrorInfo,
+    Reply,
+    SandboxInfo,
+    SpawnRequest,
+)
 from grader.sandbox.host import READY
 from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS, remove_tree
 
@@ -65,20 +76,31 @@ class StopReason(str, Enum):
 class BoxStopped(Exception):
     """A box stopped answering: it ran out of time, crashed, or broke the protocol.
 
-    `limit` names the limit a timeout hit: "time_limit" (wall clock) or "cpu_seconds";
-    an EXIT carries the `exit_code` of os._exit, or else the `signal` it sent itself.
+    `limit` names the limit a timeout hit, "time_limit" (wall clock) or "cpu_seconds",
+    and `value` is that limit's value; `seconds` is the submission's wall-clock time
+    limit, which the learner's sentence names whichever limit was hit (None: untimed).
+    An EXIT carries the `exit_code` of os._exit, or else the `signal` it sent itself.
     """
 
     def __init__(self, reason: StopReason, detail: str = "", line: int | None = None,
                  limit: str | None = None, exit_code: int | None = None,
-                 signal: str | None = None) -> None:
+                 signal: str | None = None, value: float | None = None,
+                 seconds: float | None = None) -> None:
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
         self.reason = reason
         self.detail = detail
         self.line = line
         self.limit = limit or ("time_limit" if reason is StopReason.TIMEOUT else None)
+        self.value = seconds if value is None and self.limit == "time_limit" else value
+        self.seconds = seconds
         self.exit_code = exit_code
         self.signal = signal
+
+    @classmethod
+    def timeout(cls, seconds: float | None, line: object = None) -> BoxStopped:
+        """Past the wall-clock `seconds` a submission had (the host's alarm, or ours)."""
+        return cls(StopReason.TIMEOUT, line=line if isinstance(line, int) else None,
+                   seconds=seconds)
 
 
 def zygote_environment() -> dict[str, str]:
@@ -120,8 +142,9 @@ def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
     return [namespaces + python, python]
 
 
-def stop_from_status(status: dict[str, Any], stopped: BoxStopped,
-                     cpu_limit: float = float("inf")) -> BoxStopped:
+def stop_from_status(status: BoxStatus, stopped: BoxStopped,
+                     cpu_limit: float = float("inf"),
+                     seconds: float | None = None) -> BoxStopped:
     """Name what really ended a box, from the exit status its zygote reported.
 
     The same end gets the same name at every isolation level: the zygote waits for a
@@ -137,7 +160,8 @@ def stop_from_status(status: dict[str, Any], stopped: BoxStopped,
     at_cpu_limit = float(status.get("cpu") or 0) >= cpu_limit - 0.05
     if signal_number == SIGXCPU or (signal_number == SIGKILL and not killed and at_cpu_limit):
         # the CPU rlimit: soft SIGXCPU, then SIGKILL
-        return BoxStopped(StopReason.TIMEOUT, "cpu", limit="cpu_seconds")
+        return BoxStopped(StopReason.TIMEOUT, "cpu", limit="cpu_seconds", value=cpu_limit,
+                          seconds=seconds)
     if signal_number == SIGSEGV:
         return BoxStopped(StopReason.SEGFAULT)
     if killed or status.get("exit") == HOST_BROKEN:
@@ -160,20 +184,52 @@ def signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-class Sandbox:
-    """One zygote and the boxes it forks; a zygote that dies is restarted."""
+_Started = TypeVar("_Started", bound="Booting")
+
+
+class SandboxBackend(Protocol):
+    """What every sandbox offers (the Linux `Sandbox`, `portable.PortableSandbox`):
+    a start (now, or in the background), boxes of the same `Box`, their cleanup, and
+    what it can isolate."""
+
+    isolation: Isolation
+    info: SandboxInfo
+    generation: int
+
+    @property
+    def weakened(self) -> list[str]: ...
+    @property
+    def process_id(self) -> int | None: ...
+    def start(self) -> None: ...
+    def start_soon(self) -> None: ...
+    def ready(self) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> SandboxBackend: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def box(self, limits: BoxLimits, seconds: float) -> Box: ...
+    def cleanup(self, pid: int, box: str, uid: int | None, generation: int,
+                hung_up: bool = False) -> BoxStatus: ...
+
+
+class Booting:
+    """What both sandboxes share: their state, `with`, and a start in the background."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._control: socket.socket | None = None
-        self.isolation: dict[str, Any] = {}
-        self.info: dict[str, Any] = {}  # the zygote's pid, uid range and box folder
-        self.generation = 0  # bumped per zygote: a box belongs to one zygote only
+        self.isolation: Isolation = {}
+        # the zygote's pid, uid range and box folder ("" until it starts)
+        self.info = SandboxInfo(pid=None, uid_base=0, uid_range=0, boxes="")
+        self.generation = 0  # bumped per start: a box belongs to one zygote only
         self._booting: threading.Thread | None = None
         self._boot_error: SandboxError | None = None
 
-    def __enter__(self) -> Sandbox:
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Started) -> _Started:
         self.start()
         return self
 
@@ -184,35 +240,6 @@ class Sandbox:
     def weakened(self) -> list[str]:
         """The isolation measures this machine would not allow."""
         return [name for name in FULL_ISOLATION if not self.isolation.get(name)]
-
-    def start(self) -> None:
-        level = isolation_level()
-        attempts = len(launch_commands(0, level))
-        for attempt in range(attempts):
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            command = launch_commands(theirs.fileno(), level)[attempt]
-            process = subprocess.Popen(
-                command, pass_fds=[theirs.fileno()], env=zygote_environment(), cwd="/",
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            theirs.close()
-            ours.settimeout(20)
-            try:
-                hello = json.loads(ours.recv(1 << 16) or b"{}")
-            except (OSError, ValueError):
-                hello = {}
-            if "hello" in hello:
-                ours.settimeout(None)
-                self._process, self._control = process, ours
-                self.isolation = hello.pop("hello")
-                self.info = hello
-                self.generation += 1
-                return
-            process.kill()
-            process.wait()
-            ours.close()
-        raise SandboxError("could not start the sandbox's zygote process")
 
     def start_soon(self) -> None:
         """Start the zygote in the background; the first box (or `ready`) waits for it.
@@ -238,6 +265,53 @@ class Sandbox:
             error, self._boot_error = self._boot_error, None
             raise error
 
+    def ready_quietly(self) -> None:
+        """Wait for a background start to end, whatever its outcome (closing needs that)."""
+        try:
+            self.ready()
+        except SandboxError:
+            pass
+
+
+class Sandbox(Booting):
+    """One zygote and the boxes it forks; a zygote that dies is restarted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+
+    def start(self) -> None:
+        level = isolation_level()
+        attempts = len(launch_commands(0, level))
+        for attempt in range(attempts):
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            command = launch_commands(theirs.fileno(), level)[attempt]
+            process = subprocess.Popen(
+                command, pass_fds=[theirs.fileno()], env=zygote_environment(), cwd="/",
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            theirs.close()
+            ours.settimeout(20)
+            try:
+                hello = json.loads(ours.recv(1 << 16) or b"{}")
+            except (OSError, ValueError):
+                hello = {}
+            if "hello" in hello:
+                ours.settimeout(None)
+                self._process, self._control = process, ours
+                said = cast(Hello, hello)
+                self.isolation = said["hello"]
+                self.info = SandboxInfo(pid=said["pid"], uid_base=said["uid_base"],
+                                        uid_range=said["uid_range"], boxes=said["boxes"])
+                self.generation += 1
+                return
+            process.kill()
+            process.wait()
+            ours.close()
+        raise SandboxError("could not start the sandbox's zygote process")
+
     def close(self) -> None:
         self.ready_quietly()
         if self._control is not None:
@@ -251,24 +325,19 @@ class Sandbox:
                 self._process.wait()
             self._process = None
         # A killed zygote cannot remove its box folder itself.
-        folder = Path(str(self.info.get("boxes", "")))
+        folder = Path(self.info["boxes"])
         home = Path(zygote_environment().get("TMPDIR") or tempfile.gettempdir())
         if folder.name.startswith("grade-boxes-") and folder.parent == home:
             remove_tree(str(folder))
-
-    def ready_quietly(self) -> None:
-        """Wait for a background start to end, whatever its outcome (closing needs that)."""
-        try:
-            self.ready()
-        except SandboxError:
-            pass
 
     @property
     def process_id(self) -> int | None:
         """The pid of the process started for the zygote (unshare's, or the zygote's)."""
         return self._process.pid if self._process is not None else None
 
-    def _ask(self, request: dict[str, Any], fds: int = 0) -> tuple[dict[str, Any], list[int]]:
+    def _ask(self, request: SpawnRequest | CleanupRequest,
+             fds: int = 0) -> tuple[dict[str, Any], list[int]]:
+        """Send the zygote `request`; its answer (the raw JSON) and the descriptors sent."""
         if self._control is None:
             raise SandboxError("the sandbox is not running")
         try:
@@ -289,18 +358,19 @@ class Sandbox:
         self.ready()
         with self._lock:
             try:
-                reply, fds = self._ask({"op": "spawn", "limits": dict(limits)}, fds=1)
+                reply, fds = self._ask(SpawnRequest(op="spawn", limits=limits), fds=1)
             except SandboxError:
                 self.close()
                 self.start()
-                reply, fds = self._ask({"op": "spawn", "limits": dict(limits)}, fds=1)
-            reply["generation"] = self.generation
+                reply, fds = self._ask(SpawnRequest(op="spawn", limits=limits), fds=1)
+            info = BoxInfo(pid=reply["pid"], box=reply["box"], uid=reply["uid"],
+                           generation=self.generation)
         channel = socket.socket(fileno=fds[0])
-        return Box(self, channel, reply, time.monotonic() + seconds,
-                   limits["output_chars"], float(limits["cpu_seconds"]))
+        return Box(self, channel, info, seconds, limits["output_chars"],
+                   float(limits["cpu_seconds"]))
 
     def cleanup(self, pid: int, box: str, uid: int | None, generation: int,
-                hung_up: bool = False) -> dict[str, Any]:
+                hung_up: bool = False) -> BoxStatus:
         """Kill a box and everything it started; returns how it ended.
 
         `hung_up`: the box closed its channel, so it is probably exiting on its own.
@@ -308,35 +378,37 @@ class Sandbox:
         with self._lock:
             if generation != self.generation:  # its zygote died, and the box with it
                 raise SandboxError("its zygote process died")
-            return self._ask({"op": "cleanup", "pid": pid, "box": box, "uid": uid,
-                              "hung_up": hung_up})[0]
+            return cast(BoxStatus, self._ask(CleanupRequest(
+                op="cleanup", pid=pid, box=box, uid=uid, hung_up=hung_up))[0])
 
 
-def _bounded_error(error: dict[str, Any]) -> dict[str, Any]:
+def _bounded_error(error: dict[str, Any]) -> LearnerErrorInfo:
     """A box's error report with every text field capped: learner code chose them all
     (an exception class may be named with 8 MB of text)."""
     limits = {"type": lt.NAME_CHARS, "kind": lt.NAME_CHARS}
-    return {key: lt.cut(value, limits.get(key, lt.BOX_MESSAGE_CHARS)) if isinstance(value, str)
-            else value for key, value in error.items()}
+    return cast(LearnerErrorInfo, {
+        key: lt.cut(value, limits.get(key, lt.BOX_MESSAGE_CHARS)) if isinstance(value, str)
+        else value for key, value in error.items()})
 
 
 class Box:
     """One submission's process: send requests, get replies, or a `BoxStopped`."""
 
-    def __init__(self, sandbox: Sandbox, channel: socket.socket, info: dict[str, Any],
-                 deadline: float, output_limit: int = 20_000,
+    def __init__(self, sandbox: SandboxBackend, channel: socket.socket, info: BoxInfo,
+                 seconds: float, output_limit: int = 20_000,
                  cpu_limit: float = float("inf")) -> None:
         self._sandbox = sandbox
         self._channel = channel
         self._info = info
-        self._deadline = deadline
+        self._seconds = seconds  # the submission's time limit, for the stop's sentence
+        self._deadline = time.monotonic() + seconds
         self._next_id = 0
         self._room = output_limit  # characters of output still shown, over all requests
         self._output_limit = output_limit
         self._cpu_limit = cpu_limit
         self.output: list[str] = []
         self.stopped: BoxStopped | None = None
-        self.status: dict[str, Any] = {}
+        self.status: BoxStatus = {}
         self._ready = False  # the box said it locked itself down (its first frame)
 
     def __enter__(self) -> Box:
@@ -357,7 +429,7 @@ class Box:
             raise self.stopped
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise self._stop(BoxStopped(StopReason.TIMEOUT))
+            raise self._stop(BoxStopped.timeout(self._seconds))
         self._next_id += 1
         message = {"op": op, "id": self._next_id, "seconds": remaining, **fields}
         deadline = self._deadline + GRACE
@@ -368,7 +440,7 @@ class Box:
                 self._ready = protocol.recv(self._channel, deadline) == READY
             reply = protocol.recv(self._channel, deadline)
         except TimeoutError:
-            raise self._stop(BoxStopped(StopReason.TIMEOUT)) from None
+            raise self._stop(BoxStopped.timeout(self._seconds)) from None
         except (protocol.ConnectionClosed, OSError) as exc:
             raise self._stop(BoxStopped(StopReason.CRASH, str(exc))) from None
         except protocol.ProtocolError as exc:  # a malformed frame: learner code wrote it
@@ -384,7 +456,7 @@ class Box:
             reply["stdout"] = lt.cut(reply["stdout"], self._output_limit)
         error = reply.get("error")
         if isinstance(error, dict) and error.get("kind") == "timeout":
-            raise self._stop(BoxStopped(StopReason.TIMEOUT, line=error.get("line")))
+            raise self._stop(BoxStopped.timeout(self._seconds, error.get("line")))
         return cast(Reply, reply)
 
     def _stop(self, stopped: BoxStopped) -> BoxStopped | SandboxError:
@@ -394,7 +466,7 @@ class Box:
             return SandboxError("a box could not lock itself down")
         if not self.status:
             return SandboxError("its zygote process died")
-        self.stopped = stop_from_status(self.status, stopped, self._cpu_limit)
+        self.stopped = stop_from_status(self.status, stopped, self._cpu_limit, self._seconds)
         return self.stopped
 
     def close(self, hung_up: bool = False) -> None:

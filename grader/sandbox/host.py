@@ -31,6 +31,7 @@ from typing import Any
 
 from grader import learner_text as lt
 from grader.sandbox import protocol
+from grader.sandbox.channel import LearnerErrorInfo, Reply
 
 # Bound now, before learner code can replace `random.seed` or `random._inst`.
 _seed_random = random.Random.seed
@@ -112,7 +113,7 @@ def disarm(watchdog: Watchdog | None) -> None:
         watchdog.cancel()
 
 
-def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
+def describe_error(exc: BaseException, filename: str) -> LearnerErrorInfo:
     """Turn an exception from learner code into data: kind, message, learner line."""
     line = None
     tb = exc.__traceback__
@@ -230,7 +231,7 @@ def _to_json(value: Any) -> tuple[bool, Any]:
     return (False, type(value).__name__) if encoded is None else (True, json.loads(encoded))
 
 
-TOO_LARGE = {"kind": "too_large", "limit": protocol.MAX_VALUE}
+TOO_LARGE = LearnerErrorInfo(kind="too_large", limit=protocol.MAX_VALUE)
 
 
 class Host:
@@ -239,14 +240,15 @@ class Host:
     def __init__(self, output_limit: int = 64_000, encoded: bool = False,
                  use_signal: bool | None = None) -> None:
         self.use_signal = use_signal  # None: SIGALRM where the OS has it, else a Watchdog
-        self.namespace: dict[str, Any] = {}
+        self.namespace: dict[str, object] = {}  # the learner module's globals
         self.filename = "<submission>"
         self.stdout = CappedWriter(output_limit)
         # In a box, call results stay the JSON text they were validated as, for
         # `protocol.send` to splice in: encoded once, never decoded and re-encoded.
         self.encoded = encoded
 
-    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+    def handle(self, request: dict[str, Any]) -> Reply:
+        """Answer one request frame (raw JSON: the trusted side wrote it)."""
         op = request.get("op")
         seconds = float(request.get("seconds", 0) or 0)
         saved = sys.stdout, sys.stderr
@@ -264,11 +266,11 @@ class Host:
                 if request.get("echo_args") and "results" in reply:
                     reply["args"] = self.args_after(request.get("args", []))
             else:
-                reply = {"error": {"kind": "protocol", "message": f"unknown op {op!r}"}}
+                reply = Reply(error={"kind": "protocol", "message": f"unknown op {op!r}"})
         except BaseException as exc:  # learner code raised anything at all
             if isinstance(alarm, Watchdog) and alarm.fired and isinstance(exc, KeyboardInterrupt):
                 exc = TimeLimit().with_traceback(exc.__traceback__)
-            reply = {"error": describe_error(exc, self.filename)}
+            reply = Reply(error=describe_error(exc, self.filename))
         finally:
             if seconds > 0:
                 disarm(alarm)
@@ -277,7 +279,7 @@ class Host:
         reply["stdout"] = self.stdout.take()
         return reply
 
-    def load(self, source: str, filename: str) -> dict[str, Any]:
+    def load(self, source: str, filename: str) -> Reply:
         self.filename = filename
         # Imported, not run as a script: a demo under `if __name__ == "__main__":`
         # stays out of grading, so a bug there fails only the checks it affects.
@@ -295,7 +297,7 @@ class Host:
         exec(code, self.namespace)
         return {"ok": True}
 
-    def get(self, name: str) -> dict[str, Any]:
+    def get(self, name: str) -> Reply:
         if name not in self.namespace:
             return {"kind": "missing"}
         value = self.namespace[name]
@@ -306,11 +308,11 @@ class Host:
         try:
             ok, data = _to_json(value)
         except TooLarge:
-            return dict(TOO_LARGE)
+            return Reply(kind=TOO_LARGE["kind"], limit=TOO_LARGE["limit"])
         return {"kind": "value", "value": data} if ok else {"kind": "opaque", "type": data}
 
-    def call(self, name: str, args: list[Any], kwargs: dict[str, Any],
-             seed: int | None, repeat: int) -> dict[str, Any]:
+    def call(self, name: str, args: list[Any], kwargs: dict[str, object],
+             seed: int | None, repeat: int) -> Reply:
         function = self.namespace.get(name)
         if not callable(function):
             return {"error": {"kind": "missing", "message": f"{name} is not a function"}}
@@ -320,7 +322,7 @@ class Host:
         try:
             encoded = _encode(results)
         except TooLarge:
-            return {"error": dict(TOO_LARGE)}
+            return {"error": TOO_LARGE.copy()}
         if encoded is None:
             bad = next((type(r).__name__ for r in results if _encode(r) is None), "value")
             return {"error": {"kind": "opaque", "message": f"returned a {bad}", "type": bad}}

@@ -10,10 +10,10 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import Any, cast
+from typing import Any
 
 from grader.sandbox.channel import BoxLimits, Reply
-from grader.sandbox.client import BoxStopped, StopReason
+from grader.sandbox.client import BoxStopped
 from grader.sandbox.host import Host, on_alarm
 
 
@@ -23,6 +23,7 @@ class InProcess:
     def __init__(self, seconds: float | None = None, output_limit: int = 64_000) -> None:
         self.host = Host(output_limit)
         self.output: list[str] = []
+        self._seconds = seconds
         self._deadline = None if seconds is None else time.monotonic() + seconds
 
     def __enter__(self) -> InProcess:
@@ -34,12 +35,12 @@ class InProcess:
     def request(self, op: str, **fields: Any) -> Reply:
         if self._deadline is not None:  # at least 1 ms: 0 would mean "no timer" to Host
             fields["seconds"] = max(0.001, self._deadline - time.monotonic())
-        reply = cast(Reply, self.host.handle({"op": op, **fields}))
+        reply = self.host.handle({"op": op, **fields})
         if reply.get("stdout"):
             self.output.append(reply["stdout"])
         error = reply.get("error")
         if error is not None and error.get("kind") == "timeout":
-            raise BoxStopped(StopReason.TIMEOUT, line=error.get("line"))
+            raise BoxStopped.timeout(self._seconds, error.get("line"))
         return reply
 
 

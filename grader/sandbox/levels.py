@@ -13,7 +13,13 @@ import importlib
 import os
 import sys
 
-from grader.sandbox.client import PORTABLE, Sandbox, SandboxError, requested_level
+from grader.sandbox.client import (
+    PORTABLE,
+    Sandbox,
+    SandboxBackend,
+    SandboxError,
+    requested_level,
+)
 from grader.sandbox.zygote import LEVELS as LINUX_LEVELS
 
 LEVELS = (*LINUX_LEVELS, PORTABLE)
@@ -44,7 +50,7 @@ def portable_here() -> bool:
     return forced or not linux_sandbox_runs()
 
 
-def make_sandbox(portable: bool | None = None) -> Sandbox:
+def make_sandbox(portable: bool | None = None) -> SandboxBackend:
     """The strongest sandbox this machine allows (or the one $GRADE_SANDBOX forces).
 
     `portable` overrides the choice (a batch decides once, for all its workers).

@@ -23,14 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from grader.sandbox import protocol, winjob
 from grader.sandbox.cgroup import Cgroup
-from grader.sandbox.client import Box, Sandbox, SandboxError, requested_level
+from grader.sandbox.channel import BoxInfo, BoxLimits, BoxStatus, LimitsFrame, SandboxInfo
+from grader.sandbox.client import Booting, Box, SandboxError, requested_level
 from grader.sandbox.zygote import HANG_UP_WAIT, remove_tree
 
 STARTUP = 30.0  # seconds a box process may take to start on a loaded machine
@@ -54,17 +53,17 @@ def box_environment() -> dict[str, str]:
     return env
 
 
-def status_of(returncode: int, killed: bool, cpu: float) -> dict[str, Any]:
+def status_of(returncode: int, killed: bool, cpu: float) -> BoxStatus:
     """How a box ended, in the zygote's terms (`client.stop_from_status` reads them).
 
     No "disk" flag: the portable box has no disk budget (docs/portability.md says so).
     """
     if returncode < 0:  # POSIX: killed by a signal
-        ended: dict[str, Any] = {"signal": -returncode}
+        ended = BoxStatus(signal=-returncode)
     elif WINDOWS and returncode in winjob.CRASHES:
-        ended = {"signal": SIGSEGV}
+        ended = BoxStatus(signal=SIGSEGV)
     else:
-        ended = {"exit": returncode}
+        ended = BoxStatus(exit=returncode)
     return {**ended, "killed": killed, "cpu": round(cpu, 3)}
 
 
@@ -146,8 +145,9 @@ def box_cgroup(pid: int) -> Cgroup | None:
     return cgroup
 
 
-class PortableSandbox(Sandbox):
-    """Boxes as spawned processes; the same `box()` and `Box` as the Linux sandbox.
+class PortableSandbox(Booting):
+    """Boxes as spawned processes: the Linux `Sandbox`'s sibling, with the same `box()`
+    and `Box` (both are `client.SandboxBackend`s).
 
     From the second box on, the next process is started while the current one is
     graded, so a batch does not wait for an interpreter to start per submission.
@@ -169,7 +169,7 @@ class PortableSandbox(Sandbox):
             "disk": "none",  # no disk budget: see docs/portability.md
             "rlimits": not WINDOWS, "job_object": WINDOWS, "audit_hook": True,
         }
-        self.info = {"pid": None, "boxes": self.base, "uid_base": 0, "uid_range": 0}
+        self.info = SandboxInfo(pid=None, boxes=self.base, uid_base=0, uid_range=0)
         self.generation += 1
         self._spare = self._spawn()  # starts while the course and checks are read
 
@@ -202,12 +202,12 @@ class PortableSandbox(Sandbox):
         folder = tempfile.mkdtemp(prefix="box-", dir=self.base)
         command = [sys.executable, "-s", "-S", "-c", _BOOT, _PACKAGE_ROOT, LOOPBACK,
                    str(listener.getsockname()[1])]
-        options: dict[str, Any] = (
-            {"creationflags": CREATE_NO_WINDOW} if WINDOWS else {"start_new_session": True})
         try:
             process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, cwd=folder, env=box_environment(), **options)
+                stderr=subprocess.DEVNULL, cwd=folder, env=box_environment(),
+                # no console per box on Windows; a session of its own on POSIX
+                creationflags=CREATE_NO_WINDOW if WINDOWS else 0, start_new_session=not WINDOWS)
             assert process.stdin is not None
             process.stdin.write(token.encode() + b"\n")  # not argv: others can read that
             process.stdin.close()
@@ -240,7 +240,7 @@ class PortableSandbox(Sandbox):
             channel.close()  # someone else on this machine: not our box
         raise SandboxError(f"a box process did not start within {STARTUP:g} s")
 
-    def box(self, limits: Mapping[str, Any], seconds: float) -> Box:
+    def box(self, limits: BoxLimits, seconds: float) -> Box:
         """A fresh box process for one submission, with `seconds` of wall-clock time."""
         with self._lock:
             spawned = self._spare or self._spawn()
@@ -258,21 +258,20 @@ class PortableSandbox(Sandbox):
                 channel = self._connect(spawned)
             if WINDOWS:  # before the limits frame: no learner code runs outside the job
                 spawned.job = winjob.Job(int(spawned.process._handle),  # type: ignore[attr-defined]
-                                         dict(limits))
+                                         limits)
             elif sys.platform.startswith("linux"):  # the same, for a cgroup
                 spawned.cgroup = box_cgroup(spawned.process.pid)
-            protocol.send(channel, {"limits": dict(limits)})
+            protocol.send(channel, LimitsFrame(limits=limits))
         except (OSError, SandboxError) as exc:
             self.cleanup(spawned.process.pid, spawned.folder, None, self.generation)
             raise exc if isinstance(exc, SandboxError) else SandboxError(str(exc)) from None
-        info = {"pid": spawned.process.pid, "box": spawned.folder, "uid": None,
-                "generation": self.generation}
-        return Box(self, channel, info, time.monotonic() + seconds,
-                   int(limits.get("output_chars", 20_000)),
-                   float(limits.get("cpu_seconds", float("inf"))))
+        info = BoxInfo(pid=spawned.process.pid, box=spawned.folder, uid=None,
+                       generation=self.generation)
+        return Box(self, channel, info, seconds, limits["output_chars"],
+                   float(limits["cpu_seconds"]))
 
     def cleanup(self, pid: int, box: str, uid: int | None, generation: int,
-                hung_up: bool = False) -> dict[str, Any]:
+                hung_up: bool = False) -> BoxStatus:
         """Kill a box's process tree, remove its folder; returns how it ended.
 
         `hung_up`: the box closed its channel, so it is probably exiting on its own:

@@ -28,9 +28,11 @@ import errno
 import os
 import socket
 import sys
-from typing import Any
+from typing import Any, cast
 
 from grader.sandbox import host, protocol
+from grader.sandbox.channel import BoxLimits, LimitsFrame
+from grader.sandbox.rlimits import set_rlimits
 
 CONFINE_FAILED = 121  # the zygote's statuses (grader.sandbox.zygote), same meaning here
 HOST_BROKEN = 120
@@ -148,29 +150,15 @@ def python_library() -> tuple[str, ...]:
     return tuple(sorted(_folder(p) for p in places if p))
 
 
-def set_limits(limits: dict[str, Any]) -> None:
+def set_limits(limits: BoxLimits) -> None:
     """The rlimits of the Linux box, where this OS has `resource` (not on Windows)."""
     try:
-        import resource
+        import resource  # noqa: F401  (only to ask whether this OS has rlimits)
     except ImportError:
         return  # Windows: the Job Object set by the trusted side does this
-    memory = int(limits["memory_mb"]) * 1024 * 1024
-    cpu = int(limits["cpu_seconds"])
-    fsize = int(limits["file_size_kb"]) * 1024
-    wanted = [("RLIMIT_AS", memory, memory), ("RLIMIT_CPU", cpu, cpu + 1),
-              ("RLIMIT_FSIZE", fsize, fsize), ("RLIMIT_NOFILE", 32, 32),
-              ("RLIMIT_CORE", 0, 0), ("RLIMIT_NPROC", 0, 0)]
-    for name, soft, hard in wanted:
-        kind = getattr(resource, name, None)
-        if kind is None:
-            continue
-        try:
-            resource.setrlimit(kind, (soft, hard))
-        except (ValueError, OSError):
-            if sys.platform.startswith("linux"):
-                raise  # Linux has every one of them: never less boxed than promised
-            # macOS refuses some (RLIMIT_AS above the current use, for one): the
-            # wall-clock deadline and the trusted side's kill still hold.
+    # Linux has every one of them: never less boxed than promised; elsewhere the
+    # wall-clock deadline and the trusted side's kill still hold.
+    set_rlimits(limits, tolerant=not sys.platform.startswith("linux"))
 
 
 def connect(address: str, port: int, token: str) -> socket.socket:
@@ -183,7 +171,8 @@ def connect(address: str, port: int, token: str) -> socket.socket:
 
 def lock_down(channel: socket.socket) -> tuple[socket.socket, int]:
     """Take the limits frame and apply everything; returns the channel and output cap."""
-    limits = protocol.recv(channel).get("limits") or {}
+    frame = cast(LimitsFrame, protocol.recv(channel))  # the trusted side's first frame
+    limits = frame.get("limits") or cast(BoxLimits, {})
     set_limits(limits)
     if os.name == "posix":  # same descriptor as the Linux box (an attack test relies on it)
         os.dup2(channel.fileno(), CHANNEL_FD)

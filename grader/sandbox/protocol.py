@@ -11,6 +11,7 @@ import re
 import socket
 import struct
 import time
+from collections.abc import Mapping
 from typing import Any
 
 HEADER = struct.Struct(">I")
@@ -32,7 +33,7 @@ class Encoded(str):
     """A value that is already JSON text: `send` puts it into the frame as it is."""
 
 
-def encode(message: dict[str, Any]) -> bytes:
+def encode(message: Mapping[str, object]) -> bytes:
     """`message` as one JSON object; `Encoded` values are spliced in, not re-encoded."""
     plain = {k: v for k, v in message.items() if not isinstance(v, Encoded)}
     text = json.dumps(plain, separators=(",", ":"), allow_nan=True)
@@ -43,7 +44,7 @@ def encode(message: dict[str, Any]) -> bytes:
     return text.encode()
 
 
-def send(sock: socket.socket, message: dict[str, Any]) -> None:
+def send(sock: socket.socket, message: Mapping[str, object]) -> None:
     data = encode(message)
     if len(data) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(data)} bytes exceeds {MAX_FRAME}")

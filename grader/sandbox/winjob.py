@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grader.sandbox.channel import BoxLimits
 
 JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9  # JOBOBJECTINFOCLASS
 JOB_OBJECT_LIMIT_PROCESS_TIME = 0x2
@@ -54,7 +57,7 @@ class ExtendedLimits(ctypes.Structure):
                 ("PeakJobMemoryUsed", ctypes.c_size_t)]
 
 
-def limits_for(box_limits: dict[str, Any]) -> ExtendedLimits:
+def limits_for(box_limits: BoxLimits) -> ExtendedLimits:
     """The Job Object limits equal to the Linux box's rlimits."""
     memory = int(box_limits["memory_mb"]) * 1024 * 1024
     info = ExtendedLimits()
@@ -75,7 +78,7 @@ class Job:
     handle: int | None
     _kernel32: Any
 
-    def __init__(self, process_handle: int, box_limits: dict[str, Any]) -> None:
+    def __init__(self, process_handle: int, box_limits: BoxLimits) -> None:
         if sys.platform != "win32":
             raise OSError("Job Objects exist on Windows only")
         self._kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]

@@ -46,7 +46,9 @@ import tempfile
 import time
 from typing import Any
 
+from grader.sandbox.channel import BoxLimits, BoxStatus, Hello, Isolation, Spawned
 from grader.sandbox.confine import Kernel
+from grader.sandbox.rlimits import set_rlimits
 
 # What learner code may import: after chroot nothing else can be loaded from disk.
 PRELOAD = (
@@ -101,7 +103,7 @@ def _can_mount_tmpfs(kernel: Kernel) -> bool:
         os.rmdir(folder)
 
 
-def probe(level: str, kernel: Kernel) -> dict[str, Any]:
+def probe(level: str, kernel: Kernel) -> Isolation:
     """What isolation this process can actually apply to its boxes."""
     is_root = os.geteuid() == 0
     names = {name for _, name in socket.if_nameindex()}
@@ -126,24 +128,8 @@ def probe(level: str, kernel: Kernel) -> dict[str, Any]:
     }
 
 
-def _set_limits(limits: dict[str, Any]) -> None:
-    import resource  # here, not at the top: importing this module must work on Windows
-
-    memory = int(limits["memory_mb"]) * 1024 * 1024
-    cpu = int(limits["cpu_seconds"])
-    fsize = int(limits["file_size_kb"]) * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # Counted per uid, checked at fork: 0 means "no new process or thread" for any
-    # uid but real root (whom the kernel exempts, hence the separate uid as root).
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-
-
-def _confine(box: str, uid: int, caps: dict[str, Any], kernel: Kernel, zygote: int,
-             limits: dict[str, Any]) -> None:
+def _confine(box: str, uid: int, caps: Isolation, kernel: Kernel, zygote: int,
+             limits: BoxLimits) -> None:
     """Shut every door `caps` says this machine allows, in the one order that works."""
     os.mkdir(box, 0o700)
     if caps["setuid"]:
@@ -170,8 +156,8 @@ def _confine(box: str, uid: int, caps: dict[str, Any], kernel: Kernel, zygote: i
         kernel.seccomp(os.getpid())  # last: it forbids mount and chroot
 
 
-def _enter_box(box: str, uid: int, caps: dict[str, Any], kernel: Kernel,
-               limits: dict[str, Any], channel: socket.socket, zygote: int) -> None:
+def _enter_box(box: str, uid: int, caps: Isolation, kernel: Kernel,
+               limits: BoxLimits, channel: socket.socket, zygote: int) -> None:
     """In the forked child: shut the doors, then serve the trusted side."""
     os.setsid()
     devnull = os.open("/dev/null", os.O_RDWR)
@@ -188,7 +174,7 @@ def _enter_box(box: str, uid: int, caps: dict[str, Any], kernel: Kernel,
     os.environ.clear()
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-size write raises instead
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    _set_limits(limits)
+    set_rlimits(limits)
     sys.argv = [os.path.basename(box)]
     from grader.sandbox import host
 
@@ -259,11 +245,11 @@ def _kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def describe_status(status: int, killed: bool, cpu: float = 0.0) -> dict[str, Any]:
+def describe_status(status: int, killed: bool, cpu: float = 0.0) -> BoxStatus:
     """How a box ended, as data: its exit code or signal, whether we killed it, and
     the CPU seconds it used (a SIGKILL at the CPU limit is the limit, not the box)."""
-    ended = ({"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
-             else {"exit": os.WEXITSTATUS(status)})
+    ended = (BoxStatus(signal=os.WTERMSIG(status)) if os.WIFSIGNALED(status)
+             else BoxStatus(exit=os.WEXITSTATUS(status)))
     return {**ended, "killed": killed, "cpu": round(cpu, 3)}
 
 
@@ -284,7 +270,7 @@ class Zygote:
         self.budgets: dict[int, tuple[str, int, int]] = {}  # tracked: box, bytes, files
         self.over_disk: set[int] = set()  # boxes killed for their disk use
 
-    def spawn(self, limits: dict[str, Any]) -> None:
+    def spawn(self, limits: BoxLimits) -> None:
         self.count += 1
         box = os.path.join(self.base, f"box-{self.count}")
         uid = self.uid_base + self.count % UID_RANGE
@@ -306,7 +292,7 @@ class Zygote:
         if self.caps["disk"] == "tracked":
             self.budgets[pid] = (box, int(limits["disk_kb"]) * 1024,
                                  int(limits["disk_files"]))
-        reply = {"pid": pid, "box": box, "uid": uid if self.caps["setuid"] else None}
+        reply = Spawned(pid=pid, box=box, uid=uid if self.caps["setuid"] else None)
         socket.send_fds(self.control, [json.dumps(reply).encode()], [ours.fileno()])
         ours.close()
 
@@ -336,7 +322,7 @@ class Zygote:
         """Kill the box's session and uid, collect it, remove its folder, report."""
         self.reap()
         if pid not in self.boxes:
-            self.control.send(json.dumps({"done": pid}).encode())
+            self.control.send(json.dumps(BoxStatus(done=pid)).encode())
             return
         if hung_up:
             self.await_exit(pid)
@@ -360,7 +346,8 @@ class Zygote:
                 status = 0
         if box.startswith(self.base + os.sep):
             remove_tree(box)
-        reply = {"done": pid, **describe_status(status, killed, cpu), "disk": over_disk}
+        reply: BoxStatus = {"done": pid, **describe_status(status, killed, cpu),
+                            "disk": over_disk}
         self.control.send(json.dumps(reply).encode())
 
     def police_disk(self) -> None:
@@ -381,8 +368,8 @@ class Zygote:
             self.police_disk()
 
     def serve(self) -> None:
-        hello = {"hello": self.caps, "pid": os.getpid(), "uid_base": self.uid_base,
-                 "uid_range": UID_RANGE if self.uid_base else 0, "boxes": self.base}
+        hello = Hello(hello=self.caps, pid=os.getpid(), uid_base=self.uid_base,
+                      uid_range=UID_RANGE if self.uid_base else 0, boxes=self.base)
         self.control.send(json.dumps(hello).encode())
         try:
             while True:
