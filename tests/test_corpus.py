@@ -29,6 +29,7 @@ from grader.authoring.markers import strip_markers
 from grader.checks import load_checks, local_modules
 from grader.course import load_course
 from grader.notebooks import kernel
+from grader.runner.notebook import join_cells
 from tests.attacks import ATTACKS, TIME_LIMIT, Layout
 from tests.conftest import ROOT, grade_command
 from tests.test_mutants import EXTRA, MUTANTS
@@ -184,11 +185,11 @@ def test_the_nbgrader_kernel_agrees_with_grade_on_the_same_notebook(graded, iden
     notebook = Path(FILES[exercise]).with_suffix(".ipynb").name
     for check_id, result in zip(graded["ids"][exercise], expected["checks"], strict=True):
         if result["passed"]:
-            assert kernel.grade_cells(exercise, check_id, [item.source], notebook
+            assert kernel.grade_cells(exercise, check_id, join_cells([item.source], notebook)
                                       ).startswith("passed")
             continue
         with pytest.raises(AssertionError) as failed:
-            kernel.grade_cells(exercise, check_id, [item.source], notebook)
+            kernel.grade_cells(exercise, check_id, join_cells([item.source], notebook))
         if expected["error"] is not None:
             assert str(failed.value) == f"{expected['error']}, so nothing could be checked"
         else:
