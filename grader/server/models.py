@@ -101,3 +101,45 @@ class Event(models.Model):
     actor = models.CharField(max_length=200)
     kind = models.CharField(max_length=30)
     why = models.TextField(default="", blank=True)
+
+
+# The TA's console (docs/console.md): its records, each with who and when. Adjustments
+# and extensions become the batch's Override and Extension rows (grader.server.review).
+
+
+class Adjustment(models.Model):
+    """A TA's points for one learner's exercise, or one check of it: an overrides.csv line."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="adjustments")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="adjustments")
+    exercise = models.CharField(max_length=100)
+    check = models.CharField(max_length=300, default="", blank=True)
+    points = models.FloatField()
+    reason = models.TextField()
+    by = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+
+class Extension(models.Model):
+    """A new deadline for one learner (and exercise): an extensions.csv line."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="extensions")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="extensions")
+    exercise = models.CharField(max_length=100, default="", blank=True)
+    deadline = models.DateTimeField()
+    reason = models.TextField(default="", blank=True)
+    by = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+
+class Publication(models.Model):
+    """An exercise whose hidden checks and final grades learners may now see."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="publications")
+    exercise = models.CharField(max_length=100)
+    by = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course", "exercise"],
+                                               name="one_publication_per_exercise")]
