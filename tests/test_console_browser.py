@@ -172,6 +172,14 @@ def test_a_ta_signs_in_grades_by_keyboard_adjusts_extends_publishes_and_the_lear
         assert "adjustment" not in before[-1]["result"]  # nothing shown before publication
 
         grid = browser.open(f"{url}/console/{slug}/", *LAPTOP)
+        bob = grid.evaluate("document.querySelectorAll('#grid tbody tr')[2].innerText")
+        assert "0 → 5" in bob, bob  # last 0, final 5 by the adjustment
+        for other in ("insight/", "ledger/", "staff/"):
+            shown = browser.open(f"{url}/console/{slug}/{other}", *LAPTOP)
+            shown.screenshot(shots / f"{other.strip('/')}-1366x768.png")
+            problems += [f"{other}: {v}" for v in _violations(browser, shown, axe)]
+            problems += [f"{other} console: {c['text']}" for c in shown.errors]
+            assert _fits(shown), f"{other} is wider than 1366 px"
         _loaded(browser, grid, "document.getElementById('publish-exercise').value = "
                 "'exercise-1'; document.getElementById('publish').requestSubmit()")
         assert "exercise-1 (published)" in grid.evaluate(
@@ -203,3 +211,11 @@ def test_a_ta_signs_in_grades_by_keyboard_adjusts_extends_publishes_and_the_lear
     text = grade("submissions", "exercise-1", env=environment(
         GRADE_SERVER=url, GRADE_TOKEN=served["tokens"]["bob"])).stdout
     assert " 5/10 " in text, text
+
+
+def test_the_accessibility_check_finds_a_violation_when_there_is_one(axe: str) -> None:
+    with Browser() as browser:
+        page = browser.open("data:text/html,<html><body><img src='data:,'>"
+                            "<input type=text></body></html>", *LAPTOP)
+        found = _violations(browser, page, axe)
+    assert any("image-alt" in v for v in found), found

@@ -12,9 +12,10 @@ from typing import Any
 
 from grader.course import Course as CourseModel
 from grader.reports.reteach import KIND_NAMES, NOT_ATTEMPTED
-from grader.results import ErrorKind
+from grader.results import ErrorKind, ExerciseResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
+from grader.server import review
 from grader.server.models import Adjustment, Course, Extension, Learner, Submission
 from grader.server.views import course_of
 
@@ -35,6 +36,7 @@ class Cell:
     attempts: int = 0
     best: float | None = None
     last: float | None = None
+    final: float | None = None  # after adjustments, extensions and the late policy
     last_id: str = ""
     last_at: datetime | None = None
     kind: str = ""
@@ -44,8 +46,8 @@ class Cell:
 
     def json(self) -> dict[str, Any]:
         return {"attempts": self.attempts, "best": self.best, "last": self.last,
-                "kind": self.kind, "late": self.late, "adjusted": self.adjusted,
-                "state": self.state}
+                "final": self.final, "kind": self.kind, "late": self.late,
+                "adjusted": self.adjusted, "state": self.state}
 
 
 @dataclass
@@ -85,6 +87,16 @@ def _cells(course: Course, model: CourseModel) -> dict[tuple[int, str], Cell]:
     return found
 
 
+def _final(model: CourseModel, course: Course, learner: Learner, cell: Cell) -> float | None:
+    """The cell's final score by the batch's code (only cells a TA or a deadline moved:
+    the others' final score is their last)."""
+    job = Submission.objects.filter(id=cell.last_id).only("result").first()
+    if job is None or cell.last_at is None:
+        return cell.last
+    result = ExerciseResult.model_validate_json(job.result)
+    return review.settled(model, course, learner, result, cell.last_at).score
+
+
 def grid(course: Course, section: str = "", state: str = "") -> tuple[list[str], list[Row]]:
     """(exercise ids, rows) of `course`, filtered by section and by a cell's state."""
     model = course_of(course.root)
@@ -113,6 +125,8 @@ def grid(course: Course, section: str = "", state: str = "") -> tuple[list[str],
                              and (learner.id, exercise) not in extended
                              and (learner.id, "") not in extended)
             cell.adjusted = (learner.id, exercise) in adjusted
+            cell.final = _final(model, course, learner, cell) if cell.adjusted or (
+                cell.late and cell.attempts) else cell.last
             row.cells[exercise] = cell
         if not state or any(c.state == state for c in row.cells.values()):
             out.append(row)

@@ -34,7 +34,9 @@
   });
   function text(cell) {
     if (!cell.attempts) { return "not attempted"; }
-    let out = `${+cell.last.toFixed(2)} (best ${+cell.best.toFixed(2)}, ${cell.attempts}×)`;
+    let out = `${+cell.last.toFixed(2)}`;
+    if (cell.final !== cell.last) { out += ` → ${+cell.final.toFixed(2)}`; }
+    out += ` (best ${+cell.best.toFixed(2)}, ${cell.attempts}×)`;
     if (cell.kind) { out += ` ${cell.kind}`; }
     if (cell.late) { out += " late"; }
     if (cell.adjusted) { out += " adjusted"; }
