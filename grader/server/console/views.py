@@ -46,6 +46,7 @@ from grader.server.views import course_of
 STATIC = Path(__file__).parent / "static"
 TYPES = {".js": "text/javascript", ".css": "text/css"}
 INSTRUCTOR = (Role.INSTRUCTOR,)
+PAGE = 100  # learners a grid page shows (a class of 3,000 is 30 pages; filter first)
 STAFF_KINDS = ("adjusted", "extended", "published", "staff")
 
 
@@ -76,27 +77,40 @@ def _context(request: HttpRequest, course: Course, **extra: object) -> dict[str,
             "blind": request.session.get("blind", False), **extra}
 
 
+def _page(request: HttpRequest, course: Course) -> grid.Page:
+    """The page of the grid the request asks for (filters and page number)."""
+    state = request.GET.get("state", "")
+    try:
+        number = int(request.GET.get("page", "1"))
+    except ValueError:
+        number = 1
+    return grid.grid(course, request.GET.get("section", ""),
+                     state if state in grid.STATES else "", number, PAGE)
+
+
 @require_GET
 @staff(*STAFF)
 def class_grid(request: HttpRequest, course: Course) -> HttpResponse:
-    section = request.GET.get("section", "")
-    state = request.GET.get("state", "")
-    exercises, rows = grid.grid(course, section, state if state in grid.STATES else "")
+    page = _page(request, course)
+    blind = bool(request.session.get("blind", False))
+    shown = [grid.row_html(r, course.slug, page.exercises, blind) for r in page.rows]
     return render(request, "console/grid.html", _context(
-        request, course, rows=rows, columns=exercises, sections=grid.sections(course),
-        states=grid.STATES, section=section, state=state))
+        request, course, shown=shown, total=page.total, page=page.number, pages=page.pages,
+        columns=page.exercises,
+        sections=grid.sections(course), states=grid.STATES,
+        section=request.GET.get("section", ""), state=request.GET.get("state", "")))
 
 
 @require_GET
 @staff(*STAFF)
 def grid_json(request: HttpRequest, course: Course) -> JsonResponse:
-    """The grid's cells for live updates (the page polls this)."""
-    section = request.GET.get("section", "")
-    state = request.GET.get("state", "")
-    exercises, rows = grid.grid(course, section, state if state in grid.STATES else "")
-    return JsonResponse({"exercises": exercises, "rows": [
-        {"learner": r.learner.id, "cells": {e: r.cells[e].json() for e in exercises}}
-        for r in rows]})
+    """This page of the grid's cells, for live updates (the page polls this)."""
+    page = _page(request, course)
+    return JsonResponse({"exercises": page.exercises, "total": page.total,
+                         "page": page.number, "pages": page.pages,
+                         "rows": [{"learner": r.learner.id,
+                                   "cells": {e: r.cells[e].json() for e in page.exercises}}
+                                  for r in page.rows]})
 
 
 def _learner(course: Course, ident: int) -> Learner:
