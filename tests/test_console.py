@@ -113,6 +113,11 @@ def test_an_adjustment_in_the_console_exports_byte_for_byte_as_its_overrides_csv
     assert not differ, f"these exports differ: {differ}"
     assert b"graded by hand (tom)" in console["feedback/bob.md"]
     assert b"4.5" in console["grades.csv"]
+    # the zip is made once per version of the data: a new adjustment makes a new one
+    status, _, _ = tom.post(f"/console/{slug}/learner/{bob}/adjust", {
+        "exercise": "exercise-1", "points": "4", "reason": "second thoughts"})
+    again = _unzip(tom.opener.open(served["url"] + f"/console/{slug}/export.zip").read())
+    assert b"second thoughts (tom)" in again["feedback/bob.md"]
 
 
 def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[str, Any]

@@ -4,12 +4,10 @@ token and a ledger event (who, when, why)."""
 
 from __future__ import annotations
 
-import io
-import tempfile
-import zipfile
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.db import transaction
 from django.http import (
     FileResponse,
@@ -227,16 +225,11 @@ def insight(request: HttpRequest, course: Course) -> HttpResponse:
 @require_GET
 @staff(*STAFF)
 def export_zip(request: HttpRequest, course: Course) -> HttpResponse:
-    """Everything `grade batch` writes, as one zip, made from the database now."""
-    with tempfile.TemporaryDirectory(prefix="grade-export-") as folder:
-        written = exports.export(course, Path(folder))
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(written):
-                archive.write(path, str(path.relative_to(folder)))
-    buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=f"{course.slug}-grades.zip",
-                        content_type="application/zip")
+    """Everything `grade batch` writes, as one zip: made from the database when its data
+    changed since the last one, else the last one again."""
+    path = exports.archive(course, Path(settings.GRADE_DATA))
+    return FileResponse(path.open("rb"), as_attachment=True,
+                        filename=f"{course.slug}-grades.zip", content_type="application/zip")
 
 
 @require_GET
