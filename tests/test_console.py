@@ -113,6 +113,11 @@ def test_an_adjustment_in_the_console_exports_byte_for_byte_as_its_overrides_csv
     assert not differ, f"these exports differ: {differ}"
     assert b"graded by hand (tom)" in console["feedback/bob.md"]
     assert b"4.5" in console["grades.csv"]
+    # `grade serve export` writes the same files, the console's adjustments included
+    done = grade("serve", "export", "--out", str(tmp_path / "cli"), "--data", str(served["data"]))
+    assert done.returncode == 0, done.stderr
+    for name in ("grades.csv", "canvas.csv", "feedback/bob.md"):
+        assert (tmp_path / "cli" / name).read_bytes() == console[name], name
     # the zip is made once per version of the data: a new adjustment makes a new one
     status, _, _ = tom.post(f"/console/{slug}/learner/{bob}/adjust", {
         "exercise": "exercise-1", "points": "4", "reason": "second thoughts"})
