@@ -205,3 +205,16 @@ def test_a_publication_releases_hidden_checks_and_final_grades_only_then(
     # bob's own adjustment is his alone: alice's publication shows him nothing of hers
     bob = json.loads(grade("submissions", "--json", env=as_learner(served, "bob")).stdout)
     assert "style points" not in json.dumps(bob)
+
+
+def test_next_submission_goes_through_the_class_in_the_grid_s_order(served: dict[str, Any]
+                                                                     ) -> None:
+    tom = staff_session(served["url"], "tom")
+    slug = served["slug"]
+    alice, bob = learner_id(served, tom, "alice"), learner_id(served, tom, "bob")
+    _, page, _ = tom.get(f"/console/{slug}/learner/{alice}/?exercise=exercise-1")
+    # carol (section A, after alice) has no attempt at exercise-1: bob (section B) is next
+    found = re.search(r'<a id="next" href="[^"]*/learner/(\d+)/', page)
+    assert found and int(found.group(1)) == bob, page[:2000]
+    _, last, _ = tom.get(f"/console/{slug}/learner/{bob}/?exercise=exercise-1")
+    assert 'id="next"' not in last and "the last submission of exercise-1" in last

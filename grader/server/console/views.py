@@ -9,6 +9,7 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import (
     FileResponse,
     Http404,
@@ -126,6 +127,7 @@ def learner_page(request: HttpRequest, course: Course, ident: int) -> HttpRespon
     return render(request, "console/student.html", _context(
         request, course, learner=learner, exercise=exercise,
         attempts=student.attempts(learner, exercise),
+        after=_next(course, learner, exercise),
         adjustments=learner.adjustments.order_by("-at"),
         extensions=learner.extensions.order_by("-at"),
         adjust_form=AdjustForm(initial={"exercise": exercise}),
@@ -134,6 +136,15 @@ def learner_page(request: HttpRequest, course: Course, ident: int) -> HttpRespon
 
 def _refused(what: str, form: forms.Form) -> HttpResponse:
     return HttpResponseBadRequest(f"{what}: {form.errors.as_text() or 'no such exercise'}")
+
+
+def _next(course: Course, learner: Learner, exercise: str) -> Learner | None:
+    """The next learner in the grid's order (section, then id) with an attempt at
+    `exercise`: review goes through the class in the same order every time."""
+    later = Q(section__gt=learner.section) | Q(section=learner.section,
+                                                student__gt=learner.student)
+    return (course.learners.filter(later, submissions__exercise=exercise).distinct()
+            .order_by("section", "student").first())
 
 
 def _actor(request: HttpRequest) -> str:
