@@ -9,7 +9,7 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import (
     FileResponse,
     Http404,
@@ -39,6 +39,7 @@ from grader.server.models import (
     Learner,
     Publication,
     Role,
+    Submission,
 )
 from grader.server.views import course_of
 
@@ -143,7 +144,8 @@ def _next(course: Course, learner: Learner, exercise: str) -> Learner | None:
     `exercise`: review goes through the class in the same order every time."""
     later = Q(section__gt=learner.section) | Q(section=learner.section,
                                                 student__gt=learner.student)
-    return (course.learners.filter(later, submissions__exercise=exercise).distinct()
+    tried = Submission.objects.filter(learner=OuterRef("pk"), exercise=exercise)
+    return (course.learners.filter(later).filter(Exists(tried))
             .order_by("section", "student").first())
 
 
