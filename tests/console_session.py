@@ -17,7 +17,15 @@ from urllib.parse import urlencode
 
 from tests.attacks import SOLUTION, WRONG
 from tests.conftest import ROOT, grade_command
-from tests.server_fixtures import Server, environment, grade, tokens, upload, wait_graded
+from tests.server_fixtures import (
+    Server,
+    db_args,
+    environment,
+    grade,
+    tokens,
+    upload,
+    wait_graded,
+)
 
 ROSTER = ("id,name,email,section\nalice,Alice Archer,alice@example.org,A\n"
           "bob,Bob Baker,bob@example.org,B\ncarol,Carol Cole,carol@example.org,A\n")
@@ -90,20 +98,21 @@ def learner_session(url: str, token: str) -> Session:
 
 
 @contextlib.contextmanager
-def console_server(data: Path) -> Iterator[dict[str, Any]]:
+def console_server(data: Path, db: str | None = None) -> Iterator[dict[str, Any]]:
     """A running server: alice (A), bob (B), carol (A); ines the instructor, tom a TA;
     alice handed in a wrong file then a right one, bob a syntax error."""
     roster = data.parent / f"{data.name}-roster.csv"
     roster.write_text(ROSTER)
-    made = grade("serve", "roster", str(roster), "--data", str(data))
+    made = grade("serve", "roster", str(roster), "--data", str(data), *db_args(db))
     assert made.returncode == 0, made.stderr
     for name, role in (("ines", "instructor"), ("tom", "ta")):
         done = subprocess.run([*grade_command(), "serve", "staff", name, "--role", role,
-                               "--password-stdin", "--data", str(data)], cwd=ROOT,
+                               "--password-stdin", "--data", str(data), *db_args(db)],
+                              cwd=ROOT,
                               input=PASSWORDS[name] + "\n", capture_output=True, text=True,
                               timeout=120, env=environment())
         assert done.returncode == 0, done.stderr
-    server = Server(data, None, "-j", "1")
+    server = Server(data, db, "-j", "1")
     try:
         keys = tokens(data)
         ids: dict[str, list[str]] = {}
@@ -113,7 +122,7 @@ def console_server(data: Path) -> Iterator[dict[str, Any]]:
             assert status == 201, job
             ids.setdefault(student, []).append(wait_graded(server.url, keys[student],
                                                            job["id"])["id"])
-        yield {"url": server.url, "data": data, "tokens": keys, "ids": ids,
+        yield {"url": server.url, "data": data, "db": db, "tokens": keys, "ids": ids,
                "slug": ROOT.name, "server": server}
     finally:
         server.stop()

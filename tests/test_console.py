@@ -4,6 +4,7 @@ own code (byte-identical to overrides.csv), and per-exercise publication as lear
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -19,15 +20,18 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.console_session import Session, console_server, learner_session, staff_session
-from tests.server_fixtures import environment, grade
+from tests.server_fixtures import db_args, environment, grade, postgres
 
 pytest.importorskip("django", reason="the serve extra (in dev)")
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with console_server(tmp_path_factory.mktemp("console") / "data") as found:
-        yield found
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[dict[str, Any]]:
+    with contextlib.ExitStack() as stack:
+        db = stack.enter_context(postgres()) if request.param == "postgresql" else None
+        data = tmp_path_factory.mktemp(f"console-{request.param}") / "data"
+        yield stack.enter_context(console_server(data, db))
 
 
 def as_learner(served: dict[str, Any], student: str) -> dict[str, str]:
@@ -50,13 +54,13 @@ def callers(served: dict[str, Any]) -> dict[str, Session]:
             "ta": staff_session(url, "tom"), "instructor": staff_session(url, "ines")}
 
 
-def _exports(data: Path, outdir: Path, overrides: Path | None) -> None:
+def _exports(data: Path, db: str | None, outdir: Path, overrides: Path | None) -> None:
     """The server's class result settled by `grade batch`'s settle with `overrides`
     (an overrides.csv), in a process of its own (Django is configured once a process)."""
     script = textwrap.dedent(f"""
         from pathlib import Path
         from grader.server.settings import configure
-        configure(Path({str(data)!r}), None)
+        configure(Path({str(data)!r}), {db!r})
         from grader.batch.adjust import read_overrides
         from grader.batch.regrade import settle
         from grader.reports.export import write_exports
@@ -103,7 +107,7 @@ def test_an_adjustment_in_the_console_exports_byte_for_byte_as_its_overrides_csv
     csv = tmp_path / "overrides.csv"
     csv.write_text("student,exercise,check,points,reason,by\n"
                    "bob,exercise-1,,4.5,the syntax error is one typo; graded by hand,tom\n")
-    _exports(served["data"], tmp_path / "batch", csv)
+    _exports(served["data"], served["db"], tmp_path / "batch", csv)
     batch = {str(p.relative_to(tmp_path / "batch")): p.read_bytes()
              for p in sorted((tmp_path / "batch").rglob("*")) if p.is_file()
              and p.name != "state.json"}
@@ -114,7 +118,8 @@ def test_an_adjustment_in_the_console_exports_byte_for_byte_as_its_overrides_csv
     assert b"graded by hand (tom)" in console["feedback/bob.md"]
     assert b"4.5" in console["grades.csv"]
     # `grade serve export` writes the same files, the console's adjustments included
-    done = grade("serve", "export", "--out", str(tmp_path / "cli"), "--data", str(served["data"]))
+    done = grade("serve", "export", "--out", str(tmp_path / "cli"), "--data", str(served["data"]),
+                 *db_args(served["db"]))
     assert done.returncode == 0, done.stderr
     for name in ("grades.csv", "canvas.csv", "feedback/bob.md"):
         assert (tmp_path / "cli" / name).read_bytes() == console[name], name
