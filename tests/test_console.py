@@ -152,6 +152,11 @@ def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[st
         (("POST", f"/console/{slug}/learner/{alice}/extend",
           {"exercise": "exercise-3", "deadline": "2030-01-01T00:00:00+00:00",
            "reason": "matrix"}), (302, 403, 403, 302, 302)),
+        (("GET", f"/console/{slug}/rubric/exercise-3/", None), (302, 403, 403, 200, 200)),
+        (("POST", f"/console/{slug}/rubric/exercise-3/",
+          {"key": "9", "label": "matrix", "points": "1"}), (302, 403, 403, 302, 302)),
+        (("POST", f"/console/{slug}/learner/{alice}/mark", {"item": "0"}),
+         (302, 403, 403, 404, 404)),
         (("POST", f"/console/{slug}/publish", {"exercise": "exercise-3"}),
          (302, 403, 403, 403, 302)),
         (("POST", f"/console/{slug}/blind", {}), (302, 403, 403, 302, 302)),
@@ -177,6 +182,8 @@ def test_every_state_changing_request_without_the_csrf_token_is_refused(
                         {"deadline": "2030-01-01T00:00:00+00:00"}),
                        (f"/console/{slug}/publish", {"exercise": "exercise-2"}),
                        (f"/console/{slug}/blind", {}),
+                       (f"/console/{slug}/rubric/exercise-1/",
+                        {"key": "1", "label": "forged", "points": "5"}),
                        (f"/console/{slug}/staff/", {"username": "mallory", "role": "instructor",
                                                     "password": "0123456789ab"}),
                        ("/logout/", {})]:
@@ -223,3 +230,38 @@ def test_next_submission_goes_through_the_class_in_the_grid_s_order(served: dict
     assert found and int(found.group(1)) == bob, page[:2000]
     _, last, _ = tom.get(f"/console/{slug}/learner/{bob}/?exercise=exercise-1")
     assert 'id="next"' not in last and "the last submission of exercise-1" in last
+
+
+def test_a_rubric_item_marked_counts_and_a_change_to_it_reaches_every_marked_submission(
+        served: dict[str, Any]) -> None:
+    from tests.attacks import WRONG
+    from tests.server_fixtures import upload, wait_graded
+
+    status, job = upload(served["url"], served["tokens"]["carol"], WRONG)
+    assert status == 201
+    raw = wait_graded(served["url"], served["tokens"]["carol"], job["id"])
+    tom = staff_session(served["url"], "tom")
+    slug, carol = served["slug"], learner_id(served, tom, "carol")
+    rubric = f"/console/{slug}/rubric/exercise-1/"
+    assert tom.post(rubric, {"key": "1", "label": "clear names", "points": "1"})[0] == 302
+    _, page, _ = tom.get(f"/console/{slug}/learner/{carol}/?exercise=exercise-1")
+    item = re.search(r'name="item" value="(\d+)"><button type="submit" data-key="1"', page)
+    assert item, page[:3000]
+    assert tom.post(f"/console/{slug}/learner/{carol}/mark", {"item": item.group(1)})[0] == 302
+
+    def final() -> tuple[float, str]:
+        listed = json.loads(grade("submissions", "exercise-1", "--json",
+                                  env=as_learner(served, "carol")).stdout)["submissions"]
+        result = listed[-1]["result"]
+        return result["score"], " ".join(result["adjustment"]["reasons"])
+
+    full = sum(c["max_score"] for c in raw["result"]["checks"])  # exercise-1 is published
+    hidden_raw = json.loads(grade("submissions", "exercise-1", "--json", env=as_learner(
+        served, "carol")).stdout)["submissions"][-1]["result"]["adjustment"]["raw"]
+    assert final() == (min(full, hidden_raw + 1), final()[1])
+    assert "rubric: clear names (+1) (tom)" in final()[1]
+    assert tom.post(rubric, {"key": "1", "label": "clear names", "points": "2"})[0] == 302
+    assert final()[0] == min(full, hidden_raw + 2)
+    assert "clear names (+2)" in final()[1]
+    zipped = _unzip(tom.opener.open(served["url"] + f"/console/{slug}/export.zip").read())
+    assert b"clear names (+2)" in zipped["feedback/carol.md"]

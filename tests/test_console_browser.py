@@ -157,6 +157,18 @@ def test_a_ta_signs_in_grades_by_keyboard_adjusts_extends_publishes_and_the_lear
         _loaded(browser, page, _fill("extend", {"exercise": "exercise-1",
                                                 "deadline": "2030-06-01T12:00:00+00:00",
                                                 "reason": "ill, with a note"}))
+        # a rubric item, then marked on bob's page by its digit key alone
+        rubric = browser.open(f"{url}/console/{slug}/rubric/exercise-1/", *LAPTOP)
+        _loaded(browser, rubric, _fill("rubric", {"key": "2", "label": "tidy code",
+                                                  "points": "-1"}))
+        problems += [f"rubric: {v}" for v in _violations(browser, rubric, axe)]
+        problems += [f"rubric console: {c['text']}" for c in rubric.errors]
+        _loaded(browser, page, "location.reload()")
+        browser._events.clear()
+        _key(browser, page, "2", 50)
+        browser._wait_for("Page.loadEventFired", page.session)
+        assert page.evaluate("document.querySelector('button[data-key=\"2\"]')"
+                             ".getAttribute('aria-pressed')") == "true"
         recorded = page.evaluate("document.querySelector('.forms ul').innerText")
         assert "one typo; the rest is right" in recorded and "ill, with a note" in recorded
 

@@ -143,3 +143,31 @@ class Publication(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["course", "exercise"],
                                                name="one_publication_per_exercise")]
+
+
+class RubricItem(models.Model):
+    """A rubric line of an exercise: points added (or, negative, taken) when a grader
+    marks it; picked with its digit key on a learner's page."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="rubric")
+    exercise = models.CharField(max_length=100)
+    key = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=300)
+    points = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course", "exercise", "key"],
+                                               name="one_rubric_item_per_key")]
+
+
+class RubricMark(models.Model):
+    """A rubric item marked on one learner's exercise, by whom and when."""
+
+    item = models.ForeignKey(RubricItem, on_delete=models.CASCADE, related_name="marks")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="marks")
+    by = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "learner"],
+                                               name="one_mark_per_item")]

@@ -24,8 +24,11 @@ def settled(course: Course, outdir: Path) -> Settled:
     extensions as if they were lines of overrides.csv and extensions.csv."""
     graded, handed, files = class_result(course)
     outdir.mkdir(parents=True, exist_ok=True)
+    scores = {(s.student, e.exercise): (e.score, e.max_score)
+              for s in graded.students for e in s.exercises if e.submitted}
     return settle(course_of(course.root), graded, handed, files, outdir,
-                  extensions=review.extensions(course), overrides=review.overrides(course))
+                  extensions=review.extensions(course),
+                  overrides=[*review.rubric(course, scores), *review.overrides(course)])
 
 
 def export(course: Course, outdir: Path) -> list[Path]:

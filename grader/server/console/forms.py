@@ -28,3 +28,9 @@ class StaffForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=[("ta", "ta"), ("instructor", "instructor")])
     password = forms.CharField(min_length=10, widget=forms.PasswordInput)
+
+
+class RubricForm(forms.Form):
+    key = forms.IntegerField(min_value=1, max_value=9, help_text="the digit that marks it")
+    label = forms.CharField(max_length=300)
+    points = forms.FloatField(help_text="added when marked; negative to take points")

@@ -20,7 +20,14 @@ from grader.results import ErrorKind, ExerciseResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
 from grader.server import review
-from grader.server.models import Adjustment, Course, Extension, Learner, Submission
+from grader.server.models import (
+    Adjustment,
+    Course,
+    Extension,
+    Learner,
+    RubricMark,
+    Submission,
+)
 from grader.server.views import course_of
 
 STATES = ("not attempted", "could not run", "wrong", "full")
@@ -196,6 +203,8 @@ def _rows(course: Course, model: CourseModel, learners: list[Learner],
     full = max_scores(course.root)
     cells, kinds = _cells(course, model, ids)
     adjusted = set(Adjustment.objects.filter(course=course).values_list("learner_id", "exercise"))
+    adjusted |= set(RubricMark.objects.filter(item__course=course).values_list(
+        "learner_id", "item__exercise"))
     extended = set(Extension.objects.filter(course=course).values_list("learner_id", "exercise"))
     exercises = [e.id for e in model.exercises]
     out = []

@@ -17,6 +17,8 @@ urlpatterns = [
     path("console/<str:slug>/learner/<int:ident>/", views.learner_page),
     path("console/<str:slug>/learner/<int:ident>/adjust", views.adjust),
     path("console/<str:slug>/learner/<int:ident>/extend", views.extend),
+    path("console/<str:slug>/learner/<int:ident>/mark", views.mark),
+    path("console/<str:slug>/rubric/<str:exercise>/", views.rubric),
     path("console/<str:slug>/publish", views.publish),
     path("console/<str:slug>/blind", views.blind),
     path("console/<str:slug>/insight/", views.insight),

@@ -29,7 +29,13 @@ from grader.reports.reteach import check_failures, exercise_attempts
 from grader.server.accounts import add_staff
 from grader.server.console import exports, grid, student
 from grader.server.console.access import STAFF, staff
-from grader.server.console.forms import AdjustForm, ExtendForm, PublishForm, StaffForm
+from grader.server.console.forms import (
+    AdjustForm,
+    ExtendForm,
+    PublishForm,
+    RubricForm,
+    StaffForm,
+)
 from grader.server.export import class_result
 from grader.server.models import (
     Adjustment,
@@ -39,6 +45,8 @@ from grader.server.models import (
     Learner,
     Publication,
     Role,
+    RubricItem,
+    RubricMark,
     Submission,
 )
 from grader.server.views import course_of
@@ -47,7 +55,7 @@ STATIC = Path(__file__).parent / "static"
 TYPES = {".js": "text/javascript", ".css": "text/css"}
 INSTRUCTOR = (Role.INSTRUCTOR,)
 PAGE = 100  # learners a grid page shows (a class of 3,000 is 30 pages; filter first)
-STAFF_KINDS = ("adjusted", "extended", "published", "staff")
+STAFF_KINDS = ("adjusted", "extended", "published", "staff", "rubric", "marked", "unmarked")
 
 
 @require_GET
@@ -125,10 +133,14 @@ def learner_page(request: HttpRequest, course: Course, ident: int) -> HttpRespon
     exercise = request.GET.get("exercise") or model.exercises[0].id
     if model.exercise(exercise) is None:
         raise Http404("no such exercise")
+    items = list(RubricItem.objects.filter(course=course, exercise=exercise).order_by("key"))
+    marked = set(RubricMark.objects.filter(learner=learner, item__in=items)
+                 .values_list("item_id", flat=True))
     return render(request, "console/student.html", _context(
         request, course, learner=learner, exercise=exercise,
         attempts=student.attempts(learner, exercise),
         after=_next(course, learner, exercise),
+        items=[(item, item.id in marked) for item in items],
         adjustments=learner.adjustments.order_by("-at"),
         extensions=learner.extensions.order_by("-at"),
         adjust_form=AdjustForm(initial={"exercise": exercise}),
@@ -195,6 +207,50 @@ def extend(request: HttpRequest, course: Course, ident: int) -> HttpResponse:
                              why=f"{learner.student} {data['exercise'] or '(every exercise)'} "
                                  f"to {data['deadline'].isoformat()}: {data['reason']}")
     return _back(course, learner, data["exercise"] or course_of(course.root).exercises[0].id)
+
+
+@require_POST
+@staff(*STAFF)
+def mark(request: HttpRequest, course: Course, ident: int) -> HttpResponse:
+    """Mark (or unmark) a rubric item on a learner's exercise."""
+    learner = _learner(course, ident)
+    given = str(request.POST.get("item", ""))
+    item = get_object_or_404(RubricItem, course=course, id=int(given) if given.isdigit() else 0)
+    now = timezone.now()
+    with transaction.atomic():
+        found = RubricMark.objects.filter(item=item, learner=learner).first()
+        if found:
+            found.delete()
+        else:
+            RubricMark.objects.create(item=item, learner=learner, by=_actor(request), at=now)
+        Event.objects.create(at=now, course=course, actor=_actor(request),
+                             kind="unmarked" if found else "marked",
+                             why=f"{learner.student} {item.exercise}: {item.label} "
+                                 f"({item.points:+g})")
+    return _back(course, learner, item.exercise)
+
+
+@staff(*STAFF)
+def rubric(request: HttpRequest, course: Course, exercise: str) -> HttpResponse:
+    """An exercise's rubric; a changed item applies to every submission marked with it."""
+    if course_of(course.root).exercise(exercise) is None:
+        raise Http404("no such exercise")
+    form = RubricForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return _refused("not saved", form)
+        data, now = form.cleaned_data, timezone.now()
+        with transaction.atomic():
+            RubricItem.objects.update_or_create(
+                course=course, exercise=exercise, key=data["key"],
+                defaults={"label": data["label"], "points": data["points"]})
+            Event.objects.create(at=now, course=course, actor=_actor(request), kind="rubric",
+                                 why=f"{exercise} [{data['key']}] {data['label']} "
+                                     f"({data['points']:+g})")
+        return HttpResponseRedirect(f"/console/{course.slug}/rubric/{exercise}/")
+    items = RubricItem.objects.filter(course=course, exercise=exercise).order_by("key")
+    return render(request, "console/rubric.html", _context(
+        request, course, exercise=exercise, items=items, form=form))
 
 
 @require_POST

@@ -1,6 +1,15 @@
 // The console's one script: the grid by keyboard (arrow keys move, Enter opens) and
-// live cells (the page polls grid.json every few seconds).
+// live cells (the page polls grid.json every few seconds); rubric items by digit keys.
 "use strict";
+(function () {
+  // a learner's page: a digit marks (or unmarks) the rubric item with that key
+  document.addEventListener("keydown", function (event) {
+    if (!/^[1-9]$/.test(event.key) || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (event.target.closest("input, textarea, select")) { return; }
+    const button = document.querySelector(`button[data-key="${event.key}"]`);
+    if (button) { event.preventDefault(); button.click(); }
+  });
+})();
 (function () {
   const grid = document.getElementById("grid");
   if (!grid) { return; }
