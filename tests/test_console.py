@@ -153,6 +153,9 @@ def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[st
           {"exercise": "exercise-3", "deadline": "2030-01-01T00:00:00+00:00",
            "reason": "matrix"}), (302, 403, 403, 302, 302)),
         (("GET", f"/console/{slug}/rubric/exercise-3/", None), (302, 403, 403, 200, 200)),
+        (("GET", f"/console/{slug}/regrades/", None), (302, 403, 403, 200, 200)),
+        (("POST", f"/console/{slug}/regrades/", {"request": "0", "message": "x"}),
+         (302, 403, 403, 404, 404)),
         (("POST", f"/console/{slug}/rubric/exercise-3/",
           {"key": "9", "label": "matrix", "points": "1"}), (302, 403, 403, 302, 302)),
         (("POST", f"/console/{slug}/learner/{alice}/mark", {"item": "0"}),
@@ -182,6 +185,7 @@ def test_every_state_changing_request_without_the_csrf_token_is_refused(
                         {"deadline": "2030-01-01T00:00:00+00:00"}),
                        (f"/console/{slug}/publish", {"exercise": "exercise-2"}),
                        (f"/console/{slug}/blind", {}),
+                       (f"/console/{slug}/regrades/", {"request": "1", "message": "forged"}),
                        (f"/console/{slug}/rubric/exercise-1/",
                         {"key": "1", "label": "forged", "points": "5"}),
                        (f"/console/{slug}/staff/", {"username": "mallory", "role": "instructor",
@@ -265,3 +269,39 @@ def test_a_rubric_item_marked_counts_and_a_change_to_it_reaches_every_marked_sub
     assert "clear names (+2)" in final()[1]
     zipped = _unzip(tom.opener.open(served["url"] + f"/console/{slug}/export.zip").read())
     assert b"clear names (+2)" in zipped["feedback/carol.md"]
+
+
+def test_a_regrade_request_is_a_thread_only_its_learner_and_the_staff_see(
+        served: dict[str, Any]) -> None:
+    from tests.server_fixtures import api
+
+    url, slug = served["url"], served["slug"]
+    alice, bob = served["tokens"]["alice"], served["tokens"]["bob"]
+    job = served["ids"]["alice"][0]  # the wrong file: some check failed
+    _, mine = api(url, alice, "GET", f"/api/v1/submissions/{job}")
+    check = next(c["name"] for c in mine["result"]["checks"] if not c["passed"])
+    path = f"/api/v1/submissions/{job}/regrades"
+    assert api(url, bob, "POST", path, {"check": check, "message": "mine?"})[0] == 404
+    assert api(url, None, "POST", path, {"check": check, "message": "x"})[0] == 401
+    assert api(url, alice, "POST", path, {"check": "no such check", "message": "x"})[0] == 400
+    status, asked = api(url, alice, "POST", path, {"check": check,
+                                                  "message": "my draws look right to me"})
+    assert status == 201, asked
+    assert api(url, bob, "GET", "/api/v1/regrades", None)[1] == {"regrades": []}
+    assert api(url, bob, "POST", f"/api/v1/regrades/{asked['id']}/messages",
+               {"message": "hi"})[0] == 404
+    tom = staff_session(url, "tom")
+    _, page, _ = tom.get(f"/console/{slug}/regrades/")
+    assert "my draws look right to me" in page
+    assert tom.post(f"/console/{slug}/regrades/", {
+        "request": str(asked["id"]), "message": "the third outcome is overdrawn",
+        "close": "1"})[0] == 302
+    _, thread = api(url, alice, "GET", "/api/v1/regrades", None)
+    (found,) = thread["regrades"]
+    assert [(m["author"], m["staff"]) for m in found["messages"]] == [("alice", False),
+                                                                      ("tom", True)]
+    assert found["closed_at"] is not None
+    assert api(url, alice, "POST", f"/api/v1/regrades/{asked['id']}/messages",
+               {"message": "but"})[0] == 403
+    _, ledger, _ = tom.get(f"/console/{slug}/ledger/")
+    assert "regrade-asked" in ledger and "regrade-closed" in ledger

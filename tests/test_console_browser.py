@@ -186,7 +186,7 @@ def test_a_ta_signs_in_grades_by_keyboard_adjusts_extends_publishes_and_the_lear
         grid = browser.open(f"{url}/console/{slug}/", *LAPTOP)
         bob = grid.evaluate("document.querySelectorAll('#grid tbody tr')[2].innerText")
         assert "0 → 5" in bob, bob  # last 0, final 5 by the adjustment
-        for other in ("insight/", "ledger/", "staff/"):
+        for other in ("insight/", "ledger/", "staff/", "regrades/"):
             shown = browser.open(f"{url}/console/{slug}/{other}", *LAPTOP)
             shown.screenshot(shots / f"{other.strip('/')}-1366x768.png")
             problems += [f"{other}: {v}" for v in _violations(browser, shown, axe)]

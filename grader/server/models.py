@@ -171,3 +171,26 @@ class RubricMark(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "learner"],
                                                name="one_mark_per_item")]
+
+
+class RegradeRequest(models.Model):
+    """A learner's request to look again at one check of a submission: a thread of
+    messages (learner and staff), open until the staff close it."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE,
+                                   related_name="regrades")
+    check = models.CharField(max_length=300)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True)
+    closed_by = models.CharField(max_length=200, default="", blank=True)
+
+
+class RegradeMessage(models.Model):
+    """One message of a regrade request's thread."""
+
+    request = models.ForeignKey(RegradeRequest, on_delete=models.CASCADE,
+                                related_name="messages")
+    author = models.CharField(max_length=200, help_text="the learner's id, or a staff name")
+    staff = models.BooleanField(default=False)
+    text = models.TextField()
+    at = models.DateTimeField()

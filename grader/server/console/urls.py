@@ -5,11 +5,15 @@ from __future__ import annotations
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from grader.server.console import views
+from grader.server.console import regrades, views
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(template_name="console/login.html"), name="login"),
     path("logout/", auth.LogoutView.as_view(next_page="/login/"), name="logout"),
+    path("api/v1/regrades", regrades.learner_requests),
+    path("api/v1/regrades/<int:ident>/messages", regrades.learner_reply),
+    path("api/v1/submissions/<str:ident>/regrades", regrades.learner_requests),
+    path("console/<str:slug>/regrades/", regrades.staff_requests),
     path("console/", views.index),
     path("console/static/<str:name>", views.static),
     path("console/<str:slug>/", views.class_grid),

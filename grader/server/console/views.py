@@ -55,7 +55,8 @@ STATIC = Path(__file__).parent / "static"
 TYPES = {".js": "text/javascript", ".css": "text/css"}
 INSTRUCTOR = (Role.INSTRUCTOR,)
 PAGE = 100  # learners a grid page shows (a class of 3,000 is 30 pages; filter first)
-STAFF_KINDS = ("adjusted", "extended", "published", "staff", "rubric", "marked", "unmarked")
+STAFF_KINDS = ("adjusted", "extended", "published", "staff", "rubric", "marked", "unmarked",
+               "regrade-asked", "regrade-reply", "regrade-closed")
 
 
 @require_GET
