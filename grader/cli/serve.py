@@ -174,7 +174,7 @@ def export_command(ctx: click.Context, outdir: Path, data: Path | None, db: str 
                    slug: str | None) -> None:
     """Write what grade batch writes (grades.csv, canvas.csv, ...) from the database."""
     _, course = _given(ctx, data, db, slug)
-    from grader.server.export import export
+    from grader.server.console.exports import export  # with the console's adjustments
 
     written = export(course, outdir)
     click.echo(f"{course.slug}: wrote {len(written)} files into {outdir}")

@@ -101,3 +101,96 @@ class Event(models.Model):
     actor = models.CharField(max_length=200)
     kind = models.CharField(max_length=30)
     why = models.TextField(default="", blank=True)
+
+
+# The TA's console (docs/console.md): its records, each with who and when. Adjustments
+# and extensions become the batch's Override and Extension rows (grader.server.review).
+
+
+class Adjustment(models.Model):
+    """A TA's points for one learner's exercise, or one check of it: an overrides.csv line."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="adjustments")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="adjustments")
+    exercise = models.CharField(max_length=100)
+    check = models.CharField(max_length=300, default="", blank=True)
+    points = models.FloatField()
+    reason = models.TextField()
+    by = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+
+class Extension(models.Model):
+    """A new deadline for one learner (and exercise): an extensions.csv line."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="extensions")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="extensions")
+    exercise = models.CharField(max_length=100, default="", blank=True)
+    deadline = models.DateTimeField()
+    reason = models.TextField(default="", blank=True)
+    by = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+
+class Publication(models.Model):
+    """An exercise whose hidden checks and final grades learners may now see."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="publications")
+    exercise = models.CharField(max_length=100)
+    by = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course", "exercise"],
+                                               name="one_publication_per_exercise")]
+
+
+class RubricItem(models.Model):
+    """A rubric line of an exercise: points added (or, negative, taken) when a grader
+    marks it; picked with its digit key on a learner's page."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="rubric")
+    exercise = models.CharField(max_length=100)
+    key = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=300)
+    points = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course", "exercise", "key"],
+                                               name="one_rubric_item_per_key")]
+
+
+class RubricMark(models.Model):
+    """A rubric item marked on one learner's exercise, by whom and when."""
+
+    item = models.ForeignKey(RubricItem, on_delete=models.CASCADE, related_name="marks")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="marks")
+    by = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "learner"],
+                                               name="one_mark_per_item")]
+
+
+class RegradeRequest(models.Model):
+    """A learner's request to look again at one check of a submission: a thread of
+    messages (learner and staff), open until the staff close it."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE,
+                                   related_name="regrades")
+    check = models.CharField(max_length=300)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True)
+    closed_by = models.CharField(max_length=200, default="", blank=True)
+
+
+class RegradeMessage(models.Model):
+    """One message of a regrade request's thread."""
+
+    request = models.ForeignKey(RegradeRequest, on_delete=models.CASCADE,
+                                related_name="messages")
+    author = models.CharField(max_length=200, help_text="the learner's id, or a staff name")
+    staff = models.BooleanField(default=False)
+    text = models.TextField()
+    at = models.DateTimeField()

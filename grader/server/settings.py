@@ -73,6 +73,13 @@ def configure(data: Path, db_url: str | None) -> None:
         # this header: Django then knows the request was https (CSRF's origin check).
         SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
         GRADE_DATA=str(data),
+        # the TA's console (docs/console.md): its templates, Django's sign-in form
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                    "DIRS": [str(Path(__file__).parent / "console" / "templates")],
+                    "OPTIONS": {"context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth"]}}],
+        LOGIN_URL="/login/", LOGIN_REDIRECT_URL="/console/",
         LOGGING_CONFIG=None,
     )
     django.setup()

@@ -14,7 +14,7 @@ from grader.course.late import lateness
 from grader.course.load import load_course
 from grader.course.model import Withheld
 from grader.results import ExerciseResult
-from grader.server import queue
+from grader.server import queue, review
 from grader.server.models import Course, Submission
 
 RULE = ("your last graded submission of an exercise counts (a grader fault never counts); "
@@ -31,7 +31,7 @@ def learner_result(course: Course, text: str) -> ExerciseResult:
     staff publish them, as a learner's release does."""
     result = ExerciseResult.model_validate_json(text)
     hidden = [c for c in result.checks if c.visibility == "hidden"]
-    if course.hidden_published or not hidden:
+    if review.published(course, result.exercise) or not hidden:
         return result
     public = [c for c in result.checks if c.visibility != "hidden"]
     score = sum(c.score for c in public)
@@ -73,6 +73,9 @@ def mean_seconds() -> float:
 def describe(job: Submission, workers: int) -> dict[str, Any]:
     """The submission as the API returns it to its learner."""
     result = learner_result(job.course, job.result) if job.result else None
+    if result is not None and review.published(job.course, job.exercise):  # final grades
+        result = review.settled(course_of(job.course.root), job.course, job.learner, result,
+                                job.received_at)
     ahead = queue.position(job)
     return {
         "id": job.id, "exercise": job.exercise, "state": job.state,

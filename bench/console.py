@@ -1,0 +1,140 @@
+"""Benchmark the TA's console: 3,000 learners x 3 exercises x 10 attempts in the database.
+
+    python bench/console.py [--learners 3000] [--attempts 10] [--repeat 5]
+
+Fills a fresh SQLite database (in a temporary folder) with the course's roster and
+submissions whose results are real: each exercise's solution and skeleton graded once
+here by `grade exercise-N --json`, then stored as attempts (alternating, seeded), with
+a few adjustments and extensions. Then, in this process through Django's test client
+(server time: the request's handling, no network), the median and worst of --repeat
+requests to the class grid (the page and its live grid.json), a learner's page, and an
+export (the zip of everything `grade batch` writes).
+
+Not a test: the figures depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def graded(exercise: str, path: Path) -> str:
+    done = subprocess.run([str(Path(sys.executable).parent / "grade"), exercise, str(path),
+                           "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    json.loads(done.stdout)
+    return done.stdout
+
+
+def fill(learners: int, attempts: int, data: Path) -> tuple[str, int]:
+    from django.contrib.auth.models import User
+    from django.db import transaction
+
+    from grader.server import store
+    from grader.server.accounts import add_staff
+    from grader.server.models import Adjustment, Extension, Learner, Submission
+    from grader.server.run import register
+
+    course = register("bench", ROOT)
+    model_files = sorted((ROOT / "solutions").glob("exercise_*.py"))
+    results: dict[str, list[tuple[str, str]]] = {}
+    for number, solution in enumerate(model_files, start=1):
+        exercise = f"exercise-{number}"
+        skeleton = ROOT / "exercises" / solution.name
+        results[exercise] = [(store.put(data, p.read_bytes()), graded(exercise, p))
+                             for p in (skeleton, solution)]
+    rng = random.Random(26)
+    start = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    with transaction.atomic():
+        Learner.objects.bulk_create(
+            Learner(course=course, student=f"s{i:05d}", name=f"Learner {i}",
+                    section=f"S{i % 12}", token_hash=f"{i:064d}") for i in range(learners))
+        people = list(Learner.objects.filter(course=course).order_by("id"))
+        jobs = []
+        for learner in people:
+            for exercise, pair in results.items():
+                for n in range(attempts):
+                    sha, text = pair[1 if n == attempts - 1 and rng.random() < 0.6 else 0]
+                    at = start + timedelta(hours=n, minutes=rng.randrange(60))
+                    result = json.loads(text)
+                    jobs.append(Submission(
+                        course=course, learner=learner, exercise=exercise, sha256=sha,
+                        suffix=".py", size=100, idempotency_key=f"{exercise}-{n}",
+                        received_at=at, state=Submission.GRADED, graded_at=at, result=text,
+                        score=result["score"], counts=True))
+            if len(jobs) >= 30_000:
+                Submission.objects.bulk_create(jobs, batch_size=2000)
+                jobs = []
+        Submission.objects.bulk_create(jobs, batch_size=2000)
+        now = datetime.now(timezone.utc)
+        for learner in people[::100]:
+            Adjustment.objects.create(course=course, learner=learner, exercise="exercise-1",
+                                      points=5, reason="bench", by="ines", at=now)
+            Extension.objects.create(course=course, learner=learner, exercise="exercise-2",
+                                     deadline=now + timedelta(days=3), reason="bench",
+                                     by="ines", at=now)
+    add_staff(course, "ines", "instructor", "bench-password-1")
+    assert User.objects.filter(username="ines").exists()
+    return course.slug, people[len(people) // 2].id
+
+
+def timed(client: object, path: str, repeat: int) -> list[float]:
+    found = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        response = client.get(path)  # type: ignore[attr-defined]
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: {response.status_code}")
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+        found.append(time.perf_counter() - began)
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=3000)
+    parser.add_argument("--attempts", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="grade-bench-console-") as folder:
+        data = Path(folder)
+        from grader.server.settings import configure, migrate
+
+        configure(data, None)
+        migrate()
+        began = time.perf_counter()
+        slug, learner = fill(args.learners, args.attempts, data)
+        print(f"filled {args.learners} learners x 3 exercises x {args.attempts} attempts in "
+              f"{time.perf_counter() - began:.1f} s")
+        from django.test import Client
+
+        client = Client()
+        assert client.login(username="ines", password="bench-password-1")
+        for name, path in [("grid page", f"/console/{slug}/"),
+                           ("grid.json (live)", f"/console/{slug}/grid.json"),
+                           ("grid, one section", f"/console/{slug}/?section=S3"),
+                           ("grid, page 20", f"/console/{slug}/?page=20"),
+                           ("grid, state=wrong", f"/console/{slug}/?state=wrong"),
+                           ("a learner's page", f"/console/{slug}/learner/{learner}/"),
+                           ("export (zip)", f"/console/{slug}/export.zip")]:
+            spans = timed(client, path, args.repeat)
+            print(f"{name:<20} first {spans[0] * 1000:7.0f} ms, then median "
+                  f"{statistics.median(spans[1:] or spans) * 1000:7.0f} ms, worst "
+                  f"{max(spans[1:] or spans) * 1000:7.0f} ms ({args.repeat} requests)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The TA's console: the class live in a browser, review, adjust, publish (docs/console.md)."""
