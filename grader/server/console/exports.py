@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.db.models import Count, Max
 
-from grader.batch.regrade import Settled, settle
+from grader.batch.regrade import Settled, finalise_scores
 from grader.reports.export import write_exports
 from grader.server import review
 from grader.server.export import class_result
@@ -26,7 +26,7 @@ def settled(course: Course, outdir: Path) -> Settled:
     outdir.mkdir(parents=True, exist_ok=True)
     scores = {(s.student, e.exercise): (e.score, e.max_score)
               for s in graded.students for e in s.exercises if e.submitted}
-    return settle(course_of(course.root), graded, handed, files, outdir,
+    return finalise_scores(course_of(course.root), graded, handed, files, outdir,
                   extensions=review.extensions(course),
                   overrides=[*review.rubric(course, scores), *review.overrides(course)])
 
