@@ -14,8 +14,9 @@ import json
 import re
 import tokenize
 
-from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
+from pydantic import ConfigDict, Field, StrictInt, ValidationError
 
+from grader.models import Model
 from grader.results import ErrorKind
 from grader.runner.source import CellSpan, ReplacedLine, Source, SubmissionError
 
@@ -126,28 +127,32 @@ def _not_a_notebook(why: str) -> SubmissionError:
                            ErrorKind.NOT_NOTEBOOK)
 
 
-class _Cell(BaseModel):
+# Read, not written: keys the grader does not read are ignored; built on first use.
+_READ = ConfigDict(defer_build=True, extra="ignore")
+
+
+class _Cell(Model):
     """The part of a notebook cell the grader reads (v4 `source`, v3 `input`)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = _READ
     cell_type: str
     source: object = ""
     input: object = ""
 
 
-class _Worksheet(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    cells: list[_Cell] = []
+class _Worksheet(Model):
+    model_config = _READ
+    cells: list[_Cell] = Field(default_factory=list)
 
 
-class _Notebook(BaseModel):
+class _Notebook(Model):
     """The part of a notebook file the grader reads: its version and its cells.
 
     Not nbformat's schema validation: it imports jsonschema's format checkers, which
     take seconds, and an extra key or a missing output never stops Python running
     the code cells, which is all the grader needs from a notebook."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = _READ
     nbformat: StrictInt
     cells: list[_Cell] | None = None
     worksheets: list[_Worksheet] | None = None  # nbformat 3
