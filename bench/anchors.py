@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -264,7 +263,22 @@ def peak_rss(command: list[str], cwd: Path) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024  # Linux: KiB; the max over reaped children too
 
 
-def build(work: Path, venvs: Path, students: int, with_nbgrader: bool
+def grade_commands(reg: Path, shipped: Path, lfl: Path, folders: Path, out: Path,
+                   suffix: str = "") -> dict[str, str]:
+    """`grade`'s timed commands with the install in `reg` (bin/)."""
+    exercise = "exercise_1_weighted_sampling.py"
+    return {
+        f"python -c pass{suffix}": f"{reg}/python -c pass",
+        f"grade exercise-1 SOLUTION{suffix}":
+            f"cd {shipped} && {reg}/grade exercise-1 solutions/{exercise}",
+        f"grade exercise-1 SKELETON{suffix}":
+            f"cd {shipped} && {reg}/grade exercise-1 exercises/{exercise}",
+        f"grade batch --jobs 2{suffix}":
+            f"cd {lfl} && rm -rf {out} && {reg}/grade batch {folders} --out {out} --jobs 2",
+    }
+
+
+def build(work: Path, venvs: Path, students: int, with_nbgrader: bool, before: Path | None
           ) -> tuple[dict[str, str], dict[str, object]]:
     """The class, every peer's copy of it, and the commands to time (name -> shell)."""
     print("venvs (first run: minutes) ...", flush=True)
@@ -281,21 +295,20 @@ def build(work: Path, venvs: Path, students: int, with_nbgrader: bool
     lfl = work / "lfl-course"
     shutil.copytree(HERE / "lfl-course", lfl)
     shipped = course_copy(work / "course", 10.0).parent
-    exercise = "exercise_1_weighted_sampling.py"
     pytest_each = ("cd {w}/pytest && rm -rf out && mkdir out && ls {w}/subs/*.py | xargs -P {p} "
                    "-I{{}} sh -c 'SUBMISSION={{}} {b}/python -m pytest -q -p no:cacheprovider "
                    "test_ex1.py > out/$(basename {{}} .py).txt 2>&1 || true'")
     commands = {
-        "python -c pass": f"{reg}/python -c pass",
-        "grade exercise-1 SOLUTION": f"cd {shipped} && {reg}/grade exercise-1 solutions/{exercise}",
-        "grade exercise-1 SKELETON": f"cd {shipped} && {reg}/grade exercise-1 exercises/{exercise}",
+        **grade_commands(reg, shipped, lfl, folders, work / "out"),
         "lower bound": f"{base}/python {work}/lower_bound.py {work}/subs {work}/lower.json",
-        "grade batch --jobs 2": f"cd {lfl} && rm -rf {work}/out && {reg}/grade batch "
-                                f"{folders} --out {work}/out --jobs 2",
         "pytest per file, sequential": pytest_each.format(w=work, p=1, b=base),
         "pytest per file, -P2": pytest_each.format(w=work, p=2, b=base),
     }
     context: dict[str, object] = {"expected": expected, "reg": reg}
+    if before is not None:  # another checkout (e.g. main), timed in the same rounds
+        context["before"] = venv(venvs / "reg-before", str(before), reinstall=True)
+        commands.update(grade_commands(context["before"], shipped, lfl, folders,  # type: ignore[arg-type]
+                                       work / "out-before", " (before)"))
     if with_nbgrader:
         nbg = venv(venvs / "nbg", "nbgrader==0.9.6", "ipykernel")
         nbgrader_course(nbg, work / "nbg", work / "subs")
@@ -334,10 +347,12 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=0,
                         help="also the peak RSS of grade batch, N students x 3 exercises")
     parser.add_argument("--venvs", type=Path, default=Path.home() / ".cache" / "grade-anchors")
+    parser.add_argument("--before", type=Path, default=None, metavar="CHECKOUT",
+                        help="also time grade installed from CHECKOUT (e.g. main), interleaved")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="grade-anchors-"))
     try:
-        commands, context = build(work, args.venvs, args.students, args.nbgrader)
+        commands, context = build(work, args.venvs, args.students, args.nbgrader, args.before)
         print(f"before: {environment()}", flush=True)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for command in commands.values():  # warm the file and course caches once
@@ -346,43 +361,41 @@ def main() -> None:
         for _ in range(args.repeat):
             for name, command in commands.items():
                 times[name].append(wall(command, work))
-        rss = None
+        rss: dict[str, tuple[float, float]] = {}
         if args.big:
             build_class(work / "big", args.big, loops=frozenset())
-            rss = peak_rss([f"{context['reg']}/grade", "batch", str(work / "big"), "--out",
-                            str(work / "big-out"), "--jobs", "2"],
-                           course_copy(work / "big-course", 2.0).parent)
+            big_course = course_copy(work / "big-course", 2.0).parent
+            for name in ("reg", "before") if "before" in context else ("reg",):
+                rss[name] = peak_rss([f"{context[name]}/grade", "batch", str(work / "big"),
+                                      "--out", str(work / f"big-out-{name}"), "--jobs", "2"],
+                                     big_course)
         print(f"after:  {environment()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report(times, rss, args, problems)
 
 
-def report(times: dict[str, list[float]], rss: tuple[float, float] | None,
+def report(times: dict[str, list[float]], rss: dict[str, tuple[float, float]],
            args: argparse.Namespace, problems: list[str]) -> None:
     median = {name: statistics.median(values) for name, values in times.items()}
     print(f"\nmedian of {args.repeat} interleaved rounds, class of {args.students}")
     for name, value in median.items():
-        print(f"  {name:<32}{value:>8.3f} s   (min {min(times[name]):.3f})")
-    floor, batch = median["python -c pass"], median["grade batch --jobs 2"]
-    print("\nratios (the issue's table):")
-    print(f"  grade batch / lower bound              {batch / median['lower bound']:6.2f}x")
-    if "nbgrader autograde" in median:
-        print(f"  nbgrader autograde / grade batch       "
-              f"{median['nbgrader autograde'] / batch:6.1f}x")
-    print(f"  pytest sequential / grade batch        "
-          f"{median['pytest per file, sequential'] / batch:6.1f}x")
-    print(f"  pytest -P2 / grade batch               "
-          f"{median['pytest per file, -P2'] / batch:6.1f}x")
-    for kind in ("SOLUTION", "SKELETON"):
-        print(f"  grade exercise-1 {kind} / python -c pass "
-              f"{median[f'grade exercise-1 {kind}'] / floor:6.1f}x")
-    if rss:
-        print(f"  grade batch, {args.big} students x 3, --jobs 2: {rss[0]:.1f} s, "
-              f"peak RSS of one process {rss[1]:.0f} MiB")
+        print(f"  {name:<42}{value:>8.3f} s   (min {min(times[name]):.3f})")
+    for suffix in ("", " (before)") if args.before else ("",):
+        floor, batch = median[f"python -c pass{suffix}"], median[f"grade batch --jobs 2{suffix}"]
+        print(f"\nratios (the issue's table){suffix}:")
+        print(f"  grade batch / lower bound                 {batch / median['lower bound']:6.2f}x")
+        for peer in ("nbgrader autograde", "pytest per file, sequential", "pytest per file, -P2"):
+            if peer in median:
+                print(f"  {peer + ' / grade batch':<42}{median[peer] / batch:6.1f}x")
+        for kind in ("SOLUTION", "SKELETON"):
+            print(f"  {'grade exercise-1 ' + kind + ' / python -c pass':<42}"
+                  f"{median[f'grade exercise-1 {kind}{suffix}'] / floor:6.1f}x")
+    for name, (seconds, mib) in rss.items():
+        print(f"grade batch ({name}), {args.big} students x 3, --jobs 2: {seconds:.1f} s, "
+              f"peak RSS of one process {mib:.0f} MiB")
     print("scores: " + ("every tool agrees with the expected points" if not problems
                         else "; ".join(problems)))
-    print(f"(self: ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10} MiB)")
 
 
 if __name__ == "__main__":
