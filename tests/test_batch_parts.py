@@ -131,3 +131,45 @@ def test_lone_surrogates_from_learner_code_cannot_break_a_report(grade_text) -> 
     result = grade_text("exercise-1", source)
     text = result.model_dump_json()  # raised PydanticSerializationError before
     assert "\\\\udc80" in text and "\\\\ud800" in text
+
+
+FSYNC_COUNT = """
+import os, sys
+from pathlib import Path
+from grader.batch.journal import Entry, Journal, read_entries
+from grader.results import ExerciseResult
+calls = []
+real = os.fsync
+os.fsync = lambda fd: (calls.append(fd), real(fd))[1]  # counts, and still syncs
+path = Path(sys.argv[1])
+with Journal(path) as journal:
+    for i in range(40):
+        result = ExerciseResult(exercise="e", score=i, max_score=40, error=None, checks=[])
+        journal.append(Entry(student=f"s{i:02d}", exercise="e", fingerprint="f", result=result))
+    during = len(calls)
+print(during, len(calls), len(read_entries(path)[0]))
+"""
+
+
+def test_a_class_of_40_results_is_journaled_with_a_few_fsyncs_not_one_each(
+        tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", FSYNC_COUNT, str(tmp_path / "journal.jsonl")],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    during, total, entries = map(int, done.stdout.split())
+    # 40 appends take milliseconds: within SYNC_SECONDS few of them fsync (not 40),
+    # and closing the journal makes the rest durable.
+    assert during <= 2 and total <= 3 and entries == 40, (
+        f"fsyncs while appending {during}, in all {total}, entries {entries}; expected "
+        "<= 2, <= 3 and 40: one fsync per batch of results, every result kept")
+
+
+def test_the_journal_returns_what_it_appended_without_reading_it_back(tmp_path: Path) -> None:
+    with Journal(tmp_path / "journal.jsonl") as journal:
+        assert journal.read() == {}
+        appended = entry("ann", 10)
+        journal.append(appended)
+        again = journal.read()
+        assert again[appended.key] is appended and journal.lines == 1, (
+            f"read back {again}, lines {journal.lines}: the batch holds the lock, so what "
+            "it appended need not be parsed and validated again")
+    assert read_entries(tmp_path / "journal.jsonl")[0] == {appended.key: appended}

@@ -109,11 +109,16 @@ class WorkerPool:
         futures: dict[Future[tuple[str, str]], K] = {
             self._executor.submit(_grade, exercise.id, str(path)): key
             for key, exercise, path in work}
+        workers: dict[str, WorkerInfo] = {}  # one per worker, not one per result
         for future in as_completed(futures):
             try:
                 text, info = future.result()
             except BrokenProcessPool:
                 raise WorkerError("a grading worker process died; run the same command "
                                   "again to grade what is left") from None
-            yield (futures[future], ExerciseResult.model_validate_json(text),
-                   WorkerInfo.model_validate_json(info))
+            # Dropped as it is yielded: a class of 3000 files does not keep every
+            # result's JSON text alive until the last one is graded.
+            key = futures.pop(future)
+            if info not in workers:
+                workers[info] = WorkerInfo.model_validate_json(info)
+            yield key, ExerciseResult.model_validate_json(text), workers[info]
