@@ -127,9 +127,8 @@ def _with_time_limit(course: Course, seconds: float) -> Course:
 
     exercises = [e.model_copy(update={"limits": lower(e.limits)}) if e.limits else e
                  for e in course.exercises]
-    copy = course.model_copy(update={"limits": lower(course.limits), "exercises": exercises})
-    copy._root = course.root
-    return copy
+    return course.model_copy(update={"limits": lower(course.limits), "exercises": exercises}
+                             ).located(course.root)
 
 
 Key = tuple[str, int]  # (exercise id, mutant index)

@@ -151,8 +151,7 @@ class GraderPlugin(WorkerPlugin):
                 path = Path(self.folder, name)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
-            course = Course.model_validate_json(self.course_json)
-            course._root = Path(self.folder)
+            course = Course.model_validate_json(self.course_json).located(Path(self.folder))
             self.sandbox.start()
             self.info = worker_info(self.sandbox, worker.address)
             if not (contained(self.info) or self.allow_uncontained):

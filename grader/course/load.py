@@ -137,8 +137,7 @@ def load_course(path: Path) -> Course:
         course = _validate(path, text)
         cache.write_cache(path, key, course.model_dump(mode="json", exclude_unset=True),
                           learner_plan(course))
-    course._root = path.resolve().parent
-    return course
+    return course.located(path.resolve().parent)
 
 
 def _from_cache(model: type[Course], data: dict[str, Any]) -> Course | None:

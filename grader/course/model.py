@@ -133,6 +133,12 @@ class Course(Model):
     def root(self) -> Path:
         return self._root
 
+    def located(self, root: Path) -> Course:
+        """This course, its exercises, solutions and checks read from the folder `root`
+        (course.yaml's own folder when loaded; a copy elsewhere on a Dask worker)."""
+        self._root = root
+        return self
+
     def exercise(self, exercise_id: str) -> Exercise | None:
         return next((e for e in self.exercises if e.id == exercise_id), None)
 

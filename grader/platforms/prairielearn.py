@@ -82,8 +82,7 @@ def export_prairielearn(course: Course, outdir: Path, image: str = IMAGE) -> lis
     written: list[Path] = []
     for exercise in course.exercises:
         question = outdir / "questions" / exercise.id
-        one = course.model_copy(update={"exercises": [exercise]})
-        one._root = course.root
+        one = course.model_copy(update={"exercises": [exercise]}).located(course.root)
         copied = copy_course(one, question / "tests", release=False)
         written += copied.files
         skeleton = course.learner_path(exercise).read_text(encoding="utf-8")
