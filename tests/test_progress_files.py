@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_course
-from tests.test_learner_loop import PROGRESS, SOLUTION_1, save, status
+from tests.test_learner_loop import EX1, PROGRESS, SOLUTION_1, save, status
 
-# A learner's progress is the point here: the suite turns it off elsewhere.
+# A learner's progress is the point here: the suite turns it off elsewhere. Only the
+# learner's own file records progress, so each run grades exercises/ in the copy.
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
 HANG = 60  # seconds: far above a grading here; the old code never ended at all
 ESCAPES = "\x1b[2J\x1b[H\x1b]0;pwned\x07\rScore: 10/10\u202e"
@@ -46,7 +47,7 @@ def test_a_fifo_as_the_progress_file_is_ignored_with_a_note_and_never_blocks(
         pytest.fail(f"grade status still blocked on a FIFO after {HANG} s")
     assert "is not a regular file" in notes and "grading is not affected" in notes, notes
     assert report.next == "exercise-1"
-    graded = run_grade("exercise-1", str(save(home, "mine.py", SOLUTION_1)), cwd=home)
+    graded = run_grade("exercise-1", str(save(home, EX1, SOLUTION_1)), cwd=home)
     assert graded.returncode == 0 and "Score: 10/10" in graded.stdout, graded.stderr
     assert "is not a regular file" in graded.stderr and "Traceback" not in graded.stderr
     # set aside, and replaced by a real progress file that remembers the run
@@ -59,7 +60,7 @@ def test_a_fifo_as_the_progress_lock_costs_only_the_saving_of_progress(
         run_grade, home: Path) -> None:
     (home / ".grade").mkdir()
     os.mkfifo(home / ".grade" / "lock")
-    graded = run_grade("exercise-1", str(save(home, "mine.py", SOLUTION_1)), cwd=home)
+    graded = run_grade("exercise-1", str(save(home, EX1, SOLUTION_1)), cwd=home)
     assert graded.returncode == 0 and "Score: 10/10" in graded.stdout, graded.stderr
     assert "progress not saved" in graded.stderr and "Traceback" not in graded.stderr
 
