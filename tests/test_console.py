@@ -62,7 +62,7 @@ def _exports(data: Path, db: str | None, outdir: Path, overrides: Path | None) -
         from grader.server.settings import configure
         configure(Path({str(data)!r}), {db!r})
         from grader.batch.adjust import read_overrides
-        from grader.batch.regrade import settle
+        from grader.batch.regrade import finalise_scores
         from grader.reports.export import write_exports
         from grader.server.export import class_result
         from grader.server.models import Course
@@ -71,7 +71,8 @@ def _exports(data: Path, db: str | None, outdir: Path, overrides: Path | None) -
         graded, handed, files = class_result(course)
         out = Path({str(outdir)!r})
         rows = read_overrides(Path({str(overrides)!r})) if {overrides is not None} else []
-        settled = settle(course_of(course.root), graded, handed, files, out, overrides=rows)
+        settled = finalise_scores(course_of(course.root), graded, handed, files, out,
+                                  overrides=rows)
         write_exports(out, settled.result)
     """)
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
