@@ -294,6 +294,10 @@ def build(work: Path, venvs: Path, students: int, with_nbgrader: bool, before: P
         shutil.copy(path, folders / path.stem / "exercise_1_weighted_sampling.py")
     lfl = work / "lfl-course"
     shutil.copytree(HERE / "lfl-course", lfl)
+    # Its skeleton and solution are the lesson's own: only its checks differ.
+    for folder in ("exercises", "solutions"):
+        (lfl / folder).mkdir()
+        shutil.copy(HERE.parent / folder / "exercise_1_weighted_sampling.py", lfl / folder)
     shipped = course_copy(work / "course", 10.0).parent
     pytest_each = ("cd {w}/pytest && rm -rf out && mkdir out && ls {w}/subs/*.py | xargs -P {p} "
                    "-I{{}} sh -c 'SUBMISSION={{}} {b}/python -m pytest -q -p no:cacheprovider "
