@@ -119,3 +119,15 @@ def graded_in_full(course_file: Path, exercise_id: str, file: Path) -> str:
     result = Grader(course, InProcessBoxes()).grade(exercise, file)
     assert result.error_kind is ErrorKind.BLANKS, result.error  # never reached a box
     return click.unstyle(render(result, exercise.title)) + "\n"
+
+
+@pytest.fixture(scope="session")
+def gradescope_export(tmp_path_factory: pytest.TempPathFactory
+                      ) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The course's Gradescope autograder zip and the command's run, exported once for
+    every test that unpacks it (the export fetches wheels for four Pythons: minutes)."""
+    zip_path = tmp_path_factory.mktemp("gradescope-export") / "autograder.zip"
+    done = subprocess.run([*grade_command(), "export", "gradescope", str(zip_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return zip_path, done

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from grader.course import Course
 from grader.notebooks.build import notebook_text
-from tests.conftest import ROOT, exercise_of
+from tests.conftest import exercise_of
 
 # The first test also builds the zip (pip downloads wheels for four Pythons) and runs
 # setup.sh: more than the suite's 120 s on a loaded machine.
@@ -79,15 +79,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def autograder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def autograder(tmp_path_factory: pytest.TempPathFactory,
+               gradescope_export: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
     """A temporary /autograder: the zip in source/, setup.sh run, nothing else."""
-    from tests.conftest import grade_command
-
+    zip_path, _ = gradescope_export
     work = tmp_path_factory.mktemp("gradescope")
-    zip_path = work / "autograder.zip"
-    done = subprocess.run([*grade_command(), "export", "gradescope", str(zip_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
     root = work / "autograder"
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(root / "source")

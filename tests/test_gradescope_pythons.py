@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course
-from tests.conftest import ROOT
 from tests.test_gradescope import _clean_env
 
 # The first test also builds the zip (pip downloads wheels for four Pythons) and runs
@@ -35,15 +34,11 @@ def _python(minor: str) -> Path | None:
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def source(tmp_path_factory: pytest.TempPathFactory,
+           gradescope_export: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
     """The autograder zip, built once and unpacked."""
-    from tests.conftest import grade_command
-
+    zip_path, done = gradescope_export
     work = tmp_path_factory.mktemp("gradescope-pythons")
-    zip_path = work / "autograder.zip"
-    done = subprocess.run([*grade_command(), "export", "gradescope", str(zip_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
     assert "installs offline on CPython 3.10, 3.11, 3.12, 3.13" in done.stdout, (
         done.stdout + done.stderr)
     source = work / "source"
