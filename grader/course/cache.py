@@ -21,8 +21,8 @@ from grader.atomic import write_atomic
 from grader.version import __version__
 
 CACHE = Path(".grade") / "course-cache.json"  # inside the course folder, git-ignored
-# The code that shapes what is cached: the course model, and load.py's learner's plan.
-_SOURCES = (Path(__file__).with_name("model.py"), Path(__file__).with_name("load.py"))
+# The code that shapes what is cached: the course model, load.py and the learner's plan.
+_SOURCES = tuple(Path(__file__).with_name(name) for name in ("model.py", "load.py", "plan.py"))
 _PLAIN = (str, int, float, bool, type(None))
 
 
