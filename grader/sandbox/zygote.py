@@ -46,6 +46,7 @@ import tempfile
 import time
 from typing import Any
 
+from grader.sandbox.asked import LINUX_LEVELS
 from grader.sandbox.channel import BoxLimits, BoxStatus, Hello, Isolation, Spawned
 from grader.sandbox.confine import Kernel
 from grader.sandbox.rlimits import set_rlimits
@@ -59,7 +60,7 @@ PRELOAD = (
 UID_BASE = 1_500_000  # far above any real account
 UID_RANGE = 1_000  # uids one zygote cycles through; boxes are cleaned before reuse
 UID_RANGES = 1_000
-LEVELS = ("full", "no-namespaces", "plain")
+LEVELS = LINUX_LEVELS
 CONFINE_FAILED = 121  # a box's exit status when it could not lock itself down
 HOST_BROKEN = 120  # ... when its host stopped serving by an exception (learner code broke it)
 
