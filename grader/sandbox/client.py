@@ -26,10 +26,14 @@ from typing import Any, Protocol, TypeVar, cast
 from grader import learner_text as lt
 from grader.sandbox import protocol
 from grader.sandbox.asked import LEVEL_VARIABLE as LEVEL_VARIABLE
+from grader.sandbox.asked import LINUX_LEVELS
 from grader.sandbox.asked import PORTABLE as PORTABLE
 from grader.sandbox.asked import SandboxError as SandboxError
 from grader.sandbox.asked import requested_level as requested_level
 from grader.sandbox.channel import (
+    CONFINE_FAILED,
+    HOST_BROKEN,
+    READY,
     BoxInfo,
     BoxLimits,
     BoxStatus,
@@ -41,8 +45,7 @@ from grader.sandbox.channel import (
     SandboxInfo,
     SpawnRequest,
 )
-from grader.sandbox.host import READY
-from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS, remove_tree
+from grader.sandbox.trees import remove_tree
 
 GRACE = 1.0  # seconds past the deadline the host's own alarm gets before we kill
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -111,8 +114,9 @@ def zygote_environment() -> dict[str, str]:
 def isolation_level() -> str:
     """The level asked for in $GRADE_SANDBOX (see `zygote.LEVELS`)."""
     level = os.environ.get(LEVEL_VARIABLE, "full") or "full"
-    if level not in LEVELS:
-        raise SandboxError(f"{LEVEL_VARIABLE}={level!r} is not one of {', '.join(LEVELS)}")
+    if level not in LINUX_LEVELS:
+        raise SandboxError(f"{LEVEL_VARIABLE}={level!r} is not one of "
+                           f"{', '.join(LINUX_LEVELS)}")
     return level
 
 
