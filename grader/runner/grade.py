@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from grader.checks import Check, load_checks
-from grader.kinds import NOT_RUN, CheckStatus, ErrorKind
+from grader.kinds import NOT_RUN, CheckStatus, ErrorKind, Hidden
 from grader.runner.pipeline import (
     Failure,
     Halted,
@@ -27,7 +27,7 @@ from grader.runner.pipeline import (
 )
 from grader.runner.read import read
 from grader.runner.source import Source, SubmissionError
-from grader.runner.verdicts import Graded, Hidden, Verdict, modelled
+from grader.runner.verdicts import Graded, Verdict, modelled
 from grader.sandbox.channel import Boxes, BoxLimits
 from grader.sandbox.client import SandboxError
 

@@ -12,22 +12,13 @@ safe to show as the model made from it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from grader import learner_text as lt
-from grader.kinds import CheckStatus, ErrorKind
+from grader.kinds import CheckStatus, ErrorKind, Hidden, Outcome
 
 if TYPE_CHECKING:
     from grader.results import CheckResult, ExerciseResult
-
-
-class Hidden(Protocol):
-    """The hidden checks a learner's release leaves out (course.Withheld, plan.Hidden)."""
-
-    @property
-    def checks(self) -> int: ...
-    @property
-    def points(self) -> float: ...
 
 
 def _bound(instance: object, limits: dict[str, int]) -> None:
@@ -86,7 +77,7 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class Graded:
+class Graded(Outcome):
     """One submission of one exercise (results.ExerciseResult); it fits `ResultView`."""
 
     exercise: str
@@ -103,18 +94,6 @@ class Graded:
 
     def __post_init__(self) -> None:
         _bound(self, {"error": lt.ERROR_CHARS, "output": lt.OUTPUT_CHARS})
-
-    @property
-    def grader_fault(self) -> bool:
-        return self.error_kind is ErrorKind.GRADER_FAULT
-
-    @property
-    def full_marks(self) -> bool:
-        return self.error is None and self.score >= self.max_score
-
-    @property
-    def final_max_score(self) -> float:
-        return self.max_score + (self.withheld.points if self.withheld else 0.0)
 
     def with_hints(self, hints: dict[str, str | None]) -> Graded:
         """This result with the hints of the checks named in `hints` replaced."""
