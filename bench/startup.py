@@ -1,6 +1,15 @@
 """Benchmark the fixed costs people feel: start-up of a learner's command and of a small batch.
 
     python bench/startup.py [--repeat 10] [--class-size 40] [--big 1000]
+    python bench/startup.py --learner [--repeat 15] [--before CHECKOUT]
+
+`--learner` times only issue 27's learner rows, as a learner runs them: a regular
+(non-editable) `pip install` of this checkout in its own venv (kept in --venvs), and of
+CHECKOUT too with --before, each with its own copy of the course (so each keeps its own
+course cache); `python -c pass`, `grade exercise-1 SOLUTION` and `grade exercise-1
+SKELETON` of each venv interleaved, the ratio of each median to its own venv's
+`python -c pass`, the CPU time (user + sys, children included) and the number of modules
+each command imports (`-X importtime`).
 
 Measures in one run, interleaved, the median wall time of whole processes:
 
@@ -127,13 +136,81 @@ def big(work: Path, students: int) -> dict[str, float]:
     return phases
 
 
+def modules(command: list[str], cwd: Path) -> int:
+    """How many modules `command`'s own process imports (Python's import profiler: one
+    line each, its header line not counted; the sandbox's processes are not profiled)."""
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False,
+                          env={**ENVIRONMENT, "PYTHONPROFILEIMPORTTIME": "1"})
+    return sum(1 for line in done.stderr.splitlines()
+               if line.startswith("import time:") and "imported package" not in line)
+
+
+def cpu(command: list[str], cwd: Path) -> float:
+    """User + system CPU seconds of `command`, its children (the sandbox) included."""
+    started = os.times()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False, env=ENVIRONMENT)
+    ended = os.times()
+    return (ended.children_user - started.children_user
+            + ended.children_system - started.children_system)
+
+
+def learner(work: Path, repeat: int, before: Path | None, venvs: Path) -> None:
+    """Issue 27's learner rows: each install's SOLUTION and SKELETON runs against its own
+    `python -c pass`, interleaved (see the module's docstring)."""
+    from anchors import venv
+
+    installs = {"": venv(venvs / "learner", str(HERE.parent), reinstall=True)}
+    if before is not None:
+        installs[" (before)"] = venv(venvs / "learner-before", str(before), reinstall=True)
+    commands: dict[str, tuple[list[str], Path]] = {}
+    for number, (suffix, bin_dir) in enumerate(installs.items()):
+        course = course_copy(work / f"course-{number}", 10.0).parent
+        commands[f"python -c pass{suffix}"] = ([str(bin_dir / "python"), "-c", "pass"], course)
+        for kind, folder in (("SOLUTION", "solutions"), ("SKELETON", "exercises")):
+            commands[f"grade exercise-1 {kind}{suffix}"] = (
+                [str(bin_dir / "grade"), "exercise-1", f"{folder}/{FILES['exercise-1']}"],
+                course)
+    for command in commands.values():  # warm the file cache and each course's cache
+        wall(*command)
+    counts = {name: modules(*command) for name, command in commands.items()}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
+    print(f"before: load average {os.getloadavg()}", flush=True)
+    for _ in range(repeat):
+        for name, command in commands.items():
+            times[name].append(wall(*command))
+            cpus[name].append(cpu(*command))
+    print(f"after:  load average {os.getloadavg()}; {os.cpu_count()} CPUs; median of "
+          f"{repeat} interleaved rounds")
+    print(f"{'command':<38}{'median s':>9}{'min s':>8}{'x pass':>8}{'cpu s':>7}{'modules':>9}")
+    for suffix in installs:
+        floor = statistics.median(times[f"python -c pass{suffix}"])
+        for name in (n for n in commands if n.endswith(suffix) and (suffix or "(" not in n)):
+            value = statistics.median(times[name])
+            print(f"{name:<38}{value:>9.3f}{min(times[name]):>8.3f}{value / floor:>7.1f}x"
+                  f"{statistics.median(cpus[name]):>7.3f}{counts[name]:>9}")
+    print("goals (issue 27): SOLUTION <= 12x python -c pass, SKELETON <= 4x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--class-size", type=int, default=40)
     parser.add_argument("--big", type=int, default=1000, help="students in the big class (0: skip)")
+    parser.add_argument("--learner", action="store_true",
+                        help="only the learner rows of issue 27, from a regular install")
+    parser.add_argument("--before", type=Path, default=None, metavar="CHECKOUT",
+                        help="--learner: also time grade installed from CHECKOUT, interleaved")
+    parser.add_argument("--venvs", type=Path, default=Path.home() / ".cache" / "grade-anchors")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="grade-startup-"))
+    if args.learner:
+        try:
+            learner(work, args.repeat, args.before, args.venvs)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     try:
         times = small(work, args.repeat, args.class_size)
         phases = big(work, args.big) if args.big else {}

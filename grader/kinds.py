@@ -8,6 +8,7 @@ models: a learner's command pre-flights the file before pydantic loads.
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Protocol
 
 NO_SUBMISSION = "no submission"  # the error sentence of a student's missing file
 NOT_RUN = "not run"  # the message of each check of a submission that could not be graded
@@ -46,3 +47,43 @@ class CheckStatus(str, Enum):
     ERRORED = "errored"  # the check itself raised (a bug in it, or an unforeseen answer)
     SKIPPED = "skipped"  # pytest.skip() in the check
     NOT_RUN = "not_run"  # the submission could not be graded (see the exercise's error)
+
+
+class Hidden(Protocol):
+    """The hidden checks a learner's release leaves out (course.Withheld, plan.Hidden)."""
+
+    @property
+    def checks(self) -> int: ...
+    @property
+    def points(self) -> float: ...
+
+
+class Outcome:
+    """What a result's fields say, read one way by the contract's `ExerciseResult` and by
+    the runner's plain `Graded` (runner/verdicts.py)."""
+
+    if TYPE_CHECKING:  # declared by each result (pydantic fields, dataclass fields)
+        score: float
+        max_score: float
+        error: str | None
+        error_kind: ErrorKind | None
+        withheld: Hidden | None
+
+    @property
+    def grader_fault(self) -> bool:
+        """The grader, not the submission, failed: the score says nothing about the work."""
+        return self.error_kind is ErrorKind.GRADER_FAULT
+
+    @property
+    def submitted(self) -> bool:
+        """A file was handed in (it may still have failed to load)."""
+        return self.error_kind is not ErrorKind.MISSING
+
+    @property
+    def full_marks(self) -> bool:
+        return self.error is None and self.score >= self.max_score
+
+    @property
+    def final_max_score(self) -> float:
+        """The points the exercise is worth once hidden checks run too."""
+        return self.max_score + (self.withheld.points if self.withheld else 0.0)

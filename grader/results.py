@@ -26,6 +26,7 @@ from grader.course.model import Withheld
 from grader.kinds import NO_SUBMISSION as NO_SUBMISSION
 from grader.kinds import CheckStatus as CheckStatus
 from grader.kinds import ErrorKind as ErrorKind
+from grader.kinds import Outcome
 from grader.models import Model
 
 # The --json contract's version (as exercism's results.json): 1 had no kinds; 2 added
@@ -125,7 +126,7 @@ class Adjustment(Model):
     reasons: list[str] = Field(default_factory=list)
 
 
-class ExerciseResult(Model):
+class ExerciseResult(Model, Outcome):
     """One submission of one exercise. `error` is set when it could not be graded."""
 
     exercise: str
@@ -147,25 +148,6 @@ class ExerciseResult(Model):
         "(left out when there is none, so `grade exercise-N --json` does not change)")
     withheld: Withheld | None = Field(
         None, description="in a learner's release: the hidden checks not run here")
-
-    @property
-    def grader_fault(self) -> bool:
-        """The grader, not the submission, failed: the score says nothing about the work."""
-        return self.error_kind is ErrorKind.GRADER_FAULT
-
-    @property
-    def submitted(self) -> bool:
-        """A file was handed in (it may still have failed to load)."""
-        return self.error_kind is not ErrorKind.MISSING
-
-    @property
-    def full_marks(self) -> bool:
-        return self.error is None and self.score >= self.max_score
-
-    @property
-    def final_max_score(self) -> float:
-        """The points the exercise is worth once hidden checks run too."""
-        return self.max_score + (self.withheld.points if self.withheld else 0.0)
 
 
 class StudentResult(Model):

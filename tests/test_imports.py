@@ -24,6 +24,10 @@ SKELETON = "exercises/exercise_1_weighted_sampling.py"
 SOLUTION = "solutions/exercise_1_weighted_sampling.py"
 
 
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the course whose cache is warm, as after a learner's first command."""
@@ -84,6 +88,31 @@ def test_a_skeleton_is_reported_without_the_models_or_the_sandbox(course: Path) 
     assert done.returncode == 1 and "Score: 0/10" in done.stdout
     assert not {n for n in names if n.split(".")[0] in {"pydantic", "pydantic_core", "yaml"}}
     assert not names & {"grader.course.model", "grader.results", "grader.runner.grade"}
+    # nor the sandbox's client: no process or socket module for a file that never runs
+    started = names & {"grader.sandbox.client", "grader.sandbox.zygote", "subprocess", "socket"}
+    assert not started, fail(sorted(started), "none of them", "import the sandbox past the "
+                             "skeleton's report (cli/exercise.py)")
+
+
+# Pydantic and what it brings (issue 27 counted them on this path: 37 + 13 + 3 + 3 modules)
+MODELS = {"pydantic", "pydantic_core", "email", "zoneinfo", "typing_inspection",
+          "annotated_types", "yaml"}
+
+
+def test_a_file_that_is_not_the_exercises_own_is_graded_without_the_models(
+        course: Path) -> None:
+    names, done = imported(course, "exercise-1", SOLUTION)
+    assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
+    models = {n for n in names if n.split(".")[0] in MODELS}
+    models |= names & {"grader.course.model", "grader.results", "grader.progress.state"}
+    assert not models, fail(sorted(models), "no model imported", "the runner's plain results "
+                            "(runner/verdicts.py) and the course cache's plan grade a copy")
+
+
+def test_json_still_brings_the_models_for_the_contract(course: Path) -> None:
+    names, done = imported(course, "exercise-1", SOLUTION, "--json")
+    assert done.returncode == 0 and '"score":10.0' in done.stdout.replace(" ", "")
+    assert "grader.results" in names and "pydantic" in names
 
 
 # Python's audit hook sees every process this grade starts (the zygote included); the

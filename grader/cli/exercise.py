@@ -2,27 +2,36 @@
 
 A learner runs this dozens of times per exercise, so it starts in two steps: the file
 is read and pre-flighted from what the course cache plans for it (no pydantic), and
-when it will go into a box the sandbox starts then; the course's models, the checks
-and the result models import while it boots. A skeleton with blanks never starts one:
-it is reported right there, with no model at all (cli/unfinished.py).
+when it will go into a box the sandbox starts then, and boots while the checks import.
+A skeleton with blanks never starts one: it is reported right there, with no model at
+all (cli/unfinished.py). A file that is not the exercise's own (a solution, a copy) is
+graded and reported from the plan too, with the runner's plain results: no pydantic.
+The models load only where a result leaves the process or is kept: `--json`, and the
+progress file of the exercise's own file (and for `-k`, whose line names the checks).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from grader.cli.context import course_file, course_from, die, shown, warn_weakened
-from grader.cli.unfinished import unfinished_report
 from grader.course.load import cached_plan
 from grader.course.plan import Planned as Planned  # cli/group.py makes commands of it
 from grader.kinds import ErrorKind
 from grader.runner.read import read
 from grader.runner.source import Source, SubmissionError, require_gradable
-from grader.sandbox.client import SandboxBackend, SandboxError
-from grader.sandbox.levels import make_sandbox, requested_level
+from grader.sandbox.asked import SandboxError, requested_level
+
+if TYPE_CHECKING:
+    from grader.course import Course
+    from grader.progress.record import Recorder
+    from grader.sandbox.client import SandboxBackend
 
 
 def planned(ctx: click.Context, exercise_id: str) -> Planned | None:
@@ -56,6 +65,8 @@ def refusal(source: Source) -> SubmissionError | None:
 def report_unfinished(plan: Planned, blanks: SubmissionError) -> None:
     """Report a file with `blanks` left and exit 1, before any model loads; returns only
     when its checks do not import (the whole grader then says why)."""
+    from grader.cli.unfinished import unfinished_report
+
     report = unfinished_report(plan.id, plan.title, plan.checks_file, plan.withheld, blanks,
                                sys.stdout.encoding)
     if report is not None:
@@ -89,6 +100,8 @@ def exercise_command(plan: Planned) -> click.Command:
         if refused is not None and refused.kind is ErrorKind.BLANKS and not as_json \
                 and only is None:  # --json and -k need the models and the catalogue
             report_unfinished(plan, refused)
+        from grader.sandbox.levels import make_sandbox  # processes, sockets: past a skeleton
+
         try:
             sandbox = make_sandbox()
         except SandboxError as exc:
@@ -97,8 +110,14 @@ def exercise_command(plan: Planned) -> click.Command:
         if booting:
             sandbox.start_soon()  # the zygote boots while the models and checks import
         try:
-            status = grade_and_report(ctx, plan.id, path, source, sandbox, booting,
-                                      as_json=as_json, show_output=show_output, only=only)
+            status = None
+            if source is not None and not as_json and only is None:
+                status = (grade_own(ctx, plan, path, source, sandbox, booting, show_output)
+                          if is_own_file(plan.learner_file, path)
+                          else grade_plainly(plan, path, source, sandbox, booting, show_output))
+            if status is None:
+                status = grade_and_report(ctx, plan.id, path, source, sandbox, booting,
+                                          as_json=as_json, show_output=show_output, only=only)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
         finally:
@@ -112,6 +131,107 @@ def is_own_file(learner: Path, path: Path) -> bool:
     """Whether `path` is the exercise's own learner file (.py, or its .ipynb): only that
     records progress, so an author grading test answers changes no learner's state."""
     return path.resolve() in (learner.resolve(), learner.with_suffix(".ipynb").resolve())
+
+
+def not_own_note(path: Path, learner: Path) -> None:
+    click.echo(click.style("note: ", fg="yellow") + f"{shown(path)} is not "
+               f"{shown(learner)}: graded, but no progress or hint depth is recorded", err=True)
+
+
+def grade_plainly(plan: Planned, path: Path, source: Source, sandbox: SandboxBackend,
+                  booting: bool, show_output: bool) -> int | None:
+    """Grade `source`, a file that is not the exercise's own, from the course cache's
+    `plan` with the runner's plain results, and print its report (each failed check's
+    first hint, as the learner's loop words it): the models are never imported. The
+    exit status as `grade_and_report`'s; None when the checks do not import (the whole
+    grader then says why)."""
+    from grader.checks import load_checks
+    from grader.progress.hints import first_hints
+    from grader.reports.text import render
+    from grader.runner.grade import Sheet, grade_in_boxes
+
+    try:
+        checks = load_checks(plan.checks_file)
+    except Exception:  # anything the author's module raises
+        return None
+    if booting:
+        sandbox.ready()
+        warn_weakened(sandbox)
+    result = first_hints(grade_in_boxes(sandbox, Sheet(plan.id, checks, plan.withheld),
+                                        source, plan.limits, time.monotonic()))
+    not_own_note(path, plan.learner_file)
+    click.echo(render(result, plan.title, encoding=sys.stdout.encoding,
+                      show_output=show_output))
+    return 0 if result.full_marks else 1
+
+
+class Loading:
+    """The course's models and the learner's progress, loaded in a thread while a file
+    grades: pydantic's import overlaps the box's work instead of preceding it."""
+
+    def __init__(self, ctx: click.Context) -> None:
+        self._ctx = ctx
+        self._loaded: tuple[Course, Recorder] | None = None
+        self._thread = threading.Thread(target=self._load, name="models", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            from grader.progress.record import Recorder
+
+            course = course_from(self._ctx)
+            self._loaded = course, Recorder(course)
+        except BaseException:  # said again by `loaded`, in the main thread
+            self._loaded = None
+
+    def loaded(self) -> tuple[Course, Recorder]:
+        """The course and its recorder; a course that fails to load exits 2 with why, as
+        every command does (course_from), here in the main thread."""
+        self._thread.join()
+        if self._loaded is None:
+            from grader.progress.record import Recorder
+
+            course = course_from(self._ctx)
+            return course, Recorder(course)
+        return self._loaded
+
+
+def grade_own(ctx: click.Context, plan: Planned, path: Path, source: Source,
+              sandbox: SandboxBackend, booting: bool, show_output: bool) -> int | None:
+    """Grade the exercise's own file from the course cache's `plan` while the models and
+    the progress file load (`Loading`), then record and report it as `grade_and_report`
+    does; the exit status as its, or None when the checks do not import."""
+    from grader.checks import load_checks
+    from grader.progress.record import fingerprint
+    from grader.reports.text import render
+    from grader.runner.grade import Sheet, grade_in_boxes
+    from grader.runner.verdicts import modelled
+
+    try:
+        checks = load_checks(plan.checks_file)
+    except Exception:  # anything the author's module raises
+        return None
+    loading = Loading(ctx)
+    if booting:
+        sandbox.ready()
+        warn_weakened(sandbox)
+    digest = fingerprint(path)
+    graded = grade_in_boxes(sandbox, Sheet(plan.id, checks, plan.withheld), source,
+                            plan.limits, time.monotonic())
+    course, recorder = loading.loaded()
+    from grader.cli.learner import done_count, show_notes
+    from grader.reports.progress import full_marks_line
+
+    exercise = course.exercise(plan.id)
+    assert exercise is not None  # the plan came from this course's cache
+    result = recorder.graded(exercise, modelled(graded), path, digest)
+    show_notes(recorder)
+    click.echo(render(result, exercise.title, encoding=sys.stdout.encoding,
+                      show_output=show_output))
+    if result.full_marks:
+        click.echo(full_marks_line(exercise, done_count(recorder, course.exercises),
+                                   len(course.exercises)))
+    return 0 if result.full_marks else 1
 
 
 def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: Source | None,
@@ -150,9 +270,7 @@ def grade_and_report(ctx: click.Context, exercise_id: str, path: Path, source: S
         if not as_json:  # each check's first hint, worded as the learner's loop words it
             # (--json is for scripts: its stderr stays for problems, as for the learner's file)
             result = deepen(result, {}, None)
-            click.echo(click.style("note: ", fg="yellow") + f"{shown(path)} is not "
-                       f"{shown(course.learner_path(exercise))}: graded, but no progress or "
-                       "hint depth is recorded", err=True)
+            not_own_note(path, course.learner_path(exercise))
     if as_json:
         click.echo(json_text(result.model_dump_json()))
     else:

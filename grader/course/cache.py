@@ -17,12 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from grader.atomic import write_atomic
 from grader.version import __version__
 
 CACHE = Path(".grade") / "course-cache.json"  # inside the course folder, git-ignored
-# The code that shapes what is cached: the course model, and load.py's learner's plan.
-_SOURCES = (Path(__file__).with_name("model.py"), Path(__file__).with_name("load.py"))
+# The code that shapes what is cached: the course model, load.py and the learner's plan.
+_SOURCES = tuple(Path(__file__).with_name(name) for name in ("model.py", "load.py", "plan.py"))
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -63,6 +62,8 @@ def write_cache(course_file: Path, key: str, data: dict[str, Any],
     """Keep `data` for the next command, with the `learner` plan: what `grade exercise-N`
     needs before the models load (course/plan.py, `Planned.entry`). A read-only course
     folder simply has no cache."""
+    from grader.atomic import write_atomic  # tempfile: only where the cache is (re)written
+
     with contextlib.suppress(OSError):  # two commands at once never mix bytes
         write_atomic(course_file.parent / CACHE,
                      json.dumps({"key": key, "course": data, "learner": learner or {}}))

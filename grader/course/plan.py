@@ -6,7 +6,7 @@ read back from it (cli/exercise.py) here, in one place: no pydantic, no YAML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,18 +23,46 @@ class Hidden:
 
 
 @dataclass(frozen=True)
+class PlannedLimits:
+    """An exercise's limits (course.Limits, the course's with the exercise's own over
+    them), as the box and the reader apply them."""
+
+    time_limit: float
+    memory_mb: int
+    file_size_kb: int
+    output_chars: int
+    max_source_kb: int
+    disk_kb: int
+    disk_files: int
+
+    @classmethod
+    def of(cls, limits: Any) -> PlannedLimits:
+        """From course.Limits, or from their cached JSON (a dict): ValueError, TypeError
+        or KeyError when it is not that."""
+        given = limits if isinstance(limits, dict) else vars(limits)
+        return cls(float(given["time_limit"]), int(given["memory_mb"]),
+                   int(given["file_size_kb"]), int(given["output_chars"]),
+                   int(given["max_source_kb"]), int(given["disk_kb"]), int(given["disk_files"]))
+
+
+@dataclass(frozen=True)
 class Planned:
     """An exercise as a learner's command knows it: its title, the learner file and
-    checks file (relative to the course folder `root`), the largest file accepted,
-    and the hidden checks a release leaves out."""
+    checks file (relative to the course folder `root`), its limits, the hidden checks
+    a release leaves out, and what it taught (`learned`)."""
 
     id: str
     title: str
     file: str
     checks: str
-    max_source_kb: int
+    limits: PlannedLimits
     withheld: Hidden | None
+    learned: str | None
     root: Path
+
+    @property
+    def max_source_kb(self) -> int:
+        return self.limits.max_source_kb
 
     @property
     def learner_file(self) -> Path:
@@ -48,16 +76,18 @@ class Planned:
     def of(cls, course: Course, exercise: Exercise, root: Path | None = None) -> Planned:
         """The exercise of a validated course, in the course folder `root` (its own)."""
         withheld = exercise.withheld
+        limits = course.limits_for(exercise)
         return cls(exercise.id, exercise.title, f"{course.exercises_dir}/{exercise.file}",
-                   exercise.checks, course.limits_for(exercise).max_source_kb,
+                   exercise.checks,
+                   PlannedLimits.of(limits),
                    Hidden(withheld.checks, withheld.points) if withheld else None,
-                   course.root if root is None else root)
+                   exercise.learned, course.root if root is None else root)
 
     def entry(self) -> dict[str, Any]:
         """The plan as the cache keeps it (JSON): everything but the id and the root."""
         hidden = self.withheld
         return {"title": self.title, "file": self.file, "checks": self.checks,
-                "max_source_kb": self.max_source_kb,
+                "limits": asdict(self.limits), "learned": self.learned,
                 "withheld": {"checks": hidden.checks, "points": hidden.points}
                 if hidden else None}
 
@@ -68,13 +98,14 @@ class Planned:
         if not isinstance(entry, dict):
             return None
         try:
-            hidden = entry["withheld"]
+            hidden, limits, learned = entry["withheld"], entry["limits"], entry["learned"]
             # Path() refuses what is not text, as the cache's reader must
             return cls(exercise_id, str(entry["title"]), str(Path(entry["file"])),
-                       str(Path(entry["checks"])), int(entry["max_source_kb"]),
+                       str(Path(entry["checks"])),
+                       PlannedLimits.of(limits),
                        Hidden(int(hidden["checks"]), float(hidden["points"])) if hidden else None,
-                       root)
-        except (TypeError, KeyError, ValueError):
+                       None if learned is None else str(learned), root)
+        except (TypeError, KeyError, ValueError, AttributeError):
             return None
 
 

@@ -6,12 +6,15 @@ import hashlib
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader.course import Course, Exercise
+from grader.kinds import ErrorKind
 from grader.progress.hints import deepen
-from grader.progress.state import Progress
-from grader.progress.store import ProgressStore
-from grader.results import ErrorKind, ExerciseResult
+
+if TYPE_CHECKING:  # the models load with the store, when a Recorder is made
+    from grader.course import Course, Exercise
+    from grader.progress.state import Progress
+    from grader.results import ExerciseResult
 
 
 def fingerprint(path: Path) -> str | None:
@@ -36,6 +39,8 @@ class Recorder:
     """
 
     def __init__(self, course: Course) -> None:
+        from grader.progress.store import ProgressStore
+
         self.course = course
         self.store = ProgressStore(course.root)
         self.progress = self.store.load()

@@ -9,12 +9,12 @@ or grade check's recorder, all behind one protocol.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from grader.checks import Check, load_checks
-from grader.course import Course, Exercise, Limits
-from grader.kinds import NOT_RUN
-from grader.results import CheckResult, CheckStatus, ErrorKind, ExerciseResult
+from grader.kinds import NOT_RUN, CheckStatus, ErrorKind, Hidden
 from grader.runner.pipeline import (
     Failure,
     Halted,
@@ -27,11 +27,33 @@ from grader.runner.pipeline import (
 )
 from grader.runner.read import read
 from grader.runner.source import Source, SubmissionError
+from grader.runner.verdicts import Graded, Verdict, modelled
 from grader.sandbox.channel import Boxes, BoxLimits
 from grader.sandbox.client import SandboxError
 
+if TYPE_CHECKING:
+    from grader.course import Course, Exercise
+    from grader.results import ExerciseResult
 
-def box_limits(limits: Limits) -> BoxLimits:
+
+class LimitsView(Protocol):
+    """What a box needs of a submission's limits: course.Limits, or the learner's plan's."""
+
+    @property
+    def time_limit(self) -> float: ...
+    @property
+    def memory_mb(self) -> int: ...
+    @property
+    def file_size_kb(self) -> int: ...
+    @property
+    def output_chars(self) -> int: ...
+    @property
+    def disk_kb(self) -> int: ...
+    @property
+    def disk_files(self) -> int: ...
+
+
+def box_limits(limits: LimitsView) -> BoxLimits:
     """The limits as the sandbox's zygote applies them."""
     return BoxLimits(memory_mb=limits.memory_mb, cpu_seconds=int(limits.time_limit) + 1,
                      file_size_kb=limits.file_size_kb, output_chars=limits.output_chars,
@@ -44,6 +66,74 @@ class ChecksError(Exception):
 
 def _seconds(started: float) -> float:
     return round(time.monotonic() - started, 4)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One exercise's checks, and the results made from them: a plain `Graded` (see
+    runner/verdicts.py), which needs neither the course's models nor pydantic."""
+
+    exercise: str
+    checks: list[Check]
+    withheld: Hidden | None = None
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    def failed(self, failure: Failure, started: float, output: str = "") -> Graded:
+        """A result with `error` set: score 0, no check counted (SPEC: error means 0)."""
+        checks = [verdict(c, CheckStatus.NOT_RUN, failure.notes.get(c.id, NOT_RUN))
+                  for c in self.checks]
+        return Graded(exercise=self.exercise, score=0.0, max_score=self.max_score,
+                      error=failure.error, checks=checks, output=output,
+                      seconds=_seconds(started), error_kind=failure.kind,
+                      error_line=failure.line, error_cell=failure.cell, withheld=self.withheld)
+
+    def graded(self, results: list[Verdict], output: str, started: float) -> Graded:
+        return Graded(exercise=self.exercise, score=sum(r.score for r in results),
+                      max_score=self.max_score, error=None, checks=results, output=output,
+                      seconds=_seconds(started), withheld=self.withheld)
+
+
+def grade_in_boxes(boxes: Boxes, sheet: Sheet, source: Source, limits: LimitsView,
+                   started: float) -> Graded:
+    """Pre-flight, load and check `source`; a box that stops during a check costs that
+    check (errored, its message naming it) and a fresh box runs the checks left, so one
+    hang never zeroes the checks that do not reach it."""
+    refused = preflight(source)
+    if refused is not None:
+        return sheet.failed(refused, started)
+    checks = sheet.checks
+    results: list[Verdict] = []
+    output: list[str] = []
+    first: Failure | None = None  # the first stop, for a file no check finished in
+    while len(results) < len(checks):
+        try:
+            box = boxes.box(box_limits(limits), limits.time_limit)
+        except SandboxError as exc:
+            return sheet.failed(Failure(
+                f"the grader's sandbox failed ({exc}); please tell your teaching "
+                "assistant", ErrorKind.GRADER_FAULT), started, "".join(output))
+        with box:
+            loaded = load(source, box)
+            if isinstance(loaded, Failure):  # loading is the same in every box
+                return sheet.failed(first or loaded, started,
+                                    "".join([*output, *box.output]))
+            ran = run_until_stop(checks[len(results):], loaded)
+            output += box.output
+        if not isinstance(ran, Halted):
+            results += ran
+            break
+        notes = {c.id: f"not counted: {r.message}" for c, r in zip(checks, results)}
+        failure = stopped(ran.stop, source, ran.during, notes)
+        first = first or failure
+        results += [*ran.results, verdict(ran.during, CheckStatus.ERRORED, failure.error)]
+        if not restartable(ran.stop):
+            return sheet.failed(failure, started, "".join(output))
+    if first is not None and all(r.status is CheckStatus.ERRORED for r in results):
+        return sheet.failed(first, started, "".join(output))
+    return sheet.graded(results, "".join(output), started)
 
 
 class Catalogue:
@@ -71,23 +161,17 @@ class Catalogue:
     def max_score(self, exercise: Exercise) -> float:
         return sum(c.points for c in self.checks(exercise))
 
+    def sheet(self, exercise: Exercise) -> Sheet:
+        return Sheet(exercise.id, self.checks(exercise), exercise.withheld)
+
     def failed(self, exercise: Exercise, failure: Failure, started: float,
                output: str = "") -> ExerciseResult:
         """A result with `error` set: score 0, no check counted (SPEC: error means 0)."""
-        checks = [verdict(c, CheckStatus.NOT_RUN, failure.notes.get(c.id, NOT_RUN))
-                  for c in self.checks(exercise)]
-        return ExerciseResult(exercise=exercise.id, score=0.0, max_score=self.max_score(exercise),
-                              error=failure.error, checks=checks, output=output,
-                              seconds=_seconds(started), error_kind=failure.kind,
-                              error_line=failure.line, error_cell=failure.cell,
-                              withheld=exercise.withheld)
+        return modelled(self.sheet(exercise).failed(failure, started, output))
 
-    def graded(self, exercise: Exercise, results: list[CheckResult], output: str,
+    def graded(self, exercise: Exercise, results: list[Verdict], output: str,
                started: float) -> ExerciseResult:
-        return ExerciseResult(exercise=exercise.id, score=sum(r.score for r in results),
-                              max_score=self.max_score(exercise), error=None, checks=results,
-                              output=output, seconds=_seconds(started),
-                              withheld=exercise.withheld)
+        return modelled(self.sheet(exercise).graded(results, output, started))
 
 
 class Grader:
@@ -121,44 +205,5 @@ class Grader:
         """Grade source already read (a `str` is the text of a .py file named `filename`)."""
         started = time.monotonic() if started is None else started
         source = Source(source, filename) if isinstance(source, str) else source
-        limits = self.course.limits_for(exercise)
-        refused = preflight(source)
-        if refused is not None:
-            return self.catalogue.failed(exercise, refused, started)
-        return self._checked(exercise, source, limits, started)
-
-    def _checked(self, exercise: Exercise, source: Source, limits: Limits,
-                 started: float) -> ExerciseResult:
-        """Load and check `source`; a box that stops during a check costs that check
-        (errored, its message naming it) and a fresh box runs the checks left, so one
-        hang never zeroes the checks that do not reach it."""
-        checks = self.checks(exercise)
-        results: list[CheckResult] = []
-        output: list[str] = []
-        first: Failure | None = None  # the first stop, for a file no check finished in
-        while len(results) < len(checks):
-            try:
-                box = self.boxes.box(box_limits(limits), limits.time_limit)
-            except SandboxError as exc:
-                return self.catalogue.failed(exercise, Failure(
-                    f"the grader's sandbox failed ({exc}); please tell your teaching "
-                    "assistant", ErrorKind.GRADER_FAULT), started, "".join(output))
-            with box:
-                loaded = load(source, box)
-                if isinstance(loaded, Failure):  # loading is the same in every box
-                    return self.catalogue.failed(exercise, first or loaded, started,
-                                                 "".join([*output, *box.output]))
-                ran = run_until_stop(checks[len(results):], loaded)
-                output += box.output
-            if not isinstance(ran, Halted):
-                results += ran
-                break
-            notes = {c.id: f"not counted: {r.message}" for c, r in zip(checks, results)}
-            failure = stopped(ran.stop, source, ran.during, notes)
-            first = first or failure
-            results += [*ran.results, verdict(ran.during, CheckStatus.ERRORED, failure.error)]
-            if not restartable(ran.stop):
-                return self.catalogue.failed(exercise, failure, started, "".join(output))
-        if first is not None and all(r.status is CheckStatus.ERRORED for r in results):
-            return self.catalogue.failed(exercise, first, started, "".join(output))
-        return self.catalogue.graded(exercise, results, "".join(output), started)
+        return modelled(grade_in_boxes(self.boxes, self.catalogue.sheet(exercise), source,
+                                       self.course.limits_for(exercise), started))

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 
 from grader.checks import CheckFailed
-from grader.results import CheckStatus, ErrorKind
+from grader.kinds import CheckStatus, ErrorKind
 from grader.sandbox.channel import LearnerErrorInfo
 from grader.sandbox.client import BoxStopped, SandboxError, StopReason
 

@@ -9,14 +9,19 @@ source's own locations and whose kind says what happened.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from grader.checks import Check, CheckFailed, Submission
 from grader.checks.errors import explain
-from grader.results import CaseResult, CheckResult, CheckStatus, ErrorKind, WrongAnswer
+from grader.kinds import CheckStatus, ErrorKind
 from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
 from grader.runner.source import Source, SubmissionError, require_gradable
+from grader.runner.verdicts import CaseVerdict, Verdict, Wrong, modelled_check
 from grader.sandbox.channel import Channel
 from grader.sandbox.client import BoxStopped, SandboxError, StopReason
+
+if TYPE_CHECKING:
+    from grader.results import CheckResult
 
 
 @dataclass(frozen=True)
@@ -80,31 +85,36 @@ def load(source: Source, channel: Channel) -> Submission | Failure:
 
 
 def verdict(check: Check, status: CheckStatus, message: str = "",
-            failed: CheckFailed | None = None) -> CheckResult:
+            failed: CheckFailed | None = None) -> Verdict:
     """A check's result; only `passed` scores in full (a check with cases: per case)."""
     passed = status is CheckStatus.PASSED
     cases = getattr(failed or message, "cases", None)
     credit = 1.0 if passed else failed.credit if failed else 0.0
-    return CheckResult(name=check.name, passed=passed, score=check.points * credit,
-                       cases=[CaseResult(**vars(c)) for c in cases] if cases else None,
-                       max_score=check.points,
-                       message=failed.message if failed else message or "passed",
-                       hint=failed.hint if failed else None,
-                       hints=failed.hints if failed else [],
-                       detail=failed.detail if failed else None, status=status,
-                       visibility=check.visibility,
-                       wrong=_wrong_answer(failed) if failed else None)
+    return Verdict(name=check.name, passed=passed, score=check.points * credit,
+                   cases=[CaseVerdict(**vars(c)) for c in cases] if cases else None,
+                   max_score=check.points,
+                   message=failed.message if failed else message or "passed",
+                   hint=failed.hint if failed else None,
+                   hints=failed.hints if failed else [],
+                   detail=failed.detail if failed else None, status=status,
+                   visibility=check.visibility,
+                   wrong=_wrong_answer(failed) if failed else None)
 
 
-def _wrong_answer(failed: CheckFailed) -> WrongAnswer:
+def _wrong_answer(failed: CheckFailed) -> Wrong:
     """What a failed check saw, as data (a class report groups wrong answers by it)."""
     drift = failed.drift
-    return WrongAnswer(observed=failed.observed, outcome=drift.outcome if drift else None,
-                       expected_share=drift.expected if drift else None,
-                       observed_share=drift.observed if drift else None)
+    return Wrong(observed=failed.observed, outcome=drift.outcome if drift else None,
+                 expected_share=drift.expected if drift else None,
+                 observed_share=drift.observed if drift else None)
 
 
 def judge(check: Check, submission: Submission) -> CheckResult:
+    """`judge_plain`'s verdict as the contract's model (the nbgrader kernel's check)."""
+    return modelled_check(judge_plain(check, submission))
+
+
+def judge_plain(check: Check, submission: Submission) -> Verdict:
     """One check's verdict: it scores only by returning normally.
 
     Failed, errored, skipped (pytest.skip) or exited (SystemExit): each is a failed
@@ -126,18 +136,18 @@ def judge(check: Check, submission: Submission) -> CheckResult:
 class Halted:
     """The checks a box answered before it stopped, the check it stopped in, and why."""
 
-    results: list[CheckResult]
+    results: list[Verdict]
     during: Check
     stop: BoxStopped | SandboxError
 
 
 def run_until_stop(checks: list[Check], submission: Submission
-                   ) -> list[CheckResult] | Halted:
+                   ) -> list[Verdict] | Halted:
     """Every check's result, in order; or, when the box stops, what came before."""
-    results: list[CheckResult] = []
+    results: list[Verdict] = []
     for one in checks:
         try:
-            results.append(judge(one, submission))
+            results.append(judge_plain(one, submission))
         except (BoxStopped, SandboxError) as stop:
             return Halted(results, one, stop)
     return results
@@ -153,7 +163,7 @@ def run_checks(checks: list[Check], submission: Submission,
         return stopped(ran.stop, source, ran.during, notes)
     if len(ran) != len(checks):  # cannot happen; a verdict must never be missing
         raise RuntimeError(f"{len(checks)} checks gave {len(ran)} results")
-    return ran
+    return [modelled_check(r) for r in ran]
 
 
 def restartable(stop: BoxStopped | SandboxError) -> bool:

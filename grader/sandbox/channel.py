@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypedDict
 
+READY = {"ready": True}  # a box's first frame, sent before any learner code runs
+# How a box's process ended when not by learner code's own doing (its exit status):
+CONFINE_FAILED = 121  # it could not lock itself down
+HOST_BROKEN = 120  # its host stopped serving by an exception (learner code broke it)
+
 
 class LearnerErrorInfo(TypedDict, total=False):
     """What learner code did wrong, as the host describes it (host.describe_error)."""

@@ -25,7 +25,15 @@ from typing import Any, Protocol, TypeVar, cast
 
 from grader import learner_text as lt
 from grader.sandbox import protocol
+from grader.sandbox.asked import LEVEL_VARIABLE as LEVEL_VARIABLE
+from grader.sandbox.asked import LINUX_LEVELS
+from grader.sandbox.asked import PORTABLE as PORTABLE
+from grader.sandbox.asked import SandboxError as SandboxError
+from grader.sandbox.asked import requested_level as requested_level
 from grader.sandbox.channel import (
+    CONFINE_FAILED,
+    HOST_BROKEN,
+    READY,
     BoxInfo,
     BoxLimits,
     BoxStatus,
@@ -37,8 +45,7 @@ from grader.sandbox.channel import (
     SandboxInfo,
     SpawnRequest,
 )
-from grader.sandbox.host import READY
-from grader.sandbox.zygote import CONFINE_FAILED, HOST_BROKEN, LEVELS, remove_tree
+from grader.sandbox.trees import remove_tree
 
 GRACE = 1.0  # seconds past the deadline the host's own alarm gets before we kill
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -52,13 +59,8 @@ _BOOT = (
 )
 # A fixed hash seed: learner code that iterates a set prints the same in every box.
 _ZYGOTE_ENV = {"PATH": os.defpath, "PYTHONHASHSEED": "0"}
-LEVEL_VARIABLE = "GRADE_SANDBOX"  # full (default) | no-namespaces | plain: force a fallback
 FULL_ISOLATION = ("chroot", "network", "pid_namespace", "seccomp")
 SIGKILL, SIGSEGV, SIGXCPU = 9, 11, 24
-
-
-class SandboxError(Exception):
-    """The sandbox itself failed (not the learner's code): the zygote is gone."""
 
 
 class StopReason(str, Enum):
@@ -112,21 +114,9 @@ def zygote_environment() -> dict[str, str]:
 def isolation_level() -> str:
     """The level asked for in $GRADE_SANDBOX (see `zygote.LEVELS`)."""
     level = os.environ.get(LEVEL_VARIABLE, "full") or "full"
-    if level not in LEVELS:
-        raise SandboxError(f"{LEVEL_VARIABLE}={level!r} is not one of {', '.join(LEVELS)}")
-    return level
-
-
-PORTABLE = "portable"  # the spawned-process box every OS has (see `portable`)
-
-
-def requested_level() -> str:
-    """The level asked for in $GRADE_SANDBOX (default ``full``), or SandboxError: one of
-    the Linux sandbox's `zygote.LEVELS`, or ``portable``."""
-    level = os.environ.get(LEVEL_VARIABLE, "") or "full"
-    if level not in (*LEVELS, PORTABLE):
+    if level not in LINUX_LEVELS:
         raise SandboxError(f"{LEVEL_VARIABLE}={level!r} is not one of "
-                           f"{', '.join((*LEVELS, PORTABLE))}")
+                           f"{', '.join(LINUX_LEVELS)}")
     return level
 
 

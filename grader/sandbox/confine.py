@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import platform
 
 from grader.sandbox import seccomp
 
@@ -161,7 +160,7 @@ class Kernel:
         packed = self.seccomp_filter.for_pid(own_pid)
         data = ctypes.create_string_buffer(packed, len(packed))
         fprog = _SockFprog(len(packed) // 8, ctypes.addressof(data))
-        number = seccomp.SECCOMP_SYSCALL.get(platform.machine())
+        number = seccomp.SECCOMP_SYSCALL.get(seccomp.machine_name())
         if number is not None and self.libc.syscall(
                 number, ctypes.c_uint(seccomp.SET_MODE_FILTER),
                 ctypes.c_uint(seccomp.FLAG_SPEC_ALLOW), ctypes.byref(fprog)) == 0:
@@ -170,7 +169,7 @@ class Kernel:
                                     ctypes.byref(fprog), 0, 0))
 
     def _landlock_abi(self) -> int:
-        numbers = LANDLOCK_SYSCALLS.get(platform.machine())
+        numbers = LANDLOCK_SYSCALLS.get(seccomp.machine_name())
         if numbers is None:
             return 0
         abi = self.libc.syscall(numbers[0], None, ctypes.c_size_t(0),
@@ -183,7 +182,7 @@ class Kernel:
         Needs no privilege (after no_new_privs). Network rules need ABI 4, signal
         and abstract-socket scoping ABI 6; older kernels enforce what they know.
         """
-        create, add_rule, restrict = LANDLOCK_SYSCALLS[platform.machine()]
+        create, add_rule, restrict = LANDLOCK_SYSCALLS[seccomp.machine_name()]
         abi = self.landlock_abi
         attr = _RulesetAttr(_fs_rights(abi), 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
         size = 24 if abi >= 6 else 16 if abi >= 4 else 8

@@ -31,14 +31,11 @@ from typing import Any
 
 from grader import learner_text as lt
 from grader.sandbox import protocol
-from grader.sandbox.channel import LearnerErrorInfo, Reply
+from grader.sandbox.channel import READY, LearnerErrorInfo, Reply
 
 # Bound now, before learner code can replace `random.seed` or `random._inst`.
 _seed_random = random.Random.seed
 _global_random: random.Random = getattr(random, "_inst")  # noqa: B009  (private: typeshed omits it)
-
-
-READY = {"ready": True}  # a box's first frame, sent before any learner code runs
 
 
 class TimeLimit(BaseException):

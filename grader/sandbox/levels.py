@@ -13,6 +13,7 @@ import importlib
 import os
 import sys
 
+from grader.sandbox.asked import LINUX_LEVELS
 from grader.sandbox.client import (
     PORTABLE,
     Sandbox,
@@ -20,7 +21,6 @@ from grader.sandbox.client import (
     SandboxError,
     requested_level,
 )
-from grader.sandbox.zygote import LEVELS as LINUX_LEVELS
 
 LEVELS = (*LINUX_LEVELS, PORTABLE)
 __all__ = ["LEVELS", "PORTABLE", "make_sandbox", "requested_level"]

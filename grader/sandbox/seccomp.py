@@ -38,8 +38,19 @@ tables where it is installed. The program, rule by rule:
 from __future__ import annotations
 
 import errno
-import platform
+import os
 import struct
+
+
+def machine_name() -> str:
+    """`platform.machine()` as Linux answers it (uname), without importing `platform`:
+    the zygote imports this module before its first box, on every learner's run."""
+    if hasattr(os, "uname"):
+        return os.uname().machine
+    import platform  # not Linux: no seccomp here, but the name is still asked
+
+    return platform.machine()
+
 
 # linux/audit.h
 ARCHES = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
@@ -97,7 +108,7 @@ def _number(name: str, machine: str) -> int | None:
 
 def program(own_pid: int, machine: str | None = None) -> list[Instruction]:
     """The filter for a box whose pid (as it sees itself) is `own_pid`."""
-    machine = machine or platform.machine()
+    machine = machine or machine_name()
     if machine not in ARCHES:
         raise OSError(errno.ENOSYS, f"no seccomp filter for {machine}")
     eperm, eagain = RET_ERRNO | errno.EPERM, RET_ERRNO | errno.EAGAIN

@@ -38,17 +38,25 @@ import contextlib
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
 import tempfile
 import time
-from typing import Any
 
-from grader.sandbox.channel import BoxLimits, BoxStatus, Hello, Isolation, Spawned
+from grader.sandbox.asked import LINUX_LEVELS
+from grader.sandbox.channel import (
+    CONFINE_FAILED,
+    HOST_BROKEN,
+    BoxLimits,
+    BoxStatus,
+    Hello,
+    Isolation,
+    Spawned,
+)
 from grader.sandbox.confine import Kernel
 from grader.sandbox.rlimits import set_rlimits
+from grader.sandbox.trees import remove_tree as remove_tree
 
 # What learner code may import: after chroot nothing else can be loaded from disk.
 PRELOAD = (
@@ -59,9 +67,7 @@ PRELOAD = (
 UID_BASE = 1_500_000  # far above any real account
 UID_RANGE = 1_000  # uids one zygote cycles through; boxes are cleaned before reuse
 UID_RANGES = 1_000
-LEVELS = ("full", "no-namespaces", "plain")
-CONFINE_FAILED = 121  # a box's exit status when it could not lock itself down
-HOST_BROKEN = 120  # ... when its host stopped serving by an exception (learner code broke it)
+LEVELS = LINUX_LEVELS
 
 
 def claim_uid_range() -> tuple[int, int]:
@@ -179,28 +185,6 @@ def _enter_box(box: str, uid: int, caps: Isolation, kernel: Kernel,
     from grader.sandbox import host
 
     host.serve(channel, int(limits["output_chars"]))
-
-
-def remove_tree(path: str) -> None:
-    """rmtree that also removes what learner code chmod-ed shut (`chmod 0` on a folder).
-
-    Only ever changes modes inside `path` itself: never its parent.
-    """
-    top = os.path.abspath(path)
-
-    def reopen(function: Any, failed: str, info: Any) -> None:
-        if not isinstance(info[1], PermissionError):
-            return  # gone already, or not ours to fix
-        for folder in (os.path.dirname(failed), failed):
-            inside = folder == top or folder.startswith(top + os.sep)
-            if inside and os.path.isdir(folder) and not os.path.islink(folder):
-                with contextlib.suppress(OSError):
-                    os.chmod(folder, 0o700)  # the next pass gets in
-
-    for _ in range(32):  # each pass opens one more level of shut folders
-        if not os.path.lexists(top):
-            return
-        shutil.rmtree(top, onerror=reopen)
 
 
 def disk_usage(folder: str, most_bytes: int, most_files: int) -> tuple[int, int]:
@@ -398,6 +382,10 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     level = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] in LEVELS else "full"
     Zygote(control, level).serve()
+    # Its boxes are reaped, its folder removed, its stdio is /dev/null: nothing is left to
+    # flush, and the client waits for this exit (every learner's run, every batch worker's
+    # close), so the interpreter's teardown of ~120 modules is skipped.
+    os._exit(0)
 
 
 if __name__ == "__main__":
