@@ -92,6 +92,9 @@ def test_a_skeleton_is_reported_without_the_models_or_the_sandbox(course: Path) 
     started = names & {"grader.sandbox.client", "grader.sandbox.zygote", "subprocess", "socket"}
     assert not started, fail(sorted(started), "none of them", "import the sandbox past the "
                              "skeleton's report (cli/exercise.py)")
+    # nor click: the report is made before the command group is built (cli/skeleton.py)
+    assert "click" not in names, fail("click imported", "not imported", "the skeleton's "
+                                      "report is answered in grader.cli.main before click")
 
 
 # Pydantic and what it brings (issue 27 counted them on this path: 37 + 13 + 3 + 3 modules)

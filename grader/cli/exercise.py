@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 import click
 
 from grader.cli.context import course_file, course_from, die, shown, warn_weakened
+from grader.cli.skeleton import read_early, refusal
 from grader.course.load import cached_plan
 from grader.course.plan import Planned as Planned  # cli/group.py makes commands of it
 from grader.kinds import ErrorKind
-from grader.runner.read import read
-from grader.runner.source import Source, SubmissionError, require_gradable
+from grader.runner.source import Source, SubmissionError
 from grader.sandbox.asked import SandboxError, requested_level
 
 if TYPE_CHECKING:
@@ -40,26 +40,6 @@ def planned(ctx: click.Context, exercise_id: str) -> Planned | None:
     path = course_file(ctx)
     return Planned.parse(exercise_id, (cached_plan(path) or {}).get(exercise_id),
                          path.resolve().parent)
-
-
-def read_early(path: Path, max_source_kb: int) -> Source | None:
-    """The learner's file, read once, as grading reads it; None if it cannot be read
-    (grading then says why)."""
-    try:
-        return read(path, max_source_kb)
-    except SubmissionError:
-        return None
-
-
-def refusal(source: Source) -> SubmissionError | None:
-    """Why the pre-flight refuses `source` (empty, NUL bytes, blanks left); None when it
-    will go into a box. The grader pre-flights it again itself: this decides early
-    whether a sandbox starts at all."""
-    try:
-        require_gradable(source)
-    except SubmissionError as exc:
-        return exc
-    return None
 
 
 def report_unfinished(plan: Planned, blanks: SubmissionError) -> None:

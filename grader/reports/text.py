@@ -6,8 +6,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Protocol
 
-import click
-
+from grader.reports.ansi import style
 from grader.reports.cells import points
 from grader.reports.plain import printable
 
@@ -73,7 +72,7 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def _check_lines(check: CheckView, mark: str, width: int, error: bool) -> list[str]:
     score = f"{points(check.score)}/{points(check.max_score)}"
-    name = click.style(check.name, bold=not check.passed)
+    name = style(check.name, bold=not check.passed)
     pad = " " * max(1, width - len(check.name))
     lines = [f"  {mark} {name}{pad}{score:>7}"]
     if check.passed or error:
@@ -110,7 +109,7 @@ def _score_line(result: ResultView) -> str:
         score = (f"Public checks: {points(result.score)}/{points(result.max_score)} "
                  "(not your final score)")
     colour = "green" if result.full_marks else "yellow" if result.score else "red"
-    line = click.style(score, fg=colour, bold=True)
+    line = style(score, fg=colour, bold=True)
     return f"{line}\n{withheld_note(result)}" if result.withheld else line
 
 
@@ -122,15 +121,15 @@ def render(result: ResultView, title: str, *, encoding: str | None = "utf-8",
     screen keeps it in view.
     """
     ok, bad = "✓", "✗"  # "+" and "x" where the console cannot write them (`printable`)
-    lines = [click.style(f"{result.exercise} · {title}", bold=True), ""]
+    lines = [style(f"{result.exercise} · {title}", bold=True), ""]
     if score_first:
         lines[1:1] = [_score_line(result)]
     if result.error:
-        lines += _wrap(click.style(f"{bad} ", fg="red") + result.error, "  ")
+        lines += _wrap(style(f"{bad} ", fg="red") + result.error, "  ")
         lines.append("")
     width = max([len(c.name) for c in result.checks] + [20]) + 2
     for check in result.checks:
-        mark = click.style(ok, fg="green") if check.passed else click.style(bad, fg="red")
+        mark = style(ok, fg="green") if check.passed else style(bad, fg="red")
         lines += _check_lines(check, mark, width, error=result.error is not None)
     if not score_first:
         lines += ["", _score_line(result)]

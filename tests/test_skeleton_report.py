@@ -1,0 +1,97 @@
+"""A skeleton's report answered before click loads (cli/skeleton.py) is the report the
+click command prints: the same bytes on a pipe and on a real terminal, the same exit."""
+
+from __future__ import annotations
+
+import os
+import pty
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+import pytest
+
+from grader.reports.ansi import style, unstyle
+from tests.conftest import ROOT, grade_command
+
+SKELETON = "exercises/exercise_1_weighted_sampling.py"
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the course whose cache is warm, as after a learner's first command."""
+    folder = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "course.yaml", folder)
+    for part in ("exercises", "checks"):
+        shutil.copytree(ROOT / part, folder / part)
+    subprocess.run([*grade_command(), "list"], cwd=folder, capture_output=True, check=True,
+                   timeout=120)
+    return folder
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "NO_COLOR")}
+    return {**env, "PYTHONPROFILEIMPORTTIME": "1", **extra}
+
+
+def on_a_terminal(cwd: Path, *args: str) -> tuple[bytes, int, bool]:
+    """What `grade ARGS` writes to a real pseudo-terminal, its exit status, and whether it
+    imported click."""
+    parent, child = pty.openpty()
+    process = subprocess.Popen([*grade_command(), *args], cwd=cwd, stdout=child,
+                               stderr=subprocess.PIPE, env=environment())
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(parent, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _, errors = process.communicate(timeout=120)
+    os.close(parent)
+    return b"".join(chunks), process.returncode, b"| click\n" in errors
+
+
+# `--course .` goes through the click group; the bare command is answered before it.
+VIA_CLICK = ("--course", ".")
+
+
+def test_the_skeletons_report_on_a_pipe_is_the_click_commands_report(course: Path) -> None:
+    runs = [subprocess.run([*grade_command(), *prefix, "exercise-1", SKELETON], cwd=course,
+                           capture_output=True, timeout=120, env=environment())
+            for prefix in ((), VIA_CLICK)]
+    quick, full = runs
+    assert b"| click\n" not in quick.stderr and b"| click\n" in full.stderr
+    assert (quick.stdout, quick.returncode) == (full.stdout, full.returncode), fail(
+        quick.stdout[-300:], full.stdout[-300:], "cli/skeleton.py prints what click would")
+    assert quick.returncode == 1 and b"Score: 0/10" in quick.stdout and b"\x1b[" not in quick.stdout
+
+
+def test_the_skeletons_report_on_a_terminal_is_styled_as_click_styles_it(course: Path) -> None:
+    quick, quick_status, quick_click = on_a_terminal(course, "exercise-1", SKELETON)
+    full, full_status, full_click = on_a_terminal(course, *VIA_CLICK, "exercise-1", SKELETON)
+    assert (quick_click, full_click) == (False, True)
+    assert b"\x1b[" in quick, fail(quick[:200], "ANSI styles", "a terminal gets colour")
+    assert (quick, quick_status) == (full, full_status), fail(quick[:400], full[:400],
+                                                               "the same bytes on a terminal")
+
+
+def test_no_color_is_honoured_before_click_too(course: Path) -> None:
+    done = subprocess.run([*grade_command(), "exercise-1", SKELETON], cwd=course,
+                          capture_output=True, timeout=120, env=environment(NO_COLOR="1"))
+    assert done.returncode == 1 and b"\x1b[" not in done.stdout
+
+
+@pytest.mark.parametrize("fg", [None, "red", "green", "yellow"])
+@pytest.mark.parametrize("bold", [None, True, False])
+def test_the_house_style_is_click_style_byte_for_byte(fg: str | None, bold: bool | None) -> None:
+    assert style("x y", fg=fg, bold=bold) == click.style("x y", fg=fg, bold=bold)
+    assert unstyle(style("x y", fg=fg, bold=bold)) == "x y"
