@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import pty
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,25 +12,9 @@ import click
 import pytest
 
 from grader.reports.ansi import style, unstyle
-from tests.conftest import ROOT, grade_command
-
-SKELETON = "exercises/exercise_1_weighted_sampling.py"
-
-
-def fail(observed: object, expected: object, hint: str) -> str:
-    return f"observed {observed!r}, expected {expected!r}: {hint}"
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the course whose cache is warm, as after a learner's first command."""
-    folder = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "course.yaml", folder)
-    for part in ("exercises", "checks"):
-        shutil.copytree(ROOT / part, folder / part)
-    subprocess.run([*grade_command(), "list"], cwd=folder, capture_output=True, check=True,
-                   timeout=120)
-    return folder
+from tests.conftest import grade_command
+from tests.test_imports import SKELETON, fail
+from tests.test_imports import course as course  # the warm course copy, as a fixture
 
 
 def environment(**extra: str) -> dict[str, str]:
