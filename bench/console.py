@@ -90,6 +90,17 @@ def fill(learners: int, attempts: int, data: Path) -> tuple[str, int]:
     return course.slug, people[len(people) // 2].id
 
 
+def reuse() -> tuple[str, int] | None:
+    """The course of an earlier run with --data, if that run filled it."""
+    from grader.server.models import Course
+
+    course = Course.objects.filter(slug="bench").first()
+    if course is None or not course.learners.exists():
+        return None
+    ids = list(course.learners.order_by("id").values_list("id", flat=True))
+    return course.slug, ids[len(ids) // 2]
+
+
 def timed(client: object, path: str, repeat: int) -> list[float]:
     found = []
     for _ in range(repeat):
@@ -108,16 +119,19 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=3000)
     parser.add_argument("--attempts", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--data", type=Path, help="keep the database in this folder and "
+                        "reuse it when filled (for profiling); default: a temporary folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="grade-bench-console-") as folder:
-        data = Path(folder)
+        data = args.data or Path(folder)
+        data.mkdir(parents=True, exist_ok=True)
         from grader.server.settings import configure, migrate
 
         configure(data, None)
         migrate()
         began = time.perf_counter()
-        slug, learner = fill(args.learners, args.attempts, data)
-        print(f"filled {args.learners} learners x 3 exercises x {args.attempts} attempts in "
+        slug, learner = reuse() or fill(args.learners, args.attempts, data)
+        print(f"{args.learners} learners x 3 exercises x {args.attempts} attempts ready in "
               f"{time.perf_counter() - began:.1f} s")
         from django.test import Client
 

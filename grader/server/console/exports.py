@@ -1,22 +1,42 @@
 """Exports from the database with the console's adjustments and extensions: the
-server's class result, settled by the batch's own code, written by the export registry."""
+server's class result, settled by the batch's own code, written by the export registry.
+The grade tables are rendered per request from stored columns; the zip of everything is
+built in the background once per version of the data, so no request waits for it."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+import threading
 import zipfile
+from collections.abc import Hashable
+from dataclasses import dataclass
 from pathlib import Path
 
+from django.db import connection
 from django.db.models import Count, Max
 
+from grader.batch.adjust import Adjuster, Override
+from grader.batch.adjust import Extension as ExtensionRow
 from grader.batch.regrade import Settled, finalise_scores
-from grader.reports.export import write_exports
+from grader.reports.export import EXPORTS, Options, write_exports
+from grader.results import ClassResult, Person, StudentResult
 from grader.server import review
-from grader.server.export import class_result
+from grader.server.export import class_result, counted_columns, infos, light_results
 from grader.server.models import Course, Event
 from grader.server.views import course_of
+
+TABLES = ("grades.csv", "canvas.csv")  # what reads only points: from stored columns
+_building: dict[int, threading.Thread] = {}  # course id -> its zip's builder
+_lock = threading.Lock()
+
+
+def _overrides(course: Course, graded: ClassResult) -> list[Override]:
+    """The console's rubric marks and adjustments as overrides.csv lines, in that order."""
+    scores = {(s.student, e.exercise): (e.score, e.max_score)
+              for s in graded.students for e in s.exercises if e.submitted}
+    return [*review.rubric(course, scores), *review.overrides(course)]
 
 
 def settled(course: Course, outdir: Path) -> Settled:
@@ -24,11 +44,61 @@ def settled(course: Course, outdir: Path) -> Settled:
     extensions as if they were lines of overrides.csv and extensions.csv."""
     graded, handed, files = class_result(course)
     outdir.mkdir(parents=True, exist_ok=True)
-    scores = {(s.student, e.exercise): (e.score, e.max_score)
-              for s in graded.students for e in s.exercises if e.submitted}
     return finalise_scores(course_of(course.root), graded, handed, files, outdir,
-                  extensions=review.extensions(course),
-                  overrides=[*review.rubric(course, scores), *review.overrides(course)])
+                           extensions=review.extensions(course),
+                           overrides=_overrides(course, graded))
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A student's settled results and what they were settled from."""
+
+    key: Hashable
+    student: StudentResult
+
+
+PERSON = ("student", "name", "email", "sis_id", "sis_login", "section")
+_settled: dict[int, dict[str, _Kept]] = {}  # course id -> student -> settled (light) results
+
+
+def table(course: Course, name: str) -> str:
+    """One grade table (TABLES) as the zip holds it, rendered now by its registry entry
+    from the counted results' stored columns, settled by the batch's Adjuster. A
+    student is settled again only when their results, rows or course.yaml changed."""
+    entry = next(e for e in EXPORTS if e.files == name)
+    return entry.render(_light_settled(course), Options())[name]
+
+
+def _light_settled(course: Course) -> ClassResult:
+    model = course_of(course.root)
+    digest = version(course).rsplit("-", 1)[1] + model.counts
+    jobs = counted_columns(course)
+    scores = {(student, e): (j.score or 0.0, j.max_score or 0.0)
+              for student, found in jobs.items() for e, j in found.items()}
+    overrides: list[Override] = [*review.rubric(course, scores), *review.overrides(course)]
+    extensions: list[ExtensionRow] = review.extensions(course)
+    rows: dict[str, list[Override | ExtensionRow]] = {}
+    both: list[Override | ExtensionRow] = [*overrides, *extensions]
+    for row in both:
+        rows.setdefault(row.student, []).append(row)
+    learners = list(course.learners.order_by("student").values_list(*PERSON))
+    kept = _settled.setdefault(course.id, {})
+    by_check = {(o.student, o.exercise) for o in overrides if o.check}
+    checked = {student for student, _ in by_check}  # their checks are read: settled anew
+    # a regrade changes the columns it reads; a submission's time never changes
+    keys = {x[0]: (digest, repr(rows[x[0]]) if x[0] in rows else "",
+                   tuple(sorted(jobs.get(x[0], {}).values()))) for x in learners}
+    stale = [x[0] for x in learners if x[0] not in kept or kept[x[0]].key != keys[x[0]]
+             or x[0] in checked]
+    if stale:
+        graded, handed = light_results(course, stale, jobs, by_check)
+        adjuster = Adjuster(model, extensions, overrides)
+        for student in adjuster.apply(graded, handed).students:
+            kept[student.student] = _Kept(keys[student.student], student)
+    people = {x[0]: Person.model_construct(**dict(zip(PERSON[1:], x[1:]))) for x in learners}
+    return ClassResult.model_construct(
+        course=model.title, exercises=infos(course), people=people,
+        students=[kept[x[0]].student for x in learners])
 
 
 def export(course: Course, outdir: Path) -> list[Path]:
@@ -46,13 +116,18 @@ def version(course: Course) -> str:
     return f"{newest}-{roster['n']}-{roster['top']}-{settings[:16]}"
 
 
+def _path(course: Course, data: Path, made_for: str) -> Path:
+    return data / "console-exports" / f"{course.slug}-{made_for}.zip"
+
+
 def archive(course: Course, data: Path) -> Path:
     """The zip of every export, made at most once per version of the course's data
-    (a class of 3,000 takes tens of seconds to export; asking again is instant)."""
-    folder = data / "console-exports"
-    path = folder / f"{course.slug}-{version(course)}.zip"
+    (a class of 3,000 takes tens of seconds to export; asking again is instant). The
+    version is read before the data: a zip never claims a newer version than it holds."""
+    path = _path(course, data, version(course))
     if path.exists():
         return path
+    folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="grade-export-", dir=folder) as work:
         written = export(course, Path(work) / "out")
@@ -65,3 +140,32 @@ def archive(course: Course, data: Path) -> Path:
         if old != path:
             old.unlink(missing_ok=True)
     return path
+
+
+def _build(ident: int, data: Path) -> None:
+    try:
+        archive(Course.objects.get(id=ident), data)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def current(course: Course, data: Path) -> Path | None:
+    """The zip of the data as it is now, or None while it is being (re)built: then a
+    build is under way in the background (started here if none is)."""
+    path = _path(course, data, version(course))
+    if path.exists():
+        return path
+    with _lock:
+        running = _building.get(course.id)
+        if running is None or not running.is_alive():
+            running = threading.Thread(target=_build, args=(course.id, data), daemon=True,
+                                       name=f"export-{course.slug}")
+            _building[course.id] = running
+            running.start()
+    return None
+
+
+def member(path: Path, name: str) -> bytes | None:
+    """One file of a built zip, or None if the zip holds no such file."""
+    with zipfile.ZipFile(path) as zipped:
+        return zipped.read(name) if name in zipped.namelist() else None

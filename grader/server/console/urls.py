@@ -27,6 +27,8 @@ urlpatterns = [
     path("console/<str:slug>/blind", views.blind),
     path("console/<str:slug>/insight/", views.insight),
     path("console/<str:slug>/export.zip", views.export_zip),
+    path("console/<str:slug>/exports/", views.exports_page),
+    path("console/<str:slug>/export/<str:name>", views.export_file),
     path("console/<str:slug>/ledger/", views.ledger),
     path("console/<str:slug>/staff/", views.staff_accounts),
 ]
