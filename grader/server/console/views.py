@@ -301,7 +301,8 @@ SINGLE = {e.files: "text/html" if e.files.endswith(".html") else
 def _building(request: HttpRequest, course: Course) -> HttpResponse:
     """202: the zip of the current data is being built (never the last one instead)."""
     response = render(request, "console/exports.html", _context(
-        request, course, ready=False, tables=exports.TABLES, single=sorted(SINGLE)))
+        request, course, ready=False, tables=exports.TABLES, single=sorted(SINGLE),
+        failed=exports.failed.get(course.id, "")))
     response.status_code = 202
     response["Retry-After"] = "5"
     return response
@@ -344,7 +345,8 @@ def exports_page(request: HttpRequest, course: Course) -> HttpResponse:
     """The exports: the grade tables (always current) and the zip's state."""
     ready = exports.current(course, Path(settings.GRADE_DATA)) is not None
     return render(request, "console/exports.html", _context(
-        request, course, ready=ready, tables=exports.TABLES, single=sorted(SINGLE)))
+        request, course, ready=ready, tables=exports.TABLES, single=sorted(SINGLE),
+        failed=exports.failed.get(course.id, "")))
 
 
 @require_GET
