@@ -46,6 +46,9 @@ class Cell:
     last: float | None = None
     final: float | None = None  # after adjustments, extensions and the late policy
     last_id: str = ""
+    counted_id: str = ""  # the attempt that counts (course.yaml's `counts`: last or best)
+    counted: float | None = None
+    counted_late: bool = False
     kind: str = ""
     late: bool = False
     adjusted: bool = False
@@ -120,11 +123,14 @@ def _state(cell: Cell, kind: ErrorKind | None, full: float) -> str:
 def _last(course: Course, model: CourseModel, learners: list[int] | None) -> Any:
     """One row per (learner, exercise): its newest counted attempt, which holds the
     attempts and best score (stored columns, grader.server.console.facts)."""
+    return newest(course, learners).annotate(late=_late(model))
+
+
+def _late(model: CourseModel) -> Case:
+    """Whether an attempt reached the server after its exercise's deadline."""
     late = [When(exercise=e.id, received_at__gt=deadline, then=Value(True))
             for e in model.exercises if (deadline := model.deadline_for(e))]
-    facts.sync(course)
-    return newest(course, learners).annotate(
-        late=Case(*late, default=Value(False), output_field=BooleanField()))
+    return Case(*late, default=Value(False), output_field=BooleanField())
 
 
 def newest(course: Course, learners: Any) -> Any:
@@ -146,8 +152,17 @@ def _cells(course: Course, model: CourseModel, learners: list[int] | None
     found, kinds = {}, {}
     for learner, exercise, score, best, attempts, ident, is_late, kind in rows:
         found[learner, exercise] = Cell(attempts=attempts, best=best, last=score,
-                                        last_id=ident, late=bool(is_late))
+                                        last_id=ident, late=bool(is_late), counted_id=ident,
+                                        counted=score, counted_late=bool(is_late))
         kinds[ident] = _kind(kind)
+    if model.counts == "best":
+        top = Submission.objects.filter(course=course, top=True, counts=True,
+                                        learner_id__in=[i for i, _ in found])
+        for learner, exercise, ident, score, is_late in top.annotate(
+                late=_late(model)).values_list("learner_id", "exercise", "id", "score", "late"):
+            if (learner, exercise) in found:
+                cell = found[learner, exercise]
+                cell.counted_id, cell.counted, cell.counted_late = ident, score, bool(is_late)
     return found, kinds
 
 
@@ -166,10 +181,10 @@ def _in_state(model: CourseModel, full: dict[str, float], state: str) -> Q:
 
 def _final(model: CourseModel, course: Course, learner: Learner, cell: Cell) -> float | None:
     """The cell's final score by the batch's code (only cells a TA or a deadline moved:
-    the others' final score is their last)."""
-    job = Submission.objects.filter(id=cell.last_id).only("result", "received_at").first()
+    the others' final score is the counted attempt's)."""
+    job = Submission.objects.filter(id=cell.counted_id).only("result", "received_at").first()
     if job is None:
-        return cell.last
+        return cell.counted
     result = ExerciseResult.model_validate_json(job.result)
     return review.settled(model, course, learner, result, job.received_at).score
 
@@ -237,11 +252,11 @@ def _rows(course: Course, model: CourseModel, learners: list[Learner],
             kind = kinds.get(cell.last_id)
             cell.kind = KIND_NAMES.get(kind, kind.value) if kind else ""
             cell.state = _state(cell, kind, full[exercise])
-            cell.late = cell.late and (learner.id, exercise) not in extended \
-                and (learner.id, "") not in extended
+            free = (learner.id, exercise) not in extended and (learner.id, "") not in extended
+            cell.late = cell.late and free
             cell.adjusted = (learner.id, exercise) in adjusted
             cell.final = _final(model, course, learner, cell) if cell.adjusted or (
-                cell.late and cell.attempts) else cell.last
+                cell.counted_late and free and cell.attempts) else cell.counted
             row.cells[exercise] = cell
         out.append(row)
     return out
