@@ -164,6 +164,7 @@ def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[st
         (("GET", f"/console/{slug}/ledger/", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/export.zip", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/exports/", None), (302, 403, 403, 200, 200)),
+        (("GET", f"/console/{slug}/similarity/exercise-1/", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/export/grades.csv", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/export/report.html", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/export/../views.py", None), (404, 404, 404, 404, 404)),

@@ -28,7 +28,7 @@ from grader.reports.classstats import exercise_summaries
 from grader.reports.export import EXPORTS
 from grader.reports.reteach import check_failures, exercise_attempts
 from grader.server.accounts import add_staff
-from grader.server.console import exports, grid, student
+from grader.server.console import exports, grid, similar, student
 from grader.server.console.access import STAFF, staff
 from grader.server.console.forms import (
     AdjustForm,
@@ -347,6 +347,38 @@ def exports_page(request: HttpRequest, course: Course) -> HttpResponse:
     return render(request, "console/exports.html", _context(
         request, course, ready=ready, tables=exports.TABLES, single=sorted(SINGLE),
         failed=exports.failed.get(course.id, "")))
+
+
+@staff(*STAFF)
+def similarity(request: HttpRequest, course: Course, exercise: str) -> HttpResponse:
+    """The exercise's most similar pairs of counted submissions, compared on demand (a
+    POST: the comparison takes a while for a large class)."""
+    if course_of(course.root).exercise(exercise) is None:
+        raise Http404("no such exercise")
+    extra: dict[str, object] = {}
+    if request.method == "POST":
+        try:
+            report = similar.compare(course, exercise, Path(settings.GRADE_DATA))
+        except similar.SimilarityUnavailable as error:
+            extra["problem"] = f"Similarity cannot run here: {error}"
+        else:
+            blind = request.session.get("blind", False)
+            ids = dict(course.learners.values_list("student", "id")) if blind else {}
+
+            def who(student: str) -> str:
+                return f"learner {ids.get(student, '?')}" if blind else student
+
+            found, threshold = report["exercises"][0], report["threshold"]
+            pairs = [(p, max(p["a"]["similarity"], p["b"]["similarity"]))
+                     for p in found["pairs"]]
+            extra.update(result=found, threshold=threshold, pairs=[
+                {"a": who(p["a"]["student"]), "b": who(p["b"]["student"]),
+                 "similarity": top, "overlap": p["overlap"], "flagged": top >= threshold}
+                for p, top in pairs])
+    elif request.method != "GET":
+        return HttpResponseBadRequest("GET or POST")
+    return render(request, "console/similarity.html", _context(
+        request, course, exercise=exercise, **extra))
 
 
 @require_GET
