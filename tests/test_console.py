@@ -148,6 +148,13 @@ def test_an_adjustment_in_the_console_exports_byte_for_byte_as_its_overrides_csv
     again = _unzip(export_zip(tom, slug))
     assert b"second thoughts (tom)" in again["feedback/bob.md"]
     assert again["grades.csv"] == tom.get(f"/console/{slug}/export/grades.csv")[1].encode()
+    assert set(again) == set(console)  # the changes report is a page, not in the zip
+    # the batch's changes report between the two zips, as a page: bob's 4.5 became 4
+    status, page, _ = tom.get(f"/console/{slug}/changes/")
+    assert status == 200, page[:300]
+    rows = re.findall(r"<tr><td>bob</td><td>exercise-1</td><td></td><td>([^<]*)</td>"
+                      r"<td>([^<]*)</td>", page)
+    assert rows == [("4.5", "4")], page[page.find("<table"):][:800]
 
 
 def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[str, Any]
@@ -164,6 +171,7 @@ def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[st
         (("GET", f"/console/{slug}/ledger/", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/export.zip", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/exports/", None), (302, 403, 403, 200, 200)),
+        (("GET", f"/console/{slug}/changes/", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/similarity/exercise-1/", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/export/grades.csv", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/export/report.html", None), (302, 403, 403, 200, 200)),

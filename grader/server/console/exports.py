@@ -5,9 +5,12 @@ built in the background once per version of the data, so no request waits for it
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +26,7 @@ from django.db.models import Count, Max
 
 from grader.batch.adjust import Adjuster, Override
 from grader.batch.adjust import Extension as ExtensionRow
+from grader.batch.changes import STATE
 from grader.batch.regrade import Settled, finalise_scores
 from grader.reports.export import EXPORTS, Options, write_exports
 from grader.results import ClassResult, Person, StudentResult
@@ -144,8 +148,17 @@ def archive(course: Course, data: Path) -> Path:
         return path
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / f"{course.slug}.state.json"  # the last zip's run state (batch's)
     with tempfile.TemporaryDirectory(prefix="grade-export-", dir=folder) as work:
-        written = export(course, Path(work) / "out")
+        out = Path(work) / "out"
+        out.mkdir()
+        if kept.exists():  # so the batch's own code writes changes.md/.csv since that zip
+            shutil.copy(kept, out / STATE)
+        written = export(course, out)
+        if (out / "changes.csv").exists():
+            for name in ("changes.md", "changes.csv"):
+                os.replace(out / name, folder / f"{course.slug}-{name}")
+        os.replace(out / STATE, kept)
         made = Path(work) / "made.zip"
         with zipfile.ZipFile(made, "w", zipfile.ZIP_DEFLATED) as zipped:
             for file in sorted(written):
@@ -155,6 +168,17 @@ def archive(course: Course, data: Path) -> Path:
         if old != path:
             old.unlink(missing_ok=True)
     return path
+
+
+def changes(course: Course, data: Path) -> tuple[list[list[str]], str]:
+    """The rows of changes.csv between the last two zips (the batch's compare: a regrade,
+    an adjustment, a late upload), and changes.md's text; nothing before a second zip."""
+    folder = data / "console-exports"
+    table = folder / f"{course.slug}-changes.csv"
+    if not table.exists():
+        return [], ""
+    rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
+    return rows, (folder / f"{course.slug}-changes.md").read_text(encoding="utf-8")
 
 
 def _database_url() -> str | None:

@@ -383,6 +383,15 @@ def similarity(request: HttpRequest, course: Course, exercise: str) -> HttpRespo
 
 @require_GET
 @staff(*STAFF)
+def changes(request: HttpRequest, course: Course) -> HttpResponse:
+    """What moved between the last two zips, as `grade batch` reports a regrade."""
+    rows, text = exports.changes(course, Path(settings.GRADE_DATA))
+    return render(request, "console/changes.html", _context(
+        request, course, header=rows[0] if rows else [], rows=rows[1:], markdown=text))
+
+
+@require_GET
+@staff(*STAFF)
 def ledger(request: HttpRequest, course: Course) -> HttpResponse:
     events = Event.objects.filter(course=course, kind__in=STAFF_KINDS).order_by(
         "-at")[:300]
