@@ -206,6 +206,24 @@ def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[st
             got = (session.get(path) if method == "GET" else session.post(path, data or {}))[0]
             if got != status:
                 wrong.append(f"{method} {path} as {name}: {got}, expected {status}")
+    # the learners' regrade API: bearer tokens (A's and B's); a staff or learner-page
+    # cookie is no token, and B may not ask about A's submission
+    from tests.server_fixtures import api
+
+    alice_job = served["ids"]["alice"][0]
+    for (method, path, body), expected in [
+            (("GET", "/api/v1/regrades", None), (401, 200, 200, 401, 401)),
+            (("POST", f"/api/v1/submissions/{alice_job}/regrades", {"check": "no such"}),
+             (401, 400, 404, 401, 401)),
+            (("POST", "/api/v1/regrades/999999/messages", {"message": "x"}),
+             (401, 404, 404, 401, 401))]:
+        for name, token, status in zip(
+                who, (None, served["tokens"]["alice"], served["tokens"]["bob"], None, None),
+                expected):
+            got = (api(served["url"], token, method, path, body)[0] if token or name ==
+                   "anonymous" else who[name].request(method, path, body)[0])
+            if got != status:
+                wrong.append(f"{method} {path} as {name}: {got}, expected {status}")
     assert not wrong, "\n".join(wrong)
 
 
@@ -339,3 +357,14 @@ def test_a_regrade_request_is_a_thread_only_its_learner_and_the_staff_see(
                {"message": "but"})[0] == 403
     _, ledger, _ = tom.get(f"/console/{slug}/ledger/")
     assert "regrade-asked" in ledger and "regrade-closed" in ledger
+
+
+def test_the_openapi_document_lists_the_learners_regrade_routes(served: dict[str, Any]
+                                                                 ) -> None:
+    _, text, _ = Session(served["url"]).get("/api/v1/openapi.json")
+    paths = json.loads(text)["paths"]
+    for route, method in (("/api/v1/submissions/{id}/regrades", "post"),
+                          ("/api/v1/regrades", "get"),
+                          ("/api/v1/regrades/{id}/messages", "post")):
+        assert method in paths.get(route, {}), (route, sorted(paths))
+        assert paths[route][method]["security"] == [{"token": []}], route
