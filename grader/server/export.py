@@ -61,11 +61,11 @@ class Counted(NamedTuple):
 
 def counted_columns(course: Course) -> dict[str, dict[str, Counted]]:
     """student -> exercise -> the counted submission's columns (one index read)."""
+    students = dict(course.learners.values_list("id", "student"))
     found: dict[str, dict[str, Counted]] = {}
-    for student, *rest in chosen(course).values_list(
-            "learner__student", *Counted._fields):
+    for learner, *rest in chosen(course).values_list("learner_id", *Counted._fields):
         row = Counted(*rest)
-        found.setdefault(student, {})[row.exercise] = row
+        found.setdefault(students[learner], {})[row.exercise] = row
     return found
 
 
