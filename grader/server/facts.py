@@ -34,52 +34,54 @@ def _chunks(ids: list[Any]) -> Iterable[list[Any]]:
     return (ids[at:at + CHUNK] for at in range(0, len(ids), CHUNK))
 
 
-def sync(course: Course) -> int:
+def sync(course: Course, model: Any = None) -> int:
     """Bring `course`'s facts up to date; returns how many results were read. Only rows
     graded since shortly before the newest fact are looked at (an index range), so an
-    up-to-date class costs two small index reads."""
-    synced = (Submission.objects.filter(course=course, facts_at__isnull=False)
+    up-to-date class costs two small index reads. `model`: the Submission model (a
+    migration passes its historical one)."""
+    table = model or Submission
+    synced = (table.objects.filter(course=course, facts_at__isnull=False)
               .order_by("-facts_at").values_list("facts_at", flat=True).first())
-    stale = Submission.objects.filter(course=course, state=Submission.GRADED)
+    stale = table.objects.filter(course=course, state=Submission.GRADED)
     if synced is not None:
         stale = stale.filter(graded_at__gte=synced - SLACK)
     rows = list(stale.filter(Q(facts_at__isnull=True) | ~Q(facts_at=F("graded_at")))
                 .values_list("id", "learner_id", "graded_at"))
     if not rows:
         return 0
-    chosen = _store_choices(course, {learner for _, learner, _ in rows})
-    _store_results(chosen)
+    chosen = _store_choices(table, course, {learner for _, learner, _ in rows})
+    _store_results(table, chosen)
     # Only rows graded no later than what was read: one regraded meanwhile stays stale
     # for the next sync instead of keeping the old result's facts.
     newest = max(at for _, _, at in rows)
     for part in _chunks([ident for ident, _, _ in rows]):
-        Submission.objects.filter(id__in=part, graded_at__lte=newest).update(
+        table.objects.filter(id__in=part, graded_at__lte=newest).update(
             facts_at=F("graded_at"))
     return len(rows)
 
 
-def _store_results(ids: list[str]) -> None:
+def _store_results(table: Any, ids: list[str]) -> None:
     """The points and kind of failure of the attempts `ids` (only the newest and best
     of each learner and exercise are ever read)."""
     groups: dict[tuple[float | None, str], list[str]] = {}
     for part in _chunks(ids):
-        for ident, text in Submission.objects.filter(id__in=part).values_list("id", "result"):
+        for ident, text in table.objects.filter(id__in=part).values_list("id", "result"):
             groups.setdefault(_parsed(text), []).append(ident)
     with transaction.atomic():
         for (points, kind), found in groups.items():
             for part in _chunks(found):
-                Submission.objects.filter(id__in=part).update(max_score=points,
+                table.objects.filter(id__in=part).update(max_score=points,
                                                               error_kind=kind)
 
 
-def _store_choices(course: Course, learners: set[int]) -> list[str]:
+def _store_choices(table: Any, course: Course, learners: set[int]) -> list[str]:
     """Each (learner, exercise) of `learners`: which attempt is the newest and which the
     best, in the order `grade serve export` has always used (received, then id).
     Returns those attempts' ids."""
     chosen: list[str] = []
     for part in _chunks(sorted(learners)):
         # counts: graded, not a fault (one queued again for a regrade keeps its place)
-        jobs = (Submission.objects.filter(course=course, learner_id__in=part, counts=True)
+        jobs = (table.objects.filter(course=course, learner_id__in=part, counts=True)
                 .order_by("received_at", "id").values_list("id", "learner_id", "exercise",
                                                             "score"))
         newest: dict[tuple[int, str], str] = {}
@@ -95,14 +97,14 @@ def _store_choices(course: Course, learners: set[int]) -> list[str]:
         for pair, ident in newest.items():
             summary.setdefault((attempts[pair], top[pair][0]), []).append(ident)
         with transaction.atomic():
-            Submission.objects.filter(course=course, learner_id__in=part).filter(
+            table.objects.filter(course=course, learner_id__in=part).filter(
                 Q(latest=True) | Q(top=True)).update(latest=False, top=False, attempts=0,
                                                      best=None)
             for ids in _chunks([ident for _, ident in top.values()]):
-                Submission.objects.filter(id__in=ids).update(top=True)
+                table.objects.filter(id__in=ids).update(top=True)
             for (count, best), ids in summary.items():
                 for chunk in _chunks(ids):
-                    Submission.objects.filter(id__in=chunk).update(latest=True, attempts=count,
+                    table.objects.filter(id__in=chunk).update(latest=True, attempts=count,
                                                                    best=best)
         chosen += [*newest.values(), *(ident for _, ident in top.values())]
     return sorted(set(chosen))
