@@ -6,6 +6,7 @@ built in the background once per version of the data, so no request waits for it
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -36,6 +37,7 @@ from grader.server.models import Course, Event
 from grader.server.views import course_of
 
 TABLES = ("grades.csv", "canvas.csv")  # what reads only points: from stored columns
+FREEZE = 1000  # students settled at once (a cold start) after which the heap is frozen
 _building: dict[int, threading.Thread] = {}  # course id -> its zip's builder
 _lock = threading.Lock()
 failed: dict[int, str] = {}  # course id -> why its last zip build failed
@@ -114,6 +116,11 @@ def _light_settled(course: Course, made_for: str) -> ClassResult:
         for student in adjuster.apply(graded, handed).students:
             kept[student.student] = _Kept(keys[student.student], student,
                                           Person.model_construct(**fields[student.student]))
+        if len(stale) >= FREEZE:
+            # The class's settled results live as long as the server: out of the cyclic
+            # collector's way, a later request is not charged a full collection that
+            # walks them (one took 100-200 ms at 3,000 learners).
+            gc.freeze()
     return ClassResult.model_construct(
         course=model.title, exercises=infos(course),
         people={x[0]: kept[x[0]].person for x in learners},
