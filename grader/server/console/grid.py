@@ -122,7 +122,7 @@ def _state(cell: Cell, kind: ErrorKind | None, full: float) -> str:
 
 def _last(course: Course, model: CourseModel, learners: list[int] | None) -> Any:
     """One row per (learner, exercise): its newest counted attempt, which holds the
-    attempts and best score (stored columns, grader.server.console.facts)."""
+    attempts and best score (stored columns, grader.server.facts)."""
     return newest(course, learners).annotate(late=_late(model))
 
 

@@ -1,4 +1,4 @@
-"""The console's facts of each graded result as columns (grader/server/console/facts.py):
+"""The console's facts of each graded result as columns (grader/server/facts.py):
 the grid's state filter and the grade tables read them instead of parsing results."""
 
 from typing import Any
