@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -95,6 +96,20 @@ def learner_session(url: str, token: str) -> Session:
                                                  "csrfmiddlewaretoken": match.group(1)})
     assert status == 302, status
     return session
+
+
+def export_zip(session: Session, slug: str, limit: float = 180.0) -> bytes:
+    """The console's zip of the data as it is now: 202 (being rebuilt) until it is made."""
+    url = f"{session.url}/console/{slug}/export.zip"
+    deadline = time.monotonic() + limit
+    while True:
+        with session.opener.open(url, timeout=60) as response:
+            if response.status == 200:
+                assert response.headers["Content-Type"] == "application/zip"
+                return bytes(response.read())
+            assert response.status == 202, response.status
+        assert time.monotonic() < deadline, f"no zip after {limit} s"
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager

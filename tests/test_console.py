@@ -19,7 +19,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.console_session import Session, console_server, learner_session, staff_session
+from tests.console_session import (
+    Session,
+    console_server,
+    export_zip,
+    learner_session,
+    staff_session,
+)
 from tests.server_fixtures import db_args, environment, grade, postgres
 
 pytest.importorskip("django", reason="the serve extra (in dev)")
@@ -104,7 +110,11 @@ def test_an_adjustment_in_the_console_exports_byte_for_byte_as_its_overrides_csv
         "exercise": "exercise-1", "check": "", "points": "4.5",
         "reason": "the syntax error is one typo; graded by hand"})
     assert status == 302
-    console = _unzip(tom.opener.open(served["url"] + f"/console/{slug}/export.zip").read())
+    # right after a change the zip is being rebuilt: 202 and a page saying so, never
+    # the last zip (made before the change) as if it were current
+    status, page, _ = tom.get(f"/console/{slug}/export.zip")
+    assert status == 202 and "being rebuilt" in page, (status, page[:300])
+    console = _unzip(export_zip(tom, slug))
     csv = tmp_path / "overrides.csv"
     csv.write_text("student,exercise,check,points,reason,by\n"
                    "bob,exercise-1,,4.5,the syntax error is one typo; graded by hand,tom\n")
@@ -124,11 +134,27 @@ def test_an_adjustment_in_the_console_exports_byte_for_byte_as_its_overrides_csv
     assert done.returncode == 0, done.stderr
     for name in ("grades.csv", "canvas.csv", "feedback/bob.md"):
         assert (tmp_path / "cli" / name).read_bytes() == console[name], name
+    # the grade tables, rendered per request from stored columns, are the zip's bytes
+    for name in ("grades.csv", "canvas.csv", "moodle.csv", "grades.json"):
+        status, text, _ = tom.get(f"/console/{slug}/export/{name}")
+        assert status == 200 and text.encode() == batch[name], (name, status, text[:200])
     # the zip is made once per version of the data: a new adjustment makes a new one
     status, _, _ = tom.post(f"/console/{slug}/learner/{bob}/adjust", {
         "exercise": "exercise-1", "points": "4", "reason": "second thoughts"})
-    again = _unzip(tom.opener.open(served["url"] + f"/console/{slug}/export.zip").read())
+    status, text, _ = tom.get(f"/console/{slug}/export/grades.csv")
+    assert "second thoughts" in text and status == 200  # current at once, no zip needed
+    status, page, _ = tom.get(f"/console/{slug}/exports/")
+    assert status == 200 and "being rebuilt" in page
+    again = _unzip(export_zip(tom, slug))
     assert b"second thoughts (tom)" in again["feedback/bob.md"]
+    assert again["grades.csv"] == tom.get(f"/console/{slug}/export/grades.csv")[1].encode()
+    assert set(again) == set(console)  # the changes report is a page, not in the zip
+    # the batch's changes report between the two zips, as a page: bob's 4.5 became 4
+    status, page, _ = tom.get(f"/console/{slug}/changes/")
+    assert status == 200, page[:300]
+    rows = re.findall(r"<tr><td>bob</td><td>exercise-1</td><td></td><td>([^<]*)</td>"
+                      r"<td>([^<]*)</td>", page)
+    assert rows == [("4.5", "4")], page[page.find("<table"):][:800]
 
 
 def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[str, Any]
@@ -144,6 +170,12 @@ def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[st
         (("GET", f"/console/{slug}/insight/", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/ledger/", None), (302, 403, 403, 200, 200)),
         (("GET", f"/console/{slug}/export.zip", None), (302, 403, 403, 200, 200)),
+        (("GET", f"/console/{slug}/exports/", None), (302, 403, 403, 200, 200)),
+        (("GET", f"/console/{slug}/changes/", None), (302, 403, 403, 200, 200)),
+        (("GET", f"/console/{slug}/similarity/exercise-1/", None), (302, 403, 403, 200, 200)),
+        (("GET", f"/console/{slug}/export/grades.csv", None), (302, 403, 403, 200, 200)),
+        (("GET", f"/console/{slug}/export/report.html", None), (302, 403, 403, 200, 200)),
+        (("GET", f"/console/{slug}/export/../views.py", None), (404, 404, 404, 404, 404)),
         (("GET", f"/console/{slug}/staff/", None), (302, 403, 403, 403, 200)),
         (("GET", "/console/no-such-course/", None), (302, 403, 403, 404, 404)),
         (("GET", f"/console/{slug}/learner/999999/", None), (302, 403, 403, 404, 404)),
@@ -167,10 +199,29 @@ def test_every_console_route_answers_each_role_as_its_rights_say(served: dict[st
         (("GET", "/console/static/console.js", None), (200, 200, 200, 200, 200)),
         (("GET", "/console/static/..%2Fviews.py", None), (404, 404, 404, 404, 404)),
     ]
+    export_zip(who["instructor"], slug)  # built before the GETs, which leave it current
     wrong = []
     for (method, path, data), expected in routes:
         for (name, session), status in zip(who.items(), expected):
             got = (session.get(path) if method == "GET" else session.post(path, data or {}))[0]
+            if got != status:
+                wrong.append(f"{method} {path} as {name}: {got}, expected {status}")
+    # the learners' regrade API: bearer tokens (A's and B's); a staff or learner-page
+    # cookie is no token, and B may not ask about A's submission
+    from tests.server_fixtures import api
+
+    alice_job = served["ids"]["alice"][0]
+    for (method, path, body), expected in [
+            (("GET", "/api/v1/regrades", None), (401, 200, 200, 401, 401)),
+            (("POST", f"/api/v1/submissions/{alice_job}/regrades", {"check": "no such"}),
+             (401, 400, 404, 401, 401)),
+            (("POST", "/api/v1/regrades/999999/messages", {"message": "x"}),
+             (401, 404, 404, 401, 401))]:
+        for name, token, status in zip(
+                who, (None, served["tokens"]["alice"], served["tokens"]["bob"], None, None),
+                expected):
+            got = (api(served["url"], token, method, path, body)[0] if token or name ==
+                   "anonymous" else who[name].request(method, path, body)[0])
             if got != status:
                 wrong.append(f"{method} {path} as {name}: {got}, expected {status}")
     assert not wrong, "\n".join(wrong)
@@ -268,7 +319,7 @@ def test_a_rubric_item_marked_counts_and_a_change_to_it_reaches_every_marked_sub
     assert tom.post(rubric, {"key": "1", "label": "clear names", "points": "2"})[0] == 302
     assert final()[0] == min(full, hidden_raw + 2)
     assert "clear names (+2)" in final()[1]
-    zipped = _unzip(tom.opener.open(served["url"] + f"/console/{slug}/export.zip").read())
+    zipped = _unzip(export_zip(tom, slug))
     assert b"clear names (+2)" in zipped["feedback/carol.md"]
 
 
@@ -306,3 +357,14 @@ def test_a_regrade_request_is_a_thread_only_its_learner_and_the_staff_see(
                {"message": "but"})[0] == 403
     _, ledger, _ = tom.get(f"/console/{slug}/ledger/")
     assert "regrade-asked" in ledger and "regrade-closed" in ledger
+
+
+def test_the_openapi_document_lists_the_learners_regrade_routes(served: dict[str, Any]
+                                                                 ) -> None:
+    _, text, _ = Session(served["url"]).get("/api/v1/openapi.json")
+    paths = json.loads(text)["paths"]
+    for route, method in (("/api/v1/submissions/{id}/regrades", "post"),
+                          ("/api/v1/regrades", "get"),
+                          ("/api/v1/regrades/{id}/messages", "post")):
+        assert method in paths.get(route, {}), (route, sorted(paths))
+        assert paths[route][method]["security"] == [{"token": []}], route

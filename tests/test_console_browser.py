@@ -186,9 +186,10 @@ def test_a_ta_signs_in_grades_by_keyboard_adjusts_extends_publishes_and_the_lear
         grid = browser.open(f"{url}/console/{slug}/", *LAPTOP)
         bob = grid.evaluate("document.querySelectorAll('#grid tbody tr')[2].innerText")
         assert "0 → 5" in bob, bob  # last 0, final 5 by the adjustment
-        for other in ("insight/", "ledger/", "staff/", "regrades/"):
+        for other in ("insight/", "ledger/", "staff/", "regrades/", "exports/", "changes/",
+                      "similarity/exercise-1/"):
             shown = browser.open(f"{url}/console/{slug}/{other}", *LAPTOP)
-            shown.screenshot(shots / f"{other.strip('/')}-1366x768.png")
+            shown.screenshot(shots / f"{other.strip('/').replace('/', '-')}-1366x768.png")
             problems += [f"{other}: {v}" for v in _violations(browser, shown, axe)]
             problems += [f"{other} console: {c['text']}" for c in shown.errors]
             assert _fits(shown), f"{other} is wider than 1366 px"

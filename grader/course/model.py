@@ -115,6 +115,9 @@ class Course(Model):
     deadline: AwareDatetime | None = Field(
         None, description="when work is due, with its time zone: 2026-12-01T23:59:00+01:00")
     late_policy: LatePolicy = Field(default_factory=LatePolicy)
+    counts: Literal["last", "best"] = Field(
+        "last", description="which graded submission of an exercise counts on `grade serve`: "
+        "the last or the best-scoring (the newer of a tie), before the deadline rules")
     release: bool = Field(False, description="a learner's copy written by `grade release`")
     exercises: list[Exercise] = Field(min_length=1)
 

@@ -84,6 +84,15 @@ class Submission(models.Model):
     counts = models.BooleanField(default=False, help_text="an attempt (not a grader fault)")
     grader_version = models.CharField(max_length=50, default="", blank=True)
     course_digest = models.CharField(max_length=64, default="", blank=True)
+    # The console's facts of a graded result, as columns (grader/server/facts.py
+    # keeps them; the grid and the grade tables read them instead of the result).
+    facts_at = models.DateTimeField(null=True, help_text="the graded_at the facts are of")
+    max_score = models.FloatField(null=True)
+    error_kind = models.CharField(max_length=20, default="", blank=True)
+    latest = models.BooleanField(default=False, help_text="the newest counted attempt")
+    top = models.BooleanField(default=False, help_text="the best counted attempt (newest tie)")
+    attempts = models.IntegerField(default=0, help_text="on the latest: counted attempts")
+    best = models.FloatField(null=True, help_text="on the latest: the best score")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["learner", "idempotency_key"],

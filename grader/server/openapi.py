@@ -39,6 +39,33 @@ OPENAPI: dict[str, Any] = {
                     "security": _BEARER, "parameters": [_ID],
                     "responses": {"200": {"description": "the submission"},
                                   "404": {"description": "none of the caller's"}}}},
+        "/api/v1/submissions/{id}/regrades": {
+            "post": {"summary": "Ask the staff to look again at one check of one of the "
+                                "caller's graded submissions (open until 7 days after the "
+                                "exercise's publication)",
+                     "security": _BEARER, "parameters": [_ID],
+                     "requestBody": {"content": {"application/json": {"schema": {
+                         "type": "object", "required": ["check", "message"],
+                         "properties": {"check": {"type": "string",
+                                                  "description": "a check's name in the result"},
+                                        "message": {"type": "string", "maxLength": 4000}}}}}},
+                     "responses": {"201": {"description": "the request, its thread"},
+                                   "400": {"description": "no such check, or no message"},
+                                   "403": {"description": "requests are closed"},
+                                   "404": {"description": "none of the caller's"}}}},
+        "/api/v1/regrades": {
+            "get": {"summary": "The caller's regrade requests, each with its thread",
+                    "security": _BEARER, "responses": {"200": {"description": "a list"}}}},
+        "/api/v1/regrades/{id}/messages": {
+            "post": {"summary": "Add to one of the caller's open regrade requests",
+                     "security": _BEARER,
+                     "parameters": [{**_ID, "schema": {"type": "integer"}}],
+                     "requestBody": {"content": {"application/json": {"schema": {
+                         "type": "object", "required": ["message"],
+                         "properties": {"message": {"type": "string", "maxLength": 4000}}}}}},
+                     "responses": {"200": {"description": "the request, its thread"},
+                                   "403": {"description": "the request is closed"},
+                                   "404": {"description": "none of the caller's"}}}},
         "/healthz": {"get": {"summary": "Alive, and how many jobs are queued",
                              "responses": {"200": {"description": "ok"}}}},
     },

@@ -19,6 +19,7 @@ from grader.server.models import Course, Submission
 
 RULE = ("your last graded submission of an exercise counts (a grader fault never counts); "
         "past the deadline the course's late policy applies")
+BEST_RULE = RULE.replace("your last graded", "your best-scoring graded")  # `counts: best`
 
 
 @functools.lru_cache(maxsize=64)
@@ -80,7 +81,8 @@ def describe(job: Submission, workers: int) -> dict[str, Any]:
     return {
         "id": job.id, "exercise": job.exercise, "state": job.state,
         "received_at": job.received_at.isoformat(), "sha256": job.sha256, "size": job.size,
-        "rule": RULE, "counts": job.counts if job.state == Submission.GRADED else None,
+        "rule": BEST_RULE if course_of(job.course.root).counts == "best" else RULE,
+        "counts": job.counts if job.state == Submission.GRADED else None,
         "position": ahead,
         "estimate_seconds": round((ahead + 1) * mean_seconds() / max(workers, 1), 1)
         if job.state != Submission.GRADED else 0.0,

@@ -5,12 +5,10 @@ parsed: a class of 3,000 answers in well under a second)."""
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import BooleanField, Case, Count, F, Max, Value, When, Window
-from django.db.models.functions import RowNumber, StrIndex, Substr
+from django.db.models import BooleanField, Case, Count, Q, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -19,7 +17,7 @@ from grader.reports.reteach import KIND_NAMES, NOT_ATTEMPTED
 from grader.results import ErrorKind, ExerciseResult
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
-from grader.server import review
+from grader.server import facts, review
 from grader.server.models import (
     Adjustment,
     Course,
@@ -31,7 +29,6 @@ from grader.server.models import (
 from grader.server.views import course_of
 
 STATES = ("not attempted", "could not run", "wrong", "full")
-KIND = re.compile(r'"error_kind":\s*(null|"([a-z_]+)")')
 
 
 @functools.lru_cache(maxsize=16)
@@ -49,6 +46,9 @@ class Cell:
     last: float | None = None
     final: float | None = None  # after adjustments, extensions and the late policy
     last_id: str = ""
+    counted_id: str = ""  # the attempt that counts (course.yaml's `counts`: last or best)
+    counted: float | None = None
+    counted_late: bool = False
     kind: str = ""
     late: bool = False
     adjusted: bool = False
@@ -104,11 +104,10 @@ def row_html(row: Row, slug: str, exercises: list[str], blind: bool) -> SafeStri
 
 
 def _kind(text: str) -> ErrorKind | None:
-    found = KIND.search(text)
-    if found is None or found.group(2) is None:
+    if not text:
         return None
     try:
-        return ErrorKind(found.group(2))
+        return ErrorKind(text)
     except ValueError:
         return ErrorKind.GRADER_FAULT
 
@@ -122,44 +121,70 @@ def _state(cell: Cell, kind: ErrorKind | None, full: float) -> str:
 
 
 def _last(course: Course, model: CourseModel, learners: list[int] | None) -> Any:
-    """One row per (learner, exercise): its last attempt, with the group's attempts and
-    best score by window functions in the database (only these rows reach Python)."""
-    group = [F("learner_id"), F("exercise")]
-    newest = [F("received_at").desc(), F("id").desc()]
+    """One row per (learner, exercise): its newest counted attempt, which holds the
+    attempts and best score (stored columns, grader.server.facts)."""
+    return newest(course, learners).annotate(late=_late(model))
+
+
+def _late(model: CourseModel) -> Case:
+    """Whether an attempt reached the server after its exercise's deadline."""
     late = [When(exercise=e.id, received_at__gt=deadline, then=Value(True))
             for e in model.exercises if (deadline := model.deadline_for(e))]
-    jobs = Submission.objects.filter(course=course, state=Submission.GRADED, counts=True)
-    if learners is not None:
-        jobs = jobs.filter(learner_id__in=learners)
-    return jobs.annotate(
-        rank=Window(RowNumber(), partition_by=group, order_by=newest),
-        attempts=Window(Count("id"), partition_by=group),
-        best=Window(Max("score"), partition_by=group),
-        late=Case(*late, default=Value(False), output_field=BooleanField())).filter(rank=1)
+    return Case(*late, default=Value(False), output_field=BooleanField())
+
+
+def newest(course: Course, learners: Any) -> Any:
+    """The newest counted attempt of each learner (ids, or a query of them) and exercise,
+    read through its partial index (an attempt queued again for a regrade shows its last
+    result until regraded)."""
+    facts.sync(course)
+    if learners is None:
+        learners = course.learners.values("id")  # the index's (course, learner) prefix
+    return Submission.objects.filter(course=course, latest=True, counts=True,
+                                     learner_id__in=learners)
 
 
 def _cells(course: Course, model: CourseModel, learners: list[int] | None
            ) -> tuple[dict[tuple[int, str], Cell], dict[str, ErrorKind | None]]:
-    """Each (learner id, exercise)'s cell, and how each last attempt failed (only the
-    characters after "error_kind": of its result, cut in the database)."""
-    last = _last(course, model, learners)
-    rows = last.values_list("learner_id", "exercise", "score", "best", "attempts", "id", "late")
-    found = {}
-    for learner, exercise, score, best, attempts, ident, is_late in rows:
+    """Each (learner id, exercise)'s cell, and how each last attempt failed."""
+    rows = _last(course, model, learners).values_list(
+        "learner_id", "exercise", "score", "best", "attempts", "id", "late", "error_kind")
+    found, kinds = {}, {}
+    for learner, exercise, score, best, attempts, ident, is_late, kind in rows:
         found[learner, exercise] = Cell(attempts=attempts, best=best, last=score,
-                                        last_id=ident, late=bool(is_late))
-    at = StrIndex("result", Value('"error_kind":'))
-    texts = (Submission.objects.filter(id__in=last.values("id"))
-             .annotate(kind=Substr("result", at, 40)).values_list("id", "kind"))
-    return found, {ident: _kind(text or "") for ident, text in texts}
+                                        last_id=ident, late=bool(is_late), counted_id=ident,
+                                        counted=score, counted_late=bool(is_late))
+        kinds[ident] = _kind(kind)
+    if model.counts == "best":
+        top = Submission.objects.filter(course=course, top=True, counts=True,
+                                        learner_id__in=[i for i, _ in found])
+        for learner, exercise, ident, score, is_late in top.annotate(
+                late=_late(model)).values_list("learner_id", "exercise", "id", "score", "late"):
+            if (learner, exercise) in found:
+                cell = found[learner, exercise]
+                cell.counted_id, cell.counted, cell.counted_late = ident, score, bool(is_late)
+    return found, kinds
+
+
+def _in_state(model: CourseModel, full: dict[str, float], state: str) -> Q:
+    """The newest attempts whose cell is in `state` (as _state says), as a filter."""
+    unrun = Q(error_kind__in=[k.value for k in NOT_ATTEMPTED])
+    if state == "not attempted":
+        return unrun
+    if state == "could not run":
+        return ~Q(error_kind="") & ~unrun
+    reached = Q()
+    for exercise in model.exercises:
+        reached |= Q(exercise=exercise.id, score__gte=full[exercise.id])
+    return Q(error_kind="") & (reached if state == "full" else ~reached)
 
 
 def _final(model: CourseModel, course: Course, learner: Learner, cell: Cell) -> float | None:
     """The cell's final score by the batch's code (only cells a TA or a deadline moved:
-    the others' final score is their last)."""
-    job = Submission.objects.filter(id=cell.last_id).only("result", "received_at").first()
+    the others' final score is the counted attempt's)."""
+    job = Submission.objects.filter(id=cell.counted_id).only("result", "received_at").first()
     if job is None:
-        return cell.last
+        return cell.counted
     result = ExerciseResult.model_validate_json(job.result)
     return review.settled(model, course, learner, result, job.received_at).score
 
@@ -175,27 +200,39 @@ class Page:
 
 def grid(course: Course, section: str = "", state: str = "", page: int = 1,
          size: int = 200) -> Page:
-    """One page of `course`'s grid, filtered by section and by a cell's state. Without a
-    state filter only the page's learners are read; a state filter reads the class."""
+    """One page of `course`'s grid, filtered by section and by a cell's state. Only the
+    page's learners get their final scores; a state filter first finds the matching
+    learners from the class's last attempts (states need no final score)."""
     model = course_of(course.root)
     learners = course.learners.order_by("section", "student")
     if section:
         learners = learners.filter(section=section)
+    ids = list(learners.values_list("id", flat=True))
     if state:
-        rows = [r for r in _rows(course, model, list(learners), None)
-                if any(c.state == state for c in r.cells.values())]
-        total = len(rows)
-    else:
-        total = learners.count()
+        ids = matching(course, model, ids, state, section)
+    total = len(ids)
     pages = max(1, -(-total // size))
     number = min(max(1, page), pages)
-    window = slice((number - 1) * size, number * size)
-    if not state:
-        chosen = list(learners[window])
-        rows = _rows(course, model, chosen, [learner.id for learner in chosen])
-    else:
-        rows = rows[window]
+    chosen_ids = ids[(number - 1) * size:number * size]
+    order = {ident: at for at, ident in enumerate(chosen_ids)}
+    chosen = sorted(course.learners.filter(id__in=chosen_ids), key=lambda x: order[x.id])
+    rows = _rows(course, model, chosen, chosen_ids)
     return Page([e.id for e in model.exercises], rows, total, number, pages)
+
+
+def matching(course: Course, model: CourseModel, ids: list[int], state: str,
+             section: str) -> list[int]:
+    """Of `ids` (in the grid's order), the learners with a cell in `state`, by one query
+    on the newest attempts' stored columns (no result parsed, no final score)."""
+    roster = course.learners.filter(section=section) if section else course.learners.all()
+    jobs = newest(course, roster.values("id"))
+    found = set(jobs.filter(_in_state(model, max_scores(course.root), state))
+                .values_list("learner_id", flat=True))
+    if state == "not attempted":  # a learner without an attempt at an exercise has one too
+        tried = (jobs.values("learner_id").annotate(n=Count("id"))
+                 .filter(n=len(model.exercises)).values_list("learner_id", flat=True))
+        found |= set(ids) - set(tried)
+    return [i for i in ids if i in found]
 
 
 def _rows(course: Course, model: CourseModel, learners: list[Learner],
@@ -215,11 +252,11 @@ def _rows(course: Course, model: CourseModel, learners: list[Learner],
             kind = kinds.get(cell.last_id)
             cell.kind = KIND_NAMES.get(kind, kind.value) if kind else ""
             cell.state = _state(cell, kind, full[exercise])
-            cell.late = cell.late and (learner.id, exercise) not in extended \
-                and (learner.id, "") not in extended
+            free = (learner.id, exercise) not in extended and (learner.id, "") not in extended
+            cell.late = cell.late and free
             cell.adjusted = (learner.id, exercise) in adjusted
             cell.final = _final(model, course, learner, cell) if cell.adjusted or (
-                cell.late and cell.attempts) else cell.last
+                cell.counted_late and free and cell.attempts) else cell.counted
             row.cells[exercise] = cell
         out.append(row)
     return out

@@ -26,7 +26,11 @@ urlpatterns = [
     path("console/<str:slug>/publish", views.publish),
     path("console/<str:slug>/blind", views.blind),
     path("console/<str:slug>/insight/", views.insight),
+    path("console/<str:slug>/similarity/<str:exercise>/", views.similarity),
     path("console/<str:slug>/export.zip", views.export_zip),
+    path("console/<str:slug>/exports/", views.exports_page),
+    path("console/<str:slug>/changes/", views.changes),
+    path("console/<str:slug>/export/<str:name>", views.export_file),
     path("console/<str:slug>/ledger/", views.ledger),
     path("console/<str:slug>/staff/", views.staff_accounts),
 ]

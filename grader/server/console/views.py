@@ -25,9 +25,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from grader.reports.charts import distribution_chart
 from grader.reports.classstats import exercise_summaries
+from grader.reports.export import EXPORTS
 from grader.reports.reteach import check_failures, exercise_attempts
 from grader.server.accounts import add_staff
-from grader.server.console import exports, grid, student
+from grader.server.console import exports, grid, similar, student
 from grader.server.console.access import STAFF, staff
 from grader.server.console.forms import (
     AdjustForm,
@@ -292,14 +293,101 @@ def insight(request: HttpRequest, course: Course) -> HttpResponse:
         chart=distribution_chart(exercise_summaries(result))))
 
 
+SINGLE = {e.files: "text/html" if e.files.endswith(".html") else
+          "application/json" if e.files.endswith(".json") else "text/csv"
+          for e in EXPORTS if "*" not in e.files}  # one file each: served one at a time
+
+
+def _building(request: HttpRequest, course: Course) -> HttpResponse:
+    """202: the zip of the current data is being built (never the last one instead)."""
+    response = render(request, "console/exports.html", _context(
+        request, course, ready=False, tables=exports.TABLES, single=sorted(SINGLE),
+        failed=exports.failed.get(course.id, "")))
+    response.status_code = 202
+    response["Retry-After"] = "5"
+    return response
+
+
 @require_GET
 @staff(*STAFF)
 def export_zip(request: HttpRequest, course: Course) -> HttpResponse:
-    """Everything `grade batch` writes, as one zip: made from the database when its data
-    changed since the last one, else the last one again."""
-    path = exports.archive(course, Path(settings.GRADE_DATA))
+    """Everything `grade batch` writes, as one zip of the data as it is now: built in the
+    background when the data changed (202 and a page saying so until it is ready)."""
+    path = exports.current(course, Path(settings.GRADE_DATA))
+    if path is None:
+        return _building(request, course)
     return FileResponse(path.open("rb"), as_attachment=True,
                         filename=f"{course.slug}-grades.zip", content_type="application/zip")
+
+
+@require_GET
+@staff(*STAFF)
+def export_file(request: HttpRequest, course: Course, name: str) -> HttpResponse:
+    """One export file: the grade tables rendered now from the database, the others
+    read from the current zip (202 while it is being rebuilt)."""
+    if name not in SINGLE:
+        raise Http404("no such export")
+    if name in exports.TABLES:
+        blob = exports.table(course, name).encode()
+    else:
+        path = exports.current(course, Path(settings.GRADE_DATA))
+        if path is None:
+            return _building(request, course)
+        blob = exports.member(path, name) or b""
+    response = HttpResponse(blob, content_type=f"{SINGLE[name]}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{course.slug}-{name}"'
+    return response
+
+
+@require_GET
+@staff(*STAFF)
+def exports_page(request: HttpRequest, course: Course) -> HttpResponse:
+    """The exports: the grade tables (always current) and the zip's state."""
+    ready = exports.current(course, Path(settings.GRADE_DATA)) is not None
+    return render(request, "console/exports.html", _context(
+        request, course, ready=ready, tables=exports.TABLES, single=sorted(SINGLE),
+        failed=exports.failed.get(course.id, "")))
+
+
+@staff(*STAFF)
+def similarity(request: HttpRequest, course: Course, exercise: str) -> HttpResponse:
+    """The exercise's most similar pairs of counted submissions, compared on demand (a
+    POST: the comparison takes a while for a large class)."""
+    if course_of(course.root).exercise(exercise) is None:
+        raise Http404("no such exercise")
+    extra: dict[str, object] = {}
+    if request.method == "POST":
+        try:
+            report = similar.compare(course, exercise, Path(settings.GRADE_DATA))
+        except similar.SimilarityUnavailable as error:
+            extra["problem"] = f"Similarity cannot run here: {error}"
+        else:
+            blind = request.session.get("blind", False)
+            ids = dict(course.learners.values_list("student", "id")) if blind else {}
+
+            def who(student: str) -> str:
+                return f"learner {ids.get(student, '?')}" if blind else student
+
+            found, threshold = report["exercises"][0], report["threshold"]
+            pairs = [(p, max(p["a"]["similarity"], p["b"]["similarity"]))
+                     for p in found["pairs"]]
+            extra.update(result=found, threshold=threshold, pairs=[
+                {"a": who(p["a"]["student"]), "b": who(p["b"]["student"]),
+                 "similarity": top, "overlap": p["overlap"], "flagged": top >= threshold}
+                for p, top in pairs])
+    elif request.method != "GET":
+        return HttpResponseBadRequest("GET or POST")
+    return render(request, "console/similarity.html", _context(
+        request, course, exercise=exercise, **extra))
+
+
+@require_GET
+@staff(*STAFF)
+def changes(request: HttpRequest, course: Course) -> HttpResponse:
+    """What moved between the last two zips, as `grade batch` reports a regrade."""
+    rows, text = exports.changes(course, Path(settings.GRADE_DATA))
+    return render(request, "console/changes.html", _context(
+        request, course, header=rows[0] if rows else [], rows=rows[1:], markdown=text))
 
 
 @require_GET
