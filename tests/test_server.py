@@ -289,3 +289,32 @@ def test_an_unreachable_server_is_one_sentence_and_exit_status_2(files: dict[str
     assert done.returncode == 2
     assert "could not reach http://127.0.0.1:9" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+def test_a_learner_asks_lists_and_replies_to_a_regrade_request_from_the_terminal(
+        served: dict[str, Any], submitted: dict[str, tuple[int, dict[str, Any]]]) -> None:
+    _, wrong = submitted["wrong"]
+    check = next(c["name"] for c in wrong["checks"] if not c["passed"])
+    alice, bob = as_learner(served, "alice"), as_learner(served, "bob")
+    asked = grade("regrade", "ask", wrong["submission"], check, "-m", "my sampler is right",
+                  env=alice)
+    assert asked.returncode == 0 and check in asked.stdout, asked.stderr
+    ident = asked.stdout.split()[0].lstrip("#")
+    # bob can neither ask about alice's submission nor add to alice's thread, nor see it
+    for args in (("ask", wrong["submission"], check, "-m", "mine now"),
+                 ("reply", ident, "-m", "me too")):
+        refused = grade("regrade", *args, env=bob)
+        assert refused.returncode == 2 and "404" in refused.stderr, fail(
+            (refused.returncode, refused.stderr), "exit 2, the server's 404", "only your own")
+    assert json.loads(grade("regrade", "list", "--json", env=bob).stdout) == {"regrades": []}
+    unknown = grade("regrade", "ask", wrong["submission"], "no such check", "-m", "?",
+                    env=alice)
+    assert unknown.returncode == 2 and "no check of that name" in unknown.stderr
+    assert grade("regrade", "reply", ident, "-m", "see line 12", env=alice).returncode == 0
+    mine = json.loads(grade("regrade", "list", "--json", env=alice).stdout)["regrades"]
+    assert [(r["check"], [m["text"] for m in r["messages"]]) for r in mine] == [
+        (check, ["my sampler is right", "see line 12"])], mine

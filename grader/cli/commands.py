@@ -18,6 +18,8 @@ COMMANDS = {
     "new": ("grader.cli.new:new", "Add an exercise that passes grade check at once."),
     "prairielearn": ("grader.cli.platforms:prairielearn",
                      "Grade an exercise inside PrairieLearn's grading container."),
+    "regrade": ("grader.cli.regrade:regrade",
+                "Ask the staff to look again at a check (course server)."),
     "release": ("grader.cli.release:release", "Write the learners' copy of the course, verified."),
     "schema": ("grader.cli.schema:schema", "Print the JSON Schema of course.yaml."),
     "serve": ("grader.cli.serve:serve", "Run the course server learners submit to (serve extra)."),
