@@ -4,7 +4,7 @@ Each course gets one executor (the batch's warm worker processes, or a Dask clus
 through the batch's `DaskPool`), entered once for the server's life. One dispatcher
 thread talks to the database: it stores the results that came back and leases as many
 jobs as there are free carriers, each in one transaction, and sleeps until an upload or
-a result arrives. Carriers (more than workers, so a worker never waits for its next
+a result arrives. Carriers (three per worker, so a worker never waits for its next
 file) write a job's file under the course's own file name (never the learner's) and
 hand it to the executor. A heartbeat thread renews the leases of the jobs in hand.
 """
@@ -22,7 +22,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
 from grader.batch.cluster import dask_pool
 from grader.batch.executor import Executor, WorkerError
@@ -94,7 +94,7 @@ class Lane:
 
 
 class Service:
-    """A dispatcher and `2 * jobs` carriers over every course's lane, until `stop()`."""
+    """A dispatcher and `3 * jobs` carriers over every course's lane, until `stop()`."""
 
     def __init__(self, data: Path, jobs: int, dask: str | None = None,
                  hard_limit: float = 300.0, lease: float = 30.0) -> None:
@@ -105,9 +105,10 @@ class Service:
         self.lease = timedelta(seconds=lease)
         self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self.lanes: dict[int, Lane] = {}
-        # two carriers per worker: while one waits for its result, the other's file is
-        # already with the pool, so no worker idles between jobs
-        self.carriers = 2 * jobs
+        # three carriers per worker: while one waits for its result, the others' files
+        # are already with the pool, so no worker idles while the dispatcher is busy
+        # with the database (a learner's upload waits for at most these jobs)
+        self.carriers = 3 * jobs
         self._stopping = threading.Event()
         self._todo: fifo.SimpleQueue[Submission] = fifo.SimpleQueue()
         self._done: fifo.SimpleQueue[queue.Outcome] = fifo.SimpleQueue()
@@ -156,29 +157,35 @@ class Service:
         """Store what came back, lease what the carriers can take, sleep until woken."""
         while not self._stopping.is_set():
             queue.arrived.clear()  # before looking: an upload from now on wakes us again
+            outcomes = self._finished()
             try:
-                self._store()
                 with self._lock:
-                    free = self.carriers - len(self._in_hand)
-                jobs = queue.lease_many(self.owner, free, self.lease) if free > 0 else []
+                    free = self.carriers - len(self._in_hand) + len(outcomes)
+                with transaction.atomic():  # one commit (one sync of the log) per round
+                    if outcomes and not self._stopping.is_set():
+                        queue.finish_many(self.owner, outcomes)
+                    jobs = queue.lease_many(self.owner, free, self.lease) if free > 0 else []
                 with self._lock:
                     self._in_hand.update(job.id for job in jobs)
                 for job in jobs:
                     self._todo.put(job)
+            except Exception as exc:  # a database that went away: those jobs' leases run out
+                print(f"grade serve: results not stored ({type(exc).__name__}: {exc}); "
+                      "those submissions are graded again", file=sys.stderr)
+                self._stopping.wait(POLL)
             finally:
+                with self._lock:
+                    self._in_hand.difference_update(o.job.id for o in outcomes)
                 close_old_connections()
             queue.arrived.wait(POLL)
 
-    def _store(self) -> None:
-        """Every result the carriers have finished, in one transaction."""
+    def _finished(self) -> list[queue.Outcome]:
+        """Every result the carriers have finished so far."""
         outcomes: list[queue.Outcome] = []
         with contextlib.suppress(fifo.Empty):
             while True:
                 outcomes.append(self._done.get_nowait())
-        if outcomes and not self._stopping.is_set():
-            queue.finish_many(self.owner, outcomes)
-        with self._lock:
-            self._in_hand.difference_update(o.job.id for o in outcomes)
+        return outcomes
 
     def _carry(self) -> None:
         while not self._stopping.is_set():
