@@ -15,6 +15,13 @@ Builds a synthetic class (bench/synthetic.py, no infinite loops), then:
   With --window 0 every learner arrives at once: the server's capacity, to set beside
   the batch's.
 
+Printed: the figures as JSON, then one line to compare runs by (server/batch ratio,
+p50, p99, 5xx, uploads with no answer, graded, load average). For the coordinator's
+quiet-machine check: `python bench/server.py --learners 300 --window 0 --timeout 300`.
+--regrade also times `grade serve regrade` of every file (grading alone, no HTTP);
+--profile FILE samples the server with py-spy (pip install py-spy); cpu_s gives CPU
+seconds of the server process, its workers and this client, for a loaded machine.
+
 Bounded: loopback only, at most --learners x 3 files, 64 client threads, --timeout
 seconds in all. Not a test: the figures depend on the machine and its load.
 """
@@ -41,6 +48,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -86,6 +94,8 @@ def request(url: str, token: str, method: str, path: str, body: dict[str, str] |
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, {}
+    except (OSError, ValueError):  # no answer at all (refused, reset, timed out): counted as 0
+        return 0, {}
 
 
 class Tally:
@@ -218,6 +228,15 @@ def stop(process: subprocess.Popen[str], profiled: bool) -> None:
     process.wait(60)
 
 
+def summary(figures: dict[str, Any]) -> str:
+    """The one line to compare runs by."""
+    return (f"server/batch {figures.get('server_vs_batch')}x "
+            f"({figures.get('server_files_per_s')} vs {figures.get('batch_files_per_s')} "
+            f"files/s) | p50 {figures.get('p50_s')} s | p99 {figures.get('p99_s')} s | "
+            f"5xx {figures['5xx']} | no answer {figures['no_answer']} | graded "
+            f"{figures['graded']}/{figures['files']} | load {figures['load']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--learners", type=int, default=300)
@@ -236,9 +255,9 @@ def main() -> None:
         build_class(work / "class", min(args.learners, 300), loops=frozenset())
         everyone = files_of(work / "class")
         count = sum(len(v) for v in everyone.values())
-        figures: dict[str, object] = {"learners": len(everyone), "files": count,
+        figures: dict[str, Any] = {"learners": len(everyone), "files": count,
                                       "jobs": args.jobs, "window_s": args.window,
-                                      "load": os.getloadavg()}
+                                      "load": [round(x, 2) for x in os.getloadavg()]}
         if not args.skip_batch:
             seconds, cpu_batch = batch(course, work / "class", work / "out", args.jobs)
             figures["batch_s"] = round(seconds, 2)
@@ -277,9 +296,12 @@ def main() -> None:
         })
         if "batch_files_per_s" in figures and figures["server_files_per_s"]:
             figures["server_vs_batch"] = round(
-                float(figures["server_files_per_s"])  # type: ignore[arg-type]
-                / float(figures["batch_files_per_s"]), 2)  # type: ignore[arg-type]
+                float(figures["server_files_per_s"])
+                / float(figures["batch_files_per_s"]), 2)
+        figures["5xx"] = sum(n for code, n in tally.statuses.items() if code >= 500)
+        figures["no_answer"] = tally.statuses.get(0, 0)
         print(json.dumps(figures, indent=1))
+        print(summary(figures))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

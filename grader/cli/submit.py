@@ -18,7 +18,7 @@ from grader.cli.remote import ServerProblem, call, login_of, save_login
 
 POLL = (0.2, 0.3, 0.5, 1.0)  # seconds between looks at a submission being graded, then 1 s
 SLOWEST = 5.0  # at most this long between looks, however long the queue
-SHARE = 0.7  # of the server's estimate waited before looking again
+SHARE = 0.9  # of the server's estimate waited before looking again
 
 
 def pause(job: dict[str, Any], tick: int) -> float:

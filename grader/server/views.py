@@ -56,15 +56,16 @@ def late(course: Course, exercise_id: str, received: datetime, max_score: float
             "on_time": found.on_time, "penalty": found.penalty, "refused": found.refused}
 
 
-_PACE: list[float] = [-1.0, 1.0]  # (when computed, seconds per job): one query a second
+_PACE: list[float] = [-1.0, 1.0, 0.0]  # (when computed, seconds per job, jobs in hand)
 
 
-def pace(workers: int) -> float:
-    """Seconds between verdicts at the server's current pace (for the queue estimate):
-    the recent gap between verdicts while it is busy, or one job's grading time over the
-    workers when it was idle. Every waiting learner polls, so computed once a second."""
+def pace(workers: int) -> tuple[float, int]:
+    """Seconds between verdicts at the server's current pace (the recent gap between
+    verdicts while it is busy, or one job's grading time over the workers when it was
+    idle), and how many jobs are in the workers' hands (all ahead of a queued job).
+    Every waiting learner polls, so computed once a second."""
     if time.monotonic() - _PACE[0] < 1.0:
-        return _PACE[1]
+        return _PACE[1], int(_PACE[2])
     recent = list(Submission.objects.filter(state=Submission.GRADED, leased_at__isnull=False)
                   .order_by("-graded_at").values_list("leased_at", "graded_at")[:50])
     spans = [(graded - leased).total_seconds() for leased, graded in recent]
@@ -72,8 +73,19 @@ def pace(workers: int) -> float:
     if len(recent) > 1:  # a gap the size of an idle spell is no pace: min() drops it
         gaps = (recent[0][1] - recent[-1][1]).total_seconds() / (len(recent) - 1)
         each = min(each, gaps)
-    _PACE[:] = [time.monotonic(), each]
-    return each
+    in_hand = Submission.objects.filter(state=Submission.GRADING).count()
+    _PACE[:] = [time.monotonic(), each, in_hand]
+    return each, in_hand
+
+
+def estimate(job: Submission, ahead: int, workers: int) -> float:
+    """Seconds until `job`'s verdict: the queue ahead of it and the jobs in hand (a job
+    being graded waits, on average, for half of those), at the server's pace."""
+    if job.state == Submission.GRADED:
+        return 0.0
+    each, in_hand = pace(workers)
+    before = ahead + in_hand if job.state == Submission.QUEUED else in_hand / 2
+    return round((before + 1) * each, 1)
 
 
 def describe(job: Submission, workers: int) -> dict[str, Any]:
@@ -91,9 +103,7 @@ def describe(job: Submission, workers: int) -> dict[str, Any]:
         "received_at": job.received_at.isoformat(), "sha256": job.sha256, "size": job.size,
         "rule": RULE, "counts": job.counts if job.state == Submission.GRADED else None,
         "position": ahead,
-        # the jobs ahead, and this one, at the server's pace
-        "estimate_seconds": round((ahead + 1) * pace(workers), 1)
-        if job.state != Submission.GRADED else 0.0,
+        "estimate_seconds": estimate(job, ahead, workers),
         "graded_at": job.graded_at.isoformat() if job.graded_at else None,
         "grader_version": job.grader_version or None,
         "late": late(job.course, job.exercise, job.received_at,

@@ -52,11 +52,11 @@ class Lane:
         self.lock = threading.Lock()
         self.executor = self._make()
 
-    def _make(self) -> Executor:
+    def _make(self, warm: bool = True) -> Executor:
         executor = (dask_pool(self.dask)(self.reference, self.jobs) if self.dask
                     else WorkerPool(self.course, self.jobs))
         executor.__enter__()
-        if not self.dask:
+        if warm and not self.dask:
             self._warm(executor)
         return executor
 
@@ -84,7 +84,9 @@ class Lane:
                 return
             with contextlib.suppress(Exception):
                 broken.__exit__(WorkerError, None, None)
-            self.executor = self._make()
+            # not warmed here: that would wait, holding the lock, on workers forked from
+            # this thread (the result models are complete since the start, though)
+            self.executor = self._make(warm=False)
 
     def close(self) -> None:
         """Stop the workers now, as the batch does on Ctrl-C: jobs in hand are graded
