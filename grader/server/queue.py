@@ -61,7 +61,7 @@ def enqueue(upload: Upload) -> tuple[Submission, bool]:
         if old is not None:
             return old, False
         submission = Submission.objects.create(
-            course_id=upload.learner.course_id, learner=upload.learner,
+            course=upload.learner.course, learner=upload.learner,  # loaded: no query later
             exercise=upload.exercise, sha256=upload.sha256, suffix=upload.suffix,
             size=upload.size, idempotency_key=upload.key, received_at=now())
         record(submission, upload.learner.student, "received", f"sha256 {upload.sha256}")
