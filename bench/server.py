@@ -15,6 +15,13 @@ Builds a synthetic class (bench/synthetic.py, no infinite loops), then:
   With --window 0 every learner arrives at once: the server's capacity, to set beside
   the batch's.
 
+Printed: the figures as JSON, then one line to compare runs by (server/batch ratio,
+p50, p99, 5xx, uploads with no answer, graded, load average). For the coordinator's
+quiet-machine check: `python bench/server.py --learners 300 --window 0 --timeout 300`.
+--regrade also times `grade serve regrade` of every file (grading alone, no HTTP);
+--profile FILE samples the server with py-spy (pip install py-spy); cpu_s gives CPU
+seconds of the server process, its workers and this client, for a loaded machine.
+
 Bounded: loopback only, at most --learners x 3 files, 64 client threads, --timeout
 seconds in all. Not a test: the figures depend on the machine and its load.
 """
@@ -26,8 +33,10 @@ import base64
 import json
 import os
 import random
+import resource
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -39,6 +48,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -63,11 +73,15 @@ def files_of(folder: Path) -> dict[str, list[tuple[str, Path]]]:
     return found
 
 
-def batch(course: Path, folder: Path, out: Path, jobs: int) -> float:
+def batch(course: Path, folder: Path, out: Path, jobs: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the batch and its workers)."""
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([*GRADE, "--course", str(course), "batch", str(folder), "--out", str(out),
                     "-j", str(jobs)], check=True, capture_output=True, timeout=900)
-    return time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return time.perf_counter() - started, cpu
 
 
 def request(url: str, token: str, method: str, path: str, body: dict[str, str] | None = None
@@ -80,6 +94,8 @@ def request(url: str, token: str, method: str, path: str, body: dict[str, str] |
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, {}
+    except (OSError, ValueError):  # no answer at all (refused, reset, timed out): counted as 0
+        return 0, {}
 
 
 class Tally:
@@ -87,6 +103,7 @@ class Tally:
         self.lock = threading.Lock()
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
+        self.polls = 0
         self.first = float("inf")
         self.last = 0.0
 
@@ -113,6 +130,8 @@ def learner(url: str, token: str, files: list[tuple[str, Path]], start: float, t
             time.sleep(pause(job, tick))
             tick += 1
             status, job = request(url, token, "GET", f"/api/v1/submissions/{job['id']}")
+            with tally.lock:
+                tally.polls += 1
             if status != 200:
                 tally.status(status)
                 break
@@ -123,11 +142,15 @@ def learner(url: str, token: str, files: list[tuple[str, Path]], start: float, t
                 tally.last = max(tally.last, done)
 
 
-def serve(course: Path, data: Path, roster: Path, jobs: int) -> tuple[subprocess.Popen[str], str]:
+def serve(course: Path, data: Path, roster: Path, jobs: int, profile: Path | None
+          ) -> tuple[subprocess.Popen[str], str]:
     subprocess.run([*GRADE, "--course", str(course), "serve", "roster", str(roster), "--data",
                     str(data)], check=True, capture_output=True)
-    process = subprocess.Popen([*GRADE, "--course", str(course), "serve", "--data", str(data),
-                                "--port", "0", "-j", str(jobs)], stdout=subprocess.PIPE,
+    # --profile: py-spy samples the server (its process only: the workers are the batch's)
+    spy = ["py-spy", "record", "--nonblocking", "-r", "25", "-f", "raw", "-o", str(profile), "--"] \
+        if profile else []
+    process = subprocess.Popen([*spy, *GRADE, "--course", str(course), "serve", "--data",
+                                str(data), "--port", "0", "-j", str(jobs)], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     assert process.stdout is not None
     for line in process.stdout:
@@ -138,6 +161,82 @@ def serve(course: Path, data: Path, roster: Path, jobs: int) -> tuple[subprocess
     raise SystemExit("grade serve did not start")
 
 
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += _tree(int(child))
+    return found
+
+
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) so far of the server process and of its workers (its
+    descendants, sandboxes included): where the machine's time went."""
+    tick = os.sysconf("SC_CLK_TCK")
+    spent = {"server": 0.0, "workers": 0.0}
+    for n, each in enumerate(_tree(pid)):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime, stime of the process, and of its waited-for children (finished boxes)
+        used = sum(int(f) for f in fields[11:15]) / tick
+        spent["workers" if n else "server"] += used
+    return {k: round(v, 1) for k, v in spent.items()}
+
+
+def server_side(data: Path) -> dict[str, object]:
+    """From the server's database: upload-to-graded times as the server saw them (no
+    polling in them) and the rate it graded at, first upload to last verdict."""
+    with sqlite3.connect(data / "grade.sqlite3") as db:
+        rows = db.execute("select julianday(received_at), julianday(graded_at) from "
+                          "server_submission where state='graded'").fetchall()
+    if not rows:
+        return {}
+    spans = sorted((g - r) * 86400 for r, g in rows)
+    span = (max(g for _, g in rows) - min(r for r, _ in rows)) * 86400
+    return {"server_side_p50_s": round(statistics.median(spans), 2),
+            "server_side_files_per_s": round(len(rows) / span, 2) if span > 0 else None}
+
+
+def regrade(course: Path, data: Path, timeout: float) -> float | None:
+    """`grade serve regrade` of every graded file while the server runs: files regraded
+    per second, with no HTTP traffic (the grading pipeline alone, beside the batch)."""
+    def regraded() -> int:
+        with sqlite3.connect(data / "grade.sqlite3") as db:
+            return int(db.execute("select count(*) from server_event where kind='regraded'")
+                       .fetchone()[0])
+
+    started = time.perf_counter()
+    done = subprocess.run([*GRADE, "--course", str(course), "serve", "regrade", "--data",
+                           str(data), "--by", "bench", "--why", "bench"], check=True,
+                          capture_output=True, text=True)
+    count = int(done.stdout.split(": ")[1].split()[0])
+    while regraded() < count and time.perf_counter() - started < timeout:
+        time.sleep(0.1)
+    seconds = time.perf_counter() - started
+    return round(regraded() / seconds, 2) if regraded() == count else None
+
+
+def stop(process: subprocess.Popen[str], profiled: bool) -> None:
+    """SIGTERM to the server (under py-spy: to its child only, so py-spy writes its file)."""
+    if profiled:
+        for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+            os.kill(int(pid), signal.SIGTERM)
+    else:
+        os.killpg(process.pid, signal.SIGTERM)
+    process.wait(60)
+
+
+def summary(figures: dict[str, Any]) -> str:
+    """The one line to compare runs by."""
+    return (f"server/batch {figures.get('server_vs_batch')}x "
+            f"({figures.get('server_files_per_s')} vs {figures.get('batch_files_per_s')} "
+            f"files/s) | p50 {figures.get('p50_s')} s | p99 {figures.get('p99_s')} s | "
+            f"5xx {figures['5xx']} | no answer {figures['no_answer']} | graded "
+            f"{figures['graded']}/{figures['files']} | load {figures['load']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--learners", type=int, default=300)
@@ -145,6 +244,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--regrade", action="store_true",
+                        help="then time `grade serve regrade` of every file (no HTTP)")
+    parser.add_argument("--profile", type=Path, help="py-spy's samples of the server (raw "
+                        "folded stacks) to this file")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="grade-bench-server-"))
     try:
@@ -152,16 +255,17 @@ def main() -> None:
         build_class(work / "class", min(args.learners, 300), loops=frozenset())
         everyone = files_of(work / "class")
         count = sum(len(v) for v in everyone.values())
-        figures: dict[str, object] = {"learners": len(everyone), "files": count,
+        figures: dict[str, Any] = {"learners": len(everyone), "files": count,
                                       "jobs": args.jobs, "window_s": args.window,
-                                      "load": os.getloadavg()}
+                                      "load": [round(x, 2) for x in os.getloadavg()]}
         if not args.skip_batch:
-            seconds = batch(course, work / "class", work / "out", args.jobs)
+            seconds, cpu_batch = batch(course, work / "class", work / "out", args.jobs)
             figures["batch_s"] = round(seconds, 2)
+            figures["batch_cpu_s"] = round(cpu_batch, 1)
             figures["batch_files_per_s"] = round(count / seconds, 2)
         roster = work / "roster.csv"
         roster.write_text("id\n" + "\n".join(everyone) + "\n")
-        process, url = serve(course, work / "data", roster, args.jobs)
+        process, url = serve(course, work / "data", roster, args.jobs, args.profile)
         try:
             tokens = dict(line.split(",", 1) for line in
                           (work / "data" / "tokens.csv").read_text().splitlines()[1:])
@@ -173,14 +277,18 @@ def main() -> None:
                 for name, files in everyone.items():
                     pool.submit(learner, url, tokens[name], files,
                                 begin + rng.uniform(0, args.window), tally, deadline)
+            cpu = cpu_seconds(process.pid)
+            figures.update(server_side(work / "data"))
+            if args.regrade:
+                figures["regrade_files_per_s"] = regrade(course, work / "data", args.timeout)
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(30)
+            stop(process, args.profile is not None)
+        figures["cpu_s"] = {**cpu, "client": round(sum(os.times()[:2]), 1)}
         graded = len(tally.latencies)
         span = tally.last - tally.first
         latencies = sorted(tally.latencies)
         figures.update({
-            "statuses": tally.statuses, "graded": graded,
+            "statuses": tally.statuses, "polls": tally.polls, "graded": graded,
             "server_files_per_s": round(graded / span, 2) if span > 0 else None,
             "p50_s": round(statistics.median(latencies), 2) if latencies else None,
             "p99_s": round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 2)
@@ -188,9 +296,12 @@ def main() -> None:
         })
         if "batch_files_per_s" in figures and figures["server_files_per_s"]:
             figures["server_vs_batch"] = round(
-                float(figures["server_files_per_s"])  # type: ignore[arg-type]
-                / float(figures["batch_files_per_s"]), 2)  # type: ignore[arg-type]
+                float(figures["server_files_per_s"])
+                / float(figures["batch_files_per_s"]), 2)
+        figures["5xx"] = sum(n for code, n in tally.statuses.items() if code >= 500)
+        figures["no_answer"] = tally.statuses.get(0, 0)
         print(json.dumps(figures, indent=1))
+        print(summary(figures))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

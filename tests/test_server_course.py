@@ -111,3 +111,55 @@ def test_one_server_serves_two_courses_each_with_its_own_roster_checks_and_learn
     # poetry's own checks graded poetry's file (3 more points there)
     assert (done["poetry"]["result"]["max_score"]
             == done["algebra"]["result"]["max_score"] + 3)
+
+
+def test_a_bulk_regrade_requeues_graded_work_behind_a_learner_who_submits_meanwhile(
+        tmp_path: Path) -> None:
+    course = copy_course(tmp_path / "course")
+    data, roster = tmp_path / "data", tmp_path / "roster.csv"
+    roster.write_text("id\nalice\nbob\n")
+    assert grade("--course", str(course), "serve", "roster", str(roster), "--data",
+                 str(data)).returncode == 0
+    keys = tokens(data)
+    server = Server(data, None, "-j", "1", course=course)
+    try:
+        ids = [upload(server.url, keys["alice"], WRONG)[1]["id"] for _ in range(20)]
+        for ident in ids:
+            wait_graded(server.url, keys["alice"], ident)
+        unknown = grade("--course", str(course), "serve", "regrade", "--data", str(data),
+                        "--exercise", "exercise-9", "--by", "tom", "--why", "x")
+        assert unknown.returncode == 2 and "no exercise 'exercise-9'" in unknown.stderr
+        asked = grade("--course", str(course), "serve", "regrade", "--data", str(data),
+                      "--by", "tom", "--why", "the sandbox was fixed")
+        assert asked.returncode == 0, asked.stderr
+        assert "20 submissions queued for regrading" in asked.stdout, asked.stdout
+        _, late = upload(server.url, keys["bob"], WRONG)
+        wait_graded(server.url, keys["bob"], late["id"])
+        deadline = time.monotonic() + 120
+        while _kinds(data, "regraded") < len(ids):
+            assert time.monotonic() < deadline, "the bulk regrade did not finish"
+            time.sleep(0.2)
+    finally:
+        server.stop()
+    with sqlite3.connect(data / "grade.sqlite3") as db:
+        events = db.execute("select submission_id, kind, actor, why from server_event "
+                            "where id > (select max(id) from server_event where kind='graded' "
+                            "and submission_id != ?) order by id", (late["id"],)).fetchall()
+    kinds = [(ident == late["id"], kind) for ident, kind, _, _ in events]
+    received = kinds.index((True, "received"))
+    graded = kinds.index((True, "graded"))
+    between = kinds[received:graded].count((False, "regraded"))
+    after = kinds[graded:].count((False, "regraded"))
+    # once bob's upload is in, only the jobs already in the hands of the one worker's
+    # three carriers go before it; the rest of the bulk regrade waits
+    assert between <= 3, f"{between} bulk regrades went ahead of a learner's upload"
+    assert after > 0, "the bulk regrade ended before bob uploaded: the test proves nothing"
+    assert kinds.count((False, "regraded")) == len(ids), "each submission regraded once"
+    assert {(a, w) for _, k, a, w in events if k == "regrade-queued"} == {
+        ("tom", "the sandbox was fixed")}
+
+
+def _kinds(data: Path, kind: str) -> int:
+    with sqlite3.connect(data / "grade.sqlite3") as db:
+        return int(db.execute("select count(*) from server_event where kind=?", (kind,))
+                   .fetchone()[0])

@@ -181,6 +181,27 @@ def export_command(ctx: click.Context, outdir: Path, data: Path | None, db: str 
 
 
 @serve.command()
+@click.option("--exercise", help="only this exercise's submissions (default: every exercise)")
+@click.option("--by", required=True, help="who asks for the regrade (recorded in the ledger)")
+@click.option("--why", required=True, help="why (recorded in the ledger)")
+@_common
+@click.pass_context
+def regrade(ctx: click.Context, exercise: str | None, by: str, why: str, data: Path | None,
+            db: str | None, slug: str | None) -> None:
+    """Grade every graded submission again, in the background, behind learners' uploads
+    (a running server picks them up; otherwise the next `grade serve` does)."""
+    _, course = _given(ctx, data, db, slug)
+    from grader.server import queue
+    from grader.server.views import course_of
+
+    if exercise is not None and course_of(course.root).exercise(exercise) is None:
+        die(f"{course.slug} has no exercise {exercise!r}")
+    count = queue.regrade(course.id, by, why, exercise)
+    click.echo(f"{course.slug}: {count} submission{'s' * (count != 1)} queued for regrading "
+               "(behind learners' uploads)")
+
+
+@serve.command()
 @click.option("--by", required=True, help="who publishes (recorded in the ledger)")
 @_common
 @click.pass_context

@@ -16,18 +16,21 @@ import click
 from grader.cli.context import die
 from grader.cli.remote import ServerProblem, call, login_of, save_login
 
-POLL = (0.2, 0.3, 0.5, 1.0)  # seconds between looks at a submission, then 1 s
-SLOWEST = 3.0  # at most this long between looks, however long the queue
+POLL = (0.2, 0.3, 0.5, 1.0)  # seconds between looks at a submission being graded, then 1 s
+SLOWEST = 5.0  # at most this long between looks, however long the queue
+SHARE = 0.9  # of the server's estimate waited before looking again
 
 
 def pause(job: dict[str, Any], tick: int) -> float:
-    """How long to wait before looking again: deep in a queue, a quarter of the server's
-    estimate (hundreds of waiting learners polling every second would be the server's
-    main work at a deadline), else the short steps of POLL."""
+    """How long to wait before looking again: most of the server's estimate while
+    queued (hundreds of waiting learners polling every second would be the server's main
+    work at a deadline; the estimate shrinks as the queue moves, so looks get closer
+    near the end), at most SLOWEST so the position shown keeps moving; being graded, the
+    short steps of POLL."""
     step = POLL[min(tick, len(POLL) - 1)]
     if job["state"] != "queued":
-        return step
-    return min(max(step, float(job["estimate_seconds"]) / 4), SLOWEST)
+        return min(step, max(POLL[0], float(job.get("estimate_seconds") or 0.0)))
+    return min(max(POLL[0], SHARE * float(job["estimate_seconds"])), SLOWEST)
 
 
 @click.command()

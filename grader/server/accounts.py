@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import secrets
+import time
 from pathlib import Path
 
 from django.contrib.auth.models import User
@@ -24,10 +25,26 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_KNOWN: dict[str, tuple[float, Learner]] = {}  # token hash -> (when looked up, learner)
+KNOWN_FOR = 10.0  # seconds a looked-up token is trusted without asking the database
+
+
 def learner_of(token: str) -> Learner | None:
+    """The learner whose token this is. Every poll of a waiting learner asks, so a known
+    token is remembered for KNOWN_FOR seconds (tokens are never taken back; a roster
+    update shows after that); an unknown one is asked every time."""
     if not token:
         return None
-    return Learner.objects.select_related("course").filter(token_hash=token_hash(token)).first()
+    key = token_hash(token)
+    known = _KNOWN.get(key)
+    if known is not None and time.monotonic() - known[0] < KNOWN_FOR:
+        return known[1]
+    learner = Learner.objects.select_related("course").filter(token_hash=key).first()
+    if learner is not None:
+        if len(_KNOWN) > 100_000:  # a bound, never reached by a real roster's tokens
+            _KNOWN.clear()
+        _KNOWN[key] = (time.monotonic(), learner)
+    return learner
 
 
 def load_roster(course: Course, rows: list[RosterRow], tokens: Path) -> tuple[int, int]:

@@ -1,14 +1,20 @@
 """The grading queue, in the database: leases with heartbeats, requeue, exactly-once results.
 
-A worker leases the oldest queued job of the first lane (learners before bulk regrades)
-for `LEASE` seconds and renews the lease while it grades. A lease that runs out (a
+A server leases the oldest queued jobs of the first lane (learners before bulk regrades)
+for `LEASE` seconds and renews the leases while it grades. A lease that runs out (a
 killed server, a hung worker) puts the job back in the queue. A result is written only
 by the holder of the current lease, in the same transaction that marks the job graded
 and appends the ledger event: so a job is graded into the gradebook exactly once.
+
+Leases and results go in batches (several jobs per transaction): on SQLite every write
+transaction takes the one write lock and syncs the log, so one per job would make the
+grading wait on the database instead of the workers.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +28,10 @@ from grader.version import __version__
 
 LEASE = timedelta(seconds=30)
 MAX_TRIES = 3  # grader faults retried before the fault is the verdict
+
+# Set when a job is queued by this process: its grading service wakes at once instead of
+# polling the database (jobs queued by another process are seen at the next poll).
+arrived = threading.Event()
 
 
 def now() -> datetime:
@@ -51,10 +61,11 @@ def enqueue(upload: Upload) -> tuple[Submission, bool]:
         if old is not None:
             return old, False
         submission = Submission.objects.create(
-            course_id=upload.learner.course_id, learner=upload.learner,
+            course=upload.learner.course, learner=upload.learner,  # loaded: no query later
             exercise=upload.exercise, sha256=upload.sha256, suffix=upload.suffix,
             size=upload.size, idempotency_key=upload.key, received_at=now())
         record(submission, upload.learner.student, "received", f"sha256 {upload.sha256}")
+        transaction.on_commit(arrived.set)
     return submission, True
 
 
@@ -71,18 +82,27 @@ def requeue_expired() -> int:
     return len(stale)
 
 
+def lease_many(owner: str, count: int, term: timedelta = LEASE) -> list[Submission]:
+    """Up to `count` next jobs in queue order, leased to `owner` for `term`, in one
+    transaction; [] when the queue is empty."""
+    with transaction.atomic():
+        ids = list(Submission.objects.select_for_update(skip_locked=True)
+                   .filter(state=Submission.QUEUED).order_by("lane", "received_at", "id")
+                   .values_list("id", flat=True)[:count])
+        if not ids:
+            return []
+        moment = now()
+        Submission.objects.filter(id__in=ids).update(
+            state=Submission.GRADING, lease_owner=owner, leased_at=moment,
+            lease_until=moment + term)
+        jobs = Submission.objects.in_bulk(ids)
+    return [jobs[ident] for ident in ids]
+
+
 def lease(owner: str, term: timedelta = LEASE) -> Submission | None:
     """The next job, leased to `owner` for `term`; None when the queue is empty."""
-    with transaction.atomic():
-        job = (Submission.objects.select_for_update(skip_locked=True)
-               .filter(state=Submission.QUEUED).order_by("lane", "received_at", "id").first())
-        if job is None:
-            return None
-        moment = now()
-        job.state, job.lease_owner = Submission.GRADING, owner
-        job.leased_at, job.lease_until = moment, moment + term
-        job.save(update_fields=["state", "lease_owner", "leased_at", "lease_until"])
-    return job
+    jobs = lease_many(owner, 1, term)
+    return jobs[0] if jobs else None
 
 
 def renew(owner: str, ids: list[str], hard_limit: timedelta, term: timedelta = LEASE) -> None:
@@ -94,31 +114,64 @@ def renew(owner: str, ids: list[str], hard_limit: timedelta, term: timedelta = L
                               ).update(lease_until=moment + term)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A job's result from the workers, to be stored: course digest, and which worker."""
+
+    job: Submission
+    result: ExerciseResult
+    digest: str
+    worker: str = ""
+
+
 def finish(job: Submission, owner: str, result: ExerciseResult, digest: str,
            worker: str = "") -> bool:
     """Store `result` for `job` if `owner` still holds its lease; a grader fault is
     retried (not an attempt) until MAX_TRIES. False when the lease was lost."""
+    return finish_many(owner, [Outcome(job, result, digest, worker)]) == [True]
+
+
+def finish_many(owner: str, outcomes: Sequence[Outcome]) -> list[bool]:
+    """`finish` for each outcome, in one transaction: whether each was stored."""
+    if not outcomes:
+        return []
     with transaction.atomic():
-        held = Submission.objects.select_for_update().filter(
-            id=job.id, state=Submission.GRADING, lease_owner=owner).first()
-        if held is None:
-            return False
-        if result.grader_fault and held.tries + 1 < MAX_TRIES:
-            held.state, held.lease_owner, held.lease_until = Submission.QUEUED, "", None
-            held.tries += 1
-            held.save(update_fields=["state", "lease_owner", "lease_until", "tries"])
-            record(held, owner, "fault-retried", result.error or "")
-            return True
-        kind = "regraded" if held.result else "graded"
-        held.state, held.graded_at = Submission.GRADED, now()
-        held.result, held.score = result.model_dump_json(), result.score
-        held.counts = not result.grader_fault
-        held.grader_version, held.course_digest = __version__, digest
-        held.lease_owner, held.lease_until = "", None
-        held.save()
-        record(held, owner, kind, f"score {result.score}/{result.max_score} by grade "
-               f"{__version__}, course {digest[:12]}" + (f", on {worker}" if worker else ""))
-    return True
+        held = Submission.objects.select_for_update().in_bulk(
+            [o.job.id for o in outcomes])
+        stored: list[bool] = []
+        events: list[Event] = []
+        for outcome in outcomes:
+            job = held.get(outcome.job.id)
+            if job is None or job.state != Submission.GRADING or job.lease_owner != owner:
+                stored.append(False)
+                continue
+            events.append(_store(job, owner, outcome))
+            stored.append(True)
+        Event.objects.bulk_create(events)
+    return stored
+
+
+def _store(job: Submission, owner: str, outcome: Outcome) -> Event:
+    """Write `outcome` into `job` (leased by `owner`); the ledger event to append."""
+    result = outcome.result
+    moment = now()
+    if result.grader_fault and job.tries + 1 < MAX_TRIES:
+        job.state, job.lease_owner, job.lease_until = Submission.QUEUED, "", None
+        job.tries += 1
+        job.save(update_fields=["state", "lease_owner", "lease_until", "tries"])
+        return Event(at=moment, course_id=job.course_id, submission=job, actor=owner,
+                     kind="fault-retried", why=result.error or "")
+    kind = "regraded" if job.result else "graded"
+    job.state, job.graded_at = Submission.GRADED, moment
+    job.result, job.score = result.model_dump_json(), result.score
+    job.counts = not result.grader_fault
+    job.grader_version, job.course_digest = __version__, outcome.digest
+    job.lease_owner, job.lease_until = "", None
+    job.save()
+    on = f", on {outcome.worker}" if outcome.worker else ""
+    return Event(at=moment, course_id=job.course_id, submission=job, actor=owner, kind=kind,
+                 why=f"score {result.score}/{result.max_score} by grade {__version__}, "
+                     f"course {outcome.digest[:12]}{on}")
 
 
 def position(job: Submission) -> int:
@@ -141,4 +194,25 @@ def regrade_stale(course_id: int, digest: str) -> int:
             job.save(update_fields=["state", "lane", "tries"])
             record(job, "server", "regrade-queued",
                    f"the course's checks changed ({job.course_digest[:12]} -> {digest[:12]})")
+        transaction.on_commit(arrived.set)
     return len(stale)
+
+
+def regrade(course_id: int, by: str, why: str, exercise: str | None = None) -> int:
+    """Queue again, in the bulk lane (behind every learner's upload), each graded
+    submission of the course (of `exercise` only, if given), grader faults included; the
+    ledger says who asked and why. How many."""
+    with transaction.atomic():
+        graded = Submission.objects.select_for_update().filter(
+            course_id=course_id, state=Submission.GRADED)
+        if exercise is not None:
+            graded = graded.filter(exercise=exercise)
+        ids = list(graded.values_list("id", flat=True))
+        Submission.objects.filter(id__in=ids).update(state=Submission.QUEUED,
+                                                      lane=Submission.BULK, tries=0)
+        moment = now()
+        Event.objects.bulk_create(
+            [Event(at=moment, course_id=course_id, submission_id=ident, actor=by,
+                   kind="regrade-queued", why=why) for ident in ids], batch_size=500)
+        transaction.on_commit(arrived.set)
+    return len(ids)

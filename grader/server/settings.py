@@ -19,7 +19,10 @@ def database(data: Path, url: str | None) -> dict[str, Any]:
     if url is None:
         # WAL: readers never wait for the writer; IMMEDIATE: a transaction takes the write
         # lock when it begins, so two leases never race to upgrade a read lock (deadlock).
+        # CONN_MAX_AGE None: each HTTP and grading thread keeps its connection (opening one
+        # and setting its pragmas per request cost more than the request's queries).
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(data / "grade.sqlite3"),
+                "CONN_MAX_AGE": None,
                 "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
                             "transaction_mode": "IMMEDIATE", "timeout": 30}}
     parts = urlsplit(url)

@@ -27,12 +27,14 @@ def course_of(root: str) -> CourseModel:
     return load_course(Path(root) / "course.yaml")
 
 
-def learner_result(course: Course, text: str) -> ExerciseResult:
+def learner_result(course: Course, text: str, published: bool | None = None
+                   ) -> ExerciseResult:
     """The result as the learner may see it: hidden checks counted and withheld until the
-    staff publish them, as a learner's release does."""
+    staff publish them, as a learner's release does (`published`: already looked up)."""
     result = ExerciseResult.model_validate_json(text)
     hidden = [c for c in result.checks if c.visibility == "hidden"]
-    if review.published(course, result.exercise) or not hidden:
+    if not hidden or (review.published(course, result.exercise) if published is None
+                      else published):
         return result
     public = [c for c in result.checks if c.visibility != "hidden"]
     score = sum(c.score for c in public)
@@ -55,28 +57,47 @@ def late(course: Course, exercise_id: str, received: datetime, max_score: float
             "on_time": found.on_time, "penalty": found.penalty, "refused": found.refused}
 
 
-_MEAN: list[float] = [0.0, 1.0]  # (when computed, the mean): one query a second at most
+_PACE: list[float] = [-1.0, 1.0, 0.0]  # (when computed, seconds per job, jobs in hand)
 
 
-def mean_seconds() -> float:
-    """How long a recent job took, leased to graded (for the queue estimate); every
-    waiting learner polls, so the mean is computed at most once a second."""
-    if time.monotonic() - _MEAN[0] < 1.0:
-        return _MEAN[1]
-    recent = (Submission.objects.filter(state=Submission.GRADED, leased_at__isnull=False)
-              .order_by("-graded_at")[:50])
-    spans = [(s.graded_at - s.leased_at).total_seconds() for s in recent
-             if s.graded_at and s.leased_at]
-    _MEAN[:] = [time.monotonic(), sum(spans) / len(spans) if spans else 1.0]
-    return _MEAN[1]
+def pace(workers: int) -> tuple[float, int]:
+    """Seconds between verdicts at the server's current pace (the recent gap between
+    verdicts while it is busy, or one job's grading time over the workers when it was
+    idle), and how many jobs are in the workers' hands (all ahead of a queued job).
+    Every waiting learner polls, so computed once a second."""
+    if time.monotonic() - _PACE[0] < 1.0:
+        return _PACE[1], int(_PACE[2])
+    recent = list(Submission.objects.filter(state=Submission.GRADED, leased_at__isnull=False)
+                  .order_by("-graded_at").values_list("leased_at", "graded_at")[:50])
+    spans = [(graded - leased).total_seconds() for leased, graded in recent]
+    each = sum(spans) / len(spans) / max(workers, 1) if spans else 1.0
+    if len(recent) > 1:  # a gap the size of an idle spell is no pace: min() drops it
+        gaps = (recent[0][1] - recent[-1][1]).total_seconds() / (len(recent) - 1)
+        each = min(each, gaps)
+    in_hand = Submission.objects.filter(state=Submission.GRADING).count()
+    _PACE[:] = [time.monotonic(), each, in_hand]
+    return each, in_hand
+
+
+def estimate(job: Submission, ahead: int, workers: int) -> float:
+    """Seconds until `job`'s verdict: the queue ahead of it and the jobs in hand (a job
+    being graded waits, on average, for half of those), at the server's pace."""
+    if job.state == Submission.GRADED:
+        return 0.0
+    each, in_hand = pace(workers)
+    before = ahead + in_hand if job.state == Submission.QUEUED else in_hand / 2
+    return round((before + 1) * each, 1)
 
 
 def describe(job: Submission, workers: int) -> dict[str, Any]:
     """The submission as the API returns it to its learner."""
-    result = learner_result(job.course, job.result) if job.result else None
-    if result is not None and review.published(job.course, job.exercise):  # final grades
-        result = review.settled(course_of(job.course.root), job.course, job.learner, result,
-                                job.received_at)
+    result = None
+    if job.result:
+        published = review.published(job.course, job.exercise)
+        result = learner_result(job.course, job.result, published)
+        if published:  # final grades
+            result = review.settled(course_of(job.course.root), job.course, job.learner,
+                                    result, job.received_at)
     ahead = queue.position(job)
     return {
         "id": job.id, "exercise": job.exercise, "state": job.state,
@@ -84,8 +105,7 @@ def describe(job: Submission, workers: int) -> dict[str, Any]:
         "rule": BEST_RULE if course_of(job.course.root).counts == "best" else RULE,
         "counts": job.counts if job.state == Submission.GRADED else None,
         "position": ahead,
-        "estimate_seconds": round((ahead + 1) * mean_seconds() / max(workers, 1), 1)
-        if job.state != Submission.GRADED else 0.0,
+        "estimate_seconds": estimate(job, ahead, workers),
         "graded_at": job.graded_at.isoformat() if job.graded_at else None,
         "grader_version": job.grader_version or None,
         "late": late(job.course, job.exercise, job.received_at,

@@ -1,23 +1,28 @@
-"""The grading service: threads that lease jobs and grade them on the batch's executor.
+"""The grading service: a dispatcher that leases jobs and carriers that grade them.
 
 Each course gets one executor (the batch's warm worker processes, or a Dask cluster
-through the batch's `DaskPool`), entered once for the server's life. A thread per
-worker leases a job, writes the file under the course's own file name (never the
-learner's) and hands it to the executor; a heartbeat thread renews its leases.
+through the batch's `DaskPool`), entered once for the server's life. One dispatcher
+thread talks to the database: it stores the results that came back and leases as many
+jobs as there are free carriers, each in one transaction, and sleeps until an upload or
+a result arrives. Carriers (three per worker, so a worker never waits for its next
+file) write a job's file under the course's own file name (never the learner's) and
+hand it to the executor. A heartbeat thread renews the leases of the jobs in hand.
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue as fifo
 import shutil
 import socket
 import sys
+import tempfile
 import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
 from grader.batch.cluster import dask_pool
 from grader.batch.executor import Executor, WorkerError
@@ -30,7 +35,7 @@ from grader.sandbox.client import Sandbox
 from grader.server import queue, store
 from grader.server.models import Submission
 
-POLL = 0.05  # seconds between looks at an empty queue
+POLL = 0.5  # seconds between looks at the database when nothing woke the dispatcher
 
 
 class Lane:
@@ -47,11 +52,29 @@ class Lane:
         self.lock = threading.Lock()
         self.executor = self._make()
 
-    def _make(self) -> Executor:
+    def _make(self, warm: bool = True) -> Executor:
         executor = (dask_pool(self.dask)(self.reference, self.jobs) if self.dask
                     else WorkerPool(self.course, self.jobs))
         executor.__enter__()
+        if warm and not self.dask:
+            self._warm(executor)
         return executor
+
+    def _warm(self, executor: Executor) -> None:
+        """Grade one empty file now. The pool forks its workers at its first file: forked
+        later, from a grading thread while other threads hold locks (a half-built
+        pydantic model, the import lock), a worker can hang forever on a copy of a lock
+        nobody will release. Here the forks happen before any carrier runs, and the
+        result models are complete in this process before any later fork."""
+        exercise = self.course.exercises[0]
+        with tempfile.TemporaryDirectory(prefix="grade-serve-warm-") as folder:
+            path = Path(folder) / Path(exercise.file).name
+            path.write_bytes(b"")
+            try:
+                for _ in executor.grade([("warm-up", exercise, path)]):
+                    pass
+            except WorkerError as exc:  # the carriers say so, and start the workers again
+                print(f"grade serve: {exc}", file=sys.stderr)
 
     def restart(self, broken: Executor) -> None:
         """A new executor in place of `broken` (a dead worker pool, a lost scheduler),
@@ -61,7 +84,9 @@ class Lane:
                 return
             with contextlib.suppress(Exception):
                 broken.__exit__(WorkerError, None, None)
-            self.executor = self._make()
+            # not warmed here: that would wait, holding the lock, on workers forked from
+            # this thread (the result models are complete since the start, though)
+            self.executor = self._make(warm=False)
 
     def close(self) -> None:
         """Stop the workers now, as the batch does on Ctrl-C: jobs in hand are graded
@@ -71,7 +96,7 @@ class Lane:
 
 
 class Service:
-    """`jobs` grading threads over every course's lane, until `stop()`."""
+    """A dispatcher and `3 * jobs` carriers over every course's lane, until `stop()`."""
 
     def __init__(self, data: Path, jobs: int, dask: str | None = None,
                  hard_limit: float = 300.0, lease: float = 30.0) -> None:
@@ -82,7 +107,13 @@ class Service:
         self.lease = timedelta(seconds=lease)
         self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self.lanes: dict[int, Lane] = {}
+        # three carriers per worker: while one waits for its result, the others' files
+        # are already with the pool, so no worker idles while the dispatcher is busy
+        # with the database (a learner's upload waits for at most these jobs)
+        self.carriers = 3 * jobs
         self._stopping = threading.Event()
+        self._todo: fifo.SimpleQueue[Submission] = fifo.SimpleQueue()
+        self._done: fifo.SimpleQueue[queue.Outcome] = fifo.SimpleQueue()
         self._in_hand: set[str] = set()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -94,12 +125,12 @@ class Service:
 
     def start(self) -> None:
         queue.requeue_expired()
-        # two threads per worker: while one waits for its result, the other has leased the
-        # next job and handed it to the pool, so no worker idles between jobs
-        self._threads = [threading.Thread(target=self._grade_loop, name=f"grader-{n}",
-                                          daemon=True) for n in range(2 * self.jobs)]
-        self._threads.append(threading.Thread(target=self._heartbeat, name="heartbeat",
-                                              daemon=True))
+        self._threads = [threading.Thread(target=self._carry, name=f"carrier-{n}",
+                                          daemon=True) for n in range(self.carriers)]
+        self._threads += [threading.Thread(target=self._dispatch, name="dispatcher",
+                                           daemon=True),
+                          threading.Thread(target=self._heartbeat, name="heartbeat",
+                                           daemon=True)]
         for thread in self._threads:
             thread.start()
 
@@ -107,6 +138,7 @@ class Service:
         """Stop leasing; jobs in hand are dropped, their leases run out and they are
         graded again after a restart (a result is never half-written)."""
         self._stopping.set()
+        queue.arrived.set()
         for thread in self._threads:
             thread.join(timeout=1)
         for lane in self.lanes.values():
@@ -123,24 +155,60 @@ class Service:
             finally:
                 close_old_connections()
 
-    def _grade_loop(self) -> None:
+    def _dispatch(self) -> None:
+        """Store what came back, lease what the carriers can take, sleep until woken."""
+        while not self._stopping.is_set():
+            queue.arrived.clear()  # before looking: an upload from now on wakes us again
+            outcomes = self._finished()
+            try:
+                with self._lock:
+                    free = self.carriers - len(self._in_hand) + len(outcomes)
+                with transaction.atomic():  # one commit (one sync of the log) per round
+                    if outcomes and not self._stopping.is_set():
+                        queue.finish_many(self.owner, outcomes)
+                    jobs = queue.lease_many(self.owner, free, self.lease) if free > 0 else []
+                with self._lock:
+                    self._in_hand.update(job.id for job in jobs)
+                for job in jobs:
+                    self._todo.put(job)
+            except Exception as exc:  # a database that went away: those jobs' leases run out
+                print(f"grade serve: results not stored ({type(exc).__name__}: {exc}); "
+                      "those submissions are graded again", file=sys.stderr)
+                self._stopping.wait(POLL)
+            finally:
+                with self._lock:
+                    self._in_hand.difference_update(o.job.id for o in outcomes)
+                close_old_connections()
+            queue.arrived.wait(POLL)
+
+    def _finished(self) -> list[queue.Outcome]:
+        """Every result the carriers have finished so far."""
+        outcomes: list[queue.Outcome] = []
+        with contextlib.suppress(fifo.Empty):
+            while True:
+                outcomes.append(self._done.get_nowait())
+        return outcomes
+
+    def _carry(self) -> None:
         while not self._stopping.is_set():
             try:
-                job = queue.lease(self.owner, self.lease)
-                if job is None:
-                    self._stopping.wait(POLL)
-                    continue
+                job = self._todo.get(timeout=POLL)
+            except fifo.Empty:
+                continue
+            try:
+                outcome = self._grade(job)
+            except Exception as exc:  # a lost upload, a full disk: never a dead carrier
+                print(f"grade serve: submission {job.id} could not be graded now "
+                      f"({type(exc).__name__}: {exc}); it is tried again later", file=sys.stderr)
+                outcome = None
+            if outcome is None:  # its lease runs out and it is graded again
                 with self._lock:
-                    self._in_hand.add(job.id)
-                try:
-                    self._grade(job)
-                finally:
-                    with self._lock:
-                        self._in_hand.discard(job.id)
-            finally:
-                close_old_connections()
+                    self._in_hand.discard(job.id)
+            else:
+                self._done.put(outcome)
+            queue.arrived.set()  # a carrier is free: the dispatcher leases again
 
-    def _grade(self, job: Submission) -> None:
+    def _grade(self, job: Submission) -> queue.Outcome | None:
         lane = self.lanes[job.course_id]
         exercise = lane.course.exercise(job.exercise)
         assert exercise is not None  # the upload was checked against the course
@@ -151,14 +219,14 @@ class Service:
         try:
             path.write_bytes(store.get(self.data, job.sha256))
             for _, result, worker in executor.grade([(job.id, exercise, path)]):
-                if not self._stopping.is_set():
-                    queue.finish(job, self.owner, result, lane.digest,
-                                 f"{worker.worker} ({worker.level})" if worker else "")
+                return queue.Outcome(job, result, lane.digest,
+                                     f"{worker.worker} ({worker.level})" if worker else "")
         except WorkerError as exc:
-            if self._stopping.is_set():
-                return
-            # The job's lease runs out and it is graded again; the workers start afresh.
-            print(f"grade serve: {exc}; starting the grading workers again", file=sys.stderr)
-            lane.restart(executor)
+            if not self._stopping.is_set():
+                # The job's lease runs out and it is graded again; the workers start afresh.
+                print(f"grade serve: {exc}; starting the grading workers again",
+                      file=sys.stderr)
+                lane.restart(executor)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+        return None
