@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TEMPORARY = ".tmp"  # every temporary file ends so; a clean folder holds none
+# A file's content: its text, its bytes, or its text in parts (written as they come, so
+# a large file is never whole in memory)
+Content = str | bytes | Iterable[str]
 
 
 def _umask() -> int:
@@ -54,7 +57,17 @@ def _temporary(path: Path, mode: int) -> tuple[int, str]:
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-def write_all_atomic(files: Iterable[tuple[Path, str | bytes]], *, durable: bool = False
+def _encoded(data: Content) -> Iterator[bytes]:
+    if isinstance(data, bytes):
+        yield data
+    elif isinstance(data, str):
+        yield data.encode("utf-8")
+    else:
+        for part in data:
+            yield part.encode("utf-8")
+
+
+def write_all_atomic(files: Iterable[tuple[Path, Content]], *, durable: bool = False
                      ) -> list[Path]:
     """Write every (path, data): all the temporary files first, then all the renames.
 
@@ -78,7 +91,8 @@ def write_all_atomic(files: Iterable[tuple[Path, str | bytes]], *, durable: bool
             fd, temporary = _temporary(path, mode)
             pending.append((temporary, path))
             with os.fdopen(fd, "wb") as f:
-                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+                for chunk in _encoded(data):
+                    f.write(chunk)
                 if durable:
                     f.flush()
                     os.fsync(f.fileno())

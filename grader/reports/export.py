@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from grader.atomic import TEMPORARY, write_all_atomic
+from grader.atomic import TEMPORARY, Content, write_all_atomic
 from grader.reports.canvas import IdColumn, canvas_csv
 from grader.reports.feedback import feedback_markdown
-from grader.reports.gradebook import grades_csv, grades_json
+from grader.reports.gradebook import grades_csv, grades_json_parts
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import SimilarityLink, report_html
 from grader.reports.moodle import moodle_csv, unmatched_moodle_csv
@@ -35,7 +35,7 @@ class Options:
 
 # (relative path, how to make its text) per file: every path is known (and checked)
 # before any is written, and each text is made as it is written, never all held at once
-Render = Callable[[ClassResult, Options], list[tuple[str, Callable[[], str]]]]
+Render = Callable[[ClassResult, Options], list[tuple[str, Callable[[], Content]]]]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _gradescope(student: StudentResult, _: ClassResult) -> str:
 
 EXPORTS: tuple[Export, ...] = (
     Export("grades.csv", lambda r, _: [("grades.csv", partial(grades_csv, r))]),
-    Export("grades.json", lambda r, _: [("grades.json", partial(grades_json, r))]),
+    Export("grades.json", lambda r, _: [("grades.json", partial(grades_json_parts, r))]),
     Export("canvas.csv", lambda r, o: [("canvas.csv", partial(canvas_csv, r, o.canvas_id))]),
     Export("moodle.csv", lambda r, _: [("moodle.csv", partial(moodle_csv, r))]),
     Export("unmatched-moodle.csv", lambda r, _: [("unmatched-moodle.csv",
