@@ -334,6 +334,7 @@ def _locked(course: Course, journal: Journal, class_: _Class, run: BatchRun,
     todo = [t for t in tasks if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
     again = {t.key for t in todo}
     run.reused = sum(t.key in known and t.key not in again for t in tasks)
+    del known  # the journal keeps the entries; this copy of the dict need not live on
     clock = run.lap("journal", clock)
     _grade(reference, journal, todo, executor, run, progress)
     clock = run.lap("grading", clock)
@@ -345,6 +346,10 @@ def _locked(course: Course, journal: Journal, class_: _Class, run: BatchRun,
         journal.compact(kept)
     clock = run.lap("journal", clock)
     run.result = _assemble(course.title, class_.infos, students, tasks, kept)
+    # The class's results now live in run.result; the entries around them (3000 models
+    # at 1000 x 3, their fingerprints and workers) need not last through the exports.
+    del entries, kept
+    journal.forget()
     run.result.skipped = class_.skipped
     run.result.people, run.result.not_on_roster = class_.people, class_.strangers
     clock = run.lap("assembly", clock)
