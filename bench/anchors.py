@@ -375,6 +375,9 @@ def main() -> None:
     try:
         before = checkout(args.before, work / "before-src") if args.before else None
         commands, context = build(work, args.venvs, args.students, args.nbgrader, before)
+        if args.big:  # made first: a missing dependency stops the script before any timing
+            build_class(work / "big", args.big, loops=frozenset())
+            big_course = course_copy(work / "big-course", 2.0).parent
         print(f"before: {environment()}", flush=True)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for command in commands.values():  # warm the file and course caches once
@@ -385,8 +388,6 @@ def main() -> None:
                 times[name].append(wall(command, work))
         rss: dict[str, tuple[float, float]] = {}
         if args.big:
-            build_class(work / "big", args.big, loops=frozenset())
-            big_course = course_copy(work / "big-course", 2.0).parent
             for name in ("reg", "before") if "before" in context else ("reg",):
                 rss[name] = peak_rss([f"{context[name]}/grade", "batch", str(work / "big"),
                                       "--out", str(work / f"big-out-{name}"), "--jobs", "2"],
