@@ -4,9 +4,8 @@ Starting Python, importing the checks and starting a zygote are paid once per
 worker; a submission then costs one box fork plus its checks. Processes, not
 threads: the trusted side decodes JSON and computes statistics, which is CPU work.
 
-This module imports no model at load: `grade batch` forks its workers (`EarlyPool`)
-as soon as the course is loaded, and they import the grader and start their zygotes
-on the other cores while the batch process imports the rest and reads the class.
+`grade batch` forks its workers (`EarlyPool`) before it reads the class: they start
+their zygotes and import the checks while the batch process reads the class.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """`grade batch SUBMISSIONS --out OUTDIR`: grade a whole class, resumably.
 
-This module is the command line only, and loads light: the command forks its
-workers (`EarlyPool`) as soon as the course is loaded, and only then imports the
-batch (cli/batch_run.py), so the workers' start-up overlaps the rest of the import
-and the reading of the class instead of following it.
+This module is the command line only, and loads light. The command loads the course
+and the batch (cli/batch_run.py), then forks its workers (`EarlyPool`) before it reads
+the class: their start-up (zygote, checks) overlaps the discovery, the journal and the
+planning instead of following them.
 """
 
 from __future__ import annotations
@@ -89,10 +89,12 @@ def batch(ctx: click.Context, /, **given: Any) -> None:
     exercises = _exercises(course, options.exercise_ids)
     if options.dask_address and options.jobs is not None:
         die(DASK_JOBS)
+    # The batch's modules first, then the workers: forked after, they inherit them
+    # (importing them again in each worker cost more CPU than the overlap saved).
+    from grader.cli.batch_run import grade_class
+
     early = _early_pool(course, options)
     try:
-        from grader.cli.batch_run import grade_class
-
         grade_class(ctx, course, options, exercises, early)
     finally:
         if early is not None:
