@@ -1,7 +1,7 @@
 """grade against its peers on one class of 40, as users run them: whole commands, interleaved.
 
     python bench/anchors.py [--repeat 5] [--students 40] [--no-nbgrader] [--big 1000]
-                            [--venvs ~/.cache/grade-anchors]
+                            [--venvs ~/.cache/grade-anchors] [--before REVISION]
 
 Builds, in --venvs (kept between runs) and a temporary folder (removed):
 
@@ -335,6 +335,21 @@ def verify(work: Path, context: dict[str, object]) -> list[str]:
             if scores != expected]
 
 
+def checkout(given: str, folder: Path) -> Path:
+    """`given` as a folder to install: itself if it is one, else that git revision of
+    this repository, exported (git archive) into `folder`."""
+    if Path(given).is_dir():
+        return Path(given)
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", given], capture_output=True,
+                             check=False)
+    if archive.returncode:
+        raise SystemExit(f"--before {given}: neither a folder nor a git revision "
+                         f"({archive.stderr.decode(errors='replace').strip()})")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
 def environment() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
@@ -351,12 +366,18 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=0,
                         help="also the peak RSS of grade batch, N students x 3 exercises")
     parser.add_argument("--venvs", type=Path, default=Path.home() / ".cache" / "grade-anchors")
-    parser.add_argument("--before", type=Path, default=None, metavar="CHECKOUT",
-                        help="also time grade installed from CHECKOUT (e.g. main), interleaved")
+    parser.add_argument("--before", default=None, metavar="CHECKOUT",
+                        help="also time grade installed from CHECKOUT, interleaved: a folder, "
+                             "or a git revision of this repository (e.g. main, 49e223d), "
+                             "exported with git archive")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="grade-anchors-"))
     try:
-        commands, context = build(work, args.venvs, args.students, args.nbgrader, args.before)
+        before = checkout(args.before, work / "before-src") if args.before else None
+        commands, context = build(work, args.venvs, args.students, args.nbgrader, before)
+        if args.big:  # made first: a missing dependency stops the script before any timing
+            build_class(work / "big", args.big, loops=frozenset())
+            big_course = course_copy(work / "big-course", 2.0).parent
         print(f"before: {environment()}", flush=True)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for command in commands.values():  # warm the file and course caches once
@@ -367,8 +388,6 @@ def main() -> None:
                 times[name].append(wall(command, work))
         rss: dict[str, tuple[float, float]] = {}
         if args.big:
-            build_class(work / "big", args.big, loops=frozenset())
-            big_course = course_copy(work / "big-course", 2.0).parent
             for name in ("reg", "before") if "before" in context else ("reg",):
                 rss[name] = peak_rss([f"{context[name]}/grade", "batch", str(work / "big"),
                                       "--out", str(work / f"big-out-{name}"), "--jobs", "2"],

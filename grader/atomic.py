@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TEMPORARY = ".tmp"  # every temporary file ends so; a clean folder holds none
+# A file's content: its text, its bytes, or its text in parts (written as they come, so
+# a large file is never whole in memory)
+Content = str | bytes | Iterable[str]
 
 
 def _umask() -> int:
@@ -34,7 +37,37 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = False) -> Pat
     return write_all_atomic([(path, data)], durable=durable)[0]
 
 
-def write_all_atomic(files: Sequence[tuple[Path, str | bytes]], *, durable: bool = False
+def _temporary(path: Path, mode: int) -> tuple[int, str]:
+    """A new temporary file beside `path`, open for writing, and its name.
+
+    First `.NAME.tmp`, created exclusively (O_EXCL: a name another process holds is
+    never shared) with the final mode, which is all a folder only one writer uses (an
+    OUTDIR under its journal's lock) ever needs: one open, no chmod, no random names.
+    A name already taken (another writer, or a killed run's leftover) falls back to
+    mkstemp's unique names."""
+    name = str(path.parent / f".{path.name}{TEMPORARY}")
+    try:
+        return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, mode), name
+    except FileExistsError:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY)
+        os.chmod(name, mode)
+        return fd, name
+
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _encoded(data: Content) -> Iterator[bytes]:
+    if isinstance(data, bytes):
+        yield data
+    elif isinstance(data, str):
+        yield data.encode("utf-8")
+    else:
+        for part in data:
+            yield part.encode("utf-8")
+
+
+def write_all_atomic(files: Iterable[tuple[Path, Content]], *, durable: bool = False
                      ) -> list[Path]:
     """Write every (path, data): all the temporary files first, then all the renames.
 
@@ -43,28 +76,34 @@ def write_all_atomic(files: Sequence[tuple[Path, str | bytes]], *, durable: bool
     never mixes a new gradebook with an old report. `durable` also flushes each file
     to the disk before its rename, for what cannot be made again (a journal, the
     learner's progress): a power cut then keeps the old file or the new, whole.
+    `files` may be a generator: each text is written as it is made and not kept (a
+    class's exports are never all in memory at once); an exception it raises is an
+    interrupt like any other.
     """
     pending: list[tuple[str, Path]] = []
     mode = _mode()
+    folders: set[Path] = set()
     try:
         for path, data in files:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=TEMPORARY)
+            if path.parent not in folders:  # one mkdir per folder, not per file
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(path.parent)
+            fd, temporary = _temporary(path, mode)
             pending.append((temporary, path))
-            os.chmod(temporary, mode)
             with os.fdopen(fd, "wb") as f:
-                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+                for chunk in _encoded(data):
+                    f.write(chunk)
                 if durable:
                     f.flush()
                     os.fsync(f.fileno())
-        while pending:
-            temporary, path = pending[0]
+        written = [path for _, path in pending]
+        for index, (temporary, path) in enumerate(pending):
             os.replace(temporary, path)
-            pending.pop(0)
+            pending[index] = ("", path)
     except BaseException:
         for temporary, _ in pending:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+            if temporary:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
         raise
-    return [path for path, _ in files]
+    return written

@@ -139,6 +139,10 @@ class Journal:
             self._entries, self.lines = read_entries(self.path)
         return dict(self._entries)
 
+    def forget(self) -> None:
+        """Drop what `read` keeps of the file (the next `read` reads it again)."""
+        self._entries = None
+
     def append(self, entry: Entry) -> None:
         """Write one entry (OSError if it cannot be: the partial line is cut off when
         the journal is next opened); fsync if the last fsync is SYNC_SECONDS old."""

@@ -10,7 +10,8 @@ from grader.batch.executor import worker_uses
 from grader.batch.fingerprint import exercises_digest
 from grader.batch.journal import Entry, Key, read_entries
 from grader.batch.layouts import Layout
-from grader.batch.run import JOURNAL, class_warnings
+from grader.batch.names import JOURNAL
+from grader.batch.run import class_warnings
 from grader.batch.shard import Handed, ShardError, ShardManifest, read_manifest
 from grader.course import Course
 from grader.results import ClassResult, Person, StudentResult

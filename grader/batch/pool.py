@@ -3,6 +3,9 @@
 Starting Python, importing the checks and starting a zygote are paid once per
 worker; a submission then costs one box fork plus its checks. Processes, not
 threads: the trusted side decodes JSON and computes statistics, which is CPU work.
+
+`grade batch` forks its workers (`EarlyPool`) before it reads the class: they start
+their zygotes and import the checks while the batch process reads the class.
 """
 
 from __future__ import annotations
@@ -17,17 +20,20 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.util import Finalize
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from grader.batch.executor import WorkerError, grade_safely, warm_grader, worker_info
-from grader.course import Course, Exercise
-from grader.results import ExerciseResult, WorkerInfo
-from grader.runner import Grader
 from grader.sandbox.client import SandboxError
 from grader.sandbox.levels import linux_sandbox_runs, make_sandbox, portable_here
 
+if TYPE_CHECKING:
+    from grader.batch.executor import Executor
+    from grader.course import Course, Exercise
+    from grader.results import ExerciseResult, WorkerInfo
+    from grader.runner import Grader
+
 K = TypeVar("K")
 PR_SET_PDEATHSIG = 1
+LOCAL_WORKER = "local process"  # how a local worker's name begins (WorkerInfo.worker)
 
 _worker: dict[str, Any] = {}  # this worker process's grader, or why it has none
 
@@ -56,11 +62,19 @@ def _start(course: Course, parent: int, portable: bool) -> None:
         _worker["error"] = f"a grading worker could not start its sandbox: {exc}"
         return
     Finalize(sandbox, sandbox.close, exitpriority=10)
+    from grader.batch.executor import warm_grader, worker_info
+
     _worker["grader"] = warm_grader(course, sandbox, course.exercises)
-    _worker["info"] = worker_info(sandbox, f"local process {os.getpid()}").model_dump_json()
+    _worker["info"] = worker_info(sandbox, f"{LOCAL_WORKER} {os.getpid()}").model_dump_json()
+
+
+def _ready() -> None:
+    """A task that does nothing: submitted once per worker, it makes the pool fork them."""
 
 
 def _grade(exercise_id: str, path: str) -> tuple[str, str]:
+    from grader.batch.executor import WorkerError, grade_safely
+
     if "error" in _worker:
         raise WorkerError(_worker["error"])
     grader: Grader = _worker["grader"]
@@ -76,8 +90,13 @@ class WorkerPool:
         self.course = course
         self.jobs = jobs
         self._executor: ProcessPoolExecutor | None = None
+        # Whether leaving waits for the workers to end. A pool forked inside a batch
+        # must: its workers hold the journal's lock (inherited) until they exit.
+        self.wait = True
 
     def __enter__(self) -> WorkerPool:
+        if self._executor is not None:  # started early (EarlyPool)
+            return self
         # fork where the Linux sandbox runs (workers inherit loaded modules); spawn
         # elsewhere (Windows has no fork; macOS's is unsafe with system frameworks).
         method = "fork" if linux_sandbox_runs() else "spawn"
@@ -85,6 +104,13 @@ class WorkerPool:
             self.jobs, mp_context=multiprocessing.get_context(method),
             initializer=_start, initargs=(self.course, os.getpid(), portable_here()))
         return self
+
+    def launch(self) -> None:
+        """Start every worker now (the executor would at the first file), in the
+        background: each imports the grader and boots its zygote while we go on."""
+        assert self._executor is not None
+        for _ in range(self.jobs):
+            self._executor.submit(_ready)
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         assert self._executor is not None
@@ -96,7 +122,7 @@ class WorkerPool:
             for process in list((self._executor._processes or {}).values()):
                 with contextlib.suppress(OSError, ValueError):
                     process.kill()
-        self._executor.shutdown(wait=exc_type is None, cancel_futures=True)
+        self._executor.shutdown(wait=exc_type is None and self.wait, cancel_futures=True)
 
     @property
     def workers(self) -> int:
@@ -105,6 +131,9 @@ class WorkerPool:
     def grade(self, work: Iterable[tuple[K, Exercise, Path]]
               ) -> Iterator[tuple[K, ExerciseResult, WorkerInfo | None]]:
         """Grade every (key, exercise, path); yield (key, result, worker) as each finishes."""
+        from grader.batch.executor import WorkerError
+        from grader.results import ExerciseResult, WorkerInfo
+
         assert self._executor is not None
         futures: dict[Future[tuple[str, str]], K] = {
             self._executor.submit(_grade, exercise.id, str(path)): key
@@ -122,3 +151,30 @@ class WorkerPool:
             if info not in workers:
                 workers[info] = WorkerInfo.model_validate_json(info)
             yield key, ExerciseResult.model_validate_json(text), workers[info]
+
+
+class EarlyPool:
+    """The local pool, its workers forked before the class is read: an ExecutorFactory
+    whose first use is that pool (no more workers than `jobs`, started at once)."""
+
+    def __init__(self, course: Course, jobs: int) -> None:
+        self._jobs = jobs
+        self._pool: WorkerPool | None = WorkerPool(course, jobs).__enter__()
+        # Forked before the journal is opened, its workers hold no lock: the batch
+        # need not wait for them to close their zygotes (which removes their boxes'
+        # folders) before writing its exports; the executor's exit hook joins them
+        # before this process ends.
+        self._pool.wait = False
+        self._pool.launch()
+
+    def __call__(self, reference: Grader, files: int) -> Executor:
+        pool, self._pool = self._pool, None
+        if pool is None:  # a second use: a pool of its own, as `run.local_pool` makes
+            return WorkerPool(reference.course, min(self._jobs, files))
+        return pool
+
+    def close(self) -> None:
+        """Stop the workers if the batch never used them (nothing to grade, an error)."""
+        if self._pool is not None:
+            self._pool.__exit__(None)
+            self._pool = None

@@ -8,7 +8,6 @@ assemble the same gradebook from the same entries.
 from __future__ import annotations
 
 import errno
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,8 @@ from grader.batch.executor import ExecutorFactory, WorkerError, worker_uses
 from grader.batch.fingerprint import course_digest, exercises_digest, fingerprint, submission_digest
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.layouts import Layout, LayoutError, unwrap
+from grader.batch.names import JOURNAL as JOURNAL  # re-exported: callers import it from here
+from grader.batch.names import default_jobs as default_jobs
 from grader.batch.pool import WorkerPool
 from grader.batch.roster import RosterRow, join_roster, people_of, roster_digest
 from grader.batch.safezip import Renamed, UnsafeZip, extract
@@ -39,7 +40,6 @@ from grader.runner.source import SubmissionError
 from grader.sandbox.client import Sandbox
 from grader.version import __version__
 
-JOURNAL = "journal.jsonl"
 UNPACKED = ".download"  # where a zipped download is unpacked, inside OUTDIR
 Progress = Callable[[int, int], None]  # (done, total)
 Export = Callable[["BatchRun"], object]  # writes OUTDIR's files from a finished run
@@ -114,11 +114,6 @@ class BatchRun:
     def files(self) -> dict[Key, str]:
         """The hash of each (student, exercise)'s file alone, or of why there is none."""
         return {t.key: t.submission for t in self.tasks}
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
 
 
 def _reference(course: Course, exercises: list[Exercise]) -> Grader:
@@ -339,6 +334,7 @@ def _locked(course: Course, journal: Journal, class_: _Class, run: BatchRun,
     todo = [t for t in tasks if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
     again = {t.key for t in todo}
     run.reused = sum(t.key in known and t.key not in again for t in tasks)
+    del known  # the journal keeps the entries; this copy of the dict need not live on
     clock = run.lap("journal", clock)
     _grade(reference, journal, todo, executor, run, progress)
     clock = run.lap("grading", clock)
@@ -350,6 +346,10 @@ def _locked(course: Course, journal: Journal, class_: _Class, run: BatchRun,
         journal.compact(kept)
     clock = run.lap("journal", clock)
     run.result = _assemble(course.title, class_.infos, students, tasks, kept)
+    # The class's results now live in run.result; the entries around them (3000 models
+    # at 1000 x 3, their fingerprints and workers) need not last through the exports.
+    del entries, kept
+    journal.forget()
     run.result.skipped = class_.skipped
     run.result.people, run.result.not_on_roster = class_.people, class_.strangers
     clock = run.lap("assembly", clock)

@@ -4,18 +4,10 @@ for with `--student`, `--only` and `--force`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from grader.batch.journal import Entry
+from grader.batch.names import Only as Only  # re-exported: callers import it from here
 from grader.results import ErrorKind
-
-
-class Only(str, Enum):
-    """`grade batch --only`: grade again only these results."""
-
-    ERRORS = "errors"  # could not be graded (any error, the grader's own included)
-    TIMEOUTS = "timeouts"  # stopped at the time limit
-    CHANGED = "changed"  # the file, checks, course or grader changed since
 
 
 @dataclass(frozen=True)

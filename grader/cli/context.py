@@ -74,10 +74,15 @@ PORTABLE_BATCH_NOTE = ("note: portable isolation on this machine: hostile code i
 
 def warn_weakened(sandbox: SandboxBackend, batch: bool = False) -> None:
     """Say once, on stderr, which isolation measures this machine would not allow."""
-    if sandbox.isolation.get("level") == "portable":
+    say_weakened(str(sandbox.isolation.get("level", "")), sandbox.weakened, batch)
+
+
+def say_weakened(level: str, missing: list[str], batch: bool = False) -> None:
+    """The note of `warn_weakened`, from a sandbox's level and missing measures."""
+    if level == "portable":
         click.echo(PORTABLE_BATCH_NOTE if batch else PORTABLE_NOTE, err=True)
-    elif sandbox.weakened:
-        click.echo(f"note: reduced isolation on this machine (no {', '.join(sandbox.weakened)});"
+    elif missing:
+        click.echo(f"note: reduced isolation on this machine (no {', '.join(missing)});"
                    " see README, 'Threat model'", err=True)
 
 

@@ -8,19 +8,16 @@ import click
 
 from grader.batch.journal import Journal, JournalBusy
 from grader.batch.merge import merge as merge_shards
+from grader.batch.names import JOURNAL
 from grader.batch.regrade import finalise_scores
-from grader.batch.run import JOURNAL
 from grader.batch.shard import ShardError
-from grader.cli.batch import (
+from grader.cli.batch_options import (
     CANVAS_ID_OPTION,
     EXTENSIONS_OPTION,
     OVERRIDES_OPTION,
     canvas_column,
-    moved,
-    tables,
-    unmatched_warning,
-    warn,
 )
+from grader.cli.batch_run import moved, tables, unmatched_warning, warn
 from grader.cli.context import course_from, die
 from grader.reports.export import summary as exports_summary
 from grader.reports.export import write_exports

@@ -11,12 +11,13 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from grader.atomic import TEMPORARY, write_all_atomic
+from grader.atomic import TEMPORARY, Content, write_all_atomic
 from grader.reports.canvas import IdColumn, canvas_csv
 from grader.reports.feedback import feedback_markdown
-from grader.reports.gradebook import grades_csv, grades_json
+from grader.reports.gradebook import grades_csv, grades_json_parts
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import SimilarityLink, report_html
 from grader.reports.moodle import moodle_csv, unmatched_moodle_csv
@@ -32,7 +33,9 @@ class Options:
     similarity: SimilarityLink | None = None
 
 
-Render = Callable[[ClassResult, Options], dict[str, str]]  # relative path -> text
+# (relative path, how to make its text) per file: every path is known (and checked)
+# before any is written, and each text is made as it is written, never all held at once
+Render = Callable[[ClassResult, Options], list[tuple[str, Callable[[], Content]]]]
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,8 @@ class Export:
 def per_student(folder: str, name: str, render: Callable[[StudentResult, ClassResult], str]
                 ) -> Render:
     """A file per student: folder/ID.md (name "{}.md") or folder/ID/results.json."""
-    return lambda result, _: {f"{folder}/{name.format(s.student)}": render(s, result)
-                              for s in result.students}
+    return lambda result, _: [(f"{folder}/{name.format(s.student)}", partial(render, s, result))
+                              for s in result.students]
 
 
 def _gradescope(student: StudentResult, _: ClassResult) -> str:
@@ -56,13 +59,14 @@ def _gradescope(student: StudentResult, _: ClassResult) -> str:
 
 
 EXPORTS: tuple[Export, ...] = (
-    Export("grades.csv", lambda r, _: {"grades.csv": grades_csv(r)}),
-    Export("grades.json", lambda r, _: {"grades.json": grades_json(r)}),
-    Export("canvas.csv", lambda r, o: {"canvas.csv": canvas_csv(r, o.canvas_id)}),
-    Export("moodle.csv", lambda r, _: {"moodle.csv": moodle_csv(r)}),
-    Export("unmatched-moodle.csv", lambda r, _: {"unmatched-moodle.csv": unmatched_moodle_csv(r)}),
-    Export("report.html", lambda r, o: {"report.html": report_html(
-        r, draw_charts=o.draw_charts, similarity=o.similarity)}),
+    Export("grades.csv", lambda r, _: [("grades.csv", partial(grades_csv, r))]),
+    Export("grades.json", lambda r, _: [("grades.json", partial(grades_json_parts, r))]),
+    Export("canvas.csv", lambda r, o: [("canvas.csv", partial(canvas_csv, r, o.canvas_id))]),
+    Export("moodle.csv", lambda r, _: [("moodle.csv", partial(moodle_csv, r))]),
+    Export("unmatched-moodle.csv", lambda r, _: [("unmatched-moodle.csv",
+                                                  partial(unmatched_moodle_csv, r))]),
+    Export("report.html", lambda r, o: [("report.html", partial(
+        report_html, r, draw_charts=o.draw_charts, similarity=o.similarity))]),
     Export("feedback/*.md", per_student("feedback", "{}.md", feedback_markdown)),
     Export("gradescope/*/results.json", per_student("gradescope", "{}/results.json", _gradescope)),
 )
@@ -79,14 +83,26 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
     """Write every registered export into `outdir`, all or none (a full disk changes
     nothing), then remove what no student owns any more."""
     options = Options(canvas_id, draw_charts, similarity)
-    files = [(outdir / name, text)
-             for export in EXPORTS for name, text in export.render(result, options).items()]
-    outside = [p for p, _ in files if not p.resolve().is_relative_to(outdir.resolve())]
+    files = [(outdir / name, make) for export in EXPORTS
+             for name, make in export.render(result, options)]
+    outside = _outside(outdir, [path for path, _ in files])
     if outside:  # a student id that slipped past every check must still not escape OUTDIR
         raise ValueError(f"refused to write outside {outdir}: {outside[0]}")
-    written = write_all_atomic(files)
+    written = write_all_atomic((path, make()) for path, make in files)
     prune(outdir, written)
     return written
+
+
+def _outside(outdir: Path, paths: list[Path]) -> list[Path]:
+    """The paths that would land outside `outdir`. Each folder is resolved once, not
+    each file (2 realpaths per file cost 2000 at 1000 students); a file's own name
+    need not be: the rename that writes it replaces a link there, never follows it."""
+    root = outdir.resolve()
+    folders: dict[Path, bool] = {}
+    for path in paths:
+        if path.parent not in folders:
+            folders[path.parent] = path.parent.resolve().is_relative_to(root)
+    return [p for p in paths if not folders[p.parent] or p.name in ("", ".", "..")]
 
 
 def prune(outdir: Path, written: list[Path]) -> list[Path]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from pydantic import Field
 
@@ -43,9 +44,23 @@ def adjusted(result: ClassResult) -> bool:
 
 
 def grades_json(result: ClassResult) -> str:
+    return "".join(grades_json_parts(result))
+
+
+def grades_json_parts(result: ClassResult) -> Iterator[str]:
+    """grades.json, one student at a time: the bytes `Gradebook.model_dump_json(indent=2)`
+    writes, without the whole text (9 MB at 1000 students x 3, and pydantic's buffer
+    and its encoded copy, at once) ever in memory."""
     volatile = {"seconds"} if adjusted(result) else {"seconds", "adjustment"}
-    return gradebook(result).model_dump_json(
-        indent=2, exclude={"__all__": {"exercises": {"__all__": volatile}}}) + "\n"
+    exclude = {"exercises": {"__all__": volatile}}
+    if not result.students:
+        yield "[]\n"
+        return
+    for index, entry in enumerate(gradebook(result).root):
+        text = entry.model_dump_json(indent=2, exclude=exclude)
+        # one level deeper inside the list; JSON strings hold no raw newline
+        yield ("[\n  " if index == 0 else ",\n  ") + text.replace("\n", "\n  ")
+    yield "\n]\n"
 
 
 def _adjustment_cells(result: ExerciseResult) -> list[str]:

@@ -4,7 +4,6 @@ files and, where the LMS records them, submission times."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 
 from grader.batch.layouts import canvas, classroom, moodle
@@ -14,18 +13,7 @@ from grader.batch.layouts.classroom import read_classroom
 from grader.batch.layouts.folders import read_folders, read_nbgrader
 from grader.batch.layouts.gradescope import METADATA, read_gradescope
 from grader.batch.layouts.moodle import read_moodle
-
-
-class Layout(str, Enum):
-    """`grade batch --layout`: how SUBMISSIONS is organised."""
-
-    FOLDERS = "folders"
-    NBGRADER = "nbgrader"
-    CANVAS = "canvas"
-    MOODLE = "moodle"
-    GRADESCOPE = "gradescope"
-    CLASSROOM = "classroom"
-
+from grader.batch.names import Layout
 
 READERS: dict[Layout, Callable[[Path], Read]] = {
     Layout.FOLDERS: read_folders,

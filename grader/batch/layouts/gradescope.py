@@ -6,30 +6,39 @@ of its members. The student id is the SID, or the email when there is none."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from grader.batch.layouts.base import Found, LayoutError, Read, as_utc, files_under, skip
+
+if TYPE_CHECKING:
+    import yaml
 
 METADATA = "submission_metadata.yml"
 MAX_METADATA = 64 * 1024 * 1024
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that reads Ruby's tagged objects (`!ruby/hash:...`) as plain data."""
+@cache
+def _loader() -> type[yaml.SafeLoader]:
+    """Safe YAML that reads Ruby's tagged objects (`!ruby/hash:...`) as plain data.
 
+    Made on first use: PyYAML loads only for a Gradescope download, not with every
+    `grade batch` (whose course comes from its JSON cache)."""
+    import yaml
 
-def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+    class Loader(yaml.SafeLoader):
+        pass
 
+    def untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
 
-_Loader.add_multi_constructor("!", _untagged)
+    Loader.add_multi_constructor("!", untagged)
+    return Loader
 
 
 def _field(record: dict[str, Any], name: str) -> Any:
@@ -51,8 +60,10 @@ def _time(value: Any) -> datetime | None:
 def read_metadata(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_METADATA:
         raise LayoutError(f"{path.name} is larger than {MAX_METADATA >> 20} MB")
+    import yaml
+
     try:
-        data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), _Loader)
+        data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), _loader())
     except yaml.YAMLError as exc:
         raise LayoutError(f"{path.name} is not valid YAML ({exc})") from None
     if not isinstance(data, dict):

@@ -1,0 +1,119 @@
+"""What `grade batch` does besides grading: one sandbox per worker, workers started before
+the class is read, the command's module light, and exports never whole in memory.
+
+The start-up tests trace the real `grade batch` with strace (process starts and file
+opens); the memory test measures `write_exports` with tracemalloc on a made-up class.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from grader.reports.export import write_exports
+from grader.results import (
+    CheckResult,
+    CheckStatus,
+    ClassResult,
+    ExerciseInfo,
+    ExerciseResult,
+    StudentResult,
+)
+from tests.conftest import ROOT, grade_command
+
+SOLUTION_1 = ROOT / "solutions" / "exercise_1_weighted_sampling.py"
+STRACE = shutil.which("strace")
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+def _traced_batch(tmp_path: Path, students: int, jobs: int) -> list[str]:
+    """strace's lines (execve, fork-like clones, opens) of one `grade batch` run."""
+    for index in range(students):
+        (tmp_path / "class" / f"s{index}").mkdir(parents=True)
+        shutil.copy(SOLUTION_1, tmp_path / "class" / f"s{index}")
+    log = tmp_path / "strace.log"
+    done = subprocess.run(
+        [str(STRACE), "-f", "-qq", "-s", "200", "-e", "trace=execve,clone,clone3,fork,vfork,openat",
+         "-o", str(log), *grade_command(), "--course", str(ROOT / "course.yaml"), "batch",
+         str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercise", "exercise-1",
+         "--jobs", str(jobs)], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, fail(done.stderr[-2000:], "exit 0", "the batch itself failed")
+    return log.read_text().splitlines()
+
+
+def _zygotes(lines: list[str]) -> int:
+    """How many sandbox zygotes started: a Python run with -s -S -c (grade's launcher)."""
+    return sum(1 for line in lines if "execve(" in line and '"-s", "-S", "-c"' in line
+               and "unshare" not in line.split("execve(", 1)[1].split(",", 1)[0])
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace (apt-get install strace)")
+def test_a_batch_starts_one_sandbox_per_worker_and_no_probe(tmp_path: Path) -> None:
+    lines = _traced_batch(tmp_path, students=3, jobs=2)
+    assert _zygotes(lines) == 2, fail(
+        _zygotes(lines), 2, "a sandbox started only to say what isolation the workers "
+        "will have costs every batch a zygote's start-up before the first file")
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace (apt-get install strace)")
+def test_the_workers_are_forked_before_the_batch_reads_its_class(tmp_path: Path) -> None:
+    lines = _traced_batch(tmp_path, students=3, jobs=2)
+    parent = lines[0].split()[0]
+    mine = [(i, line) for i, line in enumerate(lines) if line.split()[0] == parent]
+    # a fork copies the process (no CLONE_VM); subprocess's vfork-like spawns share it
+    forks = [i for i, line in mine if re.search(r"\b(clone|clone3|fork)\(", line)
+             and "CLONE_VM" not in line and "CLONE_THREAD" not in line]
+    journal = next(i for i, line in mine if "openat(" in line and "journal.jsonl" in line)
+    assert forks and forks[0] < journal, fail(
+        (forks[:2], journal), "the first worker forked before journal.jsonl is opened",
+        "the workers' start-up (zygote, checks) must overlap the batch's own import and "
+        "reading of the class, not follow it")
+
+
+def test_the_batch_command_loads_no_models_before_its_workers_start() -> None:
+    code = ("import sys, grader.cli.batch; print(sorted(m for m in sys.modules if m.split('.')[0]"
+            " in ('pydantic', 'yaml') or m.startswith(('grader.batch.run', 'grader.reports',"
+            " 'grader.results', 'grader.runner.grade'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]", fail(
+        done.stdout.strip()[:300], "[]", "what grader.cli.batch imports at load delays the "
+        "fork of the workers (the options need only grader.batch.names)")
+
+
+def _big_class(students: int) -> ClassResult:
+    checks = [CheckResult(name=f"check number {n} of the exercise", passed=n % 2 == 0,
+                          score=n % 2, max_score=1, message="x" * 300,
+                          status=CheckStatus.PASSED if n % 2 == 0 else CheckStatus.FAILED)
+              for n in range(8)]
+    return ClassResult(
+        course="c", exercises=[ExerciseInfo(id=f"exercise-{e}", title="t", max_score=8)
+                               for e in (1, 2, 3)],
+        students=[StudentResult(student=f"s{s:04d}", exercises=[ExerciseResult(
+            exercise=f"exercise-{e}", score=4, max_score=8, error=None, checks=checks,
+            output="y" * 500) for e in (1, 2, 3)]) for s in range(students)])
+
+
+def test_the_exports_are_written_as_rendered_never_whole_in_memory(tmp_path: Path) -> None:
+    result = _big_class(300)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        write_exports(tmp_path / "out", result, draw_charts=False)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    largest = (tmp_path / "out" / "grades.json").stat().st_size
+    assert peak < largest / 2, fail(
+        f"{peak / 2**20:.1f} MiB", f"under half of grades.json ({largest / 2**20:.1f} MiB)",
+        "grades.json and every per-student file must be written as they are made, not "
+        "held whole (9 MB at 1000 students x 3, three times over while it is encoded)")
