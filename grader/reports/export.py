@@ -72,6 +72,15 @@ EXPORTS: tuple[Export, ...] = (
 )
 
 
+def text_of(name: str, result: ClassResult, options: Options) -> str:
+    """One export file's text (`name`, e.g. "grades.csv"), as write_exports writes it."""
+    entry = next(e for e in EXPORTS if e.files == name)
+    made = dict(entry.render(result, options))[name]()
+    if isinstance(made, bytes):
+        return made.decode()
+    return made if isinstance(made, str) else "".join(made)
+
+
 def summary() -> str:
     """The exports' files, as `grade batch` names them after writing."""
     return ", ".join(e.files for e in EXPORTS)

@@ -29,7 +29,7 @@ from grader.batch.adjust import Adjuster, Override
 from grader.batch.adjust import Extension as ExtensionRow
 from grader.batch.changes import STATE
 from grader.batch.regrade import Settled, finalise_scores
-from grader.reports.export import EXPORTS, Options, write_exports
+from grader.reports.export import Options, text_of, write_exports
 from grader.results import ClassResult, Person, StudentResult
 from grader.server import review
 from grader.server.export import class_result, counted_columns, infos, light_results
@@ -82,8 +82,7 @@ def table(course: Course, name: str) -> str:
     last = _tables.get((course.id, name))
     if last is not None and last[0] == made_for:
         return last[1]
-    entry = next(e for e in EXPORTS if e.files == name)
-    text = entry.render(_light_settled(course, made_for), Options())[name]
+    text = text_of(name, _light_settled(course, made_for), Options())
     _tables[course.id, name] = (made_for, text)
     return text
 
