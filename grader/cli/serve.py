@@ -5,6 +5,7 @@ The server is the `serve` extra (Django, waitress, psycopg): imported only here.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,6 +115,13 @@ def serve(ctx: click.Context, data: Path | None, db: str | None, slug: str | Non
             die(str(exc))
     run(Options(host, port, jobs or default_jobs(), dask, lease, hard_limit), courses, folder,
         click.echo)
+    # Stopped: every result stored is committed and queued work waits in the database.
+    # Leave now: at exit the interpreter would join the process pool's manager thread
+    # and reap workers still dying, an unbounded wait a supervisor's stop timeout (and
+    # a test's) runs into on a busy machine.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _given(ctx: click.Context, data: Path | None, db: str | None, slug: str | None
