@@ -112,6 +112,22 @@ def export_zip(session: Session, slug: str, limit: float = 180.0) -> bytes:
         time.sleep(0.2)
 
 
+def course_server(course: Path, data: Path, students: list[str], staff: str, role: str
+                  ) -> Server:
+    """`grade serve` of a course copy with `students` on its roster and one staff account
+    (`staff`, of PASSWORDS), grading on one worker."""
+    roster = data.parent / f"{data.name}-roster.csv"
+    roster.write_text("id\n" + "".join(f"{s}\n" for s in students))
+    assert grade("--course", str(course), "serve", "roster", str(roster), "--data",
+                 str(data)).returncode == 0
+    done = subprocess.run([*grade_command(), "--course", str(course), "serve", "staff", staff,
+                           "--role", role, "--password-stdin", "--data", str(data)],
+                          cwd=ROOT, input=PASSWORDS[staff] + "\n", capture_output=True,
+                          text=True, timeout=120, env=environment())
+    assert done.returncode == 0, done.stderr
+    return Server(data, None, "-j", "1", course=course)
+
+
 @contextlib.contextmanager
 def console_server(data: Path, db: str | None = None) -> Iterator[dict[str, Any]]:
     """A running server: alice (A), bob (B), carol (A); ines the instructor, tom a TA;

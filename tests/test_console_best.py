@@ -6,16 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.attacks import SOLUTION, WRONG
-from tests.conftest import ROOT, copy_course, grade_command
-from tests.console_session import PASSWORDS, export_zip, staff_session
-from tests.server_fixtures import Server, environment, grade, tokens, upload, wait_graded
+from tests.conftest import copy_course
+from tests.console_session import course_server, export_zip, staff_session
+from tests.server_fixtures import grade, tokens, upload, wait_graded
 
 pytest.importorskip("django", reason="the serve extra (in dev)")
 
@@ -31,16 +30,8 @@ def test_the_rule_in_course_yaml_decides_which_submission_counts_everywhere(
     text = (course / "course.yaml").read_text()
     (course / "course.yaml").write_text(text.replace("exercises:\n", f"counts: {rule}\n"
                                                      "exercises:\n", 1))
-    data, roster = tmp_path / "data", tmp_path / "roster.csv"
-    roster.write_text("id\nalice\n")
-    assert grade("--course", str(course), "serve", "roster", str(roster), "--data",
-                 str(data)).returncode == 0
-    done = subprocess.run([*grade_command(), "--course", str(course), "serve", "staff", "ines",
-                           "--role", "instructor", "--password-stdin", "--data", str(data)],
-                          cwd=ROOT, input=PASSWORDS["ines"] + "\n", capture_output=True,
-                          text=True, timeout=120, env=environment())
-    assert done.returncode == 0, done.stderr
-    server = Server(data, None, "-j", "1", course=course)
+    data = tmp_path / "data"
+    server = course_server(course, data, ["alice"], "ines", "instructor")
     try:
         key = tokens(data)["alice"]
         for source in (SOLUTION, WRONG):  # the best first, then a worse one last

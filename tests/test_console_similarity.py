@@ -5,15 +5,14 @@ the page when the extra is not installed."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.attacks import SOLUTION, WRONG
-from tests.conftest import ROOT, copy_course, grade_command
-from tests.console_session import PASSWORDS, staff_session
-from tests.server_fixtures import Server, environment, grade, tokens, upload, wait_graded
+from tests.conftest import copy_course
+from tests.console_session import course_server, staff_session
+from tests.server_fixtures import Server, tokens, upload, wait_graded
 
 pytest.importorskip("django", reason="the serve extra (in dev)")
 pytest.importorskip("copydetect", reason="the similarity extra (in dev)")
@@ -73,16 +72,8 @@ def _pairs(page: str) -> list[list[str]]:
 def test_similarity_lists_the_counted_submissions_most_alike_or_says_the_extra_is_missing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     course = copy_course(tmp_path / "course")
-    data, roster = tmp_path / "data", tmp_path / "roster.csv"
-    roster.write_text("id\nalice\nbob\ncarol\n")
-    assert grade("--course", str(course), "serve", "roster", str(roster), "--data",
-                 str(data)).returncode == 0
-    done = subprocess.run([*grade_command(), "--course", str(course), "serve", "staff", "tom",
-                           "--role", "ta", "--password-stdin", "--data", str(data)],
-                          cwd=ROOT, input=PASSWORDS["tom"] + "\n", capture_output=True,
-                          text=True, timeout=120, env=environment())
-    assert done.returncode == 0, done.stderr
-    server = Server(data, None, "-j", "1", course=course)
+    data = tmp_path / "data"
+    server = course_server(course, data, ["alice", "bob", "carol"], "tom", "ta")
     try:
         keys = tokens(data)
         # bob's counted file is alice's, renamed variables and all; carol's is her own
