@@ -78,3 +78,19 @@ def test_no_color_is_honoured_before_click_too(course: Path) -> None:
 def test_the_house_style_is_click_style_byte_for_byte(fg: str | None, bold: bool | None) -> None:
     assert style("x y", fg=fg, bold=bold) == click.style("x y", fg=fg, bold=bold)
     assert unstyle(style("x y", fg=fg, bold=bold)) == "x y"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "symlink"])
+def test_what_is_not_a_regular_file_is_said_by_the_full_path_never_read_first(
+        course: Path, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "exercise_1_weighted_sampling.py"
+    if kind == "fifo":
+        os.mkfifo(path)  # opened for reading, it would wait for a writer forever
+    elif kind == "symlink":
+        path.symlink_to(course / SKELETON)
+    else:
+        path = Path("/dev/zero")
+    done = subprocess.run([*grade_command(), "exercise-1", str(path)], cwd=course,
+                          capture_output=True, timeout=60, env=environment())
+    assert done.returncode == 1 and b"no submission: " in done.stdout, fail(
+        done.stdout[-300:], "exit 1, no submission", "refused as the grader refuses it")

@@ -10,6 +10,7 @@ the click group, which says and does everything as always.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -46,6 +47,8 @@ def blanks_in(path: Path, max_source_kb: int) -> bool:
     """Whether the raw bytes of `path` hold a blank at all: a cheap look before reading
     it as grading does, so a finished file pays next to nothing here."""
     try:
+        if not stat.S_ISREG(path.lstat().st_mode):  # a FIFO would block, a device never
+            return False                                # end, a link lead elsewhere: read() says
         with path.open("rb") as file:
             return b"___" in file.read(max_source_kb * 1024 + 1)
     except OSError:
