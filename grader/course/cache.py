@@ -13,7 +13,6 @@ import hashlib
 import json
 import types
 import typing
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +116,8 @@ def _rebuild(annotation: Any, value: Any) -> Any:
         if len(models) == 1:
             return construct(models[0], value)
     if isinstance(value, str) and _aware(annotation):
+        from datetime import datetime  # here: a learner's plan has no dates to read
+
         moment = datetime.fromisoformat(value)  # ValueError: a corrupt cache
         if moment.tzinfo is None:
             raise ValueError(f"{value!r} has no time zone")
