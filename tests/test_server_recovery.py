@@ -98,3 +98,23 @@ def test_grading_workers_killed_mid_queue_are_started_again_and_nothing_is_lost(
     assert "starting the grading workers again" in "".join(server.lines)
     assert all(r["counts"] for r in results)
     assert len({r["result"]["score"] for r in results}) == 2
+
+
+def test_a_stop_signal_raised_inside_a_waitress_event_handler_is_not_swallowed() -> None:
+    # The signal handler raises Stop in the main thread, which may be inside one of
+    # waitress's I/O event handlers at that moment: waitress catches and logs what they
+    # raise, except the exceptions it re-raises. Run its own dispatch code on a channel
+    # whose handler is interrupted there.
+    from waitress import wasyncore
+
+    from grader.server.stopping import Stop
+
+    class Interrupted:
+        def handle_read_event(self) -> None:
+            raise Stop("SIGTERM")
+
+        def handle_error(self) -> None:
+            raise AssertionError("waitress swallowed the stop signal (logged as an error)")
+
+    with pytest.raises(Stop):
+        wasyncore.read(Interrupted())

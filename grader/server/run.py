@@ -8,19 +8,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from django.conf import settings
 
 from grader.server.models import Course
-
-
-class Stop(Exception):
-    """SIGINT or SIGTERM: stop serving and grading."""
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise Stop(signal.Signals(signum).name)
+from grader.server.stopping import Stop, raise_stop
 
 
 def register(slug: str, root: Path) -> Course:
@@ -56,7 +48,7 @@ def serve(options: Options, courses: list[Course], data: Path,
     service = Service(data, options.jobs, options.dask, options.hard_limit, options.lease)
     server = create_server(get_wsgi_application(), host=options.host, port=options.port,
                            threads=options.threads, ident="grade")
-    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         for course in courses:
             service.add(course.id, Path(course.root))
