@@ -86,9 +86,10 @@ def _grade(exercise_id: str, path: str) -> tuple[str, str]:
 class WorkerPool:
     """`jobs` warm worker processes (fork start method: they inherit loaded modules)."""
 
-    def __init__(self, course: Course, jobs: int) -> None:
+    def __init__(self, course: Course, jobs: int, method: str | None = None) -> None:
         self.course = course
         self.jobs = jobs
+        self.method = method  # multiprocessing's start method; None: the platform's best
         self._executor: ProcessPoolExecutor | None = None
         # Whether leaving waits for the workers to end. A pool forked inside a batch
         # must: its workers hold the journal's lock (inherited) until they exit.
@@ -99,7 +100,7 @@ class WorkerPool:
             return self
         # fork where the Linux sandbox runs (workers inherit loaded modules); spawn
         # elsewhere (Windows has no fork; macOS's is unsafe with system frameworks).
-        method = "fork" if linux_sandbox_runs() else "spawn"
+        method = self.method or ("fork" if linux_sandbox_runs() else "spawn")
         self._executor = ProcessPoolExecutor(
             self.jobs, mp_context=multiprocessing.get_context(method),
             initializer=_start, initargs=(self.course, os.getpid(), portable_here()))

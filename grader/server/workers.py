@@ -52,9 +52,9 @@ class Lane:
         self.lock = threading.Lock()
         self.executor = self._make()
 
-    def _make(self, warm: bool = True) -> Executor:
+    def _make(self, warm: bool = True, method: str | None = None) -> Executor:
         executor = (dask_pool(self.dask)(self.reference, self.jobs) if self.dask
-                    else WorkerPool(self.course, self.jobs))
+                    else WorkerPool(self.course, self.jobs, method))
         executor.__enter__()
         if warm and not self.dask:
             self._warm(executor)
@@ -84,9 +84,13 @@ class Lane:
                 return
             with contextlib.suppress(Exception):
                 broken.__exit__(WorkerError, None, None)
-            # not warmed here: that would wait, holding the lock, on workers forked from
-            # this thread (the result models are complete since the start, though)
-            self.executor = self._make(warm=False)
+            # Spawned, not forked: this is a carrier thread, and the other threads may
+            # hold locks at this moment (stderr's, as they print that the workers died;
+            # a module's import lock). A forked worker would keep a copy of such a lock,
+            # held forever, and hang: its jobs were renewed by the heartbeat until the
+            # hard limit. A spawned worker is a new program (fork and exec at once) that
+            # imports the grader afresh. Not warmed: that would wait holding the lock.
+            self.executor = self._make(warm=False, method="spawn")
 
     def close(self) -> None:
         """Stop the workers now, as the batch does on Ctrl-C: jobs in hand are graded
