@@ -1,0 +1,82 @@
+"""What a box does per submission, cut to what it must: each saving keeps its guarantee.
+
+The host measures a call's results before encoding them (`host._json_size`) with
+C loops and built-in methods only; the trusted side skips tokenizing a file with no
+blank in it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader.runner.source import find_blanks
+from grader.sandbox import protocol
+from grader.sandbox.host import Host, _json_size
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+def _call(source: str, name: str = "f") -> dict[str, Any]:
+    host = Host()
+    loaded = host.handle({"op": "load", "source": source, "filename": "s.py", "id": 1})
+    assert loaded.get("ok"), loaded
+    return dict(host.handle({"op": "call", "name": name, "args": [], "kwargs": {},
+                             "repeat": 1, "id": 2}))
+
+
+def test_a_str_subclass_is_measured_by_strs_own_length_not_its_len() -> None:
+    # json's encoder writes a str subclass's characters without calling its __len__;
+    # the size check must not run learner code json itself would not run either.
+    reply = _call("class S(str):\n    def __len__(self):\n        raise RuntimeError('mine')\n"
+                  "def f():\n    return [S('ab'), S('c')]\n")
+    assert reply.get("results") == [["ab", "c"]], fail(
+        reply, {"results": [["ab", "c"]]}, "the values are sent; S.__len__ never runs")
+
+
+def test_a_flat_list_too_large_to_send_is_still_refused() -> None:
+    # 500,000 strings of 10 characters: 6 MB of JSON, over protocol.MAX_VALUE (4 MB)
+    reply = _call("def f():\n    return ['abcdefghij'] * 500_000\n")
+    error = reply.get("error", {})
+    assert error.get("kind") == "too_large", fail(error, "too_large",
+                                                  "the fast path counts every string")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=6)
+    | st.dictionaries(st.text(max_size=5), children, max_size=6),
+    max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(JSON)
+def test_the_measured_size_never_exceeds_the_json_text_but_by_a_comma_per_container(
+        value: Any) -> None:
+    # Each container is counted with a separator after every item, its last one too:
+    # at most one character per container over the text json writes.
+    measured = _json_size(value, protocol.MAX_VALUE, {}, set())
+    written = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    assert measured <= written + _containers(value), fail(
+        measured, f"<= {written} + {_containers(value)}", f"for {value!r}")
+
+
+def _containers(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(map(_containers, value.values()))
+    if isinstance(value, list):
+        return 1 + sum(map(_containers, value))
+    return 0
+
+
+def test_a_file_without_blanks_has_none_and_one_with_them_names_their_lines() -> None:
+    assert find_blanks("x = 1\ny = 'no blank here'\n") == []
+    assert find_blanks("x = ___\ns = '___'\n# ___\ny = ___ + 1\n") == [1, 4], fail(
+        find_blanks("x = ___\ns = '___'\n# ___\ny = ___ + 1\n"), [1, 4],
+        "only the blanks standing as names count")
