@@ -2,14 +2,19 @@
 
 The host measures a call's results before encoding them (`host._json_size`) with
 C loops and built-in methods only; the trusted side skips tokenizing a file with no
-blank in it.
+blank in it; the zygote kills a box's uid itself rather than in a forked helper.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import time
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -80,3 +85,67 @@ def test_a_file_without_blanks_has_none_and_one_with_them_names_their_lines() ->
     assert find_blanks("x = ___\ns = '___'\n# ___\ny = ___ + 1\n") == [1, 4], fail(
         find_blanks("x = ___\ns = '___'\n# ___\ny = ___ + 1\n"), [1, 4],
         "only the blanks standing as names count")
+
+
+# --- the zygote's cleanup kills a box's uid without forking a helper --------------------
+
+OTHER_UIDS = (1_399_001, 1_399_002)  # below every zygote's range (zygote.UID_BASE)
+
+
+def _sleeper(uid: int | None) -> int:
+    """A child process sleeping as `uid` (None: as us)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if uid is not None:
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    done, _ = os.waitpid(pid, os.WNOHANG)
+    return done == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root owns other uids (the zygote's setuid isolation)")
+def test_killing_a_uid_kills_its_processes_only_and_forks_nothing() -> None:
+    from grader.sandbox.confine import Kernel
+    from grader.sandbox.zygote import kill_uid
+
+    target, bystander = (_sleeper(uid) for uid in OTHER_UIDS)
+    ours = _sleeper(None)
+    read, write = os.pipe()
+    stand_in = os.fork()
+    if stand_in == 0:  # the zygote's part, in a process of its own: it changes uids
+        try:
+            kernel = Kernel()
+            kernel.die_with_parent()
+            forks: list[int] = []
+            os.register_at_fork(before=lambda: forks.append(1))
+            kill_uid(OTHER_UIDS[0], kernel)
+            after = (list(os.getresuid()), kernel.parent_death_signal(), len(forks))
+            os.write(write, json.dumps(after).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        ids, death, forks = json.loads(answer.read() or "null")
+    os.waitpid(stand_in, 0)
+    time.sleep(0.2)
+    try:
+        assert not _alive(target), fail("alive", "killed", "a process of the box's uid")
+        assert _alive(bystander), fail("killed", "alive", "another uid's process is spared")
+        assert _alive(ours), fail("killed", "alive", "root's processes are spared")
+        assert ids == [0, 0, 0], fail(ids, [0, 0, 0], "the zygote is root again after")
+        assert death == 9, fail(death, 9, "its parent-death signal is set again")
+        assert forks == 0, fail(forks, 0, "no helper process is forked per box")
+    finally:
+        for pid in (target, bystander, ours):
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)

@@ -15,6 +15,7 @@ import os
 from grader.sandbox import seccomp
 
 PR_SET_PDEATHSIG = 1
+PR_GET_PDEATHSIG = 2
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 CLONE_NEWNS = 0x00020000
@@ -98,6 +99,12 @@ class Kernel:
     def die_with_parent(self) -> None:
         """SIGKILL this process when its parent (the zygote) dies."""
         self.prctl(PR_SET_PDEATHSIG, 9)
+
+    def parent_death_signal(self) -> int:
+        """The signal this process gets when its parent dies (0: none)."""
+        signal = ctypes.c_int(0)
+        self._check(self.libc.prctl(PR_GET_PDEATHSIG, ctypes.byref(signal), 0, 0, 0))
+        return signal.value
 
     def drop_capabilities(self) -> None:
         """Empty the bounding, ambient, effective, permitted and inheritable sets.
