@@ -149,3 +149,21 @@ def test_killing_a_uid_kills_its_processes_only_and_forks_nothing() -> None:
             with contextlib.suppress(ProcessLookupError, ChildProcessError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
+
+
+# --- the zygote prepares what every box's lock-down uses -------------------------------
+
+
+def test_every_libc_function_a_box_calls_is_found_once_in_the_zygote() -> None:
+    import re
+    from pathlib import Path
+
+    from grader.sandbox import confine
+
+    kernel = confine.Kernel()
+    called = set(re.findall(r"self\.libc\.(\w+)", Path(confine.__file__).read_text()))
+    assert called <= set(confine.LIBC_CALLS), fail(
+        sorted(called - set(confine.LIBC_CALLS)), [], "confine.LIBC_CALLS lists every call")
+    found = [name for name in confine.LIBC_CALLS if name in vars(kernel.libc)]
+    assert found == list(confine.LIBC_CALLS), fail(
+        found, list(confine.LIBC_CALLS), "looked up by Kernel(), kept on the CDLL by ctypes")
