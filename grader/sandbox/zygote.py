@@ -343,7 +343,10 @@ class Zygote:
             except ChildProcessError:
                 status = 0
         if box.startswith(self.base + os.sep):
-            remove_tree(box)
+            try:  # empty as the zygote sees it when the box had a tmpfs of its own
+                os.rmdir(box)
+            except OSError:
+                remove_tree(box)
         reply: BoxStatus = {"done": pid, **describe_status(status, killed, cpu),
                             "disk": over_disk}
         self.control.send(json.dumps(reply).encode())
