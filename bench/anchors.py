@@ -18,17 +18,20 @@ Builds, in --venvs (kept between runs) and a temporary folder (removed):
 Then times, interleaved (every round runs every command once, so load hits all alike;
 the median of --repeat rounds is reported):
 
-- `grade batch` of the class on lfl-course, --jobs 2, a new OUTDIR each run;
+- `grade batch` of the class on lfl-course, --jobs 2, a new OUTDIR each run, and of its
+  first student alone (its CPU, subtracted from the class's, leaves each file's own);
 - the lower bound; nbgrader `autograde --force`; `pytest` per file, sequential and
   `xargs -P2`;
 - `python -c pass`, `grade exercise-1 SOLUTION` and `grade exercise-1 SKELETON` on the
   shipped course (its real exercise 1 and checks);
 
 checks every tool's scores against the class's expected points, and prints the ratios
-the issue "Small work at the cost of its checks" tracks. With --big N, also the peak
-RSS (ru_maxrss: the largest single process of the tree) of `grade batch` of N students
-x 3 exercises on the shipped course with --jobs 2. Figures depend on the machine and
-its load, which are printed: quote ratios from one run, never absolute times across runs.
+the issue "Small work at the cost of its checks" tracks, each command's CPU (user +
+system of its whole process tree) beside its wall time, and `grade batch`'s CPU per file.
+With --big N, also the peak RSS (ru_maxrss: the largest single process of the tree) of
+`grade batch` of N students x 3 exercises on the shipped course with --jobs 2. Figures
+depend on the machine and its load, which are printed: quote ratios from one run, never
+absolute times across runs.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -244,11 +248,16 @@ def grade_scores(out: Path) -> dict[str, float]:
     return {row["student"]: float(row["total"]) for row in rows}
 
 
-def wall(command: str, cwd: Path) -> float:
+def wall(command: str, cwd: Path) -> tuple[float, float]:
+    """Wall seconds of `command`, and the CPU seconds (user + system) of its whole process
+    tree: every process is waited for (grade's workers, zygotes and boxes included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, cwd=cwd, shell=True, env=ENVIRONMENT, check=False,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def peak_rss(command: list[str], cwd: Path) -> tuple[float, float]:
@@ -275,6 +284,9 @@ def grade_commands(reg: Path, shipped: Path, lfl: Path, folders: Path, out: Path
             f"cd {shipped} && {reg}/grade exercise-1 exercises/{exercise}",
         f"grade batch --jobs 2{suffix}":
             f"cd {lfl} && rm -rf {out} && {reg}/grade batch {folders} --out {out} --jobs 2",
+        # the same command for one student: its CPU, subtracted, leaves each file's own
+        f"grade batch --jobs 2, 1 student{suffix}":
+            f"cd {lfl} && rm -rf {out}-1 && {reg}/grade batch {folders}-1 --out {out}-1 --jobs 2",
     }
 
 
@@ -292,6 +304,7 @@ def build(work: Path, venvs: Path, students: int, with_nbgrader: bool, before: P
     for path in (work / "subs").glob("*.py"):
         (folders / path.stem).mkdir(parents=True)
         shutil.copy(path, folders / path.stem / "exercise_1_weighted_sampling.py")
+    shutil.copytree(folders / "s01", Path(f"{folders}-1") / "s01")
     lfl = work / "lfl-course"
     shutil.copytree(HERE / "lfl-course", lfl)
     # Its skeleton and solution are the lesson's own: only its checks differ.
@@ -380,12 +393,15 @@ def main() -> None:
             big_course = course_copy(work / "big-course", 2.0).parent
         print(f"before: {environment()}", flush=True)
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         for command in commands.values():  # warm the file and course caches once
             wall(command, work)
         problems = verify(work, context)
         for _ in range(args.repeat):
             for name, command in commands.items():
-                times[name].append(wall(command, work))
+                seconds, used = wall(command, work)
+                times[name].append(seconds)
+                cpu[name].append(used)
         rss: dict[str, tuple[float, float]] = {}
         if args.big:
             for name in ("reg", "before") if "before" in context else ("reg",):
@@ -395,19 +411,28 @@ def main() -> None:
         print(f"after:  {environment()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report(times, rss, args, problems)
+    report(times, cpu, rss, args, problems)
 
 
-def report(times: dict[str, list[float]], rss: dict[str, tuple[float, float]],
-           args: argparse.Namespace, problems: list[str]) -> None:
+def report(times: dict[str, list[float]], cpu: dict[str, list[float]],
+           rss: dict[str, tuple[float, float]], args: argparse.Namespace,
+           problems: list[str]) -> None:
     median = {name: statistics.median(values) for name, values in times.items()}
+    used = {name: statistics.median(values) for name, values in cpu.items()}
     print(f"\nmedian of {args.repeat} interleaved rounds, class of {args.students}")
     for name, value in median.items():
-        print(f"  {name:<42}{value:>8.3f} s   (min {min(times[name]):.3f})")
+        print(f"  {name:<42}{value:>8.3f} s   (min {min(times[name]):.3f}; "
+              f"CPU {used[name]:.3f} s)")
     for suffix in ("", " (before)") if args.before else ("",):
         floor, batch = median[f"python -c pass{suffix}"], median[f"grade batch --jobs 2{suffix}"]
         print(f"\nratios (the issue's table){suffix}:")
         print(f"  grade batch / lower bound                 {batch / median['lower bound']:6.2f}x")
+        # CPU, which load does not inflate as it does wall time: the class's, less one
+        # student's (start-up, pool, exports), per file; the lower bound's per file
+        per_file = (used[f"grade batch --jobs 2{suffix}"]
+                    - used[f"grade batch --jobs 2, 1 student{suffix}"]) / (args.students - 1)
+        print(f"  grade batch CPU per file (40 less 1)      {1000 * per_file:6.1f} ms "
+              f"(lower bound: {1000 * used['lower bound'] / args.students:.1f} ms)")
         for peer in ("nbgrader autograde", "pytest per file, sequential", "pytest per file, -P2"):
             if peer in median:
                 print(f"  {peer + ' / grade batch':<42}{median[peer] / batch:6.1f}x")

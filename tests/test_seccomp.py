@@ -93,3 +93,31 @@ def test_the_zygotes_prepacked_filter_is_the_boxs_program(machine: str) -> None:
     prepared = seccomp.Filter(machine)
     for pid in (1, 4242, 2**22 - 1):
         assert prepared.for_pid(pid) == seccomp.pack(seccomp.program(pid, machine))
+
+
+@pytest.mark.skipif(seccomp.machine_name() not in seccomp.ARCHES, reason="no filter here")
+def test_the_zygotes_program_buffer_patched_in_a_box_is_that_boxs_program() -> None:
+    """Kernel builds the program's buffer once (in the zygote); a box only writes its pid
+    into its copy. Each pid's patch leaves exactly that pid's program, whatever came before."""
+    import os
+
+    from grader.sandbox.confine import Kernel
+
+    kernel = Kernel()
+    assert kernel.seccomp_filter is not None
+    for pid in (4242, 1, 2**22 - 1):
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the patch, as a box makes it, in a process of its own
+            try:
+                kernel.seccomp_filter.patch(memoryview(kernel._program).cast("B"), pid)
+                os.write(write, bytes(kernel._program))
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read, "rb") as answer:
+            patched = answer.read()
+        os.waitpid(child, 0)
+        assert patched == seccomp.pack(seccomp.program(pid)), f"the program for pid {pid}"
+    assert bytes(kernel._program) == kernel.seccomp_filter.packed, \
+        "the zygote's own buffer is never patched"

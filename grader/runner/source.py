@@ -117,6 +117,8 @@ class Source:
 
 def find_blanks(source: str) -> list[int]:
     """Line numbers of every `___` still standing as a name (not in strings or comments)."""
+    if BLANK not in source:  # no token can be `___` then: no need to tokenize
+        return []
     found: set[int] = set()
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):

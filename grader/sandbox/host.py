@@ -27,11 +27,14 @@ import socket
 import sys
 import threading
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader import learner_text as lt
 from grader.sandbox import protocol
 from grader.sandbox.channel import READY, LearnerErrorInfo, Reply
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # Bound now, before learner code can replace `random.seed` or `random._inst`.
 _seed_random = random.Random.seed
@@ -150,6 +153,21 @@ def describe_error(exc: BaseException, filename: str) -> LearnerErrorInfo:
 
 MAX_BASES = 8  # ValueError -> Exception -> BaseException: a real hierarchy is short
 _CONTAINERS = (dict, list, tuple)
+# JSON's scalars, by exact type: a list of only these (the usual call results) is
+# measured by C loops (set, map, len), never a Python loop over its items.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _scan(items: list[Any]) -> tuple[int, list[Any]]:
+    """(the characters of the strings among `items`, the containers among them), by
+    real type (as json's encoder sees them): no `__class__`, no subclass's `__len__`."""
+    kinds = set(map(type, items))
+    if kinds <= _SCALARS:
+        if kinds == {str}:
+            return sum(map(len, items)), []
+        return (sum(len(i) for i in items if type(i) is str) if str in kinds else 0), []
+    text = sum(str.__len__(i) for i in items if issubclass(type(i), str))
+    return text, [i for i in items if issubclass(type(i), _CONTAINERS)]
 
 
 def _json_size(value: Any, budget: int, memo: dict[int, int], open_: set[int]) -> int:
@@ -160,35 +178,41 @@ def _json_size(value: Any, budget: int, memo: dict[int, int], open_: set[int]) -
     thousand times costs one walk, and counts ten thousand times, as JSON writes it.
     A container inside itself is infinitely large. Only built-in methods run.
     """
-    if isinstance(value, str):
-        return len(value) + 2
-    if not isinstance(value, _CONTAINERS):
+    if issubclass(type(value), str):
+        return str.__len__(value) + 2
+    if not issubclass(type(value), _CONTAINERS):
         return 1
     key = id(value)
     if key in memo:
         return memo[key]
     if key in open_:
         return 1 << 62  # a cycle: no budget is large enough
-    least = 2 + (5 if isinstance(value, dict) else 2) * len(value)
+    is_dict = issubclass(type(value), dict)
+    kind = dict if is_dict else list if issubclass(type(value), list) else tuple
+    least = 2 + (5 if is_dict else 2) * kind.__len__(value)
     if least > budget:
         return least  # millions of entries: no need to look at them
-    if isinstance(value, dict):
+    if is_dict:
         keys, children = list(dict.keys(value)), list(dict.values(value))
-        size = 2 + 5 * len(keys)  # `"":0,` per entry at the least
-        size += sum(len(k) for k in keys if isinstance(k, str))
+        size = 2 + 5 * len(keys) + _scan(keys)[0]  # `"":0,` per entry at the least
     else:
-        children = list(list.__iter__(value) if isinstance(value, list)
-                        else tuple.__iter__(value))
+        children = list(_items(value))
         size = 2 + 2 * len(children)  # `0,` per item at the least
-    size += sum(len(c) for c in children if isinstance(c, str))
+    text, nested = _scan(children)
+    size += text
     open_.add(key)
-    for child in (c for c in children if isinstance(c, _CONTAINERS)):
+    for child in nested:
         if size > budget:
             break
         size += _json_size(child, budget - size, memo, open_) - 1
     open_.discard(key)
     memo[key] = size
     return size
+
+
+def _items(value: Any) -> Iterator[Any]:
+    """A list's or a tuple's items by the built-in iterator (a subclass's own is not run)."""
+    return list.__iter__(value) if issubclass(type(value), list) else tuple.__iter__(value)
 
 
 def _too_large(value: Any, budget: int) -> bool:

@@ -100,6 +100,7 @@ RET_KILL_PROCESS, RET_ALLOW, RET_ERRNO = 0x80000000, 0x7FFF0000, 0x00050000
 OFFSET_NR, OFFSET_ARCH, OFFSET_ARG0 = 0, 4, 16  # struct seccomp_data; arg 0's low half
 
 Instruction = tuple[int, int, int, int]  # code, jump if true, jump if false, k
+_WORD = struct.Struct("=I")  # compiled here, once: not by struct's cache in every box
 
 
 def _number(name: str, machine: str) -> int | None:
@@ -167,6 +168,10 @@ class Filter:
 
     def for_pid(self, own_pid: int) -> bytes:
         data = bytearray(self.packed)
-        for slot, value in zip(self.slots, (own_pid, -own_pid)):
-            struct.pack_into("=I", data, slot * 8 + 4, value & 0xFFFFFFFF)
+        self.patch(data, own_pid)
         return bytes(data)
+
+    def patch(self, data: bytearray | memoryview, own_pid: int) -> None:
+        """Write `own_pid` into `data`, a copy of `packed` (a box's, made by its zygote)."""
+        for slot, value in zip(self.slots, (own_pid, -own_pid)):
+            _WORD.pack_into(data, slot * 8 + 4, value & 0xFFFFFFFF)

@@ -54,7 +54,7 @@ from grader.sandbox.channel import (
     Isolation,
     Spawned,
 )
-from grader.sandbox.confine import Kernel
+from grader.sandbox.confine import PR_SET_PDEATHSIG, Kernel
 from grader.sandbox.rlimits import set_rlimits
 from grader.sandbox.trees import remove_tree as remove_tree
 
@@ -217,16 +217,30 @@ def disk_usage(folder: str, most_bytes: int, most_files: int) -> tuple[int, int]
 DISK_POLL = 0.05  # seconds between two looks at the boxes' folders (tracked budget)
 
 
-def _kill_uid(uid: int) -> None:
-    """Kill every process owned by `uid`: a forked helper drops to it and kill(-1)s."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setuid(uid)
+def kill_uid(uid: int, kernel: Kernel) -> None:
+    """Kill every process owned by `uid`: the zygote (root) takes the uid for one kill(-1).
+
+    kill(-1) signals every process its caller may signal, the caller itself excepted.
+    With real and effective uid `uid` and no effective capability (the kernel clears
+    them when the effective uid leaves 0), those are exactly the processes whose real
+    or saved uid is `uid`: what a forked helper that drops to `uid` reaches, without
+    forking one (a fork of the zygote and its exit cost more CPU than the rest of a
+    box's cleanup). The saved uid stays root, so the next call takes root back. No
+    process of `uid` can act meanwhile: the box was SIGKILLed before this, and no box
+    can start another process. Changing uids clears the parent-death signal, which is
+    set again; a parent that died in between is seen by its pid changing.
+    """
+    ids, death, parent = os.getresuid(), kernel.parent_death_signal(), os.getppid()
+    os.setresuid(uid, uid, 0)
+    try:
+        with contextlib.suppress(ProcessLookupError):  # no process of `uid` left
             os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    finally:
+        os.setresuid(*ids)
+    if death:
+        kernel.prctl(PR_SET_PDEATHSIG, death)
+        if os.getppid() != parent:  # died while the signal was off: go as it would have
+            os._exit(1)
 
 
 def describe_status(status: int, killed: bool, cpu: float = 0.0) -> BoxStatus:
@@ -320,7 +334,7 @@ class Zygote:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 kill(pid, signal.SIGKILL)
         if uid is not None:
-            _kill_uid(uid)
+            kill_uid(uid, self.kernel)
         status, cpu = self.statuses.pop(pid, (None, 0.0))
         if status is None:
             try:
@@ -329,7 +343,10 @@ class Zygote:
             except ChildProcessError:
                 status = 0
         if box.startswith(self.base + os.sep):
-            remove_tree(box)
+            try:  # empty as the zygote sees it when the box had a tmpfs of its own
+                os.rmdir(box)
+            except OSError:
+                remove_tree(box)
         reply: BoxStatus = {"done": pid, **describe_status(status, killed, cpu),
                             "disk": over_disk}
         self.control.send(json.dumps(reply).encode())

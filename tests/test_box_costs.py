@@ -1,0 +1,169 @@
+"""What a box does per submission, cut to what it must: each saving keeps its guarantee.
+
+The host measures a call's results before encoding them (`host._json_size`) with
+C loops and built-in methods only; the trusted side skips tokenizing a file with no
+blank in it; the zygote kills a box's uid itself rather than in a forked helper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader.runner.source import find_blanks
+from grader.sandbox import protocol
+from grader.sandbox.host import Host, _json_size
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+def _call(source: str, name: str = "f") -> dict[str, Any]:
+    host = Host()
+    loaded = host.handle({"op": "load", "source": source, "filename": "s.py", "id": 1})
+    assert loaded.get("ok"), loaded
+    return dict(host.handle({"op": "call", "name": name, "args": [], "kwargs": {},
+                             "repeat": 1, "id": 2}))
+
+
+def test_a_str_subclass_is_measured_by_strs_own_length_not_its_len() -> None:
+    # json's encoder writes a str subclass's characters without calling its __len__;
+    # the size check must not run learner code json itself would not run either.
+    reply = _call("class S(str):\n    def __len__(self):\n        raise RuntimeError('mine')\n"
+                  "def f():\n    return [S('ab'), S('c')]\n")
+    assert reply.get("results") == [["ab", "c"]], fail(
+        reply, {"results": [["ab", "c"]]}, "the values are sent; S.__len__ never runs")
+
+
+def test_a_flat_list_too_large_to_send_is_still_refused() -> None:
+    # 500,000 strings of 10 characters: 6 MB of JSON, over protocol.MAX_VALUE (4 MB)
+    reply = _call("def f():\n    return ['abcdefghij'] * 500_000\n")
+    error = reply.get("error", {})
+    assert error.get("kind") == "too_large", fail(error, "too_large",
+                                                  "the fast path counts every string")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=6)
+    | st.dictionaries(st.text(max_size=5), children, max_size=6),
+    max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(JSON)
+def test_the_measured_size_never_exceeds_the_json_text_but_by_a_comma_per_container(
+        value: Any) -> None:
+    # Each container is counted with a separator after every item, its last one too:
+    # at most one character per container over the text json writes.
+    measured = _json_size(value, protocol.MAX_VALUE, {}, set())
+    written = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    assert measured <= written + _containers(value), fail(
+        measured, f"<= {written} + {_containers(value)}", f"for {value!r}")
+
+
+def _containers(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(map(_containers, value.values()))
+    if isinstance(value, list):
+        return 1 + sum(map(_containers, value))
+    return 0
+
+
+def test_a_file_without_blanks_has_none_and_one_with_them_names_their_lines() -> None:
+    assert find_blanks("x = 1\ny = 'no blank here'\n") == []
+    assert find_blanks("x = ___\ns = '___'\n# ___\ny = ___ + 1\n") == [1, 4], fail(
+        find_blanks("x = ___\ns = '___'\n# ___\ny = ___ + 1\n"), [1, 4],
+        "only the blanks standing as names count")
+
+
+# --- the zygote's cleanup kills a box's uid without forking a helper --------------------
+
+OTHER_UIDS = (1_399_001, 1_399_002)  # below every zygote's range (zygote.UID_BASE)
+
+
+def _sleeper(uid: int | None) -> int:
+    """A child process sleeping as `uid` (None: as us)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if uid is not None:
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    done, _ = os.waitpid(pid, os.WNOHANG)
+    return done == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root owns other uids (the zygote's setuid isolation)")
+def test_killing_a_uid_kills_its_processes_only_and_forks_nothing() -> None:
+    from grader.sandbox.confine import Kernel
+    from grader.sandbox.zygote import kill_uid
+
+    target, bystander = (_sleeper(uid) for uid in OTHER_UIDS)
+    ours = _sleeper(None)
+    read, write = os.pipe()
+    stand_in = os.fork()
+    if stand_in == 0:  # the zygote's part, in a process of its own: it changes uids
+        try:
+            kernel = Kernel()
+            kernel.die_with_parent()
+            forks: list[int] = []
+            os.register_at_fork(before=lambda: forks.append(1))
+            kill_uid(OTHER_UIDS[0], kernel)
+            after = (list(os.getresuid()), kernel.parent_death_signal(), len(forks))
+            os.write(write, json.dumps(after).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        ids, death, forks = json.loads(answer.read() or "null")
+    os.waitpid(stand_in, 0)
+    time.sleep(0.2)
+    try:
+        assert not _alive(target), fail("alive", "killed", "a process of the box's uid")
+        assert _alive(bystander), fail("killed", "alive", "another uid's process is spared")
+        assert _alive(ours), fail("killed", "alive", "root's processes are spared")
+        assert ids == [0, 0, 0], fail(ids, [0, 0, 0], "the zygote is root again after")
+        assert death == 9, fail(death, 9, "its parent-death signal is set again")
+        assert forks == 0, fail(forks, 0, "no helper process is forked per box")
+    finally:
+        for pid in (target, bystander, ours):
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+
+# --- the zygote prepares what every box's lock-down uses -------------------------------
+
+
+def test_every_libc_function_a_box_calls_is_found_once_in_the_zygote() -> None:
+    import re
+    from pathlib import Path
+
+    from grader.sandbox import confine
+
+    kernel = confine.Kernel()
+    called = set(re.findall(r"self\.libc\.(\w+)", Path(confine.__file__).read_text()))
+    assert called <= set(confine.LIBC_CALLS), fail(
+        sorted(called - set(confine.LIBC_CALLS)), [], "confine.LIBC_CALLS lists every call")
+    found = [name for name in confine.LIBC_CALLS if name in vars(kernel.libc)]
+    assert found == list(confine.LIBC_CALLS), fail(
+        found, list(confine.LIBC_CALLS), "looked up by Kernel(), kept on the CDLL by ctypes")
