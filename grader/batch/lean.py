@@ -27,14 +27,19 @@ _EVERY_FIELD: dict[type[BaseModel], set[str]] = {}
 def lighten(model: BaseModel) -> None:
     """Share `model`'s field-name set and its texts (and its sub-models', recursively)
     with every other lightened instance; its values and its JSON stay as they are."""
+    share_field_names(model)
+    values = model.__dict__
+    for name, value in values.items():
+        values[name] = _lighter(value)
+
+
+def share_field_names(model: BaseModel) -> None:
+    """Give `model` (not its sub-models) its model's one set of every field name."""
     kind = type(model)
     names = _EVERY_FIELD.get(kind)
     if names is None:
         names = _EVERY_FIELD[kind] = set(kind.model_fields)
     object.__setattr__(model, "__pydantic_fields_set__", names)
-    values = model.__dict__
-    for name, value in values.items():
-        values[name] = _lighter(value)
 
 
 def _lighter(value: Any) -> Any:
