@@ -51,4 +51,8 @@ def _lighter(value: Any) -> Any:
     elif type(value) is list:
         for index, item in enumerate(value):
             value[index] = _lighter(item)
+    elif type(value) is dict:  # in place: the dict may be shared with its owner's caller
+        lighter = {_lighter(key): _lighter(item) for key, item in value.items()}
+        value.clear()
+        value.update(lighter)
     return value
