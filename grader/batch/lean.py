@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from grader.kinds import CheckStatus, ErrorKind
+
 _EVERY_FIELD: dict[type[BaseModel], set[str]] = {}
 
 
@@ -30,6 +32,9 @@ def lighten(model: BaseModel) -> None:
     share_field_names(model)
     values = model.__dict__
     for name, value in values.items():
+        kind = type(value)
+        if kind in _LEAVES:  # most values: numbers, flags, None, an enum member
+            continue
         values[name] = _lighter(value)
 
 
@@ -42,17 +47,22 @@ def share_field_names(model: BaseModel) -> None:
     object.__setattr__(model, "__pydantic_fields_set__", names)
 
 
+# Values with nothing to share. A str Enum member (CheckStatus) is one object already.
+_LEAVES = frozenset({float, int, bool, type(None), CheckStatus, ErrorKind})
+
+
 def _lighter(value: Any) -> Any:
-    # exact types only: a str Enum member (CheckStatus) is already one shared object
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return sys.intern(value)
-    if isinstance(value, BaseModel):
-        lighten(value)
-    elif type(value) is list:
+    if kind is list:
         for index, item in enumerate(value):
-            value[index] = _lighter(item)
-    elif type(value) is dict:  # in place: the dict may be shared with its owner's caller
+            if type(item) not in _LEAVES:
+                value[index] = _lighter(item)
+    elif kind is dict:  # in place: the dict may be shared with its owner's caller
         lighter = {_lighter(key): _lighter(item) for key, item in value.items()}
         value.clear()
         value.update(lighter)
+    elif isinstance(value, BaseModel):
+        lighten(value)
     return value
