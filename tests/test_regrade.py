@@ -178,3 +178,21 @@ def test_the_last_runs_state_is_held_in_about_a_kilobyte_a_row(tmp_path: Path) -
     assert int(per_row) < 1400 and same == "True", (
         f"{per_row} bytes held per row, JSON unchanged: {same}; expected under 1400 and "
         "True: the rows read back lightened (batch/lean.py)")
+
+
+def test_state_json_written_row_by_row_is_the_whole_dump_byte_for_byte() -> None:
+    from grader.batch.changes import RunState, StateRow, state_parts
+
+    rows = [StateRow(student=f's{i} "é\\', exercise="exercise-1", file="f", checks="c",
+                     course="d", grader="1.0", score=i / 3,
+                     check_scores={} if i == 1 else {"weights ✓": 1.0, "tiny": 1e-7},
+                     reasons=[] if i else ["late: \u201cone day\u201d, -1 points"])
+            for i in range(3)]
+    states = [RunState(rows=rows, feedback={"s0": "ab", "s1": "cd"}), RunState(rows=rows),
+              RunState(rows=[]), RunState(rows=[], feedback={"s0": "ab"}),
+              RunState(rows=rows[:1])]
+    for state in states:
+        parts, whole = "".join(state_parts(state)), state.model_dump_json(indent=1) + "\n"
+        assert parts == whole, (
+            f"observed {parts!r}, expected {whole!r}: state.json made a row at a time "
+            "(not 2.4 MB at once at 1000 x 3) must be the file the whole dump made")
