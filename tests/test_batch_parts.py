@@ -173,3 +173,46 @@ def test_the_journal_returns_what_it_appended_without_reading_it_back(tmp_path: 
             f"read back {again}, lines {journal.lines}: the batch holds the lock, so what "
             "it appended need not be parsed and validated again")
     assert read_entries(tmp_path / "journal.jsonl")[0] == {appended.key: appended}
+
+
+HELD_MEMORY = """
+import gc, sys, tracemalloc
+from pathlib import Path
+from grader.batch.journal import Entry, read_entries
+from grader.results import CheckResult, CheckStatus, ExerciseResult, WrongAnswer
+path = Path(sys.argv[1])
+lines = []
+for i in range(300):  # 300 students' results of a 7-check exercise, as a worker sends them
+    checks = [CheckResult(name=f"check {n} of the exercise, as its author named it",
+                          passed=(i + n) % 3 > 0, score=float((i + n) % 3 > 0), max_score=1.0,
+                          message="passed" if (i + n) % 3 else f"sample returned {i}",
+                          hint=None if (i + n) % 3 else "Read the weights in order.",
+                          status=CheckStatus.PASSED if (i + n) % 3 else CheckStatus.FAILED,
+                          wrong=None if (i + n) % 3 else WrongAnswer(observed=str(i)))
+              for n in range(7)]
+    result = ExerciseResult(exercise="exercise-1", score=sum(c.score for c in checks),
+                            max_score=7, error=None, checks=checks, output=f"run {i}\\n")
+    lines.append(Entry(student=f"s{i:03d}", exercise="exercise-1", fingerprint=f"{i:064x}",
+                       result=result).model_dump_json())
+path.write_text("\\n".join(lines) + "\\n")
+read_entries(path)  # validators built, caches warm
+gc.collect()
+tracemalloc.start()
+entries, _ = read_entries(path)
+held = tracemalloc.get_traced_memory()[0]
+same = [e.model_dump_json() for e in entries.values()] == lines
+print(held // len(entries), same)
+"""
+
+
+def test_a_result_read_back_from_the_journal_is_held_in_a_few_kilobytes(
+        tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", HELD_MEMORY, str(tmp_path / "journal.jsonl")],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    per_result, same = done.stdout.split()
+    # A batch holds every result until its exports: at 1000 x 3 this is most of its
+    # peak RSS. Held as validated, each result's checks had a field-name set and a
+    # copy of every repeated text of their own: 14.8 KB a result here, 6.5 lightened.
+    assert int(per_result) < 8000 and same == "True", (
+        f"{per_result} bytes held per result, JSON unchanged: {same}; expected under 8000 "
+        "and True: the journal's results held lightened (batch/lean.py), dumping as written")

@@ -3,6 +3,8 @@ the adjustments apply to results as the journal holds them)."""
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -192,3 +194,41 @@ def test_an_extension_settles_a_late_mark_without_a_warning(tmp_path: Path) -> N
     assert "marked late by the LMS, without a time: settled by the extension" in \
         result.adjustment.reasons
     assert not any("no penalty applied" in r for r in result.adjustment.reasons)
+
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+def test_adjusting_a_class_copies_its_results_not_their_checks(tmp_path: Path) -> None:
+    course = _course(tmp_path, "  penalty_percent: 10\n")
+    graded = _class(8.0)
+    student = graded.students[0]
+    student.exercises = [student.exercises[0].model_copy(deep=True) for _ in range(300)]
+    late = [StudentFolder("ann", Path("ann"), times={"exercise-1": DEADLINE + timedelta(days=1)})]
+    gc.collect()
+    tracemalloc.start()
+    adjusted = Adjuster(course, [], []).apply(graded, late)
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    scores = {e.score for e in adjusted.students[0].exercises}
+    assert scores == {7.0}, fail(scores, {7.0}, "each result one day late: -1")
+    # 300 results of 2 checks: a deep copy of the class held about 4.7 KB a result
+    assert held / 300 < 2500, fail(f"{held / 300:.0f} bytes a result", "< 2500",
+                                   "the adjusted class shares the checks it does not change")
+
+
+def test_an_override_of_a_check_leaves_the_graded_class_as_it_was(tmp_path: Path) -> None:
+    course = _course(tmp_path, "  penalty_percent: 10\n")
+    graded = _class(8.0)
+    before = graded.model_dump_json()
+    override = Override(student="ann", exercise="exercise-1", check="The weights add up to 1",
+                        points=2, reason="regraded by hand")
+    ann = [StudentFolder("ann", Path("ann"), times={"exercise-1": DEADLINE})]
+    adjusted = Adjuster(course, [], [override]).apply(graded, ann).students[0].exercises[0]
+    assert (adjusted.score, adjusted.checks[0].score) == (10.0, 2.0), fail(
+        (adjusted.score, adjusted.checks[0].score), (10.0, 2.0), "the check overridden to 2")
+    assert graded.model_dump_json() == before, fail(
+        graded.model_dump_json(), before, "the adjusted class is a copy: the graded one "
+        "(the journal's) keeps the check's 0")

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from pydantic import ConfigDict, Field
 
+from grader.batch.lean import share_field_names
 from grader.batch.submitted import Times
 from grader.batch.tables import read_table
 from grader.course import Course
@@ -124,11 +125,13 @@ class Adjuster:
                     isinstance(row, Override) and row.exercise not in ids):
                 self.warnings.append(f"{type(row).__name__.lower()} for {row.student!r}: no "
                                      f"exercise {row.exercise!r} in this batch; ignored")
-        adjusted = result.model_copy(deep=True)
-        for student in adjusted.students:
-            folder = folders.get(student.student)
-            student.exercises = [self._exercise(student.student, folder, e)
-                                 for e in student.exercises]
+        # A deep copy of the class doubled what a batch holds (3000 results, and a new
+        # field-name set for each of their checks); only the exercises' results change
+        # (a check only when overridden), so only they are copied.
+        adjusted = result.model_copy(update={"students": []}).model_copy(deep=True)
+        adjusted.students = [student.model_copy(update={"exercises": [
+            self._exercise(student.student, folders.get(student.student), _copied(e))
+            for e in student.exercises]}) for student in result.students]
         return adjusted
 
     def _deadline(self, student: str, exercise_id: str) -> tuple[datetime | None, str | None]:
@@ -232,11 +235,12 @@ class Adjuster:
         for row in self._rows(student, result.exercise):
             if not row.check:
                 continue
-            check = next((c for c in result.checks if c.name == row.check), None)
-            if check is None:
+            index = next((i for i, c in enumerate(result.checks) if c.name == row.check), -1)
+            if index < 0:
                 self.warnings.append(f"override for {student}, {result.exercise}: no check "
                                      f"named {row.check!r} (any more); ignored")
                 continue
+            check = result.checks[index]
             if row.points > check.max_score:
                 self.warnings.append(f"override for {student}, {result.exercise}, "
                                      f"{row.check!r}: {points(row.points)} points is more "
@@ -245,8 +249,10 @@ class Adjuster:
             reasons.append(f"override of \u201c{check.name}\u201d: {points(check.score)} -> "
                            f"{points(row.points)} points: {row.reason}"
                            + (f" ({row.by})" if row.by else ""))
-            check.score = row.points
-            check.passed = row.points >= check.max_score
+            # the graded result's check is the caller's: the adjusted one gets a copy
+            check = check.model_copy(update={"score": row.points,
+                                             "passed": row.points >= check.max_score})
+            result.checks = [*result.checks[:index], check, *result.checks[index + 1:]]
         result.score = round(sum(c.score for c in result.checks), 6) if any(
             o.check for o in self._rows(student, result.exercise)) else result.score
 
@@ -263,3 +269,10 @@ class Adjuster:
             reasons.append(f"override: {points(result.score)} -> {points(row.points)} points: "
                            f"{row.reason}" + (f" ({row.by})" if row.by else ""))
             result.score = row.points
+
+
+def _copied(result: ExerciseResult) -> ExerciseResult:
+    """A copy of `result` to adjust: its own score and adjustment, the same checks."""
+    copy = result.model_copy()
+    share_field_names(copy)  # a copy has a field-name set of its own again
+    return copy

@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from grader.atomic import write_atomic
+from grader.batch.lean import lighten
 from grader.locks import lock_file
 from grader.models import Model
 from grader.results import ExerciseResult, WorkerInfo
@@ -63,6 +64,7 @@ def read_entries(path: Path) -> tuple[dict[Key, Entry], int]:
                 entry = Entry.model_validate_json(line)
             except ValidationError:
                 continue  # torn by a kill mid-write: graded again
+            lighten(entry)  # now, not after the loop: the next line reuses what it frees
             entries[entry.key] = entry
     return entries, lines
 
@@ -151,6 +153,7 @@ class Journal:
             data = data[os.write(self._fd, data):]
         self._unsynced = True
         if self._entries is not None:
+            lighten(entry)  # kept until the exports, with every other result
             self._entries[entry.key] = entry
             self.lines += 1
         if time.monotonic() - self._synced >= SYNC_SECONDS:

@@ -10,7 +10,15 @@ from pathlib import Path
 
 from grader.atomic import write_all_atomic
 from grader.batch.adjust import Adjuster, Extension, Override, Timed
-from grader.batch.changes import STATE, compare, edited, merged, read_state, run_state
+from grader.batch.changes import (
+    STATE,
+    compare,
+    edited,
+    merged,
+    read_state,
+    run_state,
+    state_parts,
+)
 from grader.batch.journal import Key
 from grader.batch.submitted import Times
 from grader.course import Course
@@ -56,9 +64,7 @@ rows. A shard's `elsewhere` are the students
             outdir / "changes.md").is_file()
         if not settled.kept:  # a run that moved nothing never hides the last one's list
             write_changes(outdir, settled.changes, len(state.rows), settled.edited)
-    # in parts: the text (2.4 MB at 1000 x 3) is not copied again to add its newline
-    write_all_atomic([(outdir / STATE, (merged(previous, state).model_dump_json(indent=1),
-                                        "\n"))])
+    write_all_atomic([(outdir / STATE, state_parts(merged(previous, state)))])
     return settled
 
 
