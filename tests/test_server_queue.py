@@ -190,3 +190,20 @@ def test_the_upload_rate_is_counted_in_memory_and_remembers_the_last_minute_s_up
     assert not Limiter(rate=3).admit(learner)
     time.sleep(0.6)
     assert Limiter(rate=3, window=0.5).admit(learner), "uploads older than the window count"
+
+
+def test_a_look_s_prepared_read_gives_the_orm_s_submission_and_course_and_no_one_else_s(
+        db: Any) -> None:
+    from grader.server import queue, reads
+
+    owner, other = _learner(db, "reader"), _learner(db, "stranger")
+    job = _enqueue(db, owner, "read-1")
+    assert job.id in [leased.id for leased in queue.lease_many("w", 1000)]
+    assert queue.finish(job, "w", _result(None), "digest")
+    read = reads.own(owner.id, job.id)
+    orm = db.Submission.objects.select_related("course").get(id=job.id)
+    for model, mine, theirs in ((db.Submission, read, orm), (db.Course, read.course, orm.course)):
+        for field in model._meta.concrete_fields:
+            got, want = getattr(mine, field.attname), getattr(theirs, field.attname)
+            assert got == want and type(got) is type(want), fail(got, want, field.name)
+    assert reads.own(other.id, job.id) is None, "another learner's id is not found"

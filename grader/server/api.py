@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from grader.server import queue, store, waiting
+from grader.server import queue, reads, store, waiting
 from grader.server.accounts import learner_of
 from grader.server.models import Learner, Submission
 from grader.server.openapi import OPENAPI
@@ -117,4 +117,4 @@ def submission(request: HttpRequest, ident: str) -> JsonResponse:
 
 def _own(learner: Learner, ident: str) -> Submission | None:
     # another learner's id is "not found", exactly like an id that does not exist
-    return learner.submissions.select_related("course").filter(id=ident).first()
+    return reads.own(learner.id, ident)

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from grader.results import ExerciseResult
+from grader.server import reads
 from grader.server.models import Event, Learner, Submission
 from grader.version import __version__
 
@@ -242,10 +243,7 @@ def _store(owner: str, outcome: Outcome) -> Event | None:
 def position(job: Submission) -> int:
     """How many jobs are ahead of `job` (being graded or before it in the queue); 0 once
     it is being graded."""
-    if job.state != Submission.QUEUED:
-        return 0
-    ahead = Q(lane__lt=job.lane) | Q(lane=job.lane, received_at__lt=job.received_at)
-    return Submission.objects.filter(state=Submission.QUEUED).filter(ahead).count()
+    return reads.ahead(job) if job.state == Submission.QUEUED else 0
 
 
 def regrade_stale(course_id: int, digest: str) -> int:
