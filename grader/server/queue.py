@@ -18,12 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from grader.results import ExerciseResult
-from grader.server import reads
+from grader.server import prepared, reads
 from grader.server.models import Event, Learner, Submission
 from grader.version import __version__
 
@@ -114,10 +113,7 @@ def _insert(uploads: list[Upload]) -> list[tuple[Submission, bool]]:
     """The rows of `uploads` with their ledger events, in one transaction: a retried
     key (earlier, or twice in this batch) returns its first submission."""
     with transaction.atomic():
-        found = Submission.objects.filter(
-            learner_id__in={u.learner.id for u in uploads},
-            idempotency_key__in={u.key for u in uploads})
-        known = {(job.learner_id, job.idempotency_key): job for job in found}
+        known = {(job.learner_id, job.idempotency_key): job for job in _with_keys(uploads)}
         answers: list[tuple[Submission, bool]] = []
         made: list[Submission] = []
         for upload in uploads:
@@ -132,13 +128,27 @@ def _insert(uploads: list[Upload]) -> list[tuple[Submission, bool]]:
             known[upload.learner.id, upload.key] = job
             made.append(job)
             answers.append((job, True))
-        Submission.objects.bulk_create(made)
-        Event.objects.bulk_create([
+        prepared.insert(Submission, made)
+        prepared.insert(Event, [
             Event(at=job.received_at, course_id=job.course_id, submission=job,
                   actor=job.learner.student, kind="received", why=f"sha256 {job.sha256}")
             for job in made])
         transaction.on_commit(arrived.set)
     return answers
+
+
+def _with_keys(uploads: list[Upload]) -> list[Submission]:
+    """The submissions already stored under the learners and keys of `uploads` (and
+    perhaps a few more: each learner with each key)."""
+    learners = sorted({u.learner.id for u in uploads})
+    keys = sorted({u.key for u in uploads})
+    marks = ", ".join(["%s"] * len(learners)), ", ".join(["%s"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {prepared.columns(Submission, 's')} FROM "
+                       f"{prepared.table(Submission)} s WHERE s.{prepared.quote('learner_id')} "
+                       f"IN ({marks[0]}) AND s.{prepared.quote('idempotency_key')} "
+                       f"IN ({marks[1]})", [*learners, *keys])
+        return [prepared.made(Submission, row) for row in cursor.fetchall()]
 
 
 def requeue_expired() -> int:
@@ -157,16 +167,25 @@ def requeue_expired() -> int:
 def lease_many(owner: str, count: int, term: timedelta = LEASE) -> list[Submission]:
     """Up to `count` next jobs in queue order, leased to `owner` for `term`, in one
     transaction; [] when the queue is empty."""
-    with WRITING, transaction.atomic():
-        jobs = list(Submission.objects.select_for_update(skip_locked=True)
-                    .filter(state=Submission.QUEUED).order_by("lane", "received_at", "id")
-                    [:count])
+    q, sub = prepared.quote, prepared.table(Submission)
+    # PostgreSQL: rows another server is leasing now are skipped, not waited for
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked \
+        else ""
+    with WRITING, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {prepared.columns(Submission, 's')} FROM {sub} s WHERE "
+                       f"s.{q('state')} = %s ORDER BY s.{q('lane')}, s.{q('received_at')}, "
+                       f"s.{q('id')} LIMIT %s{lock}", [Submission.QUEUED, count])
+        jobs = [prepared.made(Submission, row) for row in cursor.fetchall()]
         if not jobs:
             return []
         moment = now()
-        Submission.objects.filter(id__in=[job.id for job in jobs]).update(
-            state=Submission.GRADING, lease_owner=owner, leased_at=moment,
-            lease_until=moment + term)
+        cursor.execute(
+            f"UPDATE {sub} SET {q('state')} = %s, {q('lease_owner')} = %s, "
+            f"{q('leased_at')} = %s, {q('lease_until')} = %s WHERE {q('id')} IN "
+            f"({', '.join(['%s'] * len(jobs))})",
+            [Submission.GRADING, owner, prepared.value(Submission, "leased_at", moment),
+             prepared.value(Submission, "lease_until", moment + term),
+             *(job.id for job in jobs)])
     for job in jobs:  # the rows as now stored, without reading them again
         job.state, job.lease_owner = Submission.GRADING, owner
         job.leased_at, job.lease_until = moment, moment + term
@@ -214,7 +233,7 @@ def finish_many(owner: str, outcomes: Sequence[Outcome]) -> list[bool]:
         return []
     with WRITING, transaction.atomic():
         events = [_store(owner, outcome) for outcome in outcomes]
-        Event.objects.bulk_create([event for event in events if event is not None])
+        prepared.insert(Event, [event for event in events if event is not None])
     return [event is not None for event in events]
 
 
@@ -223,21 +242,38 @@ def _store(owner: str, outcome: Outcome) -> Event | None:
     append, None when the lease was lost. `outcome.job` is the row as leased: while
     leased, only its holder changes it."""
     job, result, moment = outcome.job, outcome.result, now()
-    held = Submission.objects.filter(id=job.id, state=Submission.GRADING, lease_owner=owner)
-    if result.grader_fault and held.filter(tries__lt=MAX_TRIES - 1).update(
-            state=Submission.QUEUED, lease_owner="", lease_until=None, tries=F("tries") + 1):
+    if result.grader_fault and _held(owner, job.id, {
+            "state": Submission.QUEUED, "lease_owner": "", "lease_until": None},
+            retry=True):
         return Event(at=moment, course_id=job.course_id, submission_id=job.id, actor=owner,
                      kind="fault-retried", why=result.error or "")
-    if not held.update(state=Submission.GRADED, graded_at=moment,
-                       result=result.model_dump_json(), score=result.score,
-                       counts=not result.grader_fault, grader_version=__version__,
-                       course_digest=outcome.digest, lease_owner="", lease_until=None):
+    if not _held(owner, job.id, {
+            "state": Submission.GRADED, "graded_at": moment, "result": result.model_dump_json(),
+            "score": result.score, "counts": not result.grader_fault,
+            "grader_version": __version__, "course_digest": outcome.digest,
+            "lease_owner": "", "lease_until": None}):
         return None
     on = f", on {outcome.worker}" if outcome.worker else ""
     return Event(at=moment, course_id=job.course_id, submission_id=job.id, actor=owner,
                  kind="regraded" if job.result else "graded",
                  why=f"score {result.score}/{result.max_score} by grade {__version__}, "
                      f"course {outcome.digest[:12]}{on}")
+
+
+def _held(owner: str, ident: str, changes: dict[str, object], retry: bool = False) -> bool:
+    """Write `changes` into job `ident` if `owner` holds its lease (`retry`: and it has
+    tries left, counting this one); whether it did. One UPDATE, no row read first."""
+    q = prepared.quote
+    sets = [f"{q(name)} = %s" for name in changes]
+    values = [prepared.value(Submission, name, given) for name, given in changes.items()]
+    where = f"{q('id')} = %s AND {q('state')} = %s AND {q('lease_owner')} = %s"
+    if retry:
+        sets.append(f"{q('tries')} = {q('tries')} + 1")
+        where += f" AND {q('tries')} < {MAX_TRIES - 1}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {prepared.table(Submission)} SET {', '.join(sets)} WHERE {where}",
+                       [*values, ident, Submission.GRADING, owner])
+        return bool(cursor.rowcount == 1)
 
 
 def position(job: Submission) -> int:

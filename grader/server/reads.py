@@ -9,55 +9,17 @@ ORM converts them and made into the models (Model.from_db), so callers see no di
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
-from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
 
 from grader.server.models import Course, Publication, Submission
-
-Converter = Callable[[Any, Any, Any], Any]
-
-
-def _fields(model: type[Model]) -> list[Field[Any, Any]]:
-    return list(model._meta.concrete_fields)
-
-
-_CONVERTERS: dict[tuple[str, str], list[list[Converter]]] = {}
-
-
-def _converters(model: type[Model]) -> list[list[Converter]]:
-    """For each field of `model`, the backend's and the field's converters (the ORM's)."""
-    key = (connection.vendor, model._meta.label)
-    if key not in _CONVERTERS:
-        _CONVERTERS[key] = [
-            [*connection.ops.get_db_converters(field.get_col(model._meta.db_table)),
-             *field.get_db_converters(connection)] for field in _fields(model)]
-    return _CONVERTERS[key]
-
-
-def _made(model: type[Model], row: Sequence[Any]) -> Any:
-    """`row` (every concrete field, in order) as an instance of `model`."""
-    fields = _fields(model)
-    values = []
-    for value, field, steps in zip(row, fields, _converters(model),
-                                   strict=True):
-        for step in steps:
-            value = step(value, field.get_col(model._meta.db_table), connection)
-        values.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
-
-
-def _columns(model: type[Model], alias: str) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(f.column)}" for f in _fields(model))
+from grader.server.prepared import columns, fields, made
 
 
 @functools.cache
 def _own_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
-    return (f"SELECT {_columns(Submission, 's')}, {_columns(Course, 'c')} "
+    return (f"SELECT {columns(Submission, 's')}, {columns(Course, 'c')} "
             f"FROM {quote(Submission._meta.db_table)} s JOIN {quote(Course._meta.db_table)} c "
             f"ON c.{quote('id')} = s.{quote('course_id')} "
             f"WHERE s.{quote('id')} = %s AND s.{quote('learner_id')} = %s")
@@ -71,9 +33,9 @@ def own(learner_id: int, ident: str) -> Submission | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    split = len(_fields(Submission))
-    job: Submission = _made(Submission, row[:split])
-    job.course = _made(Course, row[split:])  # kept on the job: no query when it is read
+    split = len(fields(Submission))
+    job: Submission = made(Submission, row[:split])
+    job.course = made(Course, row[split:])  # kept on the job: no query when it is read
     return job
 
 
