@@ -192,7 +192,7 @@ def test_the_upload_rate_is_counted_in_memory_and_remembers_the_last_minute_s_up
     assert Limiter(rate=3, window=0.5).admit(learner), "uploads older than the window count"
 
 
-def test_a_look_s_prepared_read_gives_the_orm_s_submission_and_course_and_no_one_else_s(
+def test_prepared_reads_give_the_orm_s_submission_learner_and_course_and_no_one_else_s(
         db: Any) -> None:
     from grader.server import queue, reads
 
@@ -207,3 +207,10 @@ def test_a_look_s_prepared_read_gives_the_orm_s_submission_and_course_and_no_one
             got, want = getattr(mine, field.attname), getattr(theirs, field.attname)
             assert got == want and type(got) is type(want), fail(got, want, field.name)
     assert reads.own(other.id, job.id) is None, "another learner's id is not found"
+    found = reads.learner(owner.token_hash)
+    for model, mine, theirs in ((db.Learner, found, owner), (db.Course, found.course,
+                                                             owner.course)):
+        for field in model._meta.concrete_fields:
+            got, want = getattr(mine, field.attname), getattr(theirs, field.attname)
+            assert got == want and type(got) is type(want), fail(got, want, field.name)
+    assert reads.learner("no such hash") is None

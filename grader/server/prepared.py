@@ -5,6 +5,7 @@ Rows read are converted as the ORM converts them and made into the models."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,36 +19,54 @@ def fields(model: type[Model]) -> list[Field[Any, Any]]:
     return list(model._meta.concrete_fields)
 
 
-_CONVERTERS: dict[tuple[str, str], list[list[Converter]]] = {}
+_CONVERTERS: dict[str, list[tuple[list[Converter], Any]]] = {}
+_COLUMNS: dict[tuple[str, str], str] = {}
 
 
-def _converters(model: type[Model]) -> list[list[Converter]]:
-    """For each field of `model`, the backend's and the field's converters (the ORM's)."""
-    key = (connection.vendor, model._meta.label)
+def _converters(model: type[Model]) -> list[tuple[list[Converter], Any]]:
+    """For each field of `model`, the backend's and the field's converters (the ORM's),
+    and the column expression they are given."""
+    key = model._meta.label
     if key not in _CONVERTERS:
-        _CONVERTERS[key] = [
-            [*connection.ops.get_db_converters(field.get_col(model._meta.db_table)),
-             *field.get_db_converters(connection)] for field in fields(model)]
+        found = []
+        for field in fields(model):
+            column = field.get_col(model._meta.db_table)
+            found.append(([*connection.ops.get_db_converters(column),
+                           *field.get_db_converters(connection)], column))
+        _CONVERTERS[key] = found
     return _CONVERTERS[key]
 
 
 def made(model: type[Model], row: Sequence[Any]) -> Any:
     """`row` (every concrete field, in order) as an instance of `model`."""
-    every = fields(model)
     values = []
-    for value, field, steps in zip(row, every, _converters(model), strict=True):
+    for value, (steps, column) in zip(row, _converters(model), strict=True):
         for step in steps:
-            value = step(value, field.get_col(model._meta.db_table), connection)
+            value = step(value, column, connection)
         values.append(value)
-    return model.from_db(connection.alias, [f.attname for f in every], values)
+    return model.from_db(connection.alias, [f.attname for f in fields(model)], values)
+
+
+def read(model: type[Model], name: str, raw: Any) -> Any:
+    """One value of field `name` of `model` as read from the database, converted."""
+    index = [f.name for f in fields(model)].index(name)
+    steps, column = _converters(model)[index]
+    for step in steps:
+        raw = step(raw, column, connection)
+    return raw
 
 
 def columns(model: type[Model], alias: str) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(f.column)}" for f in fields(model))
+    """Every concrete column of `model`, in field order, as `alias`.column."""
+    key = (model._meta.label, alias)
+    if key not in _COLUMNS:
+        _COLUMNS[key] = ", ".join(f"{alias}.{quote(f.column)}" for f in fields(model))
+    return _COLUMNS[key]
 
 
+@functools.cache
 def quote(name: str) -> str:
+    """`name` quoted for the database (one per server process: cached)."""
     return str(connection.ops.quote_name(name))
 
 

@@ -9,6 +9,7 @@ import time
 from collections import deque
 from datetime import timedelta
 
+from grader.server import reads
 from grader.server.models import Learner
 from grader.server.queue import now
 
@@ -43,9 +44,7 @@ class Limiter:
         """The learner's uploads of the last minute, from the database (a restart
         forgets nothing of the limit)."""
         moment, clock = now(), time.monotonic()
-        received = learner.submissions.filter(
-            received_at__gt=moment - timedelta(seconds=self.window)).values_list(
-            "received_at", flat=True)
+        received = reads.received_since(learner.id, moment - timedelta(seconds=self.window))
         times = deque(sorted(clock - (moment - at).total_seconds() for at in received))
         with self._lock:
             return self._times.setdefault(learner.id, times)

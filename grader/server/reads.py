@@ -9,11 +9,12 @@ ORM converts them and made into the models (Model.from_db), so callers see no di
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
 from django.db import connection
 
-from grader.server.models import Course, Publication, Submission
-from grader.server.prepared import columns, fields, made
+from grader.server.models import Course, Learner, Publication, Submission
+from grader.server.prepared import columns, fields, made, read
 
 
 @functools.cache
@@ -68,3 +69,39 @@ def published(course_id: int, exercise: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_published_sql(connection.vendor), [course_id, exercise])
         return cursor.fetchone() is not None
+
+
+@functools.cache
+def _learner_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return (f"SELECT {columns(Learner, 'l')}, {columns(Course, 'c')} "
+            f"FROM {quote(Learner._meta.db_table)} l JOIN {quote(Course._meta.db_table)} c "
+            f"ON c.{quote('id')} = l.{quote('course_id')} WHERE l.{quote('token_hash')} = %s")
+
+
+def learner(token_hash: str) -> Learner | None:
+    """The learner whose token hashes to `token_hash`, with their course."""
+    with connection.cursor() as cursor:
+        cursor.execute(_learner_sql(connection.vendor), [token_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(fields(Learner))
+    found: Learner = made(Learner, row[:split])
+    found.course = made(Course, row[split:])
+    return found
+
+
+@functools.cache
+def _since_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return (f"SELECT {quote('received_at')} FROM {quote(Submission._meta.db_table)} "
+            f"WHERE {quote('learner_id')} = %s AND {quote('received_at')} > %s")
+
+
+def received_since(learner_id: int, moment: datetime) -> list[datetime]:
+    """When each of the learner's uploads since `moment` was received."""
+    with connection.cursor() as cursor:
+        cursor.execute(_since_sql(connection.vendor),
+                       [learner_id, connection.ops.adapt_datetimefield_value(moment)])
+        return [read(Submission, "received_at", value) for (value,) in cursor.fetchall()]
