@@ -16,11 +16,17 @@ Builds a synthetic class (bench/synthetic.py, no infinite loops), then:
   the batch's.
 
 Printed: the figures as JSON, then one line to compare runs by (server/batch ratio,
-p50, p99, 5xx, uploads with no answer, graded, load average). For the coordinator's
-quiet-machine check: `python bench/server.py --learners 300 --window 0 --timeout 300`.
+p50, p99, 5xx, uploads with no answer, graded, CPU per file, statements, commits and
+looks per file, load average). For the coordinator's quiet-machine check:
+`python bench/server.py --learners 300 --window 0 --timeout 300`.
 --regrade also times `grade serve regrade` of every file (grading alone, no HTTP);
---profile FILE samples the server with py-spy (pip install py-spy); cpu_s gives CPU
-seconds of the server process, its workers and this client, for a loaded machine.
+--profile FILE samples the server's GIL holder with py-spy (pip install py-spy).
+
+On a loaded machine the rates say little; what each graded file costs does not
+depend on the load: the CPU of the batch (its process and workers) against that of
+the server process, its workers and the simulated learners (this process, which
+shares the machine), in ms per file, and the server's SQL statements and commits per
+file (GRADE_SERVE_STATS=FILE makes the server count them, by thread).
 
 Bounded: loopback only, at most --learners x 3 files, 64 client threads, --timeout
 seconds in all. Not a test: the figures depend on the machine and its load.
@@ -198,7 +204,7 @@ def cpu_seconds(pid: int) -> dict[str, float]:
         spent["workers" if n else "server"] += used
         if not n:  # the kernel's share of the server's: sockets, syncs, threads waking
             spent["server_system"] += int(fields[12]) / tick
-    return {k: round(v, 1) for k, v in spent.items()}
+    return spent
 
 
 def server_side(data: Path) -> dict[str, object]:
@@ -247,13 +253,14 @@ def stop(process: subprocess.Popen[str], profiled: bool) -> None:
 def per_file(cpu: dict[str, float], idle: dict[str, float], stats: Path, graded: int
              ) -> dict[str, Any]:
     """What each graded file cost the server, whatever the machine's load: its own CPU
-    (HTTP, database; from the first upload on) and the workers', in ms, and its SQL
+    (HTTP, database; from the first upload on), the workers' and the simulated
+    learners' (this process: they share the machine), in ms, and the server's SQL
     statements and commits (GRADE_SERVE_STATS: counted by the server, SQLite)."""
     if not graded:
         return {}
     found: dict[str, Any] = {
         f"{part}_cpu_ms_per_file": round(1000 * (cpu[part] - idle[part]) / graded, 1)
-        for part in ("server", "server_system", "workers")}
+        for part in ("server", "server_system", "workers", "client")}
     if stats.exists():
         counts = json.loads(stats.read_text())
         found["queries_per_file"] = round(counts.get("statements", 0) / graded, 2)
@@ -269,10 +276,13 @@ def summary(figures: dict[str, Any]) -> str:
             f"({figures.get('server_files_per_s')} vs {figures.get('batch_files_per_s')} "
             f"files/s) | p50 {figures.get('p50_s')} s | p99 {figures.get('p99_s')} s | "
             f"5xx {figures['5xx']} | no answer {figures['no_answer']} | graded "
-            f"{figures['graded']}/{figures['files']} | server "
-            f"{figures.get('server_cpu_ms_per_file')} ms CPU, "
-            f"{figures.get('queries_per_file')} queries, "
-            f"{figures.get('commits_per_file')} commits per file | polls {figures['polls']} | "
+            f"{figures['graded']}/{figures['files']} | CPU ms per file: batch "
+            f"{figures.get('batch_cpu_ms_per_file')}, server "
+            f"{figures.get('server_cpu_ms_per_file')} + workers "
+            f"{figures.get('workers_cpu_ms_per_file')} + learners "
+            f"{figures.get('client_cpu_ms_per_file')} | per file {figures.get('queries_per_file')}"
+            f" queries, {figures.get('commits_per_file')} commits, "
+            f"{round(figures['polls'] / max(figures['graded'], 1), 2)} looks | "
             f"load {figures['load']}")
 
 
@@ -301,12 +311,14 @@ def main() -> None:
             seconds, cpu_batch = batch(course, work / "class", work / "out", args.jobs)
             figures["batch_s"] = round(seconds, 2)
             figures["batch_cpu_s"] = round(cpu_batch, 1)
+            figures["batch_cpu_ms_per_file"] = round(1000 * cpu_batch / count, 1)
             figures["batch_files_per_s"] = round(count / seconds, 2)
         roster = work / "roster.csv"
         roster.write_text("id\n" + "\n".join(everyone) + "\n")
         stats = work / "stats.json"
         process, url = serve(course, work / "data", roster, args.jobs, args.profile, stats)
         idle = cpu_seconds(process.pid)  # start-up's CPU: not the files'
+        idle["client"] = sum(os.times()[:2])
         try:
             tokens = dict(line.split(",", 1) for line in
                           (work / "data" / "tokens.csv").read_text().splitlines()[1:])
@@ -324,7 +336,8 @@ def main() -> None:
                 figures["regrade_files_per_s"] = regrade(course, work / "data", args.timeout)
         finally:
             stop(process, args.profile is not None)
-        figures["cpu_s"] = {**cpu, "client": round(sum(os.times()[:2]), 1)}
+        cpu["client"] = sum(os.times()[:2])  # the simulated learners (this process)
+        figures["cpu_s"] = {k: round(v, 1) for k, v in cpu.items()}
         graded = len(tally.latencies)
         figures.update(per_file(cpu, idle, stats, graded))
         span = tally.last - tally.first
