@@ -106,7 +106,7 @@ def submission(request: HttpRequest, ident: str) -> JsonResponse:
         job = _own(learner, ident)
         until = time.monotonic() + wait
         while job is not None and job.state != Submission.GRADED and stored is not None:
-            if not stored.wait(until - time.monotonic()):
+            if not stored.wait(until - time.monotonic()) or waiting.verdicts.closed:
                 break
             stored.clear()
             job = _own(learner, ident)

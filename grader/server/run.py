@@ -69,6 +69,9 @@ def serve(options: Options, courses: list[Course], data: Path,
         say(f"grade serve: {why}: stopping (queued work is kept and graded after a restart)")
     finally:
         service.stop()
+        # no look keeps its HTTP thread (and so the stop) waiting; one whose answer is
+        # not written before the server closes is cut, and grade submit asks again
+        waiting.verdicts.wake_all()
         server.close()
         dbstats.write(counted)
         for sig, handler in previous.items():

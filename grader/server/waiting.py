@@ -24,13 +24,14 @@ class Verdicts:
         self._lock = threading.Lock()
         self._waiting: dict[str, list[threading.Event]] = {}
         self._count = 0
+        self.closed = False
 
     @contextlib.contextmanager
     def watch(self, ident: str) -> Iterator[threading.Event | None]:
         """An event set when `ident`'s verdict is stored from now on; None when every
         slot is taken (then the look does not wait)."""
         with self._lock:
-            if self._count >= self.slots:
+            if self._count >= self.slots or self.closed:
                 event = None
             else:
                 event = threading.Event()
@@ -52,6 +53,16 @@ class Verdicts:
         with self._lock:
             for ident in idents:
                 for event in self._waiting.get(ident, ()):
+                    event.set()
+
+
+    def wake_all(self) -> None:
+        """Answer every waiting look now, and let none wait from now on (the server is
+        stopping)."""
+        with self._lock:
+            self.closed = True
+            for events in self._waiting.values():
+                for event in events:
                     event.set()
 
 
