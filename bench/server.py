@@ -16,11 +16,17 @@ Builds a synthetic class (bench/synthetic.py, no infinite loops), then:
   the batch's.
 
 Printed: the figures as JSON, then one line to compare runs by (server/batch ratio,
-p50, p99, 5xx, uploads with no answer, graded, load average). For the coordinator's
-quiet-machine check: `python bench/server.py --learners 300 --window 0 --timeout 300`.
+p50, p99, 5xx, uploads with no answer, graded, CPU per file, statements, commits and
+looks per file, load average). For the coordinator's quiet-machine check:
+`python bench/server.py --learners 300 --window 0 --timeout 300`.
 --regrade also times `grade serve regrade` of every file (grading alone, no HTTP);
---profile FILE samples the server with py-spy (pip install py-spy); cpu_s gives CPU
-seconds of the server process, its workers and this client, for a loaded machine.
+--profile FILE samples the server's GIL holder with py-spy (pip install py-spy).
+
+On a loaded machine the rates say little; what each graded file costs does not
+depend on the load: the CPU of the batch (its process and workers) against that of
+the server process, its workers and the simulated learners (this process, which
+shares the machine), in ms per file, and the server's SQL statements and commits per
+file (GRADE_SERVE_STATS=FILE makes the server count them, by thread).
 
 Bounded: loopback only, at most --learners x 3 files, 64 client threads, --timeout
 seconds in all. Not a test: the figures depend on the machine and its load.
@@ -56,7 +62,7 @@ sys.path.insert(0, str(HERE))
 
 from synthetic import EXERCISES, FILES, build_class, course_copy  # noqa: E402
 
-from grader.cli.submit import pause  # noqa: E402  (poll exactly as grade submit does)
+from grader.cli.submit import look  # noqa: E402  (look exactly as grade submit does)
 
 GRADE = [str(Path(sys.executable).with_name("grade"))]
 
@@ -85,7 +91,7 @@ def batch(course: Path, folder: Path, out: Path, jobs: int) -> tuple[float, floa
 
 
 def request(url: str, token: str, method: str, path: str, body: dict[str, str] | None = None
-            ) -> tuple[int, dict[str, object]]:
+            ) -> tuple[int, dict[str, Any]]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url + path, data=data, method=method, headers={
         "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
@@ -112,6 +118,27 @@ class Tally:
             self.statuses[code] = self.statuses.get(code, 0) + 1
 
 
+def follow(url: str, token: str, job: dict[str, Any], tally: Tally, deadline: float
+           ) -> dict[str, Any]:
+    """Look at `job` until it is graded (or the run's time is up), as `grade submit` does."""
+    answer = [200]
+
+    def get(where: str, wait: float) -> dict[str, Any]:
+        answer[0], found = request(url, token, "GET", where)
+        return found
+
+    tick = 0
+    while job.get("state") != "graded" and time.perf_counter() < deadline:
+        job = look(get, job, tick)
+        tick += 1
+        with tally.lock:
+            tally.polls += 1
+        if answer[0] != 200:
+            tally.status(answer[0])
+            break
+    return job
+
+
 def learner(url: str, token: str, files: list[tuple[str, Path]], start: float, tally: Tally,
             deadline: float) -> None:
     time.sleep(max(0.0, start - time.perf_counter()))
@@ -125,16 +152,7 @@ def learner(url: str, token: str, files: list[tuple[str, Path]], start: float, t
         tally.status(status)
         if status not in (200, 201):
             continue
-        tick = 0
-        while job.get("state") != "graded" and time.perf_counter() < deadline:
-            time.sleep(pause(job, tick))
-            tick += 1
-            status, job = request(url, token, "GET", f"/api/v1/submissions/{job['id']}")
-            with tally.lock:
-                tally.polls += 1
-            if status != 200:
-                tally.status(status)
-                break
+        job = follow(url, token, job, tally, deadline)
         if job.get("state") == "graded":
             done = time.perf_counter()
             with tally.lock:
@@ -142,16 +160,18 @@ def learner(url: str, token: str, files: list[tuple[str, Path]], start: float, t
                 tally.last = max(tally.last, done)
 
 
-def serve(course: Path, data: Path, roster: Path, jobs: int, profile: Path | None
-          ) -> tuple[subprocess.Popen[str], str]:
+def serve(course: Path, data: Path, roster: Path, jobs: int, profile: Path | None,
+          stats: Path) -> tuple[subprocess.Popen[str], str]:
     subprocess.run([*GRADE, "--course", str(course), "serve", "roster", str(roster), "--data",
                     str(data)], check=True, capture_output=True)
-    # --profile: py-spy samples the server (its process only: the workers are the batch's)
-    spy = ["py-spy", "record", "--nonblocking", "-r", "25", "-f", "raw", "-o", str(profile), "--"] \
-        if profile else []
+    # --profile: py-spy samples the server (its process only: the workers are the batch's),
+    # the thread holding the GIL only: where its Python CPU goes, not its threads' waits
+    spy = ["py-spy", "record", "--nonblocking", "--gil", "-r", "50", "-f", "raw", "-o",
+           str(profile), "--"] if profile else []
     process = subprocess.Popen([*spy, *GRADE, "--course", str(course), "serve", "--data",
                                 str(data), "--port", "0", "-j", str(jobs)], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               env={**os.environ, "GRADE_SERVE_STATS": str(stats)})
     assert process.stdout is not None
     for line in process.stdout:
         if "listening on " in line:
@@ -173,7 +193,7 @@ def cpu_seconds(pid: int) -> dict[str, float]:
     """CPU seconds (user + system) so far of the server process and of its workers (its
     descendants, sandboxes included): where the machine's time went."""
     tick = os.sysconf("SC_CLK_TCK")
-    spent = {"server": 0.0, "workers": 0.0}
+    spent = {"server": 0.0, "server_system": 0.0, "workers": 0.0}
     for n, each in enumerate(_tree(pid)):
         try:
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
@@ -182,7 +202,9 @@ def cpu_seconds(pid: int) -> dict[str, float]:
         # utime, stime of the process, and of its waited-for children (finished boxes)
         used = sum(int(f) for f in fields[11:15]) / tick
         spent["workers" if n else "server"] += used
-    return {k: round(v, 1) for k, v in spent.items()}
+        if not n:  # the kernel's share of the server's: sockets, syncs, threads waking
+            spent["server_system"] += int(fields[12]) / tick
+    return spent
 
 
 def server_side(data: Path) -> dict[str, object]:
@@ -228,13 +250,40 @@ def stop(process: subprocess.Popen[str], profiled: bool) -> None:
     process.wait(60)
 
 
+def per_file(cpu: dict[str, float], idle: dict[str, float], stats: Path, graded: int
+             ) -> dict[str, Any]:
+    """What each graded file cost the server, whatever the machine's load: its own CPU
+    (HTTP, database; from the first upload on), the workers' and the simulated
+    learners' (this process: they share the machine), in ms, and the server's SQL
+    statements and commits (GRADE_SERVE_STATS: counted by the server, SQLite)."""
+    if not graded:
+        return {}
+    found: dict[str, Any] = {
+        f"{part}_cpu_ms_per_file": round(1000 * (cpu[part] - idle[part]) / graded, 1)
+        for part in ("server", "server_system", "workers", "client")}
+    if stats.exists():
+        counts = json.loads(stats.read_text())
+        found["queries_per_file"] = round(counts.get("statements", 0) / graded, 2)
+        found["commits_per_file"] = round(counts.get("commits", 0) / graded, 2)
+        found["by_thread_per_file"] = {key: round(n / graded, 2) for key, n in
+                                       sorted(counts.items()) if "_" in key}
+    return found
+
+
 def summary(figures: dict[str, Any]) -> str:
     """The one line to compare runs by."""
     return (f"server/batch {figures.get('server_vs_batch')}x "
             f"({figures.get('server_files_per_s')} vs {figures.get('batch_files_per_s')} "
             f"files/s) | p50 {figures.get('p50_s')} s | p99 {figures.get('p99_s')} s | "
             f"5xx {figures['5xx']} | no answer {figures['no_answer']} | graded "
-            f"{figures['graded']}/{figures['files']} | load {figures['load']}")
+            f"{figures['graded']}/{figures['files']} | CPU ms per file: batch "
+            f"{figures.get('batch_cpu_ms_per_file')}, server "
+            f"{figures.get('server_cpu_ms_per_file')} + workers "
+            f"{figures.get('workers_cpu_ms_per_file')} + learners "
+            f"{figures.get('client_cpu_ms_per_file')} | per file {figures.get('queries_per_file')}"
+            f" queries, {figures.get('commits_per_file')} commits, "
+            f"{round(figures['polls'] / max(figures['graded'], 1), 2)} looks | "
+            f"load {figures['load']}")
 
 
 def main() -> None:
@@ -262,10 +311,14 @@ def main() -> None:
             seconds, cpu_batch = batch(course, work / "class", work / "out", args.jobs)
             figures["batch_s"] = round(seconds, 2)
             figures["batch_cpu_s"] = round(cpu_batch, 1)
+            figures["batch_cpu_ms_per_file"] = round(1000 * cpu_batch / count, 1)
             figures["batch_files_per_s"] = round(count / seconds, 2)
         roster = work / "roster.csv"
         roster.write_text("id\n" + "\n".join(everyone) + "\n")
-        process, url = serve(course, work / "data", roster, args.jobs, args.profile)
+        stats = work / "stats.json"
+        process, url = serve(course, work / "data", roster, args.jobs, args.profile, stats)
+        idle = cpu_seconds(process.pid)  # start-up's CPU: not the files'
+        idle["client"] = sum(os.times()[:2])
         try:
             tokens = dict(line.split(",", 1) for line in
                           (work / "data" / "tokens.csv").read_text().splitlines()[1:])
@@ -283,8 +336,10 @@ def main() -> None:
                 figures["regrade_files_per_s"] = regrade(course, work / "data", args.timeout)
         finally:
             stop(process, args.profile is not None)
-        figures["cpu_s"] = {**cpu, "client": round(sum(os.times()[:2]), 1)}
+        cpu["client"] = sum(os.times()[:2])  # the simulated learners (this process)
+        figures["cpu_s"] = {k: round(v, 1) for k, v in cpu.items()}
         graded = len(tally.latencies)
+        figures.update(per_file(cpu, idle, stats, graded))
         span = tally.last - tally.first
         latencies = sorted(tally.latencies)
         figures.update({

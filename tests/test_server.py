@@ -8,6 +8,7 @@ import json
 import os
 import re
 import stat
+import time
 import urllib.request
 from collections.abc import Iterator
 from http.cookiejar import CookieJar
@@ -265,6 +266,21 @@ def test_once_published_the_hidden_checks_show_and_the_report_is_grade_exercise_
     # counts their runs locally (grader/progress); results carry no hint list over the wire
     assert (remote.returncode, words(remote.stdout)) == (here.returncode, words(here.stdout))
     assert os.environ.get("GRADE_SERVER") is None
+
+
+def test_a_look_that_asks_to_wait_comes_back_with_the_verdict_in_one_request(
+        served: dict[str, Any]) -> None:
+    url, alice, bob = served["url"], served["tokens"]["alice"], served["tokens"]["bob"]
+    status, job = upload(url, alice, SOLUTION)
+    assert status == 201 and job["state"] != "graded", job
+    status, seen = api(url, alice, "GET", f"/api/v1/submissions/{job['id']}?wait=10")
+    assert status == 200 and seen["state"] == "graded", (
+        f"observed {seen.get('state')!r}, expected 'graded': a look with ?wait=10 waits for "
+        "the verdict (a long poll), not answers at once")
+    assert seen["result"]["score"] == seen["result"]["max_score"]
+    started = time.monotonic()  # another learner's id: not found at once, never a wait
+    assert api(url, bob, "GET", f"/api/v1/submissions/{job['id']}?wait=10")[0] == 404
+    assert time.monotonic() - started < 5
 
 
 def test_more_uploads_a_minute_than_the_cap_are_refused_with_429(served: dict[str, Any]

@@ -8,6 +8,7 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,23 @@ def _default_file(ctx: click.Context, exercise: str) -> tuple[Path | None, str]:
     return course_from(ctx).root / found.file, found.title
 
 
+def look(get: Callable[[str, float], dict[str, Any]], job: dict[str, Any], tick: int
+         ) -> dict[str, Any]:
+    """The submission `job` again, by `get(path, seconds)`. The server is asked to wait
+    up to SLOWEST for the verdict (?wait=S, a long poll), so the position shown still
+    moves every few seconds. A server that answers at once (an older one, or one whose
+    waiting slots are all taken) is looked at again only after `pause`, as before."""
+    asked = SLOWEST
+    started = time.monotonic()
+    found = get(f"/api/v1/submissions/{job['id']}?wait={asked:.1f}", asked)
+    spent = time.monotonic() - started
+    if found.get("state") != "graded" and spent < asked / 2:  # it did not wait
+        time.sleep(max(0.0, pause(job, tick) - spent))
+    return found
+
+
 def _wait(url: str, token: str, job: dict[str, Any]) -> dict[str, Any]:
-    """Poll until graded, showing the queue position on stderr when it changes."""
+    """Look until graded, showing the queue position on stderr when it changes."""
     shown = None
     tick = 0
     while job["state"] != "graded":
@@ -77,9 +93,9 @@ def _wait(url: str, token: str, job: dict[str, Any]) -> dict[str, Any]:
         if where != shown:
             click.echo(where, err=True)
             shown = where
-        time.sleep(pause(job, tick))
+        job = look(lambda path, wait: call(url, token, "GET", path, timeout=30 + wait),
+                   job, tick)
         tick += 1
-        job = call(url, token, "GET", f"/api/v1/submissions/{job['id']}")
     return job
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from grader.atomic import write_all_atomic
 from grader.batch.roster import RosterRow
+from grader.server import reads
 from grader.server.models import Course, Event, Learner, Role
 
 
@@ -39,7 +40,7 @@ def learner_of(token: str) -> Learner | None:
     known = _KNOWN.get(key)
     if known is not None and time.monotonic() - known[0] < KNOWN_FOR:
         return known[1]
-    learner = Learner.objects.select_related("course").filter(token_hash=key).first()
+    learner = reads.learner(key)
     if learner is not None:
         if len(_KNOWN) > 100_000:  # a bound, never reached by a real roster's tokens
             _KNOWN.clear()

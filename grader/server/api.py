@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
-from datetime import timedelta
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from grader.server import queue, store
+from grader.server import queue, reads, store, waiting
 from grader.server.accounts import learner_of
 from grader.server.models import Learner, Submission
 from grader.server.openapi import OPENAPI
+from grader.server.ratelimit import RATE, limiter
 from grader.server.settings import MAX_UPLOAD_BYTES
 from grader.server.views import course_of, describe
 
 SUFFIXES = (".py", ".ipynb")
-RATE = 30  # uploads per learner per minute: a loop in a learner's script cannot flood the queue
 
 
 def problem(status: int, message: str) -> JsonResponse:
@@ -83,8 +84,9 @@ def _upload(request: HttpRequest, learner: Learner) -> JsonResponse:
         return problem(400, "only .py files and .ipynb notebooks are graded")
     if len(content) > MAX_UPLOAD_BYTES:
         return problem(413, f"the file is over {MAX_UPLOAD_BYTES >> 10} KB")
-    recent = learner.submissions.filter(received_at__gt=queue.now() - timedelta(minutes=1))
-    if not learner.submissions.filter(idempotency_key=key).exists() and recent.count() >= RATE:
+    # a retry of an upload already stored (same key) is answered, whatever the rate
+    if not limiter.admit(learner) and not learner.submissions.filter(
+            idempotency_key=key).exists():
         return problem(429, f"more than {RATE} uploads in a minute: wait a little")
     sha = store.put(Path(settings.GRADE_DATA), content)  # on disk before the row commits
     job, new = queue.enqueue(queue.Upload(learner, exercise, sha, suffix, len(content), key))
@@ -93,11 +95,26 @@ def _upload(request: HttpRequest, learner: Learner) -> JsonResponse:
 
 @require_GET
 def submission(request: HttpRequest, ident: str) -> JsonResponse:
+    """One of the caller's submissions; `?wait=S`: once it is graded, or after S seconds
+    (a long poll: grader.server.waiting)."""
     learner = caller(request)
     if learner is None:
         return problem(401, "no valid token: run grade login URL --token TOKEN")
-    # another learner's id is "not found", exactly like an id that does not exist
-    job = learner.submissions.select_related("course").filter(id=ident).first()
+    wait = waiting.asked(request.GET.get("wait"))
+    # watched before the first look: a verdict stored between the two is not missed
+    with waiting.verdicts.watch(ident) if wait else contextlib.nullcontext() as stored:
+        job = _own(learner, ident)
+        until = time.monotonic() + wait
+        while job is not None and job.state != Submission.GRADED and stored is not None:
+            if not stored.wait(until - time.monotonic()) or waiting.verdicts.closed:
+                break
+            stored.clear()
+            job = _own(learner, ident)
     if job is None:
         return problem(404, "no such submission of yours")
     return JsonResponse(describe(job, workers()))
+
+
+def _own(learner: Learner, ident: str) -> Submission | None:
+    # another learner's id is "not found", exactly like an id that does not exist
+    return reads.own(learner.id, ident)

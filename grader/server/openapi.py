@@ -36,7 +36,12 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/submissions/{id}": {
             "get": {"summary": "One of the caller's submissions, with its result when graded",
-                    "security": _BEARER, "parameters": [_ID],
+                    "security": _BEARER,
+                    "parameters": [_ID, {
+                        "name": "wait", "in": "query",
+                        "description": "seconds (at most 10) to wait for the verdict before "
+                                       "answering (a long poll); without it, at once",
+                        "schema": {"type": "number", "minimum": 0, "maximum": 10}}],
                     "responses": {"200": {"description": "the submission"},
                                   "404": {"description": "none of the caller's"}}}},
         "/api/v1/submissions/{id}/regrades": {

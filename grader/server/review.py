@@ -9,12 +9,12 @@ from grader.batch.adjust import Adjuster, Override
 from grader.batch.adjust import Extension as ExtensionRow
 from grader.course import Course as CourseModel
 from grader.results import ClassResult, ExerciseInfo, ExerciseResult, StudentResult
+from grader.server import reads
 from grader.server.models import (
     Adjustment,
     Course,
     Extension,
     Learner,
-    Publication,
     RubricMark,
 )
 
@@ -65,8 +65,7 @@ def rubric(course: Course, scores: Scores, learner: Learner | None = None) -> li
 
 def published(course: Course, exercise: str) -> bool:
     """Whether learners see `exercise`'s hidden checks and final grades."""
-    return course.hidden_published or Publication.objects.filter(
-        course=course, exercise=exercise).exists()
+    return course.hidden_published or reads.published(course.id, exercise)
 
 
 class _When:

@@ -33,7 +33,8 @@ class Options:
     dask: str | None
     lease: float = 30.0  # seconds a job stays leased without a heartbeat
     hard_limit: float = 300.0  # seconds after which a job in hand is given up and requeued
-    threads: int = 16  # HTTP threads: uploads and polls are short
+    threads: int = 64  # HTTP threads: uploads and polls are short, long polls wait
+    quick: int = 8  # of them never held by a long poll: uploads are never stuck behind those
 
 
 def serve(options: Options, courses: list[Course], data: Path,
@@ -42,13 +43,16 @@ def serve(options: Options, courses: list[Course], data: Path,
     from django.core.wsgi import get_wsgi_application
     from waitress import create_server
 
+    from grader.server import dbstats, waiting
     from grader.server.workers import Service
 
     settings.GRADE_WORKERS = options.jobs
+    waiting.verdicts.slots = max(0, options.threads - options.quick)
     service = Service(data, options.jobs, options.dask, options.hard_limit, options.lease)
     server = create_server(get_wsgi_application(), host=options.host, port=options.port,
                            threads=options.threads, ident="grade")
     previous = {s: signal.signal(s, raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    counted = dbstats.start()  # before any thread opens a connection
     try:
         for course in courses:
             service.add(course.id, Path(course.root))
@@ -59,11 +63,16 @@ def serve(options: Options, courses: list[Course], data: Path,
             f"({len(courses)} course{'s' * (len(courses) != 1)}, {options.jobs} grading "
             f"worker{'s' * (options.jobs != 1)}{' on ' + options.dask if options.dask else ''})")
         sys.stdout.flush()
+        dbstats.reset()
         server.run()
     except Stop as why:
         say(f"grade serve: {why}: stopping (queued work is kept and graded after a restart)")
     finally:
         service.stop()
+        # no look keeps its HTTP thread (and so the stop) waiting; one whose answer is
+        # not written before the server closes is cut, and grade submit asks again
+        waiting.verdicts.wake_all()
         server.close()
+        dbstats.write(counted)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

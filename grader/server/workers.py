@@ -18,6 +18,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -32,10 +33,11 @@ from grader.course import Course
 from grader.course.load import load_course
 from grader.runner import Grader
 from grader.sandbox.client import Sandbox
-from grader.server import queue, store
+from grader.server import queue, store, waiting
 from grader.server.models import Submission
 
 POLL = 0.5  # seconds between looks at the database when nothing woke the dispatcher
+GATHER = 0.1  # at most this long a result waits for others to share its round's commit
 
 
 class Lane:
@@ -167,10 +169,7 @@ class Service:
             try:
                 with self._lock:
                     free = self.carriers - len(self._in_hand) + len(outcomes)
-                with transaction.atomic():  # one commit (one sync of the log) per round
-                    if outcomes and not self._stopping.is_set():
-                        queue.finish_many(self.owner, outcomes)
-                    jobs = queue.lease_many(self.owner, free, self.lease) if free > 0 else []
+                jobs = self._round(outcomes, free) if outcomes or free > 0 else []
                 with self._lock:
                     self._in_hand.update(job.id for job in jobs)
                 for job in jobs:
@@ -183,7 +182,36 @@ class Service:
                 with self._lock:
                     self._in_hand.difference_update(o.job.id for o in outcomes)
                 close_old_connections()
-            queue.arrived.wait(POLL)
+            self._gather()
+
+    def _round(self, outcomes: list[queue.Outcome], free: int) -> list[Submission]:
+        """Store `outcomes` and lease up to `free` jobs: one commit (one sync of the log)."""
+        stored: list[bool] = []
+        with queue.WRITING, transaction.atomic():
+            if outcomes and not self._stopping.is_set():
+                stored = queue.finish_many(self.owner, outcomes)
+            jobs = queue.lease_many(self.owner, free, self.lease) if free > 0 else []
+        waiting.verdicts.tell(o.job.id for o, ok in zip(outcomes, stored) if ok)
+        return jobs
+
+    def _gather(self) -> None:
+        """Sleep until woken, then, while few carriers are free, up to GATHER more: under
+        load results come back one at a time, and a round for each would be a commit
+        each. The carriers still in hand keep the workers busy meanwhile (each worker
+        has two more files queued at its pool)."""
+        queue.arrived.wait(POLL)
+        until = time.monotonic() + GATHER
+        while not self._stopping.is_set() and self._free() < max(1, self.carriers // 2):
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            queue.arrived.clear()
+            queue.arrived.wait(left)
+
+    def _free(self) -> int:
+        """Carriers free at the next round (those whose results wait count as free)."""
+        with self._lock:
+            return self.carriers - len(self._in_hand) + self._done.qsize()
 
     def _finished(self) -> list[queue.Outcome]:
         """Every result the carriers have finished so far."""
