@@ -119,8 +119,8 @@ def test_json_still_brings_the_models_for_the_contract(course: Path) -> None:
 
 
 # Python's audit hook sees every process this grade starts (the zygote included); the
-# sandbox's start_soon, wrapped, says whether the models (pydantic) had been imported
-# when the zygote's boot began (its thread then races the main thread's imports).
+# sandbox's start_soon, wrapped, says whether the models (pydantic) and click had been
+# imported when the zygote's boot began (its thread then races the main thread's imports).
 SPAWNS = """
 import sys
 from grader.sandbox.client import Sandbox
@@ -128,11 +128,11 @@ spawned, booted = [], []
 sys.addaudithook(lambda e, a: spawned.append(e) if e == "subprocess.Popen" else None)
 start_soon = Sandbox.start_soon
 def recorded(self):
-    booted.append("pydantic" in sys.modules)
+    booted.append("pydantic" in sys.modules or "click" in sys.modules)
     start_soon(self)
 Sandbox.start_soon = recorded
 sys.argv = ["grade", "exercise-1", sys.argv[1]]
-from grader.cli import main
+from grader.cli import run as main  # main() would end the process at once
 try:
     main()
 except SystemExit as exc:
@@ -151,8 +151,11 @@ def test_a_skeleton_with_blanks_never_starts_a_sandbox(course: Path, file: str, 
     assert words[-6:-4] == ["EXIT", str(status)], done.stderr[-500:]
     # the zygote is one process (two where unshare fails and it starts again without)
     assert (int(words[-1]) > 0) is sandbox, done.stderr[-500:]
-    if sandbox:  # started from the course cache's plan, to boot while the models import
-        assert words[-4:-2] == ["MODELS", "[False]"], done.stderr[-500:]
+    if sandbox:  # started from the course cache's plan before click, to boot while the
+        # command group, the checks, the runner and the models import (cli/skeleton.py)
+        assert words[-4:-2] == ["MODELS", "[False]"], fail(
+            words[-4:-2], ["MODELS", "[False]"], "start the sandbox before importing click "
+            "or pydantic: its boot is the longest step of a learner's run")
 
 
 def test_a_mistyped_isolation_level_is_said_even_for_a_skeleton(course: Path) -> None:
@@ -169,3 +172,31 @@ def test_every_listed_command_is_the_command_its_summary_names() -> None:
         command = getattr(importlib.import_module(module), attribute)
         assert command.name == name, (name, target)
         assert summary.endswith(".") and len(summary) <= 60, summary
+
+
+# An atexit hook registered before `main` runs only if the interpreter tears itself down.
+TEARDOWN = """
+import atexit, sys
+atexit.register(lambda: print("TEARDOWN", file=sys.stderr))
+sys.argv = ["grade", *sys.argv[1:]]
+from grader.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("args", "status", "said", "torn_down"), [
+    (("exercise-1", SOLUTION), 0, "Score: 10/10", False),
+    (("exercise-1", SKELETON), 1, "Score: 0/10", False),
+    (("list",), 0, "exercise-1", True)])
+def test_a_learners_run_ends_without_the_teardown_once_its_report_is_out(
+        course: Path, args: tuple[str, ...], status: int, said: str, torn_down: bool) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "GRADE_COURSE"}
+    done = subprocess.run([sys.executable, "-c", TEARDOWN, *args], cwd=course, text=True,
+                          capture_output=True, timeout=120, env=environment)
+    assert done.returncode == status and said in done.stdout, done.stdout + done.stderr
+    assert done.stdout.endswith("\n"), fail(done.stdout[-80:], "the whole report",
+                                            "flush stdout before os._exit")
+    assert ("TEARDOWN" in done.stderr) is torn_down, fail(
+        done.stderr[-300:], "a teardown" if torn_down else "no teardown",
+        "grader.cli.leave: a learner's grade exercise-N skips the interpreter's teardown "
+        "(5-15 ms); every other command ends as Python ends")

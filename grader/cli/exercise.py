@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import click
 
 from grader.cli.context import course_file, course_from, die, shown, warn_weakened
-from grader.cli.skeleton import read_early, refusal
+from grader.cli.skeleton import read_early, refusal, take_started
 from grader.course.load import cached_plan
 from grader.course.plan import Planned as Planned  # cli/group.py makes commands of it
 from grader.kinds import ErrorKind
@@ -80,15 +80,17 @@ def exercise_command(plan: Planned) -> click.Command:
         if refused is not None and refused.kind is ErrorKind.BLANKS and not as_json \
                 and only is None:  # --json and -k need the models and the catalogue
             report_unfinished(plan, refused)
-        from grader.sandbox.levels import make_sandbox  # processes, sockets: past a skeleton
-
-        try:
-            sandbox = make_sandbox()
-        except SandboxError as exc:
-            die(f"the sandbox could not start: {exc}")
         booting = source is not None and refused is None
-        if booting:
-            sandbox.start_soon()  # the zygote boots while the models and checks import
+        sandbox = take_started(path)  # started before click, from the file's bytes
+        if sandbox is None:
+            from grader.sandbox.levels import make_sandbox  # processes, sockets: past a skeleton
+
+            try:
+                sandbox = make_sandbox()
+            except SandboxError as exc:
+                die(f"the sandbox could not start: {exc}")
+            if booting:
+                sandbox.start_soon()  # the zygote boots while the models and checks import
         try:
             status = None
             if source is not None and not as_json and only is None:
