@@ -94,3 +94,17 @@ def test_what_is_not_a_regular_file_is_said_by_the_full_path_never_read_first(
                           capture_output=True, timeout=60, env=environment())
     assert done.returncode == 1 and b"no submission: " in done.stdout, fail(
         done.stdout[-300:], "exit 1, no submission", "refused as the grader refuses it")
+
+
+def test_a_blank_that_only_looks_commented_is_still_reported_as_a_blank(course: Path) -> None:
+    """The quick look starts the sandbox when every `___` follows a `#` or sits in a
+    triple-quoted string; the pre-flight still decides, so a blank after a "#" inside a
+    string is reported as one, as the click command reports it."""
+    (course / "tricky.py").write_text('"""Fill in ___."""\nmark = "#"; weather = ___\n')
+    runs = [subprocess.run([*grade_command(), *prefix, "exercise-1", "tricky.py"], cwd=course,
+                           capture_output=True, timeout=120, env=environment())
+            for prefix in ((), VIA_CLICK)]
+    quick, full = runs
+    assert (quick.stdout, quick.returncode) == (full.stdout, full.returncode), fail(
+        quick.stdout[-300:], full.stdout[-300:], "the pre-flight decides, not the quick look")
+    assert quick.returncode == 1 and b"the blank on line 2 is still empty" in quick.stdout

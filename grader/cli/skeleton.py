@@ -71,11 +71,34 @@ def raw_bytes(path: Path, max_source_kb: int) -> bytes | None:
         return None
 
 
-def surely_gradable(data: bytes, max_source_kb: int) -> bool:
-    """Whether a file of these raw bytes will surely go into a box: no blank, not empty,
-    no NUL byte, within the size limit (the pre-flight still decides)."""
-    return not (b"___" in data or b"\0" in data or not data.strip()
-                or len(data) > max_source_kb * 1024)
+def surely_gradable(path: Path, data: bytes, max_source_kb: int) -> bool:
+    """Whether a file of these raw bytes will go into a box, by a look that imports
+    nothing: not empty, no NUL byte, within the size limit, and every `___` in a comment
+    or a triple-quoted string (a finished file keeps the skeleton's comments and
+    docstring). The pre-flight still decides: a sandbox started for a file it refuses
+    is closed unused."""
+    if b"\0" in data or not data.strip() or len(data) > max_source_kb * 1024:
+        return False
+    if b"___" not in data:
+        return True
+    return path.suffix == ".py" and all(_not_code(data, at) for at in _blanks(data))
+
+
+def _blanks(data: bytes) -> list[int]:
+    """Where each `___` starts in `data`."""
+    found, at = [], data.find(b"___")
+    while at != -1:
+        found.append(at)
+        at = data.find(b"___", at + 3)
+    return found
+
+
+def _not_code(data: bytes, at: int) -> bool:
+    """Whether the `___` at `at` is surely not code: after a `#` on its line, or inside
+    a triple-quoted string (an odd number of them opened before it)."""
+    before = data[:at]
+    line = before[before.rfind(b"\n") + 1:]
+    return b"#" in line or before.count(b'"""') % 2 == 1 or before.count(b"'''") % 2 == 1
 
 
 def start_early(path: Path) -> None:
@@ -116,13 +139,14 @@ def skeleton_status(args: list[str]) -> int | None:
     data = raw_bytes(path, plan.max_source_kb)
     if data is None:
         return None
-    if b"___" not in data:  # a quick look at the bytes, before the reader imports
-        if surely_gradable(data, plan.max_source_kb):
-            start_early(path)
+    if surely_gradable(path, data, plan.max_source_kb):
+        start_early(path)  # before the reader and the runner import
         return None
-    source = read_early(path, plan.max_source_kb)  # "___" in a comment or a string
+    if b"___" not in data:
+        return None
+    source = read_early(path, plan.max_source_kb)
     refused = None if source is None else refusal(source)
-    if source is not None and refused is None:
+    if source is not None and refused is None:  # a blank in a string, say
         start_early(path)
         return None
     if refused is None or refused.kind is not ErrorKind.BLANKS:
