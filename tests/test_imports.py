@@ -97,6 +97,22 @@ def test_a_skeleton_is_reported_without_the_models_or_the_sandbox(course: Path) 
                                       "report is answered in grader.cli.main before click")
 
 
+# What a skeleton's report once imported and never uses (issue 27, counted 2026-12-07):
+# OpenSSL for the course cache's key, the sandbox's message types for a checks file's
+# annotations, the comparison helpers no check of exercise 1 asks for.
+NOT_FOR_A_SKELETON = {"hashlib", "_hashlib", "grader.sandbox.channel", "grader.checks.compare"}
+
+
+def test_a_skeletons_report_imports_no_hash_library_message_types_or_comparisons(
+        course: Path) -> None:
+    names, done = imported(course, "exercise-1", SKELETON)
+    assert done.returncode == 1 and "Score: 0/10" in done.stdout
+    back = names & NOT_FOR_A_SKELETON
+    assert not back, fail(sorted(back), "none of them", "course/cache.py keys with _blake2, "
+                          "checks/submission.py imports the channel's types for type checking "
+                          "only, checks/__init__.py imports compare on first use")
+
+
 # Pydantic and what it brings (issue 27 counted them on this path: 37 + 13 + 3 + 3 modules)
 MODELS = {"pydantic", "pydantic_core", "email", "zoneinfo", "typing_inspection",
           "annotated_types", "yaml"}
