@@ -126,6 +126,8 @@ def test_a_file_that_is_not_the_exercises_own_is_graded_without_the_models(
     models |= names & {"grader.course.model", "grader.results", "grader.progress.state"}
     assert not models, fail(sorted(models), "no model imported", "the runner's plain results "
                             "(runner/verdicts.py) and the course cache's plan grade a copy")
+    assert "click" not in names, fail("click imported", "not imported", "a copy is graded "
+                                      "before click loads (cli/skeleton.py, cli/plainly.py)")
 
 
 def test_json_still_brings_the_models_for_the_contract(course: Path) -> None:

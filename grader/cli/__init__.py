@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 from grader.cli.exits import INTERRUPTED, USAGE_ERROR
 from grader.version import __version__
@@ -63,7 +64,8 @@ def run() -> None:
     try:
         from grader.cli.skeleton import skeleton_status
 
-        status = skeleton_status(sys.argv[1:])  # blanks left: answered without click
+        # blanks left, or a copy to grade: answered without click
+        status = skeleton_status(sys.argv[1:])
         if status is not None:
             sys.exit(status)
         import click
@@ -73,6 +75,8 @@ def run() -> None:
     except KeyboardInterrupt:  # Ctrl-C while starting: no traceback either
         print("\ninterrupted", file=sys.stderr)
         sys.exit(INTERRUPTED)
+    except Exception as exc:
+        unexpected(exc)
     plain_streams()
     try:
         cli(prog_name="grade", standalone_mode=False, color=colour())
@@ -85,9 +89,14 @@ def run() -> None:
         click.echo("\ninterrupted", err=True)
         sys.exit(INTERRUPTED)
     except Exception as exc:
-        if os.environ.get("GRADE_DEBUG"):
-            raise
-        click.echo(f"error: grade failed unexpectedly ({type(exc).__name__}: {exc}). "
-                   "This is a bug in the grader, not in your work: please report it "
-                   "(GRADE_DEBUG=1 shows the details).", err=True)
-        sys.exit(USAGE_ERROR)
+        unexpected(exc)
+
+
+def unexpected(exc: Exception) -> NoReturn:
+    """A bug in the grader, said as one (never a traceback; GRADE_DEBUG=1 shows it)."""
+    if os.environ.get("GRADE_DEBUG"):
+        raise exc
+    print(f"error: grade failed unexpectedly ({type(exc).__name__}: {exc}). "
+          "This is a bug in the grader, not in your work: please report it "
+          "(GRADE_DEBUG=1 shows the details).", file=sys.stderr, flush=True)
+    sys.exit(USAGE_ERROR)

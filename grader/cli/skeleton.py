@@ -13,13 +13,14 @@ level) goes on to the click group, which says and does everything as always.
 
 from __future__ import annotations
 
-import os
 import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.cli.commands import COMMANDS
+from grader.cli.exits import USAGE_ERROR
+from grader.cli.terminal import echo
 from grader.course.load import ConfigError, cached_plan, find_course
 from grader.course.plan import Planned
 from grader.kinds import ErrorKind
@@ -141,14 +142,14 @@ def skeleton_status(args: list[str]) -> int | None:
         return None
     if surely_gradable(path, data, plan.max_source_kb):
         start_early(path)  # before the reader and the runner import
-        return None
+        return copy_status(plan, path)
     if b"___" not in data:
         return None
     source = read_early(path, plan.max_source_kb)
     refused = None if source is None else refusal(source)
     if source is not None and refused is None:  # a blank in a string, say
         start_early(path)
-        return None
+        return copy_status(plan, path)
     if refused is None or refused.kind is not ErrorKind.BLANKS:
         return None
     from grader.cli.unfinished import unfinished_report
@@ -161,10 +162,36 @@ def skeleton_status(args: list[str]) -> int | None:
     return 1
 
 
-def echo(text: str) -> None:
-    """`text` as `click.echo` prints it: styled only on a terminal, never with NO_COLOR."""
-    from grader.reports.ansi import unstyle
+def copy_status(plan: Planned, path: Path) -> int | None:
+    """Grade and report `path` when it is not the exercise's own file and will go into
+    the sandbox started for it (cli/plainly.py), before click loads; its exit status, or
+    None (nothing printed, the sandbox left for the exercise command) for the rest: the
+    learner's own file (its progress needs the models), a file the pre-flight refuses,
+    checks that do not import."""
+    from grader.cli.plainly import grade_plainly, is_own_file
 
-    styled = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    sys.stdout.write((text if styled else unstyle(text)) + "\n")
-    sys.stdout.flush()
+    if path.resolve() not in _started or is_own_file(plan.learner_file, path):
+        return None
+    source = read_early(path, plan.max_source_kb)
+    if source is None or refusal(source) is not None:
+        return None
+    from grader.cli.terminal import plain_streams
+
+    plain_streams()
+    sandbox = _started[path.resolve()]
+    try:
+        status = grade_plainly(plan, path, source, sandbox, True, show_output=False)
+    except SandboxError as exc:  # as the exercise command's die() says it
+        from grader.reports.ansi import style
+
+        echo(style("error: ", fg="red", bold=True) + f"the sandbox could not start: {exc}",
+             err=True)
+        status = USAGE_ERROR
+    except BaseException:  # Ctrl-C, or a bug (said by grader.cli.run): the box goes too
+        take_started(path)
+        sandbox.close()
+        raise
+    if status is not None:
+        take_started(path)
+        sandbox.close()
+    return status
