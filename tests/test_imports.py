@@ -97,6 +97,27 @@ def test_a_skeleton_is_reported_without_the_models_or_the_sandbox(course: Path) 
                                       "report is answered in grader.cli.main before click")
 
 
+# What a skeleton's report once imported and never uses (issue 27, counted 2026-12-07):
+# OpenSSL for the course cache's key, the sandbox's message types for a checks file's
+# annotations, the comparison helpers no check of exercise 1 asks for, and dataclasses
+# with what it imports (inspect, ast, dis: about 15 modules) for records that named
+# tuples hold as well.
+NOT_FOR_A_SKELETON = {"hashlib", "_hashlib", "grader.sandbox.channel", "grader.checks.compare",
+                      "dataclasses", "inspect", "ast", "dis"}
+
+
+def test_a_skeletons_report_imports_no_hash_library_message_types_or_comparisons(
+        course: Path) -> None:
+    names, done = imported(course, "exercise-1", SKELETON)
+    assert done.returncode == 1 and "Score: 0/10" in done.stdout
+    back = names & NOT_FOR_A_SKELETON
+    assert not back, fail(sorted(back), "none of them", "course/cache.py keys with _blake2, "
+                          "checks/submission.py imports the channel's types for type checking "
+                          "only, checks/__init__.py imports compare on first use; records on "
+                          "this path are named tuples (course/plan.py, course/load.py, "
+                          "checks/api.py, runner/source.py)")
+
+
 # Pydantic and what it brings (issue 27 counted them on this path: 37 + 13 + 3 + 3 modules)
 MODELS = {"pydantic", "pydantic_core", "email", "zoneinfo", "typing_inspection",
           "annotated_types", "yaml"}
@@ -110,6 +131,8 @@ def test_a_file_that_is_not_the_exercises_own_is_graded_without_the_models(
     models |= names & {"grader.course.model", "grader.results", "grader.progress.state"}
     assert not models, fail(sorted(models), "no model imported", "the runner's plain results "
                             "(runner/verdicts.py) and the course cache's plan grade a copy")
+    assert "click" not in names, fail("click imported", "not imported", "a copy is graded "
+                                      "before click loads (cli/skeleton.py, cli/plainly.py)")
 
 
 def test_json_still_brings_the_models_for_the_contract(course: Path) -> None:
@@ -119,8 +142,9 @@ def test_json_still_brings_the_models_for_the_contract(course: Path) -> None:
 
 
 # Python's audit hook sees every process this grade starts (the zygote included); the
-# sandbox's start_soon, wrapped, says whether the models (pydantic) had been imported
-# when the zygote's boot began (its thread then races the main thread's imports).
+# sandbox's start_soon, wrapped, says whether the models (pydantic), click or the reader
+# had been imported when the zygote's boot began (its thread then races the main
+# thread's imports). The solution holds `___` in its docstring and in a comment.
 SPAWNS = """
 import sys
 from grader.sandbox.client import Sandbox
@@ -128,11 +152,11 @@ spawned, booted = [], []
 sys.addaudithook(lambda e, a: spawned.append(e) if e == "subprocess.Popen" else None)
 start_soon = Sandbox.start_soon
 def recorded(self):
-    booted.append("pydantic" in sys.modules)
+    booted.append(any(m in sys.modules for m in ("pydantic", "click", "grader.runner.source")))
     start_soon(self)
 Sandbox.start_soon = recorded
 sys.argv = ["grade", "exercise-1", sys.argv[1]]
-from grader.cli import main
+from grader.cli import run as main  # main() would end the process at once
 try:
     main()
 except SystemExit as exc:
@@ -151,8 +175,11 @@ def test_a_skeleton_with_blanks_never_starts_a_sandbox(course: Path, file: str, 
     assert words[-6:-4] == ["EXIT", str(status)], done.stderr[-500:]
     # the zygote is one process (two where unshare fails and it starts again without)
     assert (int(words[-1]) > 0) is sandbox, done.stderr[-500:]
-    if sandbox:  # started from the course cache's plan, to boot while the models import
-        assert words[-4:-2] == ["MODELS", "[False]"], done.stderr[-500:]
+    if sandbox:  # started from the course cache's plan before click, to boot while the
+        # command group, the checks, the runner and the models import (cli/skeleton.py)
+        assert words[-4:-2] == ["MODELS", "[False]"], fail(
+            words[-4:-2], ["MODELS", "[False]"], "start the sandbox before importing click, "
+            "the reader or pydantic: its boot is the longest step of a learner's run")
 
 
 def test_a_mistyped_isolation_level_is_said_even_for_a_skeleton(course: Path) -> None:
@@ -169,3 +196,31 @@ def test_every_listed_command_is_the_command_its_summary_names() -> None:
         command = getattr(importlib.import_module(module), attribute)
         assert command.name == name, (name, target)
         assert summary.endswith(".") and len(summary) <= 60, summary
+
+
+# An atexit hook registered before `main` runs only if the interpreter tears itself down.
+TEARDOWN = """
+import atexit, sys
+atexit.register(lambda: print("TEARDOWN", file=sys.stderr))
+sys.argv = ["grade", *sys.argv[1:]]
+from grader.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("args", "status", "said", "torn_down"), [
+    (("exercise-1", SOLUTION), 0, "Score: 10/10", False),
+    (("exercise-1", SKELETON), 1, "Score: 0/10", False),
+    (("list",), 0, "exercise-1", True)])
+def test_a_learners_run_ends_without_the_teardown_once_its_report_is_out(
+        course: Path, args: tuple[str, ...], status: int, said: str, torn_down: bool) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "GRADE_COURSE"}
+    done = subprocess.run([sys.executable, "-c", TEARDOWN, *args], cwd=course, text=True,
+                          capture_output=True, timeout=120, env=environment)
+    assert done.returncode == status and said in done.stdout, done.stdout + done.stderr
+    assert done.stdout.endswith("\n"), fail(done.stdout[-80:], "the whole report",
+                                            "flush stdout before os._exit")
+    assert ("TEARDOWN" in done.stderr) is torn_down, fail(
+        done.stderr[-300:], "a teardown" if torn_down else "no teardown",
+        "grader.cli.leave: a learner's grade exercise-N skips the interpreter's teardown "
+        "(5-15 ms); every other command ends as Python ends")

@@ -1,30 +1,36 @@
-"""Declaring checks (`@check`), failing them (`fail`), and finding them in a file."""
+"""Declaring checks (`@check`), failing them (`fail`), and finding them in a file.
+
+Every checks file imports this, a skeleton's report included, so it defines its
+records without dataclasses (which import inspect, ast and dis) and imports those only
+where a function needs them.
+"""
 
 from __future__ import annotations
 
-import ast
 import functools
 import importlib.util
-import inspect
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TypeVar, get_args
+from types import SimpleNamespace
+from typing import Any, Literal, NamedTuple, NoReturn, TypeVar, get_args
 
 F = TypeVar("F", bound=Callable[..., Any])
 # public: shipped to learners by `grade release`; hidden: only where work is graded.
 Visibility = Literal["public", "hidden"]
 
 
-@dataclass(frozen=True)
-class Case:
-    """One case of a check with `cases=`: its label, verdict and sentence."""
+class Case(SimpleNamespace):
+    """One case of a check with `cases=`: its label, verdict and sentence (its fields
+    are its `vars()`, which the runner reads)."""
 
     name: str
     passed: bool
     message: str
+
+    def __init__(self, name: str, passed: bool, message: str) -> None:
+        super().__init__(name=name, passed=passed, message=message)
 
 
 class CasesPassed(str):
@@ -33,8 +39,7 @@ class CasesPassed(str):
     cases: list[Case]
 
 
-@dataclass(frozen=True)
-class Drift:
+class Drift(NamedTuple):
     """A frequency check's miss as data: one outcome's expected and observed shares."""
 
     outcome: str
@@ -82,8 +87,7 @@ def fail(observed: str, expected: str | None = None, *,
     raise CheckFailed(observed, expected, hint, detail, drift)
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """A check function with the name a learner sees and its points."""
 
     name: str
@@ -98,7 +102,10 @@ class Check:
 
     @property
     def line(self) -> int:
-        line: int = inspect.unwrap(self.function).__code__.co_firstlineno  # cases= wraps it
+        function = self.function
+        while hasattr(function, "__wrapped__"):  # cases= wraps it (inspect.unwrap's walk)
+            function = function.__wrapped__
+        line: int = function.__code__.co_firstlineno
         return line
 
 
@@ -134,6 +141,8 @@ def _with_cases(function: Callable[..., Any],
         note = CasesPassed(f"all {len(named)} cases pass")
         note.cases = seen
         return note
+
+    import inspect  # here: only a check with cases= needs a signature made
 
     # pytest (grader.pytest_plugin) reads this: one fixture, `submission`, not `case`.
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -173,6 +182,8 @@ def local_modules(path: Path, source: str | None = None) -> dict[str, Path]:
     These travel with the checks file wherever it runs (e.g. in an nbgrader notebook).
     `source` is the file's text as it will ship (a release's, without hidden checks).
     """
+    import ast  # here: only `grade release` and the nbgrader export ask
+
     tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
     names = {alias.name for node in tree.body if isinstance(node, ast.Import)
              for alias in node.names}

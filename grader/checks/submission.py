@@ -9,11 +9,13 @@ lists, dict keys strings), and so are its return values and `value`s.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.checks.api import CheckFailed, fail
 from grader.checks.errors import explain, megabytes
-from grader.sandbox.channel import Channel, LearnerErrorInfo, Reply
+
+if TYPE_CHECKING:  # types only: a checks file imports this on a skeleton's report too
+    from grader.sandbox.channel import Channel, LearnerErrorInfo, Reply
 
 Where = Callable[[int], str]  # a line of the source -> how the learner finds it
 

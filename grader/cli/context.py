@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from grader.cli.exits import USAGE_ERROR
+from grader.cli.notes import weakened_note
+from grader.cli.terminal import shown as shown
 from grader.course import ConfigError, ConfigProblem, find_course, load_course
 from grader.course.load import cached_course
 
@@ -23,14 +25,6 @@ def die(message: str) -> NoReturn:
     """Print `message` as an error and exit with the usage/config status."""
     click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
     sys.exit(USAGE_ERROR)
-
-
-def shown(path: Path) -> str:
-    """`path` as the user typed it relative to here, when it is inside this folder."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def course_file(ctx: click.Context) -> Path:
@@ -64,14 +58,6 @@ def course_from(ctx: click.Context) -> Course:
     return course
 
 
-PORTABLE_NOTE = ("note: portable isolation on this machine: your code runs in a separate "
-                 "process with time and memory limits, but it is not locked away from your "
-                 "files; see README, 'On macOS / on Windows / in Jupyter'")
-PORTABLE_BATCH_NOTE = ("note: portable isolation on this machine: hostile code is not "
-                       "contained here (it could read or change files, other students' "
-                       "included); grade untrusted classes on Linux")
-
-
 def warn_weakened(sandbox: SandboxBackend, batch: bool = False) -> None:
     """Say once, on stderr, which isolation measures this machine would not allow."""
     say_weakened(str(sandbox.isolation.get("level", "")), sandbox.weakened, batch)
@@ -79,11 +65,9 @@ def warn_weakened(sandbox: SandboxBackend, batch: bool = False) -> None:
 
 def say_weakened(level: str, missing: list[str], batch: bool = False) -> None:
     """The note of `warn_weakened`, from a sandbox's level and missing measures."""
-    if level == "portable":
-        click.echo(PORTABLE_BATCH_NOTE if batch else PORTABLE_NOTE, err=True)
-    elif missing:
-        click.echo(f"note: reduced isolation on this machine (no {', '.join(missing)});"
-                   " see README, 'Threat model'", err=True)
+    note = weakened_note(level, missing, batch)
+    if note is not None:
+        click.echo(note, err=True)
 
 
 def command_names(ctx: click.Context) -> frozenset[str]:

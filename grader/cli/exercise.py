@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from grader.cli.context import course_file, course_from, die, shown, warn_weakened
-from grader.cli.skeleton import read_early, refusal
+from grader.cli.context import course_file, course_from, die, warn_weakened
+from grader.cli.plainly import grade_plainly, is_own_file, not_own_note
+from grader.cli.skeleton import read_early, refusal, take_started
 from grader.course.load import cached_plan
 from grader.course.plan import Planned as Planned  # cli/group.py makes commands of it
 from grader.kinds import ErrorKind
@@ -80,15 +81,17 @@ def exercise_command(plan: Planned) -> click.Command:
         if refused is not None and refused.kind is ErrorKind.BLANKS and not as_json \
                 and only is None:  # --json and -k need the models and the catalogue
             report_unfinished(plan, refused)
-        from grader.sandbox.levels import make_sandbox  # processes, sockets: past a skeleton
-
-        try:
-            sandbox = make_sandbox()
-        except SandboxError as exc:
-            die(f"the sandbox could not start: {exc}")
         booting = source is not None and refused is None
-        if booting:
-            sandbox.start_soon()  # the zygote boots while the models and checks import
+        sandbox = take_started(path)  # started before click, from the file's bytes
+        if sandbox is None:
+            from grader.sandbox.levels import make_sandbox  # processes, sockets: past a skeleton
+
+            try:
+                sandbox = make_sandbox()
+            except SandboxError as exc:
+                die(f"the sandbox could not start: {exc}")
+            if booting:
+                sandbox.start_soon()  # the zygote boots while the models and checks import
         try:
             status = None
             if source is not None and not as_json and only is None:
@@ -105,44 +108,6 @@ def exercise_command(plan: Planned) -> click.Command:
         sys.exit(status)
 
     return grade_one
-
-
-def is_own_file(learner: Path, path: Path) -> bool:
-    """Whether `path` is the exercise's own learner file (.py, or its .ipynb): only that
-    records progress, so an author grading test answers changes no learner's state."""
-    return path.resolve() in (learner.resolve(), learner.with_suffix(".ipynb").resolve())
-
-
-def not_own_note(path: Path, learner: Path) -> None:
-    click.echo(click.style("note: ", fg="yellow") + f"{shown(path)} is not "
-               f"{shown(learner)}: graded, but no progress or hint depth is recorded", err=True)
-
-
-def grade_plainly(plan: Planned, path: Path, source: Source, sandbox: SandboxBackend,
-                  booting: bool, show_output: bool) -> int | None:
-    """Grade `source`, a file that is not the exercise's own, from the course cache's
-    `plan` with the runner's plain results, and print its report (each failed check's
-    first hint, as the learner's loop words it): the models are never imported. The
-    exit status as `grade_and_report`'s; None when the checks do not import (the whole
-    grader then says why)."""
-    from grader.checks import load_checks
-    from grader.progress.hints import first_hints
-    from grader.reports.text import render
-    from grader.runner.grade import Sheet, grade_in_boxes
-
-    try:
-        checks = load_checks(plan.checks_file)
-    except Exception:  # anything the author's module raises
-        return None
-    if booting:
-        sandbox.ready()
-        warn_weakened(sandbox)
-    result = first_hints(grade_in_boxes(sandbox, Sheet(plan.id, checks, plan.withheld),
-                                        source, plan.limits, time.monotonic()))
-    not_own_note(path, plan.learner_file)
-    click.echo(render(result, plan.title, encoding=sys.stdout.encoding,
-                      show_output=show_output))
-    return 0 if result.full_marks else 1
 
 
 class Loading:

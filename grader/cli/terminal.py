@@ -11,8 +11,20 @@ import io
 import json
 import os
 import sys
+from pathlib import Path
 
+from grader.reports.ansi import unstyle
 from grader.reports.plain import ERRORS
+
+
+def echo(text: str, err: bool = False) -> None:
+    """`text` and a newline on stdout (stderr with `err`) as `click.echo` prints them in
+    `grade`: styled only on a terminal, never with NO_COLOR (`colour`). For what prints
+    before click loads (cli/skeleton.py), and the same bytes as click's."""
+    stream = sys.stderr if err else sys.stdout
+    styled = stream.isatty() and colour() is None
+    stream.write((text if styled else unstyle(text)) + "\n")
+    stream.flush()
 
 
 def plain_streams() -> None:
@@ -37,3 +49,11 @@ def json_text(text: str) -> str:
     except (UnicodeEncodeError, LookupError):
         return json.dumps(json.loads(text), separators=(",", ":"))  # ensure_ascii
     return text
+
+
+def shown(path: Path) -> str:
+    """`path` as the user typed it relative to here, when it is inside this folder."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -8,7 +8,6 @@ in the progress file (grader/progress/record.py says why).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checks import load_checks
@@ -18,32 +17,38 @@ from grader.reports.text import render
 from grader.runner.source import SubmissionError
 
 
-@dataclass(frozen=True)
 class NotRun:
     """A check that a file with blanks never reached, as the report reads it (its
-    `CheckView`): only the name and points vary, the rest are constants."""
+    `CheckView`): only the name and points vary, the rest are constants. (Plain
+    classes, not dataclasses: cheaper to define on every skeleton's report.)"""
 
-    name: str
-    max_score: float
+    __slots__ = ("max_score", "name")
     passed = False
     score = 0.0
     message = NOT_RUN
     hint = None
     detail = None
 
+    def __init__(self, name: str, max_score: float) -> None:
+        self.name = name
+        self.max_score = max_score
 
-@dataclass(frozen=True)
+
 class Unfinished:
     """A file with blanks left, as the report reads a result (its `ResultView`): score 0,
     no check run."""
 
-    exercise: str
-    error: str
-    checks: list[NotRun]
-    withheld: Hidden | None
+    __slots__ = ("checks", "error", "exercise", "withheld")
     score = 0.0
     output = ""
     full_marks = False
+
+    def __init__(self, exercise: str, error: str, checks: list[NotRun],
+                 withheld: Hidden | None) -> None:
+        self.exercise = exercise
+        self.error = error
+        self.checks = checks
+        self.withheld = withheld
 
     @property
     def max_score(self) -> float:

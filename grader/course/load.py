@@ -7,9 +7,8 @@ cannot answer: most commands start from a cached, already validated course.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from grader.course import cache
 from grader.course.plan import learner_plan
@@ -23,9 +22,9 @@ if TYPE_CHECKING:
 COURSE_FILE = "course.yaml"
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One thing wrong with course.yaml: where (line, field) and what."""
+class ConfigProblem(NamedTuple):
+    """One thing wrong with course.yaml: where (line, field) and what (a named tuple, not
+    a dataclass: this module is on every learner's command, see course/plan.py)."""
 
     message: str
     line: int | None = None

@@ -1,29 +1,28 @@
 """The learner's plan: what `grade exercise-N` knows of an exercise before the models load.
 
-One frozen dataclass, written to the course cache (course/load.py, on validation) and
-read back from it (cli/exercise.py) here, in one place: no pydantic, no YAML.
+One named tuple, written to the course cache (course/load.py, on validation) and read
+back from it (cli/exercise.py) here, in one place: no pydantic, no YAML, and no
+dataclasses either (importing them brings `inspect`, `ast` and `dis`: a fifth of a
+skeleton's report).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from grader.course.model import Course, Exercise
 
 
-@dataclass(frozen=True)
-class Hidden:
+class Hidden(NamedTuple):
     """The hidden checks a learner's release leaves out (the course's `withheld`)."""
 
     checks: int
     points: float
 
 
-@dataclass(frozen=True)
-class PlannedLimits:
+class PlannedLimits(NamedTuple):
     """An exercise's limits (course.Limits, the course's with the exercise's own over
     them), as the box and the reader apply them."""
 
@@ -45,8 +44,7 @@ class PlannedLimits:
                    int(given["max_source_kb"]), int(given["disk_kb"]), int(given["disk_files"]))
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(NamedTuple):
     """An exercise as a learner's command knows it: its title, the learner file and
     checks file (relative to the course folder `root`), its limits, the hidden checks
     a release leaves out, and what it taught (`learned`)."""
@@ -87,7 +85,7 @@ class Planned:
         """The plan as the cache keeps it (JSON): everything but the id and the root."""
         hidden = self.withheld
         return {"title": self.title, "file": self.file, "checks": self.checks,
-                "limits": asdict(self.limits), "learned": self.learned,
+                "limits": self.limits._asdict(), "learned": self.learned,
                 "withheld": {"checks": hidden.checks, "points": hidden.points}
                 if hidden else None}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import tokenize
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from grader import learner_text as lt
 from grader.kinds import ErrorKind
@@ -27,8 +27,7 @@ class SubmissionError(Exception):
         self.line = line
 
 
-@dataclass(frozen=True)
-class CellSpan:
+class CellSpan(NamedTuple):
     """Where code cell `number` (1-based, code cells only) sits in the joined source."""
 
     number: int
@@ -42,8 +41,7 @@ def cell_name(number: int, label: str = "") -> str:
     return label or f"code cell {number}"
 
 
-@dataclass(frozen=True)
-class ReplacedLine:
+class ReplacedLine(NamedTuple):
     """An IPython-only line the grader replaced: where it was and what it said."""
 
     cell: int
@@ -55,9 +53,11 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-@dataclass(frozen=True)
-class Source:
-    """The Python text of a submission, its file name, and (for a notebook) its cells."""
+class Source(NamedTuple):
+    """The Python text of a submission, its file name, and (for a notebook) its cells.
+
+    (Named tuples, not dataclasses, here: a skeleton's report reads its file through
+    this module, and dataclasses bring inspect, ast and dis, about 15 modules.)"""
 
     text: str
     filename: str

@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from enum import Enum
@@ -315,6 +314,8 @@ class Sandbox(Booting):
                 self._process.wait()
             self._process = None
         # A killed zygote cannot remove its box folder itself.
+        import tempfile  # here: random, bisect and hashes, off the way to the zygote's start
+
         folder = Path(self.info["boxes"])
         home = Path(zygote_environment().get("TMPDIR") or tempfile.gettempdir())
         if folder.name.startswith("grade-boxes-") and folder.parent == home:
