@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.attacks import SOLUTION, WRONG
-from tests.server_fixtures import Server, grade, tokens, upload, wait_graded
+from tests.server_fixtures import Server, environment, grade, tokens, upload, wait_graded
 
 pytest.importorskip("django", reason="the serve extra (in dev)")
 
@@ -125,6 +126,15 @@ def test_a_hung_grading_worker_is_killed_after_the_hard_limit_and_its_jobs_are_g
             os.kill(pid, signal.SIGSTOP)
         ids = [upload(server.url, token, SOLUTION if n % 2 else WRONG)[1]["id"]
                for n in range(4)]
+        mine = tmp_path / "mine.py"
+        mine.write_text(SOLUTION)
+        # the real client meanwhile: not graded within its upload's wait, it shows where
+        # its file is while it waits, and gets its verdict once the workers are restarted
+        submitted = grade("submit", "exercise-1", str(mine), timeout=120, env=environment(
+            GRADE_SERVER=server.url, GRADE_TOKEN=token))
+        assert submitted.returncode == 0, submitted.stderr
+        assert re.search(r"^(queued: \d+ ahead of you, about \d+ s|grading)$",
+                         submitted.stderr, re.M), submitted.stderr
         try:
             results = [wait_graded(server.url, token, ident, timeout=90) for ident in ids]
         except AssertionError as exc:
