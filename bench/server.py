@@ -62,7 +62,7 @@ sys.path.insert(0, str(HERE))
 
 from synthetic import EXERCISES, FILES, build_class, course_copy  # noqa: E402
 
-from grader.cli.submit import look  # noqa: E402  (look exactly as grade submit does)
+from grader.cli.submit import UPLOAD_WAIT, look  # noqa: E402  (as grade submit does)
 
 GRADE = [str(Path(sys.executable).with_name("grade"))]
 
@@ -140,13 +140,13 @@ def follow(url: str, token: str, job: dict[str, Any], tally: Tally, deadline: fl
 
 
 def learner(url: str, token: str, files: list[tuple[str, Path]], start: float, tally: Tally,
-            deadline: float) -> None:
+            deadline: float, upload_wait: float = UPLOAD_WAIT) -> None:
     time.sleep(max(0.0, start - time.perf_counter()))
     for exercise, path in files:
         sent = time.perf_counter()
         with tally.lock:
             tally.first = min(tally.first, sent)
-        status, job = request(url, token, "POST", "/api/v1/submissions", {
+        status, job = request(url, token, "POST", f"/api/v1/submissions?wait={upload_wait}", {
             "exercise": exercise, "idempotency_key": uuid.uuid4().hex, "filename": path.name,
             "content": base64.b64encode(path.read_bytes()).decode()})
         tally.status(status)
@@ -205,6 +205,13 @@ def cpu_seconds(pid: int) -> dict[str, float]:
         if not n:  # the kernel's share of the server's: sockets, syncs, threads waking
             spent["server_system"] += int(fields[12]) / tick
     return spent
+
+
+def server_pid(process: subprocess.Popen[str], profiled: bool) -> int:
+    """The server's process id: under py-spy, py-spy's child (py-spy is not the server)."""
+    if not profiled:
+        return process.pid
+    return int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
 
 
 def server_side(data: Path) -> dict[str, object]:
@@ -278,7 +285,8 @@ def summary(figures: dict[str, Any]) -> str:
             f"5xx {figures['5xx']} | no answer {figures['no_answer']} | graded "
             f"{figures['graded']}/{figures['files']} | CPU ms per file: batch "
             f"{figures.get('batch_cpu_ms_per_file')}, server "
-            f"{figures.get('server_cpu_ms_per_file')} + workers "
+            f"{figures.get('server_cpu_ms_per_file')} (kernel "
+            f"{figures.get('server_system_cpu_ms_per_file')}) + workers "
             f"{figures.get('workers_cpu_ms_per_file')} + learners "
             f"{figures.get('client_cpu_ms_per_file')} | per file {figures.get('queries_per_file')}"
             f" queries, {figures.get('commits_per_file')} commits, "
@@ -295,6 +303,9 @@ def main() -> None:
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--regrade", action="store_true",
                         help="then time `grade serve regrade` of every file (no HTTP)")
+    parser.add_argument("--upload-wait", type=float, default=UPLOAD_WAIT,
+                        help="seconds the upload asks the server to wait for its verdict "
+                             "(default: grade submit's; 0: none, as before)")
     parser.add_argument("--profile", type=Path, help="py-spy's samples of the server (raw "
                         "folded stacks) to this file")
     args = parser.parse_args()
@@ -317,7 +328,8 @@ def main() -> None:
         roster.write_text("id\n" + "\n".join(everyone) + "\n")
         stats = work / "stats.json"
         process, url = serve(course, work / "data", roster, args.jobs, args.profile, stats)
-        idle = cpu_seconds(process.pid)  # start-up's CPU: not the files'
+        pid = server_pid(process, bool(args.profile))
+        idle = cpu_seconds(pid)  # start-up's CPU: not the files'
         idle["client"] = sum(os.times()[:2])
         try:
             tokens = dict(line.split(",", 1) for line in
@@ -329,8 +341,9 @@ def main() -> None:
             with ThreadPoolExecutor(64) as pool:
                 for name, files in everyone.items():
                     pool.submit(learner, url, tokens[name], files,
-                                begin + rng.uniform(0, args.window), tally, deadline)
-            cpu = cpu_seconds(process.pid)
+                                begin + rng.uniform(0, args.window), tally, deadline,
+                                args.upload_wait)
+            cpu = cpu_seconds(pid)
             figures.update(server_side(work / "data"))
             if args.regrade:
                 figures["regrade_files_per_s"] = regrade(course, work / "data", args.timeout)

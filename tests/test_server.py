@@ -4,12 +4,14 @@ other learner."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import stat
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -146,7 +148,10 @@ def test_a_receipt_names_the_hash_the_server_time_and_the_rule_that_counts(
     import hashlib
     assert hashlib.sha256(files["wrong"].read_bytes()).hexdigest().startswith(receipt[3])
     assert "✗" in done.stdout
-    assert re.search(r"^(queued: \d+ ahead of you, about \d+ s|grading)$", done.stderr, re.M)
+    # the position while it waits; none when the upload's answer (?wait) was the verdict
+    waited = done.stderr.splitlines()[1:]
+    assert all(re.fullmatch(r"queued: \d+ ahead of you, about \d+ s|grading", line)
+               for line in waited), done.stderr
 
 
 def test_learner_b_cannot_see_learner_a_s_submissions_through_any_route(
@@ -281,6 +286,21 @@ def test_a_look_that_asks_to_wait_comes_back_with_the_verdict_in_one_request(
     started = time.monotonic()  # another learner's id: not found at once, never a wait
     assert api(url, bob, "GET", f"/api/v1/submissions/{job['id']}?wait=10")[0] == 404
     assert time.monotonic() - started < 5
+
+
+def test_an_upload_that_asks_to_wait_comes_back_graded_in_one_request(
+        served: dict[str, Any]) -> None:
+    url, alice = served["url"], served["tokens"]["alice"]
+    key = uuid.uuid4().hex
+    body = {"exercise": "exercise-1", "idempotency_key": key, "filename": "mine.py",
+            "content": base64.b64encode(SOLUTION.encode()).decode()}
+    status, job = api(url, alice, "POST", "/api/v1/submissions?wait=10", body)
+    assert status == 201 and job["state"] == "graded", fail(
+        (status, job.get("state")), (201, "graded"),
+        "an upload with ?wait=10 is stored, then waits for its verdict (a long poll)")
+    assert job["result"]["score"] == job["result"]["max_score"]
+    again = api(url, alice, "POST", "/api/v1/submissions?wait=10", body)  # a retry
+    assert again[0] == 200 and again[1]["id"] == job["id"], again
 
 
 def test_more_uploads_a_minute_than_the_cap_are_refused_with_429(served: dict[str, Any]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -11,12 +13,16 @@ from pathlib import Path
 import pytest
 
 from tests.attacks import SOLUTION, WRONG
-from tests.server_fixtures import Server, grade, tokens, upload, wait_graded
+from tests.server_fixtures import Server, environment, grade, tokens, upload, wait_graded
 
 pytest.importorskip("django", reason="the serve extra (in dev)")
 
 LEARNERS = [f"learner{n}" for n in range(5)]
 COUNT = 50
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed: {observed}\nexpected: {expected}\nhint: {hint}"
 
 
 def graded_count(data: Path) -> int:
@@ -98,6 +104,58 @@ def test_grading_workers_killed_mid_queue_are_started_again_and_nothing_is_lost(
     assert "starting the grading workers again" in "".join(server.lines)
     assert all(r["counts"] for r in results)
     assert len({r["result"]["score"] for r in results}) == 2
+
+
+def test_a_hung_grading_worker_is_killed_after_the_hard_limit_and_its_jobs_are_graded(
+        tmp_path: Path) -> None:
+    # One worker, stopped (SIGSTOP) as a hung one would be: every carrier waits on it.
+    # Past the hard limit the lane's workers are started again and the jobs graded.
+    data = tmp_path / "data"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nalice\n")
+    assert grade("serve", "roster", str(roster), "--data", str(data)).returncode == 0
+    token = tokens(data)["alice"]
+    server = Server(data, None, "-j", "1", "--lease", "1", "--hard-limit", "4")
+    try:
+        deadline = time.monotonic() + 60
+        while not _children(server.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        hung = _children(server.process.pid)
+        assert hung, "the server started no grading worker"
+        for pid in hung:
+            os.kill(pid, signal.SIGSTOP)
+        ids = [upload(server.url, token, SOLUTION if n % 2 else WRONG)[1]["id"]
+               for n in range(4)]
+        mine = tmp_path / "mine.py"
+        mine.write_text(SOLUTION)
+        # the real client meanwhile: not graded within its upload's wait, it shows where
+        # its file is while it waits, and gets its verdict once the workers are restarted
+        submitted = grade("submit", "exercise-1", str(mine), timeout=120, env=environment(
+            GRADE_SERVER=server.url, GRADE_TOKEN=token))
+        assert submitted.returncode == 0, submitted.stderr
+        assert re.search(r"^(queued: \d+ ahead of you, about \d+ s|grading)$",
+                         submitted.stderr, re.M), submitted.stderr
+        try:
+            results = [wait_graded(server.url, token, ident, timeout=90) for ident in ids]
+        except AssertionError as exc:
+            raise AssertionError(fail(str(exc), "each submission graded after the hard limit",
+                                      "a carrier waiting on a hung worker is never freed")
+                                 ) from None
+        assert server.stop() == 0, "".join(server.lines)
+    finally:
+        server.kill()
+    log = "".join(server.lines)
+    assert "a hung worker" in log, log
+    for pid in hung:  # killed, not left stopped
+        assert not Path(f"/proc/{pid}").exists() or "Z" in _state(pid), f"worker {pid} alive"
+    assert all(r["counts"] for r in results)
+    assert len({r["result"]["score"] for r in results}) == 2
+
+
+def _state(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return "gone"
 
 
 def test_a_stop_signal_raised_inside_a_waitress_event_handler_is_not_swallowed() -> None:

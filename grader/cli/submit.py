@@ -20,6 +20,10 @@ from grader.cli.remote import ServerProblem, call, login_of, save_login
 POLL = (0.2, 0.3, 0.5, 1.0)  # seconds between looks at a submission being graded, then 1 s
 SLOWEST = 5.0  # at most this long between looks, however long the queue
 SHARE = 0.9  # of the server's estimate waited before looking again
+# The upload asks the server to wait this long for its verdict (?wait=S): most files
+# are graded within it, and then the upload is the only request. Short, so the receipt
+# and the queue position still show soon when the queue is long.
+UPLOAD_WAIT = 2.0
 
 
 def pause(job: dict[str, Any], tick: int) -> float:
@@ -120,9 +124,10 @@ def submit(ctx: click.Context, exercise: str, file: Path | None, server: str | N
         die(f"cannot read {path}: {exc.strerror}")
     try:
         url, key = login_of(server, token)
-        job = call(url, key, "POST", "/api/v1/submissions", {
+        job = call(url, key, "POST", f"/api/v1/submissions?wait={UPLOAD_WAIT}", {
             "exercise": exercise, "idempotency_key": uuid.uuid4().hex,
-            "filename": path.name, "content": base64.b64encode(content).decode()})
+            "filename": path.name, "content": base64.b64encode(content).decode()},
+            timeout=30 + UPLOAD_WAIT)
         click.echo(f"received {job['id']} at {job['received_at']} (sha256 {job['sha256'][:12]})"
                    f"; {job['rule']}", err=True)
         job = _wait(url, key, job)

@@ -90,6 +90,11 @@ def _upload(request: HttpRequest, learner: Learner) -> JsonResponse:
         return problem(429, f"more than {RATE} uploads in a minute: wait a little")
     sha = store.put(Path(settings.GRADE_DATA), content)  # on disk before the row commits
     job, new = queue.enqueue(queue.Upload(learner, exercise, sha, suffix, len(content), key))
+    # ?wait=S: the upload, committed, also waits for its verdict (a long poll), so a
+    # learner's submission is usually one request, not an upload and then a look
+    wait = waiting.asked(request.GET.get("wait"))
+    if wait:
+        job = _awaited(learner, job.id, wait) or job
     return JsonResponse(describe(job, workers()), status=201 if new else 200)
 
 
@@ -100,7 +105,15 @@ def submission(request: HttpRequest, ident: str) -> JsonResponse:
     learner = caller(request)
     if learner is None:
         return problem(401, "no valid token: run grade login URL --token TOKEN")
-    wait = waiting.asked(request.GET.get("wait"))
+    job = _awaited(learner, ident, waiting.asked(request.GET.get("wait")))
+    if job is None:
+        return problem(404, "no such submission of yours")
+    return JsonResponse(describe(job, workers()))
+
+
+def _awaited(learner: Learner, ident: str, wait: float) -> Submission | None:
+    """The learner's submission `ident` once graded, or as it is after `wait` seconds
+    (or at once, if no waiting slot is free); None if it is none of theirs."""
     # watched before the first look: a verdict stored between the two is not missed
     with waiting.verdicts.watch(ident) if wait else contextlib.nullcontext() as stored:
         job = _own(learner, ident)
@@ -110,9 +123,7 @@ def submission(request: HttpRequest, ident: str) -> JsonResponse:
                 break
             stored.clear()
             job = _own(learner, ident)
-    if job is None:
-        return problem(404, "no such submission of yours")
-    return JsonResponse(describe(job, workers()))
+    return job
 
 
 def _own(learner: Learner, ident: str) -> Submission | None:

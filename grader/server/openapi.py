@@ -6,6 +6,10 @@ from typing import Any
 
 _BEARER: list[dict[str, list[str]]] = [{"token": []}]
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_WAIT = {"name": "wait", "in": "query",
+         "description": "seconds (at most 10) to wait for the verdict before answering (a "
+                        "long poll); without it, at once",
+         "schema": {"type": "number", "minimum": 0, "maximum": 10}}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -16,6 +20,9 @@ OPENAPI: dict[str, Any] = {
             "post": {"summary": "Upload a file; returns the receipt (id, sha256, received_at, "
                                 "rule, position)",
                      "security": _BEARER,
+                     "parameters": [{**_WAIT, "description": "seconds (at most 10) to wait, "
+                                     "once the upload is stored, for its verdict before "
+                                     "answering (a long poll); without it, at once"}],
                      "requestBody": {"content": {"application/json": {"schema": {
                          "type": "object",
                          "required": ["exercise", "idempotency_key", "content"],
@@ -37,11 +44,7 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/submissions/{id}": {
             "get": {"summary": "One of the caller's submissions, with its result when graded",
                     "security": _BEARER,
-                    "parameters": [_ID, {
-                        "name": "wait", "in": "query",
-                        "description": "seconds (at most 10) to wait for the verdict before "
-                                       "answering (a long poll); without it, at once",
-                        "schema": {"type": "number", "minimum": 0, "maximum": 10}}],
+                    "parameters": [_ID, _WAIT],
                     "responses": {"200": {"description": "the submission"},
                                   "404": {"description": "none of the caller's"}}}},
         "/api/v1/submissions/{id}/regrades": {

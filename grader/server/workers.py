@@ -6,7 +6,8 @@ thread talks to the database: it stores the results that came back and leases as
 jobs as there are free carriers, each in one transaction, and sleeps until an upload or
 a result arrives. Carriers (three per worker, so a worker never waits for its next
 file) write a job's file under the course's own file name (never the learner's) and
-hand it to the executor. A heartbeat thread renews the leases of the jobs in hand.
+hand it to the executor. A heartbeat thread renews the leases of the jobs in hand, and
+restarts a lane whose workers have held a job past the hard limit (a hung worker).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import CancelledError
 from datetime import timedelta
 from pathlib import Path
 
@@ -121,6 +123,8 @@ class Service:
         self._todo: fifo.SimpleQueue[Submission] = fifo.SimpleQueue()
         self._done: fifo.SimpleQueue[queue.Outcome] = fifo.SimpleQueue()
         self._in_hand: set[str] = set()
+        # job id -> (when its carrier handed it over, its lane, the executor it went to)
+        self._with_workers: dict[str, tuple[float, Lane, Executor]] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -158,8 +162,25 @@ class Service:
                 if ids:
                     queue.renew(self.owner, ids, self.hard_limit, self.lease)
                 queue.requeue_expired()
+                self._unstick()
             finally:
                 close_old_connections()
+
+    def _unstick(self) -> None:
+        """Restart each lane whose workers have held a job past the hard limit. Its lease
+        is no longer renewed, so the job is graded again; restarting kills the hung
+        worker, and the carriers waiting on that executor get a WorkerError and are
+        free again (else they, and the lane's pool, would wait forever)."""
+        limit = time.monotonic() - self.hard_limit.total_seconds()
+        with self._lock:
+            stuck = {id(executor): (ident, lane, executor)
+                     for ident, (since, lane, executor) in self._with_workers.items()
+                     if since < limit}
+        for ident, lane, executor in stuck.values():
+            print(f"grade serve: submission {ident} has been with the grading workers for "
+                  f"over {self.hard_limit.total_seconds():g} s (a hung worker); starting "
+                  "them again", file=sys.stderr)
+            lane.restart(executor)
 
     def _dispatch(self) -> None:
         """Store what came back, lease what the carriers can take, sleep until woken."""
@@ -250,15 +271,20 @@ class Service:
         executor = lane.executor
         try:
             path.write_bytes(store.get(self.data, job.sha256))
+            with self._lock:
+                self._with_workers[job.id] = time.monotonic(), lane, executor
             for _, result, worker in executor.grade([(job.id, exercise, path)]):
                 return queue.Outcome(job, result, lane.digest,
                                      f"{worker.worker} ({worker.level})" if worker else "")
-        except WorkerError as exc:
+        except (WorkerError, CancelledError) as exc:  # cancelled: its executor was restarted
             if not self._stopping.is_set():
                 # The job's lease runs out and it is graded again; the workers start afresh.
-                print(f"grade serve: {exc}; starting the grading workers again",
+                print(f"grade serve: {exc or 'the grading workers were stopped'}; starting "
+                      "the grading workers again",
                       file=sys.stderr)
                 lane.restart(executor)
         finally:
+            with self._lock:
+                self._with_workers.pop(job.id, None)
             shutil.rmtree(folder, ignore_errors=True)
         return None
