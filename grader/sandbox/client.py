@@ -202,6 +202,7 @@ class SandboxBackend(Protocol):
     def start_soon(self) -> None: ...
     def ready(self) -> None: ...
     def close(self) -> None: ...
+    def close_to_leave(self) -> None: ...
     def __enter__(self) -> SandboxBackend: ...
     def __exit__(self, *exc: object) -> None: ...
     def box(self, limits: BoxLimits, seconds: float) -> Box: ...
@@ -229,6 +230,10 @@ class Booting:
 
     def close(self) -> None:
         raise NotImplementedError
+
+    def close_to_leave(self) -> None:
+        """Close just before this process ends (a learner's command): see Sandbox's."""
+        self.close()
 
     def __enter__(self: _Started) -> _Started:
         self.start()
@@ -344,6 +349,20 @@ class Sandbox(Booting):
         self.generation += 1
         return True
 
+    def close_to_leave(self) -> None:
+        """Close without waiting for the zygote to end, when this process ends at once
+        (a learner's command, then `os._exit`). Its boxes were cleaned up and reaped
+        already; the control socket's close is what makes it remove its empty folder
+        and exit, which it then does while this process exits (the wait would only
+        watch its teardown). A zygote that cannot say hello or died is closed as usual."""
+        self.ready_quietly()
+        if self._control is None or self._process is None:
+            self.close()
+            return
+        self._control.close()
+        self._control = None
+        self._process = None
+
     def close(self) -> None:
         self.ready_quietly()
         if self._control is not None:
@@ -356,13 +375,14 @@ class Sandbox(Booting):
                 self._process.kill()
                 self._process.wait()
             self._process = None
-        # A killed zygote cannot remove its box folder itself.
-        import tempfile  # here: random, bisect and hashes, off the way to the zygote's start
-
+        # A killed zygote cannot remove its box folder itself (one that ended did).
         folder = Path(self.info["boxes"])
-        home = Path(zygote_environment().get("TMPDIR") or tempfile.gettempdir())
-        if folder.name.startswith("grade-boxes-") and folder.parent == home:
-            remove_tree(str(folder))
+        if folder.name.startswith("grade-boxes-") and os.path.lexists(folder):
+            import tempfile  # here: shutil, random and hashes, needed only now
+
+            home = Path(zygote_environment().get("TMPDIR") or tempfile.gettempdir())
+            if folder.parent == home:
+                remove_tree(str(folder))
 
     @property
     def process_id(self) -> int | None:

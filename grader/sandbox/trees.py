@@ -17,8 +17,10 @@ def remove_tree(path: str) -> None:
     Only ever changes modes inside `path` itself: never its parent.
     """
     top = os.path.abspath(path)
-    try:  # an empty folder (a zygote's, once its boxes are gone) needs no shutil
+    try:  # an empty folder (a zygote's, once its boxes are gone), or none, needs no shutil
         os.rmdir(top)
+        return
+    except FileNotFoundError:
         return
     except OSError:
         pass
