@@ -68,7 +68,9 @@ def wall(command: list[str], cwd: Path) -> float:
     started = time.perf_counter()
     subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    check=False, env=ENVIRONMENT)
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    reap_orphans()
+    return took
 
 
 def lower_bound_script(course_yaml: Path, subs: Path) -> list[str]:
@@ -156,14 +158,21 @@ def adopt_orphans() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
+def reap_orphans() -> None:
+    """Collect what the last command left (see `adopt_orphans`), so that its CPU is not
+    counted with the next command's."""
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            os.waitpid(-1, 0)
+
+
 def cpu(command: list[str], cwd: Path) -> float:
     """User + system CPU seconds of `command`, its children (the sandbox) included."""
+    reap_orphans()
     started = os.times()
     subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    check=False, env=ENVIRONMENT)
-    with contextlib.suppress(ChildProcessError):  # the orphans adopt_orphans collects
-        while True:
-            os.waitpid(-1, 0)
+    reap_orphans()
     ended = os.times()
     return (ended.children_user - started.children_user
             + ended.children_system - started.children_system)
