@@ -34,6 +34,7 @@ are printed and written to bench/results/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -67,7 +68,9 @@ def wall(command: list[str], cwd: Path) -> float:
     started = time.perf_counter()
     subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    check=False, env=ENVIRONMENT)
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    reap_orphans()
+    return took
 
 
 def lower_bound_script(course_yaml: Path, subs: Path) -> list[str]:
@@ -145,11 +148,31 @@ def modules(command: list[str], cwd: Path) -> int:
                if line.startswith("import time:") and "imported package" not in line)
 
 
+def adopt_orphans() -> None:
+    """Become the subreaper of what commands leave behind (Linux): a learner's `grade`
+    does not wait for its sandbox's zygote to end, so only a subreaper collects its CPU."""
+    import ctypes
+
+    PR_SET_CHILD_SUBREAPER = 36
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def reap_orphans() -> None:
+    """Collect what the last command left (see `adopt_orphans`), so that its CPU is not
+    counted with the next command's."""
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            os.waitpid(-1, 0)
+
+
 def cpu(command: list[str], cwd: Path) -> float:
     """User + system CPU seconds of `command`, its children (the sandbox) included."""
+    reap_orphans()
     started = os.times()
     subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    check=False, env=ENVIRONMENT)
+    reap_orphans()
     ended = os.times()
     return (ended.children_user - started.children_user
             + ended.children_system - started.children_system)
@@ -160,6 +183,7 @@ def learner(work: Path, repeat: int, before: Path | None, venvs: Path) -> None:
     `python -c pass`, interleaved (see the module's docstring)."""
     from anchors import venv
 
+    adopt_orphans()
     installs = {"": venv(venvs / "learner", str(HERE.parent), reinstall=True)}
     if before is not None:
         installs[" (before)"] = venv(venvs / "learner-before", str(before), reinstall=True)

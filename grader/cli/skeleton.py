@@ -191,7 +191,7 @@ def copy_status(plan: Planned, path: Path) -> int | None:
         take_started(path)
         sandbox.close()
         raise
-    if status is not None:
+    if status is not None:  # reported: this process ends now (grader.cli.leave)
         take_started(path)
-        sandbox.close()
+        sandbox.close_to_leave()
     return status

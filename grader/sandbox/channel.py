@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypedDict
 
-READY = {"ready": True}  # a box's first frame, sent before any learner code runs
-# How a box's process ended when not by learner code's own doing (its exit status):
-CONFINE_FAILED = 121  # it could not lock itself down
-HOST_BROKEN = 120  # its host stopped serving by an exception (learner code broke it)
+# Their own module, so that the zygote and the host (what every box imports before its
+# lock-down) need not build these types at run time.
+from grader.sandbox.codes import CONFINE_FAILED as CONFINE_FAILED
+from grader.sandbox.codes import HOST_BROKEN as HOST_BROKEN
+from grader.sandbox.codes import READY as READY
 
 
 class LearnerErrorInfo(TypedDict, total=False):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,31 +19,32 @@ import threading
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from grader import learner_text as lt
-from grader.sandbox import protocol
 from grader.sandbox.asked import LEVEL_VARIABLE as LEVEL_VARIABLE
 from grader.sandbox.asked import LINUX_LEVELS
 from grader.sandbox.asked import PORTABLE as PORTABLE
 from grader.sandbox.asked import SandboxError as SandboxError
 from grader.sandbox.asked import requested_level as requested_level
-from grader.sandbox.channel import (
-    CONFINE_FAILED,
-    HOST_BROKEN,
-    READY,
-    BoxInfo,
-    BoxLimits,
-    BoxStatus,
-    CleanupRequest,
-    Hello,
-    Isolation,
-    LearnerErrorInfo,
-    Reply,
-    SandboxInfo,
-    SpawnRequest,
-)
+from grader.sandbox.codes import CONFINE_FAILED, HOST_BROKEN, READY
 from grader.sandbox.trees import remove_tree
+
+# What a learner's command imports before the zygote's Popen is on the critical path
+# (the zygote's boot is the longest step): the messages' types are for checking only,
+# and the frames' and texts' modules are imported by the first box's request.
+if TYPE_CHECKING:
+    from grader.sandbox.channel import (
+        BoxInfo,
+        BoxLimits,
+        BoxStatus,
+        CleanupRequest,
+        Hello,
+        Isolation,
+        LearnerErrorInfo,
+        Reply,
+        SandboxInfo,
+        SpawnRequest,
+    )
 
 GRACE = 1.0  # seconds past the deadline the host's own alarm gets before we kill
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -119,10 +119,19 @@ def isolation_level() -> str:
     return level
 
 
+def which(name: str) -> str | None:
+    """`shutil.which` for a plain name, without importing shutil (and its archive formats)."""
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(folder or ".", name)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    return None
+
+
 def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
     """Ways to start the zygote, strongest isolation first."""
     python = [sys.executable, "-s", "-S", "-c", _BOOT, _PACKAGE_ROOT, str(fd), level]
-    unshare = shutil.which("unshare")
+    unshare = which("unshare")
     if not unshare or level != "full":
         return [python]
     namespaces = [unshare, "--net", "--pid", "--fork", "--kill-child"]
@@ -193,6 +202,7 @@ class SandboxBackend(Protocol):
     def start_soon(self) -> None: ...
     def ready(self) -> None: ...
     def close(self) -> None: ...
+    def close_to_leave(self) -> None: ...
     def __enter__(self) -> SandboxBackend: ...
     def __exit__(self, *exc: object) -> None: ...
     def box(self, limits: BoxLimits, seconds: float) -> Box: ...
@@ -207,7 +217,7 @@ class Booting:
         self._lock = threading.Lock()
         self.isolation: Isolation = {}
         # the zygote's pid, uid range and box folder ("" until it starts)
-        self.info = SandboxInfo(pid=None, uid_base=0, uid_range=0, boxes="")
+        self.info: SandboxInfo = {"pid": None, "uid_base": 0, "uid_range": 0, "boxes": ""}
         self.generation = 0  # bumped per start: a box belongs to one zygote only
         self._booting: threading.Thread | None = None
         self._boot_error: SandboxError | None = None
@@ -215,8 +225,15 @@ class Booting:
     def start(self) -> None:
         raise NotImplementedError
 
+    def launch_now(self) -> None:
+        """What `start_soon` does before its thread: nothing, unless a sandbox says."""
+
     def close(self) -> None:
         raise NotImplementedError
+
+    def close_to_leave(self) -> None:
+        """Close just before this process ends (a learner's command): see Sandbox's."""
+        self.close()
 
     def __enter__(self: _Started) -> _Started:
         self.start()
@@ -242,6 +259,7 @@ class Booting:
             except SandboxError as exc:
                 self._boot_error = exc
 
+        self.launch_now()
         self._booting = threading.Thread(target=boot, name="zygote-boot", daemon=True)
         self._booting.start()
 
@@ -269,37 +287,81 @@ class Sandbox(Booting):
         super().__init__()
         self._process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
+        # the first way's zygote, launched by `launch_now` and greeted by `start`
+        self._launched: tuple[subprocess.Popen[bytes], socket.socket] | None = None
+
+    def launch_now(self) -> None:
+        """Launch the zygote in the calling thread, for `start` to greet in the boot
+        thread: a thread's first run waits for the interpreter's lock (up to a switch
+        interval, 5 ms) while the main thread imports, and the boot is the longest step."""
+        try:
+            self._launched = self._launch(isolation_level(), 0)
+        except (SandboxError, OSError):  # said, or tried again, by `start`
+            self._launched = None
+
+    @staticmethod
+    def _launch(level: str, attempt: int) -> tuple[subprocess.Popen[bytes], socket.socket]:
+        """Start the zygote the `attempt`-th way (`launch_commands`); it and our end of
+        its control socket."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with theirs:
+            command = launch_commands(theirs.fileno(), level)[attempt]
+            try:
+                process = subprocess.Popen(
+                    command, pass_fds=[theirs.fileno()], env=zygote_environment(), cwd="/",
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            except BaseException:
+                ours.close()
+                raise
+        return process, ours
 
     def start(self) -> None:
         level = isolation_level()
         attempts = len(launch_commands(0, level))
         for attempt in range(attempts):
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            command = launch_commands(theirs.fileno(), level)[attempt]
-            process = subprocess.Popen(
-                command, pass_fds=[theirs.fileno()], env=zygote_environment(), cwd="/",
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            theirs.close()
-            ours.settimeout(20)
-            try:
-                hello = json.loads(ours.recv(1 << 16) or b"{}")
-            except (OSError, ValueError):
-                hello = {}
-            if "hello" in hello:
-                ours.settimeout(None)
-                self._process, self._control = process, ours
-                said = cast(Hello, hello)
-                self.isolation = said["hello"]
-                self.info = SandboxInfo(pid=said["pid"], uid_base=said["uid_base"],
-                                        uid_range=said["uid_range"], boxes=said["boxes"])
-                self.generation += 1
+            launched, self._launched = self._launched, None
+            process, ours = launched if launched and attempt == 0 else self._launch(
+                level, attempt)
+            if self._greet(process, ours):
                 return
             process.kill()
             process.wait()
             ours.close()
         raise SandboxError("could not start the sandbox's zygote process")
+
+    def _greet(self, process: subprocess.Popen[bytes], ours: socket.socket) -> bool:
+        """Wait for a launched zygote's hello and take it on; False if it said none."""
+        ours.settimeout(20)
+        try:
+            hello = json.loads(ours.recv(1 << 16) or b"{}")
+        except (OSError, ValueError):
+            hello = {}
+        if "hello" not in hello:
+            return False
+        ours.settimeout(None)
+        self._process, self._control = process, ours
+        said = cast("Hello", hello)
+        self.isolation = said["hello"]
+        self.info = {"pid": said["pid"], "uid_base": said["uid_base"],
+                     "uid_range": said["uid_range"], "boxes": said["boxes"]}
+        self.generation += 1
+        return True
+
+    def close_to_leave(self) -> None:
+        """Close without waiting for the zygote to end, when this process ends at once
+        (a learner's command, then `os._exit`). Its boxes were cleaned up and reaped
+        already; the control socket's close is what makes it remove its empty folder
+        and exit, which it then does while this process exits (the wait would only
+        watch its teardown). A zygote that cannot say hello or died is closed as usual."""
+        self.ready_quietly()
+        if self._control is None or self._process is None:
+            self.close()
+            return
+        self._control.close()
+        self._control = None
+        self._process = None
 
     def close(self) -> None:
         self.ready_quietly()
@@ -313,13 +375,14 @@ class Sandbox(Booting):
                 self._process.kill()
                 self._process.wait()
             self._process = None
-        # A killed zygote cannot remove its box folder itself.
-        import tempfile  # here: random, bisect and hashes, off the way to the zygote's start
-
+        # A killed zygote cannot remove its box folder itself (one that ended did).
         folder = Path(self.info["boxes"])
-        home = Path(zygote_environment().get("TMPDIR") or tempfile.gettempdir())
-        if folder.name.startswith("grade-boxes-") and folder.parent == home:
-            remove_tree(str(folder))
+        if folder.name.startswith("grade-boxes-") and os.path.lexists(folder):
+            import tempfile  # here: shutil, random and hashes, needed only now
+
+            home = Path(zygote_environment().get("TMPDIR") or tempfile.gettempdir())
+            if folder.parent == home:
+                remove_tree(str(folder))
 
     @property
     def process_id(self) -> int | None:
@@ -349,13 +412,13 @@ class Sandbox(Booting):
         self.ready()
         with self._lock:
             try:
-                reply, fds = self._ask(SpawnRequest(op="spawn", limits=limits), fds=1)
+                reply, fds = self._ask({"op": "spawn", "limits": limits}, fds=1)
             except SandboxError:
                 self.close()
                 self.start()
-                reply, fds = self._ask(SpawnRequest(op="spawn", limits=limits), fds=1)
-            info = BoxInfo(pid=reply["pid"], box=reply["box"], uid=reply["uid"],
-                           generation=self.generation)
+                reply, fds = self._ask({"op": "spawn", "limits": limits}, fds=1)
+            info: BoxInfo = {"pid": reply["pid"], "box": reply["box"], "uid": reply["uid"],
+                             "generation": self.generation}
         channel = socket.socket(fileno=fds[0])
         return Box(self, channel, info, seconds, limits["output_chars"],
                    float(limits["cpu_seconds"]))
@@ -369,15 +432,18 @@ class Sandbox(Booting):
         with self._lock:
             if generation != self.generation:  # its zygote died, and the box with it
                 raise SandboxError("its zygote process died")
-            return cast(BoxStatus, self._ask(CleanupRequest(
-                op="cleanup", pid=pid, box=box, uid=uid, hung_up=hung_up))[0])
+            request: CleanupRequest = {"op": "cleanup", "pid": pid, "box": box, "uid": uid,
+                                       "hung_up": hung_up}
+            return cast("BoxStatus", self._ask(request)[0])
 
 
 def _bounded_error(error: dict[str, Any]) -> LearnerErrorInfo:
     """A box's error report with every text field capped: learner code chose them all
     (an exception class may be named with 8 MB of text)."""
+    from grader import learner_text as lt  # see the imports: off the zygote's way
+
     limits = {"type": lt.NAME_CHARS, "kind": lt.NAME_CHARS}
-    return cast(LearnerErrorInfo, {
+    return cast("LearnerErrorInfo", {
         key: lt.cut(value, limits.get(key, lt.BOX_MESSAGE_CHARS)) if isinstance(value, str)
         else value for key, value in error.items()})
 
@@ -416,6 +482,9 @@ class Box:
         self._room -= len(text)
 
     def request(self, op: str, **fields: Any) -> Reply:
+        from grader import learner_text as lt  # see the imports: off the zygote's way
+        from grader.sandbox import protocol
+
         if self.stopped:
             raise self.stopped
         remaining = self._deadline - time.monotonic()
@@ -448,7 +517,7 @@ class Box:
         error = reply.get("error")
         if isinstance(error, dict) and error.get("kind") == "timeout":
             raise self._stop(BoxStopped.timeout(self._seconds, error.get("line")))
-        return cast(Reply, reply)
+        return cast("Reply", reply)
 
     def _stop(self, stopped: BoxStopped) -> BoxStopped | SandboxError:
         """Close the box, then name what stopped it (the exit status tells)."""

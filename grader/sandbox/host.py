@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 from grader import learner_text as lt
 from grader.sandbox import protocol
-from grader.sandbox.channel import READY, LearnerErrorInfo, Reply
+from grader.sandbox.codes import READY
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from grader.sandbox.channel import LearnerErrorInfo, Reply
 
 # Bound now, before learner code can replace `random.seed` or `random._inst`.
 _seed_random = random.Random.seed
@@ -252,7 +254,7 @@ def _to_json(value: Any) -> tuple[bool, Any]:
     return (False, type(value).__name__) if encoded is None else (True, json.loads(encoded))
 
 
-TOO_LARGE = LearnerErrorInfo(kind="too_large", limit=protocol.MAX_VALUE)
+TOO_LARGE: LearnerErrorInfo = {"kind": "too_large", "limit": protocol.MAX_VALUE}
 
 
 class Host:
@@ -287,11 +289,11 @@ class Host:
                 if request.get("echo_args") and "results" in reply:
                     reply["args"] = self.args_after(request.get("args", []))
             else:
-                reply = Reply(error={"kind": "protocol", "message": f"unknown op {op!r}"})
+                reply = {"error": {"kind": "protocol", "message": f"unknown op {op!r}"}}
         except BaseException as exc:  # learner code raised anything at all
             if isinstance(alarm, Watchdog) and alarm.fired and isinstance(exc, KeyboardInterrupt):
                 exc = TimeLimit().with_traceback(exc.__traceback__)
-            reply = Reply(error=describe_error(exc, self.filename))
+            reply = {"error": describe_error(exc, self.filename)}
         finally:
             if seconds > 0:
                 disarm(alarm)
@@ -329,7 +331,7 @@ class Host:
         try:
             ok, data = _to_json(value)
         except TooLarge:
-            return Reply(kind=TOO_LARGE["kind"], limit=TOO_LARGE["limit"])
+            return {"kind": TOO_LARGE["kind"], "limit": TOO_LARGE["limit"]}
         return {"kind": "value", "value": data} if ok else {"kind": "opaque", "type": data}
 
     def call(self, name: str, args: list[Any], kwargs: dict[str, object],

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from grader.sandbox.channel import BoxLimits
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the zygote imports this module: no types built at run time
+    from grader.sandbox.channel import BoxLimits
 
 
 def rlimit_table(limits: BoxLimits) -> list[tuple[str, int, int]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from typing import Any
 
 
@@ -18,6 +17,15 @@ def remove_tree(path: str) -> None:
     Only ever changes modes inside `path` itself: never its parent.
     """
     top = os.path.abspath(path)
+    try:  # an empty folder (a zygote's, once its boxes are gone), or none, needs no shutil
+        os.rmdir(top)
+        return
+    except FileNotFoundError:
+        return
+    except OSError:
+        pass
+    import shutil  # here: its archive formats' imports are a tenth of the zygote's boot
+
 
     def reopen(function: Any, failed: str, info: Any) -> None:
         if not isinstance(info[1], PermissionError):

@@ -41,22 +41,17 @@ import select
 import signal
 import socket
 import sys
-import tempfile
 import time
+from typing import TYPE_CHECKING
 
 from grader.sandbox.asked import LINUX_LEVELS
-from grader.sandbox.channel import (
-    CONFINE_FAILED,
-    HOST_BROKEN,
-    BoxLimits,
-    BoxStatus,
-    Hello,
-    Isolation,
-    Spawned,
-)
+from grader.sandbox.codes import CONFINE_FAILED, HOST_BROKEN
 from grader.sandbox.confine import PR_SET_PDEATHSIG, Kernel
 from grader.sandbox.rlimits import set_rlimits
 from grader.sandbox.trees import remove_tree as remove_tree
+
+if TYPE_CHECKING:  # the messages' types, for checking only: building them costs the boot
+    from grader.sandbox.channel import BoxLimits, BoxStatus, Hello, Isolation, Spawned
 
 # What learner code may import: after chroot nothing else can be loaded from disk.
 PRELOAD = (
@@ -92,25 +87,59 @@ def claim_uid_range() -> tuple[int, int]:
     raise RuntimeError("every sandbox uid range is in use")
 
 
-def _can_mount_tmpfs(kernel: Kernel) -> bool:
-    """Whether a box could mount its own tmpfs here: tried once, in a throwaway child."""
-    folder = tempfile.mkdtemp(prefix="grade-probe-")
-    try:
-        pid = os.fork()
-        if pid == 0:
+def make_folder(prefix: str) -> str:
+    """A new private folder in the temporary directory, as `tempfile.mkdtemp` makes it
+    (whose import, with shutil's archive formats, is a tenth of the zygote's boot)."""
+    homes = [os.environ.get("TMPDIR", ""), "/tmp", "/var/tmp", "/usr/tmp"]
+    error: OSError = FileNotFoundError("no temporary directory")
+    for home in filter(os.path.isdir, filter(None, homes)):
+        for _ in range(100):
+            folder = os.path.join(home, prefix + os.urandom(6).hex())
+            try:
+                os.mkdir(folder, 0o700)
+                return folder
+            except FileExistsError:
+                continue
+            except OSError as exc:  # not writable: the next candidate, as tempfile does
+                error = exc
+                break
+    raise error
+
+
+class TmpfsProbe:
+    """Whether a box could mount its own tmpfs here: tried once, in a throwaway child.
+
+    Forked first thing, while the zygote is small and before it imports what learner
+    code needs: the child's try runs beside those imports, and is collected after.
+    """
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.folder = make_folder("grade-probe-")
+        self.pid = os.fork()
+        if self.pid == 0:
             code = 1
             try:
-                kernel.private_tmpfs(folder, 64, 8, None)
+                kernel.private_tmpfs(self.folder, 64, 8, None)
                 code = 0
             finally:
                 os._exit(code)
-        return os.waitpid(pid, 0)[1] == 0
-    finally:
-        os.rmdir(folder)
+
+    def result(self) -> bool:
+        try:
+            return os.waitpid(self.pid, 0)[1] == 0
+        finally:
+            os.rmdir(self.folder)
 
 
-def probe(level: str, kernel: Kernel) -> Isolation:
-    """What isolation this process can actually apply to its boxes."""
+def _mounts_tmpfs(is_root: bool, kernel: Kernel, tmpfs: TmpfsProbe | None) -> bool:
+    if tmpfs is not None:  # collected whatever the answer: it is a child of ours
+        return tmpfs.result() and is_root
+    return is_root and TmpfsProbe(kernel).result()
+
+
+def probe(level: str, kernel: Kernel, tmpfs: TmpfsProbe | None = None) -> Isolation:
+    """What isolation this process can actually apply to its boxes (`tmpfs`: the try
+    at a box's own tmpfs, already started; else one is tried now)."""
     is_root = os.geteuid() == 0
     names = {name for _, name in socket.if_nameindex()}
     try:
@@ -130,7 +159,7 @@ def probe(level: str, kernel: Kernel) -> Isolation:
         "landlock": kernel.landlock_abi if level != "plain" else 0,
         "seccomp": kernel.has_seccomp,  # every level: it needs no privilege
         # every level too: a tmpfs of the box's own, else a budget the zygote tracks
-        "disk": "tmpfs" if is_root and _can_mount_tmpfs(kernel) else "tracked",
+        "disk": "tmpfs" if _mounts_tmpfs(is_root, kernel, tmpfs) else "tracked",
     }
 
 
@@ -246,8 +275,8 @@ def kill_uid(uid: int, kernel: Kernel) -> None:
 def describe_status(status: int, killed: bool, cpu: float = 0.0) -> BoxStatus:
     """How a box ended, as data: its exit code or signal, whether we killed it, and
     the CPU seconds it used (a SIGKILL at the CPU limit is the limit, not the box)."""
-    ended = (BoxStatus(signal=os.WTERMSIG(status)) if os.WIFSIGNALED(status)
-             else BoxStatus(exit=os.WEXITSTATUS(status)))
+    ended: BoxStatus = ({"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
+                        else {"exit": os.WEXITSTATUS(status)})
     return {**ended, "killed": killed, "cpu": round(cpu, 3)}
 
 
@@ -255,11 +284,12 @@ HANG_UP_WAIT = 1.0  # seconds a box that closed its channel gets to finish exiti
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, level: str) -> None:
+    def __init__(self, control: socket.socket, level: str, kernel: Kernel | None = None,
+                 tmpfs: TmpfsProbe | None = None) -> None:
         self.control = control
-        self.kernel = Kernel()
-        self.caps = probe(level, self.kernel)
-        self.base = tempfile.mkdtemp(prefix="grade-boxes-")
+        self.kernel = kernel or Kernel()
+        self.caps = probe(level, self.kernel, tmpfs)
+        self.base = make_folder("grade-boxes-")
         os.chmod(self.base, 0o711)
         self.count = 0
         self.uid_base = claim_uid_range()[0] if self.caps["setuid"] else 0
@@ -290,7 +320,7 @@ class Zygote:
         if self.caps["disk"] == "tracked":
             self.budgets[pid] = (box, int(limits["disk_kb"]) * 1024,
                                  int(limits["disk_files"]))
-        reply = Spawned(pid=pid, box=box, uid=uid if self.caps["setuid"] else None)
+        reply: Spawned = {"pid": pid, "box": box, "uid": uid if self.caps["setuid"] else None}
         socket.send_fds(self.control, [json.dumps(reply).encode()], [ours.fileno()])
         ours.close()
 
@@ -320,7 +350,8 @@ class Zygote:
         """Kill the box's session and uid, collect it, remove its folder, report."""
         self.reap()
         if pid not in self.boxes:
-            self.control.send(json.dumps(BoxStatus(done=pid)).encode())
+            done: BoxStatus = {"done": pid}
+            self.control.send(json.dumps(done).encode())
             return
         if hung_up:
             self.await_exit(pid)
@@ -369,8 +400,8 @@ class Zygote:
             self.police_disk()
 
     def serve(self) -> None:
-        hello = Hello(hello=self.caps, pid=os.getpid(), uid_base=self.uid_base,
-                      uid_range=UID_RANGE if self.uid_base else 0, boxes=self.base)
+        hello: Hello = {"hello": self.caps, "pid": os.getpid(), "uid_base": self.uid_base,
+                        "uid_range": UID_RANGE if self.uid_base else 0, "boxes": self.base}
         self.control.send(json.dumps(hello).encode())
         try:
             while True:
@@ -390,15 +421,17 @@ class Zygote:
 
 
 def main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    level = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] in LEVELS else "full"
+    kernel = Kernel()
+    tmpfs = TmpfsProbe(kernel) if os.geteuid() == 0 else None
     # Linux-only modules, imported by the functions that use them; loaded here,
     # because a box cannot load a module from disk once it is chrooted.
     for name in (*PRELOAD, "fcntl", "resource"):
         __import__(name)
     from grader.sandbox import host  # noqa: F401  (preloaded for the boxes)
 
-    control = socket.socket(fileno=int(sys.argv[1]))
-    level = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] in LEVELS else "full"
-    Zygote(control, level).serve()
+    Zygote(control, level, kernel, tmpfs).serve()
     # Its boxes are reaped, its folder removed, its stdio is /dev/null: nothing is left to
     # flush, and the client waits for this exit (every learner's run, every batch worker's
     # close), so the interpreter's teardown of ~120 modules is skipped.

@@ -1,0 +1,59 @@
+"""The zygote's boot is a learner's critical path: it imports only what boxes and learner
+code need, and a learner's command does not wait for it to end, yet leaves nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+from grader.sandbox.channel import BoxLimits
+from grader.sandbox.client import Sandbox
+from grader.sandbox.zygote import PRELOAD
+
+LIMITS = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
+                   disk_kb=4096, disk_files=64)
+# Never needed in a box: tempfile and shutil's archive formats, the message types
+NOT_NEEDED = {"tempfile", "shutil", "bz2", "lzma", "grader.sandbox.channel", "subprocess"}
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+def test_a_box_holds_every_preload_but_nothing_the_zygote_need_not_import() -> None:
+    with Sandbox() as sandbox, sandbox.box(LIMITS, 10) as box:
+        loaded = box.request("load", source="import sys\nnames = sorted(sys.modules)\n",
+                             filename="names.py")
+        assert loaded.get("ok"), loaded
+        names = set(box.request("get", name="names")["value"])
+    assert set(PRELOAD) <= names, fail(sorted(set(PRELOAD) - names), [],
+                                       "learner code may import every preload")
+    assert not names & NOT_NEEDED, fail(sorted(names & NOT_NEEDED), [],
+                                        "imported by the zygote's boot, used by no box")
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def test_closing_to_leave_returns_at_once_and_the_zygote_still_ends_and_cleans_up() -> None:
+    sandbox = Sandbox()
+    sandbox.start()
+    with sandbox.box(LIMITS, 10) as box:
+        assert box.request("load", source="x = 1\n", filename="x.py").get("ok")
+    launched, folder = sandbox.process_id, sandbox.info["boxes"]
+    assert launched is not None and os.path.isdir(folder)
+    sandbox.close_to_leave()
+    deadline = time.monotonic() + 5
+    while _state(launched) not in ("Z", "gone") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _state(launched) in ("Z", "gone"), fail(_state(launched), "Z",
+                                                   "the zygote ends on its control's close")
+    assert not os.path.exists(folder), fail(folder, None, "the zygote removes its folder")
+    with contextlib.suppress(ChildProcessError):  # subprocess may have reaped it
+        os.waitpid(launched, 0)
