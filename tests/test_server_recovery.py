@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -176,3 +177,47 @@ def test_a_stop_signal_raised_inside_a_waitress_event_handler_is_not_swallowed()
 
     with pytest.raises(Stop):
         wasyncore.read(Interrupted())
+
+
+def test_a_file_that_hangs_its_worker_every_time_ends_as_a_grader_fault_not_retried_forever(
+        tmp_path: Path) -> None:
+    # Every grading worker the server starts is stopped (SIGSTOP) at once: each try of
+    # the file hangs. Each hard limit costs it one try; after MAX_TRIES its verdict is a
+    # grader fault that does not count, instead of a restart every hard limit forever.
+    data = tmp_path / "data"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nalice\n")
+    assert grade("serve", "roster", str(roster), "--data", str(data)).returncode == 0
+    token = tokens(data)["alice"]
+    server = Server(data, None, "-j", "1", "--lease", "1", "--hard-limit", "3")
+    done = threading.Event()
+
+    def stop_every_worker() -> None:
+        while not done.is_set():
+            with contextlib.suppress(OSError):  # a thread or a process that just ended
+                for pid in _children(server.process.pid):
+                    if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        os.kill(pid, signal.SIGSTOP)
+            time.sleep(0.02)
+
+    stopper = threading.Thread(target=stop_every_worker, daemon=True)
+    try:
+        stopper.start()
+        ident = upload(server.url, token, SOLUTION)[1]["id"]
+        try:
+            result = wait_graded(server.url, token, ident, timeout=90)
+        except AssertionError as exc:
+            raise AssertionError(fail(str(exc), "a grader fault after 3 hung tries",
+                                      "a hung try is not counted")) from None
+        done.set()
+        stopper.join()
+        assert server.stop() == 0, "".join(server.lines)
+    finally:
+        done.set()
+        server.kill()
+    assert result["result"]["error_kind"] == "grader_fault", result
+    assert result["counts"] is False, result
+    with sqlite3.connect(data / "grade.sqlite3") as db:
+        kinds = [k for (k,) in db.execute("select kind from server_event where "
+                                          "submission_id=? order by id", (ident,))]
+    assert kinds.count("fault-retried") == 2, kinds

@@ -33,7 +33,9 @@ from grader.batch.fingerprint import exercises_digest
 from grader.batch.pool import WorkerPool
 from grader.course import Course
 from grader.course.load import load_course
-from grader.runner import Grader
+from grader.kinds import ErrorKind
+from grader.results import ExerciseResult
+from grader.runner import Failure, Grader
 from grader.sandbox.client import Sandbox
 from grader.server import queue, store, waiting
 from grader.server.models import Submission
@@ -96,6 +98,14 @@ class Lane:
             # imports the grader afresh. Not warmed: that would wait holding the lock.
             self.executor = self._make(warm=False, method="spawn")
 
+    def hung(self, job: Submission) -> ExerciseResult:
+        """The grader fault of `job`, whose worker hung past the hard limit."""
+        exercise = self.course.exercise(job.exercise)
+        assert exercise is not None  # the upload was checked against the course
+        failure = Failure("the grader stopped on this file (its worker hung); it is graded "
+                          "again, and never counts as an attempt", ErrorKind.GRADER_FAULT)
+        return self.reference.catalogue.failed(exercise, failure, time.monotonic())
+
     def close(self) -> None:
         """Stop the workers now, as the batch does on Ctrl-C: jobs in hand are graded
         again after a restart (their leases run out), so nothing waits for them."""
@@ -124,7 +134,8 @@ class Service:
         self._done: fifo.SimpleQueue[queue.Outcome] = fifo.SimpleQueue()
         self._in_hand: set[str] = set()
         # job id -> (when its carrier handed it over, its lane, the executor it went to)
-        self._with_workers: dict[str, tuple[float, Lane, Executor]] = {}
+        self._with_workers: dict[str, tuple[float, Lane, Executor, Submission]] = {}
+        self._hung: dict[str, queue.Outcome] = {}  # job id -> its grader fault, once hung
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -161,8 +172,8 @@ class Service:
                     ids = list(self._in_hand)
                 if ids:
                     queue.renew(self.owner, ids, self.hard_limit, self.lease)
+                self._unstick()  # first: a hung job's lease is still held, its try counted
                 queue.requeue_expired()
-                self._unstick()
             finally:
                 close_old_connections()
 
@@ -173,11 +184,19 @@ class Service:
         free again (else they, and the lane's pool, would wait forever)."""
         limit = time.monotonic() - self.hard_limit.total_seconds()
         with self._lock:
-            stuck = {id(executor): (ident, lane, executor)
-                     for ident, (since, lane, executor) in self._with_workers.items()
-                     if since < limit}
-        for ident, lane, executor in stuck.values():
-            print(f"grade serve: submission {ident} has been with the grading workers for "
+            held = sorted(((since, job, lane, executor) for since, lane, executor, job
+                           in self._with_workers.values() if since < limit),
+                          key=lambda item: item[0])
+            stuck: dict[int, tuple[Submission, Lane, Executor]] = {}
+            for _, job, lane, executor in held:  # the oldest job of each hung executor
+                stuck.setdefault(id(executor), (job, lane, executor))
+            for job, lane, _ in stuck.values():
+                # Most likely the file the worker hung on: its carrier stores a grader
+                # fault (one try of MAX_TRIES), so a file that hangs its worker every time
+                # ends as a grader fault, not in a restart every hard limit forever.
+                self._hung[job.id] = queue.Outcome(job, lane.hung(job), lane.digest)
+        for job, lane, executor in stuck.values():
+            print(f"grade serve: submission {job.id} has been with the grading workers for "
                   f"over {self.hard_limit.total_seconds():g} s (a hung worker); starting "
                   "them again", file=sys.stderr)
             lane.restart(executor)
@@ -272,7 +291,7 @@ class Service:
         try:
             path.write_bytes(store.get(self.data, job.sha256))
             with self._lock:
-                self._with_workers[job.id] = time.monotonic(), lane, executor
+                self._with_workers[job.id] = time.monotonic(), lane, executor, job
             for _, result, worker in executor.grade([(job.id, exercise, path)]):
                 return queue.Outcome(job, result, lane.digest,
                                      f"{worker.worker} ({worker.level})" if worker else "")
@@ -283,8 +302,11 @@ class Service:
                       "the grading workers again",
                       file=sys.stderr)
                 lane.restart(executor)
+            with self._lock:  # the grader fault `_unstick` made, if it was this job
+                return self._hung.pop(job.id, None)
         finally:
             with self._lock:
                 self._with_workers.pop(job.id, None)
+                self._hung.pop(job.id, None)
             shutil.rmtree(folder, ignore_errors=True)
         return None
