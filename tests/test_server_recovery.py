@@ -73,6 +73,15 @@ def test_a_server_killed_with_50_submissions_in_flight_grades_each_exactly_once_
     assert scores[SOLUTION] != scores[WRONG]
 
 
+def alice_only(tmp_path: Path) -> tuple[Path, str]:
+    """A server's data folder whose roster is alice alone, and her token."""
+    data = tmp_path / "data"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nalice\n")
+    assert grade("serve", "roster", str(roster), "--data", str(data)).returncode == 0
+    return data, tokens(data)["alice"]
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -82,11 +91,7 @@ def _children(pid: int) -> list[int]:
 
 def test_grading_workers_killed_mid_queue_are_started_again_and_nothing_is_lost(
         tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    roster = tmp_path / "roster.csv"
-    roster.write_text("id\nalice\n")
-    assert grade("serve", "roster", str(roster), "--data", str(data)).returncode == 0
-    token = tokens(data)["alice"]
+    data, token = alice_only(tmp_path)
     server = Server(data, None, "-j", "2", "--lease", "2")
     try:
         ids = [upload(server.url, token, SOLUTION if n % 2 else WRONG)[1]["id"]
@@ -111,11 +116,7 @@ def test_a_hung_grading_worker_is_killed_after_the_hard_limit_and_its_jobs_are_g
         tmp_path: Path) -> None:
     # One worker, stopped (SIGSTOP) as a hung one would be: every carrier waits on it.
     # Past the hard limit the lane's workers are started again and the jobs graded.
-    data = tmp_path / "data"
-    roster = tmp_path / "roster.csv"
-    roster.write_text("id\nalice\n")
-    assert grade("serve", "roster", str(roster), "--data", str(data)).returncode == 0
-    token = tokens(data)["alice"]
+    data, token = alice_only(tmp_path)
     server = Server(data, None, "-j", "1", "--lease", "1", "--hard-limit", "4")
     try:
         deadline = time.monotonic() + 60
@@ -184,11 +185,7 @@ def test_a_file_that_hangs_its_worker_every_time_ends_as_a_grader_fault_not_retr
     # Every grading worker the server starts is stopped (SIGSTOP) at once: each try of
     # the file hangs. Each hard limit costs it one try; after MAX_TRIES its verdict is a
     # grader fault that does not count, instead of a restart every hard limit forever.
-    data = tmp_path / "data"
-    roster = tmp_path / "roster.csv"
-    roster.write_text("id\nalice\n")
-    assert grade("serve", "roster", str(roster), "--data", str(data)).returncode == 0
-    token = tokens(data)["alice"]
+    data, token = alice_only(tmp_path)
     server = Server(data, None, "-j", "1", "--lease", "1", "--hard-limit", "3")
     done = threading.Event()
 
