@@ -82,6 +82,19 @@ def alice_only(tmp_path: Path) -> tuple[Path, str]:
     return data, tokens(data)["alice"]
 
 
+def _signal_workers(server: Server, signal_number: int) -> list[int]:
+    """Send `signal_number` to the server's grading workers once it has started them
+    (within 60 s); their pids."""
+    deadline = time.monotonic() + 60
+    while not _children(server.process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(server.process.pid)
+    assert workers, "the server started no grading worker"
+    for pid in workers:
+        os.kill(pid, signal_number)
+    return workers
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -96,13 +109,7 @@ def test_grading_workers_killed_mid_queue_are_started_again_and_nothing_is_lost(
     try:
         ids = [upload(server.url, token, SOLUTION if n % 2 else WRONG)[1]["id"]
                for n in range(10)]
-        deadline = time.monotonic() + 60
-        while not _children(server.process.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        workers = _children(server.process.pid)
-        assert workers, "the server started no grading worker"
-        for pid in workers:
-            os.kill(pid, signal.SIGKILL)
+        _signal_workers(server, signal.SIGKILL)
         results = [wait_graded(server.url, token, ident, timeout=120) for ident in ids]
         assert server.stop() == 0, "".join(server.lines)
     finally:
@@ -119,13 +126,7 @@ def test_a_hung_grading_worker_is_killed_after_the_hard_limit_and_its_jobs_are_g
     data, token = alice_only(tmp_path)
     server = Server(data, None, "-j", "1", "--lease", "1", "--hard-limit", "4")
     try:
-        deadline = time.monotonic() + 60
-        while not _children(server.process.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        hung = _children(server.process.pid)
-        assert hung, "the server started no grading worker"
-        for pid in hung:
-            os.kill(pid, signal.SIGSTOP)
+        hung = _signal_workers(server, signal.SIGSTOP)
         ids = [upload(server.url, token, SOLUTION if n % 2 else WRONG)[1]["id"]
                for n in range(4)]
         mine = tmp_path / "mine.py"
