@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import test_imports
 from tests.conftest import ROOT
-from tests.test_imports import course, fail  # noqa: F401  (the warm course: a fixture)
+from tests.test_imports import fail
+
+course = test_imports.course  # the fixture: a copy of the course whose cache is warm
 
 SKELETON = "exercises/exercise_1_weighted_sampling.py"
 SOLUTION = "solutions/exercise_1_weighted_sampling.py"
@@ -207,11 +210,11 @@ def test_the_cache_writes_its_index_with_every_exercise(tmp_path: Path) -> None:
     folder = tmp_path / "course"
     folder.mkdir()
     shutil.copy(ROOT / "course.yaml", folder)
-    course = load_course(folder / "course.yaml")
-    for exercise in course.exercises:
+    loaded = load_course(folder / "course.yaml")
+    for exercise in loaded.exercises:
         planned = planned_file(str(folder / "course.yaml"), exercise.id)
-        expected = (str(course.root / course.exercises_dir / exercise.file),
-                    course.limits_for(exercise).max_source_kb)
+        expected = (str(loaded.root / loaded.exercises_dir / exercise.file),
+                    loaded.limits_for(exercise).max_source_kb)
         assert planned == expected, fail(planned, expected, "the index says the plan's file")
     (folder / "course.yaml").write_text((ROOT / "course.yaml").read_text() + "\n# edited\n")
     assert planned_file(str(folder / "course.yaml"), "exercise-1") is None, fail(
