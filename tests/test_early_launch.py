@@ -115,6 +115,7 @@ import json, os, sys
 inherited = os.open(os.devnull, os.O_RDONLY)
 os.set_inheritable(inherited, True)  # a descriptor the caller of grade left open
 from grader.cli.early import launch_for
+here = os.getcwd()
 launch_for(["exercise-1", sys.argv[1]])
 from grader.sandbox import launch
 early = launch._early[0].pid
@@ -144,6 +145,7 @@ for name in ("early", "late"):
     found[name] = described(zygote(sandbox.process_id))
     found[name + " adopted"] = sandbox.process_id == early
     sandbox.close()
+found["our folder kept"] = os.getcwd() == here  # the spawn steps into "/" and back
 print(json.dumps(found))
 """
 
@@ -155,6 +157,7 @@ def test_the_early_zygote_is_the_sandboxs_own_with_only_its_control_socket(
     assert done.returncode == 0, done.stderr[-2000:]
     found = json.loads(done.stdout)
     assert found["early adopted"] and not found["late adopted"], found
+    assert found["our folder kept"], fail(False, True, "grade's own folder is as it was")
     early, late = found["early"], found["late"]
     assert early == late, fail(early, late, "the early launch is the Sandbox's own launch")
     given = [fd for fd in early["fds"] if fd != "its uid lock"]

@@ -2,9 +2,9 @@
 
 The zygote's boot (a fresh interpreter, its preloads) is the longest step of a learner's
 run, and the grader's own imports before a `subprocess.Popen` (subprocess, socket,
-threading, the models' typing, json) cost a quarter of it. `launch_early` forks and
-execs the zygote exactly as `Sandbox` would (the same command, environment, cwd "/",
-stdio /dev/null, no descriptor but its control socket) before anything else imports;
+threading, the models' typing, json) cost a quarter of it. `launch_early` spawns the
+zygote exactly as `Sandbox` would (the same command, environment, cwd "/", stdio on
+/dev/null, no descriptor but its control socket) before anything else imports;
 the first `Sandbox` of the process adopts it (`adopt`), and one nobody adopts is
 closed at the end of the command (`discard`).
 """
@@ -82,27 +82,13 @@ class Launched:
     """A zygote process `launch` started: what `Sandbox` uses of a `subprocess.Popen`
     (its pid, `kill`, `wait`), and our end of its control socket (a descriptor)."""
 
-    def __init__(self, pid: int, control: int, level: str, environment: dict[str, str],
-                 failed: int) -> None:
+    def __init__(self, pid: int, control: int, level: str,
+                 environment: dict[str, str]) -> None:
         self.pid = pid
         self.control = control
         self.level = level  # what it was launched for: adopted only by the same
         self.environment = environment
         self.returncode: int | None = None
-        self._failed = failed  # the child writes here why its exec failed
-
-    def launch_error(self) -> OSError | None:
-        """Why the exec failed (the child then exited), or None once it ran the zygote's
-        command (the pipe closed on exec): read once, when adopted."""
-        try:
-            said = os.read(self._failed, 64)
-        finally:
-            os.close(self._failed)
-        if not said:
-            return None
-        self.wait()
-        number = int(said) if said.isdigit() else 0
-        return OSError(number, os.strerror(number) if number else "the zygote did not start")
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -155,58 +141,60 @@ def _above_stdio(fd: int) -> int:
     return moved
 
 
+def _inherited(keep: int) -> list[int]:
+    """Our descriptors above stdio that a child would inherit, `keep` aside (Python's own
+    close on exec; one a caller of grade left open would not)."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd != keep:
+            try:
+                if os.get_inheritable(fd):
+                    found.append(fd)
+            except OSError:  # listdir's own, closed by now
+                pass
+    return found
+
+
 def launch(level: str) -> Launched:
-    """Start the zygote the first way (`launch_commands`), as `Sandbox._launch` does
-    with subprocess: fork, then in the child stdio on /dev/null, cwd "/", every
-    descriptor closed but the control socket, SIGPIPE and SIGXFSZ as they were, exec."""
+    """Start the zygote the first way (`launch_commands`) as `Sandbox._launch` does with
+    subprocess (stdio on /dev/null, cwd "/", no descriptor but the control socket,
+    SIGPIPE and SIGXFSZ as a new process has them), by `posix_spawn`: no fork of this
+    process (whose pages every later write would then copy), no Python in the child.
+
+    posix_spawn cannot change the child's folder: this process steps into "/" for the
+    spawn and back to where it was (by descriptor, so a renamed folder is no matter).
+    It is single-threaded here, as a command begins."""
+    import _signal  # type: ignore[import-not-found]  # no stub; `signal` imports enum
     import _socket
 
     ours_socket, theirs_socket = _socket.socketpair(_AF_UNIX, _SOCK_SEQPACKET)
     ours, theirs = ours_socket.detach(), _above_stdio(theirs_socket.detach())
-    failed, failing = os.pipe()  # both close on exec: the parent reads EOF then
-    failing = _above_stdio(failing)
-    command = launch_commands(theirs, level)[0]
-    environment = zygote_environment()
     try:
-        pid = os.fork()
-    except BaseException:
-        for fd in (ours, theirs, failed, failing):
-            os.close(fd)
-        raise
-    if pid == 0:  # the child: nothing here may return or raise
-        _exec(command, environment, theirs, failing)
-    os.close(theirs)
-    os.close(failing)
-    return Launched(pid, ours, level, environment, failed)
-
-
-def _exec(command: list[str], environment: dict[str, str], control: int, failing: int) -> None:
-    """In the forked child: become the zygote's command, or say why not and exit."""
-    try:
-        import _signal  # type: ignore[import-not-found]  # no stub; `signal` imports enum
-
-        for name in ("SIGPIPE", "SIGXFSZ"):  # Python ignores them; a child starts as usual
-            if hasattr(_signal, name):
-                _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-            os.set_inheritable(fd, True)
-        keep = {0, 1, 2, control, failing}
-        for fd in [int(name) for name in os.listdir("/proc/self/fd")]:
-            if fd not in keep:
-                try:
-                    os.close(fd)
-                except OSError:  # listdir's own descriptor, closed already
-                    pass
-        os.set_inheritable(control, True)
-        os.chdir("/")
-        os.execve(command[0], command, environment)
-    except BaseException as exc:
+        null = _above_stdio(os.open(os.devnull, os.O_RDWR))
         try:
-            os.write(failing, str(getattr(exc, "errno", 0) or 0).encode())
+            command = launch_commands(theirs, level)[0]
+            environment = zygote_environment()
+            actions: list[tuple[int, int] | tuple[int, int, int]] = [
+                (os.POSIX_SPAWN_DUP2, null, fd) for fd in (0, 1, 2)]
+            actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited(theirs)]
+            here = os.open(".", os.O_PATH | os.O_DIRECTORY)
+            try:
+                os.set_inheritable(theirs, True)
+                os.chdir("/")
+                pid = os.posix_spawn(command[0], command, environment, file_actions=actions,
+                                     setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ))
+            finally:
+                os.fchdir(here)
+                os.close(here)
         finally:
-            os._exit(255)
+            os.close(null)
+    except BaseException:
+        os.close(ours)
+        raise
+    finally:
+        os.close(theirs)
+    return Launched(pid, ours, level, environment)
 
 
 # The zygote launched by `launch_early`, until a Sandbox adopts it (a list: pop is atomic).
@@ -235,9 +223,6 @@ def adopt(level: str) -> Launched | None:
     if launched.level != level or launched.environment != zygote_environment():
         _close(launched)
         return None
-    if launched.launch_error() is not None:
-        os.close(launched.control)
-        return None
     return launched
 
 
@@ -252,16 +237,13 @@ def discard() -> None:
 
 
 def _close(launched: Launched) -> None:
-    if launched.launch_error() is None:
-        import socket
+    import socket
 
-        control = socket.socket(fileno=launched.control)
-        control.settimeout(20)
-        try:
-            control.recv(1 << 16)  # its hello, or nothing: it died
-        except OSError:
-            pass
-        control.close()
-    else:
-        os.close(launched.control)
+    control = socket.socket(fileno=launched.control)
+    control.settimeout(20)
+    try:
+        control.recv(1 << 16)  # its hello, or nothing: it died
+    except OSError:
+        pass
+    control.close()
 
