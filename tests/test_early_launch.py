@@ -222,3 +222,11 @@ def test_the_cache_writes_its_index_with_every_exercise(tmp_path: Path) -> None:
     (folder / "course.yaml").write_text((ROOT / "course.yaml").read_text() + "\n# edited\n")
     assert planned_file(str(folder / "course.yaml"), "exercise-1") is None, fail(
         "an index", None, "an index whose key is not the course's is not read")
+
+
+def test_a_solutions_run_adopts_its_zygote_without_importing_subprocess(course: Path) -> None:
+    names, done = test_imports.imported(course, "exercise-1", SOLUTION)
+    assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
+    assert "subprocess" not in names, fail(
+        "subprocess", None, "the zygote was spawned as the command began: the Sandbox "
+        "adopts it, and imports subprocess only to launch one itself (a restart)")

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import threading
 import time
 from enum import Enum
@@ -34,6 +33,8 @@ from grader.sandbox.trees import remove_tree
 # (the zygote's boot is the longest step): the messages' types are for checking only,
 # and the frames' and texts' modules are imported by the first box's request.
 if TYPE_CHECKING:
+    import subprocess  # a learner's zygote is launched without it (sandbox/launch.py)
+
     from grader.sandbox.channel import (
         BoxInfo,
         BoxLimits,
@@ -264,6 +265,8 @@ class Sandbox(Booting):
         early = adopt(level) if attempt == 0 else None
         if early is not None:
             return early, socket.socket(fileno=early.control)
+        import subprocess  # here: a learner's command adopts the zygote launch.py started
+
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             command = launch_commands(theirs.fileno(), level)[attempt]
@@ -330,6 +333,8 @@ class Sandbox(Booting):
             self._control.close()
             self._control = None
         if self._process is not None:
+            import subprocess  # for TimeoutExpired (a launched zygote's wait raises it too)
+
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
