@@ -61,16 +61,29 @@ def run() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):  # the one answer that needs no click
         print(f"grade, version {__version__}")
         sys.exit(0)
-    from grader.cli.early import launch_for
-
-    # A learner's file to grade: the zygote boots from here on (cli/early.py).
-    launch_for(sys.argv[1:])
     try:
+        launch_early(sys.argv[1:])
         command()
+    except KeyboardInterrupt:  # Ctrl-C as the command began (command() says its own)
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED)
     finally:
         launched = sys.modules.get("grader.sandbox.launch")
         if launched is not None:  # a zygote the command did not adopt is closed
             launched.discard()
+
+
+def launch_early(args: list[str]) -> None:
+    """A learner's file to grade: launch its zygote now, to boot from here on
+    (cli/early.py). Only an optimisation: whatever goes wrong, the command starts
+    its own sandbox as it always did."""
+    try:
+        from grader.cli.early import launch_for
+
+        launch_for(args)
+    except Exception:
+        if os.environ.get("GRADE_DEBUG"):
+            raise
 
 
 def command() -> None:

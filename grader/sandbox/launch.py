@@ -204,8 +204,10 @@ _early: list[Launched] = []
 def launch_early(level: str) -> None:
     """Launch a zygote for this process's first Sandbox at `level` (a Linux level),
     unless one is waiting already; a machine that cannot is left to the Sandbox."""
-    if _early or level not in LINUX_LEVELS or not linux_sandbox_runs():
-        return
+    import _thread
+
+    if _early or level not in LINUX_LEVELS or not linux_sandbox_runs() or _thread._count():
+        return  # (another thread would see `launch` step into "/")
     try:
         _early.append(launch(level))
     except OSError:  # the Sandbox tries, and says why it cannot
