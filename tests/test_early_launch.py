@@ -230,3 +230,27 @@ def test_a_solutions_run_adopts_its_zygote_without_importing_subprocess(course: 
     assert "subprocess" not in names, fail(
         "subprocess", None, "the zygote was spawned as the command began: the Sandbox "
         "adopts it, and imports subprocess only to launch one itself (a restart)")
+
+
+def test_an_early_zygote_whose_unshare_is_refused_falls_back_as_before(
+        course: Path, tmp_path: Path) -> None:
+    refusing = tmp_path / "unshare"  # as where user namespaces are not allowed
+    refusing.write_text("#!/bin/sh\necho 'unshare: Operation not permitted' >&2\nexit 1\n")
+    refusing.chmod(0o755)
+    path = f"{tmp_path}{os.pathsep}{os.environ.get('PATH', os.defpath)}"
+    status, seen, said = launches(course, "exercise-1", SOLUTION, PATH=path)
+    assert status == 0 and "Score: 10/10" in said, said
+    assert len(seen) == 2 and not [name for name in LATE if name in seen[0]], fail(
+        len(seen), 2, "the early launch (refused), then the Sandbox's own without unshare")
+
+
+def test_a_zygote_launched_for_a_file_the_preflight_refuses_is_closed_unused(
+        course: Path, tmp_path: Path) -> None:
+    latin = tmp_path / "latin.py"  # no NUL, no blank: surely gradable by its bytes...
+    latin.write_bytes('x = "é"\n'.encode("latin-1"))  # ...but not UTF-8: refused
+    boxes = tmp_path / "boxes"
+    boxes.mkdir()
+    status, seen, said = launches(course, "exercise-1", str(latin), TMPDIR=str(boxes))
+    assert status == 1 and "not UTF-8 text" in said and len(seen) == 1, (status, seen, said)
+    assert list(boxes.iterdir()) == [], fail(list(boxes.iterdir()), [],
+                                             "the unused zygote is closed: its folder goes")
