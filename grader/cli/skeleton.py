@@ -5,10 +5,11 @@ A learner's first run is of the skeleton, and the report of one needs only the f
 the course cache's plan and the checks' names (cli/unfinished.py): importing click and
 building the command group would be most of its cost. A file that will go into a box
 needs the sandbox's zygote, a fresh interpreter whose boot is the longest single step of
-a learner's run: it starts here, as soon as the file's bytes say it will be graded, and
-boots while click, the checks and the runner import (`take_started`). Anything this
-does not answer outright (an option, a cold cache, a file without blanks, an unknown
-level) goes on to the click group, which says and does everything as always.
+a learner's run: it was spawned as the command began when the same look at the file's
+bytes said it will be graded (cli/early.py), and the sandbox made here adopts it, else
+it starts here; it boots while click, the checks and the runner import (`take_started`).
+Anything this does not answer outright (an option, a cold cache, a file without blanks,
+an unknown level) goes on to the click group, which says and does everything as always.
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ from grader.sandbox.launch import launch_commands as launch_commands
 from grader.sandbox.launch import which as which
 from grader.sandbox.trees import remove_tree
 
-# What a learner's command imports before the zygote's Popen is on the critical path
-# (the zygote's boot is the longest step): the messages' types are for checking only,
-# and the frames' and texts' modules are imported by the first box's request.
+# A learner's zygote is spawned before this module imports (sandbox/launch.py), but
+# what it imports is still on the main process's way to its first box: the messages'
+# types are for checking only, and the frames' and texts' modules are imported by the
+# first box's request, subprocess by a launch of our own.
 if TYPE_CHECKING:
     import subprocess  # a learner's zygote is launched without it (sandbox/launch.py)
 
