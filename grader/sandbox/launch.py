@@ -216,8 +216,8 @@ def launch_early(level: str) -> None:
 
 def adopt(level: str) -> Launched | None:
     """The zygote `launch_early` started, now the caller's, if it was launched for
-    `level` and today's environment and its exec worked; None otherwise (one that does
-    not fit is discarded)."""
+    `level` and today's environment (posix_spawn said whether its exec worked); None
+    otherwise (one that does not fit is discarded)."""
     try:
         launched = _early.pop()
     except IndexError:
