@@ -254,3 +254,9 @@ def test_a_zygote_launched_for_a_file_the_preflight_refuses_is_closed_unused(
     assert status == 1 and "not UTF-8 text" in said and len(seen) == 1, (status, seen, said)
     assert list(boxes.iterdir()) == [], fail(list(boxes.iterdir()), [],
                                              "the unused zygote is closed: its folder goes")
+
+
+def test_no_course_here_launches_nothing(course: Path, tmp_path: Path) -> None:
+    shutil.copy(course / SOLUTION, tmp_path / "answer.py")
+    status, seen, _ = launches(tmp_path, "exercise-1", "answer.py")
+    assert status == 2 and seen == [], fail((status, seen), (2, []), "no course: no zygote")
