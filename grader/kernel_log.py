@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing's own is an import, and `grade` starts here (mypy knows it)
+if TYPE_CHECKING:
+    from typing import Any
 
 # In a Jupyter kernel: execution count -> (text, cell id, failed) of each run since
 # `import grader`, as IPython reported it (grader.notebooks.history reads it).

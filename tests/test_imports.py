@@ -149,7 +149,8 @@ SPAWNS = """
 import sys
 from grader.sandbox.client import Sandbox
 spawned, booted = [], []
-sys.addaudithook(lambda e, a: spawned.append(e) if e == "subprocess.Popen" else None)
+LAUNCHES = ("subprocess.Popen", "os.posix_spawn")  # the Sandbox's, grader.cli.early's
+sys.addaudithook(lambda e, a: spawned.append(e) if e in LAUNCHES else None)
 start_soon = Sandbox.start_soon
 def recorded(self):
     booted.append(any(m in sys.modules for m in ("pydantic", "click", "grader.runner.source")))

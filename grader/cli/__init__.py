@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
 
 from grader.cli.exits import INTERRUPTED, USAGE_ERROR
 from grader.version import __version__
+
+TYPE_CHECKING = False  # typing's own is an import, before the zygote's launch (mypy knows)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 __all__ = ["INTERRUPTED", "USAGE_ERROR", "main", "run"]
 
@@ -58,6 +61,33 @@ def run() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):  # the one answer that needs no click
         print(f"grade, version {__version__}")
         sys.exit(0)
+    try:
+        launch_early(sys.argv[1:])
+        command()
+    except KeyboardInterrupt:  # Ctrl-C as the command began (command() says its own)
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED)
+    finally:
+        launched = sys.modules.get("grader.sandbox.launch")
+        if launched is not None:  # a zygote the command did not adopt is closed
+            launched.discard()
+
+
+def launch_early(args: list[str]) -> None:
+    """A learner's file to grade: launch its zygote now, to boot from here on
+    (cli/early.py). Only an optimisation: whatever goes wrong, the command starts
+    its own sandbox as it always did."""
+    try:
+        from grader.cli.early import launch_for
+
+        launch_for(args)
+    except Exception:
+        if os.environ.get("GRADE_DEBUG"):
+            raise
+
+
+def command() -> None:
+    """`run`, once the zygote may be booting: the skeleton's report, or the click group."""
     # grade uses no pydantic plugin; looking for them reads the metadata of every
     # installed distribution (20-30 ms) before the first validator is built.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")

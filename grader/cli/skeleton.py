@@ -5,19 +5,20 @@ A learner's first run is of the skeleton, and the report of one needs only the f
 the course cache's plan and the checks' names (cli/unfinished.py): importing click and
 building the command group would be most of its cost. A file that will go into a box
 needs the sandbox's zygote, a fresh interpreter whose boot is the longest single step of
-a learner's run: it starts here, as soon as the file's bytes say it will be graded, and
-boots while click, the checks and the runner import (`take_started`). Anything this
-does not answer outright (an option, a cold cache, a file without blanks, an unknown
-level) goes on to the click group, which says and does everything as always.
+a learner's run: it was spawned as the command began when the same look at the file's
+bytes said it will be graded (cli/early.py), and the sandbox made here adopts it, else
+it starts here; it boots while click, the checks and the runner import (`take_started`).
+Anything this does not answer outright (an option, a cold cache, a file without blanks,
+an unknown level) goes on to the click group, which says and does everything as always.
 """
 
 from __future__ import annotations
 
-import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.cli import early
 from grader.cli.commands import COMMANDS
 from grader.cli.exits import USAGE_ERROR
 from grader.cli.terminal import echo
@@ -61,45 +62,13 @@ def refusal(source: Source) -> SubmissionError | None:
 
 
 def raw_bytes(path: Path, max_source_kb: int) -> bytes | None:
-    """The raw bytes of `path` (up to one byte past the limit), for a cheap look before
-    reading it as grading does; None unless it is a regular file that can be read."""
-    try:
-        if not stat.S_ISREG(path.lstat().st_mode):  # a FIFO would block, a device never
-            return None                                 # end, a link lead elsewhere: read() says
-        with path.open("rb") as file:
-            return file.read(max_source_kb * 1024 + 1)
-    except OSError:
-        return None
+    """The raw bytes of `path` (cli/early.py's `raw_bytes`)."""
+    return early.raw_bytes(path, max_source_kb)
 
 
 def surely_gradable(path: Path, data: bytes, max_source_kb: int) -> bool:
-    """Whether a file of these raw bytes will go into a box, by a look that imports
-    nothing: not empty, no NUL byte, within the size limit, and every `___` in a comment
-    or a triple-quoted string (a finished file keeps the skeleton's comments and
-    docstring). The pre-flight still decides: a sandbox started for a file it refuses
-    is closed unused."""
-    if b"\0" in data or not data.strip() or len(data) > max_source_kb * 1024:
-        return False
-    if b"___" not in data:
-        return True
-    return path.suffix == ".py" and all(_not_code(data, at) for at in _blanks(data))
-
-
-def _blanks(data: bytes) -> list[int]:
-    """Where each `___` starts in `data`."""
-    found, at = [], data.find(b"___")
-    while at != -1:
-        found.append(at)
-        at = data.find(b"___", at + 3)
-    return found
-
-
-def _not_code(data: bytes, at: int) -> bool:
-    """Whether the `___` at `at` is surely not code: after a `#` on its line, or inside
-    a triple-quoted string (an odd number of them opened before it)."""
-    before = data[:at]
-    line = before[before.rfind(b"\n") + 1:]
-    return b"#" in line or before.count(b'"""') % 2 == 1 or before.count(b"'''") % 2 == 1
+    """Whether a file of these raw bytes will go into a box (cli/early.py's look)."""
+    return early.surely_gradable(path.suffix == ".py", data, max_source_kb)
 
 
 def start_early(path: Path) -> None:

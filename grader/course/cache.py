@@ -15,27 +15,11 @@ import typing
 from pathlib import Path
 from typing import Any
 
-try:  # hashlib's own built-in BLAKE2: importing hashlib loads OpenSSL's libcrypto first
-    from _blake2 import blake2b
-except ImportError:  # a Python built without it
-    from hashlib import blake2b
-
-from grader.version import __version__
+from grader.course.sidecar import INDEX, index_text
+from grader.course.sidecar import cache_key as cache_key
 
 CACHE = Path(".grade") / "course-cache.json"  # inside the course folder, git-ignored
-# The code that shapes what is cached: the course model, load.py and the learner's plan.
-_SOURCES = tuple(Path(__file__).with_name(name) for name in ("model.py", "load.py", "plan.py"))
 _PLAIN = (str, int, float, bool, type(None))
-
-
-def cache_key(text: bytes) -> str:
-    """What the cached course was made from: this course.yaml, this model and learner's
-    plan, this grader."""
-    digest = blake2b(text, digest_size=32)
-    for source in _SOURCES:
-        digest.update(source.read_bytes())
-    digest.update(__version__.encode())
-    return digest.hexdigest()
 
 
 def _stored(course_file: Path, key: str) -> dict[str, Any] | None:
@@ -63,13 +47,15 @@ def read_learner(course_file: Path, key: str) -> dict[str, Any] | None:
 def write_cache(course_file: Path, key: str, data: dict[str, Any],
                 learner: dict[str, Any] | None = None) -> None:
     """Keep `data` for the next command, with the `learner` plan: what `grade exercise-N`
-    needs before the models load (course/plan.py, `Planned.entry`). A read-only course
+    needs before the models load (course/plan.py, `Planned.entry`), and its index
+    (course/sidecar.py: what it needs before anything imports). A read-only course
     folder simply has no cache."""
     from grader.atomic import write_atomic  # tempfile: only where the cache is (re)written
 
     with contextlib.suppress(OSError):  # two commands at once never mix bytes
         write_atomic(course_file.parent / CACHE,
                      json.dumps({"key": key, "course": data, "learner": learner or {}}))
+        write_atomic(course_file.parent / INDEX, index_text(key, learner or {}))
 
 
 def plain(model: Any) -> bool:

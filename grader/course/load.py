@@ -4,8 +4,8 @@ YAML and pydantic's validator are imported only when the cache (course/cache.py)
 cannot answer: most commands start from a cached, already validated course.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: a NamedTuple's field annotations given as text
+# are each compiled by typing (course/plan.py says the cost).
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -64,7 +64,7 @@ def find_course(start: Path | None = None) -> Path:
     )])
 
 
-def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+def _node_line(root: "yaml.Node | None", loc: tuple[int | str, ...]) -> int | None:
     """The 1-based line in the YAML file of the value at `loc`, as deep as it exists."""
     import yaml
 
@@ -86,7 +86,7 @@ def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None
     return line
 
 
-def _describe(error: ErrorDetails, root: yaml.Node | None) -> ConfigProblem:
+def _describe(error: "ErrorDetails", root: "yaml.Node | None") -> ConfigProblem:
     loc = tuple(error["loc"])
     field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     message = error["msg"]
@@ -118,7 +118,7 @@ def cached_plan(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def load_course(path: Path) -> Course:
+def load_course(path: Path) -> "Course":
     """Read and validate course.yaml at `path` (or take it from the cache)."""
     try:
         raw = path.read_bytes()
@@ -139,7 +139,7 @@ def load_course(path: Path) -> Course:
     return course.located(path.resolve().parent)
 
 
-def _from_cache(model: type[Course], data: dict[str, Any]) -> Course | None:
+def _from_cache(model: "type[Course]", data: dict[str, Any]) -> "Course | None":
     """The course rebuilt from its cached data; None if the data are not what was
     cached (a corrupt or edited cache file), so course.yaml is read again."""
     try:
@@ -149,7 +149,7 @@ def _from_cache(model: type[Course], data: dict[str, Any]) -> Course | None:
         return None
 
 
-def _validate(path: Path, text: str) -> Course:
+def _validate(path: Path, text: str) -> "Course":
     """course.yaml's text as a Course, or every problem with its line."""
     import yaml
     from pydantic import ValidationError

@@ -13,8 +13,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from enum import Enum
@@ -22,17 +20,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from grader.sandbox.asked import LEVEL_VARIABLE as LEVEL_VARIABLE
-from grader.sandbox.asked import LINUX_LEVELS
 from grader.sandbox.asked import PORTABLE as PORTABLE
 from grader.sandbox.asked import SandboxError as SandboxError
 from grader.sandbox.asked import requested_level as requested_level
 from grader.sandbox.codes import CONFINE_FAILED, HOST_BROKEN, READY
+from grader.sandbox.launch import Launched, adopt, isolation_level, zygote_environment
+from grader.sandbox.launch import launch_commands as launch_commands
+from grader.sandbox.launch import which as which
 from grader.sandbox.trees import remove_tree
 
-# What a learner's command imports before the zygote's Popen is on the critical path
-# (the zygote's boot is the longest step): the messages' types are for checking only,
-# and the frames' and texts' modules are imported by the first box's request.
+# A learner's zygote is spawned before this module imports (sandbox/launch.py), but
+# what it imports is still on the main process's way to its first box: the messages'
+# types are for checking only, and the frames' and texts' modules are imported by the
+# first box's request, subprocess by a launch of our own.
 if TYPE_CHECKING:
+    import subprocess  # a learner's zygote is launched without it (sandbox/launch.py)
+
     from grader.sandbox.channel import (
         BoxInfo,
         BoxLimits,
@@ -46,18 +49,10 @@ if TYPE_CHECKING:
         SpawnRequest,
     )
 
+    # The zygote's process: started here, or launched as the command began (`launch`).
+    Zygote = subprocess.Popen[bytes] | Launched
+
 GRACE = 1.0  # seconds past the deadline the host's own alarm gets before we kill
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-# Not -I: that would ignore PYTHONHASHSEED. -s -S and an environment we write
-# ourselves do the same isolating; the first thing run drops '' (the cwd) from
-# sys.path so nothing in the grader's folder can shadow a module.
-_BOOT = (
-    "import sys; sys.path[:] = [p for p in sys.path if p]; "
-    "sys.path.insert(0, sys.argv.pop(1)); "
-    "from grader.sandbox.zygote import main; main()"
-)
-# A fixed hash seed: learner code that iterates a set prints the same in every box.
-_ZYGOTE_ENV = {"PATH": os.defpath, "PYTHONHASHSEED": "0"}
 FULL_ISOLATION = ("chroot", "network", "pid_namespace", "seccomp")
 SIGKILL, SIGSEGV, SIGXCPU = 9, 11, 24
 
@@ -102,42 +97,6 @@ class BoxStopped(Exception):
         """Past the wall-clock `seconds` a submission had (the host's alarm, or ours)."""
         return cls(StopReason.TIMEOUT, line=line if isinstance(line, int) else None,
                    seconds=seconds)
-
-
-def zygote_environment() -> dict[str, str]:
-    """The zygote's whole environment: ours, plus TMPDIR (where box folders go) if set."""
-    tmpdir = os.environ.get("TMPDIR")
-    return {**_ZYGOTE_ENV, "TMPDIR": tmpdir} if tmpdir else dict(_ZYGOTE_ENV)
-
-
-def isolation_level() -> str:
-    """The level asked for in $GRADE_SANDBOX (see `zygote.LEVELS`)."""
-    level = os.environ.get(LEVEL_VARIABLE, "full") or "full"
-    if level not in LINUX_LEVELS:
-        raise SandboxError(f"{LEVEL_VARIABLE}={level!r} is not one of "
-                           f"{', '.join(LINUX_LEVELS)}")
-    return level
-
-
-def which(name: str) -> str | None:
-    """`shutil.which` for a plain name, without importing shutil (and its archive formats)."""
-    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        path = os.path.join(folder or ".", name)
-        if os.access(path, os.X_OK) and not os.path.isdir(path):
-            return path
-    return None
-
-
-def launch_commands(fd: int, level: str = "full") -> list[list[str]]:
-    """Ways to start the zygote, strongest isolation first."""
-    python = [sys.executable, "-s", "-S", "-c", _BOOT, _PACKAGE_ROOT, str(fd), level]
-    unshare = which("unshare")
-    if not unshare or level != "full":
-        return [python]
-    namespaces = [unshare, "--net", "--pid", "--fork", "--kill-child"]
-    if os.geteuid() != 0:
-        namespaces[1:1] = ["--user", "--map-root-user"]
-    return [namespaces + python, python]
 
 
 def stop_from_status(status: BoxStatus, stopped: BoxStopped,
@@ -285,10 +244,10 @@ class Sandbox(Booting):
 
     def __init__(self) -> None:
         super().__init__()
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: Zygote | None = None
         self._control: socket.socket | None = None
         # the first way's zygote, launched by `launch_now` and greeted by `start`
-        self._launched: tuple[subprocess.Popen[bytes], socket.socket] | None = None
+        self._launched: tuple[Zygote, socket.socket] | None = None
 
     def launch_now(self) -> None:
         """Launch the zygote in the calling thread, for `start` to greet in the boot
@@ -300,9 +259,15 @@ class Sandbox(Booting):
             self._launched = None
 
     @staticmethod
-    def _launch(level: str, attempt: int) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    def _launch(level: str, attempt: int) -> tuple[Zygote, socket.socket]:
         """Start the zygote the `attempt`-th way (`launch_commands`); it and our end of
-        its control socket."""
+        its control socket. The first way's may have been launched already, when the
+        command began (`launch.launch_early`): then it is taken as it is."""
+        early = adopt(level) if attempt == 0 else None
+        if early is not None:
+            return early, socket.socket(fileno=early.control)
+        import subprocess  # here: a learner's command adopts the zygote launch.py started
+
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             command = launch_commands(theirs.fileno(), level)[attempt]
@@ -331,7 +296,7 @@ class Sandbox(Booting):
             ours.close()
         raise SandboxError("could not start the sandbox's zygote process")
 
-    def _greet(self, process: subprocess.Popen[bytes], ours: socket.socket) -> bool:
+    def _greet(self, process: Zygote, ours: socket.socket) -> bool:
         """Wait for a launched zygote's hello and take it on; False if it said none."""
         ours.settimeout(20)
         try:
@@ -369,6 +334,8 @@ class Sandbox(Booting):
             self._control.close()
             self._control = None
         if self._process is not None:
+            import subprocess  # for TimeoutExpired (a launched zygote's wait raises it too)
+
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:

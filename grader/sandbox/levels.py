@@ -9,10 +9,6 @@ was asked, and announced like any reduced level.
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-
 from grader.sandbox.asked import LINUX_LEVELS
 from grader.sandbox.client import (
     PORTABLE,
@@ -21,21 +17,10 @@ from grader.sandbox.client import (
     SandboxError,
     requested_level,
 )
+from grader.sandbox.launch import linux_sandbox_runs as linux_sandbox_runs
 
 LEVELS = (*LINUX_LEVELS, PORTABLE)
 __all__ = ["LEVELS", "PORTABLE", "make_sandbox", "requested_level"]
-
-
-def linux_sandbox_runs() -> bool:
-    """Whether this interpreter has what the Linux sandbox's zygote and boxes use."""
-    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
-        return False
-    try:
-        for name in ("fcntl", "resource"):
-            importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
 
 
 def portable_here() -> bool:
