@@ -58,6 +58,10 @@ def run() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):  # the one answer that needs no click
         print(f"grade, version {__version__}")
         sys.exit(0)
+    if "batch" in sys.argv[1:4]:  # its workers' zygotes boot while the batch imports
+        from grader.batch.early import launch
+
+        launch(sys.argv[1:])
     # grade uses no pydantic plugin; looking for them reads the metadata of every
     # installed distribution (20-30 ms) before the first validator is built.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")

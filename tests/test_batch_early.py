@@ -1,0 +1,170 @@
+"""`grade batch`'s zygotes launched as the command starts (grader/batch/early.py): before
+click and pydantic load, one per worker, and nothing of them left behind however the
+batch ends (finished, killed while it imports or grades, a worker killed).
+
+Every process of one batch (the command, its workers, zygotes and boxes) carries the
+test's own TMPDIR in its environment, and its box folders go there: what is left of
+that batch is found by that, whatever else runs on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, grade_command
+
+SOLUTION_1 = ROOT / "solutions" / "exercise_1_weighted_sampling.py"
+STRACE = shutil.which("strace")
+SLOW = "\nimport time\ntime.sleep(0.4)\n"  # each file takes 0.4 s in its box
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+def _class(tmp_path: Path, students: int, tail: str = "") -> Path:
+    for index in range(students):
+        (tmp_path / "class" / f"s{index:02d}").mkdir(parents=True)
+        (tmp_path / "class" / f"s{index:02d}" / SOLUTION_1.name).write_text(
+            SOLUTION_1.read_text() + tail)
+    (tmp_path / "tmp").mkdir()
+    return tmp_path / "class"
+
+
+def _command(tmp_path: Path, jobs: int = 2) -> list[str]:
+    return [*grade_command(), "--course", str(ROOT / "course.yaml"), "batch",
+            str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercise", "exercise-1",
+            "--jobs", str(jobs)]
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+
+
+def _ours(tmp_path: Path) -> dict[int, str]:
+    """The live processes of this test's batch (by the TMPDIR in their environment): pid
+    to command line. A zombie's environment reads empty: only running ones count."""
+    marker = f"TMPDIR={tmp_path / 'tmp'}\0".encode()
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes():
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+    return {pid: line.decode(errors="replace") for pid, line in found.items()}
+
+
+def _zygotes(tmp_path: Path) -> list[int]:
+    return [pid for pid, line in _ours(tmp_path).items() if " -s -S -c " in line]
+
+
+def _left(tmp_path: Path, settle: float) -> tuple[dict[int, str], list[str]]:
+    """What is left of the batch after up to `settle` seconds: processes, box folders."""
+    deadline = time.monotonic() + settle
+    while True:
+        processes = _ours(tmp_path)
+        folders = sorted(p.name for p in (tmp_path / "tmp").iterdir())
+        if (not processes and not folders) or time.monotonic() > deadline:
+            return processes, folders
+        time.sleep(0.05)
+
+
+def _wait_for(what: str, condition: object, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {seconds} s for {what}")
+        time.sleep(0.005)
+
+
+def _graded(tmp_path: Path) -> int:
+    journal = tmp_path / "out" / "journal.jsonl"
+    return journal.read_bytes().count(b"\n") if journal.exists() else 0
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace (apt-get install strace)")
+@pytest.mark.parametrize("students", [1, 3])
+def test_the_zygotes_are_launched_before_click_and_pydantic_load(tmp_path: Path,
+                                                                 students: int) -> None:
+    _class(tmp_path, students)
+    log = tmp_path / "strace.log"
+    done = subprocess.run(
+        [str(STRACE), "-f", "-qq", "-s", "300", "-e", "trace=execve,openat", "-o", str(log),
+         *_command(tmp_path)], capture_output=True, text=True, timeout=300, check=False,
+        env=_environment(tmp_path))
+    assert done.returncode == 0, fail(done.stderr[-2000:], "exit 0", "the batch itself failed")
+    lines = log.read_text().splitlines()
+    launches = [i for i, line in enumerate(lines) if "execve(" in line
+                and '"-s", "-S", "-c"' in line and re.search(r'execve\("[^"]*python', line)]
+    imports = [i for i, line in enumerate(lines) if "openat(" in line
+               and re.search(r"/(click|pydantic)/(__pycache__/)?__init__\.", line)]
+    workers = min(students, 2)
+    assert len(launches) == workers, fail(len(launches), workers, "one zygote per worker "
+                                          "(a class of one has one worker)")
+    assert imports and max(launches) < imports[0], fail(
+        (launches, imports[:1]), "every zygote launched before click or pydantic is opened",
+        "the zygotes boot on the idle core while the batch imports, not after its fork")
+
+
+def test_a_finished_batch_leaves_no_zygote_and_no_box_folder(tmp_path: Path) -> None:
+    _class(tmp_path, 4)
+    done = subprocess.run(_command(tmp_path), capture_output=True, text=True, timeout=300,
+                          env=_environment(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "graded 4 students" in done.stdout, done.stdout
+    left = _left(tmp_path, settle=0)
+    assert left == ({}, []), fail(left, ({}, []), "when `grade batch` has exited, its zygotes "
+                                  "have ended and removed their box folders")
+
+
+@pytest.mark.parametrize("moment", ["importing", "grading"])
+def test_a_batch_killed_with_sigkill_leaves_nothing_running(tmp_path: Path,
+                                                            moment: str) -> None:
+    _class(tmp_path, 6, SLOW)
+    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=_environment(tmp_path))
+    try:
+        if moment == "importing":  # its zygotes launched, its workers not yet forked
+            _wait_for("a zygote", lambda: _zygotes(tmp_path))
+        else:
+            _wait_for("a graded file", lambda: _graded(tmp_path) >= 1)
+            assert _zygotes(tmp_path), "the workers' zygotes run while files are graded"
+    finally:
+        process.kill()
+        process.wait()
+    left = _left(tmp_path, settle=20)
+    assert left == ({}, []), fail(left, ({}, []), f"a batch killed while {moment} takes its "
+                                  "workers, zygotes and boxes (and their folders) with it")
+
+
+def test_a_worker_killed_mid_batch_ends_the_batch_and_leaves_nothing(tmp_path: Path) -> None:
+    _class(tmp_path, 6, SLOW)
+    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_environment(tmp_path))
+    try:
+        _wait_for("a graded file", lambda: _graded(tmp_path) >= 1)
+        command = _ours(tmp_path)[process.pid]
+        workers = [pid for pid, line in _ours(tmp_path).items()
+                   if line == command and pid != process.pid]
+        assert len(workers) == 2, fail(workers, "two workers", "forked from the batch")
+        os.kill(workers[0], signal.SIGKILL)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 2 and "worker process died" in stderr, fail(
+        (process.returncode, stderr[-500:]), "exit 2, saying a worker died", "as before")
+    left = _left(tmp_path, settle=0)
+    assert left == ({}, []), fail(left, ({}, []), "a batch that stops on a dead worker has "
+                                  "ended the other worker and every zygote when it exits")
