@@ -15,6 +15,7 @@ import click
 
 from grader.batch import early
 from grader.batch.names import Layout, Only, default_jobs
+from grader.cli import leave
 from grader.cli.batch_options import (
     CANVAS_ID_OPTION,
     DASK_JOBS,
@@ -99,6 +100,11 @@ def batch(ctx: click.Context, /, **given: Any) -> None:
         early.discard()
         if pool is not None:
             pool.close()
+    # The `grade` command ends once its workers and zygotes have: the interpreter's
+    # teardown of the batch's modules would only delay the prompt (and --dask's client
+    # ends its own way).
+    if not options.dask_address and early.settle():
+        leave(0)
 
 
 def _exercises(course: Course, ids: tuple[str, ...]) -> list[Exercise]:
