@@ -186,3 +186,26 @@ def test_a_finished_batch_ends_without_the_interpreters_teardown(tmp_path: Path)
     assert not marker.exists(), fail("the atexit hook ran", "no teardown", "freeing the batch's "
                                      "modules cost 40-60 ms after everything was written")
     assert _left(tmp_path, settle=0) == ({}, []), "its workers and zygotes ended first"
+
+
+def test_ctrl_c_saves_no_result_it_broke_and_leaves_nothing(tmp_path: Path) -> None:
+    # A terminal's Ctrl-C signals the whole process group, the zygotes launched by the
+    # batch process itself included: the batch says so, keeps only whole results, and
+    # nothing of it is left.
+    _class(tmp_path, 8, SLOW)
+    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_environment(tmp_path),
+                               start_new_session=True)
+    try:
+        _wait_for("a graded file", lambda: _graded(tmp_path) >= 1)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130 and "interrupted" in stderr, (process.returncode, stderr)
+    lines = (tmp_path / "out" / "journal.jsonl").read_text().splitlines()
+    broken = [line for line in lines if '"error":null' not in line.replace(" ", "")]
+    assert lines and not broken, fail(broken[:1], "every saved result graded whole",
+                                      "Ctrl-C stops the batch, never a zygote under a file")
+    assert _left(tmp_path, settle=10) == ({}, []), "nothing of the batch keeps running"
