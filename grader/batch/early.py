@@ -210,10 +210,13 @@ def settle(timeout: float = 5.0) -> bool:
     from multiprocessing.connection import wait
 
     deadline = time.monotonic() + timeout
-    sentinels = [process.sentinel for process in multiprocessing.active_children()]
+    workers = multiprocessing.active_children()
+    sentinels = [process.sentinel for process in workers]
     while sentinels and time.monotonic() < deadline:
         ended = wait(sentinels, max(0.0, deadline - time.monotonic()))
         sentinels = [s for s in sentinels if s not in ended]
+    for process in workers:  # reaped here, so their CPU is this process's children's
+        process.join(max(0.0, deadline - time.monotonic()))
     reap(max(0.0, deadline - time.monotonic()))
     return True
 
