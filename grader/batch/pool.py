@@ -4,8 +4,9 @@ Starting Python, importing the checks and starting a zygote are paid once per
 worker; a submission then costs one box fork plus its checks. Processes, not
 threads: the trusted side decodes JSON and computes statistics, which is CPU work.
 
-`grade batch` forks its workers (`EarlyPool`) before it reads the class: they start
-their zygotes and import the checks while the batch process reads the class.
+`grade batch` forks its workers (`EarlyPool`) before it reads the class: each takes a
+zygote launched as the command started (batch/early.py's `Claims`; or starts its own)
+and imports the checks while the batch process reads the class.
 """
 
 from __future__ import annotations

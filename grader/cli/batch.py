@@ -1,9 +1,12 @@
 """`grade batch SUBMISSIONS --out OUTDIR`: grade a whole class, resumably.
 
-This module is the command line only, and loads light. The command loads the course
-and the batch (cli/batch_run.py), then forks its workers (`EarlyPool`) before it reads
-the class: their start-up (zygote, checks) overlaps the discovery, the journal and the
-planning instead of following them.
+This module is the command line only, and loads light. The workers' zygotes were
+launched as the command started (batch/early.py, from grader.cli.run) and boot while it
+imports; the command loads the course and the batch (cli/batch_run.py), then forks its
+workers (`EarlyPool`), each taking one of those zygotes, before it reads the class: their
+start-up (greeting the zygote, importing the checks) overlaps the discovery, the journal
+and the planning. A finished batch ends once its workers and zygotes have, without the
+interpreter's teardown (`early.settle`, then `leave`).
 """
 
 from __future__ import annotations
