@@ -66,7 +66,18 @@ def _ours(tmp_path: Path) -> dict[int, str]:
 
 
 def _zygotes(tmp_path: Path) -> list[int]:
-    return [pid for pid, line in _ours(tmp_path).items() if " -s -S -c " in line]
+    """The zygotes' Python processes (not unshare's, nor a box: a fork of its zygote)."""
+    pythons = {pid for pid, line in _ours(tmp_path).items()
+               if " -s -S -c " in line and not line.startswith("unshare")
+               and "/unshare " not in line.split(" -s -S -c ")[0]}
+    return [pid for pid in pythons if _parent(pid) not in pythons]
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _left(tmp_path: Path, settle: float) -> tuple[dict[int, str], list[str]]:
@@ -209,3 +220,27 @@ def test_ctrl_c_saves_no_result_it_broke_and_leaves_nothing(tmp_path: Path) -> N
     assert lines and not broken, fail(broken[:1], "every saved result graded whole",
                                       "Ctrl-C stops the batch, never a zygote under a file")
     assert _left(tmp_path, settle=10) == ({}, []), "nothing of the batch keeps running"
+
+
+def test_a_worker_whose_early_zygote_dies_starts_another_and_the_batch_finishes(
+        tmp_path: Path) -> None:
+    # The zygote a worker took is not its child (the batch process launched it): its
+    # death is still a restart, and closing it is still clean.
+    _class(tmp_path, 8, SLOW)
+    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_environment(tmp_path))
+    try:
+        _wait_for("a graded file", lambda: _graded(tmp_path) >= 1)
+        zygotes = _zygotes(tmp_path)
+        assert len(zygotes) == 2, fail(zygotes, "two zygotes", "one per worker")
+        os.kill(zygotes[0], signal.SIGKILL)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0 and "graded 8 students" in out, (process.returncode, err)
+    lines = (tmp_path / "out" / "journal.jsonl").read_text().splitlines()
+    lost = [line for line in lines if "zygote process died" in line]
+    assert len(lines) == 8 and len(lost) <= 1, fail(
+        len(lost), "at most the file in hand", "the worker starts a zygote of its own")
+    assert _left(tmp_path, settle=0) == ({}, []), "nothing left, the restarted zygote included"
