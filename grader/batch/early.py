@@ -12,6 +12,7 @@ The zygotes are this process's children: `reap` waits for them once the workers 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import select
 import signal
@@ -181,23 +182,27 @@ def reap(timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     for process in _children:
         # on its pidfd, not Popen.wait(timeout): that polls, sleeping up to 50 ms a turn
-        _exited(process.pid, deadline)
+        if not _exited(process.pid, deadline):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(max(0.0, deadline - time.monotonic()))
         if process.poll() is None:
             process.kill()
             process.wait()
     del _children[:]
 
 
-def _exited(pid: int, deadline: float) -> None:
-    """Block until process `pid` exits or `deadline` passes (Linux: its pidfd)."""
+def _exited(pid: int, deadline: float) -> bool:
+    """Block until process `pid` exits or `deadline` passes, on its pidfd; False if
+    there is none (an older kernel or Python)."""
     try:
         fd = os.pidfd_open(pid)
-    except (OSError, AttributeError):  # gone already, or no pidfd here: Popen polls
-        return
+    except (OSError, AttributeError):
+        return False
     try:
         select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
     finally:
         os.close(fd)
+    return True
 
 
 def settle(timeout: float = 5.0) -> bool:
