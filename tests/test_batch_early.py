@@ -244,3 +244,42 @@ def test_a_worker_whose_early_zygote_dies_starts_another_and_the_batch_finishes(
     assert len(lines) == 8 and len(lost) <= 1, fail(
         len(lost), "at most the file in hand", "the worker starts a zygote of its own")
     assert _left(tmp_path, settle=0) == ({}, []), "nothing left, the restarted zygote included"
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["batch", "CLASS", "--out", "OUT", "--jobs", "2"], 2),
+    (["--course", "c.yaml", "batch", "--out=OUT", "CLASS", "-j", "1"], 1),
+    (["batch", "CLASS", "--out", "OUT", "--force", "--exercise", "exercise-1", "-j", "5"], 3),
+    (["batch", "CLASS", "--out", "OUT", "--dask", "tcp://x:8786"], 0),  # no local workers
+    (["batch", "CLASS", "--out", "OUT", "-j2"], 0),  # a form the parse does not know
+    (["batch", "CLASS", "--out", "OUT", "--jobs", "0"], 0),  # click's usage error
+    (["batch", "CLASS", "--help"], 0),
+    (["batch", "CLASS", "OTHER", "--out", "OUT"], 0),
+    (["exercise-1", "batch"], 0),  # a learner's file named batch
+])
+def test_the_zygotes_launched_early_are_as_many_as_the_workers_forked_early(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
+        expected: int) -> None:
+    from grader.batch.early import _count, _options
+
+    _class(tmp_path, 3)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "CLASS").symlink_to(tmp_path / "class")
+    options = _options(args)
+    count = 0 if options is None else _count(options)
+    assert count == expected, fail(count, expected, "as many as _early_pool forks; "
+                                           "none when unsure (the workers start their own)")
+
+
+def test_a_resumed_run_launches_no_zygote_early(tmp_path: Path) -> None:
+    from grader.batch.early import _count
+
+    _class(tmp_path, 3)
+    (tmp_path / "out").mkdir()
+    journal = tmp_path / "out" / "journal.jsonl"
+    journal.write_text("")
+    options = {"": str(tmp_path / "class"), "--out": str(tmp_path / "out"), "--jobs": "2"}
+    assert _count(options) == 2, "an empty journal: a first run"
+    journal.write_text('{"student": "s00"}\n')
+    assert _count(options) == 0, fail(_count(options), 0, "a journal with results: the run "
+                                      "may grade nothing, its workers start when needed")
