@@ -47,12 +47,20 @@ course_copy(Path(sys.argv[2]) / "course", 2.0)
 
 # `grade ARGS...` in-process, reporting its own peak RSS on stderr as it exits.
 # VmHWM, not getrusage: a forked child's ru_maxrss starts at its parent's RSS.
+# A finished `grade batch` ends with os._exit (no atexit): its last call is wrapped too.
 SELF = """
-import atexit, sys
+import atexit, os, sys
+MAIN, EXIT = os.getpid(), os._exit
 def peak():
+    if os.getpid() != MAIN:  # a forked worker ending
+        return
     hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
-    print("SELF-PEAK-KIB", hwm.split()[1], file=sys.stderr)
+    print("SELF-PEAK-KIB", hwm.split()[1], file=sys.stderr, flush=True)
+def leave(code):
+    peak()
+    EXIT(code)
 atexit.register(peak)
+os._exit = leave
 sys.argv = ["grade", *sys.argv[1:]]
 from grader.cli import main
 main()

@@ -93,6 +93,19 @@ def test_the_batch_command_loads_no_models_before_its_workers_start() -> None:
         "fork of the workers (the options need only grader.batch.names)")
 
 
+def test_the_exports_modules_load_while_the_workers_grade_not_before_their_fork() -> None:
+    # grader.cli.batch_run is imported before the workers are forked: what it loads is
+    # on every file's critical path. The final scores' and exports' modules load once
+    # the first result is in (batch_run.export_modules).
+    code = ("import sys, grader.cli.batch_run; print(sorted(m for m in sys.modules if "
+            "m.startswith(('grader.reports.export', 'grader.reports.html', "
+            "'grader.reports.moodle', 'grader.batch.regrade', 'grader.batch.changes'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]", fail(
+        done.stdout.strip()[:300], "[]", "the exports' modules (25-45 ms) delayed the fork")
+
+
 def _big_class(students: int) -> ClassResult:
     checks = [CheckResult(name=f"check number {n} of the exercise", passed=n % 2 == 0,
                           score=n % 2, max_score=1, message="x" * 300,

@@ -4,8 +4,9 @@ Starting Python, importing the checks and starting a zygote are paid once per
 worker; a submission then costs one box fork plus its checks. Processes, not
 threads: the trusted side decodes JSON and computes statistics, which is CPU work.
 
-`grade batch` forks its workers (`EarlyPool`) before it reads the class: they start
-their zygotes and import the checks while the batch process reads the class.
+`grade batch` forks its workers (`EarlyPool`) before it reads the class: each takes a
+zygote launched as the command started (batch/early.py's `Claims`; or starts its own)
+and imports the checks while the batch process reads the class.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from grader.sandbox.client import SandboxError
 from grader.sandbox.levels import linux_sandbox_runs, make_sandbox, portable_here
 
 if TYPE_CHECKING:
+    from grader.batch.early import Claims
     from grader.batch.executor import Executor
     from grader.course import Course, Exercise
     from grader.results import ExerciseResult, WorkerInfo
@@ -49,13 +51,14 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _start(course: Course, parent: int, portable: bool) -> None:
+def _start(course: Course, parent: int, portable: bool, claims: Claims | None = None) -> None:
     # Ctrl-C is the batch process's business; a worker (and its zygote, which
     # inherits SIG_IGN) finishes the submission in hand instead of dying mid-way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the batch's "stop as on Ctrl-C"
     _die_with_parent(parent)
-    sandbox = make_sandbox(portable)
+    # a zygote launched as the command started (batch/early.py), already booted
+    sandbox = (claims.claim() if claims else None) or make_sandbox(portable)
     try:
         sandbox.start()
     except SandboxError as exc:
@@ -86,9 +89,11 @@ def _grade(exercise_id: str, path: str) -> tuple[str, str]:
 class WorkerPool:
     """`jobs` warm worker processes (fork start method: they inherit loaded modules)."""
 
-    def __init__(self, course: Course, jobs: int, method: str | None = None) -> None:
+    def __init__(self, course: Course, jobs: int, method: str | None = None,
+                 claims: Claims | None = None) -> None:
         self.course = course
         self.jobs = jobs
+        self.claims = claims  # zygotes launched for the workers to take (fork only)
         self.method = method  # multiprocessing's start method; None: the platform's best
         self._executor: ProcessPoolExecutor | None = None
         # Whether leaving waits for the workers to end. A pool forked inside a batch
@@ -103,7 +108,9 @@ class WorkerPool:
         method = self.method or ("fork" if linux_sandbox_runs() else "spawn")
         self._executor = ProcessPoolExecutor(
             self.jobs, mp_context=multiprocessing.get_context(method),
-            initializer=_start, initargs=(self.course, os.getpid(), portable_here()))
+            initializer=_start,
+            initargs=(self.course, os.getpid(), portable_here(),
+                      self.claims if method == "fork" else None))
         return self
 
     def launch(self) -> None:
@@ -112,6 +119,8 @@ class WorkerPool:
         assert self._executor is not None
         for _ in range(self.jobs):
             self._executor.submit(_ready)
+        if self.claims is not None:  # forked now (the first submit forks them all)
+            self.claims.forked()
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         assert self._executor is not None
@@ -158,9 +167,9 @@ class EarlyPool:
     """The local pool, its workers forked before the class is read: an ExecutorFactory
     whose first use is that pool (no more workers than `jobs`, started at once)."""
 
-    def __init__(self, course: Course, jobs: int) -> None:
+    def __init__(self, course: Course, jobs: int, claims: Claims | None = None) -> None:
         self._jobs = jobs
-        self._pool: WorkerPool | None = WorkerPool(course, jobs).__enter__()
+        self._pool: WorkerPool | None = WorkerPool(course, jobs, claims=claims).__enter__()
         # Forked before the journal is opened, its workers hold no lock: the batch
         # need not wait for them to close their zygotes (which removes their boxes'
         # folders) before writing its exports; the executor's exit hook joins them

@@ -197,7 +197,9 @@ class BatchRequest:
     `selection` (--student, --only, --force) says what is graded again. Files are
     graded on the local pool of `jobs` workers, or on `executor`'s (Dask). `export`
     writes OUTDIR's files while the journal's lock is still held, so two runs on one
-    OUTDIR can never interleave their exports.
+    OUTDIR can never interleave their exports. `first` is called once the first
+    result from the workers is in (every file is theirs then): work the batch process
+    can do while they grade the rest, such as importing what `export` needs.
     """
 
     submissions: Path
@@ -211,6 +213,7 @@ class BatchRequest:
     executor: ExecutorFactory | None = None
     progress: Progress | None = None
     export: Export | None = None
+    first: Callable[[], object] | None = None
 
 
 def run_batch(course: Course, request: BatchRequest) -> BatchRun:
@@ -246,8 +249,7 @@ def _run_batch(course: Course, request: BatchRequest) -> BatchRun:
             clock = run.lap("setup", clock)
             write_manifest(outdir, class_.manifest)
             executor = request.executor or local_pool(request.jobs or default_jobs())
-            _locked(course, journal, class_, run, request.selection, clock, executor,
-                    request.progress, request.export)
+            _locked(course, journal, class_, run, request, clock, executor)
     except JournalBusy as exc:
         raise BatchError(str(exc)) from None
     except WorkerError as exc:
@@ -326,17 +328,17 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
 
 
 def _locked(course: Course, journal: Journal, class_: _Class, run: BatchRun,
-            selection: Selection, clock: float, executor: ExecutorFactory,
-            progress: Progress | None, export: Export | None) -> None:
+            request: BatchRequest, clock: float, executor: ExecutorFactory) -> None:
     """Grade what changed, keep the journal to the class, assemble and export."""
     tasks, students, reference = run.tasks, run.students, class_.reference
+    selection, export = request.selection, request.export
     known = journal.read()
     todo = [t for t in tasks if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
     again = {t.key for t in todo}
     run.reused = sum(t.key in known and t.key not in again for t in tasks)
     del known  # the journal keeps the entries; this copy of the dict need not live on
     clock = run.lap("journal", clock)
-    _grade(reference, journal, todo, executor, run, progress)
+    _grade(reference, journal, todo, executor, run, request.progress, request.first)
     clock = run.lap("grading", clock)
     entries = journal.read()
     # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
@@ -400,7 +402,8 @@ def _manifest(course: Course, exercises: list[Exercise], shard: Shard, whole: st
 
 
 def _grade(reference: Grader, journal: Journal, todo: list[Task], executor: ExecutorFactory,
-           run: BatchRun, progress: Progress | None) -> None:
+           run: BatchRun, progress: Progress | None,
+           first: Callable[[], object] | None = None) -> None:
     """Grade `todo`: files that cannot be read here, the rest on warm workers."""
     total = len(todo)
 
@@ -423,6 +426,9 @@ def _grade(reference: Grader, journal: Journal, todo: list[Task], executor: Exec
         run.workers = pool.workers
         for task, result, worker in pool.grade(work):
             record(task, result, worker)
+            if first is not None:
+                warm, first = first, None
+                warm()
 
 
 def _assemble(title: str, infos: list[ExerciseInfo], students: list[StudentFolder],

@@ -74,10 +74,15 @@ def run() -> None:
 
 
 def launch_early(args: list[str]) -> None:
-    """A learner's file to grade: launch its zygote now, to boot from here on
-    (cli/early.py). Only an optimisation: whatever goes wrong, the command starts
-    its own sandbox as it always did."""
+    """A learner's file to grade, or a batch's workers: launch their zygotes now, to
+    boot from here on (cli/early.py, batch/early.py). Only an optimisation: whatever
+    goes wrong, the command starts its own sandboxes as it always did."""
     try:
+        if "batch" in args[:3]:  # its workers' zygotes boot while the batch imports
+            from grader.batch.early import launch
+
+            launch(args)
+            return
         from grader.cli.early import launch_for
 
         launch_for(args)

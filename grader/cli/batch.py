@@ -1,21 +1,24 @@
 """`grade batch SUBMISSIONS --out OUTDIR`: grade a whole class, resumably.
 
-This module is the command line only, and loads light. The command loads the course
-and the batch (cli/batch_run.py), then forks its workers (`EarlyPool`) before it reads
-the class: their start-up (zygote, checks) overlaps the discovery, the journal and the
-planning instead of following them.
+This module is the command line only, and loads light. The workers' zygotes were
+launched as the command started (batch/early.py, from grader.cli.run) and boot while it
+imports; the command loads the course and the batch (cli/batch_run.py), then forks its
+workers (`EarlyPool`), each taking one of those zygotes, before it reads the class: their
+start-up (greeting the zygote, importing the checks) overlaps the discovery, the journal
+and the planning. A finished batch ends once its workers and zygotes have, without the
+interpreter's teardown (`early.settle`, then `leave`).
 """
 
 from __future__ import annotations
 
-import os
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from grader.batch.names import JOURNAL, Layout, Only, default_jobs
+from grader.batch import early
+from grader.batch.names import Layout, Only, default_jobs
+from grader.cli import leave
 from grader.cli.batch_options import (
     CANVAS_ID_OPTION,
     DASK_JOBS,
@@ -93,12 +96,18 @@ def batch(ctx: click.Context, /, **given: Any) -> None:
     # (importing them again in each worker cost more CPU than the overlap saved).
     from grader.cli.batch_run import grade_class
 
-    early = _early_pool(course, options)
+    pool = _early_pool(course, options)
     try:
-        grade_class(ctx, course, options, exercises, early)
+        grade_class(ctx, course, options, exercises, pool)
     finally:
-        if early is not None:
-            early.close()
+        early.discard()
+        if pool is not None:
+            pool.close()
+    # The `grade` command ends once its workers and zygotes have: the interpreter's
+    # teardown of the batch's modules would only delay the prompt (and --dask's client
+    # ends its own way).
+    if not options.dask_address and early.settle():
+        leave(0)
 
 
 def _exercises(course: Course, ids: tuple[str, ...]) -> list[Exercise]:
@@ -114,22 +123,13 @@ def _exercises(course: Course, ids: tuple[str, ...]) -> list[Exercise]:
 
 
 def _early_pool(course: Course, options: BatchOptions) -> EarlyPool | None:
-    """The local workers, forked now, on a first run into OUTDIR; None with --dask, or
-    when OUTDIR's journal already holds results (a resumed run may grade nothing: its
-    pool starts when there is a file to grade, as before)."""
-    journal = options.outdir / JOURNAL
-    if options.dask_address or (journal.is_file() and journal.stat().st_size):
+    """The local workers, forked now, on a first run into OUTDIR, each with a zygote
+    launched as the command started if there is one (batch/early.py); None with
+    --dask, or when OUTDIR's journal already holds results (a resumed run may grade
+    nothing: its pool starts when there is a file to grade, as before)."""
+    if not early.forks_early(options.outdir, bool(options.dask_address)):
         return None
     from grader.batch.pool import EarlyPool
 
-    return EarlyPool(course, _workers(options.submissions, options.jobs or default_jobs()))
-
-
-def _workers(submissions: Path, jobs: int) -> int:
-    """`jobs`, or fewer when SUBMISSIONS holds fewer entries (students, for most
-    layouts; nbgrader's are in submitted/): a class of one needs one worker."""
-    folder = submissions / "submitted" if (submissions / "submitted").is_dir() else submissions
-    if not folder.is_dir():  # a zip: unpacked later
-        return jobs
-    with os.scandir(folder) as entries:
-        return max(1, min(jobs, len(list(islice(entries, jobs)))))
+    jobs = early.workers(options.submissions, options.jobs or default_jobs())
+    return EarlyPool(course, jobs, early.Claims(early.take(jobs)))

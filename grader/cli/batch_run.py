@@ -6,7 +6,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,7 +16,6 @@ from grader.batch.executor import ExecutorFactory
 from grader.batch.layouts import Layout
 from grader.batch.names import JOURNAL
 from grader.batch.pool import LOCAL_WORKER, EarlyPool
-from grader.batch.regrade import Settled, finalise_scores
 from grader.batch.roster import RosterRow, check_ids, read_roster
 from grader.batch.select import Only, Selection
 from grader.batch.shard import Shard, ShardError
@@ -26,11 +25,13 @@ from grader.cli.batch_options import BatchOptions, canvas_column
 from grader.cli.context import die, say_weakened
 from grader.cli.exits import INTERRUPTED
 from grader.course import Course, Exercise
-from grader.reports.export import summary as exports_summary
-from grader.reports.export import write_exports
-from grader.reports.html import SimilarityLink
-from grader.reports.moodle import unmatched_in_moodle
 from grader.results import ClassResult, WorkerInfo
+
+# The final scores' and the exports' modules are imported once the first result is in
+# (`export_modules`), while the workers grade the rest: before the fork they delayed
+# every file's start, now that the workers' zygotes are booted as the command starts.
+if TYPE_CHECKING:
+    from grader.batch.regrade import Settled
 
 TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
 
@@ -74,7 +75,15 @@ class Progress:
             self.bar.__exit__(None, None, None)
 
 
+def export_modules() -> None:
+    """Import what the final scores and the exports need (the first result is in)."""
+    import grader.batch.regrade
+    import grader.reports.export  # noqa: F401
+
+
 def _summary(run: BatchRun, settled: Settled, outdir: Path, where: str = "") -> list[str]:
+    from grader.reports.export import summary as exports_summary
+
     result = settled.result
     submissions = [e for s in result.students for e in s.exercises]
     missing = sum(not e.submitted for e in submissions)
@@ -121,6 +130,8 @@ def moved(settled: Settled, outdir: Path) -> list[str]:
 def unmatched_warning(result: ClassResult, roster: bool) -> list[str]:
     """The students moodle.csv leaves out (Moodle could not match their rows), with
     why; said when Moodle is in use (a roster, or some student it can match)."""
+    from grader.reports.moodle import unmatched_in_moodle
+
     unmatched = unmatched_in_moodle(result)
     if not unmatched or not (roster or len(unmatched) < len(result.students)):
         return []
@@ -182,6 +193,7 @@ def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
     similarity, link = None, None
     if options.with_similarity:  # compared before grading, written after it (report.html links it)
         from grader.cli.similarity import compare_submissions, write_similarity_report
+        from grader.reports.html import SimilarityLink
         from grader.similarity.html import INDEX
 
         similarity = compare_submissions(ctx, options.submissions, options.exercise_ids,
@@ -195,6 +207,9 @@ def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
 
     def export(run: BatchRun) -> None:
         """Final scores and what moved (regrade.finalise_scores), then every export."""
+        from grader.batch.regrade import finalise_scores
+        from grader.reports.export import write_exports
+
         settled = finalise_scores(course, run.results, run.students, run.files,
                                   options.outdir, extensions=extension_rows,
                                   overrides=override_rows, elsewhere=run.elsewhere,
@@ -209,7 +224,7 @@ def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
                            jobs=options.jobs, selection=selection,
                            layout=Layout(options.layout) if options.layout else None,
                            shard=shard, roster=roster_rows, executor=executor,
-                           progress=progress, export=export)
+                           progress=progress, export=export, first=export_modules)
     run = _graded(course, request, progress)
     settled = finished[0]
     warn([*run.warnings, *settled.warnings,

@@ -402,8 +402,8 @@ class Zygote:
     def serve(self) -> None:
         hello: Hello = {"hello": self.caps, "pid": os.getpid(), "uid_base": self.uid_base,
                         "uid_range": UID_RANGE if self.uid_base else 0, "boxes": self.base}
-        self.control.send(json.dumps(hello).encode())
-        try:
+        try:  # a client gone before the hello (a batch killed as it starts): no folder left
+            self.control.send(json.dumps(hello).encode())
             while True:
                 self.wait_for_request()
                 data = self.control.recv(1 << 16)
