@@ -22,7 +22,8 @@ from itertools import islice
 from pathlib import Path
 
 from grader.batch.names import JOURNAL, default_jobs
-from grader.sandbox.client import Sandbox, SandboxError, isolation_level
+from grader.sandbox.client import Sandbox, SandboxError
+from grader.sandbox.launch import Launched, isolation_level
 
 # `grade batch`'s options that take a value, and its flags: any other word (--help,
 # a typo) and nothing is launched early; click then says what it says today.
@@ -33,7 +34,7 @@ VALUED = frozenset({
 FLAGS = frozenset({"--force", "--similarity", "--allow-uncontained"})
 
 _launched: list[Sandbox] = []  # launched here, not yet handed to the workers
-_children: list[subprocess.Popen[bytes]] = []  # every zygote launched here, for `reap`
+_children: list[subprocess.Popen[bytes] | Launched] = []  # every zygote launched here, for `reap`
 _console: list[bool] = []  # whether `launch` ran: this process is the `grade` command
 
 
