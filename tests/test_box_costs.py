@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,7 +157,6 @@ def test_killing_a_uid_kills_its_processes_only_and_forks_nothing() -> None:
 
 def test_every_libc_function_a_box_calls_is_found_once_in_the_zygote() -> None:
     import re
-    from pathlib import Path
 
     from grader.sandbox import confine
 
@@ -167,3 +167,91 @@ def test_every_libc_function_a_box_calls_is_found_once_in_the_zygote() -> None:
     found = [name for name in confine.LIBC_CALLS if name in vars(kernel.libc)]
     assert found == list(confine.LIBC_CALLS), fail(
         found, list(confine.LIBC_CALLS), "looked up by Kernel(), kept on the CDLL by ctypes")
+
+
+# --- what every box inherits from its zygote instead of redoing -----------------------
+
+FORK_PROBE = """
+import json, os
+from grader.sandbox.zygote import preload
+preload(("random", "threading"))
+import random, threading
+lock, state = id(threading._shutdown_locks_lock), random.getstate()
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    same = [random.getstate() == state, id(threading._shutdown_locks_lock) == lock]
+    os.write(write, json.dumps(same).encode())
+    os._exit(0)
+os.close(write)
+print(os.read(read, 100).decode())
+os.waitpid(pid, 0)
+"""
+
+
+def test_a_child_of_the_preloaded_zygote_runs_no_hook_random_or_threading_registered() -> None:
+    # random's hook reseeds it from the OS and threading's rebuilds its thread table in
+    # every child: about half a millisecond of each box's CPU, for nothing a box needs
+    # (the host seeds random before learner code runs; the zygote has one thread).
+    import subprocess
+    import sys
+
+    import grader
+
+    root = str(Path(grader.__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-S", "-c", FORK_PROBE], capture_output=True,
+                          text=True, env={"PYTHONPATH": root}, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [True, True], fail(
+        done.stdout.strip(), "[true, true]",
+        "the child keeps random's state and threading's lock: no at-fork hook ran")
+
+
+ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                               reason="only root has capabilities to drop")
+INHERITED = """
+import ctypes, os
+libc = ctypes.CDLL(None)
+bounding = [libc.prctl(23, cap, 0, 0, 0) for cap in range(41)]  # PR_CAPBSET_READ
+environment = dict(os.environ)
+c_environment = [libc.getenv(name) for name in (b"PATH", b"PYTHONHASHSEED", b"TMPDIR")]
+"""
+
+
+def _box_values(names: tuple[str, ...]) -> tuple[list[Any], dict[str, Any]]:
+    from grader.sandbox.channel import BoxLimits
+    from grader.sandbox.client import Sandbox
+
+    limits = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
+                       disk_kb=4096, disk_files=64)
+    with Sandbox() as sandbox:
+        with sandbox.box(limits, 10) as box:
+            loaded = box.request("load", source=INHERITED, filename="inherited.py")
+            assert loaded.get("ok"), loaded
+            values = [box.request("get", name=name).get("value") for name in names]
+        return values, dict(box.status)
+
+
+def test_a_box_has_no_environment_at_all_and_its_status_counts_its_page_faults() -> None:
+    (environment, c_environment), status = _box_values(("environment", "c_environment"))
+    assert environment == {}, fail(environment, {}, "os.environ is empty in a box")
+    assert c_environment == [0, 0, 0], fail(c_environment, [0, 0, 0],
+                                            "so is the C library's (the zygote's own)")
+    faults = status.get("faults")
+    assert isinstance(faults, int) and faults > 0, fail(
+        faults, "a count", "the zygote reports the page faults a box took (bench/ reads it)")
+
+
+@ROOT_ONLY
+def test_a_box_and_its_zygote_have_an_empty_capability_bounding_set(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.sandbox.client import LEVEL_VARIABLE, Sandbox
+
+    (bounding,), _ = _box_values(("bounding",))
+    assert bounding == [0] * 41, fail(bounding, [0] * 41, "a box can gain no capability")
+    monkeypatch.setenv(LEVEL_VARIABLE, "no-namespaces")  # the zygote is the process started
+    with Sandbox() as sandbox:
+        status = Path(f"/proc/{sandbox.process_id}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("CapBnd:"))
+    assert int(line.split()[1], 16) == 0, fail(
+        line, "CapBnd: 0", "the zygote empties it once, for every box it forks")
