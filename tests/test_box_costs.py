@@ -255,3 +255,44 @@ def test_a_box_and_its_zygote_have_an_empty_capability_bounding_set(
     line = next(line for line in status.splitlines() if line.startswith("CapBnd:"))
     assert int(line.split()[1], 16) == 0, fail(
         line, "CapBnd: 0", "the zygote empties it once, for every box it forks")
+
+
+# --- a function's draws are written once per distinct outcome ------------------------
+
+
+def test_ten_thousand_draws_of_three_outcomes_are_written_by_jsons_encoder_three_times(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # json's encoder makes (and keeps) a new string object per item: in a box, fresh
+    # memory and its page faults. The draws' text is made from each outcome's once.
+    import json.encoder
+
+    written: list[str] = []
+    encode = json.encoder.encode_basestring_ascii
+
+    def counted(text: str) -> str:
+        written.append(text)
+        return encode(text)
+
+    monkeypatch.setattr(json.encoder, "encode_basestring_ascii", counted)
+    host = Host()
+    source = "import random\ndef f():\n    return random.choice(['sun', 'rain', 'fog'])\n"
+    assert host.handle({"op": "load", "source": source, "filename": "s.py", "id": 1})["ok"]
+    reply = host.handle({"op": "call", "name": "f", "args": [], "kwargs": {}, "seed": 0,
+                         "repeat": 10_000, "id": 2})
+    assert len(reply["results"]) == 10_000 and set(reply["results"]) == {"sun", "rain", "fog"}
+    assert len(written) == 3, fail(len(written), 3, "one encoding per distinct outcome")
+
+
+OUTCOMES = st.lists(st.text(max_size=4) | st.sampled_from(["\ud800", "\"\\", "\x00\n", "é"]),
+                    min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(OUTCOMES, st.lists(st.integers(min_value=0, max_value=4), max_size=60))
+def test_draws_are_written_exactly_as_jsons_encoder_writes_them(
+        outcomes: list[str], picks: list[int]) -> None:
+    from grader.sandbox.host import _encode
+
+    draws = [outcomes[i % len(outcomes)] for i in picks]
+    expected = json.dumps(draws, separators=(",", ":"), allow_nan=True)
+    assert _encode(draws) == expected, fail(_encode(draws), expected, f"for {draws!r}")
