@@ -296,3 +296,34 @@ def test_draws_are_written_exactly_as_jsons_encoder_writes_them(
     draws = [outcomes[i % len(outcomes)] for i in picks]
     expected = json.dumps(draws, separators=(",", ":"), allow_nan=True)
     assert _encode(draws) == expected, fail(_encode(draws), expected, f"for {draws!r}")
+
+
+# --- the trusted side's part of a request -------------------------------------------
+
+
+def test_a_request_to_a_box_builds_no_json_encoder_and_runs_no_import_machinery() -> None:
+    # Per request, json.dumps(..., separators=...) built a JSONEncoder anew and each
+    # `from grader import x` in Box.request ran importlib's _handle_fromlist in Python.
+    import sys
+
+    from grader.sandbox.channel import BoxLimits
+    from grader.sandbox.client import Sandbox
+
+    limits = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
+                       disk_kb=4096, disk_files=64)
+    ran: list[str] = []
+
+    def profile(frame: Any, event: str, arg: object) -> None:
+        if event == "call":
+            ran.append(f"{frame.f_code.co_filename}:{frame.f_code.co_name}")
+
+    with Sandbox() as sandbox, sandbox.box(limits, 10) as box:
+        assert box.request("load", source="x = {'a': 1}\n", filename="x.py").get("ok")
+        sys.setprofile(profile)
+        try:
+            value = box.request("get", name="x").get("value")
+        finally:
+            sys.setprofile(None)
+    assert value == {"a": 1}
+    waste = [name for name in ran if name.endswith(("encoder.py:__init__", "_handle_fromlist"))]
+    assert waste == [], fail(waste, [], "one encoder made at import; `import a.b as c`")

@@ -263,7 +263,7 @@ def _encode(value: Any) -> str | None:
     encoded = _repeated_strings(value)
     if encoded is None:
         try:
-            encoded = json.dumps(value, separators=(",", ":"), allow_nan=True)
+            encoded = protocol.write(value)
         except (TypeError, ValueError, RecursionError):
             return None
     if len(encoded) > protocol.MAX_VALUE:
@@ -352,10 +352,14 @@ class Host:
             params = list(code.co_varnames[: code.co_argcount]) if code else []
             return {"kind": "function", "params": params}
         try:
-            ok, data = _to_json(value)
+            encoded = _encode(value)
         except TooLarge:
             return {"kind": TOO_LARGE["kind"], "limit": TOO_LARGE["limit"]}
-        return {"kind": "value", "value": data} if ok else {"kind": "opaque", "type": data}
+        if encoded is None:
+            return {"kind": "opaque", "type": type(value).__name__}
+        # in a box, sent as the text it was checked as (as a call's results are)
+        return {"kind": "value",
+                "value": protocol.Encoded(encoded) if self.encoded else json.loads(encoded)}
 
     def call(self, name: str, args: list[Any], kwargs: dict[str, object],
              seed: int | None, repeat: int) -> Reply:
