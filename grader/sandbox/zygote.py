@@ -22,7 +22,7 @@ box is a `fork()` that then shuts every door it can before running learner code:
    anything but itself;
 7. rlimits on memory, CPU time, file size, descriptors and processes (none: a
    box cannot fork);
-8. an empty environment (the zygote's own, emptied once it has started).
+8. an empty environment (the zygote empties its own before its first box).
 
 The zygote itself is started inside new network and PID namespaces where the
 machine allows it (see `client.launch_commands`). It speaks to the trusted side
@@ -206,7 +206,7 @@ def _enter_box(box: str, uid: int, caps: Isolation, kernel: Kernel,
         _confine(box, uid, caps, kernel, zygote, limits)
     except OSError:
         os._exit(CONFINE_FAILED)  # never run learner code less boxed than promised
-    if os.environ:  # the zygote emptied its own: a box inherits none (main())
+    if os.environ:  # the zygote emptied its own: a box inherits none (prepare_boxes)
         os.environ.clear()
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-size write raises instead
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -295,6 +295,7 @@ class Zygote:
         self.base = make_folder("grade-boxes-")
         os.chmod(self.base, 0o711)
         self.count = 0
+        self.prepared = False  # prepare_boxes
         self.uid_base = claim_uid_range()[0] if self.caps["setuid"] else 0
         # reaped: (status, CPU seconds, page faults)
         self.statuses: dict[int, tuple[int, float, int]] = {}
@@ -302,7 +303,22 @@ class Zygote:
         self.budgets: dict[int, tuple[str, int, int]] = {}  # tracked: box, bytes, files
         self.over_disk: set[int] = set()  # boxes killed for their disk use
 
+    def prepare_boxes(self) -> None:
+        """What every box would otherwise redo, done once, before the first fork (not
+        at boot: a learner's command waits for the hello, not for this).
+
+        Step 4's bounding set is emptied here for every box at once: this process never
+        runs another program, and keeps the capabilities a box's set-up needs. Step 8's
+        environment too: it was read for the box folder (TMPDIR), and nothing else
+        reads it; a box only checks that it inherited none.
+        """
+        self.kernel.drop_bounding_set()
+        os.environ.clear()
+        self.prepared = True
+
     def spawn(self, limits: BoxLimits) -> None:
+        if not self.prepared:
+            self.prepare_boxes()
         self.count += 1
         box = os.path.join(self.base, f"box-{self.count}")
         uid = self.uid_base + self.count % UID_RANGE
@@ -457,14 +473,7 @@ def main() -> None:
     # Linux-only modules, imported by the functions that use them; loaded here,
     # because a box cannot load a module from disk once it is chrooted.
     preload((*PRELOAD, "fcntl", "resource"))
-    zygote = Zygote(control, level, kernel, tmpfs)
-    # Step 4's bounding set, emptied here for every box at once: this process never
-    # runs another program, and keeps the capabilities a box's set-up needs.
-    kernel.drop_bounding_set()
-    # Its environment (TMPDIR) was read for its box folder: emptied once here, every
-    # box starts with none, and its own check finds nothing left to clear.
-    os.environ.clear()
-    zygote.serve()
+    Zygote(control, level, kernel, tmpfs).serve()
     # Its boxes are reaped, its folder removed, its stdio is /dev/null: nothing is left to
     # flush, and the client waits for this exit (every learner's run, every batch worker's
     # close), so the interpreter's teardown of ~120 modules is skipped.
