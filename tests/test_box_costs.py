@@ -331,3 +331,30 @@ def test_a_request_to_a_box_builds_no_json_encoder_and_runs_no_import_machinery(
     assert value == {"a": 1}
     waste = [name for name in ran if name.endswith(("encoder.py:__init__", "_handle_fromlist"))]
     assert waste == [], fail(waste, [], "one encoder made at import; `import a.b as c`")
+
+
+def _reference(value: Any) -> str:
+    """What a box sent before draws had their own path: _too_large, then json.dumps."""
+    from grader.sandbox.host import _too_large
+
+    if _too_large(value, protocol.MAX_VALUE):
+        return "too large"
+    text = json.dumps(value, separators=(",", ":"), allow_nan=True)
+    return "too large" if len(text) > protocol.MAX_VALUE else text
+
+
+@pytest.mark.parametrize("draws", [
+    ["abcdefghij"] * 349_525, ["abcdefghij"] * 349_526,  # 2 + 12 n around 4 MiB
+    ["\""] * 1_398_100, ["\""] * 1_398_101,  # each written as 4 characters, counted as 3
+    ["x"] * 2_097_150, ["x"] * 2_097_151,  # over by the length alone
+    [str(i) for i in range(5_000)], ["a"], [],
+], ids=lambda draws: f"{len(draws)} of {draws[0]!r}" if draws else "none")
+def test_draws_are_refused_as_too_large_exactly_when_they_were(draws: list[str]) -> None:
+    from grader.sandbox.host import TooLarge, _encode
+
+    try:
+        sent = _encode(draws)
+    except TooLarge:
+        sent = "too large"
+    expected = _reference(draws)
+    assert sent == expected, fail(str(sent)[:40], expected[:40], "the same limit, as before")

@@ -230,19 +230,24 @@ def _too_large(value: Any, budget: int) -> bool:
 REPEATS = 4  # items per distinct string, at the least, for `_repeated_strings`
 
 
-def _repeated_strings(value: Any) -> str | None:
-    """The JSON text of a list of plain strings that mostly repeat (a function's draws,
-    `LearnerFunction.draw`: thousands of a few outcomes), or None for any other value.
+def _strings(value: Any) -> bool:
+    """Whether `value` is a list of exact strs, as a function's draws usually are
+    (`LearnerFunction.draw`); its first look is `_json_size`'s, by length alone."""
+    return (type(value) is list and len(value) > 0 and 2 + 2 * len(value) <= protocol.MAX_VALUE
+            and set(map(type, value)) == {str})
+
+
+def _repeated_strings(value: list[str]) -> str | None:
+    """The JSON text of a list of strs that mostly repeat (thousands of draws of a few
+    outcomes), or None if they do not.
 
     json's encoder makes a new string object per item, all kept until its final join:
     in a box, fresh memory, hence page faults (170 of them and 0.4 ms of a box's CPU
     for 10,000 draws). Here each distinct string is written once, and C loops join
     them: the same text. Exact `str`s only: hashing them runs no learner code.
     """
-    if type(value) is not list or len(value) < 2 * REPEATS or set(map(type, value)) != {str}:
-        return None
     distinct = set(value)
-    if len(distinct) * REPEATS > len(value):
+    if len(value) < 2 * REPEATS or len(distinct) * REPEATS > len(value):
         return None
     written = {text: json.dumps(text) for text in distinct}
     return "[" + ",".join(map(written.__getitem__, value)) + "]"
@@ -258,9 +263,13 @@ def _encode(value: Any) -> str | None:
 
     Raises TooLarge for a value over `protocol.MAX_VALUE` bytes.
     """
-    if _too_large(value, protocol.MAX_VALUE):
+    encoded = None
+    if _strings(value):  # `_too_large`'s own measure of them, by C loops, in one pass
+        if 2 + 2 * len(value) + sum(map(len, value)) > protocol.MAX_VALUE:
+            raise TooLarge
+        encoded = _repeated_strings(value)
+    elif _too_large(value, protocol.MAX_VALUE):
         raise TooLarge
-    encoded = _repeated_strings(value)
     if encoded is None:
         try:
             encoded = protocol.write(value)
