@@ -189,6 +189,7 @@ os.waitpid(pid, 0)
 """
 
 
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="no fork here")
 def test_a_child_of_the_preloaded_zygote_runs_no_hook_random_or_threading_registered() -> None:
     # random's hook reseeds it from the OS and threading's rebuilds its thread table in
     # every child: about half a millisecond of each box's CPU, for nothing a box needs
