@@ -383,3 +383,20 @@ def test_ten_thousand_draws_cost_a_box_under_two_hundred_page_faults_more_than_t
         many = sorted(faults(sandbox, 10_000) for _ in range(5))[2]
     assert few > 0 and many - few < 200, fail(
         many - few, "< 200", f"page faults of 10,000 draws ({many}) over 10 ({few})")
+
+
+def test_a_box_finds_the_zygotes_objects_frozen_out_of_its_collections() -> None:
+    # A full collection in a box walked (and wrote to) every object the zygote had
+    # imported: copy-on-write faults and CPU for what the box never made.
+    from grader.sandbox.channel import BoxLimits
+    from grader.sandbox.client import Sandbox
+
+    limits = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
+                       disk_kb=4096, disk_files=64)
+    source = "import gc\nfrozen = gc.get_freeze_count()\nmine = len(gc.get_objects())\n"
+    with Sandbox() as sandbox, sandbox.box(limits, 10) as box:
+        assert box.request("load", source=source, filename="gc.py").get("ok")
+        frozen = box.request("get", name="frozen").get("value")
+        mine = box.request("get", name="mine").get("value")
+    assert isinstance(frozen, int) and isinstance(mine, int) and frozen > 10 * mine, fail(
+        (frozen, mine), "frozen >> tracked", "the zygote froze what it imported")

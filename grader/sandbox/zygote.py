@@ -35,6 +35,7 @@ chroot and no Landlock either: what a machine without any of them gets).
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -311,9 +312,16 @@ class Zygote:
         runs another program, and keeps the capabilities a box's set-up needs. Step 8's
         environment too: it was read for the box folder (TMPDIR), and nothing else
         reads it; a box only checks that it inherited none.
+
+        And every object made so far moves to the collector's permanent generation: a
+        full collection in a box (learner code that keeps many lists or dicts) then
+        walks the box's own objects only, not the zygote's thirteen thousand, each of
+        whose headers it would write, a copy-on-write fault per page (60,000 tuples
+        kept in 5,000 lists: 120 faults and 1-2 ms fewer per box, measured here).
         """
         self.kernel.drop_bounding_set()
         os.environ.clear()
+        gc.freeze()
         self.prepared = True
 
     def spawn(self, limits: BoxLimits) -> None:
