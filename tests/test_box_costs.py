@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,7 +157,6 @@ def test_killing_a_uid_kills_its_processes_only_and_forks_nothing() -> None:
 
 def test_every_libc_function_a_box_calls_is_found_once_in_the_zygote() -> None:
     import re
-    from pathlib import Path
 
     from grader.sandbox import confine
 
@@ -167,3 +167,236 @@ def test_every_libc_function_a_box_calls_is_found_once_in_the_zygote() -> None:
     found = [name for name in confine.LIBC_CALLS if name in vars(kernel.libc)]
     assert found == list(confine.LIBC_CALLS), fail(
         found, list(confine.LIBC_CALLS), "looked up by Kernel(), kept on the CDLL by ctypes")
+
+
+# --- what every box inherits from its zygote instead of redoing -----------------------
+
+FORK_PROBE = """
+import json, os
+from grader.sandbox.zygote import preload
+preload(("random", "threading"))
+import random, threading
+lock, state = id(threading._shutdown_locks_lock), random.getstate()
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    same = [random.getstate() == state, id(threading._shutdown_locks_lock) == lock]
+    os.write(write, json.dumps(same).encode())
+    os._exit(0)
+os.close(write)
+print(os.read(read, 100).decode())
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="no fork here")
+def test_a_child_of_the_preloaded_zygote_runs_no_hook_random_or_threading_registered() -> None:
+    # random's hook reseeds it from the OS and threading's rebuilds its thread table in
+    # every child: about half a millisecond of each box's CPU, for nothing a box needs
+    # (the host seeds random before learner code runs; the zygote has one thread).
+    import subprocess
+    import sys
+
+    import grader
+
+    root = str(Path(grader.__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-S", "-c", FORK_PROBE], capture_output=True,
+                          text=True, env={"PYTHONPATH": root}, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [True, True], fail(
+        done.stdout.strip(), "[true, true]",
+        "the child keeps random's state and threading's lock: no at-fork hook ran")
+
+
+ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                               reason="only root has capabilities to drop")
+INHERITED = """
+import ctypes, os
+libc = ctypes.CDLL(None)
+bounding = [libc.prctl(23, cap, 0, 0, 0) for cap in range(41)]  # PR_CAPBSET_READ
+environment = dict(os.environ)
+c_environment = [libc.getenv(name) for name in (b"PATH", b"PYTHONHASHSEED", b"TMPDIR")]
+"""
+
+
+def _box_values(names: tuple[str, ...]) -> tuple[list[Any], dict[str, Any]]:
+    from grader.sandbox.channel import BoxLimits
+    from grader.sandbox.client import Sandbox
+
+    limits = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
+                       disk_kb=4096, disk_files=64)
+    with Sandbox() as sandbox:
+        with sandbox.box(limits, 10) as box:
+            loaded = box.request("load", source=INHERITED, filename="inherited.py")
+            assert loaded.get("ok"), loaded
+            values = [box.request("get", name=name).get("value") for name in names]
+        return values, dict(box.status)
+
+
+def test_a_box_has_no_environment_at_all_and_its_status_counts_its_page_faults() -> None:
+    (environment, c_environment), status = _box_values(("environment", "c_environment"))
+    assert environment == {}, fail(environment, {}, "os.environ is empty in a box")
+    assert c_environment == [0, 0, 0], fail(c_environment, [0, 0, 0],
+                                            "so is the C library's (the zygote's own)")
+    faults = status.get("faults")
+    assert isinstance(faults, int) and faults > 0, fail(
+        faults, "a count", "the zygote reports the page faults a box took (bench/ reads it)")
+
+
+@ROOT_ONLY
+def test_a_box_and_its_zygote_have_an_empty_capability_bounding_set(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.sandbox.channel import BoxLimits
+    from grader.sandbox.client import LEVEL_VARIABLE, Sandbox
+
+    (bounding,), _ = _box_values(("bounding",))
+    assert bounding == [0] * 41, fail(bounding, [0] * 41, "a box can gain no capability")
+    monkeypatch.setenv(LEVEL_VARIABLE, "no-namespaces")  # the zygote is the process started
+    with Sandbox() as sandbox:
+        with sandbox.box(BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024,
+                                   output_chars=2000, disk_kb=4096, disk_files=64), 10):
+            pass  # the zygote prepares for boxes before its first fork
+        status = Path(f"/proc/{sandbox.process_id}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("CapBnd:"))
+    assert int(line.split()[1], 16) == 0, fail(
+        line, "CapBnd: 0", "the zygote empties it once, for every box it forks")
+
+
+# --- a function's draws are written once per distinct outcome ------------------------
+
+
+def test_ten_thousand_draws_of_three_outcomes_are_written_by_jsons_encoder_three_times(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # json's encoder makes (and keeps) a new string object per item: in a box, fresh
+    # memory and its page faults. The draws' text is made from each outcome's once.
+    import json.encoder
+
+    written: list[str] = []
+    encode = json.encoder.encode_basestring_ascii
+
+    def counted(text: str) -> str:
+        written.append(text)
+        return encode(text)
+
+    monkeypatch.setattr(json.encoder, "encode_basestring_ascii", counted)
+    host = Host()
+    source = "import random\ndef f():\n    return random.choice(['sun', 'rain', 'fog'])\n"
+    assert host.handle({"op": "load", "source": source, "filename": "s.py", "id": 1})["ok"]
+    reply = host.handle({"op": "call", "name": "f", "args": [], "kwargs": {}, "seed": 0,
+                         "repeat": 10_000, "id": 2})
+    assert len(reply["results"]) == 10_000 and set(reply["results"]) == {"sun", "rain", "fog"}
+    assert len(written) == 3, fail(len(written), 3, "one encoding per distinct outcome")
+
+
+OUTCOMES = st.lists(st.text(max_size=4) | st.sampled_from(["\ud800", "\"\\", "\x00\n", "é"]),
+                    min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(OUTCOMES, st.lists(st.integers(min_value=0, max_value=4), max_size=60))
+def test_draws_are_written_exactly_as_jsons_encoder_writes_them(
+        outcomes: list[str], picks: list[int]) -> None:
+    from grader.sandbox.host import _encode
+
+    draws = [outcomes[i % len(outcomes)] for i in picks]
+    expected = json.dumps(draws, separators=(",", ":"), allow_nan=True)
+    assert _encode(draws) == expected, fail(_encode(draws), expected, f"for {draws!r}")
+
+
+# --- the trusted side's part of a request -------------------------------------------
+
+
+def test_a_request_to_a_box_builds_no_json_encoder_and_runs_no_import_machinery() -> None:
+    # Per request, json.dumps(..., separators=...) built a JSONEncoder anew and each
+    # `from grader import x` in Box.request ran importlib's _handle_fromlist in Python.
+    import sys
+
+    from grader.sandbox.channel import BoxLimits
+    from grader.sandbox.client import Sandbox
+
+    limits = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
+                       disk_kb=4096, disk_files=64)
+    ran: list[str] = []
+
+    def profile(frame: Any, event: str, arg: object) -> None:
+        if event == "call":
+            ran.append(f"{frame.f_code.co_filename}:{frame.f_code.co_name}")
+
+    with Sandbox() as sandbox, sandbox.box(limits, 10) as box:
+        assert box.request("load", source="x = {'a': 1}\n", filename="x.py").get("ok")
+        sys.setprofile(profile)
+        try:
+            value = box.request("get", name="x").get("value")
+        finally:
+            sys.setprofile(None)
+    assert value == {"a": 1}
+    waste = [name for name in ran if name.endswith(("encoder.py:__init__", "_handle_fromlist"))]
+    assert waste == [], fail(waste, [], "one encoder made at import; `import a.b as c`")
+
+
+def _reference(value: Any) -> str:
+    """What a box sent before draws had their own path: _too_large, then json.dumps."""
+    from grader.sandbox.host import _too_large
+
+    if _too_large(value, protocol.MAX_VALUE):
+        return "too large"
+    text = json.dumps(value, separators=(",", ":"), allow_nan=True)
+    return "too large" if len(text) > protocol.MAX_VALUE else text
+
+
+@pytest.mark.parametrize("draws", [
+    ["abcdefghij"] * 349_525, ["abcdefghij"] * 349_526,  # 2 + 12 n around 4 MiB
+    ["\""] * 1_398_100, ["\""] * 1_398_101,  # each written as 4 characters, counted as 3
+    ["x"] * 2_097_150, ["x"] * 2_097_151,  # over by the length alone
+    [str(i) for i in range(5_000)], ["a"], [],
+], ids=lambda draws: f"{len(draws)} of {draws[0]!r}" if draws else "none")
+def test_draws_are_refused_as_too_large_exactly_when_they_were(draws: list[str]) -> None:
+    from grader.sandbox.host import TooLarge, _encode
+
+    try:
+        sent = _encode(draws)
+    except TooLarge:
+        sent = "too large"
+    expected = _reference(draws)
+    assert sent == expected, fail(str(sent)[:40], expected[:40], "the same limit, as before")
+
+
+def test_ten_thousand_draws_cost_a_box_under_two_hundred_page_faults_more_than_ten() -> None:
+    # Measured here (median of 5 boxes each): 90 more now, 345 more with json.dumps
+    # writing each draw anew; fresh memory in a forked box is a page fault per page.
+    from grader.sandbox.channel import BoxLimits
+    from grader.sandbox.client import Sandbox
+
+    limits = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
+                       disk_kb=4096, disk_files=64)
+    source = "import random\ndef f():\n    return random.choice(['sun', 'rain', 'fog'])\n"
+
+    def faults(sandbox: Sandbox, repeat: int) -> int:
+        with sandbox.box(limits, 10) as box:
+            assert box.request("load", source=source, filename="draws.py").get("ok")
+            box.request("call", name="f", args=[], kwargs={}, seed=0, repeat=repeat)
+        return int(box.status.get("faults", 0))
+
+    with Sandbox() as sandbox:
+        faults(sandbox, 10)  # the zygote's first box prepares the rest (prepare_boxes)
+        few = sorted(faults(sandbox, 10) for _ in range(5))[2]
+        many = sorted(faults(sandbox, 10_000) for _ in range(5))[2]
+    assert few > 0 and many - few < 200, fail(
+        many - few, "< 200", f"page faults of 10,000 draws ({many}) over 10 ({few})")
+
+
+def test_a_box_finds_the_zygotes_objects_frozen_out_of_its_collections() -> None:
+    # A full collection in a box walked (and wrote to) every object the zygote had
+    # imported: copy-on-write faults and CPU for what the box never made.
+    from grader.sandbox.channel import BoxLimits
+    from grader.sandbox.client import Sandbox
+
+    limits = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
+                       disk_kb=4096, disk_files=64)
+    source = "import gc\nfrozen = gc.get_freeze_count()\nmine = len(gc.get_objects())\n"
+    with Sandbox() as sandbox, sandbox.box(limits, 10) as box:
+        assert box.request("load", source=source, filename="gc.py").get("ok")
+        frozen = box.request("get", name="frozen").get("value")
+        mine = box.request("get", name="mine").get("value")
+    assert isinstance(frozen, int) and isinstance(mine, int) and frozen > 10 * mine, fail(
+        (frozen, mine), "frozen >> tracked", "the zygote froze what it imported")

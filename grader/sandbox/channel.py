@@ -136,6 +136,7 @@ class BoxStatus(TypedDict, total=False):
     exit: int  # or its exit status
     killed: bool  # we had to kill it (it had not ended by itself)
     cpu: float  # CPU seconds it used
+    faults: int  # page faults it took (Linux zygote): what its fork and run cost in memory
     disk: bool  # killed by its zygote for its disk use
 
 

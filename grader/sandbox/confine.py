@@ -87,6 +87,7 @@ class Kernel:
                 self.cap_last = int(f.read())
         except (OSError, ValueError):
             self.cap_last = 63
+        self.bounding_dropped = False  # see drop_bounding_set
         self.landlock_abi = self._landlock_abi()
         self.has_seccomp = self._has_seccomp()
         try:  # built before any fork: a box only patches its pid in
@@ -121,17 +122,27 @@ class Kernel:
         self._check(self.libc.prctl(PR_GET_PDEATHSIG, ctypes.byref(signal), 0, 0, 0))
         return signal.value
 
-    def drop_capabilities(self) -> None:
-        """Empty the bounding, ambient, effective, permitted and inheritable sets.
-
-        Matters for "root in a user namespace": without it the box could chroot
-        out of its chroot or signal the zygote. Bounding first (needs CAP_SETPCAP).
-        """
+    def drop_bounding_set(self) -> None:
+        """Empty the capability bounding set (needs CAP_SETPCAP): what execve could
+        grant. Done once by the zygote, which never runs another program and keeps its
+        effective capabilities: every box inherits the empty set, and skips the
+        forty-odd prctl calls (a tenth of a millisecond of each box's CPU)."""
         for cap in range(self.cap_last + 1):
             # A refusal is tested, not raised: an OSError's message (strerror, its
             # locale look-up) cost a box more than the rest of this method.
             if self.libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) < 0:
                 break  # not ours to drop (already unprivileged): nothing left to drop
+        self.bounding_dropped = True
+
+    def drop_capabilities(self) -> None:
+        """Empty the bounding, ambient, effective, permitted and inheritable sets.
+
+        Matters for "root in a user namespace": without it the box could chroot
+        out of its chroot or signal the zygote. Bounding first (needs CAP_SETPCAP),
+        unless this process inherited it empty (`drop_bounding_set`).
+        """
+        if not self.bounding_dropped:
+            self.drop_bounding_set()
         with contextlib.suppress(OSError):  # kernels before 4.3 have no ambient set
             self.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
         header = _CapHeader(CAPABILITY_VERSION_3, 0)
