@@ -400,3 +400,25 @@ def test_a_box_finds_the_zygotes_objects_frozen_out_of_its_collections() -> None
         mine = box.request("get", name="mine").get("value")
     assert isinstance(frozen, int) and isinstance(mine, int) and frozen > 10 * mine, fail(
         (frozen, mine), "frozen >> tracked", "the zygote froze what it imported")
+
+
+@pytest.mark.parametrize(("args", "kwargs"), [([], {}), ([[]], {}), ([[], 2], {}),
+                                              ([[]], {"step": 3})])
+def test_a_draw_calls_the_function_as_a_loop_of_direct_calls_would(
+        args: list[Any], kwargs: dict[str, object]) -> None:
+    # Draws of one positional argument skip the */** unpacking per call: the same calls,
+    # the same object each time (a list the function appends to grows across the draw).
+    source = ("def f(seen=None, step=1, *, step_kw=0):\n"
+              "    if seen is None:\n        return 0\n"
+              "    seen.append(step)\n    return len(seen)\n")
+    kwargs = {"step_kw": kwargs["step"]} if kwargs else {}
+    host = Host()
+    assert host.handle({"op": "load", "source": source, "filename": "s.py", "id": 1})["ok"]
+    reply = host.handle({"op": "call", "name": "f", "args": args, "kwargs": kwargs,
+                         "seed": 0, "repeat": 5, "id": 2})
+    seen: list[int] = []
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)
+    direct = [namespace["f"](*([seen, *args[1:]] if args else []), **kwargs) for _ in range(5)]
+    assert json.loads(json.dumps(reply["results"])) == direct, fail(
+        reply["results"], direct, "a draw is `repeat` direct calls, in order")
