@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,23 @@ def _graded(tmp_path: Path) -> int:
     journal = tmp_path / "out" / "journal.jsonl"
     return journal.read_bytes().count(b"\n") if journal.exists() else 0
 
+def _act_while_grading(tmp_path: Path, act: Callable[[subprocess.Popen[str]], object],
+                       timeout: float, new_session: bool = False) -> tuple[int, str, str]:
+    """Start the batch on the class in `tmp_path`, `act` on it once a file is graded, and
+    wait for its end: (exit status, stdout, stderr). Killed whatever happens."""
+    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_environment(tmp_path),
+                               start_new_session=new_session)
+    try:
+        _wait_for("a graded file", lambda: _graded(tmp_path) >= 1)
+        act(process)
+        out, err = process.communicate(timeout=timeout)
+    finally:
+        process.kill()
+        process.wait()
+    return process.returncode, out, err
+
+
 
 @pytest.mark.skipif(STRACE is None, reason="needs strace (apt-get install strace)")
 @pytest.mark.parametrize("students", [1, 3])
@@ -161,21 +179,17 @@ def test_a_batch_killed_with_sigkill_leaves_nothing_running(tmp_path: Path,
 
 def test_a_worker_killed_mid_batch_ends_the_batch_and_leaves_nothing(tmp_path: Path) -> None:
     _class(tmp_path, 6, SLOW)
-    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=_environment(tmp_path))
-    try:
-        _wait_for("a graded file", lambda: _graded(tmp_path) >= 1)
+
+    def kill_a_worker(process: subprocess.Popen[str]) -> None:
         command = _ours(tmp_path)[process.pid]
         workers = [pid for pid, line in _ours(tmp_path).items()
                    if line == command and pid != process.pid]
         assert len(workers) == 2, fail(workers, "two workers", "forked from the batch")
         os.kill(workers[0], signal.SIGKILL)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 2 and "worker process died" in stderr, fail(
-        (process.returncode, stderr[-500:]), "exit 2, saying a worker died", "as before")
+
+    status, _, stderr = _act_while_grading(tmp_path, kill_a_worker, timeout=60)
+    assert status == 2 and "worker process died" in stderr, fail(
+        (status, stderr[-500:]), "exit 2, saying a worker died", "as before")
     left = _left(tmp_path, settle=0)
     assert left == ({}, []), fail(left, ({}, []), "a batch that stops on a dead worker has "
                                   "ended the other worker and every zygote when it exits")
@@ -204,17 +218,10 @@ def test_ctrl_c_saves_no_result_it_broke_and_leaves_nothing(tmp_path: Path) -> N
     # batch process itself included: the batch says so, keeps only whole results, and
     # nothing of it is left.
     _class(tmp_path, 8, SLOW)
-    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=_environment(tmp_path),
-                               start_new_session=True)
-    try:
-        _wait_for("a graded file", lambda: _graded(tmp_path) >= 1)
-        os.killpg(process.pid, signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 130 and "interrupted" in stderr, (process.returncode, stderr)
+    status, _, stderr = _act_while_grading(
+        tmp_path, lambda process: os.killpg(process.pid, signal.SIGINT), timeout=60,
+        new_session=True)
+    assert status == 130 and "interrupted" in stderr, (status, stderr)
     lines = (tmp_path / "out" / "journal.jsonl").read_text().splitlines()
     broken = [line for line in lines if '"error":null' not in line.replace(" ", "")]
     assert lines and not broken, fail(broken[:1], "every saved result graded whole",
@@ -227,18 +234,14 @@ def test_a_worker_whose_early_zygote_dies_starts_another_and_the_batch_finishes(
     # The zygote a worker took is not its child (the batch process launched it): its
     # death is still a restart, and closing it is still clean.
     _class(tmp_path, 8, SLOW)
-    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=_environment(tmp_path))
-    try:
-        _wait_for("a graded file", lambda: _graded(tmp_path) >= 1)
+
+    def kill_a_zygote(process: subprocess.Popen[str]) -> None:
         zygotes = _zygotes(tmp_path)
         assert len(zygotes) == 2, fail(zygotes, "two zygotes", "one per worker")
         os.kill(zygotes[0], signal.SIGKILL)
-        out, err = process.communicate(timeout=120)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 0 and "graded 8 students" in out, (process.returncode, err)
+
+    status, out, err = _act_while_grading(tmp_path, kill_a_zygote, timeout=120)
+    assert status == 0 and "graded 8 students" in out, (status, err)
     lines = (tmp_path / "out" / "journal.jsonl").read_text().splitlines()
     lost = [line for line in lines if "zygote process died" in line]
     assert len(lines) == 8 and len(lost) <= 1, fail(
