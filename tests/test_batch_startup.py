@@ -7,6 +7,7 @@ opens); the memory test measures `write_exports` with tracemalloc on a made-up c
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -104,6 +105,47 @@ def test_the_exports_modules_load_while_the_workers_grade_not_before_their_fork(
                           check=True)
     assert done.stdout.strip() == "[]", fail(
         done.stdout.strip()[:300], "[]", "the exports' modules (25-45 ms) delayed the fork")
+
+
+def test_a_batch_never_imports_package_metadata_for_pydantics_plugins(tmp_path: Path) -> None:
+    # grade disables pydantic's plugins (PYDANTIC_DISABLE_PLUGINS=__all__), yet pydantic's
+    # loader imports importlib.metadata (email, zipfile, csv: 15-20 ms of CPU) as the
+    # first validator is built: before the fork, on every file's critical path.
+    for index in range(2):
+        (tmp_path / "class" / f"s{index}").mkdir(parents=True)
+        shutil.copy(SOLUTION_1, tmp_path / "class" / f"s{index}")
+    done = subprocess.run(
+        [*grade_command(), "--course", str(ROOT / "course.yaml"), "batch",
+         str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercise", "exercise-1",
+         "--jobs", "2"], capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"})
+    assert done.returncode == 0, fail(done.stderr[-2000:], "exit 0", "the batch itself failed")
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and line.count("|") == 2}
+    assert "pydantic" in imported, fail(sorted(imported)[:20], "pydantic",
+                                             "the profile holds the batch's imports")
+    assert "importlib.metadata" not in imported, fail(
+        "importlib.metadata", "not imported", "pydantic's plugin loader stands in "
+        "(grader/models.py, `_no_plugin_loader`)")
+
+
+def test_pydantics_plugins_still_load_when_grade_does_not_disable_them() -> None:
+    # The stand-in answers only for PYDANTIC_DISABLE_PLUGINS=__all__; without it, the
+    # models are built with pydantic's own loader (a plugin installed would be used).
+    code = ("import sys, grader.results as r; r.WorkerInfo.model_validate_json("
+            "'{\"worker\": \"w\", \"host\": \"h\", \"level\": \"l\", \"missing\": []}');"
+            " metadata = 'importlib.metadata' in sys.modules; print(getattr(sys.modules["
+            "'pydantic.plugin._loader'], 'PYDANTIC_ENTRY_POINT_GROUP', None), metadata)")
+    environment = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=environment)
+    assert done.stdout.split() == ["pydantic", "True"], fail(
+        done.stdout, "pydantic True", "without the variable, pydantic's own loader")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={**environment, "PYDANTIC_DISABLE_PLUGINS": "__all__"})
+    assert done.stdout.split() == ["pydantic", "False"], fail(
+        done.stdout, "pydantic False", "with it: no package metadata, and any other name "
+        "of the loader still answered by pydantic's module")
 
 
 def _big_class(students: int) -> ClassResult:
