@@ -94,6 +94,16 @@ def test_the_batch_command_loads_no_models_before_its_workers_start() -> None:
         "fork of the workers (the options need only grader.batch.names)")
 
 
+def test_the_batch_commands_options_build_no_dataclass_before_the_fork() -> None:
+    # A frozen dataclass of 19 fields is five generated functions compiled at import
+    # (3-5 ms before the workers fork); the options are a named tuple.
+    code = "import sys, grader.cli.batch; print('dataclasses' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False", fail(
+        done.stdout.strip(), "False", "grader.cli.batch_options builds a dataclass again")
+
+
 def test_the_exports_modules_load_while_the_workers_grade_not_before_their_fork() -> None:
     # grader.cli.batch_run is imported before the workers are forked: what it loads is
     # on every file's critical path. The final scores' and exports' modules load once
