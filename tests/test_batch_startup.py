@@ -80,6 +80,18 @@ def test_the_workers_are_forked_before_the_batch_reads_its_class(tmp_path: Path)
         "reading of the class, not follow it")
 
 
+def _printed(code: str) -> subprocess.CompletedProcess[str]:
+    """A fresh Python's run of `code` (what it imports is what the command would)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+
+
+def _loaded(module: str, *prefixes: str) -> str:
+    """The modules named by `prefixes` that importing `module` loads, as printed."""
+    return _printed(f"import sys, {module}; print(sorted(m for m in sys.modules "
+                    f"if m.startswith({prefixes!r})))").stdout.strip()
+
+
 def test_the_batch_command_loads_no_models_before_its_workers_start() -> None:
     # The terminal's text helpers (click's colours without click, stand-ins for
     # characters a console cannot encode) are two small modules with no models.
@@ -87,19 +99,28 @@ def test_the_batch_command_loads_no_models_before_its_workers_start() -> None:
             " in ('pydantic', 'yaml') or m.startswith(('grader.batch.run', 'grader.reports',"
             " 'grader.results', 'grader.runner.grade'))) and m not in ('grader.reports',"
             " 'grader.reports.ansi', 'grader.reports.plain')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    done = _printed(code)
     assert done.stdout.strip() == "[]", fail(
         done.stdout.strip()[:300], "[]", "what grader.cli.batch imports at load delays the "
         "fork of the workers (the options need only grader.batch.names)")
+
+
+def test_the_class_is_read_with_modules_loaded_after_the_workers_fork() -> None:
+    # Discovery, the layouts, zips, the roster, shards and the TA's tables are the batch
+    # process's alone (15-20 ms of CPU): loaded before the fork they delayed every file,
+    # and no worker needs them.
+    loaded = _loaded("grader.cli.batch_run", "grader.batch.discover", "grader.batch.layouts",
+                     "grader.batch.safezip", "grader.batch.shard", "grader.batch.roster",
+                     "grader.batch.adjust", "grader.batch.submitted", "grader.batch.tables")
+    assert loaded == "[]", fail(loaded[:300], "[]",
+                                "what only reading the class needs delayed the fork")
 
 
 def test_the_batch_commands_options_build_no_dataclass_before_the_fork() -> None:
     # A frozen dataclass of 19 fields is five generated functions compiled at import
     # (3-5 ms before the workers fork); the options are a named tuple.
     code = "import sys, grader.cli.batch; print('dataclasses' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    done = _printed(code)
     assert done.stdout.strip() == "False", fail(
         done.stdout.strip(), "False", "grader.cli.batch_options builds a dataclass again")
 
@@ -108,13 +129,10 @@ def test_the_exports_modules_load_while_the_workers_grade_not_before_their_fork(
     # grader.cli.batch_run is imported before the workers are forked: what it loads is
     # on every file's critical path. The final scores' and exports' modules load once
     # the first result is in (batch_run.export_modules).
-    code = ("import sys, grader.cli.batch_run; print(sorted(m for m in sys.modules if "
-            "m.startswith(('grader.reports.export', 'grader.reports.html', "
-            "'grader.reports.moodle', 'grader.batch.regrade', 'grader.batch.changes'))))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]", fail(
-        done.stdout.strip()[:300], "[]", "the exports' modules (25-45 ms) delayed the fork")
+    loaded = _loaded("grader.cli.batch_run", "grader.reports.export", "grader.reports.html",
+                     "grader.reports.moodle", "grader.batch.regrade", "grader.batch.changes")
+    assert loaded == "[]", fail(loaded[:300], "[]",
+                                "the exports' modules (25-45 ms) delayed the fork")
 
 
 def test_a_batch_never_imports_package_metadata_for_pydantics_plugins(tmp_path: Path) -> None:
