@@ -7,6 +7,7 @@ opens); the memory test measures `write_exports` with tracemalloc on a made-up c
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -79,6 +80,18 @@ def test_the_workers_are_forked_before_the_batch_reads_its_class(tmp_path: Path)
         "reading of the class, not follow it")
 
 
+def _printed(code: str) -> subprocess.CompletedProcess[str]:
+    """A fresh Python's run of `code` (what it imports is what the command would)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+
+
+def _loaded(module: str, *prefixes: str) -> str:
+    """The modules named by `prefixes` that importing `module` loads, as printed."""
+    return _printed(f"import sys, {module}; print(sorted(m for m in sys.modules "
+                    f"if m.startswith({prefixes!r})))").stdout.strip()
+
+
 def test_the_batch_command_loads_no_models_before_its_workers_start() -> None:
     # The terminal's text helpers (click's colours without click, stand-ins for
     # characters a console cannot encode) are two small modules with no models.
@@ -86,24 +99,81 @@ def test_the_batch_command_loads_no_models_before_its_workers_start() -> None:
             " in ('pydantic', 'yaml') or m.startswith(('grader.batch.run', 'grader.reports',"
             " 'grader.results', 'grader.runner.grade'))) and m not in ('grader.reports',"
             " 'grader.reports.ansi', 'grader.reports.plain')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    done = _printed(code)
     assert done.stdout.strip() == "[]", fail(
         done.stdout.strip()[:300], "[]", "what grader.cli.batch imports at load delays the "
         "fork of the workers (the options need only grader.batch.names)")
+
+
+def test_the_class_is_read_with_modules_loaded_after_the_workers_fork() -> None:
+    # Discovery, the layouts, zips, the roster, shards and the TA's tables are the batch
+    # process's alone (15-20 ms of CPU): loaded before the fork they delayed every file,
+    # and no worker needs them.
+    loaded = _loaded("grader.cli.batch_run", "grader.batch.discover", "grader.batch.layouts",
+                     "grader.batch.safezip", "grader.batch.shard", "grader.batch.roster",
+                     "grader.batch.adjust", "grader.batch.submitted", "grader.batch.tables")
+    assert loaded == "[]", fail(loaded[:300], "[]",
+                                "what only reading the class needs delayed the fork")
+
+
+def test_the_batch_commands_options_build_no_dataclass_before_the_fork() -> None:
+    # A frozen dataclass of 19 fields is five generated functions compiled at import
+    # (3-5 ms before the workers fork); the options are a named tuple.
+    code = "import sys, grader.cli.batch; print('dataclasses' in sys.modules)"
+    done = _printed(code)
+    assert done.stdout.strip() == "False", fail(
+        done.stdout.strip(), "False", "grader.cli.batch_options builds a dataclass again")
 
 
 def test_the_exports_modules_load_while_the_workers_grade_not_before_their_fork() -> None:
     # grader.cli.batch_run is imported before the workers are forked: what it loads is
     # on every file's critical path. The final scores' and exports' modules load once
     # the first result is in (batch_run.export_modules).
-    code = ("import sys, grader.cli.batch_run; print(sorted(m for m in sys.modules if "
-            "m.startswith(('grader.reports.export', 'grader.reports.html', "
-            "'grader.reports.moodle', 'grader.batch.regrade', 'grader.batch.changes'))))")
+    loaded = _loaded("grader.cli.batch_run", "grader.reports.export", "grader.reports.html",
+                     "grader.reports.moodle", "grader.batch.regrade", "grader.batch.changes")
+    assert loaded == "[]", fail(loaded[:300], "[]",
+                                "the exports' modules (25-45 ms) delayed the fork")
+
+
+def test_a_batch_never_imports_package_metadata_for_pydantics_plugins(tmp_path: Path) -> None:
+    # grade disables pydantic's plugins (PYDANTIC_DISABLE_PLUGINS=__all__), yet pydantic's
+    # loader imports importlib.metadata (email, zipfile, csv: 15-20 ms of CPU) as the
+    # first validator is built: before the fork, on every file's critical path.
+    for index in range(2):
+        (tmp_path / "class" / f"s{index}").mkdir(parents=True)
+        shutil.copy(SOLUTION_1, tmp_path / "class" / f"s{index}")
+    done = subprocess.run(
+        [*grade_command(), "--course", str(ROOT / "course.yaml"), "batch",
+         str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercise", "exercise-1",
+         "--jobs", "2"], capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"})
+    assert done.returncode == 0, fail(done.stderr[-2000:], "exit 0", "the batch itself failed")
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and line.count("|") == 2}
+    assert "pydantic" in imported, fail(sorted(imported)[:20], "pydantic",
+                                             "the profile holds the batch's imports")
+    assert "importlib.metadata" not in imported, fail(
+        "importlib.metadata", "not imported", "pydantic's plugin loader stands in "
+        "(grader/models.py, `_no_plugin_loader`)")
+
+
+def test_pydantics_plugins_still_load_when_grade_does_not_disable_them() -> None:
+    # The stand-in answers only for PYDANTIC_DISABLE_PLUGINS=__all__; without it, the
+    # models are built with pydantic's own loader (a plugin installed would be used).
+    code = ("import sys, grader.results as r; r.WorkerInfo.model_validate_json("
+            "'{\"worker\": \"w\", \"host\": \"h\", \"level\": \"l\", \"missing\": []}');"
+            " metadata = 'importlib.metadata' in sys.modules; print(getattr(sys.modules["
+            "'pydantic.plugin._loader'], 'PYDANTIC_ENTRY_POINT_GROUP', None), metadata)")
+    environment = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]", fail(
-        done.stdout.strip()[:300], "[]", "the exports' modules (25-45 ms) delayed the fork")
+                          check=True, env=environment)
+    assert done.stdout.split() == ["pydantic", "True"], fail(
+        done.stdout, "pydantic True", "without the variable, pydantic's own loader")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={**environment, "PYDANTIC_DISABLE_PLUGINS": "__all__"})
+    assert done.stdout.split() == ["pydantic", "False"], fail(
+        done.stdout, "pydantic False", "with it: no package metadata, and any other name "
+        "of the loader still answered by pydantic's module")
 
 
 def _big_class(students: int) -> ClassResult:

@@ -12,19 +12,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader.batch.discover import StudentFolder, discover
 from grader.batch.executor import ExecutorFactory, WorkerError, worker_uses
 from grader.batch.fingerprint import course_digest, exercises_digest, fingerprint, submission_digest
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
-from grader.batch.layouts import Layout, LayoutError, unwrap
 from grader.batch.names import JOURNAL as JOURNAL  # re-exported: callers import it from here
+from grader.batch.names import Layout
 from grader.batch.names import default_jobs as default_jobs
 from grader.batch.pool import WorkerPool
-from grader.batch.roster import RosterRow, join_roster, people_of, roster_digest
-from grader.batch.safezip import Renamed, UnsafeZip, extract
 from grader.batch.select import Selection
-from grader.batch.shard import Handed, Shard, ShardManifest, class_digest, partition, write_manifest
 from grader.course import Course, Exercise
 from grader.results import (
     ClassResult,
@@ -39,6 +36,15 @@ from grader.runner import ChecksError, Failure, Grader
 from grader.runner.source import SubmissionError
 from grader.sandbox.client import Sandbox
 from grader.version import __version__
+
+# Reading the class (discovery, the layouts, zips, the roster, shards: 15-20 ms of
+# imports) is this process's alone: imported where used, after the workers are forked,
+# not before (this module is, so that the workers inherit what they need of it).
+if TYPE_CHECKING:
+    from grader.batch.discover import StudentFolder
+    from grader.batch.roster import RosterRow
+    from grader.batch.safezip import Renamed
+    from grader.batch.shard import Shard, ShardManifest
 
 UNPACKED = ".download"  # where a zipped download is unpacked, inside OUTDIR
 Progress = Callable[[int, int], None]  # (done, total)
@@ -164,6 +170,9 @@ def unpacked(submissions: Path, outdir: Path) -> tuple[Path, list[Renamed]]:
     the members it had to write under a safe name)."""
     if submissions.is_dir():
         return submissions, []
+    from grader.batch.layouts import unwrap
+    from grader.batch.safezip import UnsafeZip, extract
+
     try:
         renamed = extract(submissions, outdir / UNPACKED)
     except UnsafeZip as exc:
@@ -179,6 +188,8 @@ def local_pool(jobs: int) -> ExecutorFactory:
 def _share(shard: Shard, students: list[StudentFolder], tasks: list[Task]
            ) -> tuple[list[StudentFolder], list[Task], str]:
     """The shard's students and tasks, and the digest of the whole class it was cut from."""
+    from grader.batch.shard import class_digest, partition
+
     files = {s.id: 0 for s in students}
     for task in tasks:
         files[task.student.id] += task.path is not None
@@ -247,6 +258,8 @@ def _run_batch(course: Course, request: BatchRequest) -> BatchRun:
             class_ = _gather(course, submissions, outdir, exercises, request.shard,
                              request.layout, roster, request.selection, run)
             clock = run.lap("setup", clock)
+            from grader.batch.shard import write_manifest  # removes a stale shard.json
+
             write_manifest(outdir, class_.manifest)
             executor = request.executor or local_pool(request.jobs or default_jobs())
             _locked(course, journal, class_, run, request, clock, executor)
@@ -287,6 +300,10 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
             shard: Shard | None, layout: Layout | None, roster: list[RosterRow] | None,
             selection: Selection, run: BatchRun) -> _Class:
     """Unpack (under the lock), discover, join the roster and plan the class."""
+    from grader.batch.discover import discover
+    from grader.batch.layouts import LayoutError
+    from grader.batch.roster import join_roster, people_of, roster_digest
+
     submissions, renamed = unpacked(submissions, outdir)
     try:
         students, skipped, layout = discover(submissions, course.exercises, layout)
@@ -389,6 +406,8 @@ def class_warnings(skipped: list[Skipped], notes: list[str], strangers: list[str
 def _manifest(course: Course, exercises: list[Exercise], shard: Shard, whole: str,
               infos: list[ExerciseInfo], students: list[StudentFolder], tasks: list[Task]
               ) -> ShardManifest:
+    from grader.batch.shard import Handed, ShardManifest
+
     fingerprints: dict[str, dict[str, str]] = {s.id: {} for s in students}
     handed = {s.id: Handed(id=s.id, times=s.times, late=s.late) for s in students}
     for task in tasks:

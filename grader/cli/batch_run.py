@@ -11,16 +11,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from grader.batch import BatchError, BatchRequest, BatchRun, run_batch
-from grader.batch.adjust import Extension, Override, read_extensions, read_overrides
 from grader.batch.executor import ExecutorFactory
-from grader.batch.layouts import Layout
-from grader.batch.names import JOURNAL
+from grader.batch.names import JOURNAL, Layout
 from grader.batch.pool import LOCAL_WORKER, EarlyPool
-from grader.batch.roster import RosterRow, check_ids, read_roster
 from grader.batch.select import Only, Selection
-from grader.batch.shard import Shard, ShardError
-from grader.batch.submitted import Times, read_times
-from grader.batch.tables import TableError
 from grader.cli.batch_options import BatchOptions, canvas_column
 from grader.cli.context import die, say_weakened
 from grader.cli.exits import INTERRUPTED
@@ -30,8 +24,13 @@ from grader.results import ClassResult, WorkerInfo
 # The final scores' and the exports' modules are imported once the first result is in
 # (`export_modules`), while the workers grade the rest: before the fork they delayed
 # every file's start, now that the workers' zygotes are booted as the command starts.
+# The TA's tables, the shard, the times handed in: read by this process alone, after the
+# workers are forked (`grade_class`), so imported there (batch/run.py says the same).
 if TYPE_CHECKING:
+    from grader.batch.adjust import Extension, Override
     from grader.batch.regrade import Settled
+    from grader.batch.roster import RosterRow
+    from grader.batch.submitted import Times
 
 TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
 
@@ -151,6 +150,10 @@ def tables(course: Course, roster: Path | None, extensions: Path | None,
                                             list[Override]]:
     """The TA's CSV files: the roster if given; extensions and overrides from the
     options, else from extensions.csv and overrides.csv beside course.yaml."""
+    from grader.batch.adjust import read_extensions, read_overrides
+    from grader.batch.roster import check_ids, read_roster
+    from grader.batch.tables import TableError
+
     extensions = extensions or _beside(course, "extensions.csv")
     overrides = overrides or _beside(course, "overrides.csv")
     try:
@@ -169,6 +172,9 @@ def _times(path: Path | None) -> Times | None:
     """--submitted-at's rows, or None; a bad file stops the batch before any grading."""
     if path is None:
         return None
+    from grader.batch.submitted import Times, read_times
+    from grader.batch.tables import TableError
+
     try:
         return Times(read_times(path))
     except (TableError, OSError, UnicodeDecodeError) as exc:
@@ -184,6 +190,8 @@ def _beside(course: Course, name: str) -> Path | None:
 def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
                 exercises: list[Exercise], early: EarlyPool | None) -> None:
     """The batch `options` ask for, on `early`'s workers if they were started."""
+    from grader.batch.shard import Shard, ShardError
+
     try:
         shard = Shard.parse(options.shard_text) if options.shard_text else None
     except ShardError as exc:
