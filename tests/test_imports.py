@@ -135,6 +135,20 @@ def test_a_file_that_is_not_the_exercises_own_is_graded_without_the_models(
                                       "before click loads (cli/skeleton.py, cli/plainly.py)")
 
 
+# dataclasses and what it imports (inspect, ast, dis, copy), and the code each decorated
+# class compiles: about 13 ms of a learner's SOLUTION run before it asks for its sandbox
+# (issue 27, counted 2026-12-07). The runner's records are runner/record.py's.
+NOT_FOR_A_SOLUTION = {"dataclasses", "inspect", "ast", "dis", "copy"}
+
+
+def test_a_solutions_run_imports_no_dataclasses_or_inspect(course: Path) -> None:
+    names, done = imported(course, "exercise-1", SOLUTION)
+    assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
+    back = names & NOT_FOR_A_SOLUTION
+    assert not back, fail(sorted(back), "none of them", "the runner's failures, verdicts "
+                          "and sheets are runner/record.py's records, not dataclasses")
+
+
 def test_json_still_brings_the_models_for_the_contract(course: Path) -> None:
     names, done = imported(course, "exercise-1", SOLUTION, "--json")
     assert done.returncode == 0 and '"score":10.0' in done.stdout.replace(" ", "")
