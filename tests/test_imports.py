@@ -137,8 +137,9 @@ def test_a_file_that_is_not_the_exercises_own_is_graded_without_the_models(
 
 # dataclasses and what it imports (inspect, ast, dis, copy), and the code each decorated
 # class compiles: about 13 ms of a learner's SOLUTION run before it asks for its sandbox
-# (issue 27, counted 2026-12-07). The runner's records are runner/record.py's.
-NOT_FOR_A_SOLUTION = {"dataclasses", "inspect", "ast", "dis", "copy"}
+# (issue 27, counted 2026-12-07). The runner's records are runner/record.py's. And the
+# sandbox's message types: ~50 TypedDict fields, each compiled by typing.
+NOT_FOR_A_SOLUTION = {"dataclasses", "inspect", "ast", "dis", "copy", "grader.sandbox.channel"}
 
 
 def test_a_solutions_run_imports_no_dataclasses_or_inspect(course: Path) -> None:
@@ -146,7 +147,46 @@ def test_a_solutions_run_imports_no_dataclasses_or_inspect(course: Path) -> None
     assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
     back = names & NOT_FOR_A_SOLUTION
     assert not back, fail(sorted(back), "none of them", "the runner's failures, verdicts "
-                          "and sheets are runner/record.py's records, not dataclasses")
+                          "and sheets are runner/record.py's records, not dataclasses; the "
+                          "runner imports the channel's types for type checking only")
+
+
+# Every compile() of the run, but a module's own (once, when its .pyc is written): typing
+# compiles each annotation it is given as text (a NamedTuple's or TypedDict's fields in a
+# module with `from __future__ import annotations`, a TypeVar bound to "Name"), and a
+# process's first compile() also sets up the parser, 1.3 ms (issue 27, 2026-12-07).
+COMPILES = """
+import builtins, os, sys
+made = []
+compile_ = builtins.compile
+def counted(source, filename, *args, **kwargs):
+    if not str(filename).endswith(".py"):
+        made.append(repr(source)[:60])
+    return compile_(source, filename, *args, **kwargs)
+builtins.compile = counted
+leave = os._exit
+def said(code):
+    print("COMPILED", made, file=sys.stderr, flush=True)
+    leave(code)
+os._exit = said
+sys.argv = ["grade", *sys.argv[1:]]
+from grader.cli import main
+main()
+"""
+
+
+def test_a_solutions_run_compiles_no_annotation(course: Path) -> None:
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("GRADE_COURSE", "PYTHONDONTWRITEBYTECODE")}
+    for _ in range(2):  # the first may write .pyc files (a module's own compile)
+        done = subprocess.run([sys.executable, "-c", COMPILES, "exercise-1", SOLUTION],
+                              cwd=course, capture_output=True, text=True, timeout=120,
+                              env=environment)
+    assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
+    said = next(line for line in done.stderr.splitlines() if line.startswith("COMPILED"))
+    assert said == "COMPILED []", fail(said, "COMPILED []", "runner/source.py and "
+                                       "checks/api.py hold named tuples without postponed "
+                                       "annotations; client.py and record.py use Self")
 
 
 def test_json_still_brings_the_models_for_the_contract(course: Path) -> None:

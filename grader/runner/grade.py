@@ -28,12 +28,12 @@ from grader.runner.read import read
 from grader.runner.record import Record
 from grader.runner.source import Source, SubmissionError
 from grader.runner.verdicts import Graded, Verdict, modelled
-from grader.sandbox.channel import Boxes, BoxLimits
 from grader.sandbox.client import SandboxError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the messages' types (TypedDicts: building them costs a learner's run)
     from grader.course import Course, Exercise
     from grader.results import ExerciseResult
+    from grader.sandbox.channel import Boxes, BoxLimits
 
 
 class LimitsView(Protocol):
@@ -55,9 +55,9 @@ class LimitsView(Protocol):
 
 def box_limits(limits: LimitsView) -> BoxLimits:
     """The limits as the sandbox's zygote applies them."""
-    return BoxLimits(memory_mb=limits.memory_mb, cpu_seconds=int(limits.time_limit) + 1,
-                     file_size_kb=limits.file_size_kb, output_chars=limits.output_chars,
-                     disk_kb=limits.disk_kb, disk_files=limits.disk_files)
+    return {"memory_mb": limits.memory_mb, "cpu_seconds": int(limits.time_limit) + 1,
+            "file_size_kb": limits.file_size_kb, "output_chars": limits.output_chars,
+            "disk_kb": limits.disk_kb, "disk_files": limits.disk_files}
 
 
 class ChecksError(Exception):

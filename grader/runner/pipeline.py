@@ -17,11 +17,11 @@ from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
 from grader.runner.record import Record
 from grader.runner.source import Source, SubmissionError, require_gradable
 from grader.runner.verdicts import CaseVerdict, Verdict, Wrong, modelled_check
-from grader.sandbox.channel import Channel
 from grader.sandbox.client import BoxStopped, SandboxError, StopReason
 
 if TYPE_CHECKING:
     from grader.results import CheckResult
+    from grader.sandbox.channel import Channel
 
 
 class Failure(Record):
