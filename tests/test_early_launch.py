@@ -292,3 +292,31 @@ def test_a_learners_run_collects_nothing_once_it_knows_it_is_one(course: Path) -
     assert len(collections) <= 1 and "False" in said, fail(
         said, "COLLECTIONS [] or [0], False", "one file, then os._exit: its imports' "
         "objects all live on, so a learner's run need not collect (cli/early.py)")
+
+
+# The sandbox's `ready` wrapped, to note whether the frames' module had been imported by
+# the time the main process waits for the zygote's hello.
+READY = """
+import sys
+from grader.sandbox import client
+ready = client.Booting.ready
+def noted(self, *args, **kwargs):
+    print("PROTOCOL", "grader.sandbox.protocol" in sys.modules, file=sys.stderr)  # each wait
+    return ready(self, *args, **kwargs)
+client.Booting.ready = noted
+sys.argv = ["grade", *sys.argv[1:]]
+from grader.cli import run
+run()
+"""
+
+
+def test_a_copys_run_imports_the_frames_module_before_it_waits_for_the_zygote(
+        course: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", READY, "exercise-1", SOLUTION],
+                          cwd=course, text=True, capture_output=True, timeout=60,
+                          env=environment())
+    assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
+    said = [line for line in done.stderr.splitlines() if line.startswith("PROTOCOL")]
+    assert said[:1] == ["PROTOCOL True"], fail(
+        said[:1], ["PROTOCOL True"], "the zygote's boot is the longer: the main process "
+        "imports what its first request needs while it waits (plainly.py)")

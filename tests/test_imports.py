@@ -279,3 +279,14 @@ def test_a_learners_run_ends_without_the_teardown_once_its_report_is_out(
         done.stderr[-300:], "a teardown" if torn_down else "no teardown",
         "grader.cli.leave: a learner's grade exercise-N skips the interpreter's teardown "
         "(5-15 ms); every other command ends as Python ends")
+
+
+def test_a_file_without_a_blank_anywhere_is_graded_without_the_tokenizer(
+        course: Path) -> None:
+    finished = course / "solutions" / "finished.py"  # no `___` even in its instructions
+    finished.write_text((course / SOLUTION).read_text().replace("___", "the blank"))
+    names, done = imported(course, "exercise-1", "solutions/finished.py")
+    assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
+    assert "tokenize" not in names, fail("tokenize imported", "not imported", "find_blanks "
+                                         "tokenizes only a file with `___` in it "
+                                         "(runner/source.py), 1.5 ms to import")
