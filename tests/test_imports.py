@@ -135,6 +135,60 @@ def test_a_file_that_is_not_the_exercises_own_is_graded_without_the_models(
                                       "before click loads (cli/skeleton.py, cli/plainly.py)")
 
 
+# dataclasses and what it imports (inspect, ast, dis, copy), and the code each decorated
+# class compiles: about 13 ms of a learner's SOLUTION run before it asks for its sandbox
+# (issue 27, counted 2026-12-07). The runner's records are runner/record.py's. And the
+# sandbox's message types: ~50 TypedDict fields, each compiled by typing.
+NOT_FOR_A_SOLUTION = {"dataclasses", "inspect", "ast", "dis", "copy", "grader.sandbox.channel"}
+
+
+def test_a_solutions_run_imports_no_dataclasses_or_inspect(course: Path) -> None:
+    names, done = imported(course, "exercise-1", SOLUTION)
+    assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
+    back = names & NOT_FOR_A_SOLUTION
+    assert not back, fail(sorted(back), "none of them", "the runner's failures, verdicts "
+                          "and sheets are runner/record.py's records, not dataclasses; the "
+                          "runner imports the channel's types for type checking only")
+
+
+# Every compile() of the run, but a module's own (once, when its .pyc is written): typing
+# compiles each annotation it is given as text (a NamedTuple's or TypedDict's fields in a
+# module with `from __future__ import annotations`, a TypeVar bound to "Name"), and a
+# process's first compile() also sets up the parser, 1.3 ms (issue 27, 2026-12-07).
+COMPILES = """
+import builtins, os, sys
+made = []
+compile_ = builtins.compile
+def counted(source, filename, *args, **kwargs):
+    if not str(filename).endswith(".py"):
+        made.append(repr(source)[:60])
+    return compile_(source, filename, *args, **kwargs)
+builtins.compile = counted
+leave = os._exit
+def said(code):
+    print("COMPILED", made, file=sys.stderr, flush=True)
+    leave(code)
+os._exit = said
+sys.argv = ["grade", *sys.argv[1:]]
+from grader.cli import main
+main()
+"""
+
+
+def test_a_solutions_run_compiles_no_annotation(course: Path) -> None:
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("GRADE_COURSE", "PYTHONDONTWRITEBYTECODE")}
+    for _ in range(2):  # the first may write .pyc files (a module's own compile)
+        done = subprocess.run([sys.executable, "-c", COMPILES, "exercise-1", SOLUTION],
+                              cwd=course, capture_output=True, text=True, timeout=120,
+                              env=environment)
+    assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
+    said = next(line for line in done.stderr.splitlines() if line.startswith("COMPILED"))
+    assert said == "COMPILED []", fail(said, "COMPILED []", "runner/source.py and "
+                                       "checks/api.py hold named tuples without postponed "
+                                       "annotations; client.py and record.py use Self")
+
+
 def test_json_still_brings_the_models_for_the_contract(course: Path) -> None:
     names, done = imported(course, "exercise-1", SOLUTION, "--json")
     assert done.returncode == 0 and '"score":10.0' in done.stdout.replace(" ", "")
@@ -225,3 +279,14 @@ def test_a_learners_run_ends_without_the_teardown_once_its_report_is_out(
         done.stderr[-300:], "a teardown" if torn_down else "no teardown",
         "grader.cli.leave: a learner's grade exercise-N skips the interpreter's teardown "
         "(5-15 ms); every other command ends as Python ends")
+
+
+def test_a_file_without_a_blank_anywhere_is_graded_without_the_tokenizer(
+        course: Path) -> None:
+    finished = course / "solutions" / "finished.py"  # no `___` even in its instructions
+    finished.write_text((course / SOLUTION).read_text().replace("___", "the blank"))
+    names, done = imported(course, "exercise-1", "solutions/finished.py")
+    assert done.returncode == 0 and "Score: 10/10" in done.stdout, done.stdout + done.stderr
+    assert "tokenize" not in names, fail("tokenize imported", "not imported", "find_blanks "
+                                         "tokenizes only a file with `___` in it "
+                                         "(runner/source.py), 1.5 ms to import")

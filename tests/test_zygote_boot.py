@@ -57,3 +57,15 @@ def test_closing_to_leave_returns_at_once_and_the_zygote_still_ends_and_cleans_u
     assert not os.path.exists(folder), fail(folder, None, "the zygote removes its folder")
     with contextlib.suppress(ChildProcessError):  # subprocess may have reaped it
         os.waitpid(launched, 0)
+
+
+def test_the_zygote_boots_without_collecting_and_a_box_has_the_collector_on() -> None:
+    source = "import gc\nstate = [gc.isenabled(), [g['collections'] for g in gc.get_stats()]]\n"
+    with Sandbox() as sandbox, sandbox.box(LIMITS, 10) as box:
+        assert box.request("load", source=source, filename="gc_state.py").get("ok")
+        enabled, collections = box.request("get", name="state")["value"]
+    assert enabled, fail(enabled, True, "learner code runs with the collector on")
+    # a box inherits its zygote's counts: its own load runs a few young collections
+    # (6 here), never an older one; a zygote that collected as it booted gave 25, 2, 0
+    assert collections[1:] == [0, 0], fail(collections, "[any, 0, 0]", "the zygote's boot "
+                                           "runs with gc disabled (sandbox/zygote.py main)")

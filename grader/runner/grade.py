@@ -9,7 +9,6 @@ or grade check's recorder, all behind one protocol.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,14 +25,15 @@ from grader.runner.pipeline import (
     verdict,
 )
 from grader.runner.read import read
+from grader.runner.record import Record
 from grader.runner.source import Source, SubmissionError
 from grader.runner.verdicts import Graded, Verdict, modelled
-from grader.sandbox.channel import Boxes, BoxLimits
 from grader.sandbox.client import SandboxError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the messages' types (TypedDicts: building them costs a learner's run)
     from grader.course import Course, Exercise
     from grader.results import ExerciseResult
+    from grader.sandbox.channel import Boxes, BoxLimits
 
 
 class LimitsView(Protocol):
@@ -55,9 +55,9 @@ class LimitsView(Protocol):
 
 def box_limits(limits: LimitsView) -> BoxLimits:
     """The limits as the sandbox's zygote applies them."""
-    return BoxLimits(memory_mb=limits.memory_mb, cpu_seconds=int(limits.time_limit) + 1,
-                     file_size_kb=limits.file_size_kb, output_chars=limits.output_chars,
-                     disk_kb=limits.disk_kb, disk_files=limits.disk_files)
+    return {"memory_mb": limits.memory_mb, "cpu_seconds": int(limits.time_limit) + 1,
+            "file_size_kb": limits.file_size_kb, "output_chars": limits.output_chars,
+            "disk_kb": limits.disk_kb, "disk_files": limits.disk_files}
 
 
 class ChecksError(Exception):
@@ -68,14 +68,18 @@ def _seconds(started: float) -> float:
     return round(time.monotonic() - started, 4)
 
 
-@dataclass(frozen=True)
-class Sheet:
+class Sheet(Record):
     """One exercise's checks, and the results made from them: a plain `Graded` (see
     runner/verdicts.py), which needs neither the course's models nor pydantic."""
 
+    __slots__ = ("checks", "exercise", "withheld")
     exercise: str
     checks: list[Check]
-    withheld: Hidden | None = None
+    withheld: Hidden | None
+
+    def __init__(self, exercise: str, checks: list[Check], withheld: Hidden | None = None
+                 ) -> None:
+        self._set(exercise=exercise, checks=checks, withheld=withheld)
 
     @property
     def max_score(self) -> float:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from grader.checks import CheckFailed
 from grader.kinds import CheckStatus, ErrorKind
-from grader.sandbox.channel import LearnerErrorInfo
 from grader.sandbox.client import BoxStopped, SandboxError, StopReason
+
+if TYPE_CHECKING:  # the messages' types (TypedDicts: building them costs a learner's run)
+    from grader.sandbox.channel import LearnerErrorInfo
 
 _STOP_KIND = {
     StopReason.TIMEOUT: ErrorKind.TIMEOUT,

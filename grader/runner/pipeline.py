@@ -8,31 +8,36 @@ source's own locations and whose kind says what happened.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from grader.checks import Check, CheckFailed, Submission
 from grader.checks.errors import explain
 from grader.kinds import CheckStatus, ErrorKind
 from grader.runner.outcomes import describe_stop, load_error_kind, unexpected
+from grader.runner.record import Record
 from grader.runner.source import Source, SubmissionError, require_gradable
 from grader.runner.verdicts import CaseVerdict, Verdict, Wrong, modelled_check
-from grader.sandbox.channel import Channel
 from grader.sandbox.client import BoxStopped, SandboxError, StopReason
 
 if TYPE_CHECKING:
     from grader.results import CheckResult
+    from grader.sandbox.channel import Channel
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(Record):
     """Why a submission cannot be graded: the learner's sentence, its kind, where."""
 
+    __slots__ = ("cell", "error", "kind", "line", "notes")
     error: str
     kind: ErrorKind
-    line: int | None = None  # of the file, or of `cell` in a notebook
-    cell: int | None = None
-    notes: dict[str, str] = field(default_factory=dict)  # check id -> its message
+    line: int | None  # of the file, or of `cell` in a notebook
+    cell: int | None
+    notes: dict[str, str]  # check id -> its message
+
+    def __init__(self, error: str, kind: ErrorKind, line: int | None = None,
+                 cell: int | None = None, notes: dict[str, str] | None = None) -> None:
+        self._set(error=error, kind=kind, line=line, cell=cell,
+                  notes={} if notes is None else notes)
 
     @classmethod
     def of(cls, source: Source | None, error: str, kind: ErrorKind, line: int | None = None,
@@ -132,13 +137,17 @@ def judge_plain(check: Check, submission: Submission) -> Verdict:
     return verdict(check, CheckStatus.PASSED, note if isinstance(note, str) else "")
 
 
-@dataclass(frozen=True)
-class Halted:
+class Halted(Record):
     """The checks a box answered before it stopped, the check it stopped in, and why."""
 
+    __slots__ = ("during", "results", "stop")
     results: list[Verdict]
     during: Check
     stop: BoxStopped | SandboxError
+
+    def __init__(self, results: list[Verdict], during: Check,
+                 stop: BoxStopped | SandboxError) -> None:
+        self._set(results=results, during=during, stop=stop)
 
 
 def run_until_stop(checks: list[Check], submission: Submission

@@ -1,4 +1,4 @@
-"""Results as the runner makes them: plain dataclasses, the pydantic models only at the edge.
+"""Results as the runner makes them: plain records, the pydantic models only at the edge.
 
 Grading one file makes a `Graded` of `Verdict`s; `modelled` turns it into the
 `ExerciseResult` of the `--json` contract (grader/results.py) where a result leaves the
@@ -11,17 +11,17 @@ safe to show as the model made from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Literal
 
 from grader import learner_text as lt
 from grader.kinds import CheckStatus, ErrorKind, Hidden, Outcome
+from grader.runner.record import Record
 
 if TYPE_CHECKING:
     from grader.results import CheckResult, ExerciseResult
 
 
-def _bound(instance: object, limits: dict[str, int]) -> None:
+def _bound(instance: Record, limits: dict[str, int]) -> None:
     """Cap and neutralise the learner text fields of a frozen `instance`, in place."""
     for name, limit in limits.items():
         value = getattr(instance, name)
@@ -29,91 +29,130 @@ def _bound(instance: object, limits: dict[str, int]) -> None:
             object.__setattr__(instance, name, lt.bounded(value, limit))
 
 
-@dataclass(frozen=True)
-class CaseVerdict:
+class CaseVerdict(Record):
     """One case of a check with cases (results.CaseResult)."""
 
+    __slots__ = ("message", "name", "passed")
     name: str
     passed: bool
     message: str
 
-    def __post_init__(self) -> None:
+    def __init__(self, name: str, passed: bool, message: str) -> None:
+        self._set(name=name, passed=passed, message=message)
         _bound(self, {"name": lt.NAME_CHARS, "message": lt.ERROR_CHARS})
 
 
-@dataclass(frozen=True)
-class Wrong:
+class Wrong(Record):
     """What a check saw when it failed an answer (results.WrongAnswer)."""
 
+    __slots__ = ("expected_share", "observed", "observed_share", "outcome")
     observed: str
-    outcome: str | None = None
-    expected_share: float | None = None
-    observed_share: float | None = None
+    outcome: str | None
+    expected_share: float | None
+    observed_share: float | None
 
-    def __post_init__(self) -> None:
+    def __init__(self, observed: str, outcome: str | None = None,
+                 expected_share: float | None = None,
+                 observed_share: float | None = None) -> None:
+        self._set(observed=observed, outcome=outcome, expected_share=expected_share,
+                  observed_share=observed_share)
         _bound(self, {"observed": lt.ERROR_CHARS, "outcome": lt.NAME_CHARS})
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Record):
     """One check's verdict (results.CheckResult); it fits the report's `CheckView`."""
 
+    __slots__ = (
+        "cases",
+        "detail",
+        "hint",
+        "hints",
+        "max_score",
+        "message",
+        "name",
+        "passed",
+        "score",
+        "status",
+        "visibility",
+        "wrong",
+    )
     name: str
     passed: bool
     score: float
     max_score: float
     message: str
     status: CheckStatus
-    hint: str | None = None
-    hints: list[str] = field(default_factory=list)
-    detail: str | None = None
-    visibility: Literal["public", "hidden"] = "public"
-    wrong: Wrong | None = None
-    cases: list[CaseVerdict] | None = None
+    hint: str | None
+    hints: list[str]
+    detail: str | None
+    visibility: Literal["public", "hidden"]
+    wrong: Wrong | None
+    cases: list[CaseVerdict] | None
 
-    def __post_init__(self) -> None:
+    def __init__(self, name: str, passed: bool, score: float, max_score: float,
+                 message: str, status: CheckStatus, hint: str | None = None,
+                 hints: list[str] | None = None, detail: str | None = None,
+                 visibility: Literal["public", "hidden"] = "public",
+                 wrong: Wrong | None = None, cases: list[CaseVerdict] | None = None) -> None:
+        self._set(name=name, passed=passed, score=score, max_score=max_score,
+                  message=message, status=status, hint=hint,
+                  hints=[] if hints is None else hints, detail=detail,
+                  visibility=visibility, wrong=wrong, cases=cases)
         _bound(self, {"name": lt.NAME_CHARS, "message": lt.ERROR_CHARS,
                       "hint": lt.HINT_CHARS, "detail": lt.DETAIL_CHARS})
 
 
-@dataclass(frozen=True)
-class Graded(Outcome):
+class Graded(Record, Outcome):
     """One submission of one exercise (results.ExerciseResult); it fits `ResultView`."""
 
+    __slots__ = (
+        "checks",
+        "error",
+        "error_cell",
+        "error_kind",
+        "error_line",
+        "exercise",
+        "max_score",
+        "output",
+        "score",
+        "seconds",
+        "withheld",
+    )
     exercise: str
     score: float
     max_score: float
     error: str | None
     checks: list[Verdict]
-    output: str = ""
-    seconds: float = 0.0
-    error_kind: ErrorKind | None = None
-    error_line: int | None = None
-    error_cell: int | None = None
-    withheld: Hidden | None = None
+    output: str
+    seconds: float
+    error_kind: ErrorKind | None
+    error_line: int | None
+    error_cell: int | None
+    withheld: Hidden | None
 
-    def __post_init__(self) -> None:
+    def __init__(self, exercise: str, score: float, max_score: float, error: str | None,
+                 checks: list[Verdict], output: str = "", seconds: float = 0.0,
+                 error_kind: ErrorKind | None = None, error_line: int | None = None,
+                 error_cell: int | None = None, withheld: Hidden | None = None) -> None:
+        self._set(exercise=exercise, score=score, max_score=max_score, error=error,
+                  checks=checks, output=output, seconds=seconds, error_kind=error_kind,
+                  error_line=error_line, error_cell=error_cell, withheld=withheld)
         _bound(self, {"error": lt.ERROR_CHARS, "output": lt.OUTPUT_CHARS})
 
     def with_hints(self, hints: dict[str, str | None]) -> Graded:
         """This result with the hints of the checks named in `hints` replaced."""
-        return replace(self, checks=[replace(c, hint=hints[c.name]) if c.name in hints else c
-                                     for c in self.checks])
-
-
-def _given(instance: object) -> dict[str, object]:
-    """The fields of a dataclass as keyword arguments: what the models were built from."""
-    return {f.name: getattr(instance, f.name) for f in fields(instance)}  # type: ignore[arg-type]
+        return self.replace(checks=[c.replace(hint=hints[c.name]) if c.name in hints else c
+                                    for c in self.checks])
 
 
 def modelled_check(verdict: Verdict) -> CheckResult:
     """`verdict` as the contract's model (validated, as every result is where it is kept)."""
     from grader.results import CaseResult, CheckResult, WrongAnswer
 
-    given = _given(verdict)
-    given["wrong"] = None if verdict.wrong is None else WrongAnswer(**_given(verdict.wrong))
+    given = verdict.given()
+    given["wrong"] = None if verdict.wrong is None else WrongAnswer(**verdict.wrong.given())
     given["cases"] = (None if verdict.cases is None
-                      else [CaseResult(**_given(c)) for c in verdict.cases])
+                      else [CaseResult(**c.given()) for c in verdict.cases])
     return CheckResult(**given)
 
 
@@ -122,7 +161,7 @@ def modelled(graded: Graded) -> ExerciseResult:
     from grader.course.model import Withheld
     from grader.results import ExerciseResult
 
-    given = _given(graded)
+    given = graded.given()
     given["checks"] = [modelled_check(c) for c in graded.checks]
     hidden = graded.withheld
     given["withheld"] = None if hidden is None else Withheld(checks=hidden.checks,

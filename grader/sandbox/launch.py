@@ -20,8 +20,10 @@ _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath
 # Not -I: that would ignore PYTHONHASHSEED. -s -S and an environment we write
 # ourselves do the same isolating; the first thing run drops '' (the cwd) from
 # sys.path so nothing in the grader's folder can shadow a module.
+# The collector is off while the zygote boots (zygote.py's `main` says why and turns it
+# on for its boxes), from the first import on.
 _BOOT = (
-    "import sys; sys.path[:] = [p for p in sys.path if p]; "
+    "import gc; gc.disable(); import sys; sys.path[:] = [p for p in sys.path if p]; "
     "sys.path.insert(0, sys.argv.pop(1)); "
     "from grader.sandbox.zygote import main; main()"
 )
