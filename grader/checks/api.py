@@ -79,9 +79,11 @@ class CheckFailed(AssertionError):
         return text + ("" if text.endswith((".", "?", "!")) else ".")
 
 
-def fail(observed: str, expected: str | None = None, *,
-         hint: str | Sequence[str] | None = None, detail: str | None = None,
-         drift: Drift | None = None) -> NoReturn:
+# The public functions' annotations are text (no `from __future__` here): the reference
+# (docs/reference.md, from their signatures) shows them as an author writes them.
+def fail(observed: str, expected: "str | None" = None, *,
+         hint: "str | Sequence[str] | None" = None, detail: "str | None" = None,
+         drift: "Drift | None" = None) -> NoReturn:
     """Fail the check: observed vs expected, a hint (or hints, deepening) short of the answer.
 
     A frequency check also passes the `drift` it saw, for the class report to count.
@@ -152,8 +154,9 @@ def _with_cases(function: Callable[..., Any],
     return run
 
 
-def check(name: str, points: float, visibility: Visibility = "public", *,
-          cases: Sequence[object] | Mapping[str, object] | None = None) -> Callable[[F], F]:
+def check(name: str, points: float, visibility: "Visibility" = "public", *,
+          cases: "Sequence[object] | Mapping[str, object] | None" = None
+          ) -> "Callable[[F], F]":
     """Mark a ``test_*`` function as a graded check worth `points`.
 
     A ``visibility="hidden"`` check is left out of the learner's release (`grade release`)
