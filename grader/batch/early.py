@@ -113,9 +113,10 @@ def launch(args: list[str]) -> None:
         for _ in range(count):
             sandbox = Sandbox()
             sandbox.launch_now()
-            if sandbox._launched is not None:
+            process = sandbox.launched_process
+            if process is not None:
                 _launched.append(sandbox)
-                _children.append(sandbox._launched[0])
+                _children.append(process)
     finally:
         signal.signal(signal.SIGINT, previous)
     atexit.register(reap)
@@ -140,9 +141,7 @@ def discard() -> None:
 
 def _close(sandboxes: list[Sandbox]) -> None:
     for sandbox in sandboxes:
-        launched, sandbox._launched = sandbox._launched, None
-        if launched is not None:
-            launched[1].close()
+        sandbox.drop_launched()
 
 
 class Claims:

@@ -61,11 +61,6 @@ def refusal(source: Source) -> SubmissionError | None:
     return None
 
 
-def raw_bytes(path: Path, max_source_kb: int) -> bytes | None:
-    """The raw bytes of `path` (cli/early.py's `raw_bytes`)."""
-    return early.raw_bytes(path, max_source_kb)
-
-
 def surely_gradable(path: Path, data: bytes, max_source_kb: int) -> bool:
     """Whether a file of these raw bytes will go into a box (cli/early.py's look)."""
     return early.surely_gradable(path.suffix == ".py", data, max_source_kb)
@@ -106,7 +101,7 @@ def skeleton_status(args: list[str]) -> int | None:
     if plan is None:
         return None
     path = Path(args[1]) if len(args) == 2 else plan.learner_file
-    data = raw_bytes(path, plan.max_source_kb)
+    data = early.raw_bytes(path, plan.max_source_kb)
     if data is None:
         return None
     if surely_gradable(path, data, plan.max_source_kb):

@@ -260,6 +260,18 @@ class Sandbox(Booting):
         except (SandboxError, OSError):  # said, or tried again, by `start`
             self._launched = None
 
+    @property
+    def launched_process(self) -> Zygote | None:
+        """The zygote `launch_now` started and `start` has not greeted yet, if any."""
+        return self._launched[0] if self._launched is not None else None
+
+    def drop_launched(self) -> None:
+        """Close our end of a launched, ungreeted zygote's control socket (it then
+        ends): a copy of this sandbox in another process owns it."""
+        launched, self._launched = self._launched, None
+        if launched is not None:
+            launched[1].close()
+
     @staticmethod
     def _launch(level: str, attempt: int) -> tuple[Zygote, socket.socket]:
         """Start the zygote the `attempt`-th way (`launch_commands`); it and our end of
