@@ -324,8 +324,14 @@ def build(work: Path, venvs: Path, students: int, with_nbgrader: bool, before: P
     context: dict[str, object] = {"expected": expected, "reg": reg}
     if before is not None:  # another checkout (e.g. main), timed in the same rounds
         context["before"] = venv(venvs / "reg-before", str(before), reinstall=True)
-        commands.update(grade_commands(context["before"], shipped, lfl, folders,  # type: ignore[arg-type]
-                                       work / "out-before", " (before)"))
+        # Its own copies of both courses: the course cache is keyed on grade's code, so
+        # two installs sharing one course would each find the other's cache stale and
+        # re-validate course.yaml on every run (~15-20 ms each, to both sides).
+        shipped_before, lfl_before = work / "course-before", work / "lfl-course-before"
+        shutil.copytree(shipped, shipped_before, symlinks=True)
+        shutil.copytree(lfl, lfl_before, symlinks=True)
+        commands.update(grade_commands(context["before"], shipped_before, lfl_before,  # type: ignore[arg-type]
+                                       folders, work / "out-before", " (before)"))
     if with_nbgrader:
         nbg = venv(venvs / "nbg", "nbgrader==0.9.6", "ipykernel")
         nbgrader_course(nbg, work / "nbg", work / "subs")
