@@ -41,33 +41,10 @@ sys.path.insert(0, str(HERE))
 from anchors import ENVIRONMENT, grade_scores, make_class, sh, venv  # noqa: E402
 
 EXERCISE = "exercise_1_weighted_sampling.py"
-# Run as `python PROBE LOG grade-arguments...` in the course folder: the console script
-# with a mark (wall since the command's start, this process's CPU) at the fork and at
-# the first result. Only the main process writes marks.
-PROBE = '''
-import os, resource, sys, time
-LOG, START = sys.argv[1], float(sys.argv[2])
-MAIN = os.getpid()
-def mark(name):
-    if os.getpid() != MAIN:
-        return
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    with open(LOG, "a") as log:
-        log.write(f"{name} {time.time() - START:.6f} {r.ru_utime + r.ru_stime:.6f}\\n")
+# The end of every probe: `patch(module)` (the probe's own) once grader.batch.pool is
+# imported, then the console script on the arguments from sys.argv[ARGS] on.
+HOOK = '''
 import importlib.abc, importlib.util
-def patch(pool):
-    launch, grade = pool.WorkerPool.launch, pool.WorkerPool.grade
-    def launched(self):
-        mark("fork")
-        return launch(self)
-    def graded(self, work):
-        first = True
-        for item in grade(self, work):
-            if first:
-                mark("first")
-                first = False
-            yield item
-    pool.WorkerPool.launch, pool.WorkerPool.grade = launched, graded
 class Hook(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if name != "grader.batch.pool":
@@ -82,9 +59,36 @@ class Hook(importlib.abc.MetaPathFinder):
         return spec
 sys.meta_path.insert(0, Hook())
 import grader.cli
-sys.argv = ["grade"] + sys.argv[3:]
+sys.argv = ["grade"] + sys.argv[ARGS:]
 grader.cli.main()
 '''
+# Run as `python PROBE LOG START grade-arguments...` in the course folder: the console
+# script with a mark (wall since START, this process's CPU) at the fork and at the first
+# result. Only the main process writes marks.
+PROBE = '''
+import os, resource, sys, time
+LOG, START, ARGS = sys.argv[1], float(sys.argv[2]), 3
+MAIN = os.getpid()
+def mark(name):
+    if os.getpid() != MAIN:
+        return
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    with open(LOG, "a") as log:
+        log.write(f"{name} {time.time() - START:.6f} {r.ru_utime + r.ru_stime:.6f}\\n")
+def patch(pool):
+    launch, grade = pool.WorkerPool.launch, pool.WorkerPool.grade
+    def launched(self):
+        mark("fork")
+        return launch(self)
+    def graded(self, work):
+        first = True
+        for item in grade(self, work):
+            if first:
+                mark("first")
+                first = False
+            yield item
+    pool.WorkerPool.launch, pool.WorkerPool.grade = launched, graded
+''' + HOOK
 
 
 def install(folder: Path, source: str) -> Path:

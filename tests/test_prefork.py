@@ -19,17 +19,19 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
+sys.path.insert(0, str(ROOT / "bench"))
+from prefork import HOOK  # the probe's hook, as the bench runs it
+
 SOLUTION_1 = ROOT / "solutions" / "exercise_1_weighted_sampling.py"
 PROBE = textwrap.dedent('''
     import gc, json, os, sys
-    LOG = sys.argv[1]
+    LOG, ARGS = sys.argv[1], 2
     def note(where):
         with open(LOG, "a") as log:
             log.write(json.dumps({"where": where, "pid": os.getpid(),
                                   "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
                                   "passes": sum(s["collections"] for s in gc.get_stats())})
                       + "\\n")
-    import importlib.abc, importlib.util
     def patch(pool):
         launch, start = pool.WorkerPool.launch, pool._start
         def launched(self):
@@ -39,23 +41,7 @@ PROBE = textwrap.dedent('''
             note("worker")
             return start(*args, **kwargs)
         pool.WorkerPool.launch, pool._start = launched, started
-    class Hook(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path, target=None):
-            if name != "grader.batch.pool":
-                return None
-            sys.meta_path.remove(self)
-            spec = importlib.util.find_spec(name)
-            run = spec.loader.exec_module
-            def exec_module(module):
-                run(module)
-                patch(module)
-            spec.loader.exec_module = exec_module
-            return spec
-    sys.meta_path.insert(0, Hook())
-    import grader.cli
-    sys.argv = ["grade"] + sys.argv[2:]
-    grader.cli.main()
-''')
+''') + HOOK
 
 
 def fail(observed: object, expected: object, hint: str) -> str:
