@@ -86,7 +86,7 @@ def test_the_workers_fork_with_the_collector_on_and_the_start_ups_objects_frozen
 
 def test_the_collector_makes_few_passes_before_the_fork(tmp_path: Path) -> None:
     fork = next(n for n in _probed_batch(tmp_path) if n["where"] == "fork")
-    # Before: ~75 passes (gen 0 and 1) over the imports' objects, 15-20 ms of CPU. Now
+    # Before: ~70 passes (gen 0 and 1) over the imports' objects, 12-15 ms of CPU. Now
     # only those of the interpreter's start and the batch's first imports, until the
     # command line says it is a batch.
     assert isinstance(fork["passes"], int) and fork["passes"] < 30, fail(
