@@ -17,8 +17,10 @@ system) at:
 
 and, for the whole command, the wall time and the CPU of every process (the main, its
 workers, their zygotes and boxes). Rounds interleave the two installs, so load hits both
-alike; the median of --repeat rounds is printed, with the ratio after/before. The
-scores of every run are checked against the class's expected points.
+alike; the median of --repeat rounds is printed, with the ratio after/before, and
+the least of each (the figure load inflates least); and the main's collector passes
+before the fork, a count load does not change. The scores of every run are checked
+against the class's expected points.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ grader.cli.main()
 # script with a mark (wall since START, this process's CPU) at the fork and at the first
 # result. Only the main process writes marks.
 PROBE = '''
-import os, resource, sys, time
+import gc, os, resource, sys, time
 LOG, START, ARGS = sys.argv[1], float(sys.argv[2]), 3
 MAIN = os.getpid()
 def mark(name):
@@ -74,7 +76,8 @@ def mark(name):
         return
     r = resource.getrusage(resource.RUSAGE_SELF)
     with open(LOG, "a") as log:
-        log.write(f"{name} {time.time() - START:.6f} {r.ru_utime + r.ru_stime:.6f}\\n")
+        passes = sum(s["collections"] for s in gc.get_stats())
+        log.write(f"{name} {time.time() - START:.6f} {r.ru_utime + r.ru_stime:.6f} {passes}\\n")
 def patch(pool):
     launch, grade = pool.WorkerPool.launch, pool.WorkerPool.grade
     def launched(self):
@@ -126,8 +129,9 @@ def one_run(bin_: Path, root: Path, folders: Path, out: Path, probe: Path
     figures = {"wall": wall, "cpu": (after.ru_utime + after.ru_stime)
                - (before.ru_utime + before.ru_stime)}
     for line in log.read_text().splitlines():
-        name, seconds, cpu = line.split()
+        name, seconds, cpu, passes = line.split()
         figures[f"{name} wall"], figures[f"{name} cpu"] = float(seconds), float(cpu)
+        figures[f"{name} passes"] = int(passes) / 1000  # printed in thousandths, as ms
     return figures
 
 
@@ -141,7 +145,7 @@ def main() -> None:
     print("venvs ...", flush=True)
     installs = {"before": install(args.venvs / "before", args.before),
                 "after": install(args.venvs / "after", str(REPO))}
-    rows = ("fork wall", "fork cpu", "first wall", "first cpu", "wall", "cpu")
+    rows = ("fork wall", "fork cpu", "fork passes", "first wall", "first cpu", "wall", "cpu")
     figures: dict[str, dict[str, list[float]]] = {k: {r: [] for r in rows} for k in installs}
     with tempfile.TemporaryDirectory(prefix="prefork-") as tmp:
         work = Path(tmp)
@@ -166,14 +170,16 @@ def main() -> None:
     load = os.getloadavg()
     print(f"\nclass of {args.students}, grade batch --jobs 2, median of {args.repeat} "
           f"interleaved rounds (load {load[0]:.2f} {load[1]:.2f}); ms")
-    print(f"  {'':<34}{'before':>8}{'after':>8}{'after/before':>14}")
+    print(f"  {'':<34}{'before':>8}{'after':>8}{'after/before':>14}   min: before, after")
     labels = {"fork wall": "main at the fork: wall", "fork cpu": "main at the fork: its CPU",
+              "fork passes": "main's collector passes by the fork",
               "first wall": "main at the first result: wall",
               "first cpu": "main at the first result: its CPU",
               "wall": "whole command: wall", "cpu": "whole command: CPU, all processes"}
     for row in rows:
         b, a = (statistics.median(figures[k][row]) * 1000 for k in ("before", "after"))
-        print(f"  {labels[row]:<34}{b:8.1f}{a:8.1f}{a / b:14.3f}")
+        low_b, low_a = (min(figures[k][row]) * 1000 for k in ("before", "after"))
+        print(f"  {labels[row]:<34}{b:8.1f}{a:8.1f}{a / b:14.3f}   {low_b:8.1f}{low_a:8.1f}")
 
 
 if __name__ == "__main__":
