@@ -7,6 +7,7 @@ heavy: click and the commands load only when a command needs them
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -79,6 +80,9 @@ def launch_early(args: list[str]) -> None:
     goes wrong, the command starts its own sandboxes as it always did."""
     try:
         if "batch" in args[:3]:  # its workers' zygotes boot while the batch imports
+            # No collector pass over the start-up's imports, from the first: `launch`
+            # turns it on again if this is no batch it reads, else the fork does.
+            gc.disable()
             from grader.batch.early import launch
 
             launch(args)
@@ -87,6 +91,7 @@ def launch_early(args: list[str]) -> None:
 
         launch_for(args)
     except Exception:
+        gc.enable()
         if os.environ.get("GRADE_DEBUG"):
             raise
 
@@ -97,12 +102,13 @@ def command() -> None:
     # installed distribution (20-30 ms) before the first validator is built.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
-        from grader.cli.skeleton import skeleton_status
+        if learners(sys.argv[1:]):  # not for a command: `grade batch` need not import it
+            from grader.cli.skeleton import skeleton_status
 
-        # blanks left, or a copy to grade: answered without click
-        status = skeleton_status(sys.argv[1:])
-        if status is not None:
-            sys.exit(status)
+            # blanks left, or a copy to grade: answered without click
+            status = skeleton_status(sys.argv[1:])
+            if status is not None:
+                sys.exit(status)
         import click
 
         from grader.cli.app import cli

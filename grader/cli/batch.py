@@ -96,6 +96,7 @@ def batch(ctx: click.Context, /, **given: Any) -> None:
     # (importing them again in each worker cost more CPU than the overlap saved).
     from grader.cli.batch_run import grade_class
 
+    early.collect()  # the start-up's objects frozen, the collector on: then the fork
     pool = _early_pool(course, options)
     try:
         grade_class(ctx, course, options, exercises, pool)
