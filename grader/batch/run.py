@@ -18,7 +18,7 @@ from grader.batch.executor import ExecutorFactory, WorkerError, worker_uses
 from grader.batch.fingerprint import course_digest, exercises_digest, fingerprint, submission_digest
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.names import JOURNAL as JOURNAL  # re-exported: callers import it from here
-from grader.batch.names import Layout
+from grader.batch.names import MANIFEST, Layout
 from grader.batch.names import default_jobs as default_jobs
 from grader.batch.pool import WorkerPool
 from grader.batch.select import Selection
@@ -249,18 +249,22 @@ def _run_batch(course: Course, request: BatchRequest) -> BatchRun:
     started = clock = time.monotonic()
     run = BatchRun()
     _check_folders(submissions, outdir)
-    _reference(course, exercises or list(course.exercises))  # broken checks: before unpacking
+    # broken checks: before unpacking; the grader is the class's reference (`_gather`)
+    reference = _reference(course, exercises or list(course.exercises))
     outdir.mkdir(parents=True, exist_ok=True)
     try:
         # The lock is taken before anything in OUTDIR is touched: a second batch into
         # this OUTDIR must not unpack its zip over the files this one is grading.
         with Journal(outdir / JOURNAL) as journal:
             class_ = _gather(course, submissions, outdir, exercises, request.shard,
-                             request.layout, roster, request.selection, run)
+                             request.layout, roster, request.selection, run, reference)
             clock = run.lap("setup", clock)
-            from grader.batch.shard import write_manifest  # removes a stale shard.json
+            if class_.manifest is None:  # a stale shard.json goes (shard.py not imported)
+                (outdir / MANIFEST).unlink(missing_ok=True)
+            else:
+                from grader.batch.shard import write_manifest
 
-            write_manifest(outdir, class_.manifest)
+                write_manifest(outdir, class_.manifest)
             executor = request.executor or local_pool(request.jobs or default_jobs())
             _locked(course, journal, class_, run, request, clock, executor)
     except JournalBusy as exc:
@@ -298,8 +302,9 @@ class _Class:
 
 def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exercise] | None,
             shard: Shard | None, layout: Layout | None, roster: list[RosterRow] | None,
-            selection: Selection, run: BatchRun) -> _Class:
-    """Unpack (under the lock), discover, join the roster and plan the class."""
+            selection: Selection, run: BatchRun, reference: Grader) -> _Class:
+    """Unpack (under the lock), discover, join the roster and plan the class.
+    `reference` has the checks of `exercises` (or of every exercise) loaded."""
     from grader.batch.discover import discover
     from grader.batch.layouts import LayoutError
     from grader.batch.roster import join_roster, people_of, roster_digest
@@ -313,8 +318,7 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
     # Without --exercise, the exercises the download holds: an exercise nobody was asked
     # to hand in would be a column of zeros in canvas.csv and "no submission" in feedback.
     run.assigned = exercises or held(course, students)
-    exercises = run.assigned
-    reference = _reference(course, exercises)
+    exercises = run.assigned  # a subset of those `reference` loaded the checks of
     infos = [ExerciseInfo(id=e.id, title=e.title, max_score=reference.catalogue.max_score(e))
              for e in exercises]
     if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
