@@ -1,4 +1,4 @@
-"""`grade batch`'s main process from its workers' fork to its exit, on the class of 40: before and after.
+"""`grade batch`'s batch process from its workers' fork to its exit (class of 40): before, after.
 
     python bench/classloop.py [--repeat 9] [--before /tmp/base39] [--venvs /tmp/classloop-venvs]
 
@@ -22,7 +22,6 @@ parent saw the end), and the whole command's wall and CPU (every process) beside
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import statistics
