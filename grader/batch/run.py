@@ -337,9 +337,8 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
             selection: Selection, run: BatchRun, reference: Grader) -> _Class:
     """Unpack (under the lock), discover, join the roster and plan the class.
     `reference` has the checks of `exercises` (or of every exercise) loaded."""
-    from grader.batch.discover import discover
+    from grader.batch.discover import discover, people_of
     from grader.batch.layouts import LayoutError
-    from grader.batch.roster import join_roster, people_of, roster_digest
 
     submissions, renamed = unpacked(submissions, outdir)
     try:
@@ -356,7 +355,9 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
     if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
     people, strangers = people_of(students), list[str]()
-    if roster is not None:
+    if roster is not None:  # the roster's module only then: 3 ms of imports
+        from grader.batch.roster import join_roster
+
         students, people, strangers, refused = join_roster(
             students, roster, submissions, [e.id for e in course.exercises],
             by_sis_id=layout is Layout.GRADESCOPE)
@@ -376,7 +377,10 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
         manifest.skipped, manifest.layout = skipped, layout
         manifest.people = {s: p for s, p in people.items() if s in share}
         manifest.not_on_roster = [s for s in strangers if s in share]
-        manifest.roster = None if roster is None else roster_digest(roster)
+        if roster is not None:
+            from grader.batch.roster import roster_digest
+
+            manifest.roster = roster_digest(roster)
     run.layout, run.students, run.tasks = layout, students, tasks
     return _Class(submissions, skipped, people, strangers, infos, manifest, reference,
                   exercises, shard is not None)
