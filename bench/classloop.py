@@ -10,13 +10,15 @@ alike), under a probe that marks, in the batch process only (CLOCK_MONOTONIC, an
 process's own CPU, time.process_time):
 
 - fork: its first os.fork() (the first worker; the zygotes are posix_spawn'ed);
+- handed: the first file it hands to the pool (ProcessPoolExecutor.submit of `_grade`);
 - first / last result: its first and last write of a result to the journal
   (`Journal.append`, or `Journal.append_line` where that exists);
 - exit: its os._exit (or the interpreter's exit), and when the parent saw it end.
 
-Prints the median of each, before and after: fork -> first result (wall), the batch
-process's CPU from the fork to the last result, last result -> exit (wall, as the
-parent saw the end), and the whole command's wall and CPU (every process) beside.
+Prints the median of each, before and after: fork -> first file handed to the workers
+(wall, and the batch process's CPU), fork -> first result (wall), the batch process's
+CPU from the fork to the last result, last result -> exit (wall, as the parent saw the
+end), and the whole command's wall and CPU (every process) beside.
 """
 
 from __future__ import annotations
@@ -76,16 +78,25 @@ def results(journal):
             mark("last")
             return done
         setattr(journal.Journal, name, wrapped)
+def handed(process):
+    original = process.ProcessPoolExecutor.submit
+    def submit(self, fn, *a, **k):
+        if getattr(fn, "__name__", "") == "_grade":  # a file, not a worker's warm-up
+            mark("handed")
+        return original(self, fn, *a, **k)
+    process.ProcessPoolExecutor.submit = submit
+PATCHES = {"grader.batch.journal": results, "concurrent.futures.process": handed}
 class Hook(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name != "grader.batch.journal":
+        if name not in PATCHES:
             return None
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)
+        sys.meta_path.insert(0, self)
         run = spec.loader.exec_module
-        def exec_module(module):
+        def exec_module(module, __patch=PATCHES[name]):
             run(module)
-            results(module)
+            __patch(module)
         spec.loader.exec_module = exec_module
         return spec
 sys.meta_path.insert(0, Hook())
@@ -93,7 +104,8 @@ from grader.cli import main
 sys.argv = ["grade"] + sys.argv[1:]
 main()
 '''
-MEASURES = ("fork -> first result, ms", "CPU fork -> last result, ms",
+MEASURES = ("fork -> first file handed, ms", "CPU fork -> first handed, ms",
+            "fork -> first result, ms", "CPU fork -> last result, ms",
             "last result -> exit, ms", "whole command, ms", "whole command CPU, ms")
 
 
@@ -116,14 +128,15 @@ def run_once(bin_: Path, course: Path, subs: Path, out: Path, probe: Path, marks
     for line in marks.read_text().splitlines():
         name, at, cpu = line.split()
         got[name] = (float(at), float(cpu))
-    return {
-        MEASURES[0]: 1000 * (got["first"][0] - got["fork"][0]),
-        MEASURES[1]: 1000 * (got["last"][1] - got["fork"][1]),
-        MEASURES[2]: 1000 * (ended - got["last"][0]),
-        MEASURES[3]: 1000 * (ended - started),
-        MEASURES[4]: 1000 * ((after.ru_utime + after.ru_stime)
-                             - (before.ru_utime + before.ru_stime)),
-    }
+    return dict(zip(MEASURES, (
+        1000 * (got["handed"][0] - got["fork"][0]),
+        1000 * (got["handed"][1] - got["fork"][1]),
+        1000 * (got["first"][0] - got["fork"][0]),
+        1000 * (got["last"][1] - got["fork"][1]),
+        1000 * (ended - got["last"][0]),
+        1000 * (ended - started),
+        1000 * ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)),
+    ), strict=True))
 
 
 def main() -> None:
