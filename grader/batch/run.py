@@ -335,8 +335,9 @@ class _Class:
 def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exercise] | None,
             shard: Shard | None, layout: Layout | None, roster: list[RosterRow] | None,
             selection: Selection, run: BatchRun, reference: Grader) -> _Class:
-    """Unpack (under the lock), discover, join the roster and plan the class.
-    `reference` has the checks of `exercises` (or of every exercise) loaded."""
+    """Unpack (under the lock), discover and join the roster; plan a shard's share
+    (`_locked` plans the rest). `reference` has the checks of `exercises` (or of every
+    exercise) loaded."""
     from grader.batch.discover import discover, people_of
     from grader.batch.layouts import LayoutError
 
