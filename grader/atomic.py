@@ -55,6 +55,7 @@ def _temporary(path: Path, mode: int) -> tuple[int, str]:
 
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+BLOCK = 1 << 16  # bytes written at once (a file given in parts is never whole in memory)
 
 
 def _encoded(data: Content) -> Iterator[bytes]:
@@ -90,12 +91,7 @@ def write_all_atomic(files: Iterable[tuple[Path, Content]], *, durable: bool = F
                 folders.add(path.parent)
             fd, temporary = _temporary(path, mode)
             pending.append((temporary, path))
-            with os.fdopen(fd, "wb") as f:
-                for chunk in _encoded(data):
-                    f.write(chunk)
-                if durable:
-                    f.flush()
-                    os.fsync(f.fileno())
+            _write(fd, data, durable)
         written = [path for _, path in pending]
         for index, (temporary, path) in enumerate(pending):
             os.replace(temporary, path)
@@ -107,3 +103,29 @@ def write_all_atomic(files: Iterable[tuple[Path, Content]], *, durable: bool = F
                     os.unlink(temporary)
         raise
     return written
+
+
+def _write(fd: int, data: Content, durable: bool) -> None:
+    """Write `data` to the open `fd` in blocks of up to BLOCK bytes (one system call
+    each, however small its parts), flush it to the disk if `durable`, and close it."""
+    try:
+        parts: list[bytes] = []
+        size = 0
+        for chunk in _encoded(data):
+            parts.append(chunk)
+            size += len(chunk)
+            if size >= BLOCK:
+                _write_out(fd, b"".join(parts))
+                parts, size = [], 0
+        if parts:
+            _write_out(fd, b"".join(parts))
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_out(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

@@ -20,7 +20,7 @@ from grader.course import Exercise
 from grader.course.match import Problem, assign
 from grader.learner_text import ERROR_CHARS, NAME_CHARS, bounded
 from grader.reports.cells import FORMULA_START, spreadsheet_text
-from grader.results import NO_SUBMISSION, ErrorKind, Skipped
+from grader.results import NO_SUBMISSION, ErrorKind, Person, Skipped
 from grader.runner.source import SubmissionError
 
 MAX_NOTES = 50  # notes kept per student; the last counts the rest
@@ -197,3 +197,9 @@ def discover(root: Path, exercises: Sequence[Exercise] = (), layout: Layout | No
     said = dict.fromkeys((download_text(s.name, NAME_CHARS), download_text(s.reason))
                          for s in skipped + refused)
     return kept, [Skipped(name=n, reason=r) for n, r in sorted(said)], layout
+
+
+def people_of(students: list[StudentFolder]) -> dict[str, Person]:
+    """Without a roster: who each student is, as far as the download says."""
+    return {s.id: Person(name=s.name, email=s.email, on_roster=False) for s in students
+            if s.name or s.email}

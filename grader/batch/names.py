@@ -11,6 +11,7 @@ import os
 from enum import Enum
 
 JOURNAL = "journal.jsonl"  # every result of a batch, in its OUTDIR (batch/journal.py)
+MANIFEST = "shard.json"  # what a shard graded, in its OUTDIR (batch/shard.py)
 
 
 class Layout(str, Enum):

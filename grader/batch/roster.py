@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import ConfigDict, Field
 
 from grader.batch.discover import StudentFolder, collision_key, id_problem
+from grader.batch.discover import people_of as people_of  # re-exported: it was here
 from grader.batch.tables import TableError, read_table
 from grader.course.match import Problem
 from grader.learner_text import inert
@@ -141,9 +142,3 @@ def join_roster(students: list[StudentFolder], rows: list[RosterRow], nowhere: P
             joined[row.id] = StudentFolder(row.id, nowhere / row.id)
     return (sorted(joined.values(), key=lambda s: s.id), people, [s.id for s in strangers],
             refused)
-
-
-def people_of(students: list[StudentFolder]) -> dict[str, Person]:
-    """Without a roster: who each student is, as far as the download says."""
-    return {s.id: Person(name=s.name, email=s.email, on_roster=False) for s in students
-            if s.name or s.email}

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import errno
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from grader.batch.executor import ExecutorFactory, WorkerError, worker_uses
 from grader.batch.fingerprint import course_digest, exercises_digest, fingerprint, submission_digest
 from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.names import JOURNAL as JOURNAL  # re-exported: callers import it from here
-from grader.batch.names import Layout
+from grader.batch.names import MANIFEST, Layout
 from grader.batch.names import default_jobs as default_jobs
 from grader.batch.pool import WorkerPool
 from grader.batch.select import Selection
@@ -57,6 +58,21 @@ class BatchError(Exception):
     """The batch cannot run (bad folders, broken checks, no sandbox); the message says why."""
 
 
+class Bases:
+    """`course_digest` per exercise, each made when first asked for: a first run hands
+    its first file to the workers before hashing course.yaml and the checks (7 ms)."""
+
+    def __init__(self, course: Course) -> None:
+        self.course = course
+        self._made: dict[str, bytes] = {}
+
+    def of(self, exercise: Exercise) -> bytes:
+        made = self._made.get(exercise.id)
+        if made is None:
+            made = self._made[exercise.id] = course_digest(self.course, exercise)
+        return made
+
+
 @dataclass(frozen=True)
 class Task:
     """One student's file for one exercise, or why there is none."""
@@ -65,9 +81,14 @@ class Task:
     exercise: Exercise
     path: Path | None
     problem: SubmissionError | None
-    fingerprint: str
+    bases: Bases = field(compare=False, repr=False)
     submission: str = ""  # the hash of the file alone (what changes.csv calls "file changed")
     limit: int = 0  # the bytes of the file the hash reads
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The hash of everything the result depends on (`grader.batch.fingerprint`)."""
+        return fingerprint(self.bases.of(self.exercise), self.exercise, self.submission)
 
     def graded_fingerprint(self) -> str:
         """The fingerprint to journal once graded: the planned one if the file still
@@ -142,16 +163,25 @@ def held(course: Course, students: list[StudentFolder]) -> list[Exercise]:
 
 def plan(course: Course, students: list[StudentFolder], exercises: list[Exercise]
          ) -> list[Task]:
-    tasks = []
-    for exercise in exercises:
-        base = course_digest(course, exercise)
-        limit = course.limits_for(exercise).max_source_kb * 1024
-        for student in students:
+    return sorted(planned(course, students, exercises), key=_order(exercises))
+
+
+def _order(exercises: list[Exercise]) -> Callable[[Task], tuple[str, int]]:
+    """The plan's order: by student id, then the exercises' order."""
+    return lambda t: (t.student.id, exercises.index(t.exercise))
+
+
+def planned(course: Course, students: list[StudentFolder], exercises: list[Exercise]
+            ) -> Iterator[Task]:
+    """`plan`'s tasks one at a time, in its order (student ids are unique): each file
+    is hashed as its task is made, so a task can go to a worker before the next is."""
+    bases = Bases(course)
+    limits = [course.limits_for(exercise).max_source_kb * 1024 for exercise in exercises]
+    for student in sorted(students, key=lambda s: s.id):
+        for exercise, limit in zip(exercises, limits, strict=True):
             path, problem = student.submission(exercise)
             submission = submission_digest(path, limit, str(problem) if problem else None)
-            tasks.append(Task(student, exercise, path, problem,
-                              fingerprint(base, exercise, submission), submission, limit))
-    return sorted(tasks, key=lambda t: (t.student.id, exercises.index(t.exercise)))
+            yield Task(student, exercise, path, problem, bases, submission, limit)
 
 
 def _check_folders(submissions: Path, outdir: Path) -> None:
@@ -249,18 +279,22 @@ def _run_batch(course: Course, request: BatchRequest) -> BatchRun:
     started = clock = time.monotonic()
     run = BatchRun()
     _check_folders(submissions, outdir)
-    _reference(course, exercises or list(course.exercises))  # broken checks: before unpacking
+    # broken checks: before unpacking; the grader is the class's reference (`_gather`)
+    reference = _reference(course, exercises or list(course.exercises))
     outdir.mkdir(parents=True, exist_ok=True)
     try:
         # The lock is taken before anything in OUTDIR is touched: a second batch into
         # this OUTDIR must not unpack its zip over the files this one is grading.
         with Journal(outdir / JOURNAL) as journal:
             class_ = _gather(course, submissions, outdir, exercises, request.shard,
-                             request.layout, roster, request.selection, run)
+                             request.layout, roster, request.selection, run, reference)
             clock = run.lap("setup", clock)
-            from grader.batch.shard import write_manifest  # removes a stale shard.json
+            if class_.manifest is None:  # a stale shard.json goes (shard.py not imported)
+                (outdir / MANIFEST).unlink(missing_ok=True)
+            else:
+                from grader.batch.shard import write_manifest
 
-            write_manifest(outdir, class_.manifest)
+                write_manifest(outdir, class_.manifest)
             executor = request.executor or local_pool(request.jobs or default_jobs())
             _locked(course, journal, class_, run, request, clock, executor)
     except JournalBusy as exc:
@@ -294,15 +328,18 @@ class _Class:
     infos: list[ExerciseInfo]
     manifest: ShardManifest | None
     reference: Grader
+    exercises: list[Exercise]
+    planned: bool  # run.tasks holds the plan (a shard's); else `_locked` plans
 
 
 def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exercise] | None,
             shard: Shard | None, layout: Layout | None, roster: list[RosterRow] | None,
-            selection: Selection, run: BatchRun) -> _Class:
-    """Unpack (under the lock), discover, join the roster and plan the class."""
-    from grader.batch.discover import discover
+            selection: Selection, run: BatchRun, reference: Grader) -> _Class:
+    """Unpack (under the lock), discover and join the roster; plan a shard's share
+    (`_locked` plans the rest). `reference` has the checks of `exercises` (or of every
+    exercise) loaded."""
+    from grader.batch.discover import discover, people_of
     from grader.batch.layouts import LayoutError
-    from grader.batch.roster import join_roster, people_of, roster_digest
 
     submissions, renamed = unpacked(submissions, outdir)
     try:
@@ -313,14 +350,15 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
     # Without --exercise, the exercises the download holds: an exercise nobody was asked
     # to hand in would be a column of zeros in canvas.csv and "no submission" in feedback.
     run.assigned = exercises or held(course, students)
-    exercises = run.assigned
-    reference = _reference(course, exercises)
+    exercises = run.assigned  # a subset of those `reference` loaded the checks of
     infos = [ExerciseInfo(id=e.id, title=e.title, max_score=reference.catalogue.max_score(e))
              for e in exercises]
     if outdir.resolve().parent == submissions.resolve():  # OUTDIR is not a student
         students = [s for s in students if s.path.resolve() != outdir.resolve()]
     people, strangers = people_of(students), list[str]()
-    if roster is not None:
+    if roster is not None:  # the roster's module only then: 3 ms of imports
+        from grader.batch.roster import join_roster
+
         students, people, strangers, refused = join_roster(
             students, roster, submissions, [e.id for e in course.exercises],
             by_sis_id=layout is Layout.GRADESCOPE)
@@ -328,9 +366,10 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
     unknown = selection.unknown({s.id for s in students})
     if unknown:
         raise BatchError(unknown)
-    tasks = plan(course, students, exercises)
+    tasks: list[Task] = []  # planned by `_locked`, unless a shard's share needs them now
     manifest = None
     if shard is not None:
+        tasks = plan(course, students, exercises)
         everyone = {s.id for s in students}
         students, tasks, whole = _share(shard, students, tasks)
         manifest = _manifest(course, exercises, shard, whole, infos, students, tasks)
@@ -339,23 +378,43 @@ def _gather(course: Course, submissions: Path, outdir: Path, exercises: list[Exe
         manifest.skipped, manifest.layout = skipped, layout
         manifest.people = {s: p for s, p in people.items() if s in share}
         manifest.not_on_roster = [s for s in strangers if s in share]
-        manifest.roster = None if roster is None else roster_digest(roster)
+        if roster is not None:
+            from grader.batch.roster import roster_digest
+
+            manifest.roster = roster_digest(roster)
     run.layout, run.students, run.tasks = layout, students, tasks
-    return _Class(submissions, skipped, people, strangers, infos, manifest, reference)
+    return _Class(submissions, skipped, people, strangers, infos, manifest, reference,
+                  exercises, shard is not None)
 
 
 def _locked(course: Course, journal: Journal, class_: _Class, run: BatchRun,
             request: BatchRequest, clock: float, executor: ExecutorFactory) -> None:
     """Grade what changed, keep the journal to the class, assemble and export."""
-    tasks, students, reference = run.tasks, run.students, class_.reference
+    students, reference = run.students, class_.reference
     selection, export = request.selection, request.export
     known = journal.read()
-    todo = [t for t in tasks if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
-    again = {t.key for t in todo}
-    run.reused = sum(t.key in known and t.key not in again for t in tasks)
+    todo: Iterable[Task]
+    if not known and not class_.planned:
+        # A first run into OUTDIR reuses nothing, so whether a file is graded does not
+        # depend on its hash: each goes to the workers as soon as it is hashed, not once
+        # the whole class is (the workers, forked, wait for their first file till then).
+        todo, total, files = _first_run(course, class_, run, selection)
+    else:
+        if not class_.planned:
+            run.tasks = plan(course, students, class_.exercises)
+        listed = [t for t in run.tasks
+                  if selection.grades(t.student.id, t.fingerprint, known.get(t.key))]
+        again = {t.key for t in listed}
+        run.reused = sum(t.key in known and t.key not in again for t in run.tasks)
+        todo, total, files = listed, len(listed), sum(t.path is not None for t in listed)
     del known  # the journal keeps the entries; this copy of the dict need not live on
     clock = run.lap("journal", clock)
-    _grade(reference, journal, todo, executor, run, request.progress, request.first)
+    _grade(reference, journal, todo, total, files, executor, run, request.progress,
+           request.first)
+    for _ in todo:  # the pool takes a first run's plan to its end; this is in case an
+        pass  # executor stopped at its last file: the students after it are planned too
+    run.tasks.sort(key=_order(class_.exercises))
+    tasks = run.tasks
     clock = run.lap("grading", clock)
     entries = journal.read()
     # Students no longer in SUBMISSIONS (removed, renamed) leave the journal too.
@@ -375,6 +434,23 @@ def _locked(course: Course, journal: Journal, class_: _Class, run: BatchRun,
     if export is not None:
         export(run)
         run.lap("exports", clock)
+
+
+def _first_run(course: Course, class_: _Class, run: BatchRun, selection: Selection
+               ) -> tuple[Iterator[Task], int, int]:
+    """The tasks a first run grades, made as they are taken (each is added to run.tasks,
+    with those not chosen), how many there are and how many have a file to grade."""
+    exercises = class_.exercises
+    chosen = [s for s in run.students if selection.grades_unseen(s.id)]
+    files = sum(e.id in s.files for s in chosen for e in exercises)
+
+    def todo() -> Iterator[Task]:
+        for task in planned(course, run.students, exercises):
+            run.tasks.append(task)
+            if selection.grades_unseen(task.student.id):
+                yield task
+
+    return todo(), len(chosen) * len(exercises), files
 
 
 def attach_renamed(students: list[StudentFolder], skipped: list[Skipped],
@@ -420,11 +496,11 @@ def _manifest(course: Course, exercises: list[Exercise], shard: Shard, whole: st
                          handed=list(handed.values()))
 
 
-def _grade(reference: Grader, journal: Journal, todo: list[Task], executor: ExecutorFactory,
-           run: BatchRun, progress: Progress | None,
+def _grade(reference: Grader, journal: Journal, todo: Iterable[Task], total: int, files: int,
+           executor: ExecutorFactory, run: BatchRun, progress: Progress | None,
            first: Callable[[], object] | None = None) -> None:
-    """Grade `todo`: files that cannot be read here, the rest on warm workers."""
-    total = len(todo)
+    """Grade `todo` (`total` tasks, `files` of them with a file): files that cannot be
+    read here, the rest on warm workers, each handed over as `todo` gives it."""
 
     def record(task: Task, result: ExerciseResult, worker: WorkerInfo | None = None) -> None:
         journal.append(Entry(student=task.student.id, exercise=task.exercise.id,
@@ -434,16 +510,21 @@ def _grade(reference: Grader, journal: Journal, todo: list[Task], executor: Exec
         if progress:
             progress(run.graded, total)
 
-    for task in todo:
-        if task.problem is not None:
-            record(task, reference.catalogue.failed(task.exercise, Failure.refused(task.problem),
-                                                    time.monotonic()))
-    work = [(task, task.exercise, task.path) for task in todo if task.path is not None]
-    if not work:
+    def work() -> Iterator[tuple[Task, Exercise, Path]]:
+        for task in todo:
+            if task.path is not None:
+                yield task, task.exercise, task.path
+            elif task.problem is not None:
+                record(task, reference.catalogue.failed(
+                    task.exercise, Failure.refused(task.problem), time.monotonic()))
+
+    if not files:
+        for _ in work():  # the refused files' results
+            pass
         return
-    with executor(reference, len(work)) as pool:
+    with executor(reference, files) as pool:
         run.workers = pool.workers
-        for task, result, worker in pool.grade(work):
+        for task, result, worker in pool.grade(work()):
             record(task, result, worker)
             if first is not None:
                 warm, first = first, None

@@ -31,6 +31,12 @@ class Selection:
     def chosen(self, student: str) -> bool:
         return not self.students or student in self.students
 
+    def grades_unseen(self, student: str) -> bool:
+        """`grades` of a (student, exercise) the journal has no entry for: its
+        fingerprint is then never read (a first run grades a file before hashing the
+        course, `run.Bases`)."""
+        return self.grades(student, "", None)
+
     def grades(self, student: str, fingerprint: str, entry: Entry | None) -> bool:
         """Whether this run grades the (student, exercise) whose journal entry is
         `entry` (None: never graded) and whose inputs hash to `fingerprint`."""

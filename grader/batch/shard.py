@@ -19,10 +19,9 @@ from pydantic import Field, ValidationError
 
 from grader.atomic import write_atomic
 from grader.batch.layouts import Layout
+from grader.batch.names import MANIFEST as MANIFEST  # re-exported: callers import it here
 from grader.models import Model
 from grader.results import ExerciseInfo, Person, Skipped
-
-MANIFEST = "shard.json"
 
 
 class ShardError(Exception):

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from grader.batch.adjust import Extension, Override
     from grader.batch.regrade import Settled
     from grader.batch.roster import RosterRow
+    from grader.batch.shard import Shard
     from grader.batch.submitted import Times
 
 TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
@@ -150,12 +151,15 @@ def tables(course: Course, roster: Path | None, extensions: Path | None,
                                             list[Override]]:
     """The TA's CSV files: the roster if given; extensions and overrides from the
     options, else from extensions.csv and overrides.csv beside course.yaml."""
+    extensions = extensions or _beside(course, "extensions.csv")
+    overrides = overrides or _beside(course, "overrides.csv")
+    if roster is None and extensions is None and overrides is None:
+        # Nothing to read: the readers (8 ms of imports, pydantic models) are not
+        # imported while the workers wait for their first file.
+        return None, [], []
     from grader.batch.adjust import read_extensions, read_overrides
     from grader.batch.roster import check_ids, read_roster
     from grader.batch.tables import TableError
-
-    extensions = extensions or _beside(course, "extensions.csv")
-    overrides = overrides or _beside(course, "overrides.csv")
     try:
         extension_rows = read_extensions(extensions) if extensions else []
         override_rows = read_overrides(overrides) if overrides else []
@@ -187,15 +191,24 @@ def _beside(course: Course, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
-                exercises: list[Exercise], early: EarlyPool | None) -> None:
-    """The batch `options` ask for, on `early`'s workers if they were started."""
+def _shard(text: str | None) -> Shard | None:
+    """--shard's share, or None; imported only then: the workers wait for their first
+    file until the class is read, and a shard's module is 6 ms of pydantic models."""
+    if not text:
+        return None
     from grader.batch.shard import Shard, ShardError
 
     try:
-        shard = Shard.parse(options.shard_text) if options.shard_text else None
+        return Shard.parse(text)
     except ShardError as exc:
         die(str(exc))
+    raise AssertionError("unreachable")
+
+
+def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
+                exercises: list[Exercise], early: EarlyPool | None) -> None:
+    """The batch `options` ask for, on `early`'s workers if they were started."""
+    shard = _shard(options.shard_text)
     executor = (_dask(options.dask_address, options.allow_uncontained)
                 if options.dask_address else early)
     similarity, link = None, None

@@ -107,11 +107,20 @@ def _outside(outdir: Path, paths: list[Path]) -> list[Path]:
     each file (2 realpaths per file cost 2000 at 1000 students); a file's own name
     need not be: the rename that writes it replaces a link there, never follows it."""
     root = outdir.resolve()
-    folders: dict[Path, bool] = {}
-    for path in paths:
-        if path.parent not in folders:
-            folders[path.parent] = path.parent.resolve().is_relative_to(root)
-    return [p for p in paths if not folders[p.parent] or p.name in ("", ".", "..")]
+    inside: dict[Path, bool] = {outdir: True}
+
+    def within(folder: Path) -> bool:
+        # A folder named plainly, not a link, is inside iff its parent is: one lstat
+        # each, not the realpath's one per component of the path (10 for /tmp/x/out/y).
+        known = inside.get(folder)
+        if known is None:
+            plain = (folder.name not in ("", ".", "..") and folder.parent != folder
+                     and not folder.is_symlink())
+            known = within(folder.parent) if plain else folder.resolve().is_relative_to(root)
+            inside[folder] = known
+        return known
+
+    return [p for p in paths if not within(p.parent) or p.name in ("", ".", "..")]
 
 
 def prune(outdir: Path, written: list[Path]) -> list[Path]:
@@ -125,12 +134,13 @@ def prune(outdir: Path, written: list[Path]) -> list[Path]:
                   *(outdir / "gradescope").glob("*/results.json"),
                   *outdir.glob(f".*{TEMPORARY}"), *outdir.glob(f"*/.*{TEMPORARY}"),
                   *outdir.glob(f"gradescope/*/.*{TEMPORARY}")]
-    for path in candidates:
-        if path.is_file() and not path.is_symlink() and path not in keep:
+    for path in candidates:  # a file just written is kept without a look at it
+        if path not in keep and path.is_file() and not path.is_symlink():
             path.unlink()
             removed.append(path)
+    holding = {path.parent for path in written}  # not empty: no rmdir to try
     for folder in (outdir / "gradescope").glob("*"):
-        if folder.is_dir() and not folder.is_symlink():
+        if folder not in holding and folder.is_dir() and not folder.is_symlink():
             with contextlib.suppress(OSError):  # not empty: something of the TA's
                 folder.rmdir()
     return removed
