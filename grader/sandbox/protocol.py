@@ -38,15 +38,20 @@ class Encoded(str):
 write = json.JSONEncoder(separators=(",", ":"), allow_nan=True).encode
 
 
-def encode(message: Mapping[str, object]) -> bytes:
+def encode_text(message: Mapping[str, object]) -> str:
     """`message` as one JSON object; `Encoded` values are spliced in, not re-encoded."""
     spliced = [(k, v) for k, v in message.items() if isinstance(v, Encoded)]
     if not spliced:  # every request, and every reply but a call's
-        return write(message).encode()
+        return write(message)
     plain = {k: v for k, v in message.items() if not isinstance(v, Encoded)}
     text = write(plain)
     tail = "".join(f",{json.dumps(k)}:{v}" for k, v in spliced)
-    return (text[:-1] + (tail if plain else tail[1:]) + "}").encode()
+    return text[:-1] + (tail if plain else tail[1:]) + "}"
+
+
+def encode(message: Mapping[str, object]) -> bytes:
+    """`message` as one JSON object, in bytes (`encode_text`)."""
+    return encode_text(message).encode()
 
 
 def send(sock: socket.socket, message: Mapping[str, object]) -> None:

@@ -1,0 +1,134 @@
+"""One graded file's cost: the gets a box answers ahead of their asking, and no other change.
+
+A box answers, with a request, the gets the last box of the same file name was asked
+next (`sandbox/ahead.py`, `host.Host._ahead`): fewer round trips, the same answers in
+the same order, and never one that could have run learner code out of its turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from grader.sandbox import protocol
+from grader.sandbox.channel import BoxLimits
+from grader.sandbox.client import Sandbox
+from grader.sandbox.host import Host
+
+LIMITS = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
+                   disk_kb=4096, disk_files=64)
+SAMPLER = ("import random\nweather = {'sun': 0.5, 'rain': 0.3, 'fog': 0.2}\n"
+           "def sample(table):\n    return random.choice(sorted(table))\n")
+# what the lesson's three checks ask of one file, in order (bench/lfl-course)
+CHECKS: list[tuple[str, dict[str, Any]]] = [
+    ("get", {"name": "weather"}), ("get", {"name": "weather"}), ("get", {"name": "sample"}),
+    ("call", {"name": "sample", "args": [{"sun": 0.5}], "kwargs": {}, "seed": 0,
+              "repeat": 50}),
+    ("get", {"name": "weather"}), ("get", {"name": "sample"}),
+    ("call", {"name": "sample", "args": [{"sun": 0.5}], "kwargs": {}, "seed": 1,
+              "repeat": 5}),
+]
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as started:
+        yield started
+
+
+def _frames(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    sent: list[str] = []
+    send = protocol.send
+
+    def counted(sock: Any, message: Any) -> None:
+        sent.append(str(message.get("op")))
+        send(sock, message)
+
+    monkeypatch.setattr(protocol, "send", counted)
+    return sent
+
+
+def _grade(sandbox: Sandbox, source: str, filename: str,
+           requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every reply of one box (the ids left out: they count frames, not answers)."""
+    with sandbox.box(LIMITS, 10) as box:
+        replies = [box.request("load", source=source, filename=filename)]
+        replies += [box.request(op, **fields) for op, fields in requests]
+    return [{k: v for k, v in r.items() if k != "id"} for r in replies]
+
+
+def test_a_files_second_box_is_asked_in_three_frames_not_eight_and_answers_alike(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _grade(sandbox, SAMPLER, "ahead_1.py", CHECKS)  # learns what its checks ask
+    sent = _frames(monkeypatch)
+    second = _grade(sandbox, SAMPLER, "ahead_1.py", CHECKS)
+    assert sent == ["load", "call", "call"], fail(
+        sent, ["load", "call", "call"], "each get answered with the request before it")
+    assert second == first, fail(second, first, "the same answers as when asked one by one")
+
+
+def test_a_get_of_a_dict_subclass_is_never_answered_ahead_its_items_ran_in_turn(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    # json's encoder calls a dict subclass's items(): learner code, which here counts
+    # its runs. Answered ahead, it would run before the call that reads the count.
+    source = ("runs = []\nclass D(dict):\n    def items(self):\n        runs.append(1)\n"
+              "        return super().items()\nweather = D(sun=1.0)\n"
+              "def count():\n    return len(runs)\n")
+    asked: list[tuple[str, dict[str, Any]]] = [
+        ("get", {"name": "weather"}),
+        ("call", {"name": "count", "args": [], "kwargs": {}, "seed": None, "repeat": 1}),
+        ("get", {"name": "weather"}),
+        ("call", {"name": "count", "args": [], "kwargs": {}, "seed": None, "repeat": 1}),
+    ]
+    _grade(sandbox, source, "ahead_2.py", asked)
+    sent = _frames(monkeypatch)
+    replies = _grade(sandbox, source, "ahead_2.py", asked)
+    counts = [replies[2].get("results"), replies[4].get("results")]
+    assert counts == [[1], [2]], fail(counts, [[1], [2]], "items() ran once per get, in turn")
+    assert sent.count("get") == 2, fail(sent, "both gets asked", "none answered ahead")
+
+
+def test_checks_that_go_another_way_get_the_answers_they_ask_for(
+        sandbox: Sandbox) -> None:
+    # the last box's script says weather, weather, sample; this one asks otherwise
+    _grade(sandbox, SAMPLER, "ahead_3.py", CHECKS)
+    other: list[tuple[str, dict[str, Any]]] = [
+        ("get", {"name": "sample"}), ("get", {"name": "absent"}),
+        ("get", {"name": "weather"})]
+    replies = _grade(sandbox, SAMPLER, "ahead_3.py", other)
+    kinds = [r.get("kind") for r in replies[1:]]
+    assert kinds == ["function", "missing", "value"], fail(
+        kinds, ["function", "missing", "value"], "each answer is the name's own")
+
+
+@pytest.mark.parametrize("value", ["{'a': [1, 2.5, None, True, 'x']}", "(1, 2)", "max",
+                                   "lambda x: x"])
+def test_a_get_answered_ahead_is_the_reply_the_get_itself_gets(value: str) -> None:
+    host = Host(encoded=True)
+    source = f"value = {value}\n"
+    loaded = host.handle({"op": "load", "source": source, "filename": "s.py", "id": 1,
+                          "then": [{"op": "get", "name": "value"},
+                                   {"op": "get", "name": "absent"}]})
+    ahead = json.loads(protocol.encode(loaded))["then"]
+    asked = [json.loads(protocol.encode(host.handle({"op": "get", "name": name, "id": n})))
+             for n, name in ((2, "value"), (3, "absent"))]
+    assert ahead == asked, fail(ahead, asked, "the same reply, ids included")
+
+
+@pytest.mark.parametrize("value", ["D(a=1)", "[D()]", "{'k': C()}", "S('text')",
+                                   "{S('key'): 1}"])
+def test_no_value_whose_reading_could_run_learner_code_is_answered_ahead(value: str) -> None:
+    host = Host(encoded=True)
+    source = ("class D(dict):\n    pass\nclass C:\n    pass\nclass S(str):\n    pass\n"
+              f"value = {value}\n")
+    loaded = host.handle({"op": "load", "source": source, "filename": "s.py", "id": 1,
+                          "then": [{"op": "get", "name": "value"}]})
+    assert "then" not in loaded, fail(loaded.get("then"), None,
+                                      "only exact built-in data is read ahead")
