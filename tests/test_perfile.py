@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.sandbox import protocol
 from grader.sandbox.channel import BoxLimits
@@ -132,3 +134,75 @@ def test_no_value_whose_reading_could_run_learner_code_is_answered_ahead(value: 
                           "then": [{"op": "get", "name": "value"}]})
     assert "then" not in loaded, fail(loaded.get("then"), None,
                                       "only exact built-in data is read ahead")
+
+
+# --- a call's draws cross the wall as their outcomes and one character per draw -------
+
+
+def test_ten_thousand_draws_come_back_as_the_same_list_in_a_frame_of_ten_kilobytes(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    recv = protocol._recv_exactly
+
+    def measured(sock: Any, size: int, deadline: float | None) -> bytes:
+        sizes.append(size)
+        return recv(sock, size, deadline)
+
+    source = "import random\ndef f():\n    return random.choice(['sun', 'rain', 'fog'])\n"
+    with sandbox.box(LIMITS, 10) as box:
+        assert box.request("load", source=source, filename="draws.py").get("ok")
+        monkeypatch.setattr(protocol, "_recv_exactly", measured)
+        results = box.request("call", name="f", args=[], kwargs={}, seed=0,
+                              repeat=10_000).get("results")
+    import random
+    random.seed(0)
+    expected = [random.choice(["sun", "rain", "fog"]) for _ in range(10_000)]
+    assert results == expected, fail(str(results)[:60], str(expected)[:60],
+                                     "the draws of the same seed, in order")
+    assert max(sizes) < 11_000, fail(max(sizes), "< 11,000 bytes",
+                                     "one character per draw, not its JSON string")
+
+
+DRAWS = st.lists(st.sampled_from(["sun", "rain", "\ud800", "\"\\", "\x00\n", "é", ""]),
+                 max_size=80)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(DRAWS)
+def test_draws_expand_to_the_very_list_json_would_have_carried(draws: list[str]) -> None:
+    from grader.sandbox.host import _draws, _encode
+
+    compact = _draws(draws)
+    plain = _encode(draws)
+    if compact is None:
+        return  # sent as a JSON list, as before
+    assert plain is not None
+    expanded = protocol.expand_draws(json.loads(compact))
+    assert expanded == json.loads(plain), fail(expanded, json.loads(plain),
+                                               f"for {draws!r}")
+
+
+# 13 n + 1 characters around 4 MiB (the exact length), then 2 + 12 n (the first look)
+@pytest.mark.parametrize("count", [322_638, 322_639, 349_525, 349_526])
+def test_draws_are_refused_as_too_large_exactly_when_their_list_would_be(count: int) -> None:
+    from grader.sandbox.host import TooLarge, _draws, _encode
+
+    draws = ["abcdefghij", "abcdefghik"] * (count // 2) + ["abcdefghij"] * (count % 2)
+    outcomes = []
+    for encode in (_draws, _encode):
+        try:
+            outcomes.append("sent" if encode(draws) is not None else "None")
+        except TooLarge:
+            outcomes.append("too large")
+    assert outcomes[0] == outcomes[1], fail(outcomes[0], outcomes[1], "the same limit")
+    assert outcomes[1] == ("sent" if count == 322_638 else "too large"), outcomes
+
+
+@pytest.mark.parametrize("draws", [
+    [], {"outcomes": ["a"]}, {"outcomes": ["a"], "picks": "#$"},  # a pick with no outcome
+    {"outcomes": [1], "picks": "#"}, {"outcomes": ["a"] * 92, "picks": "#"},
+    {"outcomes": ["a"], "picks": "#", "more": 1}, {"outcomes": "a", "picks": "#"},
+])
+def test_malformed_draws_from_a_box_are_refused_not_guessed(draws: object) -> None:
+    assert protocol.expand_draws(draws) is None, fail(protocol.expand_draws(draws), None,
+                                                      "a box's frame is learner data")

@@ -517,11 +517,17 @@ class Box:
         """`reply`, if it answers the request just made, its texts capped and its output
         kept; else (or for a timeout) the box is stopped."""
         import grader.learner_text as lt
+        import grader.sandbox.protocol as protocol
 
         if reply.get("id") != self._next_id or not self._ready:
             raise self._stop(BoxStopped(StopReason.PROTOCOL, "a reply that was not asked for"))
         if not isinstance(reply.get("error", {}), dict):
             raise self._stop(BoxStopped(StopReason.PROTOCOL, "a malformed error"))
+        if "draws" in reply:  # a call's results, as the host writes draws (host._draws)
+            results = protocol.expand_draws(reply.pop("draws"))
+            if results is None:
+                raise self._stop(BoxStopped(StopReason.PROTOCOL, "malformed draws"))
+            reply["results"] = results
         if "error" in reply:
             reply["error"] = _bounded_error(reply["error"])
         if isinstance(reply.get("stdout"), str) and reply["stdout"]:

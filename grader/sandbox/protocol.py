@@ -21,6 +21,27 @@ MAX_FRAME = 16 * 1024 * 1024  # a reply larger than this is an attack or a bug
 MAX_VALUE = 4 * 1024 * 1024
 
 
+# A call's draws (`host._draws`): one of these characters per draw, naming its outcome.
+# Printable ASCII that JSON writes as itself (no quote, no backslash): one byte each.
+PICKS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)
+
+
+def expand_draws(draws: Any) -> list[str] | None:
+    """The results a box sent as draws (`{"outcomes": [...], "picks": "..."}`), or None
+    if they are not well formed: a box's frame is learner-controlled data."""
+    if not isinstance(draws, dict) or draws.keys() != {"outcomes", "picks"}:
+        return None
+    outcomes, picks = draws["outcomes"], draws["picks"]
+    if (not isinstance(outcomes, list) or len(outcomes) > len(PICKS)
+            or not all(isinstance(o, str) for o in outcomes) or not isinstance(picks, str)):
+        return None
+    table = dict(zip(PICKS, outcomes))
+    try:
+        return list(map(table.__getitem__, picks))
+    except KeyError:
+        return None
+
+
 class ProtocolError(Exception):
     """The other side sent something that is not a valid frame, or hung up."""
 
