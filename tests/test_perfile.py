@@ -206,3 +206,24 @@ def test_draws_are_refused_as_too_large_exactly_when_their_list_would_be(count: 
 def test_malformed_draws_from_a_box_are_refused_not_guessed(draws: object) -> None:
     assert protocol.expand_draws(draws) is None, fail(protocol.expand_draws(draws), None,
                                                       "a box's frame is learner data")
+
+
+# --- the zygote warms a box's code once, before its second box ------------------------
+
+QUICKENED = ("import dis, sys\nhost = sys.modules['grader.sandbox.host']\n"
+             "quick = [i.opname for i in dis.get_instructions(host.Host.get, adaptive=True)"
+             " if i.opname.startswith('RESUME')]\n")
+
+
+def test_boxes_after_the_first_inherit_the_hosts_code_already_quickened() -> None:
+    # Python 3.11 rewrites a function's bytecode at its 8th call: in every box anew
+    # (CPU, and a copied page per page written) unless the zygote did it once.
+    quick = []
+    with Sandbox() as sandbox:
+        for _ in range(2):
+            with sandbox.box(LIMITS, 10) as box:
+                assert box.request("load", source=QUICKENED, filename="quick.py").get("ok")
+                quick.append(box.request("get", name="quick").get("value"))
+    assert quick == [["RESUME"], ["RESUME_QUICK"]], fail(
+        quick, [["RESUME"], ["RESUME_QUICK"]],
+        "a learner's one box is not kept waiting; every later box starts warm")
