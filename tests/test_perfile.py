@@ -202,6 +202,7 @@ def test_draws_are_refused_as_too_large_exactly_when_their_list_would_be(count: 
     [], {"outcomes": ["a"]}, {"outcomes": ["a"], "picks": "#$"},  # a pick with no outcome
     {"outcomes": [1], "picks": "#"}, {"outcomes": ["a"] * 92, "picks": "#"},
     {"outcomes": ["a"], "picks": "#", "more": 1}, {"outcomes": "a", "picks": "#"},
+    {"outcomes": [""], "picks": "#" * (protocol.MAX_VALUE // 3 + 1)},  # more than fit
 ])
 def test_malformed_draws_from_a_box_are_refused_not_guessed(draws: object) -> None:
     assert protocol.expand_draws(draws) is None, fail(protocol.expand_draws(draws), None,

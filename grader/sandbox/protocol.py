@@ -32,8 +32,10 @@ def expand_draws(draws: Any) -> list[str] | None:
     if not isinstance(draws, dict) or draws.keys() != {"outcomes", "picks"}:
         return None
     outcomes, picks = draws["outcomes"], draws["picks"]
+    # each draw is 3 characters of JSON at the least (`"",`): no more fit in MAX_VALUE
     if (not isinstance(outcomes, list) or len(outcomes) > len(PICKS)
-            or not all(isinstance(o, str) for o in outcomes) or not isinstance(picks, str)):
+            or not all(isinstance(o, str) for o in outcomes) or not isinstance(picks, str)
+            or len(picks) > MAX_VALUE // 3):
         return None
     table = dict(zip(PICKS, outcomes))
     try:
