@@ -509,8 +509,10 @@ class Box:
         answered = reply.pop("then", None)
         checked = self._checked(reply)
         if then and isinstance(answered, list) and len(answered) <= len(then):
-            self._ahead = [(name, answer) for name, answer in zip(then, answered)
-                           if isinstance(answer, dict)]
+            for name, answer in zip(then, answered):
+                if not isinstance(answer, dict):
+                    break  # a box's data: what follows it would be answered out of turn
+                self._ahead.append((name, answer))
         return checked
 
     def _checked(self, reply: dict[str, Any]) -> Reply:
@@ -553,8 +555,8 @@ class Box:
         if self._channel.fileno() == -1:
             return
         self._channel.close()
-        if self._script is not None:
-            self._script.last = self._steps
+        if self._script is not None:  # the next box of this file name follows these
+            self._script.last, self._steps = self._steps, []
         try:
             self.status = self._sandbox.cleanup(self._info["pid"], self._info["box"],
                                                 self._info["uid"], self._info["generation"],
