@@ -44,6 +44,8 @@ class Reply(TypedDict, total=False):
     results: Any  # call: one JSON value per repeat
     args: Any  # call with echo_args: the arguments after the call, as JSON (None: unreadable)
     limit: int  # get of a value too large to send: the largest JSON text a value may be
+    draws: Any  # call, from a box: its results as draws of few outcomes (host._draws)
+    then: Any  # the replies to the request's `then` gets, answered ahead (host.Host._ahead)
 
 
 class BoxLimits(TypedDict):

@@ -21,6 +21,29 @@ MAX_FRAME = 16 * 1024 * 1024  # a reply larger than this is an attack or a bug
 MAX_VALUE = 4 * 1024 * 1024
 
 
+# A call's draws (`host._draws`): one of these characters per draw, naming its outcome.
+# Printable ASCII that JSON writes as itself (no quote, no backslash): one byte each.
+PICKS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)
+
+
+def expand_draws(draws: Any) -> list[str] | None:
+    """The results a box sent as draws (`{"outcomes": [...], "picks": "..."}`), or None
+    if they are not well formed: a box's frame is learner-controlled data."""
+    if not isinstance(draws, dict) or draws.keys() != {"outcomes", "picks"}:
+        return None
+    outcomes, picks = draws["outcomes"], draws["picks"]
+    # each draw is 3 characters of JSON at the least (`"",`): no more fit in MAX_VALUE
+    if (not isinstance(outcomes, list) or len(outcomes) > len(PICKS)
+            or not all(isinstance(o, str) for o in outcomes) or not isinstance(picks, str)
+            or len(picks) > MAX_VALUE // 3):
+        return None
+    table = dict(zip(PICKS, outcomes))
+    try:
+        return list(map(table.__getitem__, picks))
+    except KeyError:
+        return None
+
+
 class ProtocolError(Exception):
     """The other side sent something that is not a valid frame, or hung up."""
 
@@ -38,15 +61,20 @@ class Encoded(str):
 write = json.JSONEncoder(separators=(",", ":"), allow_nan=True).encode
 
 
-def encode(message: Mapping[str, object]) -> bytes:
+def encode_text(message: Mapping[str, object]) -> str:
     """`message` as one JSON object; `Encoded` values are spliced in, not re-encoded."""
     spliced = [(k, v) for k, v in message.items() if isinstance(v, Encoded)]
     if not spliced:  # every request, and every reply but a call's
-        return write(message).encode()
+        return write(message)
     plain = {k: v for k, v in message.items() if not isinstance(v, Encoded)}
     text = write(plain)
     tail = "".join(f",{json.dumps(k)}:{v}" for k, v in spliced)
-    return (text[:-1] + (tail if plain else tail[1:]) + "}").encode()
+    return text[:-1] + (tail if plain else tail[1:]) + "}"
+
+
+def encode(message: Mapping[str, object]) -> bytes:
+    """`message` as one JSON object, in bytes (`encode_text`)."""
+    return encode_text(message).encode()
 
 
 def send(sock: socket.socket, message: Mapping[str, object]) -> None:
