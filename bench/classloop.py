@@ -17,8 +17,10 @@ process's own CPU, time.process_time):
 
 Prints the median of each, before and after: fork -> first file handed to the workers
 (wall, and the batch process's CPU), fork -> first result (wall), the batch process's
-CPU from the fork to the last result, last result -> exit (wall, as the parent saw the
-end), and the whole command's wall and CPU (every process) beside.
+CPU from the fork to the last result and while its workers grade (first file handed ->
+last result: every thread of the batch process, the pool's too), last result -> exit
+(wall, as the parent saw the end, and the batch process's CPU till its exit call), and
+the whole command's wall and CPU (every process) beside.
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ main()
 '''
 MEASURES = ("fork -> first file handed, ms", "CPU fork -> first handed, ms",
             "fork -> first result, ms", "CPU fork -> last result, ms",
-            "last result -> exit, ms", "whole command, ms", "whole command CPU, ms")
+            "CPU first handed -> last result, ms", "last result -> exit, ms",
+            "CPU last result -> exit, ms", "whole command, ms", "whole command CPU, ms")
 
 
 def run_once(bin_: Path, course: Path, subs: Path, out: Path, probe: Path, marks: Path
@@ -133,7 +136,9 @@ def run_once(bin_: Path, course: Path, subs: Path, out: Path, probe: Path, marks
         1000 * (got["handed"][1] - got["fork"][1]),
         1000 * (got["first"][0] - got["fork"][0]),
         1000 * (got["last"][1] - got["fork"][1]),
+        1000 * (got["last"][1] - got["handed"][1]),
         1000 * (ended - got["last"][0]),
+        1000 * (got["exit"][1] - got["last"][1]),
         1000 * (ended - started),
         1000 * ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)),
     ), strict=True))
