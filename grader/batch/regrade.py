@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.atomic import write_all_atomic
 from grader.batch.adjust import Adjuster, Extension, Override, Timed
@@ -20,10 +21,12 @@ from grader.batch.changes import (
     state_parts,
 )
 from grader.batch.journal import Key
-from grader.batch.submitted import Times
 from grader.course import Course
 from grader.reports.changes import changes_csv, changes_markdown
 from grader.results import Change, ClassResult
+
+if TYPE_CHECKING:  # imported with --submitted-at only (batch_run._times)
+    from grader.batch.submitted import Times
 
 RUNS = "changes"  # OUTDIR/changes/<UTC time>.md and .csv: every run's list, dated
 

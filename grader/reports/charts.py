@@ -9,8 +9,7 @@ names come from course authors and exercise ids from course.yaml.
 
 from __future__ import annotations
 
-from html import escape
-
+from grader.reports.cells import escape
 from grader.reports.classstats import ExerciseSummary
 from grader.reports.reteach import CheckFailures
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from html import escape
 
 from grader.reports import charts
 from grader.reports.adjustments import adjustment_line
-from grader.reports.cells import points
+from grader.reports.cells import escape, points
 from grader.reports.classstats import (
     ExerciseSummary,
     Row,
