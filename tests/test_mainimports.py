@@ -108,7 +108,7 @@ def test_the_batchs_start_up_makes_no_generic_root_model() -> None:
     # grader.models.Root (a generic RootModel, ~1 ms to make) serves only the exports'
     # gradebook: made on first use, after the first result, not before the fork.
     code = ("import sys, grader.cli.batch_run, grader.batch.discover, grader.models; "
-            "print(sorted(m for m in ('pydantic.root_model',) if m in sys.modules), "
+            "print(sorted(m for m in ('pydantic.root_model', 'grader.course.plan') if m in sys.modules), "
             "'Root' in vars(grader.models))")
     printed = _run(code).strip()
     assert printed == "[] False", fail(printed, "[] False",
