@@ -13,6 +13,9 @@ batch's main process, its wall time since the command started and its own CPU (u
 system) at:
 
 - `fork`: the moment its local workers are forked (`WorkerPool.launch`);
+- `handed`: the first file handed to the workers (ProcessPoolExecutor.submit of the
+  pool's `_grade`): the end of the main's start-up chain (the mainimports branch's
+  measure);
 - `first`: the first result back from a worker (`WorkerPool.grade`'s first yield);
 
 and, for the whole command, the wall time and the CPU of every process (the main, its
@@ -71,9 +74,11 @@ PROBE = '''
 import gc, os, resource, sys, time
 LOG, START, ARGS = sys.argv[1], float(sys.argv[2]), 3
 MAIN = os.getpid()
+MARKED = set()
 def mark(name):
-    if os.getpid() != MAIN:
+    if os.getpid() != MAIN or name in MARKED:
         return
+    MARKED.add(name)
     r = resource.getrusage(resource.RUSAGE_SELF)
     with open(LOG, "a") as log:
         passes = sum(s["collections"] for s in gc.get_stats())
@@ -91,6 +96,12 @@ def patch(pool):
                 first = False
             yield item
     pool.WorkerPool.launch, pool.WorkerPool.grade = launched, graded
+    submit = pool.ProcessPoolExecutor.submit
+    def handed(self, fn, *a, **k):
+        if getattr(fn, "__name__", "") == "_grade":  # a file, not a worker's warm-up
+            mark("handed")
+        return submit(self, fn, *a, **k)
+    pool.ProcessPoolExecutor.submit = handed
 ''' + HOOK
 
 
@@ -145,7 +156,8 @@ def main() -> None:
     print("venvs ...", flush=True)
     installs = {"before": install(args.venvs / "before", args.before),
                 "after": install(args.venvs / "after", str(REPO))}
-    rows = ("fork wall", "fork cpu", "fork passes", "first wall", "first cpu", "wall", "cpu")
+    rows = ("fork wall", "fork cpu", "fork passes", "handed wall", "handed cpu", "first wall",
+            "first cpu", "wall", "cpu")
     figures: dict[str, dict[str, list[float]]] = {k: {r: [] for r in rows} for k in installs}
     with tempfile.TemporaryDirectory(prefix="prefork-") as tmp:
         work = Path(tmp)
@@ -173,6 +185,8 @@ def main() -> None:
     print(f"  {'':<34}{'before':>8}{'after':>8}{'after/before':>14}   min: before, after")
     labels = {"fork wall": "main at the fork: wall", "fork cpu": "main at the fork: its CPU",
               "fork passes": "main's collector passes by the fork",
+              "handed wall": "main at its first task handed: wall",
+              "handed cpu": "main at its first task handed: CPU",
               "first wall": "main at the first result: wall",
               "first cpu": "main at the first result: its CPU",
               "wall": "whole command: wall", "cpu": "whole command: CPU, all processes"}

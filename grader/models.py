@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import types
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 
 def _no_plugin_loader() -> None:
@@ -36,7 +36,7 @@ def _no_plugin_loader() -> None:
 
 _no_plugin_loader()
 
-from pydantic import BaseModel, ConfigDict, RootModel  # noqa: E402
+from pydantic import BaseModel, ConfigDict  # noqa: E402
 
 # Building a validator costs milliseconds per model, and a learner's `grade exercise-1`
 # imports dozens of models but validates only a few: none is built at import.
@@ -51,7 +51,26 @@ class Model(BaseModel):
     model_config = DEFERRED
 
 
-class Root(RootModel[T], Generic[T]):
-    """A file format whose top level is not an object (grades.json is a list)."""
+if TYPE_CHECKING:
+    from pydantic import RootModel
 
-    model_config = DEFERRED
+    class Root(RootModel[T], Generic[T]):
+        """A file format whose top level is not an object (grades.json is a list)."""
+
+
+def __getattr__(name: str) -> Any:
+    """`Root`, made on first use (PEP 562): a generic RootModel costs ~1 ms to make, and
+    only the exports need it (a batch's main makes it after its first result, not
+    before its workers fork)."""
+    if name != "Root":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from pydantic import RootModel
+
+    class Root(RootModel[T], Generic[T]):
+        """A file format whose top level is not an object (grades.json is a list)."""
+
+        model_config = DEFERRED
+
+    Root.__module__, Root.__qualname__ = __name__, "Root"
+    globals()["Root"] = Root
+    return Root

@@ -6,8 +6,8 @@ outcome is typed (`ErrorKind`, `CheckStatus`) beside the learner's sentence: cod
 decides on the kind, people read the sentence.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: each field annotation given as text is compiled
+# and evaluated by pydantic as the class is made (~0.1 ms a field, before a batch forks).
 from datetime import datetime
 from typing import Annotated, Any, Literal
 

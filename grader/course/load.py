@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from grader.course import cache
-from grader.course.plan import learner_plan
 
 if TYPE_CHECKING:
     import yaml
@@ -133,6 +132,10 @@ def load_course(path: Path) -> "Course":
     if data is not None:
         course = _from_cache(Course, data)
     if course is None:
+        # here: a course from the cache needs no plan (its named tuples, ~0.8 ms of a
+        # batch's start-up before the fork)
+        from grader.course.plan import learner_plan
+
         course = _validate(path, text)
         cache.write_cache(path, key, course.model_dump(mode="json", exclude_unset=True),
                           learner_plan(course))
