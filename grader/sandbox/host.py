@@ -532,7 +532,7 @@ def serve(channel: socket.socket, output_limit: int) -> None:
 def _answer(channel: socket.socket, host: Host) -> bool:
     """Answer one request; False once the trusted side hung up."""
     try:
-        request = protocol.recv(channel)
+        request = protocol.read_request(channel)
     except (protocol.ProtocolError, OSError):
         return False
     protocol.send(channel, host.handle(request))
