@@ -240,14 +240,14 @@ def _free_blocks() -> list[tuple[int, int]]:
     import re
 
     report = os.memfd_create("pools")
-    saved = os.dup(2)
     try:
-        os.dup2(report, 2)
-        sys._debugmallocstats()  # C code: writes to descriptor 2
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    try:
+        saved = os.dup(2)
+        try:
+            os.dup2(report, 2)
+            sys._debugmallocstats()  # C code: writes to descriptor 2
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
         size = os.lseek(report, 0, os.SEEK_END)
         text = os.pread(report, size, 0).decode(errors="replace")
     finally:
