@@ -73,6 +73,20 @@ def _fs_rights(abi: int) -> int:
     return rights
 
 
+class _LandlockCalls:
+    """Landlock's arguments for a kernel of ABI `abi`, made once in the zygote: a box only
+    writes its folder's descriptor into the rule (no ctypes object, no class look-up)."""
+
+    def __init__(self, abi: int) -> None:
+        self.create, self.add_rule, self.restrict = LANDLOCK_SYSCALLS[seccomp.machine_name()]
+        self.attr = _RulesetAttr(_fs_rights(abi), 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
+        self.attr_ref = ctypes.byref(self.attr)
+        self.size = ctypes.c_size_t(24 if abi >= 6 else 16 if abi >= 4 else 8)
+        self.zero = ctypes.c_uint32(0)
+        self.rule = _PathBeneath(_fs_rights(abi), -1)
+        self.rule_ref = ctypes.byref(self.rule)
+
+
 class Kernel:
     """libc, loaded while it can still be found."""
 
@@ -102,6 +116,15 @@ class Kernel:
         self._fprog = _SockFprog(len(packed) // 8, ctypes.addressof(self._program))
         self._seccomp_args = (ctypes.c_uint(seccomp.SET_MODE_FILTER),
                               ctypes.c_uint(seccomp.FLAG_SPEC_ALLOW), ctypes.byref(self._fprog))
+        # capset's header and empty sets, and the mount flags, made here too: a box
+        # builds no ctypes object (each a class look-up and fresh memory) to lock down.
+        self._cap_header = _CapHeader(CAPABILITY_VERSION_3, 0)
+        self._cap_args = (ctypes.byref(self._cap_header), _CapSets())
+        self._private_flags = ctypes.c_ulong(MS_REC | MS_PRIVATE)
+        self._tmpfs_flags = ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        self._program_view = memoryview(self._program).cast("B")
+        self._seccomp_number = seccomp.SECCOMP_SYSCALL.get(seccomp.machine_name())
+        self._landlock = _LandlockCalls(self.landlock_abi) if self.landlock_abi else None
 
     def _check(self, result: int) -> int:
         if result < 0:
@@ -145,9 +168,7 @@ class Kernel:
             self.drop_bounding_set()
         with contextlib.suppress(OSError):  # kernels before 4.3 have no ambient set
             self.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
-        header = _CapHeader(CAPABILITY_VERSION_3, 0)
-        data = _CapSets()
-        self._check(self.libc.capset(ctypes.byref(header), data))
+        self._check(self.libc.capset(*self._cap_args))
 
     def lock_privileges(self) -> None:
         """No setuid/file-capability gains via execve; no ptrace/core dumps of the box."""
@@ -161,13 +182,11 @@ class Kernel:
         the mount vanishes with the box, and no other process ever sees it.
         """
         self._check(self.libc.unshare(CLONE_NEWNS))
-        self._check(self.libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE),
-                                    None))
+        self._check(self.libc.mount(None, b"/", None, self._private_flags, None))
         owner = f",uid={uid},gid={uid}" if uid is not None else ""
         # nr_inodes counts the top folder too
         options = f"size={size_kb}k,nr_inodes={files + 1},mode=0700{owner}"
-        self._check(self.libc.mount(b"tmpfs", folder.encode(), b"tmpfs",
-                                    ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC),
+        self._check(self.libc.mount(b"tmpfs", folder.encode(), b"tmpfs", self._tmpfs_flags,
                                     options.encode()))
 
     @staticmethod
@@ -190,8 +209,8 @@ class Kernel:
         """
         if self.seccomp_filter is None:
             raise OSError(38, "no seccomp filter for this machine")
-        self.seccomp_filter.patch(memoryview(self._program).cast("B"), own_pid)
-        number = seccomp.SECCOMP_SYSCALL.get(seccomp.machine_name())
+        self.seccomp_filter.patch(self._program_view, own_pid)
+        number = self._seccomp_number
         if number is not None and self.libc.syscall(number, *self._seccomp_args) == 0:
             return
         self._check(self.libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER),
@@ -211,20 +230,19 @@ class Kernel:
         Needs no privilege (after no_new_privs). Network rules need ABI 4, signal
         and abstract-socket scoping ABI 6; older kernels enforce what they know.
         """
-        create, add_rule, restrict = LANDLOCK_SYSCALLS[seccomp.machine_name()]
-        abi = self.landlock_abi
-        attr = _RulesetAttr(_fs_rights(abi), 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
-        size = 24 if abi >= 6 else 16 if abi >= 4 else 8
-        ruleset = self._check(self.libc.syscall(create, ctypes.byref(attr),
-                                                ctypes.c_size_t(size), ctypes.c_uint32(0)))
+        calls = self._landlock
+        if calls is None:
+            raise OSError(38, "no Landlock on this kernel")
+        syscall, zero = self.libc.syscall, calls.zero
+        ruleset = self._check(syscall(calls.create, calls.attr_ref, calls.size, zero))
         try:
             folder_fd = os.open(folder, O_PATH | os.O_DIRECTORY)
             try:
-                rule = _PathBeneath(_fs_rights(abi), folder_fd)
-                self._check(self.libc.syscall(add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH,
-                                              ctypes.byref(rule), ctypes.c_uint32(0)))
+                calls.rule.parent_fd = folder_fd  # the box's own copy-on-write page
+                self._check(syscall(calls.add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH,
+                                    calls.rule_ref, zero))
             finally:
                 os.close(folder_fd)
-            self._check(self.libc.syscall(restrict, ruleset, ctypes.c_uint32(0)))
+            self._check(syscall(calls.restrict, ruleset, zero))
         finally:
             os.close(ruleset)

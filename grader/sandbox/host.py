@@ -17,6 +17,7 @@ inside an nbgrader kernel (nbgrader's own trust model).
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # the C module signal wraps: no stub
 import _thread
 import errno
 import io
@@ -521,7 +522,7 @@ class Host:
 def serve(channel: socket.socket, output_limit: int) -> None:
     """Answer requests on `channel` until the trusted side hangs up."""
     if hasattr(signal, "SIGALRM"):  # else (Windows) `arm` uses a Watchdog
-        signal.signal(signal.SIGALRM, on_alarm)
+        _signal.signal(signal.SIGALRM, on_alarm)  # no enum for the old one (zygote.py)
     host = Host(output_limit, encoded=True)
     protocol.send(channel, READY)  # locked down: from here on, any exit is learner code's
     while _answer(channel, host):
@@ -531,7 +532,7 @@ def serve(channel: socket.socket, output_limit: int) -> None:
 def _answer(channel: socket.socket, host: Host) -> bool:
     """Answer one request; False once the trusted side hung up."""
     try:
-        request = protocol.recv(channel)
+        request = protocol.read_request(channel)
     except (protocol.ProtocolError, OSError):
         return False
     protocol.send(channel, host.handle(request))

