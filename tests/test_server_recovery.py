@@ -193,11 +193,20 @@ def test_a_file_that_hangs_its_worker_every_time_ends_as_a_grader_fault_not_retr
     server = Server(data, None, "-j", "1", "--lease", "1", "--hard-limit", "3")
     done = threading.Event()
 
+    # The warm pool's workers are forks of the server; a restarted pool's are spawned
+    # (fork, then exec of `spawn_main`). A child caught between its fork and its exec is
+    # not a worker yet: stopped there, it would hang the server thread that forked it
+    # (which waits for the exec) and not the file. So stop the workers present now, and
+    # each later child once it has exec'd.
+    warm = set(_children(server.process.pid))
+
     def stop_every_worker() -> None:
         while not done.is_set():
             with contextlib.suppress(OSError):  # a thread or a process that just ended
                 for pid in _children(server.process.pid):
-                    if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    if b"resource_tracker" not in command and (
+                            pid in warm or b"spawn_main" in command):
                         os.kill(pid, signal.SIGSTOP)
             time.sleep(0.02)
 
