@@ -127,6 +127,55 @@ def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(
     assert victim not in client.scheduler_info()["workers"]
 
 
+# The grading tasks whose results sit in a worker's memory, not yet fetched by the
+# client, and which workers hold them (a lambda, for the reason given at EXECUTING).
+HELD = lambda dask_scheduler: {str(task.key): [w.address for w in task.who_has]  # noqa: E731
+                               for task in dask_scheduler.tasks.values()
+                               if task.state == "memory" and str(task.key).startswith("grade-")}
+EVERY_TASK_DONE = lambda dask_scheduler: all(  # noqa: E731
+    task.state in ("memory", "released", "forgotten") for task in dask_scheduler.tasks.values())
+
+
+def test_a_worker_killed_holding_results_not_yet_fetched_loses_nothing(
+        cluster: LocalCluster, klass: dict, tmp_path: Path) -> None:
+    """A task that finished on a worker that then died, before the batch fetched its
+    result, is "lost": the scheduler computes it again and the batch waits for it (the
+    batch once took that for a lost scheduler and stopped). The batch is paused while a
+    result waits on a worker, so that the worker dies holding it."""
+    cluster.ready()
+    client = cluster.client
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        journal = out / "journal.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if journal.exists() and journal.read_bytes().count(b"\n") >= 4:
+                break
+            time.sleep(0.02)
+        os.kill(process.pid, signal.SIGSTOP)
+        while time.monotonic() < deadline and not client.run_on_scheduler(EVERY_TASK_DONE):
+            time.sleep(0.05)  # every task in flight finishes while the batch sleeps
+        held = client.run_on_scheduler(HELD)
+        assert held, "no result waited on a worker"
+        pids = client.run(os.getpid)
+        victims = {worker for holders in held.values() for worker in holders}
+        for victim in victims:
+            os.kill(pids[victim], signal.SIGKILL)  # their nannies start others
+        while time.monotonic() < deadline and victims & set(client.scheduler_info()["workers"]):
+            time.sleep(0.05)  # the scheduler has seen them go: the batch learns on waking
+        os.kill(process.pid, signal.SIGCONT)
+        stdout, stderr = process.communicate(timeout=240)
+    finally:
+        stop(process)
+    assert process.returncode == 0, stderr
+    assert f"{FILES_GRADED} graded now" in stdout
+    _same_gradebook(out, klass["local"])
+    _one_line_per_result(out)
+
+
 def test_a_killed_ta_process_resumes_to_the_identical_gradebook(
         cluster: LocalCluster, klass: dict, tmp_path: Path) -> None:
     cluster.ready()

@@ -337,6 +337,11 @@ class DaskPool:
             if not flying:
                 return
             future = next(completed)
+            if future.status in ("lost", "pending"):
+                # Its result died with the worker that held it, before we fetched it:
+                # the scheduler computes it again, and we wait for that.
+                completed.add(future)
+                continue
             keys = flying.pop(future.key)
             for (key, _), (result, worker) in zip(keys, self._outcome(future, keys), strict=True):
                 graded += 1
