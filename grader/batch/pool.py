@@ -132,7 +132,11 @@ class WorkerPool:
             for process in list((self._executor._processes or {}).values()):
                 with contextlib.suppress(OSError, ValueError):
                     process.kill()
-        self._executor.shutdown(wait=exc_type is None and self.wait, cancel_futures=True)
+        # Killed, the workers end at once; waiting for the executor's thread to see them
+        # go leaves it nothing to do at exit, where CPython 3.11's exit hook writes to
+        # the thread's wakeup pipe without a lock and races it closing that pipe (EBADF,
+        # a traceback after a batch's clean error message).
+        self._executor.shutdown(wait=exc_type is not None or self.wait, cancel_futures=True)
 
     @property
     def workers(self) -> int:
