@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,6 +70,31 @@ def _one_line_per_result(out: Path) -> None:
     assert len(read_entries(out / "journal.jsonl")[0]) == FILES_GRADED
 
 
+def _batch_on(cluster: LocalCluster, klass: dict, out: Path, **pipes: Any
+              ) -> subprocess.Popen[str]:
+    """`grade batch --dask` of the class into `out`, started in its own session."""
+    return subprocess.Popen(
+        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address),
+        text=True, start_new_session=True, **pipes)
+
+
+def _wait_for_results(out: Path, lines: int, deadline: float) -> None:
+    """Until the journal in `out` holds `lines` results (or `deadline` passes)."""
+    journal = out / "journal.jsonl"
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= lines:
+            return
+        time.sleep(0.02)
+
+
+def _graded_like_the_local_run(process: subprocess.Popen[str], stdout: str, stderr: str,
+                               out: Path, klass: dict) -> None:
+    assert process.returncode == 0, stderr
+    assert f"{FILES_GRADED} graded now" in stdout
+    _same_gradebook(out, klass["local"])
+    _one_line_per_result(out)
+
+
 def test_a_class_graded_on_two_dask_workers_matches_the_local_run_byte_for_byte(
         cluster: LocalCluster, klass: dict, tmp_path: Path, sandbox: Sandbox) -> None:
     cluster.ready()
@@ -103,26 +129,16 @@ def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(
     cluster.ready()
     client = cluster.client
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = _batch_on(cluster, klass, out, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        journal = out / "journal.jsonl"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if journal.exists() and journal.read_bytes().count(b"\n") >= 6:
-                break
-            time.sleep(0.02)
+        _wait_for_results(out, 6, time.monotonic() + 120)
         pids = client.run(os.getpid)
         victim = next(a for a, tasks in client.processing().items() if tasks)
         os.kill(pids[victim], signal.SIGKILL)  # the worker process; its nanny starts another
         stdout, stderr = process.communicate(timeout=240)
     finally:
         stop(process)
-    assert process.returncode == 0, stderr
-    assert f"{FILES_GRADED} graded now" in stdout
-    _same_gradebook(out, klass["local"])
-    _one_line_per_result(out)
+    _graded_like_the_local_run(process, stdout, stderr, out, klass)
     cluster.ready()  # the nanny replaced the killed worker process
     assert victim not in client.scheduler_info()["workers"]
 
@@ -145,16 +161,10 @@ def test_a_worker_killed_holding_results_not_yet_fetched_loses_nothing(
     cluster.ready()
     client = cluster.client
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = _batch_on(cluster, klass, out, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        journal = out / "journal.jsonl"
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if journal.exists() and journal.read_bytes().count(b"\n") >= 4:
-                break
-            time.sleep(0.02)
+        _wait_for_results(out, 4, deadline)
         os.kill(process.pid, signal.SIGSTOP)
         while time.monotonic() < deadline and not client.run_on_scheduler(EVERY_TASK_DONE):
             time.sleep(0.05)  # every task in flight finishes while the batch sleeps
@@ -170,25 +180,16 @@ def test_a_worker_killed_holding_results_not_yet_fetched_loses_nothing(
         stdout, stderr = process.communicate(timeout=240)
     finally:
         stop(process)
-    assert process.returncode == 0, stderr
-    assert f"{FILES_GRADED} graded now" in stdout
-    _same_gradebook(out, klass["local"])
-    _one_line_per_result(out)
+    _graded_like_the_local_run(process, stdout, stderr, out, klass)
 
 
 def test_a_killed_ta_process_resumes_to_the_identical_gradebook(
         cluster: LocalCluster, klass: dict, tmp_path: Path) -> None:
     cluster.ready()
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        batch(klass["course"], klass["subs"], "--out", out, "--dask", cluster.address),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = _batch_on(cluster, klass, out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = out / "journal.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if journal.exists() and journal.read_bytes().count(b"\n") >= 10:
-            break
-        time.sleep(0.01)
+    _wait_for_results(out, 10, time.monotonic() + 120)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert not (out / "grades.csv").exists()
