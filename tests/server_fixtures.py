@@ -58,32 +58,59 @@ def _pg_tool(name: str) -> str:
     return str(found[-1])
 
 
+class Postgres:
+    """A PostgreSQL cluster of our own in `folder`, on a free loopback port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"postgresql://grade@127.0.0.1:{self.port}/grade"
+        self.user: dict[str, Any] = {}
+        if os.geteuid() == 0:  # initdb and postgres refuse root: run them as `postgres`
+            account = pwd.getpwnam("postgres")
+            os.chown(folder, account.pw_uid, account.pw_gid)
+            self.user = {"user": account.pw_uid, "group": account.pw_gid}
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(args, check=True, capture_output=True, timeout=120, **self.user)
+
+    def create(self) -> None:
+        self._run(_pg_tool("initdb"), "-D", str(self.folder / "data"), "-A", "trust", "-U",
+                  "grade", "--no-sync", "-E", "UTF8")
+        self.start()
+        self._run(_pg_tool("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                  "grade", "grade")
+
+    def start(self) -> None:
+        self._run(_pg_tool("pg_ctl"), "-D", str(self.folder / "data"), "-l",
+                  str(self.folder / "log"), "-w", "-o",
+                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -F "
+                  "-c max_connections=200", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        subprocess.run([_pg_tool("pg_ctl"), "-D", str(self.folder / "data"), "-m", mode,
+                        "-w", "stop"], capture_output=True, timeout=60, **self.user)
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[Postgres]:
+    """A fresh PostgreSQL cluster (database `grade`), removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="grade-pg-"))
+    os.chmod(folder, 0o755)
+    cluster = Postgres(folder)
+    try:
+        cluster.create()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def postgres() -> Iterator[str]:
     """A fresh PostgreSQL cluster; yields its URL (database `grade`)."""
-    folder = Path(tempfile.mkdtemp(prefix="grade-pg-"))
-    os.chmod(folder, 0o755)
-    user: dict[str, Any] = {}
-    if os.geteuid() == 0:  # initdb and postgres refuse root: run them as `postgres`
-        account = pwd.getpwnam("postgres")
-        os.chown(folder, account.pw_uid, account.pw_gid)
-        user = {"user": account.pw_uid, "group": account.pw_gid}
-    port = free_port()
-    data = folder / "data"
-    run = {"check": True, "capture_output": True, "timeout": 120, **user}
-    subprocess.run([_pg_tool("initdb"), "-D", str(data), "-A", "trust", "-U", "grade",
-                    "--no-sync", "-E", "UTF8"], **run)
-    subprocess.run([_pg_tool("pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w",
-                    "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -F "
-                    "-c max_connections=200", "start"], **run)
-    try:
-        subprocess.run([_pg_tool("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
-                        "grade", "grade"], **run)
-        yield f"postgresql://grade@127.0.0.1:{port}/grade"
-    finally:
-        subprocess.run([_pg_tool("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60, **user)
-        shutil.rmtree(folder, ignore_errors=True)
+    with postgres_cluster() as cluster:
+        yield cluster.url
 
 
 def db_args(db: str | None) -> list[str]:
