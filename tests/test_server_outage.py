@@ -1,5 +1,6 @@
 """`grade serve` on PostgreSQL while the database stops for a moment and comes back:
-the server says so in a sentence, prints no traceback, and grades again afterwards."""
+the server says so in a sentence, prints no traceback, answers 503 meanwhile, and
+grades again afterwards."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from tests.attacks import SOLUTION
 from tests.server_fixtures import (
     Server,
+    environment,
     grade,
     postgres_cluster,
     tokens,
@@ -37,6 +39,10 @@ def test_a_database_that_stops_for_a_moment_is_said_and_grading_goes_on(tmp_path
             assert status == 201, job
             before = wait_graded(server.url, token, job["id"])["result"]
             database.stop("fast")
+            mine = tmp_path / "mine.py"
+            mine.write_text(SOLUTION)
+            refused = grade("submit", "exercise-1", str(mine), env=environment(
+                GRADE_SERVER=server.url, GRADE_TOKEN=token))
             time.sleep(4 * LEASE)  # several beats of the heartbeat, rounds of the dispatcher
             database.start()
             status, job = upload(server.url, token, SOLUTION)
@@ -46,6 +52,10 @@ def test_a_database_that_stops_for_a_moment_is_said_and_grading_goes_on(tmp_path
         finally:
             server.stop()
     assert after["score"] == before["score"] > 0
+    # The learner who submitted meanwhile is told, once `grade submit` gave up retrying.
+    assert refused.returncode != 0, refused.stdout
+    assert ("the server said 503: the course server cannot reach its database right now; "
+            "nothing was stored: try again in a minute") in refused.stderr, refused.stderr
     said = "".join(server.lines)
     assert "Traceback" not in said and "Exception in thread" not in said, said
     # Said as the outage begins and ends, not at each of the dozen beats it lasted (twice

@@ -37,7 +37,7 @@ from grader.kinds import ErrorKind
 from grader.results import ExerciseResult
 from grader.runner import Failure, Grader
 from grader.sandbox.client import Sandbox
-from grader.server import queue, store, waiting
+from grader.server import outage, queue, store, waiting
 from grader.server.models import Submission
 
 POLL = 0.5  # seconds between looks at the database when nothing woke the dispatcher
@@ -113,30 +113,6 @@ class Lane:
             self.executor.__exit__(KeyboardInterrupt, None, None)
 
 
-class Outage:
-    """The database's outages, each said once as it begins and once as it ends: the
-    dispatcher and the heartbeat retry every beat, and a line each time would bury the
-    console of a TA whose database restarts for a minute."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._down = False
-
-    def began(self, error: Exception) -> None:
-        with self._lock:
-            first, self._down = not self._down, True
-        if first:
-            print(f"grade serve: the database stopped answering ({type(error).__name__}: "
-                  f"{error}); no lease is renewed and nothing is stored until it answers "
-                  "again; trying again", file=sys.stderr)
-
-    def over(self) -> None:
-        with self._lock:
-            was, self._down = self._down, False
-        if was:
-            print("grade serve: the database answers again", file=sys.stderr)
-
-
 class Service:
     """A dispatcher and `3 * jobs` carriers over every course's lane, until `stop()`."""
 
@@ -160,7 +136,6 @@ class Service:
         # job id -> (when its carrier handed it over, its lane, the executor it went to)
         self._with_workers: dict[str, tuple[float, Lane, Executor, Submission]] = {}
         self._hung: dict[str, queue.Outcome] = {}  # job id -> its grader fault, once hung
-        self._outage = Outage()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -199,10 +174,10 @@ class Service:
                     queue.renew(self.owner, ids, self.hard_limit, self.lease)
                 self._unstick()  # first: a hung job's lease is still held, its try counted
                 queue.requeue_expired()
-                self._outage.over()
+                outage.DATABASE.over()
             except Exception as exc:  # a database that went away: the next beat tries again
                 # (a dead heartbeat would never renew a lease or requeue a job again)
-                self._outage.began(exc)
+                outage.DATABASE.began(exc)
             finally:
                 close_old_connections()
 
@@ -243,9 +218,9 @@ class Service:
                     self._in_hand.update(job.id for job in jobs)
                 for job in jobs:
                     self._todo.put(job)
-                self._outage.over()
+                outage.DATABASE.over()
             except Exception as exc:  # a database that went away: those jobs' leases run out
-                self._outage.began(exc)
+                outage.DATABASE.began(exc)
                 if outcomes:
                     print(f"grade serve: {len(outcomes)} result(s) not stored; those "
                           "submissions are graded again", file=sys.stderr)
