@@ -8,7 +8,9 @@ sees. A file that matches no exercise, or more than one, is listed, never droppe
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
@@ -114,10 +116,14 @@ def _preferred(shown: str, match: FileMatch) -> tuple[bool, int, bool]:
 
 def _unreadable(path: Path) -> Problem | None:
     """Why `path` cannot be graded as a file (a link, a folder, a pipe), or None."""
-    if path.is_symlink():
+    try:
+        mode = os.lstat(path).st_mode  # one call for both questions (Path asks twice)
+    except (OSError, ValueError):
+        mode = 0  # gone, or unreadable: not a regular file, as Path.is_file() says
+    if stat.S_ISLNK(mode):
         return Problem("the submission is a symbolic link; submit the file itself",
                        "unreadable")
-    if not path.is_file():  # a folder, a pipe, a device: nothing to read
+    if not stat.S_ISREG(mode):  # a folder, a pipe, a device: nothing to read
         return Problem(f"{path.name} is not a regular file; submit the file itself",
                        "unreadable")
     return None

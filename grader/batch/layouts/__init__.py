@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.batch.layouts import canvas, classroom, moodle
-from grader.batch.layouts.base import Found, LayoutError, Read
+from grader.batch.layouts.base import Found, LayoutError, Read, folder_names
 from grader.batch.layouts.canvas import read_canvas
 from grader.batch.layouts.classroom import read_classroom
 from grader.batch.layouts.folders import read_folders, read_nbgrader
@@ -31,9 +31,10 @@ def detect(root: Path) -> Layout:
         return Layout.GRADESCOPE
     if (root / "submitted").is_dir():
         return Layout.NBGRADER
-    if moodle.looks_like(root):
+    named = folder_names(root)  # listed once for both (they stat'ed every folder twice)
+    if moodle.looks_like(root, named):
         return Layout.MOODLE
-    if classroom.looks_like(root):
+    if classroom.looks_like(root, named):
         return Layout.CLASSROOM
     if canvas.looks_like(root):
         return Layout.CANVAS

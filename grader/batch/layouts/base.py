@@ -3,6 +3,7 @@ recorded about them (id, name, email, when, late)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,15 +79,43 @@ def files_under(folder: Path, depth: int = 2, skip: frozenset[str] = frozenset()
     a reason); folders are entered only if they are real folders not named like a
     submission (a folder `exercise_1.py` is refused as one, not searched).
     """
-    for entry in sorted(folder.iterdir()):
-        if entry.name in JUNK or entry.name.startswith(".") or entry.name in skip:
+    # os.scandir, not Path.iterdir: each entry's type comes with the listing (no stat
+    # per file), on the batch's path from its workers' fork to their first file.
+    for entry in entries(folder):
+        name = entry.name
+        if name in JUNK or name.startswith(".") or name in skip:
             continue
-        looks_like_a_file = entry.suffix.lower() in SOURCE_SUFFIXES
-        if entry.is_dir() and not entry.is_symlink() and not looks_like_a_file:
+        path = folder / name
+        # a name not starting with a dot ends with ".py" exactly when its suffix is .py
+        looks_like_a_file = name.lower().endswith(SOURCE_SUFFIXES)
+        if real_folder(entry) and not looks_like_a_file:
             if depth > 1:
-                yield from files_under(entry, depth - 1, skip)
+                yield from files_under(path, depth - 1, skip)
             continue
-        yield entry
+        yield path
+
+
+def entries(folder: Path) -> list[os.DirEntry[str]]:
+    """`folder`'s entries, sorted by name (as sorting their paths sorts them)."""
+    with os.scandir(folder) as scan:
+        return sorted(scan, key=lambda entry: entry.name)
+
+
+def real_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder, not a symbolic link to one (Path's is_dir() and not is_symlink())."""
+    return not entry.is_symlink() and entry.is_dir(follow_symlinks=False)
+
+
+def folder_names(root: Path) -> list[str]:
+    """The names of `root`'s folders, symbolic links to folders included (Path.is_dir)."""
+    found = []
+    for entry in entries(root):
+        try:
+            if entry.is_dir():
+                found.append(entry.name)
+        except OSError:  # a link Path.is_dir() takes for no folder (a loop, say)
+            continue
+    return found
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -16,11 +16,13 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-from grader.batch.layouts.base import Found, Read, as_utc, files_under, skip
+from grader.batch.layouts.base import Found, Read, as_utc, files_under, folder_names, skip
 
 
-def looks_like(root: Path) -> bool:
-    return any((p / ".git").exists() for p in root.iterdir() if p.is_dir())
+def looks_like(root: Path, named: list[str] | None = None) -> bool:
+    """Some folder of `root` (`named`: their names, if listed already) holds a .git."""
+    return any(os.path.exists(os.path.join(root, name, ".git"))
+               for name in (folder_names(root) if named is None else named))
 
 
 SUBMISSIONS = "-submissions"  # gh classroom clone student-repos: `<assignment slug>-submissions/`

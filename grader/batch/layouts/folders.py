@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.batch.layouts.base import Found, Read, as_utc, files_under, skip
+from grader.batch.layouts.base import Found, Read, as_utc, entries, files_under, real_folder, skip
 
 TIMESTAMP = "timestamp.txt"
 
@@ -14,15 +14,16 @@ TIMESTAMP = "timestamp.txt"
 def read_folders(root: Path) -> Read:
     """Every folder of `root` as a student; anything else skipped, with why."""
     found, skipped = [], []
-    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+    for entry in entries(root):
         if entry.is_symlink():
             skipped.append(skip(entry.name, "it is a symbolic link; copy the student's "
                                 "folder itself"))
-        elif not entry.is_dir():
+        elif not real_folder(entry):
             skipped.append(skip(entry.name, "it is not a folder (each student needs a "
                                 "folder of their own)"))
         else:
-            found.append(Found(entry.name, entry, tuple(files_under(entry))))
+            folder = root / entry.name
+            found.append(Found(entry.name, folder, tuple(files_under(folder))))
     return found, skipped
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from grader.batch.layouts.base import Found, Read, files_under, skip
+from grader.batch.layouts.base import Found, Read, files_under, folder_names, skip
 
 FOLDER = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_$")
 
 
-def looks_like(root: Path) -> bool:
-    return any(FOLDER.match(p.name) for p in root.iterdir() if p.is_dir())
+def looks_like(root: Path, named: list[str] | None = None) -> bool:
+    """Some folder of `root` (`named`: their names, if listed already) is named as
+    Moodle names a student's."""
+    return any(FOLDER.match(name) for name in (folder_names(root) if named is None else named))
 
 
 def read_moodle(root: Path) -> Read:
