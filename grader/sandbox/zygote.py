@@ -199,7 +199,15 @@ def _confine(box: str, uid: int, caps: Isolation, kernel: Kernel, zygote: int,
 
 def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
                limits: BoxLimits, channel: socket.socket, zygote: int) -> None:
-    """In the forked child: shut the doors, then serve the trusted side."""
+    """In the forked child: shut the doors, serve the trusted side, then leave at once.
+
+    The box leaves by os._exit from here, with the channel, the host and the learner's
+    module still referenced: returning would first tear them down (the channel's
+    finalizer alone formats a ResourceWarning, a Python repr and two system calls;
+    the module's objects each a free, a copy-on-write fault per page), all for a
+    process about to end.
+    """
+    exit_now = os._exit  # a local: learner code may empty this module's globals
     os.setsid()
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
@@ -226,7 +234,8 @@ def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
     sys.argv = [name]
     from grader.sandbox import host
 
-    host.serve(channel, int(limits["output_chars"]))
+    served = host.serve(channel, int(limits["output_chars"]))
+    exit_now(0 if served is not None else HOST_BROKEN)  # the trusted side hung up
 
 
 # pymalloc's size classes as _debugmallocstats prints them: class, size, pools, blocks
