@@ -219,7 +219,8 @@ def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
     # ~40 page faults per box). Those objects are never used again: a box never
     # returns to the zygote's code, and leaves by os._exit, which finalizes nothing.
     os.closerange(4, 1 << 16)
-    channel = socket.socket(fileno=3)
+    # its kind given, not asked of the kernel (getsockname, two getsockopt): a socketpair's
+    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, 0, fileno=3)
     try:
         _confine(box, uid, caps, kernel, zygote, limits)
     except OSError:
@@ -232,7 +233,9 @@ def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
     _signal.signal(signal.SIGPIPE, _signal.SIG_DFL)
     set_rlimits(limits)
     sys.argv = [name]
-    from grader.sandbox import host
+    # `import a.b as c`, not `from a import b`: the latter runs importlib's _handle_fromlist
+    # in Python, its code and objects a box's copy-on-write faults
+    import grader.sandbox.host as host
 
     served = host.serve(channel, int(limits["output_chars"]))
     exit_now(0 if served is not None else HOST_BROKEN)  # the trusted side hung up
