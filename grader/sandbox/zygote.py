@@ -229,8 +229,9 @@ def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
         os.environ.clear()
     # _signal's own: signal.signal's wrapper turns the old handler into an enum member
     # (the enum machinery's look-ups, ~30 page faults of a box), which nothing reads.
-    _signal.signal(signal.SIGXFSZ, _signal.SIG_IGN)  # an over-size write raises instead
-    _signal.signal(signal.SIGPIPE, _signal.SIG_DFL)
+    # _signal's numbers too: signal's are enum members, more of the zygote's pages.
+    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)  # an over-size write raises instead
+    _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
     set_rlimits(limits)
     sys.argv = [name]
     # `import a.b as c`, not `from a import b`: the latter runs importlib's _handle_fromlist
@@ -323,7 +324,7 @@ def disk_usage(folder: str, most_bytes: int, most_files: int) -> tuple[int, int]
 DISK_POLL = 0.05  # seconds between two looks at the boxes' folders (tracked budget)
 
 
-def kill_uid(uid: int, kernel: Kernel) -> None:
+def kill_uid(uid: int, kernel: Kernel, death: int | None = None) -> None:
     """Kill every process owned by `uid`: the zygote (root) takes the uid for one kill(-1).
 
     kill(-1) signals every process its caller may signal, the caller itself excepted.
@@ -334,13 +335,17 @@ def kill_uid(uid: int, kernel: Kernel) -> None:
     box's cleanup). The saved uid stays root, so the next call takes root back. No
     process of `uid` can act meanwhile: the box was SIGKILLed before this, and no box
     can start another process. Changing uids clears the parent-death signal, which is
-    set again; a parent that died in between is seen by its pid changing.
+    set again; a parent that died in between is seen by its pid changing. `death`: that
+    signal, when the caller knows it (the zygote reads it once: only this changes it).
     """
-    ids, death, parent = os.getresuid(), kernel.parent_death_signal(), os.getppid()
+    if death is None:
+        death = kernel.parent_death_signal()
+    ids, parent = os.getresuid(), os.getppid()
     os.setresuid(uid, uid, 0)
     try:
-        with contextlib.suppress(ProcessLookupError):  # no process of `uid` left
-            os.kill(-1, signal.SIGKILL)
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:  # no process of `uid` left
+        pass
     finally:
         os.setresuid(*ids)
     if death:
@@ -375,6 +380,8 @@ class Zygote:
         self.rehearsed = False  # rehearse
         self.plugs: list[list[object]] = []  # plug_pools: kept for good
         self.uid_base = claim_uid_range()[0] if self.caps["setuid"] else 0
+        # its parent-death signal, read once for every kill_uid (which sets it again)
+        self.death = self.kernel.parent_death_signal() if self.uid_base else 0
         # reaped: (status, CPU seconds, page faults)
         self.statuses: dict[int, tuple[int, float, int]] = {}
         self.boxes: set[int] = set()  # live boxes' pids: the only ones cleanup may kill
@@ -496,10 +503,12 @@ class Zygote:
         killed = pid not in self.statuses
         # A reaped pid may already belong to someone else: only kill a live box.
         for kill in (os.killpg, os.kill) if killed else ():
-            with contextlib.suppress(ProcessLookupError, PermissionError):
+            try:  # not contextlib.suppress: its Python, every box, in the zygote
                 kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         if uid is not None:
-            kill_uid(uid, self.kernel)
+            kill_uid(uid, self.kernel, self.death)
         status, cpu, faults = self.statuses.pop(pid, (None, 0.0, 0))
         if status is None:
             try:
