@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
     from grader.sandbox.channel import LearnerErrorInfo, Reply
 
+# A box's first frame, written once here: a box sends these bytes as they are.
+_READY_FRAME = protocol.frame(READY)
 # Bound now, before learner code can replace `random.seed` or `random._inst`.
 _seed_random = random.Random.seed
 _global_random: random.Random = getattr(random, "_inst")  # noqa: B009  (private: typeshed omits it)
@@ -519,14 +521,18 @@ class Host:
         return data if ok else None
 
 
-def serve(channel: socket.socket, output_limit: int) -> None:
-    """Answer requests on `channel` until the trusted side hangs up."""
+def serve(channel: socket.socket, output_limit: int) -> Host:
+    """Answer requests on `channel` until the trusted side hangs up.
+
+    Returns the host, the learner's module in it: a box that ends then keeps them
+    referenced while it leaves (`zygote._enter_box`), and tears none of them down."""
     if hasattr(signal, "SIGALRM"):  # else (Windows) `arm` uses a Watchdog
         _signal.signal(signal.SIGALRM, on_alarm)  # no enum for the old one (zygote.py)
     host = Host(output_limit, encoded=True)
-    protocol.send(channel, READY)  # locked down: from here on, any exit is learner code's
+    channel.sendall(_READY_FRAME)  # locked down: from here on, any exit is learner code's
     while _answer(channel, host):
         pass
+    return host
 
 
 def _answer(channel: socket.socket, host: Host) -> bool:

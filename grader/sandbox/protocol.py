@@ -77,11 +77,16 @@ def encode(message: Mapping[str, object]) -> bytes:
     return encode_text(message).encode()
 
 
-def send(sock: socket.socket, message: Mapping[str, object]) -> None:
+def frame(message: Mapping[str, object]) -> bytes:
+    """`message` as the bytes `send` writes: its length, then its JSON."""
     data = encode(message)
     if len(data) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(data)} bytes exceeds {MAX_FRAME}")
-    sock.sendall(HEADER.pack(len(data)) + data)
+    return HEADER.pack(len(data)) + data
+
+
+def send(sock: socket.socket, message: Mapping[str, object]) -> None:
+    sock.sendall(frame(message))
 
 
 def _recv_exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes:

@@ -199,7 +199,15 @@ def _confine(box: str, uid: int, caps: Isolation, kernel: Kernel, zygote: int,
 
 def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
                limits: BoxLimits, channel: socket.socket, zygote: int) -> None:
-    """In the forked child: shut the doors, then serve the trusted side."""
+    """In the forked child: shut the doors, serve the trusted side, then leave at once.
+
+    The box leaves by os._exit from here, with the channel, the host and the learner's
+    module still referenced: returning would first tear them down (the channel's
+    finalizer alone formats a ResourceWarning, a Python repr and two system calls;
+    the module's objects each a free, a copy-on-write fault per page), all for a
+    process about to end.
+    """
+    exit_now = os._exit  # a local: learner code may empty this module's globals
     os.setsid()
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
@@ -211,7 +219,8 @@ def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
     # ~40 page faults per box). Those objects are never used again: a box never
     # returns to the zygote's code, and leaves by os._exit, which finalizes nothing.
     os.closerange(4, 1 << 16)
-    channel = socket.socket(fileno=3)
+    # its kind given, not asked of the kernel (getsockname, two getsockopt): a socketpair's
+    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, 0, fileno=3)
     try:
         _confine(box, uid, caps, kernel, zygote, limits)
     except OSError:
@@ -220,13 +229,17 @@ def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
         os.environ.clear()
     # _signal's own: signal.signal's wrapper turns the old handler into an enum member
     # (the enum machinery's look-ups, ~30 page faults of a box), which nothing reads.
-    _signal.signal(signal.SIGXFSZ, _signal.SIG_IGN)  # an over-size write raises instead
-    _signal.signal(signal.SIGPIPE, _signal.SIG_DFL)
+    # _signal's numbers too: signal's are enum members, more of the zygote's pages.
+    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)  # an over-size write raises instead
+    _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
     set_rlimits(limits)
     sys.argv = [name]
-    from grader.sandbox import host
+    # `import a.b as c`, not `from a import b`: the latter runs importlib's _handle_fromlist
+    # in Python, its code and objects a box's copy-on-write faults
+    import grader.sandbox.host as host
 
-    host.serve(channel, int(limits["output_chars"]))
+    served = host.serve(channel, int(limits["output_chars"]))
+    exit_now(0 if served is not None else HOST_BROKEN)  # the trusted side hung up
 
 
 # pymalloc's size classes as _debugmallocstats prints them: class, size, pools, blocks
@@ -311,7 +324,7 @@ def disk_usage(folder: str, most_bytes: int, most_files: int) -> tuple[int, int]
 DISK_POLL = 0.05  # seconds between two looks at the boxes' folders (tracked budget)
 
 
-def kill_uid(uid: int, kernel: Kernel) -> None:
+def kill_uid(uid: int, kernel: Kernel, death: int | None = None) -> None:
     """Kill every process owned by `uid`: the zygote (root) takes the uid for one kill(-1).
 
     kill(-1) signals every process its caller may signal, the caller itself excepted.
@@ -322,13 +335,17 @@ def kill_uid(uid: int, kernel: Kernel) -> None:
     box's cleanup). The saved uid stays root, so the next call takes root back. No
     process of `uid` can act meanwhile: the box was SIGKILLed before this, and no box
     can start another process. Changing uids clears the parent-death signal, which is
-    set again; a parent that died in between is seen by its pid changing.
+    set again; a parent that died in between is seen by its pid changing. `death`: that
+    signal, when the caller knows it (the zygote reads it once: only this changes it).
     """
-    ids, death, parent = os.getresuid(), kernel.parent_death_signal(), os.getppid()
+    if death is None:
+        death = kernel.parent_death_signal()
+    ids, parent = os.getresuid(), os.getppid()
     os.setresuid(uid, uid, 0)
     try:
-        with contextlib.suppress(ProcessLookupError):  # no process of `uid` left
-            os.kill(-1, signal.SIGKILL)
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:  # no process of `uid` left
+        pass
     finally:
         os.setresuid(*ids)
     if death:
@@ -363,6 +380,8 @@ class Zygote:
         self.rehearsed = False  # rehearse
         self.plugs: list[list[object]] = []  # plug_pools: kept for good
         self.uid_base = claim_uid_range()[0] if self.caps["setuid"] else 0
+        # its parent-death signal, read once for every kill_uid (which sets it again)
+        self.death = self.kernel.parent_death_signal() if self.uid_base else 0
         # reaped: (status, CPU seconds, page faults)
         self.statuses: dict[int, tuple[int, float, int]] = {}
         self.boxes: set[int] = set()  # live boxes' pids: the only ones cleanup may kill
@@ -484,10 +503,12 @@ class Zygote:
         killed = pid not in self.statuses
         # A reaped pid may already belong to someone else: only kill a live box.
         for kill in (os.killpg, os.kill) if killed else ():
-            with contextlib.suppress(ProcessLookupError, PermissionError):
+            try:  # not contextlib.suppress: its Python, every box, in the zygote
                 kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         if uid is not None:
-            kill_uid(uid, self.kernel)
+            kill_uid(uid, self.kernel, self.death)
         status, cpu, faults = self.statuses.pop(pid, (None, 0.0, 0))
         if status is None:
             try:
