@@ -236,7 +236,9 @@ def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
                                   overrides=override_rows, elsewhere=run.elsewhere,
                                   times=times)
         write_exports(options.outdir, settled.result,
-                      canvas_id=canvas_column(options.canvas_id, run.layout), similarity=link)
+                      canvas_id=canvas_column(options.canvas_id, run.layout), similarity=link,
+                      feedback=settled.feedback)
+        settled.feedback = {}  # written: not held through the summary
         finished.append(settled)
 
     selection = Selection(frozenset(options.student_ids),
