@@ -20,7 +20,7 @@ from grader.reports.feedback import feedback_markdown
 from grader.reports.gradebook import grades_csv, grades_json_parts
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import SimilarityLink, report_html
-from grader.reports.moodle import moodle_csv, unmatched_moodle_csv
+from grader.reports.moodle import Split, moodle_csv, split_rows, unmatched_moodle_csv
 from grader.results import ClassResult, StudentResult
 
 
@@ -33,6 +33,8 @@ class Options:
     similarity: SimilarityLink | None = None
     # student -> their feedback file's text, already rendered (`regrade.Settled.feedback`)
     feedback: Mapping[str, str] = field(default_factory=dict)
+    # what more than one file is rendered from, made once per write (`_moodle`)
+    made: dict[str, Split] = field(default_factory=dict, compare=False)
 
 
 # (relative path, how to make its text) per file: every path is known (and checked)
@@ -64,6 +66,14 @@ def _feedback(result: ClassResult, options: Options
              else partial(feedback_markdown, s, result)) for s in result.students]
 
 
+def _moodle(result: ClassResult, options: Options) -> Split:
+    """moodle.csv's rows and unmatched-moodle.csv's: split once for both files."""
+    split = options.made.get("moodle")
+    if split is None:
+        split = options.made["moodle"] = split_rows(result)
+    return split
+
+
 def _gradescope(student: StudentResult, _: ClassResult) -> str:
     results = gradescope_results(student).model_dump(mode="json", exclude_none=True)
     return json.dumps(results, indent=2) + "\n"
@@ -73,9 +83,10 @@ EXPORTS: tuple[Export, ...] = (
     Export("grades.csv", lambda r, _: [("grades.csv", partial(grades_csv, r))]),
     Export("grades.json", lambda r, _: [("grades.json", partial(grades_json_parts, r))]),
     Export("canvas.csv", lambda r, o: [("canvas.csv", partial(canvas_csv, r, o.canvas_id))]),
-    Export("moodle.csv", lambda r, _: [("moodle.csv", partial(moodle_csv, r))]),
-    Export("unmatched-moodle.csv", lambda r, _: [("unmatched-moodle.csv",
-                                                  partial(unmatched_moodle_csv, r))]),
+    Export("moodle.csv", lambda r, o: [("moodle.csv",
+                                        lambda: moodle_csv(r, _moodle(r, o)))]),
+    Export("unmatched-moodle.csv", lambda r, o: [("unmatched-moodle.csv",
+                                                  lambda: unmatched_moodle_csv(r, _moodle(r, o)))]),
     Export("report.html", lambda r, o: [("report.html", partial(
         report_html, r, draw_charts=o.draw_charts, similarity=o.similarity))]),
     Export("feedback/*.md", _feedback),
