@@ -315,8 +315,8 @@ class EarlyPool:
         self._pool: WorkerPool | None = local_workers(course, jobs, claims).__enter__()
         # Forked before the journal is opened, its workers hold no lock: the batch
         # need not wait for them to close their zygotes (which removes their boxes'
-        # folders) before writing its exports; the executor's exit hook joins them
-        # before this process ends.
+        # folders) before writing its exports; `early.settle` (or multiprocessing's
+        # exit hook, or the executor's) joins them before this process ends.
         self._pool.wait = False
         self._pool.launch()
 
