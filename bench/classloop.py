@@ -10,7 +10,8 @@ alike), under a probe that marks, in the batch process only (CLOCK_MONOTONIC, an
 process's own CPU, time.process_time):
 
 - fork: its first os.fork() (the first worker; the zygotes are posix_spawn'ed);
-- handed: the first file it hands to the pool (ProcessPoolExecutor.submit of `_grade`);
+- handed: the first file it hands to the pool (ProcessPoolExecutor.submit of `_grade`,
+  or the first file sent down pool.PipePool's pipe);
 - first / last result: its first and last write of a result to the journal
   (`Journal.append`, or `Journal.append_line` where that exists);
 - exit: its os._exit (or the interpreter's exit), and when the parent saw it end.
@@ -87,7 +88,15 @@ def handed(process):
             mark("handed")
         return original(self, fn, *a, **k)
     process.ProcessPoolExecutor.submit = submit
-PATCHES = {"grader.batch.journal": results, "concurrent.futures.process": handed}
+def sent(connection):  # grade's own pipe pool (pool.PipePool): a file is a 3-tuple sent
+    original = connection.Connection.send
+    def send(self, obj):
+        if type(obj) is tuple and len(obj) == 3 and type(obj[1]) is str:
+            mark("handed")
+        return original(self, obj)
+    connection.Connection.send = send
+PATCHES = {"grader.batch.journal": results, "concurrent.futures.process": handed,
+           "multiprocessing.connection": sent}
 class Hook(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if name not in PATCHES:

@@ -102,10 +102,8 @@ class Adjuster:
                  overrides: list[Override], elsewhere: frozenset[str] = frozenset(),
                  times: Times | None = None) -> None:
         self.course = course
-        if times is None:  # --submitted-at: the LMS's export of times
-            from grader.batch.submitted import Times
-
-            times = Times([])
+        # --submitted-at: the LMS's export of times. None without it: its module is not
+        # imported after the last result (5 ms of pydantic models, the batch's tail).
         self.times = times
         self.extensions = extensions
         self.overrides = overrides
@@ -122,7 +120,8 @@ class Adjuster:
         known = {s.student for s in result.students}
         ids = {e.id for e in result.exercises}
         rows: list[Extension | Override] = [*self.extensions, *self.overrides]
-        strangers = [s for s in self.times.strangers(known) if s not in self.elsewhere]
+        given = self.times.strangers(known) if self.times else []
+        strangers = [s for s in given if s not in self.elsewhere]
         if strangers:
             self.warnings.append(f"--submitted-at: no such student in this batch: "
                                  f"{', '.join(map(repr, strangers))}; ignored")
@@ -165,7 +164,7 @@ class Adjuster:
         self._override_exercise(student, result, reasons)
         overridden = result.score
         deadline, extension = self._deadline(student, result.exercise)
-        given = self.times.of(student, result.exercise)  # the TA's export wins
+        given = self.times.of(student, result.exercise) if self.times else None  # the TA's wins
         submitted = (_zoned(given, deadline) if given else
                      folder.times.get(result.exercise) if folder else None)
         penalty, refused = 0.0, False

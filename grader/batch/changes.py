@@ -23,6 +23,9 @@ from grader.results import Change, ClassResult
 from grader.version import __version__
 
 STATE = "state.json"
+# The feedback texts `run_state` hands to the exports, at most this many characters: a
+# class of 1000 held 3 MiB of them through the exports (the rest are rendered again)
+FEEDBACK_HELD = 1 << 20
 
 
 class StateRow(Model):
@@ -47,9 +50,12 @@ class RunState(Model):
                                      description="student -> hash of their feedback file")
 
 
-def run_state(course: Course, result: ClassResult, submissions: dict[tuple[str, str], str]
-              ) -> RunState:
-    """This run's state; `submissions` maps (student, exercise) to the file's hash."""
+def run_state(course: Course, result: ClassResult, submissions: dict[tuple[str, str], str],
+              feedback: dict[str, str] | None = None) -> RunState:
+    """This run's state; `submissions` maps (student, exercise) to the file's hash.
+    Each student's feedback file is rendered to be hashed: into `feedback`, if given
+    (student -> text, up to FEEDBACK_HELD characters in all), the exports write that
+    text rather than render it again."""
     course_hash = hashlib.sha256(course_text(course).encode()).hexdigest()
     checks = {e.id: checks_digest(course, e) for e in course.exercises if
               any(x.id == e.id for x in result.exercises)}
@@ -61,9 +67,14 @@ def run_state(course: Course, result: ClassResult, submissions: dict[tuple[str, 
             for s in result.students for e in s.exercises]
     for row in rows:  # 3000 at 1000 x 3, held through the exports: one field-name set
         share_field_names(row)
-    feedback = {s.student: hashlib.sha256(feedback_markdown(s, result).encode()).hexdigest()
-                for s in result.students}
-    return RunState(rows=rows, feedback=feedback)
+    hashes, held = {}, 0
+    for student in result.students:
+        text = feedback_markdown(student, result)
+        hashes[student.student] = hashlib.sha256(text.encode()).hexdigest()
+        if feedback is not None and held + len(text) <= FEEDBACK_HELD:
+            feedback[student.student] = text
+            held += len(text)
+    return RunState(rows=rows, feedback=hashes)
 
 
 def state_parts(state: RunState) -> Iterator[str]:

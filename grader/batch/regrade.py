@@ -41,6 +41,9 @@ class Settled:
     warnings: list[str] = field(default_factory=list)
     edited: int = 0  # feedback files that differ from the last run's
     kept: bool = False  # nothing moved: changes.md is still the last run's that moved
+    # student -> their feedback file's text, rendered to be hashed into state.json: the
+    # exports write it as it is (`write_exports(feedback=...)`), not rendered again
+    feedback: dict[str, str] = field(default_factory=dict)
 
 
 def finalise_scores(course: Course, graded: ClassResult, students: Iterable[Timed],
@@ -57,9 +60,10 @@ rows. A shard's `elsewhere` are the students
     of the class that other shards settle (their rows are theirs to warn about)."""
     adjuster = Adjuster(course, extensions or [], overrides or [], elsewhere, times)
     result = adjuster.apply(graded, students)
-    state = run_state(course, result, files)
+    texts: dict[str, str] = {}
+    state = run_state(course, result, files, texts)
     previous = read_state(outdir)
-    settled = Settled(result, None, adjuster.warnings)
+    settled = Settled(result, None, adjuster.warnings, feedback=texts)
     if previous is not None:
         settled.changes = compare(previous, state)
         settled.edited = edited(previous, state)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from grader.reports.feedback import feedback_markdown
 from grader.reports.gradebook import grades_csv, grades_json_parts
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import SimilarityLink, report_html
-from grader.reports.moodle import moodle_csv, unmatched_moodle_csv
+from grader.reports.moodle import Split, moodle_csv, split_rows, unmatched_moodle_csv
 from grader.results import ClassResult, StudentResult
 
 
@@ -31,6 +31,10 @@ class Options:
     canvas_id: IdColumn = "SIS Login ID"
     draw_charts: bool = True
     similarity: SimilarityLink | None = None
+    # student -> their feedback file's text, already rendered (`regrade.Settled.feedback`)
+    feedback: Mapping[str, str] = field(default_factory=dict)
+    # what more than one file is rendered from, made once per write (`_moodle`)
+    made: dict[str, Split] = field(default_factory=dict, compare=False)
 
 
 # (relative path, how to make its text) per file: every path is known (and checked)
@@ -53,6 +57,23 @@ def per_student(folder: str, name: str, render: Callable[[StudentResult, ClassRe
                               for s in result.students]
 
 
+def _feedback(result: ClassResult, options: Options
+              ) -> list[tuple[str, Callable[[], Content]]]:
+    """feedback/ID.md per student: the text rendered for state.json's hash if given."""
+    given = options.feedback
+    return [(f"feedback/{s.student}.md",
+             partial(str, given[s.student]) if s.student in given
+             else partial(feedback_markdown, s, result)) for s in result.students]
+
+
+def _moodle(result: ClassResult, options: Options) -> Split:
+    """moodle.csv's rows and unmatched-moodle.csv's: split once for both files."""
+    split = options.made.get("moodle")
+    if split is None:
+        split = options.made["moodle"] = split_rows(result)
+    return split
+
+
 def _gradescope(student: StudentResult, _: ClassResult) -> str:
     results = gradescope_results(student).model_dump(mode="json", exclude_none=True)
     return json.dumps(results, indent=2) + "\n"
@@ -62,12 +83,13 @@ EXPORTS: tuple[Export, ...] = (
     Export("grades.csv", lambda r, _: [("grades.csv", partial(grades_csv, r))]),
     Export("grades.json", lambda r, _: [("grades.json", partial(grades_json_parts, r))]),
     Export("canvas.csv", lambda r, o: [("canvas.csv", partial(canvas_csv, r, o.canvas_id))]),
-    Export("moodle.csv", lambda r, _: [("moodle.csv", partial(moodle_csv, r))]),
-    Export("unmatched-moodle.csv", lambda r, _: [("unmatched-moodle.csv",
-                                                  partial(unmatched_moodle_csv, r))]),
+    Export("moodle.csv", lambda r, o: [("moodle.csv",
+                                        lambda: moodle_csv(r, _moodle(r, o)))]),
+    Export("unmatched-moodle.csv", lambda r, o: [("unmatched-moodle.csv",
+                                                  lambda: unmatched_moodle_csv(r, _moodle(r, o)))]),
     Export("report.html", lambda r, o: [("report.html", partial(
         report_html, r, draw_charts=o.draw_charts, similarity=o.similarity))]),
-    Export("feedback/*.md", per_student("feedback", "{}.md", feedback_markdown)),
+    Export("feedback/*.md", _feedback),
     Export("gradescope/*/results.json", per_student("gradescope", "{}/results.json", _gradescope)),
 )
 
@@ -87,11 +109,12 @@ def summary() -> str:
 
 
 def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "SIS Login ID",
-                  draw_charts: bool = True, similarity: SimilarityLink | None = None
-                  ) -> list[Path]:
+                  draw_charts: bool = True, similarity: SimilarityLink | None = None,
+                  feedback: Mapping[str, str] | None = None) -> list[Path]:
     """Write every registered export into `outdir`, all or none (a full disk changes
-    nothing), then remove what no student owns any more."""
-    options = Options(canvas_id, draw_charts, similarity)
+    nothing), then remove what no student owns any more. `feedback` holds the feedback
+    files' texts already rendered from `result` (student -> text), if any."""
+    options = Options(canvas_id, draw_charts, similarity, feedback or {})
     files = [(outdir / name, make) for export in EXPORTS
              for name, make in export.render(result, options)]
     outside = _outside(outdir, [path for path, _ in files])

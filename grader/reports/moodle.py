@@ -109,28 +109,33 @@ def split_rows(result: ClassResult) -> tuple[list[MoodleRow], list[Unmatched]]:
     return kept, left
 
 
+Split = tuple[list[MoodleRow], list[Unmatched]]  # what `split_rows` returns
+
+
 def moodle_rows(result: ClassResult) -> list[MoodleRow]:
     return split_rows(result)[0]
 
 
-def moodle_csv(result: ClassResult) -> str:
+def moodle_csv(result: ClassResult, split: Split | None = None) -> str:
+    """moodle.csv; `split` is `split_rows(result)` if already made (the exports make
+    it once for both moodle files)."""
     columns = [e.id for e in result.exercises]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*IDENTITY, *(h for c in columns for h in (c, c + FEEDBACK))])
-    writer.writerows(row.cells(columns) for row in moodle_rows(result))
+    writer.writerows(row.cells(columns) for row in (split or split_rows(result))[0])
     return out.getvalue()
 
 
-def unmatched_moodle_csv(result: ClassResult) -> str:
+def unmatched_moodle_csv(result: ClassResult, split: Split | None = None) -> str:
     """unmatched-moodle.csv: the students moodle.csv leaves out, with why (enter their
-    grades by hand, or fill the roster and run again)."""
+    grades by hand, or fill the roster and run again). `split` as for `moodle_csv`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(UNMATCHED_HEADER)
     writer.writerows([spreadsheet_text(u.student), spreadsheet_text(u.full_name),
                       spreadsheet_text(u.email), spreadsheet_text(u.id_number), u.why]
-                     for u in split_rows(result)[1])
+                     for u in (split or split_rows(result))[1])
     return out.getvalue()
 
 
