@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,14 @@ from grader.runner import Grader
 from grader.sandbox.client import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Ctrl-C as a terminal delivers it, whatever started the tests: a run started in the
+# background by a shell (`... &`) inherits SIGINT ignored, and so would every `grade` the
+# tests start (Python installs no KeyboardInterrupt handler then): the Ctrl-C tests'
+# batches would finish, and `_thread.interrupt_main` (the portable box's alarm) would do
+# nothing. A handled signal is reset to its default at exec, so the children get it too.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
