@@ -2,9 +2,8 @@
 
 A batch's workers are forked once the course is loaded (`pool.EarlyPool`), a quarter of
 a second in, and each then booted a zygote (a fresh interpreter's start-up) while the
-second core had been idle all along. `launch` starts the first of those zygotes from the
-command line alone, before click loads, and `launch_rest` the others before pydantic does
-(one boots at a time on the idle core); each forked worker claims one (`claim`) and
+second core had been idle all along. `launch` starts those zygotes from the command
+line alone, before click and pydantic load; each forked worker claims one (`claim`) and
 greets it, and every process closes the control sockets of the zygotes not its own (a
 zygote ends when its control socket closes, so a copy left open would keep it alive).
 The zygotes are this process's children: `reap` waits for them once the workers end.
@@ -39,7 +38,6 @@ _launched: list[Sandbox] = []  # launched here, not yet handed to the workers
 _children: list[subprocess.Popen[bytes] | Launched] = []  # every zygote launched here, for `reap`
 _console: list[bool] = []  # whether `launch` ran: this process is the `grade` command
 _collecting: list[bool] = []  # the collector was turned off by `launch`, until `collect`
-_later: list[int] = []  # zygotes `launch` leaves to `launch_rest`
 
 
 def workers(submissions: Path, jobs: int) -> int:
@@ -119,22 +117,6 @@ def launch(args: list[str]) -> None:
         isolation_level()  # an unknown $GRADE_SANDBOX: said by the workers, as today
     except (SandboxError, OSError):
         return
-    # One zygote now, the others once it has booted (`launch_rest`): booting together,
-    # two zygotes and this process want three cores of two while it imports.
-    _spawn(min(count, 1))
-    _later[:] = [count - 1] if count > 1 else []
-    atexit.register(reap)
-
-
-def launch_rest() -> None:
-    """Launch the zygotes `launch` left for later: called as the batch begins loading
-    the course (click is imported by then: the first zygote has booted on the other
-    core, and the next boots while this process imports pydantic)."""
-    if _later:
-        _spawn(_later.pop())
-
-
-def _spawn(count: int) -> None:
     # Ctrl-C is the batch process's business: a zygote (like the worker that launches
     # its own) ignores it, and finishes the submission in hand.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -148,6 +130,7 @@ def _spawn(count: int) -> None:
                 _children.append(process)
     finally:
         signal.signal(signal.SIGINT, previous)
+    atexit.register(reap)
 
 
 def collect() -> None:

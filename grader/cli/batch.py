@@ -88,7 +88,6 @@ def batch(ctx: click.Context, /, **given: Any) -> None:
     what is missing or changed is graded.
     """
     options = BatchOptions(**given)
-    early.launch_rest()
     course = course_from(ctx)
     exercises = _exercises(course, options.exercise_ids)
     if options.dask_address and options.jobs is not None:
