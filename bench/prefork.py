@@ -14,9 +14,10 @@ system) at:
 
 - `fork`: the moment its local workers are forked (`WorkerPool.launch`);
 - `handed`: the first file handed to the workers (ProcessPoolExecutor.submit of the
-  pool's `_grade`): the end of the main's start-up chain (the mainimports branch's
-  measure);
-- `first`: the first result back from a worker (`WorkerPool.grade`'s first yield);
+  pool's `_grade`, or the first file sent down `PipePool`'s pipe): the end of the
+  main's start-up chain (the mainimports branch's measure);
+- `first`: the first result back from a worker (`WorkerPool.grade`'s, or `PipePool.grade`'s,
+  first yield);
 
 and, for the whole command, the wall time and the CPU of every process (the main, its
 workers, their zygotes and boxes). Rounds interleave the two installs, so load hits both
@@ -91,6 +92,8 @@ def patch(pool):
         mark("fork")
         return launch(self)
     def graded(self, work):
+        return graded_by(grade, self, work)
+    def graded_by(grade, self, work):
         first = True
         for item in grade(self, work):
             if first:
@@ -98,6 +101,16 @@ def patch(pool):
                 first = False
             yield item
     pool.WorkerPool.launch, pool.WorkerPool.grade = launched, graded
+    if hasattr(pool, "PipePool"):  # the batch's own pipe pool, where workers fork
+        pipe_grade = pool.PipePool.grade
+        pool.PipePool.grade = lambda self, work: graded_by(pipe_grade, self, work)
+        from multiprocessing import connection
+        send = connection.Connection.send
+        def sent(self, obj):  # a file is a 3-tuple sent down the pool's pipe
+            if type(obj) is tuple and len(obj) == 3 and type(obj[1]) is str:
+                mark("handed")
+            return send(self, obj)
+        connection.Connection.send = sent
     submit = pool.ProcessPoolExecutor.submit
     def handed(self, fn, *a, **k):
         if getattr(fn, "__name__", "") == "_grade":  # a file, not a worker's warm-up

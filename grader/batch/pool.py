@@ -289,7 +289,10 @@ class PipePool(WorkerPool):
                 raise WorkerError(DIED)
             for answers in ready:
                 assert isinstance(answers, Connection)
-                done, answer = answers.recv()
+                try:
+                    done, answer = answers.recv()
+                except (EOFError, OSError):  # its worker died as it answered: its pipe
+                    raise WorkerError(DIED) from None  # closed before its sentinel did
                 if isinstance(answer, BaseException):
                     raise answer
                 text, info = answer
