@@ -11,7 +11,7 @@ from typing import TypeVar
 import pytest
 
 from grader.batch import BatchRequest, run_batch
-from grader.batch.pool import WorkerPool
+from grader.batch.pool import WorkerPool, course_plans
 from grader.course import Course, Exercise, load_course
 from grader.results import ExerciseResult, WorkerInfo
 from tests.conftest import ROOT
@@ -36,7 +36,7 @@ class EditsAsItTakes(WorkerPool):
     its first file: what a student's late upload does to a running batch."""
 
     def __init__(self, course: Course, path: Path, text: str) -> None:
-        super().__init__(course, 1)
+        super().__init__(course_plans(course), 1)
         self.path, self.text = path, text
 
     def grade(self, work: Iterable[tuple[K, Exercise, Path]]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch import BatchRequest, run_batch
-from grader.batch.pool import PipePool
+from grader.batch.pool import PipePool, course_plans
 from grader.course import Course, load_course
 from grader.sandbox.levels import linux_sandbox_runs
 from tests.conftest import ROOT
@@ -60,7 +60,7 @@ def test_a_pool_left_before_its_last_result_ends_its_workers(course: Course,
     subs = _class(tmp_path / "subs", 6)
     exercise = course.exercises[0]
     work = [(index, exercise, path) for index, path in enumerate(sorted(subs.glob(f"*/{FILE}")))]
-    pool = PipePool(course, 2).__enter__()
+    pool = PipePool(course_plans(course), 2).__enter__()
     processes = []
     try:
         for _ in pool.grade(work):

@@ -3,10 +3,20 @@
 A batch's workers are forked once the course is loaded (`pool.EarlyPool`), a quarter of
 a second in, and each then booted a zygote (a fresh interpreter's start-up) while the
 second core had been idle all along. `launch` starts those zygotes from the command
-line alone, before click and pydantic load; each forked worker claims one (`claim`) and
+line alone, before click and pydantic load; each forked worker claims one (pool.py's `Claims`) and
 greets it, and every process closes the control sockets of the zygotes not its own (a
 zygote ends when its control socket closes, so a copy left open would keep it alive).
 The zygotes are this process's children: `reap` waits for them once the workers end.
+
+On a plain first run (`grade batch SUBMISSIONS --out OUTDIR [--jobs N]`, a course whose
+cache holds its plans), `launch` goes further: it forks the workers themselves, which
+grade from the plans without pydantic (batch/pool.py), and hands them the class's
+first files by their exact names (`guesses`) while this process loads click, pydantic
+and the course: the second core grades instead of waiting. The batch then reads the
+class as always and asks for what it grades; a guessed file is not graded twice, and
+a guess it never asks for is dropped (`PipePool`). The pool is the batch's only when
+it was forked for the course the batch loaded and the same number of workers
+(`take_pool`); otherwise it is closed and the batch forks its own.
 """
 
 from __future__ import annotations
@@ -17,14 +27,19 @@ import gc
 import os
 import select
 import signal
+import stat
 import subprocess
 import time
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.batch.names import JOURNAL, default_jobs
 from grader.sandbox.client import Sandbox, SandboxError
 from grader.sandbox.launch import Launched, isolation_level
+
+if TYPE_CHECKING:
+    from grader.batch.pool import PipePool, Plans
 
 # `grade batch`'s options that take a value, and its flags: any other word (--help,
 # a typo) and nothing is launched early; click then says what it says today.
@@ -38,6 +53,10 @@ _launched: list[Sandbox] = []  # launched here, not yet handed to the workers
 _children: list[subprocess.Popen[bytes] | Launched] = []  # every zygote launched here, for `reap`
 _console: list[bool] = []  # whether `launch` ran: this process is the `grade` command
 _collecting: list[bool] = []  # the collector was turned off by `launch`, until `collect`
+_pools: list[PipePool] = []  # forked by `launch`, not yet taken by the batch
+# The options of a plain first run, whose files can be guessed as the command starts.
+PLAIN = frozenset({"", "--out", "--jobs", "-j"})
+GUESSES = 16  # files guessed per worker: more than it grades while the batch starts
 
 
 def workers(submissions: Path, jobs: int) -> int:
@@ -131,6 +150,78 @@ def launch(args: list[str]) -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
     atexit.register(reap)
+    if count and _launched and args[0] == "batch" and PLAIN.issuperset(options):
+        _fork_and_guess(Path(options[""]), count)
+
+
+def _fork_and_guess(submissions: Path, count: int) -> None:
+    """Fork the `count` workers of a plain first run now, with the zygotes just
+    launched, and hand them the class's first files; nothing when the course's cache
+    holds no plans (the batch then forks its workers once the course is loaded)."""
+    plans = cached_plans()
+    if not plans:
+        return
+    import grader.runner.grade  # noqa: F401  (the workers' grading: imported once, here)
+    from grader.batch.pool import Claims, PipePool
+
+    pool = PipePool(plans, count, Claims(take(count)))
+    pool.launch()
+    _pools.append(pool)
+    pool.guess(guesses(submissions, plans, GUESSES * count))
+
+
+def cached_plans() -> Plans | None:
+    """Every exercise's plan (course/plan.py) of the course the command will load, from
+    its cache; None when the cache cannot say (cold, stale, unreadable)."""
+    from grader.course.load import cached_plan
+    from grader.course.plan import Planned
+    from grader.course.sidecar import course_file_here
+
+    course_file = course_file_here()
+    if course_file is None:
+        return None
+    entries = cached_plan(Path(course_file)) or {}
+    root = Path(course_file).resolve().parent
+    plans: Plans = {}
+    for name, entry in entries.items():
+        plan = Planned.parse(name, entry, root)
+        if plan is None:
+            return None
+        plans[name] = plan
+    return plans or None
+
+
+def guesses(submissions: Path, plans: Plans, most: int) -> list[tuple[str, str]]:
+    """Up to `most` (exercise id, path) the batch will most likely ask for first: in
+    student folders by name (real folders, not hidden), each exercise's file by its
+    exact name, when it is a regular file (not a link)."""
+    found: list[tuple[str, str]] = []
+    try:
+        with os.scandir(submissions) as entries:
+            folders = sorted(e.name for e in entries
+                             if not e.name.startswith(".") and e.is_dir(follow_symlinks=False))
+    except OSError:
+        return []
+    names = [(exercise, Path(plan.file).name) for exercise, plan in plans.items()]
+    for folder in folders:
+        for exercise, name in names:
+            path = submissions / folder / name
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    found.append((exercise, str(path)))
+                    if len(found) == most:
+                        return found
+    return found
+
+
+def take_pool(plans: Plans, jobs: int) -> PipePool | None:
+    """The workers `launch` forked, if they grade these `plans` with `jobs` workers;
+    else None, and those are closed."""
+    pool = _pools.pop() if _pools else None
+    if pool is not None and (pool.plans != plans or pool.jobs != jobs):
+        pool.__exit__(None)
+        return None
+    return pool
 
 
 def collect() -> None:
@@ -157,45 +248,17 @@ def take(count: int) -> list[Sandbox]:
 
 
 def discard() -> None:
-    """Close the zygotes nobody took (the batch stopped early, or forks no workers)."""
+    """Close the zygotes and workers nobody took (the batch stopped early, or forks no
+    workers)."""
     _close(_launched)
     del _launched[:]
+    while _pools:
+        _pools.pop().__exit__(None)
 
 
 def _close(sandboxes: list[Sandbox]) -> None:
     for sandbox in sandboxes:
         sandbox.drop_launched()
-
-
-class Claims:
-    """Which launched zygote each forked worker takes: one byte each in a pipe, written
-    before the fork; a worker reads one (a read of one byte is atomic)."""
-
-    def __init__(self, sandboxes: list[Sandbox]) -> None:
-        self.sandboxes = sandboxes
-        self._read, self._write = os.pipe() if sandboxes else (-1, -1)
-        if sandboxes:
-            os.write(self._write, bytes(range(len(sandboxes))))
-            os.close(self._write)
-
-    def claim(self) -> Sandbox | None:
-        """In a forked worker: its zygote (not started: `start` greets it); every other
-        zygote's control socket closed. None when there is none left."""
-        if not self.sandboxes:
-            return None
-        try:
-            taken = os.read(self._read, 1)
-        finally:
-            os.close(self._read)
-        mine = self.sandboxes[taken[0]] if taken else None
-        _close([s for s in self.sandboxes if s is not mine])
-        return mine
-
-    def forked(self) -> None:
-        """In the batch process, once the workers are forked: only they hold the zygotes."""
-        if self.sandboxes:
-            os.close(self._read)
-            _close(self.sandboxes)
 
 
 def reap(timeout: float = 5.0) -> None:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from grader.batch.pool import WorkerError as WorkerError
+from grader.batch.pool import worker_fields
 from grader.course import Course, Exercise
-from grader.results import ErrorKind, ExerciseResult, WorkerInfo, WorkerUse
+from grader.results import ExerciseResult, WorkerInfo, WorkerUse
 from grader.runner import Failure, Grader
 from grader.runner.source import Source
 from grader.sandbox.client import SandboxBackend
 
 K = TypeVar("K")
-
-
-class WorkerError(Exception):
-    """The workers could not grade at all (no sandbox, a dead pool, a lost cluster)."""
 
 
 class Executor(Protocol):
@@ -47,11 +44,7 @@ ExecutorFactory = Callable[[Grader, int], Executor]
 
 def worker_info(sandbox: SandboxBackend, name: str) -> WorkerInfo:
     """What isolation `sandbox` (started) gives its boxes, as the report shows it."""
-    missing = sandbox.weakened
-    asked = str(sandbox.isolation.get("level", "full"))
-    # `full` falls back to running without namespaces when unshare is refused.
-    level = "no-namespaces" if asked == "full" and missing else asked
-    return WorkerInfo(worker=name, host=socket.gethostname(), level=level, missing=missing)
+    return WorkerInfo(**worker_fields(sandbox, name))
 
 
 def warm_grader(course: Course, sandbox: SandboxBackend, exercises: Iterable[Exercise]) -> Grader:
@@ -74,9 +67,7 @@ def grade_safely(grader: Grader, exercise: Exercise, file: Path | Source,
             return grader.grade_source(exercise, file, started=started)
         return grader.grade(exercise, file)
     except Exception as exc:
-        failure = Failure(f"the grader failed on this file ({type(exc).__name__}: {exc}); "
-                          "please tell your teaching assistant", ErrorKind.GRADER_FAULT)
-        return grader.catalogue.failed(exercise, failure, started)
+        return grader.catalogue.failed(exercise, Failure.fault(exc), started)
 
 
 def worker_uses(workers: Iterable[WorkerInfo | None]) -> list[WorkerUse]:

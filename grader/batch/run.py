@@ -21,7 +21,7 @@ from grader.batch.journal import Entry, Journal, JournalBusy, Key
 from grader.batch.names import JOURNAL as JOURNAL  # re-exported: callers import it from here
 from grader.batch.names import MANIFEST, Layout
 from grader.batch.names import default_jobs as default_jobs
-from grader.batch.pool import local_workers
+from grader.batch.pool import course_plans, local_workers
 from grader.batch.select import Selection
 from grader.course import Course, Exercise
 from grader.results import (
@@ -212,7 +212,8 @@ def unpacked(submissions: Path, outdir: Path) -> tuple[Path, list[Renamed]]:
 
 def local_pool(jobs: int) -> ExecutorFactory:
     """Warm worker processes on this machine, no more than there are files."""
-    return lambda reference, files: local_workers(reference.course, min(jobs, files))
+    return lambda reference, files: local_workers(course_plans(reference.course),
+                                                  min(jobs, files))
 
 
 def _share(shard: Shard, students: list[StudentFolder], tasks: list[Task]

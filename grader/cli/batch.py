@@ -125,12 +125,16 @@ def _exercises(course: Course, ids: tuple[str, ...]) -> list[Exercise]:
 
 def _early_pool(course: Course, options: BatchOptions) -> EarlyPool | None:
     """The local workers, forked now, on a first run into OUTDIR, each with a zygote
-    launched as the command started if there is one (batch/early.py); None with
+    launched as the command started if there is one (batch/early.py): those forked as
+    it started, already grading its first files, when they grade this course; None with
     --dask, or when OUTDIR's journal already holds results (a resumed run may grade
     nothing: its pool starts when there is a file to grade, as before)."""
     if not early.forks_early(options.outdir, bool(options.dask_address)):
         return None
-    from grader.batch.pool import EarlyPool
+    from grader.batch.pool import Claims, EarlyPool, course_plans, local_workers
 
     jobs = early.workers(options.submissions, options.jobs or default_jobs())
-    return EarlyPool(course, jobs, early.Claims(early.take(jobs)))
+    plans = course_plans(course)
+    pool = early.take_pool(plans, jobs) or local_workers(plans, jobs,
+                                                         Claims(early.take(jobs)))
+    return EarlyPool(pool)

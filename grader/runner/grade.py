@@ -68,6 +68,16 @@ def _seconds(started: float) -> float:
     return round(time.monotonic() - started, 4)
 
 
+def checks_of(exercise_id: str, path: Path) -> list[Check]:
+    """Exercise `exercise_id`'s checks, imported from `path`; ChecksError if the
+    author's file is broken."""
+    try:
+        return load_checks(path)
+    except Exception as exc:  # anything the author's module raises at import
+        raise ChecksError(f"cannot load the checks of {exercise_id} ({path}): "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
 class Sheet(Record):
     """One exercise's checks, and the results made from them: a plain `Graded` (see
     runner/verdicts.py), which needs neither the course's models nor pydantic."""
@@ -98,6 +108,16 @@ class Sheet(Record):
         return Graded(exercise=self.exercise, score=sum(r.score for r in results),
                       max_score=self.max_score, error=None, checks=results, output=output,
                       seconds=_seconds(started), withheld=self.withheld)
+
+
+def grade_path(boxes: Boxes, sheet: Sheet, path: Path, limits: LimitsView, max_source_kb: int,
+               started: float) -> Graded:
+    """Read the file at `path` (`.py` or `.ipynb`, up to `max_source_kb`) and grade it."""
+    try:
+        source = read(path, max_source_kb)
+    except SubmissionError as exc:
+        return sheet.failed(Failure.refused(exc), started)
+    return grade_in_boxes(boxes, sheet, source, limits, started)
 
 
 def grade_in_boxes(boxes: Boxes, sheet: Sheet, source: Source, limits: LimitsView,
@@ -151,12 +171,7 @@ class Catalogue:
     def checks(self, exercise: Exercise) -> list[Check]:
         """The exercise's checks, imported once; ChecksError if the author's file is broken."""
         if exercise.id not in self._checks:
-            path = self.course.checks_path(exercise)
-            try:
-                checks = load_checks(path)
-            except Exception as exc:  # anything the author's module raises at import
-                raise ChecksError(f"cannot load the checks of {exercise.id} ({path}): "
-                                  f"{type(exc).__name__}: {exc}") from exc
+            checks = checks_of(exercise.id, self.course.checks_path(exercise))
             if self.only is not None:
                 checks = [c for c in checks if self.only.casefold() in c.name.casefold()]
             self._checks[exercise.id] = checks
@@ -197,11 +212,9 @@ class Grader:
     def grade(self, exercise: Exercise, path: Path) -> ExerciseResult:
         """Grade the file at `path` (`.py` or `.ipynb`)."""
         started = time.monotonic()
-        try:
-            source = read(path, self.course.limits_for(exercise).max_source_kb)
-        except SubmissionError as exc:
-            return self.catalogue.failed(exercise, Failure.refused(exc), started)
-        return self.grade_source(exercise, source, started=started)
+        limits = self.course.limits_for(exercise)
+        return modelled(grade_path(self.boxes, self._sheet(exercise), path, limits,
+                                   limits.max_source_kb, started))
 
     def grade_source(self, exercise: Exercise, source: Source | str,
                      filename: str = "submission.py",
@@ -209,8 +222,10 @@ class Grader:
         """Grade source already read (a `str` is the text of a .py file named `filename`)."""
         started = time.monotonic() if started is None else started
         source = Source(source, filename) if isinstance(source, str) else source
-        # the sheet takes its checks from self.checks: a subclass's hook (grade check's
-        # RecordingGrader marks which check is asking) sees every check that runs
-        sheet = Sheet(exercise.id, self.checks(exercise), exercise.withheld)
-        return modelled(grade_in_boxes(self.boxes, sheet, source,
+        return modelled(grade_in_boxes(self.boxes, self._sheet(exercise), source,
                                        self.course.limits_for(exercise), started))
+
+    def _sheet(self, exercise: Exercise) -> Sheet:
+        # its checks from self.checks: a subclass's hook (grade check's RecordingGrader
+        # marks which check is asking) sees every check that runs
+        return Sheet(exercise.id, self.checks(exercise), exercise.withheld)

@@ -54,6 +54,13 @@ class Failure(Record):
     def refused(cls, exc: SubmissionError, source: Source | None = None) -> Failure:
         return cls.of(source, str(exc), exc.kind, exc.line)
 
+    @classmethod
+    def fault(cls, exc: Exception) -> Failure:
+        """A bug of the grader's own while it graded a file: that file's result (a
+        grader fault, graded again later), not the batch's end."""
+        return cls(f"the grader failed on this file ({type(exc).__name__}: {exc}); "
+                   "please tell your teaching assistant", ErrorKind.GRADER_FAULT)
+
 
 def preflight(source: Source) -> Failure | None:
     """None if the source may go into a box, else why not."""

@@ -30,7 +30,7 @@ from django.db import close_old_connections, transaction
 from grader.batch.cluster import dask_pool
 from grader.batch.executor import Executor, WorkerError
 from grader.batch.fingerprint import exercises_digest
-from grader.batch.pool import WorkerPool
+from grader.batch.pool import WorkerPool, course_plans
 from grader.course import Course
 from grader.course.load import load_course
 from grader.kinds import ErrorKind
@@ -60,7 +60,7 @@ class Lane:
 
     def _make(self, warm: bool = True, method: str | None = None) -> Executor:
         executor = (dask_pool(self.dask)(self.reference, self.jobs) if self.dask
-                    else WorkerPool(self.course, self.jobs, method))
+                    else WorkerPool(course_plans(self.course), self.jobs, method))
         executor.__enter__()
         if warm and not self.dask:
             self._warm(executor)
