@@ -196,6 +196,8 @@ def guesses(submissions: Path, plans: Plans, most: int) -> list[tuple[str, str]]
     student folders by name (real folders, not hidden), each exercise's file by its
     exact name, when it is a regular file (not a link)."""
     found: list[tuple[str, str]] = []
+    if most < 1:
+        return found
     try:
         with os.scandir(submissions) as entries:
             folders = sorted(e.name for e in entries

@@ -25,8 +25,6 @@ import signal
 import socket
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from multiprocessing.util import Finalize
 from pathlib import Path
@@ -37,6 +35,7 @@ from grader.sandbox.client import SandboxBackend, SandboxError
 from grader.sandbox.levels import linux_sandbox_runs, make_sandbox, portable_here
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.synchronize import Lock
 
     from grader.course import Course, Exercise
@@ -205,6 +204,9 @@ class WorkerPool:
     def __enter__(self) -> WorkerPool:
         if self._executor is not None:  # started early (EarlyPool)
             return self
+        # here: PipePool, the batch's, needs neither the executor nor its logging
+        from concurrent.futures import ProcessPoolExecutor
+
         # fork where the Linux sandbox runs (workers inherit loaded modules); spawn
         # elsewhere (Windows has no fork; macOS's is unsafe with system frameworks).
         method = self.method or ("fork" if linux_sandbox_runs() else "spawn")
@@ -253,6 +255,9 @@ class WorkerPool:
     def grade(self, work: Iterable[tuple[K, Exercise, Path]]
               ) -> Iterator[tuple[K, ExerciseResult, WorkerInfo | None]]:
         """Grade every (key, exercise, path); yield (key, result, worker) as each finishes."""
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
         assert self._executor is not None
         futures: dict[Future[tuple[Graded, dict[str, Any]]], K] = {
             self._executor.submit(_grade, exercise.id, str(path)): key

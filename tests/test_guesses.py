@@ -1,0 +1,139 @@
+"""A plain first run's workers, forked as `grade batch` starts, grade its first files
+(guessed by their exact names) while the batch process loads its models
+(batch/early.py, `PipePool.guess`): each file graded once, every guess it does not ask
+for dropped, and a pool forked for another course never used."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from grader.batch import early
+from grader.batch.pool import PipePool, course_plans
+from grader.course import Course, load_course
+from tests.conftest import ROOT, grade_command
+
+FILE = "exercise_1_weighted_sampling.py"
+SOLUTION_1 = ROOT / "solutions" / FILE
+SKELETON_1 = ROOT / "exercises" / FILE
+STRACE = shutil.which("strace")
+PYDANTIC = re.compile(r"/pydantic/(__pycache__/)?__init__\.")  # its source, or its cache
+
+
+def fail(observed: object, expected: object, hint: str) -> str:
+    return f"observed {observed!r}, expected {expected!r}: {hint}"
+
+
+@pytest.fixture(scope="module")
+def course() -> Course:
+    return load_course(ROOT / "course.yaml")
+
+
+def _alive(pool: PipePool) -> list[bool]:
+    return [process.is_alive() for process in pool._processes]
+
+
+def test_a_guessed_file_is_graded_once_and_a_guess_never_asked_for_is_dropped(
+        course: Course, tmp_path: Path) -> None:
+    first, never, later = (tmp_path / name for name in ("first.py", "never.py", "later.py"))
+    shutil.copy(SOLUTION_1, first)
+    shutil.copy(SKELETON_1, never)
+    shutil.copy(SOLUTION_1, later)
+    exercise = course.exercises[0]
+    pool = PipePool(course_plans(course), 1)
+    pool.launch()
+    try:
+        pool.guess([(exercise.id, str(first)), (exercise.id, str(never))])
+        results = {key: result for key, result, _ in pool.grade(
+            [("first", exercise, first), ("later", exercise, later)])}
+        handed = pool._sent
+    finally:
+        pool.__exit__(None)
+    assert sorted(results) == ["first", "later"], fail(
+        sorted(results), ["first", "later"], "the files asked for, each once")
+    scores = {key: result.score for key, result in results.items()}
+    assert scores == {"first": 10, "later": 10}, fail(scores, {"first": 10, "later": 10},
+                                                      "a guessed file's result is its own")
+    assert handed == 3, fail(handed, 3, "a guessed file asked for was handed over again")
+    assert not any(_alive(pool)), fail(_alive(pool), "all ended",
+                                       "a worker left grading a guess nobody asked for")
+
+
+def test_the_files_guessed_are_exact_names_in_real_student_folders_by_name(
+        course: Course, tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    for student in ("bob", "ann", ".hidden", "cy"):
+        (subs / student).mkdir(parents=True)
+    shutil.copy(SOLUTION_1, subs / "bob" / FILE)
+    shutil.copy(SOLUTION_1, subs / "ann" / FILE)
+    shutil.copy(SOLUTION_1, subs / ".hidden" / FILE)
+    shutil.copy(SOLUTION_1, subs / "cy" / "Exercise1 (1).py")  # a loose name: not guessed
+    os.symlink(subs / "ann", subs / "dee")  # a linked folder: not guessed
+    os.symlink(SOLUTION_1, subs / "cy" / FILE.replace("1", "2"))  # a link: not guessed
+    (subs / "ann" / "exercise_3_tiny_model.py").mkdir()  # a folder by a file's name
+    plans = course_plans(course)
+    guessed = early.guesses(subs, plans, 10)
+    expected = [("exercise-1", str(subs / "ann" / FILE)), ("exercise-1", str(subs / "bob" / FILE))]
+    assert guessed == expected, fail(guessed, expected, "exact names, regular files, "
+                                     "real folders not hidden, in the order of their names")
+    assert early.guesses(subs, plans, 1) == expected[:1], "no more than asked for"
+    assert early.guesses(subs, plans, 0) == [], "none asked for"
+    assert early.guesses(tmp_path / "nowhere", plans, 10) == [], "a missing folder: none"
+
+
+def test_a_pool_forked_for_another_course_is_closed_not_taken(course: Course) -> None:
+    plans = course_plans(course)
+    pool = PipePool(plans, 1)
+    pool.launch()
+    early._pools.append(pool)
+    other = {name: plan._replace(root=plan.root / "elsewhere") for name, plan in plans.items()}
+    taken = early.take_pool(other, 1)
+    assert taken is None, fail(taken, None, "a pool whose workers grade another course's "
+                               "files was given to the batch")
+    assert not any(_alive(pool)), fail(_alive(pool), "all ended", "the pool was not closed")
+    assert early._pools == [], fail(early._pools, [], "the pool is still kept")
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace (apt-get install strace)")
+def test_a_plain_first_run_grades_files_before_the_batch_process_loads_pydantic(
+        tmp_path: Path) -> None:
+    copy = tmp_path / "course"
+    copy.mkdir()
+    shutil.copy(ROOT / "course.yaml", copy)
+    for folder in ("exercises", "solutions", "checks"):
+        shutil.copytree(ROOT / folder, copy / folder)
+    subs = tmp_path / "class"
+    for index, source in enumerate((SOLUTION_1, SKELETON_1, SOLUTION_1, SOLUTION_1)):
+        (subs / f"s{index}").mkdir(parents=True)
+        shutil.copy(source, subs / f"s{index}" / FILE)
+
+    def batch(out: str, *traced: str) -> str:
+        done = subprocess.run([*traced, *grade_command(), "batch", str(subs), "--out",
+                               str(tmp_path / out), "--jobs", "1"], cwd=copy,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, fail(done.stderr[-2000:], "exit 0", "the batch failed")
+        return (tmp_path / out / "grades.csv").read_text()
+
+    cold = batch("cold")  # the course's cache is written: the next run can guess
+    log = tmp_path / "strace.log"
+    warm = batch("warm", str(STRACE), "-f", "-qq", "-s", "300", "-e",
+                 "trace=execve,clone,clone3,fork,vfork,openat", "-o", str(log))
+    assert warm == cold, fail(warm, cold, "the grades of a run with guesses differ")
+    lines = log.read_text().splitlines()
+    batch_pid = lines[0].split()[0]
+    # A worker reads the file it grades; the batch process reads each file to hash it.
+    first_read = next((n for n, line in enumerate(lines) if line.split()[0] != batch_pid
+                       and "openat(" in line and f"/class/s0/{FILE}" in line), None)
+    pydantic = next((n for n, line in enumerate(lines) if line.split()[0] == batch_pid
+                     and "openat(" in line and PYDANTIC.search(line)), None)
+    assert first_read is not None and pydantic is not None, fail(
+        (first_read, pydantic), "both seen", "no worker read s0's file, or pydantic never "
+        "loaded")
+    assert first_read < pydantic, fail(
+        (first_read, pydantic), "the first file read before pydantic", "the workers waited "
+        "for the batch process's models before grading a file")
