@@ -16,7 +16,9 @@ Builds, in --venvs (kept between runs) and a temporary folder (removed):
   folder per student.
 
 Then times, interleaved (every round runs every command once, so load hits all alike;
-the median of --repeat rounds is reported):
+the median of --repeat rounds is reported; what a command left from its last run, an
+OUTDIR, nbgrader's autograded/, pytest's out/, is removed before it, untimed, as
+hyperfine's --prepare does in the issue's own harness, ../shared/bench-anchors):
 
 - `grade batch` of the class on lfl-course, --jobs 2, a new OUTDIR each run, and of its
   first student alone (its CPU, subtracted from the class's, leaves each file's own);
@@ -53,6 +55,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from synthetic import build_class, course_copy  # noqa: E402
+
+Timed = tuple[str, str]  # (its untimed preparation, or "": the command timed)
 
 CORRECT = '''import random
 random.seed(3)
@@ -248,9 +252,14 @@ def grade_scores(out: Path) -> dict[str, float]:
     return {row["student"]: float(row["total"]) for row in rows}
 
 
-def wall(command: str, cwd: Path) -> tuple[float, float]:
-    """Wall seconds of `command`, and the CPU seconds (user + system) of its whole process
-    tree: every process is waited for (grade's workers, zygotes and boxes included)."""
+def wall(timed: Timed, cwd: Path) -> tuple[float, float]:
+    """Wall seconds of a command, and the CPU seconds (user + system) of its whole process
+    tree: every process is waited for (grade's workers, zygotes and boxes included). Its
+    preparation (removing the last run's output) runs first, untimed, as hyperfine's
+    --prepare does in the issue's harness (../shared/bench-anchors/run_all.sh)."""
+    prepare, command = timed
+    if prepare:
+        subprocess.run(prepare, cwd=cwd, shell=True, env=ENVIRONMENT, check=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, cwd=cwd, shell=True, env=ENVIRONMENT, check=False,
@@ -273,25 +282,26 @@ def peak_rss(command: list[str], cwd: Path) -> tuple[float, float]:
 
 
 def grade_commands(reg: Path, shipped: Path, lfl: Path, folders: Path, out: Path,
-                   suffix: str = "") -> dict[str, str]:
+                   suffix: str = "") -> dict[str, Timed]:
     """`grade`'s timed commands with the install in `reg` (bin/)."""
     exercise = "exercise_1_weighted_sampling.py"
     return {
-        f"python -c pass{suffix}": f"{reg}/python -c pass",
+        f"python -c pass{suffix}": ("", f"{reg}/python -c pass"),
         f"grade exercise-1 SOLUTION{suffix}":
-            f"cd {shipped} && {reg}/grade exercise-1 solutions/{exercise}",
+            ("", f"cd {shipped} && {reg}/grade exercise-1 solutions/{exercise}"),
         f"grade exercise-1 SKELETON{suffix}":
-            f"cd {shipped} && {reg}/grade exercise-1 exercises/{exercise}",
+            ("", f"cd {shipped} && {reg}/grade exercise-1 exercises/{exercise}"),
         f"grade batch --jobs 2{suffix}":
-            f"cd {lfl} && rm -rf {out} && {reg}/grade batch {folders} --out {out} --jobs 2",
+            (f"rm -rf {out}", f"cd {lfl} && {reg}/grade batch {folders} --out {out} --jobs 2"),
         # the same command for one student: its CPU, subtracted, leaves each file's own
         f"grade batch --jobs 2, 1 student{suffix}":
-            f"cd {lfl} && rm -rf {out}-1 && {reg}/grade batch {folders}-1 --out {out}-1 --jobs 2",
+            (f"rm -rf {out}-1",
+             f"cd {lfl} && {reg}/grade batch {folders}-1 --out {out}-1 --jobs 2"),
     }
 
 
 def build(work: Path, venvs: Path, students: int, with_nbgrader: bool, before: Path | None
-          ) -> tuple[dict[str, str], dict[str, object]]:
+          ) -> tuple[dict[str, Timed], dict[str, object]]:
     """The class, every peer's copy of it, and the commands to time (name -> shell)."""
     print("venvs (first run: minutes) ...", flush=True)
     reg = venv(venvs / "reg", str(REPO), reinstall=True)  # this checkout, not editable
@@ -312,14 +322,16 @@ def build(work: Path, venvs: Path, students: int, with_nbgrader: bool, before: P
         (lfl / folder).mkdir()
         shutil.copy(HERE.parent / folder / "exercise_1_weighted_sampling.py", lfl / folder)
     shipped = course_copy(work / "course", 10.0).parent
-    pytest_each = ("cd {w}/pytest && rm -rf out && mkdir out && ls {w}/subs/*.py | xargs -P {p} "
+    pytest_each = ("cd {w}/pytest && mkdir out && ls {w}/subs/*.py | xargs -P {p} "
                    "-I{{}} sh -c 'SUBMISSION={{}} {b}/python -m pytest -q -p no:cacheprovider "
                    "test_ex1.py > out/$(basename {{}} .py).txt 2>&1 || true'")
     commands = {
         **grade_commands(reg, shipped, lfl, folders, work / "out"),
-        "lower bound": f"{base}/python {work}/lower_bound.py {work}/subs {work}/lower.json",
-        "pytest per file, sequential": pytest_each.format(w=work, p=1, b=base),
-        "pytest per file, -P2": pytest_each.format(w=work, p=2, b=base),
+        "lower bound": ("", f"{base}/python {work}/lower_bound.py {work}/subs {work}/lower.json"),
+        "pytest per file, sequential": (f"rm -rf {work}/pytest/out",
+                                        pytest_each.format(w=work, p=1, b=base)),
+        "pytest per file, -P2": (f"rm -rf {work}/pytest/out",
+                                 pytest_each.format(w=work, p=2, b=base)),
     }
     context: dict[str, object] = {"expected": expected, "reg": reg}
     if before is not None:  # another checkout (e.g. main), timed in the same rounds
@@ -335,7 +347,8 @@ def build(work: Path, venvs: Path, students: int, with_nbgrader: bool, before: P
     if with_nbgrader:
         nbg = venv(venvs / "nbg", "nbgrader==0.9.6", "ipykernel")
         nbgrader_course(nbg, work / "nbg", work / "subs")
-        commands["nbgrader autograde"] = (f"cd {work}/nbg && rm -rf autograded && PATH={nbg}:$PATH "
+        commands["nbgrader autograde"] = (f"rm -rf {work}/nbg/autograded",
+                                          f"cd {work}/nbg && PATH={nbg}:$PATH "
                                           f"{nbg}/nbgrader autograde ps1 --force")
         context["nbg"] = nbg
     return commands, context
