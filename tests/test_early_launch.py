@@ -320,3 +320,26 @@ def test_a_copys_run_imports_the_frames_module_before_it_waits_for_the_zygote(
     assert said[:1] == ["PROTOCOL True"], fail(
         said[:1], ["PROTOCOL True"], "the zygote's boot is the longer: the main process "
         "imports what its first request needs while it waits (plainly.py)")
+
+
+def test_a_batchs_zygotes_are_launched_before_typing_pathlib_or_subprocess_import(
+        course: Path, tmp_path: Path) -> None:
+    for student in ("ann", "bob"):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        shutil.copy(course / SOLUTION, tmp_path / "class" / student)
+    # A batch ends by os._exit (no teardown): said as the hook's RESULT line all the same.
+    code = LAUNCH.replace("from grader.cli import run", "import os\nquit_now = os._exit\n"
+                          "os._exit = lambda code: (print('RESULT', code, repr(launches), "
+                          "file=sys.stderr, flush=True), quit_now(code))\n"
+                          "from grader.cli import run")
+    done = subprocess.run([sys.executable, "-c", code, "batch", str(tmp_path / "class"),
+                           "--out", str(tmp_path / "out"), "--jobs", "2"], cwd=course,
+                          text=True, capture_output=True, timeout=120, env=environment())
+    line = done.stderr.strip().rsplit("\n", 1)[-1].split(" ", 2)
+    assert line[0] == "RESULT" and line[1] == "0", done.stderr[-2000:]
+    seen = eval(line[2])  # our own repr of lists
+    assert len(seen) >= 2, fail(seen, "a launch per worker", "two workers, two zygotes")
+    # enum comes with the batch's names (its layouts), which say where the journal is
+    early = [name for name in LATE if name != "enum" and name in seen[0]]
+    assert not early, fail(early, [], "launch the batch's zygotes as the command begins "
+                           "(batch/early.py): every import before it delays their boots")

@@ -121,19 +121,19 @@ def test_a_plain_first_run_grades_files_before_the_batch_process_loads_pydantic(
 
     cold = batch("cold")  # the course's cache is written: the next run can guess
     log = tmp_path / "strace.log"
-    warm = batch("warm", str(STRACE), "-f", "-qq", "-s", "300", "-e",
-                 "trace=execve,clone,clone3,fork,vfork,openat", "-o", str(log))
+    warm = batch("warm", str(STRACE), "-f", "-qq", "-s", "400", "-e", "trace=openat,write",
+                 "-o", str(log))
     assert warm == cold, fail(warm, cold, "the grades of a run with guesses differ")
     lines = log.read_text().splitlines()
     batch_pid = lines[0].split()[0]
-    # A worker reads the file it grades; the batch process reads each file to hash it.
-    first_read = next((n for n, line in enumerate(lines) if line.split()[0] != batch_pid
-                       and "openat(" in line and f"/class/s0/{FILE}" in line), None)
+    # The batch process hands s0's file to the workers: its path, in a write to their pipe.
+    handed = next((n for n, line in enumerate(lines) if line.split()[0] == batch_pid
+                   and "write(" in line and f"/class/s0/{FILE}" in line), None)
     pydantic = next((n for n, line in enumerate(lines) if line.split()[0] == batch_pid
                      and "openat(" in line and PYDANTIC.search(line)), None)
-    assert first_read is not None and pydantic is not None, fail(
-        (first_read, pydantic), "both seen", "no worker read s0's file, or pydantic never "
+    assert handed is not None and pydantic is not None, fail(
+        (handed, pydantic), "both seen", "s0's file never handed over, or pydantic never "
         "loaded")
-    assert first_read < pydantic, fail(
-        (first_read, pydantic), "the first file read before pydantic", "the workers waited "
-        "for the batch process's models before grading a file")
+    assert handed < pydantic, fail(
+        (handed, pydantic), "s0's file handed over before pydantic loads", "the workers "
+        "waited for the batch process's models before they had a file to grade")

@@ -7,9 +7,10 @@ The names load on first use (PEP 562): `grade batch` imports its option choices
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing's own is an import, before the batch's zygotes launch
 if TYPE_CHECKING:
+    from typing import Any
+
     from grader.batch.run import BatchError, BatchRequest, BatchRun, run_batch
 
 __all__ = ["BatchError", "BatchRequest", "BatchRun", "run_batch"]

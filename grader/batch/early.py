@@ -21,25 +21,23 @@ it was forked for the course the batch loaded and the same number of workers
 
 from __future__ import annotations
 
-import atexit
-import contextlib
+# Until the zygotes are launched, `os` alone (and the few names below): typing, pathlib,
+# subprocess and the sandbox's client cost ~10 ms of the batch's start, and each zygote
+# boots ~35 ms from its launch while the second core idles.
 import gc
 import os
-import select
-import signal
-import stat
-import subprocess
-import time
-from itertools import islice
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from grader.batch.names import JOURNAL, default_jobs
-from grader.sandbox.client import Sandbox, SandboxError
-from grader.sandbox.launch import Launched, isolation_level
+from grader.sandbox.asked import SandboxError
+from grader.sandbox.launch import Launched, isolation_level, portable_here
+from grader.sandbox.launch import launch as spawn
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from grader.batch.pool import PipePool, Plans
+    from grader.sandbox.client import Sandbox
 
 # `grade batch`'s options that take a value, and its flags: any other word (--help,
 # a typo) and nothing is launched early; click then says what it says today.
@@ -50,7 +48,7 @@ VALUED = frozenset({
 FLAGS = frozenset({"--force", "--similarity", "--allow-uncontained"})
 
 _launched: list[Sandbox] = []  # launched here, not yet handed to the workers
-_children: list[subprocess.Popen[bytes] | Launched] = []  # every zygote launched here, for `reap`
+_children: list[Launched] = []  # every zygote launched here, for `reap`
 _console: list[bool] = []  # whether `launch` ran: this process is the `grade` command
 _collecting: list[bool] = []  # the collector was turned off by `launch`, until `collect`
 _pools: list[PipePool] = []  # forked by `launch`, not yet taken by the batch
@@ -59,21 +57,27 @@ PLAIN = frozenset({"", "--out", "--jobs", "-j"})
 GUESSES = 16  # files guessed per worker: more than it grades while the batch starts
 
 
-def workers(submissions: Path, jobs: int) -> int:
+def workers(submissions: str | os.PathLike[str], jobs: int) -> int:
     """`jobs`, or fewer when SUBMISSIONS holds fewer entries (students, for most
     layouts; nbgrader's are in submitted/): a class of one needs one worker."""
-    folder = submissions / "submitted" if (submissions / "submitted").is_dir() else submissions
-    if not folder.is_dir():  # a zip: unpacked later
+    nbgrader = os.path.join(submissions, "submitted")
+    folder = nbgrader if os.path.isdir(nbgrader) else submissions
+    if not os.path.isdir(folder):  # a zip: unpacked later
         return jobs
     with os.scandir(folder) as entries:
-        return max(1, min(jobs, len(list(islice(entries, jobs)))))
+        found = 0
+        for _ in entries:
+            found += 1
+            if found == jobs:
+                break
+        return max(1, found)
 
 
-def forks_early(outdir: Path, dask: bool) -> bool:
+def forks_early(outdir: str | os.PathLike[str], dask: bool) -> bool:
     """Whether the batch forks its local workers before reading the class: not with
     --dask, nor when OUTDIR's journal holds results (a resumed run may grade nothing)."""
-    journal = outdir / JOURNAL
-    return not dask and not (journal.is_file() and journal.stat().st_size)
+    journal = os.path.join(outdir, JOURNAL)
+    return not dask and not (os.path.isfile(journal) and os.path.getsize(journal))
 
 
 def _options(args: list[str]) -> dict[str, str] | None:
@@ -105,13 +109,13 @@ def _count(options: dict[str, str]) -> int:
     when none (or when unsure: the batch then starts its workers as without this)."""
     submissions, outdir = options.get(""), options.get("--out")
     jobs = options.get("--jobs", options.get("-j", ""))
-    if not submissions or not outdir or not Path(submissions).exists():
+    if not submissions or not outdir or not os.path.exists(submissions):
         return 0
     if jobs and not (jobs.isdigit() and int(jobs) >= 1):
         return 0
-    if not forks_early(Path(outdir), "--dask" in options):
+    if not forks_early(outdir, "--dask" in options):
         return 0
-    return workers(Path(submissions), int(jobs) if jobs else default_jobs())
+    return workers(submissions, int(jobs) if jobs else default_jobs())
 
 
 def launch(args: list[str]) -> None:
@@ -129,28 +133,37 @@ def launch(args: list[str]) -> None:
     # workers fork: `collect`.
     gc.disable()
     _collecting.append(True)
-    from grader.sandbox.levels import portable_here
-
     try:
         count = 0 if portable_here() else _count(options)
-        isolation_level()  # an unknown $GRADE_SANDBOX: said by the workers, as today
+        level = isolation_level()  # an unknown $GRADE_SANDBOX: said by the workers, as today
     except (SandboxError, OSError):
         return
+    import _signal  # type: ignore[import-not-found]  # no stub; `signal` imports enum
+
     # Ctrl-C is the batch process's business: a zygote (like the worker that launches
     # its own) ignores it, and finishes the submission in hand.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    spawned: list[Launched] = []
     try:
-        for _ in range(count):
-            sandbox = Sandbox()
-            sandbox.launch_now()
-            process = sandbox.launched_process
-            if process is not None:
-                _launched.append(sandbox)
-                _children.append(process)
+        for _ in range(count):  # by posix_spawn, as a learner's run launches its zygote
+            spawned.append(spawn(level))
+    except OSError:  # a worker without one starts its own, and says why it cannot
+        pass
     finally:
-        signal.signal(signal.SIGINT, previous)
+        _signal.signal(_signal.SIGINT, previous)
+    import atexit
+
+    from grader.sandbox.client import Sandbox
+
+    for launched in spawned:
+        sandbox = Sandbox()
+        sandbox.adopt_launched(launched)
+        _launched.append(sandbox)
+        _children.append(launched)
     atexit.register(reap)
     if count and _launched and args[0] == "batch" and PLAIN.issuperset(options):
+        from pathlib import Path
+
         _fork_and_guess(Path(options[""]), count)
 
 
@@ -173,6 +186,8 @@ def _fork_and_guess(submissions: Path, count: int) -> None:
 def cached_plans() -> Plans | None:
     """Every exercise's plan (course/plan.py) of the course the command will load, from
     its cache; None when the cache cannot say (cold, stale, unreadable)."""
+    from pathlib import Path
+
     from grader.course.load import cached_plan
     from grader.course.plan import Planned
     from grader.course.sidecar import course_file_here
@@ -195,6 +210,9 @@ def guesses(submissions: Path, plans: Plans, most: int) -> list[tuple[str, str]]
     """Up to `most` (exercise id, path) the batch will most likely ask for first: in
     student folders by name (real folders, not hidden), each exercise's file by its
     exact name, when it is a regular file (not a link)."""
+    import stat
+    from pathlib import Path
+
     found: list[tuple[str, str]] = []
     if most < 1:
         return found
@@ -208,11 +226,14 @@ def guesses(submissions: Path, plans: Plans, most: int) -> list[tuple[str, str]]
     for folder in folders:
         for exercise, name in names:
             path = submissions / folder / name
-            with contextlib.suppress(OSError):
-                if stat.S_ISREG(os.lstat(path).st_mode):
-                    found.append((exercise, str(path)))
-                    if len(found) == most:
-                        return found
+            try:
+                regular = stat.S_ISREG(os.lstat(path).st_mode)
+            except OSError:
+                continue
+            if regular:
+                found.append((exercise, str(path)))
+                if len(found) == most:
+                    return found
     return found
 
 
@@ -266,13 +287,18 @@ def _close(sandboxes: list[Sandbox]) -> None:
 def reap(timeout: float = 5.0) -> None:
     """Wait for the zygotes launched here to end (their workers closed them, or ended);
     kill one that outlives `timeout`. Called at exit, and by `settle`."""
+    import subprocess  # here, as the batch ends: Launched.wait's TimeoutExpired
+    import time
+
     discard()
     deadline = time.monotonic() + timeout
     for process in _children:
-        # on its pidfd, not Popen.wait(timeout): that polls, sleeping up to 50 ms a turn
+        # on its pidfd, not Launched.wait(timeout): that polls, sleeping up to 50 ms a turn
         if not _exited(process.pid, deadline):
-            with contextlib.suppress(subprocess.TimeoutExpired):
+            try:
                 process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
         if process.poll() is None:
             process.kill()
             process.wait()
@@ -282,6 +308,9 @@ def reap(timeout: float = 5.0) -> None:
 def _exited(pid: int, deadline: float) -> bool:
     """Block until process `pid` exits or `deadline` passes, on its pidfd; False if
     there is none (an older kernel or Python)."""
+    import select
+    import time
+
     try:
         fd = os.pidfd_open(pid)
     except (OSError, AttributeError):
@@ -300,6 +329,7 @@ def settle(timeout: float = 5.0) -> bool:
     if not console():
         return False
     import multiprocessing  # here: the command's start imports nothing it need not
+    import time
     from multiprocessing.connection import wait
 
     deadline = time.monotonic() + timeout

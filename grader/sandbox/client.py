@@ -261,6 +261,11 @@ class Sandbox(Booting):
         except (SandboxError, OSError):  # said, or tried again, by `start`
             self._launched = None
 
+    def adopt_launched(self, launched: Launched) -> None:
+        """Take a zygote `launch.launch` started (batch/early.py, as the command began),
+        for `start` to greet, as if `launch_now` had."""
+        self._launched = (launched, socket.socket(fileno=launched.control))
+
     @property
     def launched_process(self) -> Zygote | None:
         """The zygote `launch_now` started and `start` has not greeted yet, if any."""

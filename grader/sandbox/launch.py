@@ -14,7 +14,13 @@ from __future__ import annotations
 import os
 import sys
 
-from grader.sandbox.asked import LEVEL_VARIABLE, LINUX_LEVELS, SandboxError
+from grader.sandbox.asked import (
+    LEVEL_VARIABLE,
+    LINUX_LEVELS,
+    PORTABLE,
+    SandboxError,
+    requested_level,
+)
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 # Not -I: that would ignore PYTHONHASHSEED. -s -S and an environment we write
@@ -57,6 +63,18 @@ def linux_sandbox_runs() -> bool:
     except ImportError:
         return False
     return True
+
+
+def portable_here() -> bool:
+    """Whether `make_sandbox` gives the portable box (forced, or no Linux sandbox here).
+
+    An unknown $GRADE_SANDBOX is said when a sandbox starts (a skeleton never starts one).
+    """
+    try:
+        forced = requested_level() == PORTABLE
+    except SandboxError:
+        forced = False
+    return forced or not linux_sandbox_runs()
 
 
 def which(name: str) -> str | None:

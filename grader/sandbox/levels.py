@@ -14,25 +14,13 @@ from grader.sandbox.client import (
     PORTABLE,
     Sandbox,
     SandboxBackend,
-    SandboxError,
     requested_level,
 )
 from grader.sandbox.launch import linux_sandbox_runs as linux_sandbox_runs
+from grader.sandbox.launch import portable_here as portable_here
 
 LEVELS = (*LINUX_LEVELS, PORTABLE)
 __all__ = ["LEVELS", "PORTABLE", "make_sandbox", "requested_level"]
-
-
-def portable_here() -> bool:
-    """Whether `make_sandbox` gives the portable box (forced, or no Linux sandbox here).
-
-    An unknown $GRADE_SANDBOX is said when a sandbox starts (a skeleton never starts one).
-    """
-    try:
-        forced = requested_level() == PORTABLE
-    except SandboxError:
-        forced = False
-    return forced or not linux_sandbox_runs()
 
 
 def make_sandbox(portable: bool | None = None) -> SandboxBackend:
