@@ -104,13 +104,12 @@ def test_the_records_that_replaced_dataclasses_compare_and_read_alike() -> None:
         empty, "empty", "an assignment of no files is empty")
 
 
-def test_the_batchs_start_up_makes_no_generic_root_model_nor_the_learners_plan() -> None:
+def test_the_batchs_start_up_makes_no_generic_root_model() -> None:
     # grader.models.Root (a generic RootModel, ~1 ms to make) serves only the exports'
-    # gradebook: made on first use, after the first result, not before the fork; the
-    # learner's plan (named tuples, ~0.8 ms) is for writing the course cache only.
+    # gradebook: made on first use, after the first result, not before the fork. (The
+    # learner's plan is loaded: the batch's workers grade by it, batch/pool.py.)
     code = ("import sys, grader.cli.batch_run, grader.batch.discover, grader.models; "
-            "print(sorted(m for m in ('pydantic.root_model', 'grader.course.plan')"
-            " if m in sys.modules), "
+            "print(sorted(m for m in ('pydantic.root_model',) if m in sys.modules), "
             "'Root' in vars(grader.models))")
     printed = _run(code).strip()
     assert printed == "[] False", fail(printed, "[] False",

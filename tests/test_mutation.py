@@ -90,7 +90,7 @@ def test_equivalent_marks_name_the_next_code_line_and_stay_out_of_the_skeleton()
 
 @pytest.fixture(scope="module")
 def shipped(course: Course) -> MutationReport:
-    return run_mutants(course, list(course.exercises), jobs=2, pool=WorkerPool)
+    return run_mutants(course, list(course.exercises), jobs=2, pool=WorkerPool.for_course)
 
 
 def test_shipped_checks_kill_every_mutant_not_marked_equivalent(shipped: MutationReport
@@ -160,7 +160,7 @@ def test_mutants_refuse_a_solution_without_full_marks(tmp_path: Path) -> None:
     edit(root / "solutions" / "exercise_2_generator.py", "range(length - 1)",
          "range(length - 2)")
     course = load_course(root / "course.yaml")
-    report = run_mutants(course, [course.exercises[1]], jobs=1, pool=WorkerPool)
+    report = run_mutants(course, [course.exercises[1]], jobs=1, pool=WorkerPool.for_course)
     (problem,) = report.problems
     assert not report.ok and report.exercises == []
     assert problem.exercise == "exercise-2" and "does not get full marks" in problem.message

@@ -201,6 +201,11 @@ class WorkerPool:
         self.wait = True
         self.launched = False
 
+    @classmethod
+    def for_course(cls, course: Course, jobs: int) -> WorkerPool:
+        """The pool of `jobs` workers that grade `course` (`grade check --mutants`'s)."""
+        return cls(course_plans(course), jobs)
+
     def __enter__(self) -> WorkerPool:
         if self._executor is not None:  # started early (EarlyPool)
             return self

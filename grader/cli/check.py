@@ -93,7 +93,7 @@ def _mutants(ctx: click.Context, report: CourseReport, ids: list[str], as_json: 
              jobs: int | None) -> NoReturn:
     """Mutation testing, once the course itself has no problem; exits 0 if nothing survives."""
     from grader.authoring.mutation import MutationReport, run_mutants
-    from grader.batch.pool import WorkerPool, course_plans
+    from grader.batch.pool import WorkerPool
     from grader.batch.run import default_jobs
     from grader.reports.mutation import render_mutation
 
@@ -106,7 +106,7 @@ def _mutants(ctx: click.Context, report: CourseReport, ids: list[str], as_json: 
         course = course_from(ctx)
         try:
             result = run_mutants(course, exercises_named(course, ids), jobs or default_jobs(),
-                                 lambda course, jobs: WorkerPool(course_plans(course), jobs))
+                                 WorkerPool.for_course)
         except SandboxError as exc:
             die(f"the sandbox could not start: {exc}")
     click.echo(result.model_dump_json() if as_json else render_mutation(result))
