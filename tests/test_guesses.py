@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,53 @@ def test_a_plain_first_run_grades_files_before_the_batch_process_loads_pydantic(
     assert handed < pydantic, fail(
         (handed, pydantic), "s0's file handed over before pydantic loads", "the workers "
         "waited for the batch process's models before they had a file to grade")
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (/proc: no tool needed)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_ctrl_c_as_a_plain_first_run_starts_ends_it_and_its_workers(tmp_path: Path) -> None:
+    # Its workers are forked before click loads; multiprocessing's exit hook joins every
+    # worker, so a batch interrupted before it took them waited forever (seen at 80 ms).
+    copy = tmp_path / "course"
+    copy.mkdir()
+    shutil.copy(ROOT / "course.yaml", copy)
+    for folder in ("exercises", "solutions", "checks"):
+        shutil.copytree(ROOT / folder, copy / folder)
+    subs = tmp_path / "class"
+    for index in range(6):
+        (subs / f"s{index}").mkdir(parents=True)
+        shutil.copy(SOLUTION_1, subs / f"s{index}" / FILE)
+    command = [*grade_command(), "batch", str(subs), "--jobs", "2", "--out"]
+    warm = subprocess.run([*command, str(tmp_path / "cold")], cwd=copy, capture_output=True,
+                          timeout=300, check=False)  # the course's cache: guesses next
+    assert warm.returncode == 0, warm.stderr[-2000:]
+    process = subprocess.Popen([*command, str(tmp_path / "out")], cwd=copy, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 30
+    # two zygotes (unshare) and two workers: the workers are forked, click not yet loaded
+    while len(_children(process.pid)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError(fail("still running 30 s after Ctrl-C", "an exit",
+                                  "the batch waited for workers it had not taken")) from None
+    assert process.returncode == 130, fail(process.returncode, 130, stderr[-2000:])
+    left = _children(process.pid)
+    assert left == [], fail(left, [], "a worker or zygote outlived the batch")

@@ -3,9 +3,10 @@
 A batch's workers are forked once the course is loaded (`pool.EarlyPool`), a quarter of
 a second in, and each then booted a zygote (a fresh interpreter's start-up) while the
 second core had been idle all along. `launch` starts those zygotes from the command
-line alone, before click and pydantic load; each forked worker claims one (pool.py's `Claims`) and
-greets it, and every process closes the control sockets of the zygotes not its own (a
-zygote ends when its control socket closes, so a copy left open would keep it alive).
+line alone, before click and pydantic load; each forked worker claims one (pool.py's
+`Claims`) and greets it, and every process closes the control sockets of the zygotes not
+its own (a zygote ends when its control socket closes, so a copy left open would keep it
+alive).
 The zygotes are this process's children: `reap` waits for them once the workers end.
 
 On a plain first run (`grade batch SUBMISSIONS --out OUTDIR [--jobs N]`, a course whose
@@ -160,11 +161,16 @@ def launch(args: list[str]) -> None:
         sandbox.adopt_launched(launched)
         _launched.append(sandbox)
         _children.append(launched)
-    atexit.register(reap)
-    if count and _launched and args[0] == "batch" and PLAIN.issuperset(options):
-        from pathlib import Path
+    try:
+        if count and _launched and args[0] == "batch" and PLAIN.issuperset(options):
+            from pathlib import Path
 
-        _fork_and_guess(Path(options[""]), count)
+            _fork_and_guess(Path(options[""]), count)
+    finally:
+        # Registered after multiprocessing (imported with the pool), so run before its
+        # exit hook, which joins every worker: a batch that ends before it takes the
+        # pool (Ctrl-C as it starts) kills its workers first, or would wait forever.
+        atexit.register(reap)
 
 
 def _fork_and_guess(submissions: Path, count: int) -> None:
@@ -275,8 +281,8 @@ def discard() -> None:
     workers)."""
     _close(_launched)
     del _launched[:]
-    while _pools:
-        _pools.pop().__exit__(None)
+    while _pools:  # abandoned: killed, whatever they were grading
+        _pools.pop().__exit__(BaseException)
 
 
 def _close(sandboxes: list[Sandbox]) -> None:
