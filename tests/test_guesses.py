@@ -101,18 +101,25 @@ def test_a_pool_forked_for_another_course_is_closed_not_taken(course: Course) ->
     assert early._pools == [], fail(early._pools, [], "the pool is still kept")
 
 
-@pytest.mark.skipif(STRACE is None, reason="needs strace (apt-get install strace)")
-def test_a_plain_first_run_grades_files_before_the_batch_process_loads_pydantic(
-        tmp_path: Path) -> None:
+def _course_and_class(tmp_path: Path, files: tuple[Path, ...]) -> tuple[Path, Path]:
+    """A copy of the shipped course (its cache written by the first `grade` run in it),
+    and a class of one folder per file, s0, s1, ..., each holding it by its exact name."""
     copy = tmp_path / "course"
     copy.mkdir()
     shutil.copy(ROOT / "course.yaml", copy)
     for folder in ("exercises", "solutions", "checks"):
         shutil.copytree(ROOT / folder, copy / folder)
     subs = tmp_path / "class"
-    for index, source in enumerate((SOLUTION_1, SKELETON_1, SOLUTION_1, SOLUTION_1)):
+    for index, source in enumerate(files):
         (subs / f"s{index}").mkdir(parents=True)
         shutil.copy(source, subs / f"s{index}" / FILE)
+    return copy, subs
+
+
+@pytest.mark.skipif(STRACE is None, reason="needs strace (apt-get install strace)")
+def test_a_plain_first_run_grades_files_before_the_batch_process_loads_pydantic(
+        tmp_path: Path) -> None:
+    copy, subs = _course_and_class(tmp_path, (SOLUTION_1, SKELETON_1, SOLUTION_1, SOLUTION_1))
 
     def batch(out: str, *traced: str) -> str:
         done = subprocess.run([*traced, *grade_command(), "batch", str(subs), "--out",
@@ -158,15 +165,7 @@ def _children(pid: int) -> list[int]:
 def test_ctrl_c_as_a_plain_first_run_starts_ends_it_and_its_workers(tmp_path: Path) -> None:
     # Its workers are forked before click loads; multiprocessing's exit hook joins every
     # worker, so a batch interrupted before it took them waited forever (seen at 80 ms).
-    copy = tmp_path / "course"
-    copy.mkdir()
-    shutil.copy(ROOT / "course.yaml", copy)
-    for folder in ("exercises", "solutions", "checks"):
-        shutil.copytree(ROOT / folder, copy / folder)
-    subs = tmp_path / "class"
-    for index in range(6):
-        (subs / f"s{index}").mkdir(parents=True)
-        shutil.copy(SOLUTION_1, subs / f"s{index}" / FILE)
+    copy, subs = _course_and_class(tmp_path, (SOLUTION_1,) * 6)
     command = [*grade_command(), "batch", str(subs), "--jobs", "2", "--out"]
     warm = subprocess.run([*command, str(tmp_path / "cold")], cwd=copy, capture_output=True,
                           timeout=300, check=False)  # the course's cache: guesses next
