@@ -66,6 +66,59 @@ def test_a_guessed_file_is_graded_once_and_a_guess_never_asked_for_is_dropped(
                                        "a worker left grading a guess nobody asked for")
 
 
+def test_a_guessed_file_changed_before_the_batch_asks_is_graded_as_it_is_now(
+        course: Course, tmp_path: Path) -> None:
+    # A late upload as the batch starts: the worker read the old file, the batch then
+    # hashed the new one to plan it. The old file's result must never be the new one's.
+    upload = tmp_path / FILE
+    shutil.copy(SOLUTION_1, upload)
+    exercise = course.exercises[0]
+    pool = PipePool(course_plans(course), 1)
+    pool.launch()
+    try:
+        pool.guess([(exercise.id, str(upload))])
+        assert pool._answers[0].poll(60), "the guess was never answered"
+        shutil.copy(SKELETON_1, upload)  # its answer (the old file's) waits in the pipe
+        results = [result for _, result, _ in pool.grade([("upload", exercise, upload)])]
+        handed = pool._sent
+    finally:
+        pool.__exit__(None)
+    scores = [result.score for result in results]
+    assert scores == [0], fail(scores, [0], "the file as it was when the worker read it "
+                               "was stored for the file as it is now")
+    assert handed == 2, fail(handed, 2, "the changed file was not graded again")
+
+
+def test_a_guessed_answer_taken_before_it_is_asked_for_is_checked_too(
+        course: Course, tmp_path: Path) -> None:
+    # Four guesses fill the pipe (AHEAD files for one worker): a file the batch asks for
+    # first waits, and the guesses' answers are taken in meanwhile, before the batch asks
+    # for the last guess, which changed since it was read.
+    files = [tmp_path / f"{name}.py" for name in ("a", "b", "c", "late", "first")]
+    for path in files:
+        shutil.copy(SOLUTION_1, path)
+    *guessed, late, first = files
+    exercise = course.exercises[0]
+    pool = PipePool(course_plans(course), 1)
+    pool.launch()
+    try:
+        pool.guess([(exercise.id, str(path)) for path in (*guessed, late)])
+        # All four graded (20-50 ms each): on a machine too slow for that, the late file
+        # is read as it is now, and the test passes without trying what it is for.
+        assert pool._answers[0].poll(60), "no guess was ever answered"
+        time.sleep(2)
+        shutil.copy(SKELETON_1, late)
+        results = {key: result.score for key, result, _ in pool.grade(
+            [("first", exercise, first), ("late", exercise, late)])}
+        early = len(pool._early)
+    finally:
+        pool.__exit__(None)
+    assert results == {"first": 10, "late": 0}, fail(
+        results, {"first": 10, "late": 0}, "a guess answered before it was asked for "
+        "was stored for a file that changed since")
+    assert early == 3, fail(early, 3, "the unasked guesses' answers were not kept aside")
+
+
 def test_the_files_guessed_are_exact_names_in_real_student_folders_by_name(
         course: Course, tmp_path: Path) -> None:
     subs = tmp_path / "subs"

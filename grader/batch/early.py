@@ -180,12 +180,20 @@ def _fork_and_guess(submissions: Path, count: int) -> None:
     plans = cached_plans()
     if not plans:
         return
+    import signal
+
     import grader.runner.grade  # noqa: F401  (the workers' grading: imported once, here)
     from grader.batch.pool import Claims, PipePool
 
     pool = PipePool(plans, count, Claims(take(count)))
-    pool.launch()
-    _pools.append(pool)
+    _pools.append(pool)  # first: a Ctrl-C from here on finds it to kill (`discard`)
+    # Ctrl-C held back while the workers fork, and said once each is known to the pool:
+    # one arriving mid-fork would leave a worker no one kills, and its zygote alive.
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool.launch()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     pool.guess(guesses(submissions, plans, GUESSES * count))
 
 

@@ -7,8 +7,8 @@ verdict, and are applied afresh on every run (grader.batch.adjust).
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
+from grader.batch.filehash import submission_digest as submission_digest
 from grader.checks import local_modules
 from grader.course import Course, Exercise
 from grader.results import CONTRACT_VERSION
@@ -47,24 +47,6 @@ def exercises_digest(course: Course, exercises: list[Exercise]) -> str:
     """`course_digest` of every exercise a batch grades: what the shards of one class,
     and the course `grade merge` settles them with, must agree on."""
     return hashlib.sha256(b"".join(course_digest(course, e) for e in exercises)).hexdigest()
-
-
-def submission_digest(path: Path | None, limit: int, problem: str | None = None) -> str:
-    """A hash of the submission's name and content, or of why there is none (`problem`).
-
-    Reads at most `limit` bytes: a file larger than that is refused by the grader
-    anyway, and its size alone is then part of the hash.
-    """
-    digest = hashlib.sha256()
-    if path is None:
-        digest.update(f"\0missing\0{problem}".encode())
-    else:
-        size = path.stat().st_size
-        # a name that is not UTF-8 (surrogate-escaped on POSIX) is hashed as its bytes
-        digest.update(f"\0{path.name}\0{size}\0".encode("utf-8", "surrogateescape"))
-        with path.open("rb") as f:
-            digest.update(f.read(limit + 1))
-    return digest.hexdigest()
 
 
 def fingerprint(base: bytes, exercise: Exercise, submission: str) -> str:

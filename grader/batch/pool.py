@@ -90,6 +90,7 @@ def _start(plans: Plans, parent: int, portable: bool, claims: Claims | None = No
     # Ctrl-C is the batch process's business; a worker (and its zygote, which
     # inherits SIG_IGN) finishes the submission in hand instead of dying mid-way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held while it forked
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the batch's "stop as on Ctrl-C"
     _die_with_parent(parent)
     if not gc.isenabled():  # forked as the command started, its collector off (early.py)
@@ -121,8 +122,13 @@ def _ready() -> None:
     """A task that does nothing: submitted once per worker, it makes the pool fork them."""
 
 
-def _grade(exercise_id: str, path: str) -> tuple[Graded, dict[str, Any]]:
-    """Grade one file; a grader bug costs that file (a grader fault, graded again later)."""
+Answer = tuple["Graded", dict[str, Any], str | None]  # a result, its worker, and a hash
+
+
+def _grade(exercise_id: str, path: str, guessed: bool = False) -> Answer:
+    """Grade one file; a grader bug costs that file (a grader fault, graded again later).
+    A guessed file's answer holds the hash of the file as it was read (`PipePool`)."""
+    from grader.batch.filehash import submission_digest
     from grader.runner.grade import grade_path
     from grader.runner.pipeline import Failure
 
@@ -131,22 +137,25 @@ def _grade(exercise_id: str, path: str) -> tuple[Graded, dict[str, Any]]:
     plan: Planned = _worker["plans"][exercise_id]
     sheet: Sheet = _worker["sheets"][exercise_id]
     started = time.monotonic()
+    try:  # hashed before it is read: a file that changes in between is graded again
+        digest = submission_digest(Path(path), plan.max_source_kb * 1024) if guessed else None
+    except OSError:
+        digest = ""
     try:
         graded = grade_path(_worker["boxes"], sheet, Path(path), plan.limits,
                             plan.max_source_kb, started)
     except Exception as exc:
         graded = sheet.failed(Failure.fault(exc), started)
-    return graded, _worker["info"]
+    return graded, _worker["info"], digest
 
 
-def _result(answer: tuple[Graded, dict[str, Any]], workers: dict[str, WorkerInfo]
-            ) -> tuple[ExerciseResult, WorkerInfo]:
+def _result(answer: Answer, workers: dict[str, WorkerInfo]) -> tuple[ExerciseResult, WorkerInfo]:
     """A worker's answer as the batch keeps it: the result's model, and its worker's
     (made once per worker, not once per result)."""
     from grader.results import WorkerInfo
     from grader.runner.verdicts import modelled
 
-    graded, info = answer
+    graded, info, _ = answer
     if info["worker"] not in workers:
         workers[info["worker"]] = WorkerInfo(**info)
     return modelled(graded), workers[info["worker"]]
@@ -182,8 +191,13 @@ class Claims:
         """In the batch process, once the workers are forked: only they hold the zygotes."""
         if self.sandboxes:
             os.close(self._read)
-            for sandbox in self.sandboxes:
-                sandbox.drop_launched()
+            self.release()
+
+    def release(self) -> None:
+        """Close this process's ends of the zygotes' control sockets (a zygote ends with
+        its last one): done once forked, or when the pool ends before (interrupted)."""
+        for sandbox in self.sandboxes:
+            sandbox.drop_launched()
 
 
 class WorkerPool:
@@ -264,7 +278,7 @@ class WorkerPool:
         from concurrent.futures.process import BrokenProcessPool
 
         assert self._executor is not None
-        futures: dict[Future[tuple[Graded, dict[str, Any]]], K] = {
+        futures: dict[Future[Answer], K] = {
             self._executor.submit(_grade, exercise.id, str(path)): key
             for key, exercise, path in work}
         workers: dict[str, WorkerInfo] = {}  # one per worker, not one per result
@@ -282,18 +296,17 @@ class WorkerPool:
 def _serve(tasks: Connection, lock: Lock, results: Connection, plans: Plans, parent: int,
            claims: Claims | None) -> None:
     """A `PipePool` worker: start as the executor's do (`_start`), then grade the
-    (number, exercise id, path) it takes from `tasks` until it takes None. Each
-    answer on `results`: (number, (result, worker info)), or (number, the exception it
-    raised)."""
+    (number, exercise id, path, guessed) it takes from `tasks` until it takes None.
+    Each answer on `results`: (number, `Answer`), or (number, the exception it raised)."""
     _start(plans, parent, portable_here(), claims)
     while True:
         with lock:  # one pipe, every worker's: whoever is free takes the next file
             task = tasks.recv()
         if task is None:
             return
-        number, exercise_id, path = task
+        number, exercise_id, path, guessed = task
         try:
-            answer: object = _grade(exercise_id, path)
+            answer: object = _grade(exercise_id, path, guessed)
         except Exception as exc:  # a WorkerError (no sandbox), or a grader bug
             answer = exc
         try:
@@ -314,7 +327,10 @@ class PipePool(WorkerPool):
 
     Files can be handed over before the batch asks for them (`guess`, as the command
     starts): one it then asks for is not sent again, and an answer nobody asks for is
-    dropped (a worker still grading one is killed as the pool is left)."""
+    dropped (a worker still grading one is killed as the pool is left). A guessed file
+    was read before the batch hashed it to plan its grading: its answer counts only if
+    the file still hashes as its worker read it, else it is graded again (a late
+    upload as the batch starts is never stored under the new file's hash)."""
 
     AHEAD = 4  # files handed over per worker before its first answer: a batch process
     # busy for a while (the exports' imports at the first result) leaves no worker idle,
@@ -329,6 +345,7 @@ class PipePool(WorkerPool):
         self._open: set[int] = set()  # handed over, not answered yet
         self._guessed: dict[tuple[str, str], int] = {}  # (exercise id, path) -> number
         self._early: dict[int, Any] = {}  # answers to guesses not asked for yet
+        self._asked: dict[int, tuple[str, str]] = {}  # guesses asked for, not answered
 
     def __enter__(self) -> PipePool:
         return self
@@ -341,18 +358,20 @@ class PipePool(WorkerPool):
         lock = context.Lock()
         for _ in range(self.jobs):
             answers, answer = context.Pipe(duplex=False)
-            process = context.Process(target=_serve, name="grade worker", args=(
+            # daemonic: at an exit that never stopped them (Ctrl-C before the batch took
+            # an early pool), multiprocessing's exit hook ends them instead of joining them
+            process = context.Process(target=_serve, name="grade worker", daemon=True, args=(
                 take, lock, answer, self.plans, os.getpid(), self.claims))
+            self._processes.append(process)  # before it starts: a Ctrl-C as it forks
+            self._answers.append(answers)  # still finds every worker to kill
             process.start()
             answer.close()  # the worker's end: ours would keep its pipe open past its death
-            self._processes.append(process)
-            self._answers.append(answers)
         take.close()
 
-    def _send(self, exercise_id: str, path: str) -> int:
+    def _send(self, exercise_id: str, path: str, guessed: bool = False) -> int:
         assert self._tasks is not None
         self._sent += 1
-        self._tasks.send((self._sent, exercise_id, path))
+        self._tasks.send((self._sent, exercise_id, path, guessed))
         self._open.add(self._sent)
         return self._sent
 
@@ -360,28 +379,41 @@ class PipePool(WorkerPool):
         """Hand the (launched) workers these (exercise id, path) now, before the batch
         asks for them: the files it will most likely ask for first."""
         for exercise_id, path in files:
-            self._guessed[exercise_id, path] = self._send(exercise_id, path)
+            self._guessed[exercise_id, path] = self._send(exercise_id, path, True)
+
+    def _still(self, exercise_id: str, path: str, answer: Answer) -> bool:
+        """Whether the guessed file `path` still hashes as its worker read it."""
+        from grader.batch.filehash import submission_digest
+
+        try:
+            now = submission_digest(Path(path), self.plans[exercise_id].max_source_kb * 1024)
+        except OSError:
+            return False
+        return answer[2] == now
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         # Left on an error, or before every answer was read (their results are not
         # wanted, and a worker blocked on a full pipe would never take its stop): kill
         # the workers now and wait for them to end, as WorkerPool's exit does.
         kill = exc_type is not None or bool(self._open)
+        started = [process for process in self._processes if process.pid is not None]
         if kill:
-            for process in self._processes:
+            for process in started:
                 with contextlib.suppress(OSError, ValueError):
                     process.kill()
         elif self._tasks is not None:
-            for _ in self._processes:  # each takes one None and ends
+            for _ in started:  # each takes one None and ends
                 with contextlib.suppress(OSError):
                     self._tasks.send(None)
+        if self.claims is not None:  # interrupted as it forked: zygotes no worker claimed
+            self.claims.release()
         if kill or self.wait:
-            for process in self._processes:
+            for process in started:
                 process.join()
         for end in (*self._answers, *([self._tasks] if self._tasks else [])):
             end.close()
         self._answers, self._tasks, self._open = [], None, set()
-        self._guessed, self._early = {}, {}
+        self._guessed, self._early, self._asked = {}, {}, {}
 
     def grade(self, work: Iterable[tuple[K, Exercise, Path]]
               ) -> Iterator[tuple[K, ExerciseResult, WorkerInfo | None]]:
@@ -402,13 +434,16 @@ class PipePool(WorkerPool):
                         break
                     key, exercise, path = held
                     number = self._guessed.pop((exercise.id, str(path)), None)
-                    if number is not None:  # handed over already
-                        held = None
-                        if number in self._early:
-                            yield key, *_result(self._early.pop(number), workers)
-                        else:
-                            keys[number] = key
+                    if number is not None and number not in self._early:
+                        keys[number], held = key, None  # handed over already: its answer
+                        self._asked[number] = (exercise.id, str(path))  # is checked
                         continue
+                    if number is not None:
+                        answer = self._early.pop(number)
+                        if self._still(exercise.id, str(path), answer):
+                            held = None
+                            yield key, *_result(answer, workers)
+                            continue  # else: changed since it was read, graded again
                 if len(self._open) >= self.AHEAD * self.jobs:
                     break
                 key, exercise, path = held
@@ -428,10 +463,15 @@ class PipePool(WorkerPool):
                 self._open.discard(done)
                 if isinstance(answer, BaseException):
                     raise answer
-                if done in keys:
-                    yield keys.pop(done), *_result(answer, workers)
-                else:  # a guess, asked for later (or never)
+                if done not in keys:  # a guess, asked for later (or never)
                     self._early[done] = answer
+                    continue
+                key = keys.pop(done)
+                guessed = self._asked.pop(done, None)
+                if guessed is not None and not self._still(*guessed, answer):
+                    keys[self._send(*guessed)] = key  # changed since read: graded again
+                    continue
+                yield key, *_result(answer, workers)
 
 
 def local_workers(plans: Plans, jobs: int, claims: Claims | None = None) -> WorkerPool:
