@@ -1,5 +1,6 @@
 """The zygote's boot is a learner's critical path: it imports only what boxes and learner
-code need, and a learner's command does not wait for it to end, yet leaves nothing."""
+code need (the rest when a file names it), and a learner's command does not wait for it
+to end, yet leaves nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from grader.sandbox.channel import BoxLimits
 from grader.sandbox.client import Sandbox
+from grader.sandbox.modules import AT_BOOT, ON_DEMAND, named
 from grader.sandbox.zygote import PRELOAD
 
 LIMITS = BoxLimits(memory_mb=512, cpu_seconds=3, file_size_kb=1024, output_chars=2000,
@@ -22,16 +24,45 @@ def fail(observed: object, expected: object, hint: str) -> str:
     return f"observed {observed!r}, expected {expected!r}: {hint}"
 
 
-def test_a_box_holds_every_preload_but_nothing_the_zygote_need_not_import() -> None:
-    with Sandbox() as sandbox, sandbox.box(LIMITS, 10) as box:
-        loaded = box.request("load", source="import sys\nnames = sorted(sys.modules)\n",
-                             filename="names.py")
+NAMES = "import sys\nnames = sorted(sys.modules)\n"
+
+
+def _modules_of(sandbox: Sandbox, source: str, modules: list[str] | None) -> set[str]:
+    """The modules a box that loaded `source` holds, asked for with `modules`."""
+    with sandbox.box(LIMITS, 10, modules) as box:
+        loaded = box.request("load", source=source + NAMES, filename="names.py")
         assert loaded.get("ok"), loaded
-        names = set(box.request("get", name="names")["value"])
-    assert set(PRELOAD) <= names, fail(sorted(set(PRELOAD) - names), [],
-                                       "learner code may import every preload")
+        return set(box.request("get", name="names")["value"])
+
+
+def test_a_box_holds_every_boot_module_but_nothing_the_zygote_need_not_import() -> None:
+    with Sandbox() as sandbox:
+        names = _modules_of(sandbox, "", named(NAMES))
+    assert set(AT_BOOT) <= names, fail(sorted(set(AT_BOOT) - names), [],
+                                       "learner code may import every boot module")
     assert not names & NOT_NEEDED, fail(sorted(names & NOT_NEEDED), [],
                                         "imported by the zygote's boot, used by no box")
+    assert not names & set(ON_DEMAND), fail(sorted(names & set(ON_DEMAND)), [],
+                                            "loaded only for a file that names them")
+
+
+def test_a_box_sees_the_on_demand_modules_its_file_names_and_no_other_students() -> None:
+    source = "import statistics\nfrom dataclasses import dataclass\n"
+    with Sandbox() as sandbox:
+        first = _modules_of(sandbox, source, named(source))
+        after = _modules_of(sandbox, "", named(NAMES))  # its zygote has them loaded now
+        unknown = _modules_of(sandbox, "", None)
+    assert {"statistics", "dataclasses"} <= first, fail(
+        sorted(first & set(ON_DEMAND)), ["dataclasses", "statistics"],
+        "the zygote loads what a file names before its box forks")
+    assert not {"fractions", "inspect", "typing"} & first, fail(
+        sorted(first & {"fractions", "inspect", "typing"}), [],
+        "what those bring along is seen only by a file that names it too")
+    assert not after & set(ON_DEMAND), fail(
+        sorted(after & set(ON_DEMAND)), [], "what a box can import depends on its own "
+        "file alone, never on what another student's box needed")
+    assert set(PRELOAD) <= unknown, fail(sorted(set(PRELOAD) - unknown), [],
+                                         "a box of unknown source sees every module")
 
 
 def _state(pid: int) -> str:

@@ -55,8 +55,9 @@ class RecordingBoxes:
         self._boxes = boxes
         self._record = record
 
-    def box(self, limits: BoxLimits, seconds: float) -> RecordingChannel:
-        return RecordingChannel(self._boxes.box(limits, seconds), self._record)
+    def box(self, limits: BoxLimits, seconds: float,
+            modules: list[str] | None = None) -> RecordingChannel:
+        return RecordingChannel(self._boxes.box(limits, seconds, modules), self._record)
 
 
 class RecordingGrader(Grader):

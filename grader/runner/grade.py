@@ -29,6 +29,7 @@ from grader.runner.record import Record
 from grader.runner.source import Source, SubmissionError
 from grader.runner.verdicts import Graded, Verdict, modelled
 from grader.sandbox.client import SandboxError
+from grader.sandbox.modules import named
 
 if TYPE_CHECKING:  # the messages' types (TypedDicts: building them costs a learner's run)
     from grader.course import Course, Exercise
@@ -132,9 +133,10 @@ def grade_in_boxes(boxes: Boxes, sheet: Sheet, source: Source, limits: LimitsVie
     results: list[Verdict] = []
     output: list[str] = []
     first: Failure | None = None  # the first stop, for a file no check finished in
+    modules = named(source.text)  # what its zygote loads for this file's boxes only
     while len(results) < len(checks):
         try:
-            box = boxes.box(box_limits(limits), limits.time_limit)
+            box = boxes.box(box_limits(limits), limits.time_limit, modules)
         except SandboxError as exc:
             return sheet.failed(Failure(
                 f"the grader's sandbox failed ({exc}); please tell your teaching "

@@ -99,10 +99,12 @@ class Hello(SandboxInfo):
 
 
 class SpawnRequest(TypedDict):
-    """Ask the zygote for a box with these limits (its channel comes as a descriptor)."""
+    """Ask the zygote for a box with these limits (its channel comes as a descriptor)
+    that sees these on-demand modules (`sandbox/modules.py`; None: every one)."""
 
     op: str  # "spawn"
     limits: BoxLimits
+    modules: list[str] | None
 
 
 class CleanupRequest(TypedDict):
@@ -160,6 +162,9 @@ class OpenChannel(Channel, Protocol):
 
 
 class Boxes(Protocol):
-    """Gives one fresh channel per submission: `box(limits, seconds)` for `with`."""
+    """Gives one fresh channel per submission: `box(limits, seconds)` for `with`;
+    `modules`, the on-demand modules its source names (`modules.named`; None: unknown,
+    every one), where a box imports only what its sandbox loaded for it."""
 
-    def box(self, limits: BoxLimits, seconds: float) -> OpenChannel: ...
+    def box(self, limits: BoxLimits, seconds: float,
+            modules: list[str] | None = None) -> OpenChannel: ...

@@ -167,7 +167,8 @@ class SandboxBackend(Protocol):
     def close_to_leave(self) -> None: ...
     def __enter__(self) -> SandboxBackend: ...
     def __exit__(self, *exc: object) -> None: ...
-    def box(self, limits: BoxLimits, seconds: float) -> Box: ...
+    def box(self, limits: BoxLimits, seconds: float,
+            modules: list[str] | None = None) -> Box: ...
     def cleanup(self, pid: int, box: str, uid: int | None, generation: int,
                 hung_up: bool = False) -> BoxStatus: ...
 
@@ -390,20 +391,23 @@ class Sandbox(Booting):
             raise SandboxError("the sandbox's zygote is gone")
         return json.loads(data), received
 
-    def box(self, limits: BoxLimits, seconds: float) -> Box:
-        """A fresh box for one submission, with `seconds` of wall-clock time in all.
+    def box(self, limits: BoxLimits, seconds: float,
+            modules: list[str] | None = None) -> Box:
+        """A fresh box for one submission, with `seconds` of wall-clock time in all,
+        that can import the on-demand `modules` (None: every one; see `Boxes`).
 
         A dead zygote (killed, or crashed) is replaced first: one lost zygote
         costs at most the submission that was running, never the batch.
         """
         self.ready()
+        request: SpawnRequest = {"op": "spawn", "limits": limits, "modules": modules}
         with self._lock:
             try:
-                reply, fds = self._ask({"op": "spawn", "limits": limits}, fds=1)
+                reply, fds = self._ask(request, fds=1)
             except SandboxError:
                 self.close()
                 self.start()
-                reply, fds = self._ask({"op": "spawn", "limits": limits}, fds=1)
+                reply, fds = self._ask(request, fds=1)
             info: BoxInfo = {"pid": reply["pid"], "box": reply["box"], "uid": reply["uid"],
                              "generation": self.generation}
         channel = socket.socket(fileno=fds[0])

@@ -28,14 +28,15 @@ import socket
 import sys
 import threading
 import types
-from typing import TYPE_CHECKING, Any
 
 from grader import learner_text as lt
 from grader.sandbox import protocol
 from grader.sandbox.codes import READY
 
+TYPE_CHECKING = False  # typing's own is an import: zygotes load typing for boxes that use it
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from typing import Any
 
     from grader.sandbox.channel import LearnerErrorInfo, Reply
 

@@ -52,5 +52,6 @@ class InProcessBoxes:
         if self.timed and hasattr(signal, "SIGALRM"):  # else (Windows) a Watchdog times it
             signal.signal(signal.SIGALRM, on_alarm)
 
-    def box(self, limits: BoxLimits, seconds: float) -> InProcess:
+    def box(self, limits: BoxLimits, seconds: float,
+            modules: list[str] | None = None) -> InProcess:
         return InProcess(seconds if self.timed else None, max(limits["output_chars"], 1))

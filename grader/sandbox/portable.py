@@ -240,8 +240,10 @@ class PortableSandbox(Booting):
             channel.close()  # someone else on this machine: not our box
         raise SandboxError(f"a box process did not start within {STARTUP:g} s")
 
-    def box(self, limits: BoxLimits, seconds: float) -> Box:
-        """A fresh box process for one submission, with `seconds` of wall-clock time."""
+    def box(self, limits: BoxLimits, seconds: float,
+            modules: list[str] | None = None) -> Box:
+        """A fresh box process for one submission, with `seconds` of wall-clock time (it
+        imports from the disk: `modules` need no loading ahead)."""
         with self._lock:
             spawned = self._spare or self._spawn()
             self._spare = self._spawn() if self._boxes_made else None

@@ -12,7 +12,10 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing's own is an import: zygotes load typing for boxes that use it
+if TYPE_CHECKING:
+    from typing import Any
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 16 * 1024 * 1024  # a reply larger than this is an attack or a bug

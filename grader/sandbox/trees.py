@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
+
+TYPE_CHECKING = False  # typing's own is an import: zygotes load typing for boxes that use it
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def remove_tree(path: str) -> None:

@@ -44,23 +44,23 @@ import signal
 import socket
 import sys
 import time
-from typing import TYPE_CHECKING
 
+from grader.sandbox import modules
 from grader.sandbox.asked import LINUX_LEVELS
 from grader.sandbox.codes import CONFINE_FAILED, HOST_BROKEN
 from grader.sandbox.confine import PR_SET_PDEATHSIG, Kernel
 from grader.sandbox.rlimits import set_rlimits
 from grader.sandbox.trees import remove_tree as remove_tree
 
+TYPE_CHECKING = False  # typing's own is an import, and boxes import typing on demand
 if TYPE_CHECKING:  # the messages' types, for checking only: building them costs the boot
+    from collections.abc import Sequence
+
     from grader.sandbox.channel import BoxLimits, BoxStatus, Hello, Isolation, Spawned
 
-# What learner code may import: after chroot nothing else can be loaded from disk.
-PRELOAD = (
-    "bisect", "collections", "copy", "dataclasses", "functools", "heapq",
-    "itertools", "json", "math", "operator", "random", "re", "statistics",
-    "string", "textwrap", "typing",
-)
+# What learner code may import: after chroot nothing else can be loaded from disk
+# (modules.py: what every zygote loads as it boots, and what it loads on demand).
+PRELOAD = modules.AT_BOOT + modules.ON_DEMAND
 UID_BASE = 1_500_000  # far above any real account
 UID_RANGE = 1_000  # uids one zygote cycles through; boxes are cleaned before reuse
 UID_RANGES = 1_000
@@ -198,7 +198,8 @@ def _confine(box: str, uid: int, caps: Isolation, kernel: Kernel, zygote: int,
 
 
 def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
-               limits: BoxLimits, channel: socket.socket, zygote: int) -> None:
+               limits: BoxLimits, channel: socket.socket, zygote: int,
+               hidden: Sequence[str] = ()) -> None:
     """In the forked child: shut the doors, serve the trusted side, then leave at once.
 
     The box leaves by os._exit from here, with the channel, the host and the learner's
@@ -234,6 +235,8 @@ def _enter_box(box: str, name: str, uid: int, caps: Isolation, kernel: Kernel,
     _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
     set_rlimits(limits)
     sys.argv = [name]
+    for module in hidden:  # loaded for another student's box: not importable in this one
+        sys.modules.pop(module, None)
     # `import a.b as c`, not `from a import b`: the latter runs importlib's _handle_fromlist
     # in Python, its code and objects a box's copy-on-write faults
     import grader.sandbox.host as host
@@ -387,6 +390,7 @@ class Zygote:
         self.boxes: set[int] = set()  # live boxes' pids: the only ones cleanup may kill
         self.budgets: dict[int, tuple[str, int, int]] = {}  # tracked: box, bytes, files
         self.over_disk: set[int] = set()  # boxes killed for their disk use
+        self.at_boot = frozenset(sys.modules)  # what every box sees (`load`)
 
     def prepare_boxes(self) -> None:
         """What every box would otherwise redo, done once, before the first fork (not
@@ -410,11 +414,14 @@ class Zygote:
         gc.enable()  # off while it booted (`main`): on in every box, as in any Python
         self.prepared = True
 
-    def spawn(self, limits: BoxLimits) -> None:
+    def spawn(self, limits: BoxLimits, wanted: Sequence[str] | None = None) -> None:
+        """Fork a box with `limits` that sees the on-demand modules its source names
+        (`wanted`; None: all of them), and send the trusted side its channel."""
         if not self.prepared:
             self.prepare_boxes()
         elif not self.rehearsed:
             self.rehearse()
+        hidden = self.load(wanted)
         self.count += 1
         name = f"box-{self.count}"
         box = self.folder_for(name)
@@ -426,7 +433,8 @@ class Zygote:
         if pid == 0:
             code = HOST_BROKEN
             try:  # the zygote's ends (control, ours) are closed by _enter_box's closerange
-                _enter_box(box, name, uid, self.caps, self.kernel, limits, theirs, zygote)
+                _enter_box(box, name, uid, self.caps, self.kernel, limits, theirs, zygote,
+                           hidden)
                 code = 0  # the trusted side hung up
             finally:
                 exit_now(code)
@@ -438,6 +446,26 @@ class Zygote:
         reply: Spawned = {"pid": pid, "box": box, "uid": uid if self.caps["setuid"] else None}
         socket.send_fds(self.control, [json.dumps(reply).encode()], [ours.fileno()])
         ours.close()
+
+    def load(self, wanted: Sequence[str] | None) -> list[str]:
+        """Import the on-demand modules in `wanted` (None: every one) that no box of this
+        zygote needed before, once; return what the box must not see (`modules.hidden`).
+
+        Imported without fork hooks (`preload`) and frozen like the boot's objects (a box's
+        collections never walk them); a module this Python lacks is left out, and the box
+        that imports it is told so as for any other."""
+        missing = [m for m in modules.ON_DEMAND if m not in sys.modules
+                   and (wanted is None or m in wanted)]
+        for module in missing:
+            try:
+                preload((module,))
+            except ImportError:
+                continue
+        if missing and self.prepared:
+            gc.freeze()
+        if wanted is None:
+            return []
+        return modules.hidden([m for m in sys.modules if m not in self.at_boot], wanted)
 
     def folder_for(self, name: str) -> str:
         """Where box `name` mounts its tmpfs, or the folder it makes (a tracked budget).
@@ -555,7 +583,9 @@ class Zygote:
                 self.reap()
                 request = json.loads(data)
                 if request["op"] == "spawn":
-                    self.spawn(request["limits"])
+                    wanted = request.get("modules")
+                    self.spawn(request["limits"], None if wanted is None
+                               else [m for m in wanted if isinstance(m, str)])
                 elif request["op"] == "cleanup":
                     self.cleanup(request["pid"], request["box"], request.get("uid"),
                                  bool(request.get("hung_up")))
@@ -568,7 +598,7 @@ def _no_fork_hook(**hooks: object) -> None:
 
 
 def preload(names: tuple[str, ...]) -> None:
-    """Import `names` (and the box's host) without the hooks they register to run in
+    """Import `names` without the hooks they register to run in
     every forked child: `random` reseeds itself from the OS and `threading` rebuilds
     its thread table (in a bare child of this image, 0.4 ms of CPU and 150 page faults
     of its 0.6 ms and 230; in a box, whose own work touches some of the same pages,
@@ -583,7 +613,6 @@ def preload(names: tuple[str, ...]) -> None:
     try:
         for name in names:
             __import__(name)
-        from grader.sandbox import host  # noqa: F401  (preloaded for the boxes)
     finally:
         os.register_at_fork = register
 
@@ -600,7 +629,7 @@ def main() -> None:
     tmpfs = TmpfsProbe(kernel) if os.geteuid() == 0 else None
     # Linux-only modules, imported by the functions that use them; loaded here,
     # because a box cannot load a module from disk once it is chrooted.
-    preload((*PRELOAD, "fcntl", "resource"))
+    preload((*modules.AT_BOOT, "fcntl", "resource", "grader.sandbox.host"))
     Zygote(control, level, kernel, tmpfs).serve()
     # Its boxes are reaped, its folder removed, its stdio is /dev/null: nothing is left to
     # flush, and the client waits for this exit (every learner's run, every batch worker's
