@@ -22,6 +22,7 @@ import _thread
 import errno
 import io
 import json
+import operator
 import random
 import signal
 import socket
@@ -232,13 +233,14 @@ def _too_large(value: Any, budget: int) -> bool:
 
 
 REPEATS = 4  # items per distinct string, at the least, for `_repeated_strings`
+_STR = frozenset({str})
 
 
 def _strings(value: Any) -> bool:
     """Whether `value` is a list of exact strs, as a function's draws usually are
     (`LearnerFunction.draw`); its first look is `_json_size`'s, by length alone."""
     return (type(value) is list and len(value) > 0 and 2 + 2 * len(value) <= protocol.MAX_VALUE
-            and set(map(type, value)) == {str})
+            and frozenset(map(type, value)) == _STR)
 
 
 def _repeated_strings(value: list[str]) -> str | None:
@@ -274,19 +276,24 @@ def _draws(value: Any) -> str | None:
     """
     if not _strings(value):
         return None
-    if 2 + 2 * len(value) + sum(map(len, value)) > protocol.MAX_VALUE:
-        raise TooLarge
     distinct = set(value)
     if (len(value) < 2 * REPEATS or len(distinct) * REPEATS > len(value)
             or len(distinct) > len(protocol.PICKS)):
+        if 2 + 2 * len(value) + sum(map(len, value)) > protocol.MAX_VALUE:
+            raise TooLarge
         return None
     outcomes = sorted(distinct)
     code = dict(zip(outcomes, protocol.PICKS))
     picks = "".join(map(code.__getitem__, value))
-    written = [json.dumps(text) for text in outcomes]
+    # each outcome's draws counted in the picks (a C loop over one string), not by a
+    # pass over the list: `_encode`'s first look (2 + 2n + their characters), then
     # "[" + the items, a comma between two + "]": the text `_encode` would send
-    length = len(value) + 1 + sum(picks.count(pick) * len(text)
-                                  for pick, text in zip(protocol.PICKS, written))
+    counts = [picks.count(pick) for pick in protocol.PICKS[:len(outcomes)]]
+    if 2 + 2 * len(value) + sum(map(operator.mul, counts, map(len, outcomes))
+                                ) > protocol.MAX_VALUE:
+        raise TooLarge
+    written = [json.dumps(text) for text in outcomes]
+    length = len(value) + 1 + sum(map(operator.mul, counts, map(len, written)))
     if length > protocol.MAX_VALUE:
         raise TooLarge
     return '{"outcomes":[' + ",".join(written) + '],"picks":"' + picks + '"}'
