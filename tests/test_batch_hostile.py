@@ -83,6 +83,24 @@ def test_outdir_after_removals_and_renames_equals_one_clean_run(
     assert not (out / "gradescope" / "carol").exists()
 
 
+@pytest.mark.parametrize("left", [".grades.csv.x1y2.tmp", "gradescope/alice/.results.json.tmp",
+                                  "feedback/.alice.md.tmp"])
+def test_what_a_run_killed_before_its_exports_left_is_gone_after_the_next(
+        course: Course, tmp_path: Path, left: str) -> None:
+    # killed while it wrote its first exports: no feedback/ or gradescope/ of an earlier
+    # run may be there (then pruning looks at the top only), or only its temporary files
+    subs = _class(tmp_path / "subs", {"alice": SOLUTION, "bob": WRONG})
+    out = tmp_path / "out"
+    (out / left).parent.mkdir(parents=True, exist_ok=True)
+    (out / left).write_text("left by a killed run")
+    _grade(course, subs, out)
+    clean = tmp_path / "clean"
+    _grade(course, subs, clean)
+    extra = sorted(set(outdir_state(out)) - set(outdir_state(clean)))
+    assert extra == [], f"observed {extra}, expected []: a temporary file is never left"
+    assert outdir_state(out) == outdir_state(clean)
+
+
 def test_files_of_a_teaching_assistant_in_outdir_are_left_alone(
         course: Course, tmp_path: Path) -> None:
     subs = _class(tmp_path / "subs", {"alice": SOLUTION})

@@ -120,8 +120,12 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
     outside = _outside(outdir, [path for path, _ in files])
     if outside:  # a student id that slipped past every check must still not escape OUTDIR
         raise ValueError(f"refused to write outside {outdir}: {outside[0]}")
+    # An OUTDIR with neither folder held no per-student file of an earlier run: what
+    # is in them now, this run wrote (a second batch waits for the journal's lock), so
+    # pruning looks at the temporary files a killed run left at the top only.
+    earlier = (outdir / "feedback").exists() or (outdir / "gradescope").exists()
     written = write_all_atomic((path, make()) for path, make in files)
-    prune(outdir, written)
+    prune(outdir, written, per_student=earlier)
     return written
 
 
@@ -146,23 +150,26 @@ def _outside(outdir: Path, paths: list[Path]) -> list[Path]:
     return [p for p in paths if not within(p.parent) or p.name in ("", ".", "..")]
 
 
-def prune(outdir: Path, written: list[Path]) -> list[Path]:
+def prune(outdir: Path, written: list[Path], *, per_student: bool = True) -> list[Path]:
     """Remove per-student files this run did not write (a student removed or renamed
     since an earlier run: a TA must never upload their stale grade), and temporary
-    files a killed run left. OUTDIR then holds what one clean run would write."""
+    files a killed run left. OUTDIR then holds what one clean run would write.
+    `per_student`: whether feedback/ and gradescope/ may hold an earlier run's files
+    (False: this run made them, and only OUTDIR's own temporary files are looked for)."""
     keep = set(written)
     removed = []
     # only the names this module writes: anything else in OUTDIR is the TA's
-    candidates = [*(outdir / "feedback").glob("*.md"),
-                  *(outdir / "gradescope").glob("*/results.json"),
-                  *outdir.glob(f".*{TEMPORARY}"), *outdir.glob(f"*/.*{TEMPORARY}"),
-                  *outdir.glob(f"gradescope/*/.*{TEMPORARY}")]
+    candidates = [*outdir.glob(f".*{TEMPORARY}"), *outdir.glob(f"*/.*{TEMPORARY}")]
+    if per_student:
+        candidates += [*(outdir / "feedback").glob("*.md"),
+                       *(outdir / "gradescope").glob("*/results.json"),
+                       *outdir.glob(f"gradescope/*/.*{TEMPORARY}")]
     for path in candidates:  # a file just written is kept without a look at it
         if path not in keep and path.is_file() and not path.is_symlink():
             path.unlink()
             removed.append(path)
     holding = {path.parent for path in written}  # not empty: no rmdir to try
-    for folder in (outdir / "gradescope").glob("*"):
+    for folder in (outdir / "gradescope").glob("*") if per_student else ():
         if folder not in holding and folder.is_dir() and not folder.is_symlink():
             with contextlib.suppress(OSError):  # not empty: something of the TA's
                 folder.rmdir()
