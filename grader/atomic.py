@@ -26,7 +26,7 @@ def _umask() -> int:
     return mask
 
 
-def _mode() -> int:
+def file_mode() -> int:
     """What open() would give a new file: mkstemp's 0600 would hide exports from the
     other TAs of a shared drive, whom the umask lets read them."""
     return 0o666 & ~_umask()
@@ -68,6 +68,26 @@ def _encoded(data: Content) -> Iterator[bytes]:
             yield part.encode("utf-8")
 
 
+class Written(str):
+    """The name of a temporary file that already holds a file's data (`write_temporary`):
+    given as that file's data to `write_all_atomic`, it is renamed with the rest."""
+
+
+def write_temporary(path: Path, data: Content, mode: int | None = None) -> Written:
+    """`data` in a new temporary file beside `path` (its folder made if need be), for a
+    later `write_all_atomic` to rename; removed again if writing it fails. `mode`:
+    `file_mode()`'s, when the caller knows it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = _temporary(path, file_mode() if mode is None else mode)
+    try:
+        _write(fd, data, False)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return Written(temporary)
+
+
 def write_all_atomic(files: Iterable[tuple[Path, Content]], *, durable: bool = False
                      ) -> list[Path]:
     """Write every (path, data): all the temporary files first, then all the renames.
@@ -79,13 +99,19 @@ def write_all_atomic(files: Iterable[tuple[Path, Content]], *, durable: bool = F
     learner's progress): a power cut then keeps the old file or the new, whole.
     `files` may be a generator: each text is written as it is made and not kept (a
     class's exports are never all in memory at once); an exception it raises is an
-    interrupt like any other.
+    interrupt like any other. A `Written` data is a temporary file made already: it is
+    renamed (or removed) with the others.
     """
     pending: list[tuple[str, Path]] = []
-    mode = _mode()
+    mode = file_mode()
     folders: set[Path] = set()
     try:
         for path, data in files:
+            if isinstance(data, Written):
+                if durable:  # made by write_temporary, which does not flush it
+                    raise ValueError(f"{path}: a Written file is not durable")
+                pending.append((data, path))
+                continue
             if path.parent not in folders:  # one mkdir per folder, not per file
                 path.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(path.parent)

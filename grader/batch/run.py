@@ -241,7 +241,9 @@ class BatchRequest:
     writes OUTDIR's files while the journal's lock is still held, so two runs on one
     OUTDIR can never interleave their exports. `first` is called once the first
     result from the workers is in (every file is theirs then): work the batch process
-    can do while they grade the rest, such as importing what `export` needs.
+    can do while they grade the rest, such as importing what `export` needs. `graded`
+    is called with a class of one as each student's every exercise is graded in this
+    run (reports.export.Ahead writes that student's own files then).
     """
 
     submissions: Path
@@ -256,6 +258,7 @@ class BatchRequest:
     progress: Progress | None = None
     export: Export | None = None
     first: Callable[[], object] | None = None
+    graded: Callable[[ClassResult], object] | None = None
 
 
 def run_batch(course: Course, request: BatchRequest) -> BatchRun:
@@ -410,8 +413,9 @@ def _locked(course: Course, journal: Journal, class_: _Class, run: BatchRun,
         todo, total, files = listed, len(listed), sum(t.path is not None for t in listed)
     del known  # the journal keeps the entries; this copy of the dict need not live on
     clock = run.lap("journal", clock)
+    whole = None if request.graded is None else _students(course.title, class_, request.graded)
     _grade(reference, journal, todo, total, files, executor, run, request.progress,
-           request.first)
+           request.first, whole)
     for _ in todo:  # the pool takes a first run's plan to its end; this is in case an
         pass  # executor stopped at its last file: the students after it are planned too
     run.tasks.sort(key=_order(class_.exercises))
@@ -497,11 +501,35 @@ def _manifest(course: Course, exercises: list[Exercise], shard: Shard, whole: st
                          handed=list(handed.values()))
 
 
+def _students(title: str, class_: _Class, graded: Callable[[ClassResult], object]
+              ) -> Callable[[Task, ExerciseResult], None]:
+    """What takes each result of this run, and calls `graded` with a class of one (as
+    `_assemble` makes the class) once a student's every exercise is in."""
+    ids = [info.id for info in class_.infos]
+    held: dict[str, dict[str, ExerciseResult]] = {}
+
+    def take(task: Task, result: ExerciseResult) -> None:
+        results = held.setdefault(task.student.id, {})
+        results[task.exercise.id] = result
+        if all(i in results for i in ids):
+            del held[task.student.id]
+            person = class_.people.get(task.student.id)
+            graded(ClassResult(
+                course=title, exercises=class_.infos,
+                students=[StudentResult(student=task.student.id,
+                                        exercises=[results[i] for i in ids])],
+                people={task.student.id: person} if person else {}))
+
+    return take
+
+
 def _grade(reference: Grader, journal: Journal, todo: Iterable[Task], total: int, files: int,
            executor: ExecutorFactory, run: BatchRun, progress: Progress | None,
-           first: Callable[[], object] | None = None) -> None:
+           first: Callable[[], object] | None = None,
+           whole: Callable[[Task, ExerciseResult], None] | None = None) -> None:
     """Grade `todo` (`total` tasks, `files` of them with a file): files that cannot be
-    read here, the rest on warm workers, each handed over as `todo` gives it."""
+    read here, the rest on warm workers, each handed over as `todo` gives it. `whole`
+    takes each result once it is journaled (`_students`)."""
 
     def record(task: Task, result: ExerciseResult, worker: WorkerInfo | None = None) -> None:
         journal.append(Entry(student=task.student.id, exercise=task.exercise.id,
@@ -510,6 +538,8 @@ def _grade(reference: Grader, journal: Journal, todo: Iterable[Task], total: int
         run.graded += 1
         if progress:
             progress(run.graded, total)
+        if whole is not None:
+            whole(task, result)
 
     def work() -> Iterator[tuple[Task, Exercise, Path]]:
         for task in todo:

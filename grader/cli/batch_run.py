@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from grader.batch.roster import RosterRow
     from grader.batch.shard import Shard
     from grader.batch.submitted import Times
+    from grader.reports.export import Ahead
 
 TERMINATED = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
 
@@ -239,6 +240,16 @@ def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
     times = _times(options.submitted_at)
     progress = Progress()
     finished: list[Settled] = []
+    ahead: Ahead | None = None  # made at the first result, when the exports' modules load
+
+    def graded(result: ClassResult) -> None:
+        """Write a student's own export files as soon as their every file is graded."""
+        nonlocal ahead
+        if ahead is None:
+            from grader.reports.export import Ahead
+
+            ahead = Ahead(options.outdir)
+        ahead.write(result)
 
     def export(run: BatchRun) -> None:
         """Final scores and what moved (regrade.finalise_scores), then every export."""
@@ -251,7 +262,7 @@ def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
                                   times=times)
         write_exports(options.outdir, settled.result,
                       canvas_id=canvas_column(options.canvas_id, run.layout), similarity=link,
-                      feedback=settled.feedback)
+                      feedback=settled.feedback, ahead=ahead)
         settled.feedback = {}  # written: not held through the summary
         finished.append(settled)
 
@@ -261,8 +272,13 @@ def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
                            jobs=options.jobs, selection=selection,
                            layout=Layout(options.layout) if options.layout else None,
                            shard=shard, roster=roster_rows, executor=executor,
-                           progress=progress, export=export, first=export_modules)
-    run = _graded(course, request, progress)
+                           progress=progress, export=export, first=export_modules,
+                           graded=graded)
+    try:
+        run = _graded(course, request, progress)
+    finally:  # stopped before its exports (an error, Ctrl-C): no temporary file is left
+        if ahead is not None:
+            ahead.discard()
     settled = finished[0]
     warn([*run.warnings, *settled.warnings,
           *unmatched_warning(settled.result, roster_rows is not None)])

@@ -8,13 +8,15 @@ and docs/contracts.md's list all read this registry.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from grader.atomic import TEMPORARY, Content, write_all_atomic
+from grader.atomic import TEMPORARY, Content, Written, file_mode, write_all_atomic, write_temporary
 from grader.reports.canvas import IdColumn, canvas_csv
 from grader.reports.feedback import feedback_markdown
 from grader.reports.gradebook import grades_csv, grades_json_parts
@@ -48,6 +50,7 @@ class Export:
 
     files: str
     render: Render
+    per_student: bool = False  # a file of each student's own, which `Ahead` writes early
 
 
 def per_student(folder: str, name: str, render: Callable[[StudentResult, ClassResult], str]
@@ -89,8 +92,9 @@ EXPORTS: tuple[Export, ...] = (
                                                   lambda: unmatched_moodle_csv(r, _moodle(r, o)))]),
     Export("report.html", lambda r, o: [("report.html", partial(
         report_html, r, draw_charts=o.draw_charts, similarity=o.similarity))]),
-    Export("feedback/*.md", _feedback),
-    Export("gradescope/*/results.json", per_student("gradescope", "{}/results.json", _gradescope)),
+    Export("feedback/*.md", _feedback, per_student=True),
+    Export("gradescope/*/results.json", per_student("gradescope", "{}/results.json", _gradescope),
+           per_student=True),
 )
 
 
@@ -108,12 +112,82 @@ def summary() -> str:
     return ", ".join(e.files for e in EXPORTS)
 
 
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def _held(outdir: Path) -> bool:
+    """Whether OUTDIR holds a per-student folder (an earlier run's, or a killed run's)."""
+    return (outdir / "feedback").exists() or (outdir / "gradescope").exists()
+
+
+class Ahead:
+    """Each student's own export files, written while the rest of the class is graded.
+
+    After the last result, a class of 40's 80 such files (and 40 folders) were half of
+    the batch's tail, its second core idle. `write` takes a class of one, a student
+    whose every file is graded, and writes their files under temporary names;
+    `write_exports` renames each whose final text is the same (its digest kept, not the
+    text) and writes the others as always: the exports are what they would be, all
+    renamed at once. `discard` removes what was never renamed (a batch that stopped).
+    """
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.earlier: bool | None = None  # `_held`, before this run's first file
+        self.files: dict[Path, tuple[Written, bytes]] = {}  # path -> temporary, digest
+        self.stopped = False
+        self._mode = 0
+
+    def write(self, result: ClassResult) -> None:
+        """Write the per-student files of `result`'s students under temporary names."""
+        if self.stopped:
+            return
+        if self.earlier is None:  # under the journal's lock: no other batch writes here
+            self.earlier, self._mode = _held(self.outdir), file_mode()
+        files = [(self.outdir / name, make) for export in EXPORTS if export.per_student
+                 for name, make in export.render(result, Options())]
+        if _outside(self.outdir, [path for path, _ in files]):
+            return  # `write_exports` refuses it, and says so
+        try:
+            for path, make in files:
+                text = make()
+                if not isinstance(text, str) or path in self.files:
+                    continue
+                self.files[path] = (write_temporary(path, text, self._mode), _digest(text))
+        except Exception:  # a full disk, a bug: the exports write (and say) it all as
+            self.stopped = True  # always, after the last result
+
+            self.discard()
+
+    def reuse(self, path: Path, data: Content) -> Content:
+        """`data`, or the temporary file that holds it already (removed if it differs)."""
+        held = self.files.pop(path, None)
+        if held is None:
+            return data
+        temporary, digest = held
+        if isinstance(data, str) and _digest(data) == digest:
+            return temporary
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return data
+
+    def discard(self) -> None:
+        """Remove every temporary file no export renamed."""
+        for temporary, _ in self.files.values():
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        self.files.clear()
+
+
 def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "SIS Login ID",
                   draw_charts: bool = True, similarity: SimilarityLink | None = None,
-                  feedback: Mapping[str, str] | None = None) -> list[Path]:
+                  feedback: Mapping[str, str] | None = None, ahead: Ahead | None = None
+                  ) -> list[Path]:
     """Write every registered export into `outdir`, all or none (a full disk changes
     nothing), then remove what no student owns any more. `feedback` holds the feedback
-    files' texts already rendered from `result` (student -> text), if any."""
+    files' texts already rendered from `result` (student -> text), if any; `ahead`, the
+    per-student files written while the class was graded."""
     options = Options(canvas_id, draw_charts, similarity, feedback or {})
     files = [(outdir / name, make) for export in EXPORTS
              for name, make in export.render(result, options)]
@@ -123,10 +197,20 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
     # An OUTDIR with neither folder held no per-student file of an earlier run: what
     # is in them now, this run wrote (a second batch waits for the journal's lock), so
     # pruning looks at the temporary files a killed run left at the top only.
-    earlier = (outdir / "feedback").exists() or (outdir / "gradescope").exists()
-    written = write_all_atomic((path, make()) for path, make in files)
+    earlier = ahead.earlier if ahead is not None and ahead.earlier is not None else _held(
+        outdir)
+    try:
+        reuse = ahead.reuse if ahead is not None else _as_made
+        written = write_all_atomic((path, reuse(path, make())) for path, make in files)
+    finally:
+        if ahead is not None:
+            ahead.discard()
     prune(outdir, written, per_student=earlier)
     return written
+
+
+def _as_made(path: Path, data: Content) -> Content:
+    return data
 
 
 def _outside(outdir: Path, paths: list[Path]) -> list[Path]:
