@@ -79,6 +79,8 @@ def test_a_batch_stopped_before_its_exports_leaves_no_temporary_file(tmp_path: P
     assert _temporary(tmp_path / "out"), "written ahead"
     ahead.discard()
     assert _temporary(tmp_path / "out") == [], _temporary(tmp_path / "out")
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert left == ["out"], fail(left, ["out"], "the folders made for them go too")
 
 
 def test_an_id_that_would_escape_outdir_is_not_written_ahead(tmp_path: Path) -> None:

@@ -157,7 +157,6 @@ class Ahead:
                 self.files[path] = (write_temporary(path, text, self._mode), _digest(text))
         except Exception:  # a full disk, a bug: the exports write (and say) it all as
             self.stopped = True  # always, after the last result
-
             self.discard()
 
     def reuse(self, path: Path, data: Content) -> Content:
@@ -173,11 +172,21 @@ class Ahead:
         return data
 
     def discard(self) -> None:
-        """Remove every temporary file no export renamed."""
+        """Remove every temporary file no export renamed, and the folders left empty
+        (a student's gradescope/ID/, gradescope/ and feedback/ themselves)."""
+        folders = set()
         for temporary, _ in self.files.values():
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+            folders.add(Path(temporary).parent)
         self.files.clear()
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            while self.outdir in folder.parents:
+                try:
+                    folder.rmdir()
+                except OSError:  # not empty: another file, or the TA's
+                    break
+                folder = folder.parent
 
 
 def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "SIS Login ID",
@@ -195,7 +204,7 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
     if outside:  # a student id that slipped past every check must still not escape OUTDIR
         raise ValueError(f"refused to write outside {outdir}: {outside[0]}")
     # An OUTDIR with neither folder held no per-student file of an earlier run: what
-    # is in them now, this run wrote (a second batch waits for the journal's lock), so
+    # is in them now, this run wrote (no second batch can take the journal's lock), so
     # pruning looks at the temporary files a killed run left at the top only.
     earlier = ahead.earlier if ahead is not None and ahead.earlier is not None else _held(
         outdir)
