@@ -37,6 +37,11 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = False) -> Pat
     return write_all_atomic([(path, data)], durable=durable)[0]
 
 
+def temporary_name(path: Path) -> str:
+    """The name `path`'s temporary file is first tried under (`_temporary`)."""
+    return str(path.parent / f".{path.name}{TEMPORARY}")
+
+
 def _temporary(path: Path, mode: int) -> tuple[int, str]:
     """A new temporary file beside `path`, open for writing, and its name.
 
@@ -45,7 +50,7 @@ def _temporary(path: Path, mode: int) -> tuple[int, str]:
     OUTDIR under its journal's lock) ever needs: one open, no chmod, no random names.
     A name already taken (another writer, or a killed run's leftover) falls back to
     mkstemp's unique names."""
-    name = str(path.parent / f".{path.name}{TEMPORARY}")
+    name = temporary_name(path)
     try:
         return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, mode), name
     except FileExistsError:

@@ -83,6 +83,25 @@ def test_a_batch_stopped_before_its_exports_leaves_no_temporary_file(tmp_path: P
     assert left == ["out"], fail(left, ["out"], "the folders made for them go too")
 
 
+def test_a_ctrl_c_as_a_file_is_written_ahead_leaves_nothing_after_the_discard(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader import atomic
+    from grader.reports import export
+
+    def interrupted(path: Path, data: object, mode: int | None = None) -> atomic.Written:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Path(atomic.temporary_name(path)).write_text("half")  # made, not yet returned
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "write_temporary", interrupted)
+    ahead = Ahead(tmp_path / "out")
+    with pytest.raises(KeyboardInterrupt):
+        ahead.write(_class({"ann": 7}))
+    ahead.discard()  # as grade batch does when it stops
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert left == ["out"], fail(left, ["out"], "the file being written goes too")
+
+
 def test_an_id_that_would_escape_outdir_is_not_written_ahead(tmp_path: Path) -> None:
     outdir = tmp_path / "deep" / "out"
     ahead = Ahead(outdir)

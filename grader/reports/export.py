@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from grader.atomic import TEMPORARY, Content, Written, file_mode, write_all_atomic, write_temporary
+from grader.atomic import (
+    TEMPORARY,
+    Content,
+    Written,
+    file_mode,
+    temporary_name,
+    write_all_atomic,
+    write_temporary,
+)
 from grader.reports.canvas import IdColumn, canvas_csv
 from grader.reports.feedback import feedback_markdown
 from grader.reports.gradebook import grades_csv, grades_json_parts
@@ -154,7 +162,11 @@ class Ahead:
                 text = make()
                 if not isinstance(text, str) or path in self.files:
                     continue
-                self.files[path] = (write_temporary(path, text, self._mode), _digest(text))
+                digest = _digest(text)
+                # its name held before the file is made: a Ctrl-C as it is written leaves
+                # `discard` the name to remove (write_temporary removes a half-written one)
+                self.files[path] = (Written(temporary_name(path)), digest)
+                self.files[path] = (write_temporary(path, text, self._mode), digest)
         except Exception:  # a full disk, a bug: the exports write (and say) it all as
             self.stopped = True  # always, after the last result
             self.discard()
