@@ -103,6 +103,17 @@ def test_named_finds_imports_strings_and_the_words_that_need_a_module() -> None:
     assert named("statisticsX = 1\n") == [], "a word is whole: statisticsX names nothing"
 
 
+def test_a_module_a_box_cannot_import_is_said_with_what_the_grader_offers() -> None:
+    from grader.checks.errors import MODULES, explain
+
+    source = 'import importlib\nm = importlib.import_module("data" + "classes")\n'
+    error = {"kind": "exception", "type": "ModuleNotFoundError", "line": 2,
+             "message": "No module named 'dataclasses'"}
+    said = explain(error, source)
+    assert said.startswith("raised ModuleNotFoundError: No module named 'dataclasses' (line 2:")
+    assert said.endswith(MODULES), fail(said, MODULES, "where the learner can look next")
+
+
 def test_a_box_does_not_see_a_family_its_file_did_not_name() -> None:
     loaded = ["statistics", "_statistics", "fractions", "decimal", "_decimal", "json"]
     assert hidden(loaded, ["statistics"]) == ["fractions", "decimal", "_decimal"]

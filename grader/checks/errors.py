@@ -27,6 +27,12 @@ _ADVICE = {
 }
 
 
+# What a box can import (grader/sandbox/modules.py): said where an import failed in one.
+MODULES = ("the grader runs your code with a set of standard modules (random, math, "
+           "collections, itertools, statistics, dataclasses, typing...), each imported "
+           "by its name in your file")
+
+
 # A trailing authoring marker (`# BLANK: ...`, grader.authoring.markers), quoted cut off
 # at 80 characters otherwise.
 _MARKER = re.compile(r"\s*#\s*BLANK:.*$")
@@ -71,4 +77,6 @@ def explain(error: Mapping[str, Any], source: str | None = None,
         code = _MARKER.sub("", code)  # an author's marked solution: the code, not its marker
         what += f" ({where(line)}: {code[:80]})" if code else f" ({where(line)})"
     advice = _ADVICE.get(kind)
+    if kind == "exception" and error.get("type") == "ModuleNotFoundError":
+        advice = MODULES
     return f"{what}; {advice}" if advice else what
