@@ -53,14 +53,20 @@ print(json.dumps({"rows": rows, "zygote": zygote_ms}))
 """
 
 
-def one_round(root: Path, boxes: int) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", ROUND, str(boxes)], capture_output=True,
+def run_round(script: str, root: Path, *args: str) -> dict[str, object]:
+    """`script` run by a fresh interpreter that imports grader from checkout `root`; the
+    JSON object its last line prints (bench/zygote_boot.py runs its rounds so too)."""
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
                           text=True, check=False, cwd="/",
                           env={**os.environ, "PYTHONPATH": str(root)})
     if done.returncode:
         raise SystemExit(f"{root}: {done.stderr.strip()[-2000:]}")
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def one_round(root: Path, boxes: int) -> dict[str, object]:
+    return run_round(ROUND, root, str(boxes))
 
 
 def main() -> None:

@@ -15,14 +15,16 @@ with this tree's, so load hits both alike. Prints the median per zygote over the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from boxcpu_spawn import run_round  # noqa: E402
 
 ROUND = r"""
 import json, os, resource, sys, time
@@ -58,16 +60,6 @@ print(json.dumps({"wall": walls, "cpu": cpus, "modules": held}))
 """
 
 
-def one_round(root: Path, zygotes: int) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", ROUND, str(zygotes)], capture_output=True,
-                          text=True, check=False, cwd="/",
-                          env={**os.environ, "PYTHONPATH": str(root)})
-    if done.returncode:
-        raise SystemExit(f"{root}: {done.stderr.strip()[-2000:]}")
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--zygotes", type=int, default=20)
@@ -81,7 +73,7 @@ def main() -> None:
     for index in range(options.rounds):
         order = list(trees.items()) if index % 2 == 0 else list(trees.items())[::-1]
         for name, root in order:
-            result = one_round(root, options.zygotes)
+            result = run_round(ROUND, root, str(options.zygotes))
             walls[name] += result["wall"]  # type: ignore[arg-type]
             cpus[name] += result["cpu"]  # type: ignore[arg-type]
             held[name] = int(result["modules"])  # type: ignore[call-overload]
