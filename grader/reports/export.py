@@ -146,6 +146,7 @@ class Ahead:
         self.files: dict[Path, tuple[Written, bytes]] = {}  # path -> temporary, digest
         self.stopped = False
         self._mode = 0
+        self.inside = Inside(outdir)  # the folders' verdicts, kept for the whole class
 
     def write(self, result: ClassResult) -> None:
         """Write the per-student files of `result`'s students under temporary names."""
@@ -155,7 +156,7 @@ class Ahead:
             self.earlier, self._mode = _held(self.outdir), file_mode()
         files = [(self.outdir / name, make) for export in EXPORTS if export.per_student
                  for name, make in export.render(result, Options())]
-        if _outside(self.outdir, [path for path, _ in files]):
+        if self.inside.outside([path for path, _ in files]):
             return  # `write_exports` refuses it, and says so
         try:
             for path, make in files:
@@ -212,7 +213,7 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
     options = Options(canvas_id, draw_charts, similarity, feedback or {})
     files = [(outdir / name, make) for export in EXPORTS
              for name, make in export.render(result, options)]
-    outside = _outside(outdir, [path for path, _ in files])
+    outside = Inside(outdir).outside([path for path, _ in files])
     if outside:  # a student id that slipped past every check must still not escape OUTDIR
         raise ValueError(f"refused to write outside {outdir}: {outside[0]}")
     # An OUTDIR with neither folder held no per-student file of an earlier run: what
@@ -234,25 +235,36 @@ def _as_made(path: Path, data: Content) -> Content:
     return data
 
 
-def _outside(outdir: Path, paths: list[Path]) -> list[Path]:
-    """The paths that would land outside `outdir`. Each folder is resolved once, not
-    each file (2 realpaths per file cost 2000 at 1000 students); a file's own name
-    need not be: the rename that writes it replaces a link there, never follows it."""
-    root = outdir.resolve()
-    inside: dict[Path, bool] = {outdir: True}
+class Inside:
+    """Which paths would land outside `outdir`. Each folder is resolved once, not each
+    file (2 realpaths per file cost 2000 at 1000 students), and `outdir` itself once
+    per run: an `Ahead` asks for every student's files as they are graded; a file's own
+    name need not be: the rename that writes it replaces a link there, never follows it."""
 
-    def within(folder: Path) -> bool:
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.root: Path | None = None  # outdir resolved, when a folder first needs it
+        self.inside: dict[Path, bool] = {outdir: True}
+
+    def outside(self, paths: list[Path]) -> list[Path]:
+        """The paths of `paths` that would land outside `outdir`."""
+        return [p for p in paths if not self.within(p.parent) or p.name in ("", ".", "..")]
+
+    def within(self, folder: Path) -> bool:
         # A folder named plainly, not a link, is inside iff its parent is: one lstat
         # each, not the realpath's one per component of the path (10 for /tmp/x/out/y).
-        known = inside.get(folder)
+        known = self.inside.get(folder)
         if known is None:
             plain = (folder.name not in ("", ".", "..") and folder.parent != folder
                      and not folder.is_symlink())
-            known = within(folder.parent) if plain else folder.resolve().is_relative_to(root)
-            inside[folder] = known
+            if plain:
+                known = self.within(folder.parent)
+            else:
+                if self.root is None:
+                    self.root = self.outdir.resolve()
+                known = folder.resolve().is_relative_to(self.root)
+            self.inside[folder] = known
         return known
-
-    return [p for p in paths if not within(p.parent) or p.name in ("", ".", "..")]
 
 
 def prune(outdir: Path, written: list[Path], *, per_student: bool = True) -> list[Path]:
