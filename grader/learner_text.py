@@ -68,13 +68,29 @@ def bounded(text: str, limit: int) -> str:
     """Learner text made safe to keep and show: cut to `limit`, then made inert.
 
     Cut first (cheap on megabytes), escape after (an escape never hides the marker).
+    Bounding what it made changes nothing (`_bounded_already`): each escape it wrote
+    counts as the one character it stands for, not as the 4 or 6 that would otherwise
+    be cut again, with a marker counting the escapes' own characters as lost text.
     """
+    if _bounded_already(text, limit):
+        return text
     return inert(cut(text, limit))
 
 
-def max_result_bytes(checks: int) -> int:
-    """The most bytes one result's JSON can take, for an exercise with `checks` checks."""
-    marker = len(MARKER) + 16
-    exercise = ERROR_CHARS + OUTPUT_CHARS + 2 * marker
-    check = NAME_CHARS + ERROR_CHARS + HINT_CHARS + DETAIL_CHARS + 4 * marker
-    return BASE_BYTES + BYTES_PER_CHAR * exercise + checks * (CHECK_BYTES + BYTES_PER_CHAR * check)
+# One character made inert, as `_escape` writes it
+_ESCAPE = re.compile(r"\\x[0-9a-f]{2}|\\u[0-9a-f]{4}")
+_MARKED = re.compile(re.escape(MARKER).replace(r"\{\}", r"[\d,]+") + r"\Z")
+
+
+def _bounded_already(text: str, limit: int) -> bool:
+    """Whether `text` is what `bounded(..., limit)` makes: inert, and at most `limit`
+    characters as written before their escapes (a cut marker aside). A learner's own
+    text of that form is kept as it is: inert, and at most 6 characters an escape (the
+    widest `BYTES_PER_CHAR` allows for). Megabytes are refused by their length alone."""
+    if len(text) > 6 * limit + len(MARKER) + 24 or _UNSAFE.search(text) is not None:
+        return False
+    if len(text) <= limit:
+        return True
+    marked = _MARKED.search(text)
+    body = text[:marked.start()] if marked else text
+    return len(_ESCAPE.sub("_", body)) <= limit
