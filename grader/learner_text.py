@@ -94,3 +94,11 @@ def _bounded_already(text: str, limit: int) -> bool:
     marked = _MARKED.search(text)
     body = text[:marked.start()] if marked else text
     return len(_ESCAPE.sub("_", body)) <= limit
+
+
+def max_result_bytes(checks: int) -> int:
+    """The most bytes one result's JSON can take, for an exercise with `checks` checks."""
+    marker = len(MARKER) + 16
+    exercise = ERROR_CHARS + OUTPUT_CHARS + 2 * marker
+    check = NAME_CHARS + ERROR_CHARS + HINT_CHARS + DETAIL_CHARS + 4 * marker
+    return BASE_BYTES + BYTES_PER_CHAR * exercise + checks * (CHECK_BYTES + BYTES_PER_CHAR * check)
