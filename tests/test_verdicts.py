@@ -3,12 +3,14 @@ each result must be the validated model's, field for field and dump for dump."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from typing import Any
 
 import pytest
 
 from grader import learner_text as lt
+from grader.checks.api import Case, CasesPassed
 from grader.course.model import Withheld
 from grader.kinds import CheckStatus, ErrorKind
 from grader.results import CaseResult, CheckResult, ExerciseResult, WrongAnswer
@@ -120,3 +122,15 @@ def test_a_text_made_to_look_bounded_is_still_inert_and_capped() -> None:
         assert lt.inert(kept) == kept and len(kept) <= 6 * limit + len(lt.MARKER) + 24, fail(
             (len(kept), kept[-40:]), f"inert, at most {6 * limit} characters and a marker",
             "whatever a learner prints, a kept text is bounded")
+
+
+def test_a_check_s_str_subclass_is_kept_as_a_plain_str_and_crosses_to_the_batch() -> None:
+    """A check with cases passes a `CasesPassed` (a str carrying its `Case`s): bounded,
+    it is a plain str, so a worker's answer pickles and unpickles (a `Case` does not)."""
+    note = CasesPassed("passed")
+    note.cases = [Case("n=0", True, "passed")]
+    verdict = Verdict(name="cases", passed=True, score=1, max_score=1, message=note,
+                      status=CheckStatus.PASSED)
+    assert type(verdict.message) is str, fail(type(verdict.message), str, "bounded to a str")
+    again = pickle.loads(pickle.dumps(verdict))
+    assert again == verdict, fail(again, verdict, "as a batch's worker sends it")
