@@ -4,6 +4,7 @@ are byte for byte what they would be, and nothing temporary is ever left behind.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import pytest
 
 from grader.batch import BatchRequest, run_batch
 from grader.course import Course, load_course
+from grader.reports import export
 from grader.reports.export import Ahead, write_exports
-from grader.results import ClassResult, ExerciseInfo, ExerciseResult, StudentResult
+from grader.results import ClassResult, ExerciseInfo, ExerciseResult, Person, StudentResult
 from tests.conftest import ROOT
 
 SOLUTION = (ROOT / "solutions" / "exercise_1_weighted_sampling.py").read_text()
@@ -137,3 +139,65 @@ def test_a_batch_hands_each_student_over_once_with_every_exercise_graded(
         assert student == final[student.student], fail(
             student.student, "their final result", "what the exports render at the end")
         assert one.exercises == run.results.exercises and one.course == run.results.course
+
+
+def test_a_student_whose_final_result_is_the_one_written_ahead_is_not_rendered_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = _class({"ann": 7, "bob": 3})
+    ahead = Ahead(tmp_path / "out")
+    ahead.write(_one(whole, "ann"))
+    ahead.write(_class({"bob": 9}))  # bob's final result differs: rendered again
+    rendered: list[str] = []
+    for name in ("feedback_markdown", "gradescope_results"):
+        real = getattr(export, name)
+        monkeypatch.setattr(export, name, lambda student, *rest, real=real, name=name: (
+            rendered.append(f"{name} {student.student}"), real(student, *rest))[1])
+    write_exports(tmp_path / "out", whole, draw_charts=False, ahead=ahead)
+    assert sorted(rendered) == ["feedback_markdown bob", "gradescope_results bob"], fail(
+        sorted(rendered), "bob's two files only", "ann's files show her final result as is")
+    monkeypatch.undo()
+    write_exports(tmp_path / "plain", whole, draw_charts=False)
+    assert _tree(tmp_path / "out") == _tree(tmp_path / "plain"), "the same exports"
+
+
+def test_the_feedback_digest_given_for_state_json_is_the_final_texts_own(tmp_path: Path) -> None:
+    whole = _class({"ann": 7, "bob": 3})
+    ahead = Ahead(tmp_path / "out")
+    ahead.write(_one(whole, "ann"))
+    ahead.write(_class({"bob": 9}))
+    ann, bob = whole.students
+    expected = hashlib.sha256(export.feedback_markdown(ann, whole).encode()).hexdigest()
+    assert ahead.feedback_digest(ann, whole) == expected, fail(
+        ahead.feedback_digest(ann, whole), expected, "state.json hashes the text written")
+    assert ahead.feedback_digest(bob, whole) is None, "bob's file shows another result"
+    other = whole.model_copy(update={"course": "another title"})
+    assert ahead.feedback_digest(ann, other) is None, "a class of another title"
+
+
+def test_a_student_s_own_files_depend_on_their_result_person_and_the_class_s_exercises(
+        ) -> None:
+    """What lets `Ahead` rename a file unrendered: the rest of the class (its other
+    students, their people, its notes) changes no per-student file's text."""
+    ann = Person(name="Ann A", email="ann@example.org")
+    whole = _class({"ann": 7, "bob": 3})
+    alone = _one(whole, "ann").model_copy(update={"people": {"ann": ann}})
+    crowded = whole.model_copy(update={"people": {"ann": ann, "bob": Person(name="Bob")},
+                                       "notes": {"bob": ["loose file name"]}})
+    for entry in (e for e in export.EXPORTS if e.per_student):
+        own = dict(entry.render(alone, export.Options()))
+        among = dict(entry.render(crowded, export.Options()))
+        for name, make in own.items():
+            assert make() == among[name](), fail(name, "the same text", "per-student files "
+                                                 "render from their own result and person")
+
+
+def test_a_student_named_otherwise_at_the_end_gets_the_final_text(tmp_path: Path) -> None:
+    whole = _class({"ann": 7})
+    ahead = Ahead(tmp_path / "out")
+    ahead.write(whole)
+    final = whole.model_copy(update={"people": {"ann": Person(name="Ann A")}})
+    (ann,) = final.students
+    assert ahead.feedback_digest(ann, final) is None, "her feedback now names her"
+    write_exports(tmp_path / "out", final, draw_charts=False, ahead=ahead)
+    write_exports(tmp_path / "plain", final, draw_charts=False)
+    assert _tree(tmp_path / "out") == _tree(tmp_path / "plain"), "the final text"

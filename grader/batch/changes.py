@@ -9,7 +9,7 @@ its own state with it, row by row.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -19,8 +19,11 @@ from grader.batch.lean import lighten, share_field_names
 from grader.course import Course
 from grader.models import Model
 from grader.reports.feedback import feedback_markdown
-from grader.results import Change, ClassResult
+from grader.results import Change, ClassResult, StudentResult
 from grader.version import __version__
+
+# A student's feedback hash if its file was written already from this very result
+Known = Callable[[StudentResult, ClassResult], str | None]
 
 STATE = "state.json"
 # The feedback texts `run_state` hands to the exports, at most this many characters: a
@@ -51,11 +54,13 @@ class RunState(Model):
 
 
 def run_state(course: Course, result: ClassResult, submissions: dict[tuple[str, str], str],
-              feedback: dict[str, str] | None = None) -> RunState:
+              feedback: dict[str, str] | None = None, known: Known | None = None
+              ) -> RunState:
     """This run's state; `submissions` maps (student, exercise) to the file's hash.
     Each student's feedback file is rendered to be hashed: into `feedback`, if given
     (student -> text, up to FEEDBACK_HELD characters in all), the exports write that
-    text rather than render it again."""
+    text rather than render it again. `known` gives the hash of a student's feedback
+    already written from that very result (reports.export.Ahead), not rendered again."""
     course_hash = hashlib.sha256(course_text(course).encode()).hexdigest()
     checks = {e.id: checks_digest(course, e) for e in course.exercises if
               any(x.id == e.id for x in result.exercises)}
@@ -69,11 +74,14 @@ def run_state(course: Course, result: ClassResult, submissions: dict[tuple[str, 
         share_field_names(row)
     hashes, held = {}, 0
     for student in result.students:
-        text = feedback_markdown(student, result)
-        hashes[student.student] = hashlib.sha256(text.encode()).hexdigest()
-        if feedback is not None and held + len(text) <= FEEDBACK_HELD:
-            feedback[student.student] = text
-            held += len(text)
+        digest = known(student, result) if known is not None else None
+        if digest is None:
+            text = feedback_markdown(student, result)
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            if feedback is not None and held + len(text) <= FEEDBACK_HELD:
+                feedback[student.student] = text
+                held += len(text)
+        hashes[student.student] = digest
     return RunState(rows=rows, feedback=hashes)
 
 

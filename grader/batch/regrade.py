@@ -13,6 +13,7 @@ from grader.atomic import write_all_atomic
 from grader.batch.adjust import Adjuster, Extension, Override, Timed
 from grader.batch.changes import (
     STATE,
+    Known,
     compare,
     edited,
     merged,
@@ -51,17 +52,18 @@ def finalise_scores(course: Course, graded: ClassResult, students: Iterable[Time
                     extensions: list[Extension] | None = None,
                     overrides: list[Override] | None = None,
                     elsewhere: frozenset[str] = frozenset(),
-                    times: Times | None = None) -> Settled:
+                    times: Times | None = None, known: Known | None = None) -> Settled:
     """Final scores for the class `graded` (a run's, or the shards' that `grade merge`
     joined): `students` say when each file was handed in, `files` the hash of each
     (student, exercise)'s file. Writes changes.csv, changes.md (when OUTDIR has a
     last run to compare with) and state.json. `times` are the TA's --submitted-at
-rows. A shard's `elsewhere` are the students
-    of the class that other shards settle (their rows are theirs to warn about)."""
+    rows. A shard's `elsewhere` are the students of the class that other shards settle
+    (their rows are theirs to warn about).
+    `known`: the feedback hashes of files written already (`changes.run_state`)."""
     adjuster = Adjuster(course, extensions or [], overrides or [], elsewhere, times)
     result = adjuster.apply(graded, students)
     texts: dict[str, str] = {}
-    state = run_state(course, result, files, texts)
+    state = run_state(course, result, files, texts, known)
     previous = read_state(outdir)
     settled = Settled(result, None, adjuster.warnings, feedback=texts)
     if previous is not None:

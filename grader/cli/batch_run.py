@@ -259,7 +259,8 @@ def grade_class(ctx: click.Context, course: Course, options: BatchOptions,
         settled = finalise_scores(course, run.results, run.students, run.files,
                                   options.outdir, extensions=extension_rows,
                                   overrides=override_rows, elsewhere=run.elsewhere,
-                                  times=times)
+                                  times=times,
+                                  known=ahead.feedback_digest if ahead is not None else None)
         write_exports(options.outdir, settled.result,
                       canvas_id=canvas_column(options.canvas_id, run.layout), similarity=link,
                       feedback=settled.feedback, ahead=ahead)

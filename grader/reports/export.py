@@ -31,7 +31,7 @@ from grader.reports.gradebook import grades_csv, grades_json_parts
 from grader.reports.gradescope import gradescope_results
 from grader.reports.html import SimilarityLink, report_html
 from grader.reports.moodle import Split, moodle_csv, split_rows, unmatched_moodle_csv
-from grader.results import ClassResult, StudentResult
+from grader.results import ClassResult, ExerciseInfo, Person, StudentResult
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,16 @@ def per_student(folder: str, name: str, render: Callable[[StudentResult, ClassRe
                               for s in result.students]
 
 
+def feedback_file(student: str) -> str:
+    """A student's feedback file, relative to OUTDIR."""
+    return f"feedback/{student}.md"
+
+
 def _feedback(result: ClassResult, options: Options
               ) -> list[tuple[str, Callable[[], Content]]]:
     """feedback/ID.md per student: the text rendered for state.json's hash if given."""
     given = options.feedback
-    return [(f"feedback/{s.student}.md",
+    return [(feedback_file(s.student),
              partial(str, given[s.student]) if s.student in given
              else partial(feedback_markdown, s, result)) for s in result.students]
 
@@ -124,6 +129,15 @@ def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
+# A per-student file renders from its student's result and person (and the class's title
+# and exercises: `Ahead.context`) alone (tests/test_exports_ahead.py holds every one to it)
+Owner = tuple[StudentResult, Person | None]
+
+
+def _owner(student: StudentResult, result: ClassResult) -> Owner:
+    return student, result.people.get(student.student)
+
+
 def _held(outdir: Path) -> bool:
     """Whether OUTDIR holds a per-student folder (an earlier run's, or a killed run's)."""
     return (outdir / "feedback").exists() or (outdir / "gradescope").exists()
@@ -134,16 +148,23 @@ class Ahead:
 
     After the last result, a class of 40's 80 such files (and 40 folders) were half of
     the batch's tail, its second core idle. `write` takes a class of one, a student
-    whose every file is graded, and writes their files under temporary names;
-    `write_exports` renames each whose final text is the same (its digest kept, not the
-    text) and writes the others as always: the exports are what they would be, all
-    renamed at once. `discard` removes what was never renamed (a batch that stopped).
+    whose every file is graded, and writes their files under temporary names, keeping
+    each text's digest and the student's result it was rendered from. After the last
+    result, a file whose student's final result is that same one (nothing adjusted it)
+    is renamed as it is, its text not rendered again (`settle`, `reuse`; state.json
+    takes the feedback's digest, `feedback_digest`); any other is rendered and renamed
+    if its text is the same, else written as always: the exports are what they would
+    be, all renamed at once. `discard` removes what was never renamed (a batch that
+    stopped).
     """
 
     def __init__(self, outdir: Path) -> None:
         self.outdir = outdir
         self.earlier: bool | None = None  # `_held`, before this run's first file
         self.files: dict[Path, tuple[Written, bytes]] = {}  # path -> temporary, digest
+        self.owners: dict[Path, Owner] = {}  # path -> the result it shows, and who
+        self.context: tuple[str, list[ExerciseInfo]] | None = None  # the class's title, exercises
+        self.same: set[Path] = set()  # files whose student's final result is their own
         self.stopped = False
         self._mode = 0
         self.inside = Inside(outdir)  # the folders' verdicts, kept for the whole class
@@ -154,10 +175,12 @@ class Ahead:
             return
         if self.earlier is None:  # under the journal's lock: no other batch writes here
             self.earlier, self._mode = _held(self.outdir), file_mode()
+            self.context = (result.course, result.exercises)
         files = [(self.outdir / name, make) for export in EXPORTS if export.per_student
                  for name, make in export.render(result, Options())]
         if self.inside.outside([path for path, _ in files]):
             return  # `write_exports` refuses it, and says so
+        owner = _owner(result.students[0], result) if len(result.students) == 1 else None
         try:
             for path, make in files:
                 text = make()
@@ -168,16 +191,44 @@ class Ahead:
                 # `discard` the name to remove (write_temporary removes a half-written one)
                 self.files[path] = (Written(temporary_name(path)), digest)
                 self.files[path] = (write_temporary(path, text, self._mode), digest)
+                if owner is not None and self.context == (result.course, result.exercises):
+                    self.owners[path] = owner
         except Exception:  # a full disk, a bug: the exports write (and say) it all as
             self.stopped = True  # always, after the last result
             self.discard()
 
-    def reuse(self, path: Path, data: Content) -> Content:
-        """`data`, or the temporary file that holds it already (removed if it differs)."""
+    def settle(self, result: ClassResult) -> None:
+        """Note which files show their student's final result in `result` as it is."""
+        if self.context != (result.course, result.exercises):
+            self.same = set()
+            return
+        finals = {s.student: s for s in result.students}
+        self.same = {path for path, owner in self.owners.items()
+                     if owner[0].student in finals
+                     and _owner(finals[owner[0].student], result) == owner}
+
+    def feedback_digest(self, student: StudentResult, result: ClassResult) -> str | None:
+        """The SHA-256 (hex) of `student`'s feedback text if a file holds it already, as
+        rendered from this very result of this class; None otherwise."""
+        path = self.outdir / feedback_file(student.student)
+        held = self.files.get(path)
+        owner = self.owners.get(path)
+        if held is None or owner is None or owner != _owner(student, result) or (
+                self.context != (result.course, result.exercises)):
+            return None
+        return held[1].hex()
+
+    def reuse(self, path: Path, make: Callable[[], Content]) -> Content:
+        """What `make` makes, or the temporary file that holds it already: unmade when
+        the file shows its student's final result (`settle`), else compared by digest
+        (and removed if it differs)."""
         held = self.files.pop(path, None)
         if held is None:
-            return data
+            return make()
         temporary, digest = held
+        if path in self.same:
+            return temporary
+        data = make()
         if isinstance(data, str) and _digest(data) == digest:
             return temporary
         with contextlib.suppress(OSError):
@@ -221,9 +272,11 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
     # pruning looks at the temporary files a killed run left at the top only.
     earlier = ahead.earlier if ahead is not None and ahead.earlier is not None else _held(
         outdir)
+    if ahead is not None:
+        ahead.settle(result)
     try:
         reuse = ahead.reuse if ahead is not None else _as_made
-        written = write_all_atomic((path, reuse(path, make())) for path, make in files)
+        written = write_all_atomic((path, reuse(path, make)) for path, make in files)
     finally:
         if ahead is not None:
             ahead.discard()
@@ -231,8 +284,8 @@ def write_exports(outdir: Path, result: ClassResult, *, canvas_id: IdColumn = "S
     return written
 
 
-def _as_made(path: Path, data: Content) -> Content:
-    return data
+def _as_made(path: Path, make: Callable[[], Content]) -> Content:
+    return make()
 
 
 class Inside:
