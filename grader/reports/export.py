@@ -180,7 +180,8 @@ class Ahead:
                  for name, make in export.render(result, Options())]
         if self.inside.outside([path for path, _ in files]):
             return  # `write_exports` refuses it, and says so
-        owner = _owner(result.students[0], result) if len(result.students) == 1 else None
+        owner = (_owner(result.students[0], result) if len(result.students) == 1
+                 and self.context == (result.course, result.exercises) else None)
         try:
             for path, make in files:
                 text = make()
@@ -191,32 +192,30 @@ class Ahead:
                 # `discard` the name to remove (write_temporary removes a half-written one)
                 self.files[path] = (Written(temporary_name(path)), digest)
                 self.files[path] = (write_temporary(path, text, self._mode), digest)
-                if owner is not None and self.context == (result.course, result.exercises):
+                if owner is not None:
                     self.owners[path] = owner
         except Exception:  # a full disk, a bug: the exports write (and say) it all as
             self.stopped = True  # always, after the last result
             self.discard()
 
+    def shows(self, path: Path, student: StudentResult | None, result: ClassResult) -> bool:
+        """Whether the file at `path` shows `student`'s result (and person) in `result`."""
+        owner = self.owners.get(path)
+        return (owner is not None and student is not None and path in self.files
+                and self.context == (result.course, result.exercises)
+                and _owner(student, result) == owner)
+
     def settle(self, result: ClassResult) -> None:
         """Note which files show their student's final result in `result` as it is."""
-        if self.context != (result.course, result.exercises):
-            self.same = set()
-            return
         finals = {s.student: s for s in result.students}
-        self.same = {path for path, owner in self.owners.items()
-                     if owner[0].student in finals
-                     and _owner(finals[owner[0].student], result) == owner}
+        self.same = {path for path, (owner, _) in self.owners.items()
+                     if self.shows(path, finals.get(owner.student), result)}
 
     def feedback_digest(self, student: StudentResult, result: ClassResult) -> str | None:
         """The SHA-256 (hex) of `student`'s feedback text if a file holds it already, as
         rendered from this very result of this class; None otherwise."""
         path = self.outdir / feedback_file(student.student)
-        held = self.files.get(path)
-        owner = self.owners.get(path)
-        if held is None or owner is None or owner != _owner(student, result) or (
-                self.context != (result.course, result.exercises)):
-            return None
-        return held[1].hex()
+        return self.files[path][1].hex() if self.shows(path, student, result) else None
 
     def reuse(self, path: Path, make: Callable[[], Content]) -> Content:
         """What `make` makes, or the temporary file that holds it already: unmade when
